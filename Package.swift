@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Tessera: an authentication engine whose state lives in memory and whose every mutation goes to a
+/// write-ahead log. Dependencies point one way: Net → Engine → WAL, with the CLI and Bench on top.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "tessera",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tessera", targets: ["tessera"]),
+        .executable(name: "Bench", targets: ["Bench"]),
+        .library(name: "WAL", targets: ["WAL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        // liburing's inline helpers, imported through a module map (Debian's liburing has no -ffi variant).
+        .systemLibrary(
+            name: "CLiburing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        // CRC32C (Castagnoli) with the SSE4.2 instruction where the CPU has it, a table otherwise.
+        .target(name: "CCRC32C"),
+        .target(
+            name: "WAL",
+            dependencies: ["CLiburing", "CCRC32C"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "tessera",
+            dependencies: [
+                "WAL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "WAL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A child process for the crash tests: appends records and prints every acknowledged LSN.
+        .executableTarget(
+            name: "WALCrashChild",
+            dependencies: ["WAL"],
+            path: "Tests/WALCrashChild",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WALTests",
+            dependencies: ["WAL", "WALCrashChild", "tessera"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,56 @@
+/// The state shared by producers and the writer thread, always accessed under one lock.
+struct AppendQueue {
+    /// Frames queued and not yet taken by the writer, in LSN order, checksums not yet filled in.
+    var pending: [UInt8] = []
+    /// The LSN of the first frame in `pending`.
+    var pendingFirstLSN: LSN
+    /// The LSN the next enqueued record gets.
+    var nextLSN: LSN
+    /// Every record up to this LSN is durable (written and synced).
+    var durableLSN: LSN
+    /// Producers waiting for durability, in the order they asked.
+    var waiters: [Waiter] = []
+    /// Set once a write or sync failed; from then on every append fails with it.
+    var failure: WALError?
+    var closing = false
+    var closed = false
+    var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    var statistics = WALStatistics()
+
+    struct Waiter {
+        let lsn: LSN
+        let continuation: CheckedContinuation<WALError?, Never>
+    }
+
+    init(nextLSN: LSN) {
+        self.nextLSN = nextLSN
+        self.pendingFirstLSN = nextLSN
+        self.durableLSN = nextLSN - 1
+    }
+
+    /// Removes and returns the waiters whose records are now durable.
+    mutating func takeWaiters(through lsn: LSN) -> [Waiter] {
+        guard !waiters.isEmpty else { return [] }
+        var ready: [Waiter] = []
+        waiters.removeAll { waiter in
+            guard waiter.lsn <= lsn else { return false }
+            ready.append(waiter)
+            return true
+        }
+        return ready
+    }
+}
+
+/// Counters of the writer's work, for `wal stats` and benchmarks.
+public struct WALStatistics: Sendable, Hashable {
+    /// Writes issued (one per group commit, more when a commit crosses into a new segment).
+    public var commits = 0
+    /// Records written.
+    public var records = 0
+    /// Bytes written, frames and padding included.
+    public var bytes = 0
+    /// `fdatasync` calls.
+    public var syncs = 0
+    /// Segment files created.
+    public var segmentsCreated = 0
+}

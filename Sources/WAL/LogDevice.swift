@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed system call, as a log device reports it.
+public struct DeviceFailure: Error, Sendable, Hashable {
+    /// "write" or "fdatasync".
+    public let operation: String
+    /// The operating system's error number.
+    public let errno: Int32
+
+    public init(operation: String, errno: Int32) {
+        self.operation = operation
+        self.errno = errno
+    }
+}
+
+/// How the group-commit writer puts bytes on disk. The seam where tests inject torn writes, fsync failures and
+/// a full disk. A device is created on, and used only by, the writer thread.
+public protocol LogDevice: AnyObject {
+    /// A short name for logs and benchmarks ("uring", "pwrite").
+    var name: String { get }
+
+    /// Writes all of `bytes` to `fd` at `offset` (resuming after short writes) and, when `sync` is true,
+    /// makes them durable with `fdatasync` before returning. Either everything succeeded or it throws.
+    func write(fd: Int32, bytes: UnsafeRawBufferPointer, offset: Int, sync: Bool) throws(DeviceFailure)
+
+    /// `fdatasync(fd)`.
+    func sync(fd: Int32) throws(DeviceFailure)
+}
+
+/// Which device the log uses.
+public enum LogBackend: String, Sendable, CaseIterable {
+    /// io_uring when the kernel allows it, `pwrite` otherwise (containers often block io_uring).
+    case automatic
+    /// io_uring; opening the log fails when it is not available.
+    case uring
+    /// `pwrite` + `fdatasync`.
+    case pwrite
+
+    /// The backend named by `TESSERA_WAL_BACKEND` (`uring`, `pwrite`, `automatic`), or `.automatic`.
+    public static func fromEnvironment() -> LogBackend {
+        guard let value = getenv("TESSERA_WAL_BACKEND") else { return .automatic }
+        return LogBackend(rawValue: String(cString: value)) ?? .automatic
+    }
+
+    /// Creates the device; called on the writer thread.
+    func makeDevice() throws(WALError) -> any LogDevice {
+        switch self {
+        case .pwrite:
+            return PwriteDevice()
+        case .uring:
+            do { return try UringDevice() } catch {
+                throw WALError(.invalidConfiguration,
+                               "io_uring is not available (\(String(cString: strerror(error.errno))))",
+                               errno: error.errno)
+            }
+        case .automatic:
+            return (try? UringDevice()) ?? PwriteDevice()
+        }
+    }
+}

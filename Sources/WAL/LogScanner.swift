@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Damage found by a scan: where the log stops being trustworthy.
+public struct LogDamage: Sendable, Hashable, CustomStringConvertible {
+    /// The segment file's name.
+    public let file: String
+    /// The byte offset of the first bad byte structure (a frame, or 0 for a bad header).
+    public let offset: Int
+    /// The LSN that was expected there.
+    public let expectedLSN: LSN
+    /// What is wrong, in words.
+    public let reason: String
+
+    public var description: String { "\(reason) at LSN \(expectedLSN) in \(file) at offset \(offset)" }
+}
+
+/// One segment as a scan saw it.
+public struct SegmentReport: Sendable, Hashable {
+    public let fileName: String
+    public let path: String
+    public let firstLSN: LSN
+    /// Records validated in this segment (up to the next segment's first LSN, or the end of the log).
+    public var recordCount: Int
+    /// The offset just after the last valid record.
+    public var endOffset: Int
+    public let fileSize: Int
+    public let header: SegmentHeader?
+}
+
+/// What a read-only pass over a log directory found.
+public struct LogScanReport: Sendable {
+    public var segments: [SegmentReport] = []
+    /// Records that validated, in all segments (including those at or before the `after` LSN).
+    public var recordCount = 0
+    /// The first and last valid LSN in the log; nil when it holds no record.
+    public var firstLSN: LSN?
+    public var lastLSN: LSN?
+    /// Bytes cut off as a torn tail of the last segment (an unacknowledged, partly written write).
+    public var tornBytes = 0
+    /// The first damage before the end of the log, if any. Records after it were not visited.
+    public var damage: LogDamage?
+    /// Whether the last segment ends cleanly (zeros after its last record) at its full preallocated size,
+    /// so that appends can continue in it.
+    public var lastSegmentAppendable = false
+}
+
+/// Reads every segment of a log directory in LSN order and validates each record. Read-only: it never
+/// modifies a file. `WriteAheadLog.open` applies the recovery policy to what it reports.
+enum LogScanner {
+    /// Lists the segment files of `directory`, ordered by first LSN.
+    static func segmentNames(in directory: String) throws(WALError) -> [(name: String, firstLSN: LSN)] {
+        try PosixFile.list(directory)
+            .compactMap { name in SegmentName.firstLSN(of: name).map { (name, $0) } }
+            .sorted { $0.firstLSN < $1.firstLSN }
+    }
+
+    /// Scans `directory`, handing every valid record with an LSN above `after` to `visit`, in order.
+    static func scan(
+        directory: String, after: LSN, syncFirst: Bool, visit: (WALRecordView) throws -> Void
+    ) throws -> LogScanReport {
+        let names = try segmentNames(in: directory)
+        if syncFirst {
+            // What a crashed process left in the page cache may still be lost on power failure; make it
+            // durable before deciding what the log holds.
+            try PosixFile.syncDirectory(directory)
+            for entry in names { try syncExistingFile(directory + "/" + entry.name) }
+        }
+        var report = LogScanReport()
+        for (index, entry) in names.enumerated() {
+            let limit: LSN? = index + 1 < names.count ? names[index + 1].firstLSN - 1 : nil
+            let file = try MappedFile(path: directory + "/" + entry.name)
+            try scanSegment(file, name: entry.name, firstLSN: entry.firstLSN, limit: limit,
+                            after: after, report: &report, visit: visit)
+            if report.damage != nil { break }
+        }
+        return report
+    }
+
+    private static func syncExistingFile(_ path: String) throws(WALError) {
+        let fd = try PosixFile.open(path, O_RDONLY)
+        defer { PosixFile.close(fd) }
+        try PosixFile.syncFile(fd, path: path)
+    }
+
+    private static func scanSegment(
+        _ file: MappedFile, name: String, firstLSN: LSN, limit: LSN?, after: LSN,
+        report: inout LogScanReport, visit: (WALRecordView) throws -> Void
+    ) throws {
+        let bytes = file.bytes
+        func damage(_ reason: String, offset: Int, expected: LSN) {
+            report.damage = LogDamage(file: name, offset: offset, expectedLSN: expected, reason: reason)
+        }
+        if let previous = report.lastLSN, previous + 1 != firstLSN {
+            damage("LSN gap between segments (previous ends at \(previous))", offset: 0, expected: previous + 1)
+            return
+        }
+        let header: SegmentHeader
+        switch SegmentHeader.decode(bytes) {
+        case .failure(let defect):
+            report.segments.append(SegmentReport(fileName: name, path: file.path, firstLSN: firstLSN,
+                recordCount: 0, endOffset: 0, fileSize: bytes.count, header: nil))
+            damage(defect.rawValue, offset: 0, expected: firstLSN)
+            return
+        case .success(let decoded):
+            header = decoded
+        }
+        var segment = SegmentReport(fileName: name, path: file.path, firstLSN: firstLSN, recordCount: 0,
+                                    endOffset: SegmentHeader.size, fileSize: bytes.count, header: header)
+        defer { report.segments.append(segment) }
+        guard header.firstLSN == firstLSN else {
+            damage("segment header names first LSN \(header.firstLSN)", offset: 0, expected: firstLSN)
+            return
+        }
+        var expected = firstLSN
+        var offset = SegmentHeader.size
+        while limit.map({ expected <= $0 }) ?? true {
+            switch RecordFrame.read(bytes, at: offset, epoch: header.epoch, expected: expected) {
+            case .record(let record, let frameSize):
+                if record.lsn > after { try visit(record) }
+                if report.firstLSN == nil { report.firstLSN = record.lsn }
+                report.lastLSN = record.lsn
+                report.recordCount += 1
+                segment.recordCount += 1
+                expected += 1
+                offset += frameSize
+                segment.endOffset = offset
+            case .end where limit != nil:
+                damage("segment ends before LSN \(limit! + 1), where the next begins", offset: offset,
+                       expected: expected)
+                return
+            case .defect(let defect) where limit != nil:
+                damage(defect.rawValue, offset: offset, expected: expected)
+                return
+            case .end, .defect:
+                classifyTail(bytes, offset: offset, header: header, expected: expected, name: name,
+                             report: &report)
+                report.lastSegmentAppendable = report.damage == nil && report.tornBytes == 0
+                    && bytes.count == Int(header.segmentSizeBytes)
+                return
+            }
+        }
+    }
+
+    /// Decides what follows the last valid record of the last segment: zeros (a clean end), bytes in which
+    /// no valid record follows (a torn tail, cut off), or a valid record further on (damage in the middle).
+    private static func classifyTail(
+        _ bytes: UnsafeRawBufferPointer, offset: Int, header: SegmentHeader, expected: LSN, name: String,
+        report: inout LogScanReport
+    ) {
+        guard let lastNonZero = lastNonZeroIndex(bytes, from: offset) else { return }
+        var probe = offset + RecordFrame.alignment
+        while probe + RecordFrame.headerSize <= bytes.count, probe <= lastNonZero {
+            if RecordFrame.isValidFrame(bytes, at: probe, epoch: header.epoch, after: expected - 1) {
+                let reason: String
+                switch RecordFrame.read(bytes, at: offset, epoch: header.epoch, expected: expected) {
+                case .defect(let defect): reason = defect.rawValue
+                default: reason = "zeroed record"
+                }
+                report.damage = LogDamage(file: name, offset: offset, expectedLSN: expected,
+                                          reason: reason + " followed by valid records")
+                return
+            }
+            probe += RecordFrame.alignment
+        }
+        report.tornBytes = lastNonZero + 1 - offset
+    }
+
+    /// The index of the last non-zero byte at or after `start`, or nil when all of it is zero.
+    static func lastNonZeroIndex(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = bytes.count - 1
+        // Word-at-a-time from the end while aligned, then bytes.
+        while index >= start, (index + 1) % 8 != 0 {
+            if bytes[index] != 0 { return index }
+            index -= 1
+        }
+        while index - 7 >= start {
+            if bytes.loadUnaligned(fromByteOffset: index - 7, as: UInt64.self) != 0 { break }
+            index -= 8
+        }
+        while index >= start {
+            if bytes[index] != 0 { return index }
+            index -= 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,71 @@
+/// When an append counts as done.
+public enum Durability: Sendable, Hashable, CustomStringConvertible {
+    /// Acknowledge only after the record was written and `fdatasync`ed (the default, and the promise).
+    case sync
+    /// Acknowledge once queued; write at once and `fdatasync` at most every `milliseconds`. A crash can lose
+    /// the acknowledged records of the last interval.
+    case batch(milliseconds: Int)
+    /// Acknowledge once queued, never `fdatasync` (benchmarks only). A crash can lose anything not yet
+    /// written back by the kernel.
+    case none
+
+    /// Parses `sync`, `batch:<ms>` or `none`.
+    public init?(parsing text: String) {
+        switch text {
+        case "sync": self = .sync
+        case "none": self = .none
+        default:
+            guard text.hasPrefix("batch:"), let ms = Int(text.dropFirst(6)), ms > 0, ms <= 60_000 else { return nil }
+            self = .batch(milliseconds: ms)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sync: "sync"
+        case .batch(let ms): "batch:\(ms)"
+        case .none: "none"
+        }
+    }
+}
+
+/// What to do when recovery finds damage before the end of the log.
+public enum RecoveryPolicy: String, Sendable, CaseIterable {
+    /// Refuse to open, naming the file and offset (the default).
+    case strict
+    /// Keep the valid prefix; segments after the damage are renamed `*.damaged-<n>` and kept for inspection.
+    case truncateAfterDamage = "truncate"
+}
+
+/// How a log is opened.
+public struct WALConfiguration: Sendable {
+    /// The directory holding the segment files; created when missing.
+    public var directory: String
+    /// Size of each preallocated segment file.
+    public var segmentSizeBytes: Int = 64 << 20
+    public var durability: Durability = .sync
+    public var backend: LogBackend = .fromEnvironment()
+    public var recovery: RecoveryPolicy = .strict
+    /// Bound on bytes queued and not yet taken by the writer; an append past it fails with `queueFull`.
+    public var maxQueuedBytes: Int = 256 << 20
+    /// Bound on the bytes the writer puts into one write.
+    public var maxBatchBytes: Int = 8 << 20
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    func validate() throws(WALError) {
+        guard segmentSizeBytes >= 1 << 16, segmentSizeBytes <= 1 << 32, segmentSizeBytes % 4096 == 0 else {
+            throw WALError(.invalidConfiguration, "segment size must be a multiple of 4096 between 64 KiB and 4 GiB")
+        }
+        guard maxBatchBytes >= 1 << 16, maxQueuedBytes >= maxBatchBytes else {
+            throw WALError(.invalidConfiguration, "batch bound must be at least 64 KiB and at most the queue bound")
+        }
+    }
+
+    /// The largest payload a record may have: it must fit in one segment after the header.
+    var maxPayloadSize: Int {
+        min(RecordFrame.maxPayloadSize, segmentSizeBytes - SegmentHeader.size - RecordFrame.headerSize)
+    }
+}

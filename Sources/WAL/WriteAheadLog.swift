@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The write-ahead log: append records, await their durability, replay them after a restart.
+///
+/// Producers call `enqueue` (synchronous: it assigns the LSN and queues the frame, so an actor can log and
+/// apply a change without suspending in between) and then `waitUntilDurable`, or `append` for both. One
+/// writer thread drains everything queued into one write and one `fdatasync` (group commit).
+///
+/// A failed write or sync is fatal: the log stops, the waiting and all later appends fail with that error,
+/// and nothing is acknowledged again until a restart recovers from what is on disk.
+public final class WriteAheadLog: Sendable {
+    /// The configuration the log was opened with.
+    public let configuration: WALConfiguration
+    /// What recovery found when the log was opened.
+    public let recovery: LogScanReport
+    private let queue: ConditionLock<AppendQueue>
+    private let segments: SegmentList
+    private let maxPayloadSize: Int
+
+    /// Opens (creating when needed) the log in `configuration.directory`, recovers it, and hands every
+    /// record with an LSN above `after` to `replay`, in order, before any append is possible.
+    ///
+    /// Directory and files are synced before anything is read. A torn tail of the last segment is cut off.
+    /// Damage elsewhere throws a `.damaged` error naming file and offset, unless the configuration's
+    /// recovery policy is `.truncateAfterDamage`.
+    public static func open(
+        _ configuration: WALConfiguration, after: LSN = 0, replay: (WALRecordView) throws -> Void = { _ in }
+    ) throws -> WriteAheadLog {
+        try configuration.validate()
+        try PosixFile.makeDirectory(configuration.directory)
+        var report = try LogScanner.scan(directory: configuration.directory, after: after, syncFirst: true,
+                                         visit: replay)
+        if let damage = report.damage {
+            guard configuration.recovery == .truncateAfterDamage else {
+                throw WALError(.damaged, "\(damage.reason) at LSN \(damage.expectedLSN); start with "
+                                   + "--recover=truncate to keep only the records before it",
+                               file: configuration.directory + "/" + damage.file, offset: damage.offset)
+            }
+            try setAsideSegments(from: damage, report: &report, directory: configuration.directory)
+        }
+        let lastLSN = report.lastLSN ?? (report.segments.first.map { $0.firstLSN - 1 } ?? after)
+        if let first = report.segments.first?.firstLSN, first > after + 1 {
+            throw WALError(.damaged, "the log starts at LSN \(first) but records after LSN \(after) are needed; "
+                               + "a snapshot covering them is missing", file: configuration.directory)
+        }
+        if lastLSN < after {
+            throw WALError(.damaged, "the log ends at LSN \(lastLSN) but the snapshot covers LSN \(after)",
+                           file: configuration.directory)
+        }
+        var continuing: ActiveSegment?
+        if report.lastSegmentAppendable, let last = report.segments.last, let header = last.header {
+            continuing = try ActiveSegment.reopen(path: last.path, header: header, endOffset: last.endOffset)
+        }
+        return WriteAheadLog(configuration: configuration, recovery: report, nextLSN: lastLSN + 1,
+                             continuing: continuing)
+    }
+
+    private init(configuration: WALConfiguration, recovery: LogScanReport, nextLSN: LSN,
+                 continuing: ActiveSegment?) {
+        self.configuration = configuration
+        self.recovery = recovery
+        self.queue = ConditionLock(AppendQueue(nextLSN: nextLSN))
+        self.segments = SegmentList(recovery.segments.map(\.firstLSN))
+        self.maxPayloadSize = configuration.maxPayloadSize
+        let allocator = SegmentAllocator(directory: configuration.directory,
+                                         segmentSizeBytes: configuration.segmentSizeBytes)
+        allocator.prepareSpare()
+        let writer = GroupCommitWriter(queue: queue, allocator: allocator, durability: configuration.durability,
+                                       backend: configuration.backend, segmentList: segments,
+                                       directory: configuration.directory)
+        // The segment is handed to the writer thread and never touched here again.
+        nonisolated(unsafe) let handOver = continuing
+        startDetachedThread(name: "tessera-wal") { writer.run(continuing: handOver, firstLSN: nextLSN) }
+    }
+
+    deinit {
+        queue.withLock { $0.closing = true }
+        queue.signal()
+    }
+
+    /// Queues a record and returns its LSN, without waiting. The record is durable once
+    /// `waitUntilDurable(lsn)` returns.
+    public func enqueue(type: UInt16, payload: UnsafeRawBufferPointer) throws(WALError) -> LSN {
+        guard payload.count <= maxPayloadSize else {
+            throw WALError(.recordTooLarge, "a record of \(payload.count) bytes exceeds the limit of \(maxPayloadSize)")
+        }
+        let limit = configuration.maxQueuedBytes
+        let lsn = try queue.withLock { (state) throws(WALError) -> LSN in
+            if let failure = state.failure { throw failure }
+            if state.closing { throw WALError(.closed, "the log is closed") }
+            guard state.pending.count + RecordFrame.frameSize(payloadCount: payload.count) <= limit else {
+                throw WALError(.queueFull, "more than \(limit) bytes are waiting for the disk")
+            }
+            let lsn = state.nextLSN
+            state.nextLSN += 1
+            RecordFrame.append(lsn: lsn, type: type, payload: payload, to: &state.pending)
+            return lsn
+        }
+        queue.signal()
+        return lsn
+    }
+
+    /// Queues a record; see `enqueue(type:payload:)`.
+    public func enqueue(type: UInt16, payload: [UInt8]) throws(WALError) -> LSN {
+        try payload.withBytes { (bytes) throws(WALError) in try enqueue(type: type, payload: bytes) }
+    }
+
+    /// Returns once the record at `lsn` is durable as the durability mode defines it (`sync`: written and
+    /// synced; `batch` and `none`: queued), or throws the error that stopped the log.
+    public func waitUntilDurable(_ lsn: LSN) async throws(WALError) {
+        let mustWait = if case .sync = configuration.durability { true } else { false }
+        let error: WALError? = await withCheckedContinuation { continuation in
+            let immediate: WALError?? = queue.withLock { state in
+                if let failure = state.failure { return .some(failure) }
+                if !mustWait || state.durableLSN >= lsn { return .some(nil) }
+                if state.closed { return .some(WALError(.closed, "the log is closed")) }
+                state.waiters.append(AppendQueue.Waiter(lsn: lsn, continuation: continuation))
+                return .none
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+        if let error { throw error }
+    }
+
+    /// Queues a record and waits until it is durable; returns its LSN.
+    @discardableResult
+    public func append(type: UInt16, payload: [UInt8]) async throws(WALError) -> LSN {
+        let lsn = try enqueue(type: type, payload: payload)
+        try await waitUntilDurable(lsn)
+        return lsn
+    }
+
+    /// Writes and syncs everything queued, then stops the writer. Later appends fail with `.closed`.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = queue.withLock { state -> Bool in
+                state.closing = true
+                if state.closed { return true }
+                state.closeWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() } else { queue.signal() }
+        }
+    }
+
+    /// The error that stopped the log, if one did.
+    public var failure: WALError? { queue.withLock { $0.failure } }
+
+    /// Every record up to this LSN is written and synced.
+    public var durableLSN: LSN { queue.withLock { $0.durableLSN } }
+
+    /// The LSN the next record will get.
+    public var nextLSN: LSN { queue.withLock { $0.nextLSN } }
+
+    /// What the writer has done since the log was opened.
+    public var statistics: WALStatistics { queue.withLock { $0.statistics } }
+
+    /// The first LSNs of the segment files, oldest first.
+    public var segmentFirstLSNs: [LSN] { segments.all }
+
+    /// Deletes the segment files whose records are all at or below `lsn` (never the one being written),
+    /// then syncs the directory. Call only once a snapshot covering `lsn` is durable. Returns how many.
+    @discardableResult
+    public func removeSegments(coveredThrough lsn: LSN) throws(WALError) -> Int {
+        let covered = segments.takeCovered(through: lsn)
+        for first in covered {
+            try PosixFile.remove(configuration.directory + "/" + SegmentName.fileName(firstLSN: first))
+        }
+        if !covered.isEmpty { try PosixFile.syncDirectory(configuration.directory) }
+        return covered.count
+    }
+
+    /// Renames the damaged segment (when nothing valid is left in it) and every later one to
+    /// `<name>.damaged-<n>`, keeping them for inspection, and drops them from the report.
+    private static func setAsideSegments(
+        from damage: LogDamage, report: inout LogScanReport, directory: String
+    ) throws(WALError) {
+        guard let index = report.segments.firstIndex(where: { $0.fileName == damage.file }) else { return }
+        let keepDamaged = report.segments[index].recordCount > 0
+        let firstAside = keepDamaged ? index + 1 : index
+        var names = report.segments[firstAside...].map(\.fileName)
+        let listed = try LogScanner.segmentNames(in: directory).map(\.name)
+        names += listed.filter { name in !report.segments.contains { $0.fileName == name } }
+        for name in names {
+            var suffix = 1
+            while PosixFile.exists("\(directory)/\(name).damaged-\(suffix)") { suffix += 1 }
+            try PosixFile.rename("\(directory)/\(name)", "\(directory)/\(name).damaged-\(suffix)")
+        }
+        try PosixFile.syncDirectory(directory)
+        report.segments.removeSubrange(firstAside...)
+        report.lastSegmentAppendable = false
+        report.damage = nil
+    }
+}
