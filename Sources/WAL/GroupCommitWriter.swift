@@ -4,16 +4,16 @@ final class GroupCommitWriter: Sendable {
     let queue: ConditionLock<AppendQueue>
     let allocator: SegmentAllocator
     let durability: Durability
-    let backend: LogBackend
+    let makeDevice: @Sendable () throws(WALError) -> any LogDevice
     let segmentList: SegmentList
     let directory: String
 
     init(queue: ConditionLock<AppendQueue>, allocator: SegmentAllocator, durability: Durability,
-         backend: LogBackend, segmentList: SegmentList, directory: String) {
+         makeDevice: @escaping @Sendable () throws(WALError) -> any LogDevice, segmentList: SegmentList, directory: String) {
         self.queue = queue
         self.allocator = allocator
         self.durability = durability
-        self.backend = backend
+        self.makeDevice = makeDevice
         self.segmentList = segmentList
         self.directory = directory
     }
@@ -25,7 +25,7 @@ final class GroupCommitWriter: Sendable {
         var active = segment
         var batch: [UInt8] = []
         do {
-            let device = try backend.makeDevice()
+            let device = try makeDevice()
             var lastWritten = firstLSN - 1
             if active == nil { active = try newSegment(firstLSN: lastWritten + 1) }
             var lastSyncNanoseconds = MonotonicClock.nanoseconds()

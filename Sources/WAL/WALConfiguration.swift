@@ -45,6 +45,8 @@ public struct WALConfiguration: Sendable {
     public var segmentSizeBytes: Int = 64 << 20
     public var durability: Durability = .sync
     public var backend: LogBackend = .fromEnvironment()
+    /// Replaces the device `backend` would create: the seam for fault injection in tests.
+    public var deviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
     public var recovery: RecoveryPolicy = .strict
     /// Bound on bytes queued and not yet taken by the writer; an append past it fails with `queueFull`.
     public var maxQueuedBytes: Int = 256 << 20

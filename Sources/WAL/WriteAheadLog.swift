@@ -68,7 +68,8 @@ public final class WriteAheadLog: Sendable {
                                          segmentSizeBytes: configuration.segmentSizeBytes)
         allocator.prepareSpare()
         let writer = GroupCommitWriter(queue: queue, allocator: allocator, durability: configuration.durability,
-                                       backend: configuration.backend, segmentList: segments,
+                                       makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice,
+                                       segmentList: segments,
                                        directory: configuration.directory)
         // The segment is handed to the writer thread and never touched here again.
         nonisolated(unsafe) let handOver = continuing
@@ -159,6 +160,13 @@ public final class WriteAheadLog: Sendable {
 
     /// The first LSNs of the segment files, oldest first.
     public var segmentFirstLSNs: [LSN] { segments.all }
+
+    /// The first LSN of the oldest segment in `directory`, or nil when it holds none. A snapshot at LSN `s`
+    /// can be continued by this log when this is at most `s + 1`.
+    public static func oldestSegmentFirstLSN(directory: String) throws(WALError) -> LSN? {
+        guard PosixFile.exists(directory) else { return nil }
+        return try LogScanner.segmentNames(in: directory).first?.firstLSN
+    }
 
     /// Deletes the segment files whose records are all at or below `lsn` (never the one being written),
     /// then syncs the directory. Call only once a snapshot covering `lsn` is durable. Returns how many.

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A snapshot read back from disk.
+public struct LoadedSnapshot: Sendable {
+    /// Every record up to and including this LSN is reflected in the payload.
+    public let lsn: LSN
+    public let payload: [UInt8]
+    /// The file it came from.
+    public let fileName: String
+    /// Newer snapshots that were damaged and skipped, with the reason.
+    public let skipped: [WALError]
+}
+
+/// What writing a snapshot changed.
+public struct SnapshotWriteResult: Sendable {
+    public let lsn: LSN
+    public let fileName: String
+    /// Log segments wholly at or below this LSN may now be deleted (`WriteAheadLog.removeSegments`).
+    /// It is the LSN of the older snapshot kept, so that a damaged newest snapshot can still fall back.
+    public let removableThroughLSN: LSN
+}
+
+/// Snapshot files and the manifest that names the current one, in one directory.
+///
+/// A snapshot is written to a temporary file, synced, renamed, and the directory synced; then the manifest is
+/// replaced the same way. The manifest is the commit point: a snapshot file it does not name is not used.
+/// The two newest snapshots are kept.
+public struct SnapshotStore: Sendable {
+    public let directory: String
+    static let manifestName = "MANIFEST"
+    static let manifestMagic: [UInt8] = Array("TSRAMAN1".utf8)
+    /// How many snapshots are kept (the current one and its fallback).
+    public static let retainedCount = 2
+
+    public init(directory: String) throws(WALError) {
+        self.directory = directory
+        try PosixFile.makeDirectory(directory)
+    }
+
+    /// Writes a snapshot covering every record through `lsn`; `fill` streams the payload into the writer.
+    public func write(
+        lsn: LSN, _ fill: (inout SnapshotWriter) throws -> Void
+    ) throws -> SnapshotWriteResult {
+        let name = SnapshotFile.fileName(lsn: lsn)
+        let temporary = directory + "/" + name + ".tmp"
+        let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        do {
+            var writer = SnapshotWriter(fd: fd, path: temporary)
+            try fill(&writer)
+            try writer.flush()
+            let header = SnapshotFile.header(lsn: lsn, payloadLength: writer.length, payloadCRC: writer.crc)
+            try header.withBytes { (bytes) throws(WALError) in try PosixFile.writeAll(fd, bytes, at: 0, path: temporary) }
+            try PosixFile.syncFile(fd, path: temporary)
+            PosixFile.close(fd)
+        } catch {
+            PosixFile.close(fd)
+            try? PosixFile.remove(temporary)
+            throw error
+        }
+        try PosixFile.rename(temporary, directory + "/" + name)
+        try PosixFile.syncDirectory(directory)
+        try writeManifest(naming: name, lsn: lsn)
+        let kept = try removeOldSnapshots()
+        return SnapshotWriteResult(lsn: lsn, fileName: name, removableThroughLSN: kept.min() ?? 0)
+    }
+
+    /// Loads the snapshot the manifest names or, when it is damaged, the newest older one that is intact and
+    /// that the log still continues (`logContinues(lsn)`: the log holds every record after `lsn`).
+    /// Returns nil when there is no snapshot and the log alone can rebuild the state (`logContinues(0)`).
+    public func loadNewest(logContinues: (LSN) -> Bool) throws(WALError) -> LoadedSnapshot? {
+        var candidates = try snapshotLSNs().sorted(by: >)
+        if let current = try readManifest() {
+            candidates.removeAll { $0 > current }
+        }
+        var skipped: [WALError] = []
+        for lsn in candidates {
+            let name = SnapshotFile.fileName(lsn: lsn)
+            do throws(WALError) {
+                let (storedLSN, payload) = try SnapshotFile.read(path: directory + "/" + name)
+                guard storedLSN == lsn else {
+                    throw WALError(.snapshotDamaged, "snapshot header names LSN \(storedLSN)", file: name)
+                }
+                guard logContinues(lsn) else {
+                    skipped.append(WALError(.noUsableSnapshot, "the log no longer holds the records after "
+                                            + "LSN \(lsn)", file: name))
+                    continue
+                }
+                return LoadedSnapshot(lsn: lsn, payload: payload, fileName: name, skipped: skipped)
+            } catch {
+                skipped.append(error)
+            }
+        }
+        if logContinues(0) { return nil }
+        let reasons = skipped.map(\.description).joined(separator: "; ")
+        throw WALError(.noUsableSnapshot, "no intact snapshot that the log continues"
+                           + (reasons.isEmpty ? "" : ": \(reasons)"), file: directory)
+    }
+
+    /// The LSNs of the snapshot files present, in no particular order.
+    public func snapshotLSNs() throws(WALError) -> [LSN] {
+        try PosixFile.list(directory).compactMap(SnapshotFile.lsn(of:))
+    }
+
+    /// The LSN of the snapshot the manifest names, or nil when there is no manifest.
+    public func readManifest() throws(WALError) -> LSN? {
+        let path = directory + "/" + Self.manifestName
+        guard PosixFile.exists(path) else { return nil }
+        let file = try MappedFile(path: path)
+        let bytes = file.bytes
+        guard bytes.count == 20, bytes.prefix(8).elementsEqual(Self.manifestMagic),
+              bytes.readLE(UInt32.self, at: 16) == CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: bytes[0..<16]))
+        else {
+            // A damaged manifest: fall back to the files themselves, newest intact first.
+            return nil
+        }
+        return bytes.readLE(UInt64.self, at: 8)
+    }
+
+    private func writeManifest(naming name: String, lsn: LSN) throws(WALError) {
+        var bytes = Self.manifestMagic
+        bytes.appendLE(lsn)
+        bytes.appendLE(CRC32C.checksum(bytes))
+        let path = directory + "/" + Self.manifestName
+        let temporary = path + ".tmp"
+        let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { PosixFile.close(fd) }
+        try bytes.withBytes { (raw) throws(WALError) in try PosixFile.writeAll(fd, raw, at: 0, path: temporary) }
+        try PosixFile.syncFile(fd, path: temporary)
+        try PosixFile.rename(temporary, path)
+        try PosixFile.syncDirectory(directory)
+    }
+
+    /// Deletes all but the newest `retainedCount` snapshots; returns the LSNs kept.
+    private func removeOldSnapshots() throws(WALError) -> [LSN] {
+        let all = try snapshotLSNs().sorted(by: >)
+        for lsn in all.dropFirst(Self.retainedCount) {
+            try PosixFile.remove(directory + "/" + SnapshotFile.fileName(lsn: lsn))
+        }
+        return Array(all.prefix(Self.retainedCount))
+    }
+}

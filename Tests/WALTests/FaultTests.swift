@@ -1,0 +1,75 @@
+import Testing
+@testable import WAL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("A failed write or fsync stops the log")
+struct FaultTests {
+    @Test("an fsync failure fails every waiting append and every later one; acknowledged records survive",
+          arguments: allBackends)
+    func fsyncFailureIsFatal(backend: LogBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        var configuration = testConfiguration(directory, backend: backend)
+        configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: backend)
+        let (log, _) = try openCollecting(configuration)
+        var acknowledged: [LSN] = []
+        for index in 0..<20 { acknowledged.append(try await log.append(type: 1, payload: payload(for: index, size: 64))) }
+
+        // Hold the writer so that many appends queue up behind the failing commit.
+        plan.hold(true)
+        let waiting = (0..<32).map { index in
+            Task { () -> Result<LSN, WALError> in
+                do throws(WALError) {
+                    return .success(try await log.append(type: 2, payload: payload(for: index, size: 32)))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        plan.failSyncs(with: EIO)
+        plan.hold(false)
+        for task in waiting {
+            let result = await task.value
+            guard case .failure(let error) = result else {
+                Issue.record("an append was acknowledged although its fsync failed")
+                continue
+            }
+            #expect(error.code == .writeFailed)
+        }
+        #expect(log.failure?.code == .writeFailed)
+        await #expect(throws: WALError.self) { try await log.append(type: 3, payload: [1]) }
+        #expect(throws: WALError.self) { try log.enqueue(type: 3, payload: [1]) }
+        await log.close()
+
+        // A restart with a healthy disk recovers every acknowledged record.
+        let (reopened, records) = try openCollecting(testConfiguration(directory, backend: backend))
+        #expect(Array(records.map(\.lsn).prefix(acknowledged.count)) == acknowledged)
+        await reopened.close()
+    }
+
+    @Test("a full disk stops the log with diskFull and a message that says so", arguments: allBackends)
+    func diskFull(backend: LogBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        var configuration = testConfiguration(directory, backend: backend)
+        configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: backend)
+        let (log, _) = try openCollecting(configuration)
+        try await log.append(type: 1, payload: [1, 2, 3])
+        plan.failWrites(with: ENOSPC)
+        do {
+            try await log.append(type: 1, payload: [4, 5, 6])
+            Issue.record("an append was acknowledged although its write failed")
+        } catch {
+            #expect(error.code == .diskFull)
+            #expect(error.message.contains("disk full"))
+        }
+        await #expect(throws: WALError.self) { try await log.append(type: 1, payload: [7]) }
+        await log.close()
+    }
+}
