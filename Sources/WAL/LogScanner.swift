@@ -127,8 +127,8 @@ enum LogScanner {
                 offset += frameSize
                 segment.endOffset = offset
             case .end where limit != nil:
-                damage("segment ends before LSN \(limit! + 1), where the next begins", offset: offset,
-                       expected: expected)
+                damage("segment ends at LSN \(expected - 1) but the next segment begins at LSN \(limit! + 1) "
+                       + "(records \(expected)…\(limit!) are missing)", offset: offset, expected: expected)
                 return
             case .defect(let defect) where limit != nil:
                 damage(defect.rawValue, offset: offset, expected: expected)
