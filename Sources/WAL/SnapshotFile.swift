@@ -49,7 +49,7 @@ enum SnapshotFile {
         guard bytes.count >= headerSize else { throw damaged("is shorter than its header") }
         guard bytes.prefix(magic.count).elementsEqual(magic) else { throw damaged("has a bad magic number") }
         guard bytes.readLE(UInt32.self, at: 8) == formatVersion else { throw damaged("has an unknown format version") }
-        guard bytes.readLE(UInt32.self, at: 40) == CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: bytes[0..<40]))
+        guard bytes.readLE(UInt32.self, at: 36) == CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: bytes[0..<36]))
         else { throw damaged("header checksum mismatch") }
         let lsn = bytes.readLE(UInt64.self, at: 16)
         let length = Int(bytes.readLE(UInt64.self, at: 24))
@@ -57,7 +57,7 @@ enum SnapshotFile {
             throw damaged("payload is \(bytes.count - headerSize) bytes, header says \(length)", offset: headerSize)
         }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[headerSize...])
-        guard CRC32C.extend(0, payload) == bytes.readLE(UInt32.self, at: 36) else {
+        guard CRC32C.extend(0, payload) == bytes.readLE(UInt32.self, at: 32) else {
             throw damaged("payload checksum mismatch", offset: headerSize)
         }
         return (lsn, Array(payload))
