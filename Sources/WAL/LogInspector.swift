@@ -1,0 +1,109 @@
+/// One frame as `tessera wal inspect` shows it, valid or not.
+public struct InspectedFrame: Sendable, Hashable {
+    public enum Checksum: String, Sendable {
+        case ok
+        case bad
+    }
+
+    public let segment: String
+    public let offset: Int
+    public let lsn: LSN
+    public let type: UInt16
+    /// The length field: header plus payload, without padding.
+    public let length: Int
+    public let checksum: Checksum
+    /// Whether the LSN is the one after the previous frame's.
+    public let inSequence: Bool
+}
+
+/// Where inspection of a segment stopped, when it stopped before the end.
+public struct InspectionStop: Sendable, Hashable {
+    public let segment: String
+    public let offset: Int
+    public let reason: String
+}
+
+/// Walks every frame of every segment for the operator, reporting bad checksums instead of stopping at them,
+/// as long as the length fields still lead from one frame to the next. Read-only.
+public enum LogInspector {
+    /// Calls `visit` with every frame in log order; returns the places where a segment could not be followed
+    /// further (an implausible length, or a bad header).
+    @discardableResult
+    public static func inspect(directory: String, visit: (InspectedFrame) -> Void) throws(WALError) -> [InspectionStop] {
+        var stops: [InspectionStop] = []
+        let names = try LogScanner.segmentNames(in: directory)
+        for (index, entry) in names.enumerated() {
+            let nextFirst = index + 1 < names.count ? names[index + 1].firstLSN : nil
+            let file = try MappedFile(path: directory + "/" + entry.name)
+            let bytes = file.bytes
+            guard case .success(let header) = SegmentHeader.decode(bytes) else {
+                stops.append(InspectionStop(segment: entry.name, offset: 0, reason: "bad segment header"))
+                continue
+            }
+            var offset = SegmentHeader.size
+            var expected = entry.firstLSN
+            while bytes.count - offset >= RecordFrame.headerSize {
+                if let nextFirst, expected >= nextFirst { break }
+                let length = Int(bytes.readLE(UInt32.self, at: offset))
+                if length == 0 { break }
+                guard length >= RecordFrame.headerSize, length <= bytes.count - offset else {
+                    stops.append(InspectionStop(segment: entry.name, offset: offset,
+                                                reason: "implausible length \(length); the rest cannot be followed"))
+                    break
+                }
+                let frame = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+                let valid = frame.readLE(UInt32.self, at: RecordFrame.crcOffset)
+                    == RecordFrame.checksum(of: frame, length: length, epoch: header.epoch)
+                let lsn = frame.readLE(UInt64.self, at: RecordFrame.lsnOffset)
+                visit(InspectedFrame(segment: entry.name, offset: offset, lsn: lsn,
+                                     type: frame.readLE(UInt16.self, at: RecordFrame.typeOffset), length: length,
+                                     checksum: valid ? .ok : .bad, inSequence: lsn == expected))
+                expected = (valid ? lsn : expected) + 1
+                offset += RecordFrame.alignUp(length)
+            }
+        }
+        return stops
+    }
+}
+
+/// Figures about a log directory, for `tessera wal stats`.
+public struct LogStatistics: Sendable {
+    public var segmentCount = 0
+    /// Bytes of all segment files (preallocated size).
+    public var allocatedBytes = 0
+    /// Bytes holding valid records, padding included.
+    public var usedBytes = 0
+    public var recordCount = 0
+    public var firstLSN: LSN?
+    public var lastLSN: LSN?
+    public var tornBytes = 0
+    public var damage: LogDamage?
+    /// Records and payload bytes per record type.
+    public var types: [UInt16: (records: Int, payloadBytes: Int)] = [:]
+
+    /// Reads `directory` (read-only) and gathers the figures.
+    public static func gather(directory: String) throws -> LogStatistics {
+        var statistics = LogStatistics()
+        let report = try LogScanner.scan(directory: directory, after: 0, syncFirst: false) { record in
+            statistics.types[record.type, default: (0, 0)].records += 1
+            statistics.types[record.type, default: (0, 0)].payloadBytes += record.payload.count
+        }
+        statistics.segmentCount = report.segments.count
+        statistics.allocatedBytes = report.segments.reduce(0) { $0 + $1.fileSize }
+        statistics.usedBytes = report.segments.reduce(0) { $0 + max(0, $1.endOffset - SegmentHeader.size) }
+        statistics.recordCount = report.recordCount
+        statistics.firstLSN = report.firstLSN
+        statistics.lastLSN = report.lastLSN
+        statistics.tornBytes = report.tornBytes
+        statistics.damage = report.damage
+        return statistics
+    }
+}
+
+/// The read-only verdict of `tessera wal verify`.
+public enum LogVerifier {
+    /// Scans `directory` without changing anything.
+    public static func verify(directory: String) throws -> LogScanReport {
+        try LogScanner.scan(directory: directory, after: 0, syncFirst: false) { _ in }
+    }
+}
