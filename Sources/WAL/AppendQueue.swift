@@ -6,6 +6,9 @@ struct AppendQueue {
     var pendingFirstLSN: LSN
     /// The LSN the next enqueued record gets.
     var nextLSN: LSN
+    /// While the writer sleeps: how many queued records should wake it (0 while it is busy, so producers
+    /// do not signal in vain).
+    var writerWakeThreshold = 0
     /// Every record up to this LSN is durable (written and synced).
     var durableLSN: LSN
     /// Producers waiting for durability, in the order they asked.
@@ -26,6 +29,22 @@ struct AppendQueue {
         self.nextLSN = nextLSN
         self.pendingFirstLSN = nextLSN
         self.durableLSN = nextLSN - 1
+    }
+
+    /// Records queued and not yet taken by the writer.
+    var pendingRecords: Int { Int(nextLSN - pendingFirstLSN) }
+
+    /// Whether an enqueue just now should wake the writer.
+    var shouldWakeWriter: Bool {
+        writerWakeThreshold > 0 && pendingRecords >= writerWakeThreshold
+    }
+
+    /// The writer's wait condition: at least `records` queued, or closing. While it does not hold, producers
+    /// wake the writer once it does.
+    mutating func writerMayProceed(records: Int) -> Bool {
+        let ready = pendingRecords >= records || closing
+        writerWakeThreshold = ready ? 0 : records
+        return ready
     }
 
     /// Removes and returns the waiters whose records are now durable.

@@ -30,16 +30,26 @@ final class GroupCommitWriter: Sendable {
             if active == nil { active = try newSegment(firstLSN: lastWritten + 1) }
             var lastSyncNanoseconds = MonotonicClock.nanoseconds()
             var unsynced = false
+            var gather = GatherWindow()
             while true {
+                if mustSyncEveryCommit, let (records, deadline) = gather.next() {
+                    // The producers just resumed are likely to append again at once: give them part of a
+                    // commit's time so that they share the next write instead of trickling into several.
+                    queue.wait(until: { $0.writerMayProceed(records: records) }, deadlineNanoseconds: deadline) {
+                        $0.writerWakeThreshold = 0
+                    }
+                }
                 let deadline = syncDeadline(unsynced: unsynced, lastSync: lastSyncNanoseconds)
                 let (firstLSN, lastLSN, closing) = queue.wait(
-                    until: { !$0.pending.isEmpty || $0.closing }, deadlineNanoseconds: deadline
+                    until: { $0.writerMayProceed(records: 1) }, deadlineNanoseconds: deadline
                 ) { state -> (LSN, LSN, Bool) in
+                    state.writerWakeThreshold = 0
                     swap(&state.pending, &batch)
                     let first = state.pendingFirstLSN
                     state.pendingFirstLSN = state.nextLSN
                     return (first, state.nextLSN - 1, state.closing)
                 }
+                let commitStart = MonotonicClock.nanoseconds()
                 let syncDue = closing || mustSyncEveryCommit
                     || deadline.map { MonotonicClock.nanoseconds() >= $0 } ?? false
                 if !batch.isEmpty {
@@ -53,7 +63,8 @@ final class GroupCommitWriter: Sendable {
                 batch.removeAll(keepingCapacity: true)
                 if syncDue {
                     lastSyncNanoseconds = MonotonicClock.nanoseconds()
-                    complete(durableThrough: lastWritten)
+                    let resumed = complete(durableThrough: lastWritten)
+                    gather.committed(resumed: resumed, nanoseconds: lastSyncNanoseconds - commitStart)
                 }
                 if closing && queue.withLock({ $0.pending.isEmpty }) { break }
             }
@@ -148,12 +159,14 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Marks records through `durableThrough` durable and resumes their waiters.
-    private func complete(durableThrough: LSN) {
+    @discardableResult
+    private func complete(durableThrough: LSN) -> Int {
         let ready = queue.withLock { state in
             state.durableLSN = max(state.durableLSN, durableThrough)
             return state.takeWaiters(through: state.durableLSN)
         }
         for waiter in ready { waiter.continuation.resume(returning: nil) }
+        return ready.count
     }
 
     /// Makes the log fail: the error goes to every waiting producer and to every later append.
@@ -180,5 +193,27 @@ final class GroupCommitWriter: Sendable {
         let closedError = WALError(.closed, "the log was closed before this record became durable")
         for waiter in waiting { waiter.continuation.resume(returning: closedError) }
         for closer in closers { closer.resume() }
+    }
+}
+
+/// How long the writer waits for the producers it just resumed to queue again, before the next write.
+///
+/// After a commit that resumed `n` producers, wait until `n` records are queued or half the last commit's
+/// duration (at most 0.5 ms) has passed, whichever comes first. A single producer is never waited for.
+struct GatherWindow {
+    private var resumed = 0
+    private var commitNanoseconds: UInt64 = 0
+    static let maximumNanoseconds: UInt64 = 500_000
+
+    mutating func committed(resumed: Int, nanoseconds: UInt64) {
+        self.resumed = resumed
+        commitNanoseconds = nanoseconds
+    }
+
+    /// The records to wait for and the deadline, or nil when there is nothing to wait for.
+    mutating func next() -> (records: Int, deadline: UInt64)? {
+        defer { resumed = 0 }
+        guard resumed > 1 else { return nil }
+        return (resumed, MonotonicClock.nanoseconds() + min(commitNanoseconds / 2, Self.maximumNanoseconds))
     }
 }

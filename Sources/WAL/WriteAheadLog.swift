@@ -88,7 +88,7 @@ public final class WriteAheadLog: Sendable {
             throw WALError(.recordTooLarge, "a record of \(payload.count) bytes exceeds the limit of \(maxPayloadSize)")
         }
         let limit = configuration.maxQueuedBytes
-        let lsn = try queue.withLock { (state) throws(WALError) -> LSN in
+        let (lsn, wake) = try queue.withLock { (state) throws(WALError) -> (LSN, Bool) in
             if let failure = state.failure { throw failure }
             if state.closing { throw WALError(.closed, "the log is closed") }
             guard state.pending.count + RecordFrame.frameSize(payloadCount: payload.count) <= limit else {
@@ -97,9 +97,9 @@ public final class WriteAheadLog: Sendable {
             let lsn = state.nextLSN
             state.nextLSN += 1
             RecordFrame.append(lsn: lsn, type: type, payload: payload, to: &state.pending)
-            return lsn
+            return (lsn, state.shouldWakeWriter)
         }
-        queue.signal()
+        if wake { queue.signal() }
         return lsn
     }
 

@@ -1,0 +1,41 @@
+# Tessera: every target checks (and, as root, installs) the system packages it needs first.
+SWIFT ?= swift
+SYSTEM_PACKAGES := liburing-dev pkg-config
+export PATH := $(PATH):/opt/swift/usr/bin
+
+.PHONY: deps build test release bench-wal clean
+
+## deps: make sure liburing's headers and pkg-config are present (apt-get install them when root).
+deps:
+	@missing=""; \
+	for package in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing system packages:$$missing -- run: sudo apt-get install -y$$missing" >&2; exit 1; \
+		fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6.1 or newer" >&2; exit 1; }
+
+## build: a debug build of everything.
+build: deps
+	$(SWIFT) build
+
+## test: the whole test suite (both log devices, real file system, crash tests with SIGKILL).
+test: deps
+	$(SWIFT) test
+
+## release: an optimized build of the tessera and Bench executables.
+release: deps
+	$(SWIFT) build -c release
+
+## bench-wal: the WAL group-commit benchmark against a raw pwrite+fdatasync loop.
+bench-wal: deps
+	$(SWIFT) run -c release Bench wal
+
+clean:
+	rm -rf .build

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `Bench`: Tessera's scenario runner. Each scenario measures Tessera and, in the same run, the ceiling that
+/// the machine itself sets for the same work, and prints both with their ratio.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "Bench",
+        abstract: "Measure Tessera against the machine's own ceiling, side by side in one run.",
+        subcommands: [WalBenchmark.self]
+    )
+}
