@@ -111,11 +111,14 @@ public final class WriteAheadLog: Sendable {
     /// Returns once the record at `lsn` is durable as the durability mode defines it (`sync`: written and
     /// synced; `batch` and `none`: queued), or throws the error that stopped the log.
     public func waitUntilDurable(_ lsn: LSN) async throws(WALError) {
-        let mustWait = if case .sync = configuration.durability { true } else { false }
-        let error: WALError? = await withCheckedContinuation { continuation in
+        guard case .sync = configuration.durability else {
+            if let failure { throw failure }
+            return
+        }
+        let error: WALError? = await withUnsafeContinuation { continuation in
             let immediate: WALError?? = queue.withLock { state in
                 if let failure = state.failure { return .some(failure) }
-                if !mustWait || state.durableLSN >= lsn { return .some(nil) }
+                if state.durableLSN >= lsn { return .some(nil) }
                 if state.closed { return .some(WALError(.closed, "the log is closed")) }
                 state.waiters.append(AppendQueue.Waiter(lsn: lsn, continuation: continuation))
                 return .none
