@@ -41,6 +41,9 @@ public struct LogScanReport: Sendable {
     public var tornBytes = 0
     /// The first damage before the end of the log, if any. Records after it were not visited.
     public var damage: LogDamage?
+    /// The damage that `--recover=truncate` cut the log at, and the files it set aside, when it did.
+    public var truncatedAt: LogDamage?
+    public var setAside: [String] = []
     /// Whether the last segment ends cleanly (zeros after its last record) at its full preallocated size,
     /// so that appends can continue in it.
     public var lastSegmentAppendable = false

@@ -50,8 +50,6 @@ public struct WALConfiguration: Sendable {
     public var recovery: RecoveryPolicy = .strict
     /// Bound on bytes queued and not yet taken by the writer; an append past it fails with `queueFull`.
     public var maxQueuedBytes: Int = 256 << 20
-    /// Bound on the bytes the writer puts into one write.
-    public var maxBatchBytes: Int = 8 << 20
 
     public init(directory: String) {
         self.directory = directory
@@ -61,13 +59,14 @@ public struct WALConfiguration: Sendable {
         guard segmentSizeBytes >= 1 << 16, segmentSizeBytes <= 1 << 32, segmentSizeBytes % 4096 == 0 else {
             throw WALError(.invalidConfiguration, "segment size must be a multiple of 4096 between 64 KiB and 4 GiB")
         }
-        guard maxBatchBytes >= 1 << 16, maxQueuedBytes >= maxBatchBytes else {
-            throw WALError(.invalidConfiguration, "batch bound must be at least 64 KiB and at most the queue bound")
+        guard maxQueuedBytes >= 1 << 16 else {
+            throw WALError(.invalidConfiguration, "the queue bound must be at least 64 KiB")
         }
     }
 
-    /// The largest payload a record may have: it must fit in one segment after the header.
+    /// The largest payload a record may have: it must fit in one segment after the header, and in the queue.
     var maxPayloadSize: Int {
-        min(RecordFrame.maxPayloadSize, segmentSizeBytes - SegmentHeader.size - RecordFrame.headerSize)
+        min(RecordFrame.maxPayloadSize, segmentSizeBytes - SegmentHeader.size - RecordFrame.headerSize,
+            maxQueuedBytes - RecordFrame.headerSize - RecordFrame.alignment)
     }
 }

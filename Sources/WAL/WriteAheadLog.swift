@@ -29,6 +29,10 @@ public final class WriteAheadLog: Sendable {
         _ configuration: WALConfiguration, after: LSN = 0, replay: (WALRecordView) throws -> Void = { _ in }
     ) throws -> WriteAheadLog {
         try configuration.validate()
+        if configuration.backend == .uring && configuration.deviceFactory == nil {
+            // Fail at open, not at the first append, when io_uring was asked for and is not there.
+            _ = try LogBackend.uring.makeDevice()
+        }
         try PosixFile.makeDirectory(configuration.directory)
         var report = try LogScanner.scan(directory: configuration.directory, after: after, syncFirst: true,
                                          visit: replay)
@@ -202,6 +206,8 @@ public final class WriteAheadLog: Sendable {
         try PosixFile.syncDirectory(directory)
         report.segments.removeSubrange(firstAside...)
         report.lastSegmentAppendable = false
+        report.truncatedAt = damage
+        report.setAside = names
         report.damage = nil
     }
 }

@@ -46,6 +46,8 @@ struct DamageTests {
         let firstOfSegment = try #require(SegmentName.firstLSN(of: (segments[1] as NSString).lastPathComponent))
         configuration.recovery = .truncateAfterDamage
         let (log, records) = try openCollecting(configuration)
+        #expect(log.recovery.truncatedAt?.offset == damagedOffset)
+        #expect(log.recovery.setAside.count == segments.count - 2)
         #expect(records.count == Int(firstOfSegment - 1) + 4)
         #expect(records.last?.lsn == firstOfSegment + 3)
         let next = try await log.append(type: 2, payload: [1])

@@ -73,3 +73,58 @@ struct FaultTests {
         await log.close()
     }
 }
+
+@Suite("Limits are errors with names")
+struct LimitTests {
+    @Test("past the queue bound, enqueue fails with queueFull instead of growing without limit")
+    func queueFull() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let plan = FaultPlan()
+        var configuration = testConfiguration(directory, backend: .pwrite)
+        configuration.maxQueuedBytes = 1 << 16
+        configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: .pwrite)
+        let (log, _) = try openCollecting(configuration)
+        try await log.append(type: 1, payload: [1])
+        plan.hold(true)
+        // The writer is stuck in a write; the queue fills to its bound.
+        _ = try log.enqueue(type: 1, payload: [2])
+        try await Task.sleep(for: .milliseconds(20))
+        var accepted = 0
+        var lastAccepted: LSN = 0
+        var refusal: WALError?
+        while refusal == nil && accepted < 1000 {
+            do throws(WALError) {
+                lastAccepted = try log.enqueue(type: 1, payload: [UInt8](repeating: 3, count: 1000))
+                accepted += 1
+            } catch {
+                refusal = error
+            }
+        }
+        #expect(refusal?.code == .queueFull)
+        #expect(accepted > 0 && accepted < 70)
+        plan.hold(false)
+        // The queue drains and the log goes on.
+        try await log.waitUntilDurable(lastAccepted)
+        try await log.append(type: 1, payload: [4])
+        await log.close()
+    }
+
+    @Test("in batch mode a record becomes durable without close, by the periodic sync")
+    func batchModeSyncsPeriodically() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = testConfiguration(directory, backend: .pwrite)
+        configuration.durability = .batch(milliseconds: 2)
+        let (log, _) = try openCollecting(configuration)
+        let lsn = try await log.append(type: 1, payload: [1, 2, 3])
+        // Bounded wait for the periodic sync; this checks that it happens, not how fast.
+        var polls = 0
+        while log.durableLSN < lsn && polls < 5000 {
+            try await Task.sleep(for: .milliseconds(1))
+            polls += 1
+        }
+        #expect(log.durableLSN >= lsn)
+        await log.close()
+    }
+}
