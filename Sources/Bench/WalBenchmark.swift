@@ -36,6 +36,9 @@ struct WalBenchmark: AsyncParsableCommand {
     @Option(help: "Segment size in MiB.")
     var segmentMiB: Int = 64
 
+    @Flag(help: "Measure the log only, without the raw loop (for profiling).")
+    var logOnly = false
+
     @Flag(help: "Print the table as JSON.")
     var json = false
 
@@ -56,14 +59,23 @@ struct WalBenchmark: AsyncParsableCommand {
         var rows: [Row] = []
         for size in batches {
             let raw = RawDiskLoop(path: root + "/raw-\(size).bin", fileSizeBytes: 256 << 20, recordSizeBytes: recordSize)
-            try raw.prepare()
-            let rawResult = try raw.run(batch: size, seconds: seconds)
+            var rawResult = RawDiskLoop.Result()
+            if !logOnly {
+                try raw.prepare()
+                rawResult = try raw.run(batch: size, seconds: seconds)
+            }
             if dir == nil { unlink(raw.path) }
             let logResult = try await runLog(directory: root + "/log-\(size)", producers: size, device: device)
             if dir == nil { removeTree(root + "/log-\(size)") }
             let row = Row(batch: size, log: logResult, raw: rawResult)
             rows.append(row)
-            if !json { print(row.progressLine) }
+            if !json {
+                print(row.progressLine)
+                let statistics = logResult.statistics
+                print("  writer: seal+write \(statistics.sealAndWriteNanoseconds / 1_000_000) ms, device+copy "
+                      + "\(statistics.deviceNanoseconds / 1_000_000) ms, gather \(statistics.gatherNanoseconds / 1_000_000) ms "
+                      + "over \(Int(logResult.seconds * 1000)) ms; \(statistics.syncs) syncs")
+            }
         }
         if json { print(Row.json(rows, recordSize: recordSize)) } else { print(Row.table(rows, recordSize: recordSize)) }
     }
@@ -115,7 +127,7 @@ struct Row {
     let raw: RawDiskLoop.Result
 
     var logRate: Double { Double(log.records) / log.seconds }
-    var rawRate: Double { Double(raw.records) / raw.seconds }
+    var rawRate: Double { raw.seconds == 0 ? 0 : Double(raw.records) / raw.seconds }
     var ratio: Double { rawRate == 0 ? 0 : logRate / rawRate }
     var recordsPerCommit: Double { log.statistics.syncs == 0 ? 0 : Double(log.statistics.records) / Double(log.statistics.syncs) }
 

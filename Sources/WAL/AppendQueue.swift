@@ -75,4 +75,9 @@ public struct WALStatistics: Sendable, Hashable {
     public var syncs = 0
     /// Segment files created.
     public var segmentsCreated = 0
+    /// Time the writer spent sealing and writing (device calls included), waiting for the device, and
+    /// waiting for producers in the gather window.
+    public var sealAndWriteNanoseconds: UInt64 = 0
+    public var deviceNanoseconds: UInt64 = 0
+    public var gatherNanoseconds: UInt64 = 0
 }

@@ -7,6 +7,8 @@ final class GroupCommitWriter: Sendable {
     let makeDevice: @Sendable () throws(WALError) -> any LogDevice
     let segmentList: SegmentList
     let directory: String
+    /// Where direct-I/O writes are assembled. Used by the writer thread only.
+    nonisolated(unsafe) let staging = AlignedBuffer(capacity: 1 << 20)
 
     init(queue: ConditionLock<AppendQueue>, allocator: SegmentAllocator, durability: Durability,
          makeDevice: @escaping @Sendable () throws(WALError) -> any LogDevice, segmentList: SegmentList, directory: String) {
@@ -33,6 +35,11 @@ final class GroupCommitWriter: Sendable {
             var gather = GatherWindow()
             while true {
                 if mustSyncEveryCommit, let (records, deadline) = gather.next() {
+                    let gatherStart = MonotonicClock.nanoseconds()
+                    defer {
+                        let spent = MonotonicClock.nanoseconds() - gatherStart
+                        queue.withLock { $0.statistics.gatherNanoseconds += spent }
+                    }
                     // The producers just resumed are likely to append again at once: give them part of a
                     // commit's time so that they share the next write instead of trickling into several.
                     queue.wait(until: { $0.writerMayProceed(records: records) }, deadlineNanoseconds: deadline) {
@@ -53,7 +60,9 @@ final class GroupCommitWriter: Sendable {
                 let syncDue = closing || mustSyncEveryCommit
                     || deadline.map { MonotonicClock.nanoseconds() >= $0 } ?? false
                 if !batch.isEmpty {
-                    try write(batch, firstLSN: firstLSN, into: &active!, device: device, sync: syncDue)
+                    try write(&batch, firstLSN: firstLSN, into: &active!, device: device, sync: syncDue)
+                    let spent = MonotonicClock.nanoseconds() - commitStart
+                    queue.withLock { $0.statistics.sealAndWriteNanoseconds += spent }
                     lastWritten = lastLSN
                     unsynced = !syncDue
                 } else if syncDue && unsynced {
@@ -89,9 +98,8 @@ final class GroupCommitWriter: Sendable {
 
     /// Writes `batch` after the last record of `segment`, moving to a new segment when a frame does not fit.
     private func write(
-        _ batch: [UInt8], firstLSN: LSN, into segment: inout ActiveSegment, device: any LogDevice, sync: Bool
+        _ batch: inout [UInt8], firstLSN: LSN, into segment: inout ActiveSegment, device: any LogDevice, sync: Bool
     ) throws(WALError) {
-        var batch = batch
         var records = 0
         var failure: WALError?
         batch.withUnsafeMutableBytes { bytes in
@@ -132,8 +140,17 @@ final class GroupCommitWriter: Sendable {
     private func put(_ bytes: UnsafeRawBufferPointer, into segment: ActiveSegment, device: any LogDevice,
                      sync: Bool) throws(WALError) {
         guard !bytes.isEmpty || sync else { return }
+        let deviceStart = MonotonicClock.nanoseconds()
+        defer {
+            let spent = MonotonicClock.nanoseconds() - deviceStart
+            queue.withLock { $0.statistics.deviceNanoseconds += spent }
+        }
         do {
-            try device.write(fd: segment.fd, bytes: bytes, offset: segment.writeOffset, sync: sync)
+            if segment.direct && !bytes.isEmpty {
+                try putBlocks(bytes, into: segment, device: device, sync: sync)
+            } else {
+                try device.write(fd: segment.fd, bytes: bytes, offset: segment.writeOffset, sync: sync)
+            }
         } catch {
             throw WALError.system(error.operation, path: segment.path, errno: error.errno, fatal: true)
         }
@@ -142,6 +159,26 @@ final class GroupCommitWriter: Sendable {
             state.statistics.commits += 1
             if sync { state.statistics.syncs += 1 }
         }
+    }
+
+    /// The direct-I/O write: the segment's partial last block, then `bytes`, zero-padded to a block boundary,
+    /// written from the block's start in one aligned write. Keeps the new partial block as the segment's tail.
+    private func putBlocks(_ bytes: UnsafeRawBufferPointer, into segment: ActiveSegment, device: any LogDevice,
+                           sync: Bool) throws(DeviceFailure) {
+        let blockStart = AlignedBuffer.alignDown(segment.writeOffset)
+        let tailCount = segment.writeOffset - blockStart
+        let total = tailCount + bytes.count
+        let alignedCount = AlignedBuffer.alignUp(total)
+        staging.reserve(alignedCount)
+        let base = staging.base
+        segment.tail.withUnsafeBytes { tail in
+            if tailCount > 0 { base.copyMemory(from: tail.baseAddress!, byteCount: tailCount) }
+        }
+        (base + tailCount).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        (base + total).initializeMemory(as: UInt8.self, repeating: 0, count: alignedCount - total)
+        try device.write(fd: segment.fd, bytes: staging.bytes(0..<alignedCount), offset: blockStart, sync: sync)
+        let newTailStart = AlignedBuffer.alignDown(total)
+        segment.tail = Array(staging.bytes(newTailStart..<total))
     }
 
     private func sync(_ segment: ActiveSegment, device: any LogDevice) throws(WALError) {

@@ -36,6 +36,20 @@ enum PosixFile {
 
     static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
+    /// Opens `path` for writing, with O_DIRECT when asked and the file system supports it (tmpfs and some
+    /// others refuse it with EINVAL; the buffered path is used there). Returns whether O_DIRECT is on.
+    static func openForWriting(_ path: String, directIO: Bool, create: Bool = false) throws(WALError)
+        -> (fd: Int32, direct: Bool)
+    {
+        let flags = O_WRONLY | (create ? O_CREAT | O_TRUNC : 0)
+        if directIO {
+            let fd = Glibc.open(path, flags | O_DIRECT | O_CLOEXEC, 0o644)
+            if fd >= 0 { return (fd, true) }
+            if errno != EINVAL { throw .system("open", path: path, errno: errno) }
+        }
+        return (try open(path, flags), false)
+    }
+
     /// Makes the directory entry changes (create, rename, unlink) inside `path` durable.
     static func syncDirectory(_ path: String) throws(WALError) {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
@@ -96,21 +110,20 @@ enum PosixFile {
 
     /// Creates `path` (replacing it) as `size` bytes of written zeros and makes it durable. Written zeros,
     /// not a sparse or merely fallocated file: later data writes then change no file metadata, so each
-    /// `fdatasync` flushes data only (measured here: about twice the commits per second).
-    static func createZeroFilled(_ path: String, size: Int) throws(WALError) {
-        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC)
+    /// `fdatasync` flushes data only (measured here: about twice the commits per second). With direct I/O
+    /// the zeros go straight to the disk without filling the page cache.
+    static func createZeroFilled(_ path: String, size: Int, directIO: Bool) throws(WALError) {
+        let (fd, _) = try openForWriting(path, directIO: directIO, create: true)
         defer { close(fd) }
         let fallocated = posix_fallocate(fd, 0, off_t(size))
         if fallocated == ENOSPC || fallocated == EDQUOT {
             throw .system("preallocation", path: path, errno: fallocated, fatal: true)
         }
-        let chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let chunk = AlignedBuffer(capacity: 1 << 20)
         var offset = 0
         while offset < size {
-            let count = min(chunk.count, size - offset)
-            try chunk.withBytes { (bytes) throws(WALError) in
-                try writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[0..<count]), at: offset, path: path)
-            }
+            let count = min(chunk.capacity, size - offset)
+            try writeAll(fd, chunk.bytes(0..<count), at: offset, path: path)
             offset += count
         }
         try syncFile(fd, path: path)
@@ -141,3 +154,11 @@ final class MappedFile {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
+
+/// `O_DIRECT`, which Glibc's Swift module does not export (it is behind `_GNU_SOURCE`). Values from the
+/// kernel's `asm/fcntl.h` for each architecture.
+#if arch(arm64)
+let O_DIRECT: Int32 = 0o200000
+#else
+let O_DIRECT: Int32 = 0o40000
+#endif

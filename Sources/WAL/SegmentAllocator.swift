@@ -14,14 +14,16 @@ final class SegmentAllocator: Sendable {
 
     let directory: String
     let segmentSizeBytes: Int
+    let directIO: Bool
     private let state = ConditionLock(State())
 
     static let spareName = "wal-spare.tmp"
     var sparePath: String { directory + "/" + Self.spareName }
 
-    init(directory: String, segmentSizeBytes: Int) {
+    init(directory: String, segmentSizeBytes: Int, directIO: Bool) {
         self.directory = directory
         self.segmentSizeBytes = segmentSizeBytes
+        self.directIO = directIO
         // A spare left by an earlier run may be half written; never trust it.
         try? PosixFile.remove(directory + "/" + Self.spareName)
     }
@@ -37,7 +39,7 @@ final class SegmentAllocator: Sendable {
         guard start else { return }
         startDetachedThread(name: "tessera-wal-prep") { [self] in
             var failure: WALError?
-            do throws(WALError) { try PosixFile.createZeroFilled(sparePath, size: segmentSizeBytes) } catch { failure = error }
+            do throws(WALError) { try PosixFile.createZeroFilled(sparePath, size: segmentSizeBytes, directIO: directIO) } catch { failure = error }
             state.withLock { state in
                 state.preparing = false
                 state.spareReady = failure == nil
@@ -54,15 +56,15 @@ final class SegmentAllocator: Sendable {
             defer { state.spareReady = false }
             return state.spareReady
         }
-        if !ready { try PosixFile.createZeroFilled(sparePath, size: segmentSizeBytes) }
+        if !ready { try PosixFile.createZeroFilled(sparePath, size: segmentSizeBytes, directIO: directIO) }
         let header = SegmentHeader(epoch: Self.randomEpoch(), firstLSN: firstLSN,
                                    segmentSizeBytes: UInt64(segmentSizeBytes))
         let path = directory + "/" + SegmentName.fileName(firstLSN: firstLSN)
-        let fd = try PosixFile.open(sparePath, O_WRONLY)
+        let (fd, direct) = try PosixFile.openForWriting(sparePath, directIO: directIO)
         do throws(WALError) {
-            try header.encoded().withBytes { (bytes) throws(WALError) in
-                try PosixFile.writeAll(fd, bytes, at: 0, path: sparePath)
-            }
+            let block = AlignedBuffer(capacity: SegmentHeader.size)
+            header.encoded().withUnsafeBytes { block.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            try PosixFile.writeAll(fd, block.bytes(0..<SegmentHeader.size), at: 0, path: sparePath)
             if fdatasync(fd) != 0 { throw WALError.system("fdatasync", path: sparePath, errno: errno, fatal: true) }
             try PosixFile.rename(sparePath, path)
             try PosixFile.syncDirectory(directory)
@@ -71,7 +73,7 @@ final class SegmentAllocator: Sendable {
             throw error
         }
         prepareSpare()
-        return ActiveSegment(fd: fd, path: path, header: header, writeOffset: SegmentHeader.size)
+        return ActiveSegment(fd: fd, path: path, header: header, direct: direct, writeOffset: SegmentHeader.size)
     }
 
     /// Waits until no spare is being prepared (before the log closes, so no thread outlives it).

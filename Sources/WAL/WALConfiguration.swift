@@ -48,6 +48,9 @@ public struct WALConfiguration: Sendable {
     /// Replaces the device `backend` would create: the seam for fault injection in tests.
     public var deviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
     public var recovery: RecoveryPolicy = .strict
+    /// Write segments with O_DIRECT, in whole 4 KiB blocks, bypassing the page cache (where the file system
+    /// supports it; elsewhere the buffered path is used).
+    public var directIO = true
     /// Bound on bytes queued and not yet taken by the writer; an append past it fails with `queueFull`.
     public var maxQueuedBytes: Int = 256 << 20
 

@@ -55,7 +55,8 @@ public final class WriteAheadLog: Sendable {
         }
         var continuing: ActiveSegment?
         if report.lastSegmentAppendable, let last = report.segments.last, let header = last.header {
-            continuing = try ActiveSegment.reopen(path: last.path, header: header, endOffset: last.endOffset)
+            continuing = try ActiveSegment.reopen(path: last.path, header: header, endOffset: last.endOffset,
+                                                  directIO: configuration.directIO)
         }
         return WriteAheadLog(configuration: configuration, recovery: report, nextLSN: lastLSN + 1,
                              continuing: continuing)
@@ -69,7 +70,8 @@ public final class WriteAheadLog: Sendable {
         self.segments = SegmentList(recovery.segments.map(\.firstLSN))
         self.maxPayloadSize = configuration.maxPayloadSize
         let allocator = SegmentAllocator(directory: configuration.directory,
-                                         segmentSizeBytes: configuration.segmentSizeBytes)
+                                         segmentSizeBytes: configuration.segmentSizeBytes,
+                                         directIO: configuration.directIO)
         allocator.prepareSpare()
         let writer = GroupCommitWriter(queue: queue, allocator: allocator, durability: configuration.durability,
                                        makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice,

@@ -3,18 +3,18 @@
 // line of the output file with one write(2), so that a line is there only if the append was acknowledged.
 // The parent kills it with SIGKILL at a random moment and checks that every printed LSN was recovered.
 //
-// Usage: WALCrashChild <log directory> <uring|pwrite> <output file>
+// Usage: WALCrashChild <log directory> <uring|pwrite> <direct|buffered> <output file>
 #if canImport(Glibc)
 import Glibc
 #endif
 import WAL
 
 let arguments = CommandLine.arguments
-guard arguments.count == 4, let backend = LogBackend(rawValue: arguments[2]) else {
-    print("usage: WALCrashChild <log directory> <uring|pwrite> <output file>")
+guard arguments.count == 5, let backend = LogBackend(rawValue: arguments[2]) else {
+    print("usage: WALCrashChild <log directory> <uring|pwrite> <direct|buffered> <output file>")
     exit(2)
 }
-let output = open(arguments[3], O_WRONLY | O_CREAT | O_APPEND, 0o644)
+let output = open(arguments[4], O_WRONLY | O_CREAT | O_APPEND, 0o644)
 guard output >= 0 else {
     perror("open output")
     exit(2)
@@ -32,6 +32,7 @@ func crashPayload(producer: Int, sequence: Int) -> [UInt8] {
 
 var configuration = WALConfiguration(directory: arguments[1])
 configuration.backend = backend
+configuration.directIO = arguments[3] == "direct"
 configuration.segmentSizeBytes = 256 << 10
 let log = try WriteAheadLog.open(configuration)
 

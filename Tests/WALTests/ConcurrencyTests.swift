@@ -4,11 +4,12 @@ import Testing
 @Suite("Group commit under many producers")
 struct ConcurrencyTests {
     @Test("every awaited LSN is durable, unique and in order, and recovery returns all of them",
-          arguments: allBackends)
-    func manyProducers(backend: LogBackend) async throws {
+          arguments: allDevices)
+    func manyProducers(device: DeviceSetup) async throws {
+        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let configuration = testConfiguration(directory, backend: backend, segmentSizeBytes: 128 << 10)
+        let configuration = testConfiguration(directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 128 << 10)
         let (log, _) = try openCollecting(configuration)
         let producers = 48
         let perProducer = 60

@@ -22,19 +22,20 @@ struct CrashTests {
         }
     }
 
-    @Test("a child killed at random moments loses no acknowledged LSN, many times over", arguments: allBackends)
-    func killRepeatedly(backend: LogBackend) async throws {
+    @Test("a child killed at random moments loses no acknowledged LSN, many times over", arguments: allDevices)
+    func killRepeatedly(device: DeviceSetup) async throws {
+        let backend = device.backend
         #expect(FileManager.default.isExecutableFile(atPath: Self.childPath), "missing \(Self.childPath)")
         let directory = TemporaryDirectory("crash")
         defer { directory.remove() }
         let logDirectory = directory.file("wal")
-        var generator = SeededGenerator(seed: backend == .uring ? 7 : 11)
+        var generator = SeededGenerator(seed: (backend == .uring ? 7 : 11) + (device.directIO ? 100 : 0))
         var everAcknowledged = Set<LSN>()
         for round in 0..<20 {
             let output = directory.file("acks-\(round).txt")
             let child = Process()
             child.executableURL = URL(fileURLWithPath: Self.childPath)
-            child.arguments = [logDirectory, backend.rawValue, output]
+            child.arguments = [logDirectory, backend.rawValue, device.directIO ? "direct" : "buffered", output]
             try child.run()
             let lifetimeMilliseconds = Int.random(in: 40...250, using: &generator)
             try await Task.sleep(for: .milliseconds(lifetimeMilliseconds))
@@ -50,6 +51,7 @@ struct CrashTests {
 
             var configuration = WALConfiguration(directory: logDirectory)
             configuration.backend = backend
+            configuration.directIO = device.directIO
             configuration.segmentSizeBytes = 256 << 10
             var recovered: [LSN] = []
             var damaged = 0

@@ -5,8 +5,10 @@ import Testing
 @Suite("Damage before the end of the log is reported, never silently skipped")
 struct DamageTests {
     /// Writes 190 records of 900 bytes in 64 KiB segments (three, the last one part full); returns their paths.
-    static func writeLog(_ directory: TemporaryDirectory, backend: LogBackend) async throws -> [String] {
-        let (log, _) = try openCollecting(testConfiguration(directory, backend: backend, segmentSizeBytes: 64 << 10))
+    static func writeLog(_ directory: TemporaryDirectory, device: DeviceSetup = allDevices[0]) async throws -> [String] {
+        let configuration = testConfiguration(directory, backend: device.backend, directIO: device.directIO,
+                                              segmentSizeBytes: 64 << 10)
+        let (log, _) = try openCollecting(configuration)
         for index in 0..<190 { try await log.append(type: 1, payload: payload(for: index, size: 900)) }
         await log.close()
         return try segmentPaths(directory)
@@ -24,15 +26,16 @@ struct DamageTests {
     }
 
     @Test("a flipped bit in a middle record names the file and offset; truncate keeps the prefix",
-          arguments: allBackends)
-    func flippedBitInMiddleSegment(backend: LogBackend) async throws {
+          arguments: allDevices)
+    func flippedBitInMiddleSegment(device: DeviceSetup) async throws {
+        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let segments = try await Self.writeLog(directory, backend: backend)
+        let segments = try await Self.writeLog(directory, device: device)
         #expect(segments.count >= 3)
         let damagedOffset = Self.recordOffset(4)
         try Self.flipBit(in: segments[1], at: damagedOffset + 300)
-        var configuration = testConfiguration(directory, backend: backend, segmentSizeBytes: 64 << 10)
+        var configuration = testConfiguration(directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 64 << 10)
         do {
             _ = try openCollecting(configuration)
             Issue.record("a damaged log opened without complaint")
@@ -66,7 +69,7 @@ struct DamageTests {
     func flippedBitInLastSegment() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let segments = try await Self.writeLog(directory, backend: .pwrite)
+        let segments = try await Self.writeLog(directory)
         try Self.flipBit(in: segments.last!, at: Self.recordOffset(1) + 100)
         #expect(throws: WALError.self) { _ = try openCollecting(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10)) }
     }
@@ -75,7 +78,7 @@ struct DamageTests {
     func missingSegment() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let segments = try await Self.writeLog(directory, backend: .pwrite)
+        let segments = try await Self.writeLog(directory)
         try FileManager.default.removeItem(atPath: segments[1])
         do {
             _ = try openCollecting(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10))
@@ -91,7 +94,7 @@ struct DamageTests {
     func truncatedMiddleSegment() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let segments = try await Self.writeLog(directory, backend: .pwrite)
+        let segments = try await Self.writeLog(directory)
         let cut = Self.recordOffset(3) + 10
         #expect(truncate(segments[0], off_t(cut)) == 0)
         do {
@@ -108,7 +111,7 @@ struct DamageTests {
     func damagedHeader() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let segments = try await Self.writeLog(directory, backend: .pwrite)
+        let segments = try await Self.writeLog(directory)
         try Self.flipBit(in: segments[1], at: 20)
         do {
             _ = try openCollecting(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10))

@@ -8,12 +8,13 @@ import Glibc
 @Suite("A failed write or fsync stops the log")
 struct FaultTests {
     @Test("an fsync failure fails every waiting append and every later one; acknowledged records survive",
-          arguments: allBackends)
-    func fsyncFailureIsFatal(backend: LogBackend) async throws {
+          arguments: allDevices)
+    func fsyncFailureIsFatal(device: DeviceSetup) async throws {
+        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let plan = FaultPlan()
-        var configuration = testConfiguration(directory, backend: backend)
+        var configuration = testConfiguration(directory, backend: backend, directIO: device.directIO)
         configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: backend)
         let (log, _) = try openCollecting(configuration)
         var acknowledged: [LSN] = []
@@ -47,17 +48,18 @@ struct FaultTests {
         await log.close()
 
         // A restart with a healthy disk recovers every acknowledged record.
-        let (reopened, records) = try openCollecting(testConfiguration(directory, backend: backend))
+        let (reopened, records) = try openCollecting(testConfiguration(directory, backend: backend, directIO: device.directIO))
         #expect(Array(records.map(\.lsn).prefix(acknowledged.count)) == acknowledged)
         await reopened.close()
     }
 
-    @Test("a full disk stops the log with diskFull and a message that says so", arguments: allBackends)
-    func diskFull(backend: LogBackend) async throws {
+    @Test("a full disk stops the log with diskFull and a message that says so", arguments: allDevices)
+    func diskFull(device: DeviceSetup) async throws {
+        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let plan = FaultPlan()
-        var configuration = testConfiguration(directory, backend: backend)
+        var configuration = testConfiguration(directory, backend: backend, directIO: device.directIO)
         configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: backend)
         let (log, _) = try openCollecting(configuration)
         try await log.append(type: 1, payload: [1, 2, 3])

@@ -4,11 +4,12 @@ import Testing
 @Suite("Records written are read back exactly")
 struct RoundTripTests {
     @Test("records of many sizes come back byte for byte, in order, across segments and restarts",
-          arguments: allBackends)
-    func roundTrip(backend: LogBackend) async throws {
+          arguments: allDevices)
+    func roundTrip(device: DeviceSetup) async throws {
+        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let configuration = testConfiguration(directory, backend: backend, segmentSizeBytes: 256 << 10)
+        let configuration = testConfiguration(directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 256 << 10)
         let sizes = [0, 1, 2, 7, 8, 9, 15, 16, 17, 100, 1000, 4096, 4097, 65_536, 200_000]
         var expected: [StoredRecord] = []
         let (log, replayed) = try openCollecting(configuration)
@@ -49,11 +50,12 @@ struct RoundTripTests {
         await log.close()
     }
 
-    @Test("after close, appends fail with closed", arguments: allBackends)
-    func closedLogRefuses(backend: LogBackend) async throws {
+    @Test("after close, appends fail with closed", arguments: allDevices)
+    func closedLogRefuses(device: DeviceSetup) async throws {
+        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (log, _) = try openCollecting(testConfiguration(directory, backend: backend))
+        let (log, _) = try openCollecting(testConfiguration(directory, backend: backend, directIO: device.directIO))
         try await log.append(type: 1, payload: [1])
         await log.close()
         await #expect(throws: WALError.self) { try await log.append(type: 1, payload: [2]) }

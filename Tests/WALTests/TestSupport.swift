@@ -2,8 +2,19 @@ import Foundation
 import Testing
 @testable import WAL
 
-/// Both devices run every log test.
-let allBackends: [LogBackend] = [.pwrite, .uring]
+/// A log device and write path: every parameterized log test runs with each.
+struct DeviceSetup: Sendable, CustomTestStringConvertible {
+    let backend: LogBackend
+    let directIO: Bool
+
+    var testDescription: String { "\(backend.rawValue)\(directIO ? "+direct" : "+buffered")" }
+}
+
+/// Both devices, each with direct and buffered writes.
+let allDevices: [DeviceSetup] = [
+    DeviceSetup(backend: .pwrite, directIO: true), DeviceSetup(backend: .uring, directIO: true),
+    DeviceSetup(backend: .pwrite, directIO: false), DeviceSetup(backend: .uring, directIO: false),
+]
 
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
@@ -23,10 +34,11 @@ struct TemporaryDirectory {
 }
 
 /// A small segment size so that tests cross segment boundaries quickly.
-func testConfiguration(_ directory: TemporaryDirectory, backend: LogBackend,
+func testConfiguration(_ directory: TemporaryDirectory, backend: LogBackend, directIO: Bool = true,
                        segmentSizeBytes: Int = 1 << 20) -> WALConfiguration {
     var configuration = WALConfiguration(directory: directory.path)
     configuration.backend = backend
+    configuration.directIO = directIO
     configuration.segmentSizeBytes = segmentSizeBytes
     return configuration
 }

@@ -7,9 +7,11 @@ struct TornTailTests {
     /// Writes records with these payload sizes into one segment and returns the segment's bytes and each
     /// record's (start offset, length field).
     static func writeLog(
-        _ directory: TemporaryDirectory, backend: LogBackend, sizes: [Int]
+        _ directory: TemporaryDirectory, device: DeviceSetup, sizes: [Int]
     ) async throws -> (name: String, bytes: [UInt8], frames: [(start: Int, length: Int)]) {
-        let (log, _) = try openCollecting(testConfiguration(directory, backend: backend, segmentSizeBytes: 64 << 10))
+        let configuration = testConfiguration(directory, backend: device.backend, directIO: device.directIO,
+                                              segmentSizeBytes: 64 << 10)
+        let (log, _) = try openCollecting(configuration)
         for (index, size) in sizes.enumerated() { try await log.append(type: 7, payload: payload(for: index, size: size)) }
         await log.close()
         let path = try #require(try segmentPaths(directory).first)
@@ -25,15 +27,15 @@ struct TornTailTests {
     static let sizes = [40, 7, 120, 0, 33, 250, 9, 64, 100, 18, 77, 5]
 
     @Test("cutting the file at every byte offset inside the last records recovers exactly the complete prefix",
-          arguments: allBackends)
-    func truncatedAtEveryOffset(backend: LogBackend) async throws {
-        try await checkEveryOffset(backend: backend) { bytes, cut in Array(bytes[0..<cut]) }
+          arguments: allDevices)
+    func truncatedAtEveryOffset(device: DeviceSetup) async throws {
+        try await checkEveryOffset(device: device) { bytes, cut in Array(bytes[0..<cut]) }
     }
 
     @Test("zeroing the file from every byte offset inside the last records recovers exactly the complete prefix",
-          arguments: allBackends)
-    func zeroedFromEveryOffset(backend: LogBackend) async throws {
-        try await checkEveryOffset(backend: backend) { bytes, cut in
+          arguments: allDevices)
+    func zeroedFromEveryOffset(device: DeviceSetup) async throws {
+        try await checkEveryOffset(device: device) { bytes, cut in
             var damaged = bytes
             for index in cut..<damaged.count { damaged[index] = 0 }
             return damaged
@@ -41,11 +43,11 @@ struct TornTailTests {
     }
 
     private func checkEveryOffset(
-        backend: LogBackend, damage: ([UInt8], Int) -> [UInt8]
+        device: DeviceSetup, damage: ([UInt8], Int) -> [UInt8]
     ) async throws {
         let source = TemporaryDirectory()
         defer { source.remove() }
-        let (name, bytes, frames) = try await Self.writeLog(source, backend: backend, sizes: Self.sizes)
+        let (name, bytes, frames) = try await Self.writeLog(source, device: device, sizes: Self.sizes)
         let firstCut = frames[frames.count - 4].start
         let lastCut = frames[frames.count - 1].start + frames[frames.count - 1].length
         let target = TemporaryDirectory()
@@ -56,7 +58,8 @@ struct TornTailTests {
             }
             try Data(damage(bytes, cut)).write(to: URL(fileURLWithPath: target.file(name)))
             let complete = frames.filter { $0.start + $0.length <= cut }.count
-            let configuration = testConfiguration(target, backend: backend, segmentSizeBytes: 64 << 10)
+            let configuration = testConfiguration(target, backend: device.backend, directIO: device.directIO,
+                                                  segmentSizeBytes: 64 << 10)
             let (log, records) = try openCollecting(configuration)
             #expect(records.count == complete, "cut at \(cut)")
             #expect(records.map(\.lsn) == (0..<complete).map { LSN($0 + 1) })
@@ -83,7 +86,7 @@ struct TornTailTests {
     func tornBytesReported() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (name, bytes, frames) = try await Self.writeLog(directory, backend: .pwrite, sizes: Self.sizes)
+        let (name, bytes, frames) = try await Self.writeLog(directory, device: allDevices[0], sizes: Self.sizes)
         let last = frames[frames.count - 1]
         let (intact, _) = try openCollecting(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10))
         #expect(intact.recovery.tornBytes == 0)

@@ -25,7 +25,7 @@ struct WalCommandTests {
     func verifyIntact() async throws {
         let directory = TemporaryDirectory("cli")
         defer { directory.remove() }
-        _ = try await DamageTests.writeLog(directory, backend: .pwrite)
+        _ = try await DamageTests.writeLog(directory)
         let result = try runTessera(["wal", "verify", directory.path])
         #expect(result.status == 0)
         #expect(result.output.contains("intact: segments=3 records=190 first_lsn=1 last_lsn=190 torn_bytes=0"))
@@ -35,7 +35,7 @@ struct WalCommandTests {
     func verifyDamaged() async throws {
         let directory = TemporaryDirectory("cli")
         defer { directory.remove() }
-        let segments = try await DamageTests.writeLog(directory, backend: .pwrite)
+        let segments = try await DamageTests.writeLog(directory)
         try DamageTests.flipBit(in: segments[1], at: DamageTests.recordOffset(2) + 40)
         let result = try runTessera(["wal", "verify", directory.path])
         #expect(result.status == 1)
@@ -55,7 +55,7 @@ struct WalCommandTests {
     func verifyTorn() async throws {
         let directory = TemporaryDirectory("cli")
         defer { directory.remove() }
-        let segments = try await DamageTests.writeLog(directory, backend: .pwrite)
+        let segments = try await DamageTests.writeLog(directory)
         // The last segment holds records 133…190; damage the last one.
         try DamageTests.flipBit(in: segments[2], at: DamageTests.recordOffset(57) + 30)
         let result = try runTessera(["wal", "verify", directory.path])
@@ -68,7 +68,7 @@ struct WalCommandTests {
     func inspect() async throws {
         let directory = TemporaryDirectory("cli")
         defer { directory.remove() }
-        let segments = try await DamageTests.writeLog(directory, backend: .pwrite)
+        let segments = try await DamageTests.writeLog(directory)
         try DamageTests.flipBit(in: segments[0], at: DamageTests.recordOffset(5) + 100)
         let text = try runTessera(["wal", "inspect", directory.path])
         #expect(text.status == 0)
@@ -90,7 +90,7 @@ struct WalCommandTests {
     func stats() async throws {
         let directory = TemporaryDirectory("cli")
         defer { directory.remove() }
-        _ = try await DamageTests.writeLog(directory, backend: .pwrite)
+        _ = try await DamageTests.writeLog(directory)
         let result = try runTessera(["wal", "stats", directory.path])
         #expect(result.status == 0)
         #expect(result.output.contains("records:         190"))
