@@ -72,9 +72,9 @@ struct WalBenchmark: AsyncParsableCommand {
             if !json {
                 print(row.progressLine)
                 let statistics = logResult.statistics
-                print("  writer: seal+write \(statistics.sealAndWriteNanoseconds / 1_000_000) ms, device+copy "
+                print("  log threads: staging \(statistics.stagingNanoseconds / 1_000_000) ms, device "
                       + "\(statistics.deviceNanoseconds / 1_000_000) ms, gather \(statistics.gatherNanoseconds / 1_000_000) ms "
-                      + "over \(Int(logResult.seconds * 1000)) ms; \(statistics.syncs) syncs")
+                      + "in \(Int(logResult.seconds * 1000)) ms; \(statistics.syncs) syncs")
             }
         }
         if json { print(Row.json(rows, recordSize: recordSize)) } else { print(Row.table(rows, recordSize: recordSize)) }

@@ -3,8 +3,11 @@ import Glibc
 #endif
 
 /// Page-aligned memory for direct I/O, which needs buffer addresses, offsets and lengths on block boundaries.
-/// Owned by one thread (the writer, or the segment preparer); grows, never shrinks.
-final class AlignedBuffer {
+/// Grows, never shrinks.
+///
+/// `@unchecked Sendable`: a buffer has one user at a time. A staging buffer passes between the writer and
+/// the committer only through the log's lock (handed over with a commit, handed back when it is done).
+final class AlignedBuffer: @unchecked Sendable {
     static let alignment = 4096
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
@@ -33,6 +36,17 @@ final class AlignedBuffer {
         free(base)
         capacity = Self.alignUp(count)
         base = Self.allocate(capacity)
+    }
+
+    /// Makes room for `count` bytes, keeping the first `keeping` bytes.
+    func grow(to count: Int, keeping: Int) {
+        guard count > capacity else { return }
+        let newCapacity = Self.alignUp(max(count, capacity * 2))
+        let larger = Self.allocate(newCapacity)
+        larger.copyMemory(from: base, byteCount: keeping)
+        free(base)
+        base = larger
+        capacity = newCapacity
     }
 
     func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {

@@ -18,6 +18,23 @@ struct AppendQueue {
     var closing = false
     var closed = false
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
+
+    // The pipeline between the writer thread and the committer thread.
+    /// Bytes the writer has taken from `pending` and laid out, not yet handed over; with `pending`, bounded
+    /// by `maxQueuedBytes`.
+    var stagedBytes = 0
+    /// A commit the writer handed over and the committer has not taken yet.
+    var handedOver: Commit?
+    /// From hand-over until the committer has written (and synced) the commit.
+    var committerBusy = false
+    /// Staging buffers not in use (two exist: one being filled, one being written).
+    var freeBuffers: [AlignedBuffer] = [AlignedBuffer(capacity: 1 << 20), AlignedBuffer(capacity: 1 << 20)]
+    /// The writer hands over no more commits; the committer exits when it has none.
+    var writerStopped = false
+    var committerExited = false
+    /// Producers the last completed commit resumed, and how long its I/O took: the gather window's input.
+    var lastResumed = 0
+    var lastCommitNanoseconds: UInt64 = 0
     var statistics = WALStatistics()
 
     /// A producer suspended in `waitUntilDurable`. Its continuation is unchecked to save an allocation per
@@ -40,14 +57,6 @@ struct AppendQueue {
     /// Whether an enqueue just now should wake the writer.
     var shouldWakeWriter: Bool {
         writerWakeThreshold > 0 && pendingRecords >= writerWakeThreshold
-    }
-
-    /// The writer's wait condition: at least `records` queued, or closing. While it does not hold, producers
-    /// wake the writer once it does.
-    mutating func writerMayProceed(records: Int) -> Bool {
-        let ready = pendingRecords >= records || closing
-        writerWakeThreshold = ready ? 0 : records
-        return ready
     }
 
     /// Removes and returns the waiters whose records are now durable.
@@ -75,9 +84,9 @@ public struct WALStatistics: Sendable, Hashable {
     public var syncs = 0
     /// Segment files created.
     public var segmentsCreated = 0
-    /// Time the writer spent sealing and writing (device calls included), waiting for the device, and
-    /// waiting for producers in the gather window.
-    public var sealAndWriteNanoseconds: UInt64 = 0
+    /// Time spent laying out and sealing commits (writer thread), writing and syncing them (committer
+    /// thread), and waiting for producers in the gather window (writer thread).
+    public var stagingNanoseconds: UInt64 = 0
     public var deviceNanoseconds: UInt64 = 0
     public var gatherNanoseconds: UInt64 = 0
 }

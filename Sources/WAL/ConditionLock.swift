@@ -2,13 +2,16 @@
 import Glibc
 #endif
 
-/// A value guarded by a pthread mutex with a condition variable, for the writer thread to sleep on until
-/// producers queue work. (Swift's `Mutex` has no condition variable; the writer is a plain thread, not a task.)
+/// A value guarded by a pthread mutex, with condition variables for threads to sleep on until the value
+/// changes in a way they wait for. (Swift's `Mutex` has no condition variable, and the log's threads are
+/// plain threads that block, not tasks.) Each kind of waiter has its own condition, so that a signal meant
+/// for one never wakes the other instead.
 ///
 /// `@unchecked Sendable`: every access to `value` happens with the mutex held, inside `withLock` or `wait`.
 final class ConditionLock<Value>: @unchecked Sendable {
+    private static var conditionCount: Int { 2 }
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let conditions = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: conditionCount)
     private var value: Value
 
     init(_ value: Value) {
@@ -17,15 +20,15 @@ final class ConditionLock<Value>: @unchecked Sendable {
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
+        for index in 0..<Self.conditionCount { pthread_cond_init(conditions + index, &attributes) }
         pthread_condattr_destroy(&attributes)
     }
 
     deinit {
-        pthread_cond_destroy(condition)
+        for index in 0..<Self.conditionCount { pthread_cond_destroy(conditions + index) }
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
-        condition.deallocate()
+        conditions.deallocate()
     }
 
     func withLock<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {
@@ -34,16 +37,17 @@ final class ConditionLock<Value>: @unchecked Sendable {
         return try body(&value)
     }
 
-    /// Wakes one thread waiting in `wait`.
-    func signal() { pthread_cond_signal(condition) }
+    /// Wakes one thread waiting on `condition`.
+    func signal(_ condition: LockCondition = .first) { pthread_cond_signal(conditions + condition.index) }
 
-    /// Wakes every thread waiting in `wait`.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    /// Wakes every thread waiting on `condition`.
+    func broadcast(_ condition: LockCondition = .first) { pthread_cond_broadcast(conditions + condition.index) }
 
-    /// Waits until `ready` holds or, when given, the monotonic clock passes `deadlineNanoseconds`; then runs
-    /// `body` with the lock still held.
+    /// Waits on `condition` until `ready` holds or, when given, the monotonic clock passes
+    /// `deadlineNanoseconds`; then runs `body` with the lock still held.
     func wait<T>(
-        until ready: (inout Value) -> Bool, deadlineNanoseconds: UInt64? = nil, then body: (inout Value) -> T
+        on condition: LockCondition = .first, until ready: (inout Value) -> Bool, deadlineNanoseconds: UInt64? = nil,
+        then body: (inout Value) -> T
     ) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -52,13 +56,20 @@ final class ConditionLock<Value>: @unchecked Sendable {
                 if MonotonicClock.nanoseconds() >= deadlineNanoseconds { break }
                 var deadline = timespec(tv_sec: Int(deadlineNanoseconds / 1_000_000_000),
                                         tv_nsec: Int(deadlineNanoseconds % 1_000_000_000))
-                pthread_cond_timedwait(condition, mutex, &deadline)
+                pthread_cond_timedwait(conditions + condition.index, mutex, &deadline)
             } else {
-                pthread_cond_wait(condition, mutex)
+                pthread_cond_wait(conditions + condition.index, mutex)
             }
         }
         return body(&value)
     }
+}
+
+/// Which of a `ConditionLock`'s condition variables to wait on or signal.
+struct LockCondition: Sendable {
+    let index: Int
+    static let first = LockCondition(index: 0)
+    static let second = LockCondition(index: 1)
 }
 
 /// Nanoseconds on the monotonic clock.

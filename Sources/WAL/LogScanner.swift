@@ -41,6 +41,9 @@ public struct LogScanReport: Sendable {
     public var tornBytes = 0
     /// The first damage before the end of the log, if any. Records after it were not visited.
     public var damage: LogDamage?
+    /// Segment files after the one the log ends in, created ahead of records that never reached them: they
+    /// hold no valid record. `WriteAheadLog.open` deletes them.
+    public var staleSegments: [String] = []
     /// The damage that `--recover=truncate` cut the log at, and the files it set aside, when it did.
     public var truncatedAt: LogDamage?
     public var setAside: [String] = []
@@ -74,11 +77,33 @@ enum LogScanner {
         for (index, entry) in names.enumerated() {
             let limit: LSN? = index + 1 < names.count ? names[index + 1].firstLSN - 1 : nil
             let file = try MappedFile(path: directory + "/" + entry.name)
-            try scanSegment(file, name: entry.name, firstLSN: entry.firstLSN, limit: limit,
-                            after: after, report: &report, visit: visit)
+            let later = names[(index + 1)...]
+            let endsLog = try scanSegment(
+                file, name: entry.name, firstLSN: entry.firstLSN, limit: limit, after: after, report: &report,
+                laterSegmentsHoldRecords: { () throws(WALError) in
+                    for segment in later where try firstRecordIsValid(directory + "/" + segment.name,
+                                                                      firstLSN: segment.firstLSN) {
+                        return true
+                    }
+                    return false
+                }, visit: visit)
             if report.damage != nil { break }
+            if endsLog {
+                report.staleSegments = later.map(\.name)
+                break
+            }
         }
         return report
+    }
+
+    /// Whether the segment at `path` starts with a valid record (header intact, first frame valid).
+    private static func firstRecordIsValid(_ path: String, firstLSN: LSN) throws(WALError) -> Bool {
+        let file = try MappedFile(path: path)
+        guard case .success(let header) = SegmentHeader.decode(file.bytes) else { return false }
+        if case .record = RecordFrame.read(file.bytes, at: SegmentHeader.size, epoch: header.epoch, expected: firstLSN) {
+            return true
+        }
+        return false
     }
 
     private static func syncExistingFile(_ path: String) throws(WALError) {
@@ -87,17 +112,20 @@ enum LogScanner {
         try PosixFile.syncFile(fd, path: path)
     }
 
+    /// Validates one segment. Returns true when the log ends in this segment although later segment files
+    /// exist: they were created ahead of the records that would have filled this one, and hold no record.
     private static func scanSegment(
         _ file: MappedFile, name: String, firstLSN: LSN, limit: LSN?, after: LSN,
-        report: inout LogScanReport, visit: (WALRecordView) throws -> Void
-    ) throws {
+        report: inout LogScanReport, laterSegmentsHoldRecords: () throws(WALError) -> Bool,
+        visit: (WALRecordView) throws -> Void
+    ) throws -> Bool {
         let bytes = file.bytes
         func damage(_ reason: String, offset: Int, expected: LSN) {
             report.damage = LogDamage(file: name, offset: offset, expectedLSN: expected, reason: reason)
         }
         if let previous = report.lastLSN, previous + 1 != firstLSN {
             damage("LSN gap between segments (previous ends at \(previous))", offset: 0, expected: previous + 1)
-            return
+            return false
         }
         let header: SegmentHeader
         switch SegmentHeader.decode(bytes) {
@@ -105,7 +133,7 @@ enum LogScanner {
             report.segments.append(SegmentReport(fileName: name, path: file.path, firstLSN: firstLSN,
                 recordCount: 0, endOffset: 0, fileSize: bytes.count, header: nil))
             damage(defect.rawValue, offset: 0, expected: firstLSN)
-            return
+            return false
         case .success(let decoded):
             header = decoded
         }
@@ -114,7 +142,7 @@ enum LogScanner {
         defer { report.segments.append(segment) }
         guard header.firstLSN == firstLSN else {
             damage("segment header names first LSN \(header.firstLSN)", offset: 0, expected: firstLSN)
-            return
+            return false
         }
         var expected = firstLSN
         var offset = SegmentHeader.size
@@ -130,20 +158,29 @@ enum LogScanner {
                 offset += frameSize
                 segment.endOffset = offset
             case .end where limit != nil:
-                damage("segment ends at LSN \(expected - 1) but the next segment begins at LSN \(limit! + 1) "
-                       + "(records \(expected)…\(limit!) are missing)", offset: offset, expected: expected)
-                return
+                guard try !laterSegmentsHoldRecords() else {
+                    damage("segment ends at LSN \(expected - 1) but the next segment begins at LSN \(limit! + 1) "
+                           + "(records \(expected)…\(limit!) are missing)", offset: offset, expected: expected)
+                    return false
+                }
+                classifyTail(bytes, offset: offset, header: header, expected: expected, name: name, report: &report)
+                return true
             case .defect(let defect) where limit != nil:
-                damage(defect.rawValue, offset: offset, expected: expected)
-                return
+                guard try !laterSegmentsHoldRecords() else {
+                    damage(defect.rawValue, offset: offset, expected: expected)
+                    return false
+                }
+                classifyTail(bytes, offset: offset, header: header, expected: expected, name: name, report: &report)
+                return true
             case .end, .defect:
                 classifyTail(bytes, offset: offset, header: header, expected: expected, name: name,
                              report: &report)
                 report.lastSegmentAppendable = report.damage == nil && report.tornBytes == 0
                     && bytes.count == Int(header.segmentSizeBytes)
-                return
+                return false
             }
         }
+        return false
     }
 
     /// Decides what follows the last valid record of the last segment: zeros (a clean end), bytes in which

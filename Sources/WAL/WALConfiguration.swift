@@ -51,7 +51,8 @@ public struct WALConfiguration: Sendable {
     /// Write segments with O_DIRECT, in whole 4 KiB blocks, bypassing the page cache (where the file system
     /// supports it; elsewhere the buffered path is used).
     public var directIO = true
-    /// Bound on bytes queued and not yet taken by the writer; an append past it fails with `queueFull`.
+    /// Bound on bytes queued and not yet handed to the disk (queued, or laid out for the next commit); an
+    /// append past it fails with `queueFull`.
     public var maxQueuedBytes: Int = 256 << 20
 
     public init(directory: String) {

@@ -44,6 +44,12 @@ public final class WriteAheadLog: Sendable {
             }
             try setAsideSegments(from: damage, report: &report, directory: configuration.directory)
         }
+        if !report.staleSegments.isEmpty {
+            // Created ahead of the records that would have filled the segment before them, and empty: the
+            // writer makes new segments before the committer has written everything to the previous one.
+            for name in report.staleSegments { try PosixFile.remove(configuration.directory + "/" + name) }
+            try PosixFile.syncDirectory(configuration.directory)
+        }
         let lastLSN = report.lastLSN ?? (report.segments.first.map { $0.firstLSN - 1 } ?? after)
         if let first = report.segments.first?.firstLSN, first > after + 1 {
             throw WALError(.damaged, "the log starts at LSN \(first) but records after LSN \(after) are needed; "
@@ -73,10 +79,10 @@ public final class WriteAheadLog: Sendable {
                                          segmentSizeBytes: configuration.segmentSizeBytes,
                                          directIO: configuration.directIO)
         allocator.prepareSpare()
+        let committer = Committer(queue: queue,
+                                  makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
         let writer = GroupCommitWriter(queue: queue, allocator: allocator, durability: configuration.durability,
-                                       makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice,
-                                       segmentList: segments,
-                                       directory: configuration.directory)
+                                       segmentList: segments, committer: committer)
         // The segment is handed to the writer thread and never touched here again.
         nonisolated(unsafe) let handOver = continuing
         startDetachedThread(name: "tessera-wal") { writer.run(continuing: handOver, firstLSN: nextLSN) }
@@ -97,7 +103,8 @@ public final class WriteAheadLog: Sendable {
         let (lsn, wake) = try queue.withLock { (state) throws(WALError) -> (LSN, Bool) in
             if let failure = state.failure { throw failure }
             if state.closing { throw WALError(.closed, "the log is closed") }
-            guard state.pending.count + RecordFrame.frameSize(payloadCount: payload.count) <= limit else {
+            let frameSize = RecordFrame.frameSize(payloadCount: payload.count)
+            guard state.pending.count + state.stagedBytes + frameSize <= limit else {
                 throw WALError(.queueFull, "more than \(limit) bytes are waiting for the disk")
             }
             let lsn = state.nextLSN

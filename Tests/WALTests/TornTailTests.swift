@@ -101,3 +101,34 @@ struct TornTailTests {
         await log.close()
     }
 }
+
+@Suite("A segment created ahead of its records")
+struct StaleSegmentTests {
+    @Test("when the log ends inside a segment and the next segment holds no record, that is the end, not damage")
+    func emptyNextSegment() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let segments = try await DamageTests.writeLog(directory)
+        // The second segment lost its last records (never synced), the third none written at all.
+        let cut = DamageTests.recordOffset(10)
+        var second = try Data(contentsOf: URL(fileURLWithPath: segments[1]))
+        second.replaceSubrange(cut..<second.count, with: Data(count: second.count - cut))
+        try second.write(to: URL(fileURLWithPath: segments[1]))
+        var third = try Data(contentsOf: URL(fileURLWithPath: segments[2]))
+        third.replaceSubrange(SegmentHeader.size..<third.count, with: Data(count: third.count - SegmentHeader.size))
+        try third.write(to: URL(fileURLWithPath: segments[2]))
+
+        let configuration = testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10)
+        let (log, records) = try openCollecting(configuration)
+        let firstOfSecond = try #require(SegmentName.firstLSN(of: (segments[1] as NSString).lastPathComponent))
+        #expect(records.last?.lsn == firstOfSecond + 9)
+        #expect(log.recovery.staleSegments == [(segments[2] as NSString).lastPathComponent])
+        #expect(!FileManager.default.fileExists(atPath: segments[2]))
+        let next = try await log.append(type: 5, payload: [5])
+        #expect(next == firstOfSecond + 10)
+        await log.close()
+        let (reopened, again) = try openCollecting(configuration)
+        #expect(again.count == records.count + 1)
+        await reopened.close()
+    }
+}
