@@ -36,6 +36,9 @@ struct WalBenchmark: AsyncParsableCommand {
     @Option(help: "Segment size in MiB.")
     var segmentMiB: Int = 64
 
+    @Flag(help: "Write the log through the page cache instead of with O_DIRECT.")
+    var buffered = false
+
     @Flag(help: "Measure the log only, without the raw loop (for profiling).")
     var logOnly = false
 
@@ -84,6 +87,7 @@ struct WalBenchmark: AsyncParsableCommand {
         var configuration = WALConfiguration(directory: directory)
         configuration.backend = device
         configuration.segmentSizeBytes = segmentMiB << 20
+        configuration.directIO = !buffered
         let log = try WriteAheadLog.open(configuration)
         let payload = [UInt8](repeating: 0x5A, count: recordSize)
         let start = monotonicNanoseconds()

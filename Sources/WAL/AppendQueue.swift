@@ -6,9 +6,11 @@ struct AppendQueue {
     var pendingFirstLSN: LSN
     /// The LSN the next enqueued record gets.
     var nextLSN: LSN
-    /// While the writer sleeps: how many queued records should wake it (0 while it is busy, so producers
-    /// do not signal in vain).
+    /// While the writer sleeps: how many queued records should wake it (0: none, so producers do not
+    /// signal in vain).
     var writerWakeThreshold = 0
+    /// Likewise for the stager, which lays out records while the writer waits for the disk.
+    var stagerWakeThreshold = 0
     /// Every record up to this LSN is durable (written and synced).
     var durableLSN: LSN
     /// Producers waiting for durability, in the order they asked.
@@ -19,22 +21,19 @@ struct AppendQueue {
     var closed = false
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
 
-    // The pipeline between the writer thread and the committer thread.
-    /// Bytes the writer has taken from `pending` and laid out, not yet handed over; with `pending`, bounded
-    /// by `maxQueuedBytes`.
+    // Shared by the writer and the stager.
+    /// The commit being laid out, with the segment it goes to; nil while a thread holds it.
+    var staging: StagingArea?
+    /// Bytes taken from `pending` and laid out, not yet handed to the disk; with `pending`, bounded by
+    /// `maxQueuedBytes`.
     var stagedBytes = 0
-    /// A commit the writer handed over and the committer has not taken yet.
-    var handedOver: Commit?
-    /// From hand-over until the committer has written (and synced) the commit.
-    var committerBusy = false
-    /// Staging buffers not in use (two exist: one being filled, one being written).
-    var freeBuffers: [AlignedBuffer] = [AlignedBuffer(capacity: 1 << 20), AlignedBuffer(capacity: 1 << 20)]
-    /// The writer hands over no more commits; the committer exits when it has none.
+    /// While the writer writes and syncs a commit.
+    var writing = false
+    /// The staging buffer not in use (two exist: one being laid out, one being written).
+    var spareBuffer: AlignedBuffer? = AlignedBuffer(capacity: 1 << 20)
+    /// The writer has stopped; the stager exits.
     var writerStopped = false
-    var committerExited = false
-    /// Producers the last completed commit resumed, and how long its I/O took: the gather window's input.
-    var lastResumed = 0
-    var lastCommitNanoseconds: UInt64 = 0
+    var stagerExited = false
     var statistics = WALStatistics()
 
     /// A producer suspended in `waitUntilDurable`. Its continuation is unchecked to save an allocation per
@@ -55,9 +54,10 @@ struct AppendQueue {
     var pendingRecords: Int { Int(nextLSN - pendingFirstLSN) }
 
     /// Whether an enqueue just now should wake the writer.
-    var shouldWakeWriter: Bool {
-        writerWakeThreshold > 0 && pendingRecords >= writerWakeThreshold
-    }
+    var shouldWakeWriter: Bool { writerWakeThreshold > 0 && pendingRecords >= writerWakeThreshold }
+
+    /// Whether an enqueue just now should wake the stager.
+    var shouldWakeStager: Bool { stagerWakeThreshold > 0 && pendingRecords >= stagerWakeThreshold }
 
     /// Removes and returns the waiters whose records are now durable.
     mutating func takeWaiters(through lsn: LSN) -> [Waiter] {

@@ -130,3 +130,30 @@ final class CommitBuilder {
         used = end
     }
 }
+
+/// What laying out commits needs, handed between the writer and the stager under the log's lock: the commit
+/// being assembled and the segment it goes to. Whoever holds it lays out; nobody else touches it.
+///
+/// `@unchecked Sendable`: it moves between threads only through the lock, and is used by one at a time.
+final class StagingArea: @unchecked Sendable {
+    var builder: CommitBuilder
+    var segment: ActiveSegment
+    /// The LSN of the last record laid out.
+    var lastLaidOut: LSN
+
+    init(builder: CommitBuilder, segment: ActiveSegment, lastLaidOut: LSN) {
+        self.builder = builder
+        self.segment = segment
+        self.lastLaidOut = lastLaidOut
+    }
+
+    /// Takes `batch` (frames with LSNs `first…last`) into the commit being laid out.
+    func lay(
+        _ batch: inout [UInt8], first: LSN, last: LSN, rotate: (LSN) throws(WALError) -> ActiveSegment
+    ) throws(WALError) {
+        guard !batch.isEmpty else { return }
+        try builder.append(&batch, firstLSN: first, segment: &segment, rotate: rotate)
+        lastLaidOut = last
+        batch.removeAll(keepingCapacity: true)
+    }
+}

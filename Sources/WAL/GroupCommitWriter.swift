@@ -1,157 +1,164 @@
-/// The writer thread: takes what producers queued, lays it out as a commit (frames sealed with their
-/// segment's epoch, a piece per segment), and hands it to the committer thread, which writes and syncs it.
-/// While the committer waits for the disk, the writer collects and lays out the next commit: the two stages
-/// overlap, with at most one commit on its way to the disk and one being assembled.
+/// The writer thread, which owns the log device (for io_uring, the ring): takes what producers queued (and
+/// what the stager already laid out), writes it as one commit, syncs it per the durability mode, and
+/// resumes the producers it made durable. While it waits for the disk, the stager lays out the next commit.
 final class GroupCommitWriter: Sendable {
-    let queue: ConditionLock<AppendQueue>
-    let allocator: SegmentAllocator
-    let durability: Durability
-    let segmentList: SegmentList
-    let committer: Committer
+    let shared: GroupCommit
+    let makeDevice: @Sendable () throws(WALError) -> any LogDevice
+    let stager: Stager
 
-    /// While the committer is busy, the writer lays out queued records once this many have gathered, so
-    /// that sealing overlaps with the disk without waking the writer for every record.
-    static let stagingThreshold = 32
-
-    init(queue: ConditionLock<AppendQueue>, allocator: SegmentAllocator, durability: Durability,
-         segmentList: SegmentList, committer: Committer) {
-        self.queue = queue
-        self.allocator = allocator
-        self.durability = durability
-        self.segmentList = segmentList
-        self.committer = committer
+    init(shared: GroupCommit, makeDevice: @escaping @Sendable () throws(WALError) -> any LogDevice) {
+        self.shared = shared
+        self.makeDevice = makeDevice
+        self.stager = Stager(shared: shared)
     }
+
+    private var queue: ConditionLock<AppendQueue> { shared.queue }
 
     /// Runs until the log closes or fails. `segment` is where appends continue, or nil to start a new one
-    /// at `firstLSN`, the LSN the log was opened with (producers may have queued records since).
+    /// at `firstLSN`, the LSN the log was opened with (producers may have queued records since). The device
+    /// is created here because an io_uring ring belongs to the thread that set it up.
     func run(continuing segment: ActiveSegment?, firstLSN: LSN) {
-        startDetachedThread(name: "tessera-wal-io") { [committer] in committer.run() }
-        var active = segment
-        var batch: [UInt8] = []
-        do {
-            if active == nil { active = try newSegment(firstLSN: firstLSN) }
-            var builder = CommitBuilder(buffer: queue.withLock { $0.freeBuffers.removeLast() })
-            var lastWritten = firstLSN - 1
-            var unsynced = false
-            var lastSyncNanoseconds = MonotonicClock.nanoseconds()
-            var committerWasIdle = true
-            while true {
-                // The periodic sync of `batch` mode: while the committer is busy, its completion wakes the
-                // writer, so the timed wake-up is only needed while it is idle.
-                let deadline = syncDeadline(unsynced: unsynced || !builder.isEmpty, lastSync: lastSyncNanoseconds)
-                let staged = !builder.isEmpty
-                let state = queue.wait(on: .first, until: { state in
-                    let idle = !state.committerBusy
-                    if state.failure != nil || state.closing && idle { return true }
-                    if idle && (staged || state.pendingRecords > 0) { return true }
-                    if idle, let deadline, MonotonicClock.nanoseconds() >= deadline { return true }
-                    if !idle && state.pendingRecords >= Self.stagingThreshold { return true }
-                    state.writerWakeThreshold = idle ? 1 : Self.stagingThreshold
-                    return false
-                }, deadlineNanoseconds: committerWasIdle ? deadline : nil) { state in
-                    state.writerWakeThreshold = 0
-                    return (idle: !state.committerBusy, closing: state.closing, failed: state.failure != nil,
-                            resumed: state.lastResumed, commitNanoseconds: state.lastCommitNanoseconds)
-                }
-                if state.failed { break }
-                committerWasIdle = state.idle
-                if mustSyncEveryCommit && state.idle && !staged && state.resumed > 1 {
-                    gather(records: state.resumed, commitNanoseconds: state.commitNanoseconds)
-                }
-                let (first, last) = queue.withLock { state -> (LSN, LSN) in
-                    swap(&state.pending, &batch)
-                    let first = state.pendingFirstLSN
-                    state.pendingFirstLSN = state.nextLSN
-                    return (first, state.nextLSN - 1)
-                }
-                if !batch.isEmpty {
-                    let stagingStart = MonotonicClock.nanoseconds()
-                    try builder.append(&batch, firstLSN: first, segment: &active!, rotate: newSegment(firstLSN:))
-                    lastWritten = last
-                    batch.removeAll(keepingCapacity: true)
-                    let spent = MonotonicClock.nanoseconds() - stagingStart
-                    let staged = builder.bytes
-                    queue.withLock { state in
-                        state.statistics.stagingNanoseconds += spent
-                        state.stagedBytes = staged
-                    }
-                }
-                guard state.idle else { continue }
-                let syncDue = state.closing || mustSyncEveryCommit
-                    || deadline.map { MonotonicClock.nanoseconds() >= $0 } ?? false
-                if !builder.isEmpty || (syncDue && unsynced) {
-                    let commit = builder.finish(sync: syncDue, segment: active!, lastWritten: lastWritten)
-                    let nextBuffer = queue.withLock { state -> AlignedBuffer in
-                        state.handedOver = commit
-                        state.stagedBytes = 0
-                        state.committerBusy = true
-                        return state.freeBuffers.removeLast()
-                    }
-                    queue.signal(.second)
-                    builder = CommitBuilder(buffer: nextBuffer)
-                    unsynced = !syncDue
-                    if syncDue { lastSyncNanoseconds = MonotonicClock.nanoseconds() }
-                    continue
-                }
-                if state.closing && queue.withLock({ $0.pendingRecords == 0 }) { break }
-            }
+        var stagerStarted = false
+        do throws(WALError) {
+            let device = try makeDevice()
+            var active = segment
+            if active == nil { active = try shared.newSegment(firstLSN: firstLSN) }
+            let area = StagingArea(builder: CommitBuilder(buffer: AlignedBuffer(capacity: 1 << 20)),
+                                   segment: active!, lastLaidOut: firstLSN - 1)
+            queue.withLock { $0.staging = area }
+            startDetachedThread(name: "tessera-wal-stage") { [stager] in stager.run() }
+            stagerStarted = true
+            try loop(device: device)
         } catch {
-            committer.fail(with: error)
+            shared.fail(with: error)
         }
         queue.withLock { $0.writerStopped = true }
-        queue.signal(.second)
-        queue.wait(on: .first, until: { $0.committerExited }) { _ in }
-        active?.close()
-        allocator.quiesce()
-        finish()
+        queue.broadcast(.second)
+        if stagerStarted { queue.wait(on: .first, until: { $0.stagerExited }) { _ in } }
+        // After a failure the writer may have held the staging area; its descriptor then closes with the process.
+        queue.withLock { $0.staging }?.segment.close()
+        shared.allocator.quiesce()
+        shared.finish()
     }
 
-    private var mustSyncEveryCommit: Bool {
-        if case .sync = durability { return true }
-        return false
+    private func loop(device: any LogDevice) throws(WALError) {
+        var batch: [UInt8] = []
+        var unsynced = false
+        var lastSyncNanoseconds = MonotonicClock.nanoseconds()
+        var gather = GatherWindow()
+        while true {
+            let deadline = syncDeadline(unsynced: unsynced, lastSync: lastSyncNanoseconds)
+            // Wait for the staging area (the stager may hold it briefly) and for something to do.
+            let (area, closing) = queue.wait(on: .first, until: { state in
+                if state.failure != nil { return true }
+                guard state.staging != nil else { return false }
+                if state.closing || state.pendingRecords > 0 || state.stagedBytes > 0 { return true }
+                if let deadline, MonotonicClock.nanoseconds() >= deadline { return true }
+                state.writerWakeThreshold = 1
+                return false
+            }, deadlineNanoseconds: deadline) { state -> (StagingArea?, Bool) in
+                state.writerWakeThreshold = 0
+                guard state.failure == nil else { return (nil, true) }
+                defer { state.staging = nil }
+                return (state.staging, state.closing)
+            }
+            guard let area else { return }
+            if syncsEveryCommit, area.builder.isEmpty, let (records, until) = gather.next() {
+                waitForProducers(records: records, deadline: until)
+            }
+            try shared.layOutQueued(into: area, batch: &batch)
+            let syncDue = closing || syncsEveryCommit || deadline.map { MonotonicClock.nanoseconds() >= $0 } ?? false
+            guard !area.builder.isEmpty || (syncDue && unsynced) else {
+                let drained = queue.withLock { state in
+                    state.staging = area
+                    return state.pendingRecords == 0
+                }
+                if closing && drained { return }
+                continue
+            }
+            let commit = area.builder.finish(sync: syncDue, segment: area.segment, lastWritten: area.lastLaidOut)
+            let wakeStager = queue.withLock { state -> Bool in
+                area.builder = CommitBuilder(buffer: state.spareBuffer.take()!)
+                state.staging = area
+                state.stagedBytes = 0
+                state.writing = true
+                // Producers wake the stager once enough is queued; wake it now only if that is already so.
+                state.stagerWakeThreshold = Stager.wakeThreshold
+                return state.shouldWakeStager
+            }
+            if wakeStager { queue.signal(.second) }
+            let start = MonotonicClock.nanoseconds()
+            try write(commit, device: device)
+            let elapsed = MonotonicClock.nanoseconds() - start
+            let resumed = commit.sync ? shared.complete(durableThrough: commit.lastLSN) : 0
+            gather.committed(resumed: resumed, nanoseconds: elapsed)
+            queue.withLock { state in
+                state.writing = false
+                state.stagerWakeThreshold = 0
+                state.spareBuffer = commit.buffer
+                state.statistics.commits += 1
+                state.statistics.records += commit.records
+                state.statistics.bytes += commit.bytes
+                state.statistics.deviceNanoseconds += elapsed
+                if commit.sync { state.statistics.syncs += 1 }
+            }
+            unsynced = !commit.sync
+            if commit.sync { lastSyncNanoseconds = MonotonicClock.nanoseconds() }
+        }
     }
+
+    private var syncsEveryCommit: Bool { shared.syncsEveryCommit }
 
     /// When the next periodic sync is due in `batch` mode.
     private func syncDeadline(unsynced: Bool, lastSync: UInt64) -> UInt64? {
-        guard case .batch(let milliseconds) = durability, unsynced else { return nil }
+        guard case .batch(let milliseconds) = shared.durability, unsynced else { return nil }
         return lastSync + UInt64(milliseconds) * 1_000_000
     }
 
-    /// After a commit resumed `records` producers, gives them part of a commit's time to append again, so
-    /// that they share the next write instead of trickling into several: waits until that many records are
-    /// queued or half the last commit's I/O time (at most 0.5 ms) has passed.
-    private func gather(records: Int, commitNanoseconds: UInt64) {
+    /// Waits until `records` are queued or the deadline passes.
+    private func waitForProducers(records: Int, deadline: UInt64) {
         let start = MonotonicClock.nanoseconds()
-        let deadline = start + min(commitNanoseconds / 2, 500_000)
         queue.wait(on: .first, until: { state in
             let ready = state.pendingRecords >= records || state.closing || state.failure != nil
             state.writerWakeThreshold = ready ? 0 : records
             return ready
         }, deadlineNanoseconds: deadline) { state in
             state.writerWakeThreshold = 0
-            state.lastResumed = 0
             state.statistics.gatherNanoseconds += MonotonicClock.nanoseconds() - start
         }
     }
 
-    private func newSegment(firstLSN: LSN) throws(WALError) -> ActiveSegment {
-        let segment = try allocator.create(firstLSN: firstLSN)
-        segmentList.append(firstLSN: firstLSN)
-        queue.withLock { $0.statistics.segmentsCreated += 1 }
-        return segment
+    private func write(_ commit: Commit, device: any LogDevice) throws(WALError) {
+        for piece in commit.pieces {
+            do {
+                try device.write(fd: piece.fd, bytes: commit.buffer.bytes(piece.range), offset: piece.fileOffset,
+                                 sync: piece.sync)
+            } catch {
+                throw WALError.system(error.operation, path: piece.path, errno: error.errno, fatal: true)
+            }
+            if piece.closesSegment { PosixFile.close(piece.fd) }
+        }
+    }
+}
+
+/// How long the writer waits for the producers it just resumed to queue again, before the next commit.
+///
+/// After a commit that resumed `n` producers, wait until `n` records are queued or half the last commit's
+/// I/O time (at most 0.5 ms) has passed, whichever comes first. A single producer is never waited for.
+struct GatherWindow {
+    private var resumed = 0
+    private var commitNanoseconds: UInt64 = 0
+    static let maximumNanoseconds: UInt64 = 500_000
+
+    mutating func committed(resumed: Int, nanoseconds: UInt64) {
+        self.resumed = resumed
+        commitNanoseconds = nanoseconds
     }
 
-    private func finish() {
-        let (closers, waiting) = queue.withLock { state in
-            state.closed = true
-            let closers = state.closeWaiters
-            state.closeWaiters.removeAll()
-            let waiting = state.waiters
-            state.waiters.removeAll()
-            return (closers, waiting)
-        }
-        let closedError = WALError(.closed, "the log was closed before this record became durable")
-        for waiter in waiting { waiter.continuation.resume(returning: closedError) }
-        for closer in closers { closer.resume() }
+    /// The records to wait for and the deadline, or nil when there is nothing to wait for.
+    mutating func next() -> (records: Int, deadline: UInt64)? {
+        defer { resumed = 0 }
+        guard resumed > 1 else { return nil }
+        return (resumed, MonotonicClock.nanoseconds() + min(commitNanoseconds / 2, Self.maximumNanoseconds))
     }
 }

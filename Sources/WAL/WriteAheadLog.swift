@@ -79,10 +79,10 @@ public final class WriteAheadLog: Sendable {
                                          segmentSizeBytes: configuration.segmentSizeBytes,
                                          directIO: configuration.directIO)
         allocator.prepareSpare()
-        let committer = Committer(queue: queue,
-                                  makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
-        let writer = GroupCommitWriter(queue: queue, allocator: allocator, durability: configuration.durability,
-                                       segmentList: segments, committer: committer)
+        let shared = GroupCommit(queue: queue, allocator: allocator, segmentList: segments,
+                                 durability: configuration.durability)
+        let writer = GroupCommitWriter(shared: shared,
+                                       makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
         // The segment is handed to the writer thread and never touched here again.
         nonisolated(unsafe) let handOver = continuing
         startDetachedThread(name: "tessera-wal") { writer.run(continuing: handOver, firstLSN: nextLSN) }
@@ -100,7 +100,7 @@ public final class WriteAheadLog: Sendable {
             throw WALError(.recordTooLarge, "a record of \(payload.count) bytes exceeds the limit of \(maxPayloadSize)")
         }
         let limit = configuration.maxQueuedBytes
-        let (lsn, wake) = try queue.withLock { (state) throws(WALError) -> (LSN, Bool) in
+        let (lsn, wake) = try queue.withLock { (state) throws(WALError) -> (LSN, (writer: Bool, stager: Bool)) in
             if let failure = state.failure { throw failure }
             if state.closing { throw WALError(.closed, "the log is closed") }
             let frameSize = RecordFrame.frameSize(payloadCount: payload.count)
@@ -110,9 +110,10 @@ public final class WriteAheadLog: Sendable {
             let lsn = state.nextLSN
             state.nextLSN += 1
             RecordFrame.append(lsn: lsn, type: type, payload: payload, to: &state.pending)
-            return (lsn, state.shouldWakeWriter)
+            return (lsn, (writer: state.shouldWakeWriter, stager: state.shouldWakeStager))
         }
-        if wake { queue.signal() }
+        if wake.writer { queue.signal(.first) }
+        if wake.stager { queue.signal(.second) }
         return lsn
     }
 
