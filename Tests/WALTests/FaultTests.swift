@@ -7,16 +7,20 @@ import Glibc
 
 @Suite("A failed write or fsync stops the log")
 struct FaultTests {
+    /// Opens a log whose device fails as `plan` says.
+    func openFaulty(_ directory: TemporaryDirectory, device: DeviceSetup, plan: FaultPlan) throws -> WriteAheadLog {
+        var configuration = testConfiguration(directory, backend: device.backend, directIO: device.directIO)
+        configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: device.backend)
+        return try openCollecting(configuration).0
+    }
+
     @Test("an fsync failure fails every waiting append and every later one; acknowledged records survive",
           arguments: allDevices)
     func fsyncFailureIsFatal(device: DeviceSetup) async throws {
-        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let plan = FaultPlan()
-        var configuration = testConfiguration(directory, backend: backend, directIO: device.directIO)
-        configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: backend)
-        let (log, _) = try openCollecting(configuration)
+        let log = try openFaulty(directory, device: device, plan: plan)
         var acknowledged: [LSN] = []
         for index in 0..<20 { acknowledged.append(try await log.append(type: 1, payload: payload(for: index, size: 64))) }
 
@@ -48,20 +52,18 @@ struct FaultTests {
         await log.close()
 
         // A restart with a healthy disk recovers every acknowledged record.
-        let (reopened, records) = try openCollecting(testConfiguration(directory, backend: backend, directIO: device.directIO))
+        let (reopened, records) = try openCollecting(testConfiguration(directory, backend: device.backend,
+                                                                       directIO: device.directIO))
         #expect(Array(records.map(\.lsn).prefix(acknowledged.count)) == acknowledged)
         await reopened.close()
     }
 
     @Test("a full disk stops the log with diskFull and a message that says so", arguments: allDevices)
     func diskFull(device: DeviceSetup) async throws {
-        let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let plan = FaultPlan()
-        var configuration = testConfiguration(directory, backend: backend, directIO: device.directIO)
-        configuration.deviceFactory = FaultInjectingDevice.factory(plan, backend: backend)
-        let (log, _) = try openCollecting(configuration)
+        let log = try openFaulty(directory, device: device, plan: plan)
         try await log.append(type: 1, payload: [1, 2, 3])
         plan.failWrites(with: ENOSPC)
         do {
