@@ -1,5 +1,7 @@
 # Tessera: every target checks (and, as root, installs) the system packages it needs first.
 SWIFT ?= swift
+# Warnings fail the build of the tests (and so CI).
+STRICT := -Xswiftc -warnings-as-errors
 SYSTEM_PACKAGES := liburing-dev pkg-config
 export PATH := $(PATH):/opt/swift/usr/bin
 
@@ -27,7 +29,7 @@ build: deps
 
 ## test: the whole test suite (both log devices, real file system, crash tests with SIGKILL).
 test: deps
-	$(SWIFT) test
+	$(SWIFT) test $(STRICT)
 
 ## release: an optimized build of the tessera and Bench executables.
 release: deps
