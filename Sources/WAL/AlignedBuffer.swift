@@ -6,7 +6,7 @@ import Glibc
 /// Grows, never shrinks.
 ///
 /// `@unchecked Sendable`: a buffer has one user at a time. A staging buffer passes between the writer and
-/// the committer only through the log's lock (handed over with a commit, handed back when it is done).
+/// the stager only through the log's lock, inside the staging area or as the spare.
 final class AlignedBuffer: @unchecked Sendable {
     static let alignment = 4096
     private(set) var base: UnsafeMutableRawPointer

@@ -84,8 +84,8 @@ public struct WALStatistics: Sendable, Hashable {
     public var syncs = 0
     /// Segment files created.
     public var segmentsCreated = 0
-    /// Time spent laying out and sealing commits (writer thread), writing and syncing them (committer
-    /// thread), and waiting for producers in the gather window (writer thread).
+    /// Time spent laying out and sealing commits (writer and stager), writing and syncing them (writer),
+    /// and waiting for producers in the gather window (writer).
     public var stagingNanoseconds: UInt64 = 0
     public var deviceNanoseconds: UInt64 = 0
     public var gatherNanoseconds: UInt64 = 0

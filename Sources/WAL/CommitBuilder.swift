@@ -10,7 +10,7 @@ struct CommitPiece: Sendable {
     let closesSegment: Bool
 }
 
-/// What the writer hands the committer: the pieces to write in order, and what they make durable.
+/// A laid-out commit: the pieces the writer writes in order, and what they make durable.
 struct Commit: Sendable {
     let buffer: AlignedBuffer
     let pieces: [CommitPiece]
@@ -22,7 +22,7 @@ struct Commit: Sendable {
 }
 
 /// Lays out a commit in a staging buffer: frames copied in and sealed with the epoch of the segment they land
-/// in, one piece per segment. Owned by the writer thread.
+/// in, one piece per segment. Used by whichever thread holds the staging area.
 ///
 /// With direct I/O a piece starts at a block boundary of the buffer with the segment's partial last block
 /// (its `tail`) and ends zero-padded to a block boundary, so that the write covers whole blocks.

@@ -5,8 +5,9 @@ import Glibc
 /// The write-ahead log: append records, await their durability, replay them after a restart.
 ///
 /// Producers call `enqueue` (synchronous: it assigns the LSN and queues the frame, so an actor can log and
-/// apply a change without suspending in between) and then `waitUntilDurable`, or `append` for both. One
-/// writer thread drains everything queued into one write and one `fdatasync` (group commit).
+/// apply a change without suspending in between) and then `waitUntilDurable`, or `append` for both. A writer
+/// thread drains everything queued into one write and one `fdatasync` (group commit); a stager thread lays
+/// out the next commit while the writer waits for the disk.
 ///
 /// A failed write or sync is fatal: the log stops, the waiting and all later appends fail with that error,
 /// and nothing is acknowledged again until a restart recovers from what is on disk.
@@ -24,7 +25,8 @@ public final class WriteAheadLog: Sendable {
     ///
     /// Directory and files are synced before anything is read. A torn tail of the last segment is cut off.
     /// Damage elsewhere throws a `.damaged` error naming file and offset, unless the configuration's
-    /// recovery policy is `.truncateAfterDamage`.
+    /// recovery policy is `.truncateAfterDamage`. Records are handed to `replay` as they validate, so after
+    /// an error the caller discards what it rebuilt.
     public static func open(
         _ configuration: WALConfiguration, after: LSN = 0, replay: (WALRecordView) throws -> Void = { _ in }
     ) throws -> WriteAheadLog {
@@ -45,8 +47,8 @@ public final class WriteAheadLog: Sendable {
             try setAsideSegments(from: damage, report: &report, directory: configuration.directory)
         }
         if !report.staleSegments.isEmpty {
-            // Created ahead of the records that would have filled the segment before them, and empty: the
-            // writer makes new segments before the committer has written everything to the previous one.
+            // Created ahead of the records that would have filled the segment before them, and empty: a new
+            // segment is made when a commit is laid out, before that commit reaches the previous segment.
             for name in report.staleSegments { try PosixFile.remove(configuration.directory + "/" + name) }
             try PosixFile.syncDirectory(configuration.directory)
         }
