@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "tessera", targets: ["tessera"]),
         .executable(name: "Bench", targets: ["Bench"]),
         .library(name: "WAL", targets: ["WAL"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,12 @@ let package = Package(
         .target(
             name: "WAL",
             dependencies: ["CLiburing", "CCRC32C"],
+            swiftSettings: strictSettings
+        ),
+        // Users, sessions and their records: pure domain state in shard actors, logged through WAL.
+        .target(
+            name: "Engine",
+            dependencies: ["WAL"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -56,6 +63,11 @@ let package = Package(
             name: "WALCrashChild",
             dependencies: ["WAL"],
             path: "Tests/WALCrashChild",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "WAL"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,30 @@
+/// A SHA-256 digest (of a refresh-token secret, a reset token, a client secret): 32 bytes held inline as four
+/// words, so a session stores its digests without an allocation. Compared in constant time.
+public struct Digest: Sendable, Hashable {
+    public let word0: UInt64
+    public let word1: UInt64
+    public let word2: UInt64
+    public let word3: UInt64
+
+    public init(word0: UInt64, word1: UInt64, word2: UInt64, word3: UInt64) {
+        self.word0 = word0
+        self.word1 = word1
+        self.word2 = word2
+        self.word3 = word3
+    }
+
+    /// The digest whose 32 bytes are `bytes` (precondition: exactly 32).
+    public init(bytes: some Collection<UInt8>) {
+        precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (index, byte) in bytes.enumerated() {
+            words[index / 8] |= UInt64(byte) << (UInt64(index % 8) * 8)
+        }
+        self.init(word0: words[0], word1: words[1], word2: words[2], word3: words[3])
+    }
+
+    /// Equality that takes the same time wherever the digests differ.
+    public func constantTimeEquals(_ other: Digest) -> Bool {
+        ((word0 ^ other.word0) | (word1 ^ other.word1) | (word2 ^ other.word2) | (word3 ^ other.word3)) == 0
+    }
+}

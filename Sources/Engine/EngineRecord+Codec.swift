@@ -1,0 +1,194 @@
+import FoundationEssentials
+
+extension EngineRecord {
+    /// The payload format version written first in every record.
+    static let formatVersion: UInt8 = 1
+
+    public var type: EngineRecordType {
+        switch self {
+        case .userRegistered: .userRegistered
+        case .profileUpdated: .profileUpdated
+        case .passwordChanged: .passwordChanged
+        case .sessionCreated: .sessionCreated
+        case .sessionRefreshed: .sessionRefreshed
+        case .sessionRevoked: .sessionRevoked
+        case .allSessionsRevoked: .allSessionsRevoked
+        case .sessionsPurged: .sessionsPurged
+        }
+    }
+
+    /// The record's payload in the log.
+    public func encoded() -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.write(Self.formatVersion)
+        switch self {
+        case .userRegistered(let user):
+            writer.write(user)
+        case .profileUpdated(let update):
+            writer.write(update.userID)
+            writer.write(update.firstName)
+            writer.write(update.lastName)
+            writer.write(update.phoneNumber)
+            writer.write(update.preferences)
+            writer.write(update.locale)
+            writer.write(update.atMilliseconds)
+        case .passwordChanged(let userID, let passwordHash, let keptSessionID, let at):
+            writer.write(userID)
+            writer.write(passwordHash)
+            writer.write(keptSessionID)
+            writer.write(at)
+        case .sessionCreated(let session):
+            writer.write(session)
+        case .sessionRefreshed(let userID, let sessionID, let newDigest, let at, let expiresAt):
+            writer.write(userID)
+            writer.write(sessionID)
+            writer.write(newDigest)
+            writer.write(at)
+            writer.write(expiresAt)
+        case .sessionRevoked(let userID, let sessionID, let at):
+            writer.write(userID)
+            writer.write(sessionID)
+            writer.write(at)
+        case .allSessionsRevoked(let userID, let keptSessionID, let at):
+            writer.write(userID)
+            writer.write(keptSessionID)
+            writer.write(at)
+        case .sessionsPurged(let userID, let sessionIDs):
+            writer.write(userID)
+            writer.writeLength(sessionIDs.count)
+            for id in sessionIDs { writer.write(id) }
+        }
+        return writer.bytes
+    }
+
+    /// Decodes a record of `type` from its payload.
+    public init(type rawType: UInt16, payload: UnsafeRawBufferPointer) throws(DecodingError) {
+        guard let type = EngineRecordType(rawValue: rawType) else { throw DecodingError("unknown record type \(rawType)") }
+        var reader = BinaryReader(payload)
+        let version = try reader.read(UInt8.self)
+        guard version == Self.formatVersion else { throw DecodingError("unknown record version \(version)") }
+        switch type {
+        case .userRegistered:
+            self = .userRegistered(try reader.read(User.self))
+        case .profileUpdated:
+            self = .profileUpdated(ProfileUpdate(
+                userID: try reader.read(UUID.self), firstName: try reader.readOptional(String.self),
+                lastName: try reader.read(Change<String>.self), phoneNumber: try reader.read(Change<String>.self),
+                preferences: try reader.read(Change<String>.self), locale: try reader.read(Change<String>.self),
+                atMilliseconds: try reader.read(Int64.self)))
+        case .passwordChanged:
+            self = .passwordChanged(userID: try reader.read(UUID.self), passwordHash: try reader.read(String.self),
+                                    keptSessionID: try reader.readOptional(UUID.self),
+                                    atMilliseconds: try reader.read(Int64.self))
+        case .sessionCreated:
+            self = .sessionCreated(try reader.read(Session.self))
+        case .sessionRefreshed:
+            self = .sessionRefreshed(userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
+                                     newDigest: try reader.read(Digest.self), atMilliseconds: try reader.read(Int64.self),
+                                     expiresAtMilliseconds: try reader.read(Int64.self))
+        case .sessionRevoked:
+            self = .sessionRevoked(userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
+                                   atMilliseconds: try reader.read(Int64.self))
+        case .allSessionsRevoked:
+            self = .allSessionsRevoked(userID: try reader.read(UUID.self),
+                                       keptSessionID: try reader.readOptional(UUID.self),
+                                       atMilliseconds: try reader.read(Int64.self))
+        case .sessionsPurged:
+            let userID = try reader.read(UUID.self)
+            let count = try reader.readLength()
+            var ids: [UUID] = []
+            ids.reserveCapacity(min(count, 4096))
+            for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
+            self = .sessionsPurged(userID: userID, sessionIDs: ids)
+        }
+        guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
+    }
+}
+
+extension BinaryWriter {
+    mutating func write(_ user: User) {
+        write(user.id)
+        write(user.email)
+        write(user.passwordHash)
+        write(user.firstName)
+        write(user.lastName)
+        write(user.phoneNumber)
+        write(user.isActive)
+        write(user.isSuperuser)
+        write(user.preferences)
+        write(user.locale)
+        write(user.createdAtMilliseconds)
+        write(user.updatedAtMilliseconds)
+        write(user.deletedAtMilliseconds)
+    }
+
+    mutating func write(_ session: Session) {
+        write(session.id)
+        write(session.userID)
+        write(session.deviceName)
+        write(session.deviceID)
+        write(session.ipAddress)
+        write(session.createdAtMilliseconds)
+        write(session.lastUsedAtMilliseconds)
+        write(session.expiresAtMilliseconds)
+        write(session.refreshDigest)
+        write(session.previousRefreshDigest)
+        write(session.rotatedAtMilliseconds)
+        write(session.generation)
+        write(session.revokedAtMilliseconds)
+    }
+
+    mutating func write(_ id: UUID?) {
+        write(id != nil)
+        if let id { write(id) }
+    }
+
+    mutating func write(_ change: Change<String>) {
+        switch change {
+        case .unchanged: write(UInt8(0))
+        case .cleared: write(UInt8(1))
+        case .set(let value):
+            write(UInt8(2))
+            write(value)
+        }
+    }
+}
+
+extension BinaryReader {
+    mutating func read(_: User.Type) throws(DecodingError) -> User {
+        User(id: try read(UUID.self), email: try read(String.self), passwordHash: try read(String.self),
+             firstName: try read(String.self), lastName: try readOptional(String.self),
+             phoneNumber: try readOptional(String.self), isActive: try read(Bool.self),
+             isSuperuser: try read(Bool.self), preferences: try readOptional(String.self),
+             locale: try readOptional(String.self), createdAtMilliseconds: try read(Int64.self),
+             updatedAtMilliseconds: try read(Int64.self), deletedAtMilliseconds: try readOptional(Int64.self))
+    }
+
+    mutating func read(_: Session.Type) throws(DecodingError) -> Session {
+        var session = Session(
+            id: try read(UUID.self), userID: try read(UUID.self), deviceName: try readOptional(String.self),
+            deviceID: try readOptional(String.self), ipAddress: try readOptional(String.self),
+            createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: 0, refreshDigest: Digest(word0: 0, word1: 0, word2: 0, word3: 0))
+        session.lastUsedAtMilliseconds = try read(Int64.self)
+        session.expiresAtMilliseconds = try read(Int64.self)
+        session.refreshDigest = try read(Digest.self)
+        session.previousRefreshDigest = try readOptional(Digest.self)
+        session.rotatedAtMilliseconds = try readOptional(Int64.self)
+        session.generation = try read(UInt32.self)
+        session.revokedAtMilliseconds = try readOptional(Int64.self)
+        return session
+    }
+
+    mutating func readOptional(_: UUID.Type) throws(DecodingError) -> UUID? {
+        try read(Bool.self) ? try read(UUID.self) : nil
+    }
+
+    mutating func read(_: Change<String>.Type) throws(DecodingError) -> Change<String> {
+        switch try read(UInt8.self) {
+        case 0: return .unchanged
+        case 1: return .cleared
+        case 2: return .set(try read(String.self))
+        case let other: throw DecodingError("invalid change tag \(other)")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+public import FoundationEssentials
+
+/// Every change the engine makes, as it goes to the log. A record carries every value the change needs —
+/// generated ids, digests, hashes, timestamps — so that applying it is deterministic, live and on replay.
+/// Each record concerns one user, whose shard applies it.
+public enum EngineRecord: Sendable, Hashable {
+    case userRegistered(User)
+    case profileUpdated(ProfileUpdate)
+    /// A new password hash; every session of the user except `keptSessionID` is revoked.
+    case passwordChanged(userID: UUID, passwordHash: String, keptSessionID: UUID?, atMilliseconds: Int64)
+    case sessionCreated(Session)
+    /// The refresh token was rotated: `newDigest` replaces the current digest, which becomes the previous one.
+    case sessionRefreshed(userID: UUID, sessionID: UUID, newDigest: Digest, atMilliseconds: Int64,
+                          expiresAtMilliseconds: Int64)
+    case sessionRevoked(userID: UUID, sessionID: UUID, atMilliseconds: Int64)
+    /// Every session of the user is revoked, except `keptSessionID`.
+    case allSessionsRevoked(userID: UUID, keptSessionID: UUID?, atMilliseconds: Int64)
+    /// Revoked or expired sessions are forgotten.
+    case sessionsPurged(userID: UUID, sessionIDs: [UUID])
+
+    /// The user whose shard applies the record.
+    public var userID: UUID {
+        switch self {
+        case .userRegistered(let user): user.id
+        case .profileUpdated(let update): update.userID
+        case .passwordChanged(let userID, _, _, _): userID
+        case .sessionCreated(let session): session.userID
+        case .sessionRefreshed(let userID, _, _, _, _): userID
+        case .sessionRevoked(let userID, _, _): userID
+        case .allSessionsRevoked(let userID, _, _): userID
+        case .sessionsPurged(let userID, _): userID
+        }
+    }
+}
+
+/// The fields of `PATCH /users/me` (and, later, of the admin update), each nil when unchanged.
+public struct ProfileUpdate: Sendable, Hashable {
+    public let userID: UUID
+    public var firstName: String?
+    public var lastName: Change<String>
+    public var phoneNumber: Change<String>
+    public var preferences: Change<String>
+    public var locale: Change<String>
+    public let atMilliseconds: Int64
+
+    public init(userID: UUID, firstName: String? = nil, lastName: Change<String> = .unchanged,
+                phoneNumber: Change<String> = .unchanged, preferences: Change<String> = .unchanged,
+                locale: Change<String> = .unchanged, atMilliseconds: Int64) {
+        self.userID = userID
+        self.firstName = firstName
+        self.lastName = lastName
+        self.phoneNumber = phoneNumber
+        self.preferences = preferences
+        self.locale = locale
+        self.atMilliseconds = atMilliseconds
+    }
+}
+
+/// An update to an optional field: leave it, clear it, or set it.
+public enum Change<Value: Sendable & Hashable>: Sendable, Hashable {
+    case unchanged
+    case cleared
+    case set(Value)
+
+    func applied(to value: Value?) -> Value? {
+        switch self {
+        case .unchanged: value
+        case .cleared: nil
+        case .set(let new): new
+        }
+    }
+}
+
+/// The record type numbers in the log. Never reuse a number: old logs keep them.
+public enum EngineRecordType: UInt16, Sendable, CaseIterable {
+    case userRegistered = 1
+    case profileUpdated = 2
+    case passwordChanged = 3
+    case sessionCreated = 4
+    case sessionRefreshed = 5
+    case sessionRevoked = 6
+    case allSessionsRevoked = 7
+    case sessionsPurged = 8
+}

@@ -1,0 +1,92 @@
+public import FoundationEssentials
+public import WAL
+
+/// The state one shard owns: its users, their sessions. `apply` is the only way it changes, live and on
+/// replay: synchronous, deterministic, no clock, no randomness, no I/O. Callers validate before they log;
+/// a record that does not fit the state is a bug or a corrupt log, and stops the process.
+public struct ShardState: Sendable {
+    public private(set) var users: [UUID: User] = [:]
+    public private(set) var sessions: [UUID: Session] = [:]
+    /// Each user's sessions, in creation order.
+    public private(set) var sessionIDsByUser: [UUID: [UUID]] = [:]
+    /// The LSN of the last record applied.
+    public private(set) var appliedLSN: LSN = 0
+
+    public init() {}
+
+    /// Applies `record`, logged at `lsn`.
+    public mutating func apply(_ record: EngineRecord, lsn: LSN) {
+        precondition(lsn > appliedLSN, "records are applied in LSN order (\(lsn) after \(appliedLSN))")
+        appliedLSN = lsn
+        switch record {
+        case .userRegistered(let user):
+            precondition(users[user.id] == nil, "user \(user.id) registered twice")
+            users[user.id] = user
+        case .profileUpdated(let update):
+            modifyUser(update.userID) { user in
+                if let firstName = update.firstName { user.firstName = firstName }
+                user.lastName = update.lastName.applied(to: user.lastName)
+                user.phoneNumber = update.phoneNumber.applied(to: user.phoneNumber)
+                user.preferences = update.preferences.applied(to: user.preferences)
+                user.locale = update.locale.applied(to: user.locale)
+                user.updatedAtMilliseconds = update.atMilliseconds
+            }
+        case .passwordChanged(let userID, let passwordHash, let keptSessionID, let at):
+            modifyUser(userID) { user in
+                user.passwordHash = passwordHash
+                user.updatedAtMilliseconds = at
+            }
+            revokeSessions(of: userID, except: keptSessionID, at: at)
+        case .sessionCreated(let session):
+            precondition(users[session.userID] != nil, "session \(session.id) for unknown user")
+            precondition(sessions[session.id] == nil, "session \(session.id) created twice")
+            sessions[session.id] = session
+            sessionIDsByUser[session.userID, default: []].append(session.id)
+        case .sessionRefreshed(let userID, let sessionID, let newDigest, let at, let expiresAt):
+            modifySession(sessionID, of: userID) { session in
+                session.previousRefreshDigest = session.refreshDigest
+                session.refreshDigest = newDigest
+                session.rotatedAtMilliseconds = at
+                session.lastUsedAtMilliseconds = at
+                session.expiresAtMilliseconds = expiresAt
+                session.generation += 1
+            }
+        case .sessionRevoked(let userID, let sessionID, let at):
+            modifySession(sessionID, of: userID) { session in
+                if session.revokedAtMilliseconds == nil { session.revokedAtMilliseconds = at }
+            }
+        case .allSessionsRevoked(let userID, let keptSessionID, let at):
+            precondition(users[userID] != nil, "sessions revoked for unknown user \(userID)")
+            revokeSessions(of: userID, except: keptSessionID, at: at)
+        case .sessionsPurged(let userID, let sessionIDs):
+            let purged = Set(sessionIDs)
+            for id in sessionIDs {
+                precondition(sessions[id]?.userID == userID, "purged session \(id) is not \(userID)'s")
+                sessions[id] = nil
+            }
+            sessionIDsByUser[userID]?.removeAll { purged.contains($0) }
+            if sessionIDsByUser[userID]?.isEmpty == true { sessionIDsByUser[userID] = nil }
+        }
+    }
+
+    /// The sessions of `userID`, in creation order.
+    public func sessions(of userID: UUID) -> [Session] {
+        (sessionIDsByUser[userID] ?? []).compactMap { sessions[$0] }
+    }
+
+    private mutating func modifyUser(_ id: UUID, _ change: (inout User) -> Void) {
+        precondition(users[id] != nil, "change to unknown user \(id)")
+        change(&users[id]!)
+    }
+
+    private mutating func modifySession(_ id: UUID, of userID: UUID, _ change: (inout Session) -> Void) {
+        precondition(sessions[id]?.userID == userID, "change to unknown session \(id) of \(userID)")
+        change(&sessions[id]!)
+    }
+
+    private mutating func revokeSessions(of userID: UUID, except keptSessionID: UUID?, at: Int64) {
+        for id in sessionIDsByUser[userID] ?? [] where id != keptSessionID {
+            if sessions[id]?.revokedAtMilliseconds == nil { sessions[id]?.revokedAtMilliseconds = at }
+        }
+    }
+}

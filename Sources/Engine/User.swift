@@ -1,0 +1,50 @@
+public import FoundationEssentials
+
+/// A user account as the engine keeps it. Times are Unix milliseconds, read from the injected clock when the
+/// change was made and carried in the record, so that replay reproduces them exactly.
+public struct User: Sendable, Hashable {
+    public let id: UUID
+    /// Trimmed and lower-cased; unique among users that are not deleted.
+    public var email: String
+    /// The bcrypt hash (never the password).
+    public var passwordHash: String
+    public var firstName: String
+    public var lastName: String?
+    public var phoneNumber: String?
+    public var isActive: Bool
+    public var isSuperuser: Bool
+    /// A JSON object, kept as its text.
+    public var preferences: String?
+    public var locale: String?
+    public let createdAtMilliseconds: Int64
+    public var updatedAtMilliseconds: Int64
+    public var deletedAtMilliseconds: Int64?
+
+    public init(
+        id: UUID, email: String, passwordHash: String, firstName: String, lastName: String?, phoneNumber: String?,
+        isActive: Bool, isSuperuser: Bool, preferences: String?, locale: String?, createdAtMilliseconds: Int64,
+        updatedAtMilliseconds: Int64, deletedAtMilliseconds: Int64?
+    ) {
+        self.id = id
+        self.email = email
+        self.passwordHash = passwordHash
+        self.firstName = firstName
+        self.lastName = lastName
+        self.phoneNumber = phoneNumber
+        self.isActive = isActive
+        self.isSuperuser = isSuperuser
+        self.preferences = preferences
+        self.locale = locale
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.updatedAtMilliseconds = updatedAtMilliseconds
+        self.deletedAtMilliseconds = deletedAtMilliseconds
+    }
+
+    public var isDeleted: Bool { deletedAtMilliseconds != nil }
+
+    /// The form every email is stored and looked up in.
+    public static func normalizedEmail(_ email: String) -> String {
+        let trimmed = email.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()
+        return String(trimmed).lowercased()
+    }
+}

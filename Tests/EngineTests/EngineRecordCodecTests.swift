@@ -1,0 +1,40 @@
+import Engine
+import FoundationEssentials
+import Testing
+
+@Suite("Engine records encode and decode exactly")
+struct EngineRecordCodecTests {
+    @Test("every record type decodes to what was encoded")
+    func roundTrip() throws {
+        #expect(Set(Fixtures.everyRecordType.map(\.type)) == Set(EngineRecordType.allCases))
+        for record in Fixtures.everyRecordType {
+            let bytes = record.encoded()
+            let decoded = try bytes.withUnsafeBytes { try EngineRecord(type: record.type.rawValue, payload: $0) }
+            #expect(decoded == record)
+        }
+    }
+
+    @Test("a payload cut short at any length, or with bytes after it, is a decoding error, never a crash")
+    func truncatedPayloads() {
+        for record in Fixtures.everyRecordType {
+            let bytes = record.encoded()
+            for length in 0..<bytes.count {
+                #expect(throws: DecodingError.self) {
+                    try Array(bytes[0..<length]).withUnsafeBytes { try EngineRecord(type: record.type.rawValue, payload: $0) }
+                }
+            }
+            #expect(throws: DecodingError.self) {
+                try (bytes + [0]).withUnsafeBytes { try EngineRecord(type: record.type.rawValue, payload: $0) }
+            }
+        }
+    }
+
+    @Test("an unknown record type or format version is refused")
+    func unknownTypeOrVersion() {
+        let bytes = Fixtures.everyRecordType[0].encoded()
+        #expect(throws: DecodingError.self) { try bytes.withUnsafeBytes { try EngineRecord(type: 999, payload: $0) } }
+        var future = bytes
+        future[0] = 2
+        #expect(throws: DecodingError.self) { try future.withUnsafeBytes { try EngineRecord(type: 1, payload: $0) } }
+    }
+}

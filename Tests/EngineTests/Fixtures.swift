@@ -1,0 +1,45 @@
+import Engine
+import FoundationEssentials
+
+/// Deterministic values for engine tests.
+enum Fixtures {
+    static func uuid(_ number: UInt8) -> UUID {
+        UUID(uuid: (number, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, number))
+    }
+
+    static func digest(_ number: UInt64) -> Digest {
+        Digest(word0: number, word1: number &* 3, word2: number &* 5, word3: number &* 7)
+    }
+
+    static func user(_ number: UInt8, at milliseconds: Int64 = 1_000) -> User {
+        User(id: uuid(number), email: "user\(number)@example.com", passwordHash: "$2b$12$hash\(number)",
+             firstName: "First\(number)", lastName: number % 2 == 0 ? "Last" : nil, phoneNumber: nil,
+             isActive: true, isSuperuser: false, preferences: #"{"theme":"dark"}"#, locale: "en",
+             createdAtMilliseconds: milliseconds, updatedAtMilliseconds: milliseconds, deletedAtMilliseconds: nil)
+    }
+
+    static func session(_ number: UInt8, of user: UInt8, at milliseconds: Int64 = 2_000) -> Session {
+        Session(id: uuid(100 + number), userID: uuid(user), deviceName: "Firefox ü", deviceID: "device-\(number)",
+                ipAddress: "127.0.0.1", createdAtMilliseconds: milliseconds,
+                expiresAtMilliseconds: milliseconds + 7 * 86_400_000, refreshDigest: digest(UInt64(number)))
+    }
+
+    /// One record of every type, in an order a shard can apply.
+    static var everyRecordType: [EngineRecord] {
+        [
+            .userRegistered(user(1)),
+            .profileUpdated(ProfileUpdate(userID: uuid(1), firstName: "Ada", lastName: .set("Lovelace"),
+                                          phoneNumber: .set("+391234567890"), preferences: .cleared,
+                                          locale: .unchanged, atMilliseconds: 1_500)),
+            .sessionCreated(session(1, of: 1)),
+            .sessionCreated(session(2, of: 1)),
+            .sessionRefreshed(userID: uuid(1), sessionID: uuid(101), newDigest: digest(11), atMilliseconds: 3_000,
+                              expiresAtMilliseconds: 3_000 + 7 * 86_400_000),
+            .sessionRevoked(userID: uuid(1), sessionID: uuid(102), atMilliseconds: 3_500),
+            .passwordChanged(userID: uuid(1), passwordHash: "$2b$12$new", keptSessionID: uuid(101),
+                             atMilliseconds: 4_000),
+            .allSessionsRevoked(userID: uuid(1), keptSessionID: nil, atMilliseconds: 5_000),
+            .sessionsPurged(userID: uuid(1), sessionIDs: [uuid(102)]),
+        ]
+    }
+}
