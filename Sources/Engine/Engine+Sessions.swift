@@ -1,0 +1,136 @@
+public import FoundationEssentials
+
+/// Where a login comes from, as the session records it.
+public struct DeviceInfo: Sendable, Hashable {
+    public var deviceName: String?
+    public var deviceID: String?
+    public var ipAddress: String?
+
+    public init(deviceName: String? = nil, deviceID: String? = nil, ipAddress: String? = nil) {
+        self.deviceName = deviceName
+        self.deviceID = deviceID
+        self.ipAddress = ipAddress
+    }
+}
+
+/// What a refresh did.
+public enum RefreshOutcome: Sendable, Hashable {
+    /// The presented secret was current: the session now holds `newDigest`.
+    case rotated(Session)
+    /// The presented secret was rotated out less than the grace window ago: nothing changed; the caller
+    /// answers the pair it answered for that rotation again.
+    case repeatedWithinGrace(Session)
+}
+
+extension Engine {
+    /// Creates a session for an active user, holding the digest of its first refresh secret.
+    public func createSession(userID: UUID, refreshDigest: Digest, device: DeviceInfo) async throws(EngineError)
+        -> Session
+    {
+        let id = newID(routingLike: userID)
+        let now = clock.nowMilliseconds()
+        let lifetime = configuration.sessionLifetimeMilliseconds
+        return try await commit(on: userID) { state throws(EngineError) in
+            guard let user = state.users[userID], !user.isDeleted else {
+                throw EngineError(.userNotFound, "no such user")
+            }
+            guard user.isActive else { throw EngineError(.invalidArgument, "the user is inactive") }
+            let session = Session(id: id, userID: userID, deviceName: device.deviceName, deviceID: device.deviceID,
+                                  ipAddress: device.ipAddress, createdAtMilliseconds: now,
+                                  expiresAtMilliseconds: now + lifetime, refreshDigest: refreshDigest)
+            return (.sessionCreated(session), session)
+        }
+    }
+
+    /// Rotates a session's refresh secret. The current secret rotates; a secret rotated out within the grace
+    /// window repeats the rotation without a change; one rotated out earlier revokes the session
+    /// (`refreshTokenReused`): somebody else holds a copy.
+    public func refresh(sessionID: UUID, presentedDigest: Digest, newDigest: Digest) async throws(EngineError)
+        -> RefreshOutcome
+    {
+        let now = clock.nowMilliseconds()
+        let lifetime = configuration.sessionLifetimeMilliseconds
+        let grace = configuration.refreshGraceMilliseconds
+        enum Step: Sendable {
+            case done(RefreshOutcome)
+            case reused
+        }
+        let step = try await commit(on: sessionID) { state throws(EngineError) -> (record: EngineRecord?, result: Step) in
+            guard let session = state.sessions[sessionID] else {
+                throw EngineError(.sessionNotFound, "no such session")
+            }
+            guard session.isActive(at: now), state.users[session.userID]?.isActive == true else {
+                throw EngineError(.sessionInactive, "the session is revoked or expired")
+            }
+            if presentedDigest.constantTimeEquals(session.refreshDigest) {
+                var rotated = session
+                rotated.previousRefreshDigest = session.refreshDigest
+                rotated.refreshDigest = newDigest
+                rotated.rotatedAtMilliseconds = now
+                rotated.lastUsedAtMilliseconds = now
+                rotated.expiresAtMilliseconds = now + lifetime
+                rotated.generation += 1
+                let record = EngineRecord.sessionRefreshed(
+                    userID: session.userID, sessionID: sessionID, newDigest: newDigest, atMilliseconds: now,
+                    expiresAtMilliseconds: now + lifetime)
+                return (record, .done(.rotated(rotated)))
+            }
+            if let previous = session.previousRefreshDigest, presentedDigest.constantTimeEquals(previous) {
+                if let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt <= grace {
+                    return (nil, .done(.repeatedWithinGrace(session)))
+                }
+                return (.sessionRevoked(userID: session.userID, sessionID: sessionID, atMilliseconds: now), .reused)
+            }
+            throw EngineError(.refreshTokenInvalid, "the refresh token does not match the session")
+        }
+        switch step {
+        case .done(let outcome): return outcome
+        case .reused: throw EngineError(.refreshTokenReused, "a rotated-out refresh token was used again; the session is revoked")
+        }
+    }
+
+    /// Revokes one of `userID`'s sessions (logout, or `DELETE /sessions/{id}`).
+    public func revokeSession(_ sessionID: UUID, of userID: UUID) async throws(EngineError) {
+        let now = clock.nowMilliseconds()
+        guard routing.shard(of: sessionID) == routing.shard(of: userID) else {
+            throw EngineError(.notYourSession, "the session belongs to another user")
+        }
+        try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard let session = state.sessions[sessionID] else { throw EngineError(.sessionNotFound, "no such session") }
+            guard session.userID == userID else { throw EngineError(.notYourSession, "the session belongs to another user") }
+            guard session.revokedAtMilliseconds == nil else { return (nil, ()) }
+            return (.sessionRevoked(userID: userID, sessionID: sessionID, atMilliseconds: now), ())
+        }
+    }
+
+    /// Revokes every session of `userID` but `keptSessionID`; returns how many were active.
+    @discardableResult
+    public func revokeAllSessions(of userID: UUID, except keptSessionID: UUID? = nil) async throws(EngineError) -> Int {
+        let now = clock.nowMilliseconds()
+        return try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Int) in
+            guard state.users[userID] != nil else { throw EngineError(.userNotFound, "no such user") }
+            let active = state.sessions(of: userID).filter { $0.id != keptSessionID && $0.revokedAtMilliseconds == nil }
+            guard !active.isEmpty else { return (nil, 0) }
+            return (.allSessionsRevoked(userID: userID, keptSessionID: keptSessionID, atMilliseconds: now), active.count)
+        }
+    }
+
+    /// The session with this id, revoked or not.
+    public func session(id: UUID) async -> Session? {
+        await shard(of: id).read { $0.sessions[id] }
+    }
+
+    /// Whether the session exists and can be used now: the check behind every authenticated request.
+    public func isSessionActive(_ id: UUID) async -> Bool {
+        let now = clock.nowMilliseconds()
+        return await shard(of: id).read { state in
+            guard let session = state.sessions[id], session.isActive(at: now) else { return false }
+            return state.users[session.userID]?.isActive == true
+        }
+    }
+
+    /// `userID`'s sessions, in creation order.
+    public func sessions(of userID: UUID) async -> [Session] {
+        await shard(of: userID).read { $0.sessions(of: userID) }
+    }
+}

@@ -1,0 +1,60 @@
+public import FoundationEssentials
+
+/// What registration needs; the password is already hashed (bcrypt runs off the shards and event loops).
+public struct NewUser: Sendable {
+    public var email: String
+    public var passwordHash: String
+    public var firstName: String
+    public var lastName: String?
+    public var phoneNumber: String?
+    public var isSuperuser: Bool
+
+    public init(email: String, passwordHash: String, firstName: String, lastName: String? = nil,
+                phoneNumber: String? = nil, isSuperuser: Bool = false) {
+        self.email = email
+        self.passwordHash = passwordHash
+        self.firstName = firstName
+        self.lastName = lastName
+        self.phoneNumber = phoneNumber
+        self.isSuperuser = isSuperuser
+    }
+}
+
+extension Engine {
+    /// Registers a user. The email is trimmed and lower-cased; another user that is not deleted with the
+    /// same email fails with `emailTaken`.
+    public func register(_ new: NewUser) async throws(EngineError) -> User {
+        let email = User.normalizedEmail(new.email)
+        let id = newID()
+        let reserved = emails.withLock { index -> Bool in
+            guard index[email] == nil else { return false }
+            index[email] = id
+            return true
+        }
+        guard reserved else { throw EngineError(.emailTaken, "a user with this email exists") }
+        let now = clock.nowMilliseconds()
+        let user = User(id: id, email: email, passwordHash: new.passwordHash, firstName: new.firstName,
+                        lastName: new.lastName, phoneNumber: new.phoneNumber, isActive: true,
+                        isSuperuser: new.isSuperuser, preferences: nil, locale: nil, createdAtMilliseconds: now,
+                        updatedAtMilliseconds: now, deletedAtMilliseconds: nil)
+        do {
+            return try await commit(on: id) { state throws(EngineError) in
+                (EngineRecord.userRegistered(user), user)
+            }
+        } catch {
+            emails.withLock { index in if index[email] == id { index[email] = nil } }
+            throw error
+        }
+    }
+
+    /// The user with this id, deleted or not.
+    public func user(id: UUID) async -> User? {
+        await shard(of: id).read { $0.users[id] }
+    }
+
+    /// The user that is not deleted with this email (any case, surrounding spaces ignored).
+    public func user(email: String) async -> User? {
+        guard let id = emails.withLock({ $0[User.normalizedEmail(email)] }) else { return nil }
+        return await user(id: id)
+    }
+}

@@ -1,0 +1,83 @@
+import FoundationEssentials
+public import WAL
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The engine: users and sessions in sharded actors, every change logged before it is acknowledged.
+///
+/// Each operation routes to the shard of the user it concerns, validates, logs and applies there in one
+/// step, then waits until the log has made the record durable. Cross-shard lookups (email → user) are
+/// indexes derived from the shards' state, rebuilt on open and never logged.
+public final class Engine: Sendable {
+    public let configuration: EngineConfiguration
+    public let log: WriteAheadLog
+    let routing: ShardRouting
+    let shards: [Shard]
+    let clock: any EngineClock
+    let random: RandomSource
+    /// Normalized email → id, for every user that is not deleted (and for registrations under way).
+    let emails: Mutex<[String: UUID]>
+
+    /// Opens the data directory (creating it when missing) and rebuilds the state by replaying the log.
+    public static func open(
+        _ configuration: EngineConfiguration, clock: any EngineClock = SystemClock(), random: RandomSource = .system
+    ) throws -> Engine {
+        if mkdir(configuration.dataDirectory, 0o755) != 0 && errno != EEXIST {
+            throw EngineError(.invalidArgument, "cannot create the data directory \(configuration.dataDirectory)")
+        }
+        let routing = ShardRouting(shardCount: configuration.shardCount)
+        var states = Array(repeating: ShardState(), count: routing.shardCount)
+        let log = try WriteAheadLog.open(configuration.logConfiguration) { view in
+            let record: EngineRecord
+            do {
+                record = try EngineRecord(type: view.type, payload: view.payload)
+            } catch {
+                throw EngineError(.invalidArgument, "the record at LSN \(view.lsn) does not decode: \(error)")
+            }
+            states[routing.shard(of: record.userID)].apply(record, lsn: view.lsn)
+        }
+        var emails: [String: UUID] = [:]
+        for state in states {
+            for user in state.users.values where !user.isDeleted { emails[user.email] = user.id }
+        }
+        return Engine(configuration: configuration, log: log, routing: routing,
+                      shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails)
+    }
+
+    private init(configuration: EngineConfiguration, log: WriteAheadLog, routing: ShardRouting, shards: [Shard],
+                 clock: any EngineClock, random: RandomSource, emails: [String: UUID]) {
+        self.configuration = configuration
+        self.log = log
+        self.routing = routing
+        self.shards = shards
+        self.clock = clock
+        self.random = random
+        self.emails = Mutex(emails)
+    }
+
+    /// Writes what is queued and closes the log.
+    public func close() async { await log.close() }
+
+    func shard(of id: UUID) -> Shard { shards[routing.shard(of: id)] }
+
+    /// Runs a change on `id`'s shard and waits until it is durable.
+    func commit<Result: Sendable>(
+        on id: UUID, _ plan: @Sendable (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Result)
+    ) async throws(EngineError) -> Result {
+        let (lsn, result) = try await shard(of: id).commit(plan)
+        if let lsn {
+            do { try await log.waitUntilDurable(lsn) } catch {
+                throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
+            }
+        }
+        return result
+    }
+
+    func newID(routingLike owner: UUID? = nil) -> UUID {
+        var generator = RandomSourceGenerator(source: random)
+        return ShardRouting.uuid(routingLike: owner, using: &generator)
+    }
+}

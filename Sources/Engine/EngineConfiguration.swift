@@ -1,0 +1,30 @@
+public import WAL
+
+/// How an engine is opened.
+public struct EngineConfiguration: Sendable {
+    /// The data directory; the log lives in its `wal/` folder.
+    public var dataDirectory: String
+    public var shardCount = 16
+    public var durability: Durability = .sync
+    public var backend: LogBackend = .fromEnvironment()
+    public var segmentSizeBytes = 64 << 20
+    public var recovery: RecoveryPolicy = .strict
+    /// Sessions expire this long after their last refresh (sliding).
+    public var sessionLifetimeMilliseconds: Int64 = 7 * 86_400_000
+    /// A rotated-out refresh token presented again within this window gets the same new pair instead of
+    /// revoking the session (concurrent clients).
+    public var refreshGraceMilliseconds: Int64 = 10_000
+
+    public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+
+    var logDirectory: String { dataDirectory + "/wal" }
+
+    var logConfiguration: WALConfiguration {
+        var configuration = WALConfiguration(directory: logDirectory)
+        configuration.durability = durability
+        configuration.backend = backend
+        configuration.segmentSizeBytes = segmentSizeBytes
+        configuration.recovery = recovery
+        return configuration
+    }
+}

@@ -1,0 +1,34 @@
+import WAL
+
+/// One shard: an actor that owns a `ShardState`. A change is validated against the state, logged and
+/// applied in one synchronous step — no suspension in between, so no other operation on the shard can
+/// interleave — and the caller then waits for the log to make it durable before answering.
+actor Shard {
+    private(set) var state: ShardState
+    private let log: WriteAheadLog
+
+    init(state: ShardState, log: WriteAheadLog) {
+        self.state = state
+        self.log = log
+    }
+
+    /// Runs `plan` against the state. When it returns a record, the record is logged and applied; the LSN
+    /// to wait for is returned with the plan's result. A plan that throws changes nothing.
+    func commit<Result: Sendable>(
+        _ plan: (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Result)
+    ) throws(EngineError) -> (lsn: LSN?, result: Result) {
+        let (record, result) = try plan(state)
+        guard let record else { return (nil, result) }
+        let lsn: LSN
+        do {
+            lsn = try log.enqueue(type: record.type.rawValue, payload: record.encoded())
+        } catch {
+            throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
+        }
+        state.apply(record, lsn: lsn)
+        return (lsn, result)
+    }
+
+    /// Reads from the state.
+    func read<T: Sendable>(_ body: (ShardState) -> T) -> T { body(state) }
+}

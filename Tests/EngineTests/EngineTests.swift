@@ -1,0 +1,172 @@
+import Engine
+import Foundation
+import Testing
+import WAL
+
+/// An engine on a fresh data directory with a manual clock and seeded randomness.
+struct EngineHarness {
+    let directory: String
+    let clock = ManualClock(milliseconds: 1_800_000_000_000)
+
+    init() {
+        var template = Array("\(NSTemporaryDirectory())/tessera-engine-XXXXXX".utf8CString)
+        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    var configuration: EngineConfiguration {
+        var configuration = EngineConfiguration(dataDirectory: directory + "/data")
+        configuration.shardCount = 4
+        configuration.segmentSizeBytes = 1 << 20
+        return configuration
+    }
+
+    func open(seed: UInt64 = 1) throws -> Engine {
+        try Engine.open(configuration, clock: clock, random: .seeded(seed))
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+@Suite("The engine: users and sessions, logged before acknowledged")
+struct EngineTests {
+    static let ada = NewUser(email: "  Ada@Example.com ", passwordHash: "$2b$12$ada", firstName: "Ada")
+
+    @Test("registration stores a normalized email, and the same email in any case is taken")
+    func register() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let user = try await engine.register(Self.ada)
+        #expect(user.email == "ada@example.com")
+        #expect(await engine.user(email: "ADA@example.COM")?.id == user.id)
+        await #expect(throws: EngineError.self) {
+            _ = try await engine.register(NewUser(email: "ada@EXAMPLE.com", passwordHash: "x", firstName: "B"))
+        }
+        await engine.close()
+    }
+
+    @Test("refresh rotates; the old secret again within the grace window repeats; after it, revokes")
+    func refreshRotationAndReuse() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let user = try await engine.register(Self.ada)
+        let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(1),
+                                                     device: DeviceInfo(deviceName: "Firefox", ipAddress: "10.0.0.1"))
+        #expect(await engine.isSessionActive(session.id))
+
+        guard case .rotated(let rotated) = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
+                                                                   newDigest: Fixtures.digest(2)) else {
+            Issue.record("the current secret did not rotate")
+            return
+        }
+        #expect(rotated.generation == 1)
+        harness.clock.advance(byMilliseconds: 5_000)
+        let repeated = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
+                                                newDigest: Fixtures.digest(3))
+        #expect(repeated == .repeatedWithinGrace(rotated))
+
+        do {
+            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(9),
+                                         newDigest: Fixtures.digest(4))
+            Issue.record("a wrong secret was accepted")
+        } catch {
+            #expect(error.code == .refreshTokenInvalid)
+        }
+
+        harness.clock.advance(byMilliseconds: 6_000)
+        do {
+            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
+                                         newDigest: Fixtures.digest(5))
+            Issue.record("reuse after the grace window was accepted")
+        } catch {
+            #expect(error.code == .refreshTokenReused)
+        }
+        #expect(!(await engine.isSessionActive(session.id)))
+        await engine.close()
+    }
+
+    @Test("many concurrent refreshes with one secret rotate exactly once")
+    func concurrentRefreshes() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let user = try await engine.register(Self.ada)
+        let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(1), device: DeviceInfo())
+        let outcomes = try await withThrowingTaskGroup(of: RefreshOutcome.self) { group in
+            for index in 0..<32 {
+                group.addTask {
+                    try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
+                                             newDigest: Fixtures.digest(UInt64(100 + index)))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let rotations = outcomes.filter { if case .rotated = $0 { true } else { false } }
+        #expect(rotations.count == 1)
+        #expect(outcomes.count == 32)
+        await engine.close()
+    }
+
+    @Test("logout-all revokes at once, except the kept session")
+    func revokeAll() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let user = try await engine.register(Self.ada)
+        var sessions: [Session] = []
+        for index in 0..<3 {
+            sessions.append(try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
+                                                           device: DeviceInfo()))
+        }
+        #expect(try await engine.revokeAllSessions(of: user.id, except: sessions[0].id) == 2)
+        #expect(await engine.isSessionActive(sessions[0].id))
+        #expect(!(await engine.isSessionActive(sessions[1].id)))
+        #expect(!(await engine.isSessionActive(sessions[2].id)))
+
+        let other = try await engine.register(NewUser(email: "bob@example.com", passwordHash: "x", firstName: "Bob"))
+        do {
+            try await engine.revokeSession(sessions[0].id, of: other.id)
+            Issue.record("a user revoked another user's session")
+        } catch {
+            #expect(error.code == .notYourSession)
+        }
+        await engine.close()
+    }
+
+    @Test("a restart rebuilds exactly the state that was acknowledged")
+    func restart() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        var users: [User] = []
+        var sessions: [UUID: Session] = [:]
+        for index in 0..<20 {
+            let user = try await engine.register(NewUser(email: "user\(index)@example.com", passwordHash: "h\(index)",
+                                                         firstName: "U\(index)"))
+            users.append(user)
+            let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
+                                                         device: DeviceInfo(deviceID: "d\(index)"))
+            sessions[session.id] = session
+            if index % 3 == 0 {
+                _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(UInt64(index)),
+                                             newDigest: Fixtures.digest(UInt64(1000 + index)))
+            }
+            if index % 5 == 0 { try await engine.revokeSession(session.id, of: user.id) }
+        }
+        var before: [UUID: Session] = [:]
+        for id in sessions.keys { before[id] = await engine.session(id: id) }
+        await engine.close()
+
+        let reopened = try harness.open(seed: 2)
+        for user in users {
+            #expect(await reopened.user(id: user.id) == user)
+            #expect(await reopened.user(email: user.email.uppercased())?.id == user.id)
+        }
+        for (id, session) in before { #expect(await reopened.session(id: id) == session) }
+        await #expect(throws: EngineError.self) {
+            _ = try await reopened.register(NewUser(email: "USER3@example.com", passwordHash: "x", firstName: "Again"))
+        }
+        await reopened.close()
+    }
+}
