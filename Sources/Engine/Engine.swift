@@ -14,6 +14,7 @@ import Glibc
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     public let log: WriteAheadLog
+    let snapshots: SnapshotStore
     let routing: ShardRouting
     let shards: [Shard]
     let clock: any EngineClock
@@ -21,7 +22,8 @@ public final class Engine: Sendable {
     /// Normalized email → id, for every user that is not deleted (and for registrations under way).
     let emails: Mutex<[String: UUID]>
 
-    /// Opens the data directory (creating it when missing) and rebuilds the state by replaying the log.
+    /// Opens the data directory (creating it when missing) and rebuilds the state: the newest usable snapshot,
+    /// then the log after it.
     public static func open(
         _ configuration: EngineConfiguration, clock: any EngineClock = SystemClock(), random: RandomSource = .system
     ) throws -> Engine {
@@ -30,27 +32,41 @@ public final class Engine: Sendable {
         }
         let routing = ShardRouting(shardCount: configuration.shardCount)
         var states = Array(repeating: ShardState(), count: routing.shardCount)
-        let log = try WriteAheadLog.open(configuration.logConfiguration) { view in
+        let snapshots = try SnapshotStore(directory: configuration.snapshotDirectory)
+        let oldestSegment = try WriteAheadLog.oldestSegmentFirstLSN(directory: configuration.logDirectory)
+        let loaded = try snapshots.loadNewest { lsn in oldestSegment.map { $0 <= lsn + 1 } ?? true }
+        var snapshot: EngineSnapshot?
+        if let loaded {
+            do { snapshot = try EngineSnapshot.decode(loaded.payload) } catch {
+                throw EngineError(.invalidArgument, "snapshot \(loaded.fileName) does not decode: \(error)")
+            }
+            for user in snapshot!.users { states[routing.shard(of: user.id)].restore(user: user) }
+            for session in snapshot!.sessions { states[routing.shard(of: session.userID)].restore(session: session) }
+        }
+        let log = try WriteAheadLog.open(configuration.logConfiguration, after: snapshot?.lsn ?? 0) { view in
             let record: EngineRecord
             do {
                 record = try EngineRecord(type: view.type, payload: view.payload)
             } catch {
                 throw EngineError(.invalidArgument, "the record at LSN \(view.lsn) does not decode: \(error)")
             }
+            if snapshot?.reflects(lsn: view.lsn, userID: record.userID) == true { return }
             states[routing.shard(of: record.userID)].apply(record, lsn: view.lsn)
         }
         var emails: [String: UUID] = [:]
         for state in states {
             for user in state.users.values where !user.isDeleted { emails[user.email] = user.id }
         }
-        return Engine(configuration: configuration, log: log, routing: routing,
+        return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails)
     }
 
-    private init(configuration: EngineConfiguration, log: WriteAheadLog, routing: ShardRouting, shards: [Shard],
-                 clock: any EngineClock, random: RandomSource, emails: [String: UUID]) {
+    private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
+                 routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
+                 emails: [String: UUID]) {
         self.configuration = configuration
         self.log = log
+        self.snapshots = snapshots
         self.routing = routing
         self.shards = shards
         self.clock = clock

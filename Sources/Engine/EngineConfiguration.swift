@@ -15,9 +15,13 @@ public struct EngineConfiguration: Sendable {
     /// revoking the session (concurrent clients).
     public var refreshGraceMilliseconds: Int64 = 10_000
 
+    /// Which log segments a checkpoint deletes.
+    public var logRetention: LogRetention = .sinceOldestSnapshot
+
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 
     var logDirectory: String { dataDirectory + "/wal" }
+    var snapshotDirectory: String { dataDirectory + "/snapshots" }
 
     var logConfiguration: WALConfiguration {
         var configuration = WALConfiguration(directory: logDirectory)
@@ -27,4 +31,12 @@ public struct EngineConfiguration: Sendable {
         configuration.recovery = recovery
         return configuration
     }
+}
+
+/// How much of the log checkpoints keep.
+public enum LogRetention: Sendable, Hashable {
+    /// The log after the older of the two snapshots kept: enough to fall back to it if the newest is damaged.
+    case sinceOldestSnapshot
+    /// Everything: the whole history can be replayed and audited (the disk grows without bound).
+    case everything
 }

@@ -29,6 +29,11 @@ actor Shard {
         return (lsn, result)
     }
 
+    /// A copy of the state and the LSN up to which it reflects every record of this shard: records are
+    /// logged and applied in one step inside the actor, so all of this shard's records below the log's next
+    /// LSN are in the state.
+    func capture() -> (ShardState, LSN) { (state, log.nextLSN - 1) }
+
     /// Reads from the state.
     func read<T: Sendable>(_ body: (ShardState) -> T) -> T { body(state) }
 }

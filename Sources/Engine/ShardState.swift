@@ -5,10 +5,10 @@ public import WAL
 /// replay: synchronous, deterministic, no clock, no randomness, no I/O. Callers validate before they log;
 /// a record that does not fit the state is a bug or a corrupt log, and stops the process.
 public struct ShardState: Sendable {
-    public private(set) var users: [UUID: User] = [:]
-    public private(set) var sessions: [UUID: Session] = [:]
-    /// Each user's sessions, in creation order.
-    public private(set) var sessionIDsByUser: [UUID: [UUID]] = [:]
+    public internal(set) var users: [UUID: User] = [:]
+    public internal(set) var sessions: [UUID: Session] = [:]
+    /// Each user's sessions, ordered by creation time, then id.
+    public internal(set) var sessionIDsByUser: [UUID: [UUID]] = [:]
     /// The LSN of the last record applied.
     public private(set) var appliedLSN: LSN = 0
 
@@ -41,7 +41,7 @@ public struct ShardState: Sendable {
             precondition(users[session.userID] != nil, "session \(session.id) for unknown user")
             precondition(sessions[session.id] == nil, "session \(session.id) created twice")
             sessions[session.id] = session
-            sessionIDsByUser[session.userID, default: []].append(session.id)
+            insertOrdered(session)
         case .sessionRefreshed(let userID, let sessionID, let newDigest, let at, let expiresAt):
             modifySession(sessionID, of: userID) { session in
                 session.previousRefreshDigest = session.refreshDigest
@@ -72,6 +72,20 @@ public struct ShardState: Sendable {
     /// The sessions of `userID`, in creation order.
     public func sessions(of userID: UUID) -> [Session] {
         (sessionIDsByUser[userID] ?? []).compactMap { sessions[$0] }
+    }
+
+    /// Adds `session` to its user's list, keeping the order by creation time, then id.
+    mutating func insertOrdered(_ session: Session) {
+        var ids = sessionIDsByUser[session.userID, default: []]
+        var index = ids.count
+        while index > 0, let previous = sessions[ids[index - 1]], Self.precedes(session, previous) { index -= 1 }
+        ids.insert(session.id, at: index)
+        sessionIDsByUser[session.userID] = ids
+    }
+
+    static func precedes(_ a: Session, _ b: Session) -> Bool {
+        a.createdAtMilliseconds != b.createdAtMilliseconds
+            ? a.createdAtMilliseconds < b.createdAtMilliseconds : uuidOrder(a.id, b.id)
     }
 
     private mutating func modifyUser(_ id: UUID, _ change: (inout User) -> Void) {

@@ -1,0 +1,57 @@
+public import WAL
+
+/// What a checkpoint wrote.
+public struct CheckpointResult: Sendable {
+    /// The log is replayed after this LSN when the snapshot is loaded.
+    public let lsn: LSN
+    public let fileName: String
+    public let bytes: Int
+    /// Log segments deleted because the snapshots kept cover them.
+    public let segmentsRemoved: Int
+}
+
+extension Engine {
+    /// Writes a snapshot of every shard and deletes the log segments the kept snapshots make unnecessary.
+    ///
+    /// Each shard's state is copied inside its actor (copy-on-write: the actor goes on at once) together with
+    /// its watermark, the log's last assigned LSN at that moment: every record of the shard up to it is in the
+    /// copy. The snapshot is written only once the log is durable up to the highest watermark, so that it
+    /// never holds a change the log could still lose.
+    public func checkpoint() async throws -> CheckpointResult {
+        var states: [ShardState] = []
+        var watermarks: [LSN] = []
+        for shard in shards {
+            let (state, watermark) = await shard.capture()
+            states.append(state)
+            watermarks.append(watermark)
+        }
+        if let highest = watermarks.max(), highest > 0 {
+            do { try await log.waitUntilDurable(highest) } catch {
+                throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
+            }
+        }
+        let payload = EngineSnapshot.encode(states: states, watermarks: watermarks)
+        let lsn = watermarks.min() ?? 0
+        let written = try snapshots.write(lsn: lsn) { writer in try writer.write(payload) }
+        let removed = configuration.logRetention == .everything
+            ? 0 : try log.removeSegments(coveredThrough: written.removableThroughLSN)
+        return CheckpointResult(lsn: lsn, fileName: written.fileName, bytes: payload.count, segmentsRemoved: removed)
+    }
+
+    /// Every shard's state in canonical form, for comparing two engines.
+    public func canonicalState() async -> [UInt8] {
+        var writer = BinaryWriter()
+        var users: [User] = []
+        var sessions: [Session] = []
+        for shard in shards {
+            let state = await shard.read { $0 }
+            users += state.users.values
+            sessions += state.sessions.values
+        }
+        var merged = ShardState()
+        for user in users { merged.restore(user: user) }
+        for session in sessions { merged.restore(session: session) }
+        merged.encode(into: &writer)
+        return writer.bytes
+    }
+}

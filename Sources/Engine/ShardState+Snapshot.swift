@@ -1,0 +1,45 @@
+import FoundationEssentials
+
+extension ShardState {
+    /// Appends the state in canonical form — users, then sessions, each sorted by id — so that two equal states
+    /// encode to the same bytes (what the replay tests compare).
+    public func encode(into writer: inout BinaryWriter) {
+        writer.writeLength(users.count)
+        for id in users.keys.sorted(by: Self.uuidOrder) { writer.write(users[id]!) }
+        writer.writeLength(sessions.count)
+        for id in sessions.keys.sorted(by: Self.uuidOrder) { writer.write(sessions[id]!) }
+    }
+
+    /// Reads the users and sessions `encode` wrote.
+    static func decodeEntities(from reader: inout BinaryReader) throws(DecodingError) -> (users: [User], sessions: [Session]) {
+        let userCount = try reader.readLength()
+        var users: [User] = []
+        users.reserveCapacity(min(userCount, 1 << 20))
+        for _ in 0..<userCount { users.append(try reader.read(User.self)) }
+        let sessionCount = try reader.readLength()
+        var sessions: [Session] = []
+        sessions.reserveCapacity(min(sessionCount, 1 << 20))
+        for _ in 0..<sessionCount { sessions.append(try reader.read(Session.self)) }
+        return (users, sessions)
+    }
+
+    /// Adds a user as a snapshot had it (no record, no LSN).
+    mutating func restore(user: User) {
+        precondition(users[user.id] == nil, "user \(user.id) twice in a snapshot")
+        users[user.id] = user
+    }
+
+    /// Adds a session as a snapshot had it; its user must be restored first.
+    mutating func restore(session: Session) {
+        precondition(users[session.userID] != nil, "session \(session.id) without its user in a snapshot")
+        precondition(sessions[session.id] == nil, "session \(session.id) twice in a snapshot")
+        sessions[session.id] = session
+        insertOrdered(session)
+    }
+
+    static func uuidOrder(_ left: UUID, _ right: UUID) -> Bool {
+        withUnsafeBytes(of: left.uuid) { a in
+            withUnsafeBytes(of: right.uuid) { b in a.lexicographicallyPrecedes(b) }
+        }
+    }
+}
