@@ -20,6 +20,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.0.0"),
     ],
     targets: [
         // liburing's inline helpers, imported through a module map (Debian's liburing has no -ffi variant).
@@ -39,6 +42,17 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: ["WAL"],
+            swiftSettings: strictSettings
+        ),
+        // Credentials: access tokens (JWT), refresh tokens, password hashing off the shards.
+        .target(
+            name: "Auth",
+            dependencies: [
+                "Engine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -63,6 +77,11 @@ let package = Package(
             name: "WALCrashChild",
             dependencies: ["WAL"],
             path: "Tests/WALCrashChild",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth", "Engine"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,13 @@
+import ExtrasBase64
+
+/// Base64url without padding, as JWTs and Tessera's refresh tokens use it.
+enum Base64URL {
+    static func encode(_ bytes: some Collection<UInt8>) -> String {
+        Base64.encodeToString(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+    }
+
+    /// The bytes, or nil when `text` is not base64url.
+    static func decode(_ text: Substring) -> [UInt8]? {
+        try? Base64.decode(bytes: text.utf8, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+    }
+}

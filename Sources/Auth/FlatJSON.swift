@@ -1,0 +1,152 @@
+/// The JSON of token headers and claims: one flat object of strings, integers and booleans. Written by hand
+/// and read by a strict parser of exactly that shape, so that verifying a token needs no Foundation JSON
+/// (it runs on every authenticated request) and anything else is refused.
+enum FlatJSON {
+    enum Value: Equatable, Sendable {
+        case string(String)
+        case integer(Int64)
+        case bool(Bool)
+    }
+
+    /// `{"key":value,…}` in the order given.
+    static func encode(_ fields: [(String, Value)]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            switch value {
+            case .string(let string): appendString(string, to: &out)
+            case .integer(let number): out.append(contentsOf: String(number).utf8)
+            case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Parses a flat object; nil for anything else (nesting, floats, null, duplicate keys, trailing bytes).
+    static func decode(_ bytes: [UInt8]) -> [String: Value]? {
+        var parser = Parser(bytes: bytes)
+        return parser.object()
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+
+        mutating func skipSpace() {
+            while index < bytes.count, [9, 10, 13, 32].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func expect(_ byte: UInt8) -> Bool {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func object() -> [String: Value]? {
+            guard expect(UInt8(ascii: "{")) else { return nil }
+            var result: [String: Value] = [:]
+            if expect(UInt8(ascii: "}")) { return atEnd() ? result : nil }
+            repeat {
+                skipSpace()
+                guard let key = string(), expect(UInt8(ascii: ":")), let value = value(), result[key] == nil else {
+                    return nil
+                }
+                result[key] = value
+            } while expect(UInt8(ascii: ","))
+            guard expect(UInt8(ascii: "}")), atEnd() else { return nil }
+            return result
+        }
+
+        mutating func atEnd() -> Bool {
+            skipSpace()
+            return index == bytes.count
+        }
+
+        mutating func value() -> Value? {
+            skipSpace()
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return string().map(Value.string)
+            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+            default: return integer().map(Value.integer)
+            }
+        }
+
+        mutating func literal(_ word: String) -> Bool {
+            let utf8 = Array(word.utf8)
+            guard bytes.count - index >= utf8.count, Array(bytes[index..<index + utf8.count]) == utf8 else { return false }
+            index += utf8.count
+            return true
+        }
+
+        mutating func integer() -> Int64? {
+            let start = index
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let digitsStart = index
+            while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
+            guard index > digitsStart, index - digitsStart <= 18 else { return nil }
+            if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
+                return nil
+            }
+            return Int64(String(decoding: bytes[start..<index], as: UTF8.self))
+        }
+
+        mutating func string() -> String? {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+            index += 1
+            var out: [UInt8] = []
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return String(validating: out, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard index < bytes.count else { return nil }
+                    let escaped = bytes[index]
+                    index += 1
+                    switch escaped {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
+                    case UInt8(ascii: "n"): out.append(10)
+                    case UInt8(ascii: "t"): out.append(9)
+                    case UInt8(ascii: "r"): out.append(13)
+                    case UInt8(ascii: "b"): out.append(8)
+                    case UInt8(ascii: "f"): out.append(12)
+                    case UInt8(ascii: "u"):
+                        guard bytes.count - index >= 4,
+                              let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
+                              let scalar = Unicode.Scalar(code) else { return nil }
+                        index += 4
+                        out.append(contentsOf: String(Character(scalar)).utf8)
+                    default: return nil
+                    }
+                case 0..<0x20:
+                    return nil
+                default:
+                    out.append(byte)
+                }
+            }
+            return nil
+        }
+    }
+}
