@@ -68,13 +68,13 @@ public struct BinaryReader {
         return UUID(uuid: uuid)
     }
 
-    public mutating func read(_: Digest.Type) throws(DecodingError) -> Digest {
-        Digest(word0: try read(UInt64.self), word1: try read(UInt64.self), word2: try read(UInt64.self),
+    public mutating func read(_: SecretDigest.Type) throws(DecodingError) -> SecretDigest {
+        SecretDigest(word0: try read(UInt64.self), word1: try read(UInt64.self), word2: try read(UInt64.self),
                word3: try read(UInt64.self))
     }
 
-    public mutating func readOptional(_: Digest.Type) throws(DecodingError) -> Digest? {
-        try read(Bool.self) ? try read(Digest.self) : nil
+    public mutating func readOptional(_: SecretDigest.Type) throws(DecodingError) -> SecretDigest? {
+        try read(Bool.self) ? try read(SecretDigest.self) : nil
     }
 }
 

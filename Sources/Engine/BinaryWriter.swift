@@ -52,14 +52,14 @@ public struct BinaryWriter: Sendable {
         withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func write(_ value: Digest) {
+    public mutating func write(_ value: SecretDigest) {
         write(value.word0)
         write(value.word1)
         write(value.word2)
         write(value.word3)
     }
 
-    public mutating func write(_ value: Digest?) {
+    public mutating func write(_ value: SecretDigest?) {
         write(value != nil)
         if let value { write(value) }
     }

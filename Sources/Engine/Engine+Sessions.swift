@@ -24,7 +24,7 @@ public enum RefreshOutcome: Sendable, Hashable {
 
 extension Engine {
     /// Creates a session for an active user, holding the digest of its first refresh secret.
-    public func createSession(userID: UUID, refreshDigest: Digest, device: DeviceInfo) async throws(EngineError)
+    public func createSession(userID: UUID, refreshDigest: SecretDigest, device: DeviceInfo) async throws(EngineError)
         -> Session
     {
         let id = newID(routingLike: userID)
@@ -45,7 +45,7 @@ extension Engine {
     /// Rotates a session's refresh secret. The current secret rotates; a secret rotated out within the grace
     /// window repeats the rotation without a change; one rotated out earlier revokes the session
     /// (`refreshTokenReused`): somebody else holds a copy.
-    public func refresh(sessionID: UUID, presentedDigest: Digest, newDigest: Digest) async throws(EngineError)
+    public func refresh(sessionID: UUID, presentedDigest: SecretDigest, newDigest: SecretDigest) async throws(EngineError)
         -> RefreshOutcome
     {
         let now = clock.nowMilliseconds()

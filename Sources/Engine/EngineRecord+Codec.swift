@@ -84,7 +84,7 @@ extension EngineRecord {
             self = .sessionCreated(try reader.read(Session.self))
         case .sessionRefreshed:
             self = .sessionRefreshed(userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
-                                     newDigest: try reader.read(Digest.self), atMilliseconds: try reader.read(Int64.self),
+                                     newDigest: try reader.read(SecretDigest.self), atMilliseconds: try reader.read(Int64.self),
                                      expiresAtMilliseconds: try reader.read(Int64.self))
         case .sessionRevoked:
             self = .sessionRevoked(userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
@@ -168,11 +168,11 @@ extension BinaryReader {
         var session = Session(
             id: try read(UUID.self), userID: try read(UUID.self), deviceName: try readOptional(String.self),
             deviceID: try readOptional(String.self), ipAddress: try readOptional(String.self),
-            createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: 0, refreshDigest: Digest(word0: 0, word1: 0, word2: 0, word3: 0))
+            createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: 0, refreshDigest: SecretDigest(word0: 0, word1: 0, word2: 0, word3: 0))
         session.lastUsedAtMilliseconds = try read(Int64.self)
         session.expiresAtMilliseconds = try read(Int64.self)
-        session.refreshDigest = try read(Digest.self)
-        session.previousRefreshDigest = try readOptional(Digest.self)
+        session.refreshDigest = try read(SecretDigest.self)
+        session.previousRefreshDigest = try readOptional(SecretDigest.self)
         session.rotatedAtMilliseconds = try readOptional(Int64.self)
         session.generation = try read(UInt32.self)
         session.revokedAtMilliseconds = try readOptional(Int64.self)

@@ -10,7 +10,7 @@ public enum EngineRecord: Sendable, Hashable {
     case passwordChanged(userID: UUID, passwordHash: String, keptSessionID: UUID?, atMilliseconds: Int64)
     case sessionCreated(Session)
     /// The refresh token was rotated: `newDigest` replaces the current digest, which becomes the previous one.
-    case sessionRefreshed(userID: UUID, sessionID: UUID, newDigest: Digest, atMilliseconds: Int64,
+    case sessionRefreshed(userID: UUID, sessionID: UUID, newDigest: SecretDigest, atMilliseconds: Int64,
                           expiresAtMilliseconds: Int64)
     case sessionRevoked(userID: UUID, sessionID: UUID, atMilliseconds: Int64)
     /// Every session of the user is revoked, except `keptSessionID`.

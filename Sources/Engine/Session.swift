@@ -12,10 +12,10 @@ public struct Session: Sendable, Hashable {
     public var lastUsedAtMilliseconds: Int64
     /// Sliding: moved forward by each refresh.
     public var expiresAtMilliseconds: Int64
-    public var refreshDigest: Digest
+    public var refreshDigest: SecretDigest
     /// The secret rotated out by the last refresh, and when; a second use of it inside the grace window gets
     /// the same new pair, after it revokes the session.
-    public var previousRefreshDigest: Digest?
+    public var previousRefreshDigest: SecretDigest?
     public var rotatedAtMilliseconds: Int64?
     /// How many times the refresh token was rotated.
     public var generation: UInt32
@@ -23,7 +23,7 @@ public struct Session: Sendable, Hashable {
 
     public init(
         id: UUID, userID: UUID, deviceName: String?, deviceID: String?, ipAddress: String?,
-        createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64, refreshDigest: Digest
+        createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64, refreshDigest: SecretDigest
     ) {
         self.id = id
         self.userID = userID

@@ -7,8 +7,8 @@ enum Fixtures {
         UUID(uuid: (number, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, number))
     }
 
-    static func digest(_ number: UInt64) -> Digest {
-        Digest(word0: number, word1: number &* 3, word2: number &* 5, word3: number &* 7)
+    static func digest(_ number: UInt64) -> SecretDigest {
+        SecretDigest(word0: number, word1: number &* 3, word2: number &* 5, word3: number &* 7)
     }
 
     static func user(_ number: UInt8, at milliseconds: Int64 = 1_000) -> User {

@@ -9,11 +9,11 @@ struct ReplayPropertyTests {
     static func runRandomOperations(on engine: Engine, clock: ManualClock, seed: UInt64, count: Int) async throws {
         var generator = SplitMix(seed: seed)
         var users: [UUID] = []
-        var sessions: [(id: UUID, user: UUID, digest: Digest)] = []
+        var sessions: [(id: UUID, user: UUID, digest: SecretDigest)] = []
         var digestCounter: UInt64 = 10_000
-        func nextDigest() -> Digest {
+        func nextDigest() -> SecretDigest {
             digestCounter += 1
-            return Digest(word0: digestCounter, word1: seed, word2: 1, word3: 2)
+            return SecretDigest(word0: digestCounter, word1: seed, word2: 1, word3: 2)
         }
         for _ in 0..<count {
             clock.advance(byMilliseconds: Int64.random(in: 0...4_000, using: &generator))

@@ -1,6 +1,6 @@
 /// A SHA-256 digest (of a refresh-token secret, a reset token, a client secret): 32 bytes held inline as four
 /// words, so a session stores its digests without an allocation. Compared in constant time.
-public struct Digest: Sendable, Hashable {
+public struct SecretDigest: Sendable, Hashable {
     public let word0: UInt64
     public let word1: UInt64
     public let word2: UInt64
@@ -24,7 +24,7 @@ public struct Digest: Sendable, Hashable {
     }
 
     /// Equality that takes the same time wherever the digests differ.
-    public func constantTimeEquals(_ other: Digest) -> Bool {
+    public func constantTimeEquals(_ other: SecretDigest) -> Bool {
         ((word0 ^ other.word0) | (word1 ^ other.word1) | (word2 ^ other.word2) | (word3 ^ other.word3)) == 0
     }
 }

@@ -1,0 +1,157 @@
+public import Engine
+public import FoundationEssentials
+
+/// An access token and a refresh token, as login and refresh answer them.
+public struct TokenPair: Sendable, Hashable {
+    public let accessToken: String
+    public let refreshToken: String
+    /// Seconds until the access token expires.
+    public let expiresIn: Int64
+    public let user: User
+    public let session: Session
+}
+
+/// First-party authentication over the engine: register, log in, refresh, log out, and check an access token.
+/// Password hashing runs on the hasher's own threads; token work is a few microseconds of HMAC and SHA-256.
+public final class AuthService: Sendable {
+    public let engine: Engine
+    let signer: AccessTokenSigner
+    let minter: RefreshTokenMinter
+    let hasher: PasswordHasher
+    let clock: any EngineClock
+    public let accessTokenLifetimeSeconds: Int64
+
+    public init(engine: Engine, keys: ServerKeys, hasher: PasswordHasher, clock: any EngineClock = SystemClock(),
+                issuer: String = "tessera", accessTokenLifetimeSeconds: Int64 = 15 * 60) {
+        self.engine = engine
+        self.signer = AccessTokenSigner(key: keys.accessTokenKey, issuer: issuer)
+        self.minter = RefreshTokenMinter(key: keys.refreshRotationKey)
+        self.hasher = hasher
+        self.clock = clock
+        self.accessTokenLifetimeSeconds = accessTokenLifetimeSeconds
+    }
+
+    /// Registers a user after checking the password rule; never a superuser (that is the admin API's).
+    public func register(email: String, password: String, firstName: String, lastName: String? = nil,
+                         phoneNumber: String? = nil) async throws(AuthError) -> User {
+        let missing = PasswordPolicy.violations(of: password)
+        guard missing.isEmpty else {
+            throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", "))
+        }
+        let hash = try await hashPassword(password)
+        do {
+            return try await engine.register(NewUser(email: email, passwordHash: hash, firstName: firstName,
+                                                     lastName: lastName, phoneNumber: phoneNumber))
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Checks the password and opens a session. An unknown email costs the same bcrypt verification as a
+    /// wrong password, and both answer `invalidCredentials`.
+    public func login(email: String, password: String, device: DeviceInfo) async throws(AuthError) -> TokenPair {
+        let user = await engine.user(email: email)
+        let matches: Bool
+        do {
+            matches = try await hasher.verify(password, hash: user?.passwordHash ?? hasher.decoyHash)
+        } catch {
+            throw AuthError(.unavailable, "too many logins are waiting; try again")
+        }
+        guard let user, matches else { throw AuthError(.invalidCredentials, "invalid email or password") }
+        guard user.isActive, !user.isDeleted else { throw AuthError(.userInactive, "the account is inactive") }
+        let secret = minter.randomSecret()
+        let session: Session
+        do {
+            session = try await engine.createSession(userID: user.id, refreshDigest: RefreshToken.digest(ofSecret: secret),
+                                                     device: device)
+        } catch {
+            throw Self.mapped(error)
+        }
+        let token = RefreshToken(sessionID: session.id, secret: secret)
+        return pair(user: user, session: session, refresh: token,
+                    issuedAtSeconds: session.createdAtMilliseconds / 1000)
+    }
+
+    /// Rotates a refresh token. The same token presented again within the grace window answers the same pair.
+    public func refresh(_ text: String) async throws(AuthError) -> TokenPair {
+        guard let presented = RefreshToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
+        let next = minter.next(after: presented)
+        let outcome: RefreshOutcome
+        do {
+            outcome = try await engine.refresh(sessionID: presented.sessionID, presentedDigest: presented.digest,
+                                               newDigest: next.digest)
+        } catch {
+            throw Self.mapped(error)
+        }
+        let session: Session
+        switch outcome {
+        case .rotated(let rotated): session = rotated
+        case .repeatedWithinGrace(let current):
+            guard current.refreshDigest.constantTimeEquals(next.digest) else {
+                throw AuthError(.tokenInvalid, "invalid refresh token")
+            }
+            session = current
+        }
+        guard let user = await engine.user(id: session.userID) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
+        return pair(user: user, session: session, refresh: next,
+                    issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
+    }
+
+    /// The claims of a valid access token whose session is still active: the check of every authenticated
+    /// request. Revocation takes effect on the very next request.
+    public func authenticate(_ accessToken: String) async throws(AuthError) -> AccessClaims {
+        let claims: AccessClaims
+        do {
+            claims = try signer.verify(accessToken, nowSeconds: clock.nowMilliseconds() / 1000)
+        } catch {
+            throw error.code == .expired ? AuthError(.tokenExpired, "the token has expired")
+                : AuthError(.tokenInvalid, "invalid token")
+        }
+        guard await engine.isSessionActive(claims.sessionID) else {
+            throw AuthError(.tokenInvalid, "the session has ended")
+        }
+        return claims
+    }
+
+    /// Ends the session of `refreshToken`, which must be the caller's.
+    public func logout(userID: UUID, refreshToken text: String) async throws(AuthError) {
+        guard let token = RefreshToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
+        do {
+            try await engine.revokeSession(token.sessionID, of: userID)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Ends every session of the user; returns how many were active.
+    public func logoutEverywhere(userID: UUID) async throws(AuthError) -> Int {
+        do { return try await engine.revokeAllSessions(of: userID) } catch { throw Self.mapped(error) }
+    }
+
+    private func hashPassword(_ password: String) async throws(AuthError) -> String {
+        do { return try await hasher.hash(password) } catch {
+            throw AuthError(.unavailable, "too many password operations are waiting; try again")
+        }
+    }
+
+    private func pair(user: User, session: Session, refresh: RefreshToken, issuedAtSeconds: Int64) -> TokenPair {
+        let claims = AccessClaims(userID: user.id, sessionID: session.id, issuedAt: issuedAtSeconds,
+                                  expiresAt: issuedAtSeconds + accessTokenLifetimeSeconds,
+                                  tokenID: minter.tokenID(for: refresh), isSuperuser: user.isSuperuser,
+                                  email: user.email, firstName: user.firstName)
+        return TokenPair(accessToken: signer.sign(claims), refreshToken: refresh.text,
+                         expiresIn: accessTokenLifetimeSeconds, user: user, session: session)
+    }
+
+    static func mapped(_ error: EngineError) -> AuthError {
+        switch error.code {
+        case .emailTaken: AuthError(.emailTaken, "a user with this email exists")
+        case .userNotFound: AuthError(.notFound, "user not found")
+        case .sessionNotFound: AuthError(.notFound, "session not found")
+        case .notYourSession: AuthError(.forbidden, "the session belongs to another user")
+        case .sessionInactive, .refreshTokenInvalid, .refreshTokenReused: AuthError(.tokenInvalid, "invalid refresh token")
+        case .logUnavailable: AuthError(.unavailable, "the service cannot store changes right now")
+        default: AuthError(.unavailable, "the operation failed")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+public import Engine
+public import FoundationEssentials
+import Crypto
+
+/// An opaque refresh token, `<session id>.<secret>`: the session id routes it to its shard; the session keeps
+/// only the SHA-256 digest of the secret.
+public struct RefreshToken: Sendable, Hashable {
+    public let sessionID: UUID
+    let secret: [UInt8]
+    static let secretSize = 32
+
+    init(sessionID: UUID, secret: [UInt8]) {
+        precondition(secret.count == Self.secretSize, "a refresh secret has 256 bits")
+        self.sessionID = sessionID
+        self.secret = secret
+    }
+
+    /// The token as the client holds it.
+    public var text: String { sessionID.uuidString.lowercased() + "." + Base64URL.encode(secret) }
+
+    /// What the session stores.
+    public var digest: SecretDigest { Self.digest(ofSecret: secret) }
+
+    static func digest(ofSecret secret: [UInt8]) -> SecretDigest {
+        SecretDigest(bytes: Array(SHA256.hash(data: secret)))
+    }
+
+    /// Parses a token; nil for anything that is not exactly `<uuid>.<43 base64url characters>`.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].utf8.count == 36, let sessionID = UUID(uuidString: String(parts[0])),
+              parts[1].utf8.count == 43, let secret = Base64URL.decode(parts[1]), secret.count == Self.secretSize
+        else { return nil }
+        self.init(sessionID: sessionID, secret: secret)
+    }
+}
+
+/// Makes refresh tokens. A session's first secret is random; each rotation's secret is derived from the one
+/// before with a keyed hash, so that the same old token presented twice within the grace window gets the
+/// very same new token — without the log ever holding a secret.
+public struct RefreshTokenMinter: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: [UInt8]) {
+        precondition(key.count >= 32, "a rotation key has at least 256 bits")
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// A random secret for a session's first refresh token, from the system's CSPRNG.
+    public func randomSecret() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<RefreshToken.secretSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// The token that replaces `token` at its session's next rotation.
+    public func next(after token: RefreshToken) -> RefreshToken {
+        var message = Array("tessera refresh rotation".utf8)
+        withUnsafeBytes(of: token.sessionID.uuid) { message.append(contentsOf: $0) }
+        message.append(contentsOf: token.secret)
+        return RefreshToken(sessionID: token.sessionID,
+                            secret: Array(HMAC<SHA256>.authenticationCode(for: message, using: key)))
+    }
+
+    /// An id derived from a token, for the `jti` of the access token issued with it (so that a repeated
+    /// rotation answers the same access token too).
+    public func tokenID(for token: RefreshToken) -> UUID {
+        var message = Array("tessera access jti".utf8)
+        message.append(contentsOf: token.secret)
+        let bytes = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6] & 0x0F | 0x40,
+                           bytes[7], bytes[8] & 0x3F | 0x80, bytes[9], bytes[10], bytes[11], bytes[12], bytes[13],
+                           bytes[14], bytes[15]))
+    }
+}

@@ -1,0 +1,111 @@
+import Auth
+import Engine
+import Foundation
+import Testing
+
+/// An auth service over a fresh engine, with cheap bcrypt (cost 4) and a manual clock.
+struct AuthHarness {
+    let directory: String
+    let clock = ManualClock(milliseconds: 1_800_000_000_000)
+    let service: AuthService
+
+    init() throws {
+        var template = Array("\(NSTemporaryDirectory())/tessera-auth-XXXXXX".utf8CString)
+        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        var configuration = EngineConfiguration(dataDirectory: directory + "/data")
+        configuration.shardCount = 4
+        configuration.segmentSizeBytes = 1 << 20
+        let engine = try Engine.open(configuration, clock: clock)
+        service = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
+                              hasher: PasswordHasher(cost: 4, threads: 2), clock: clock)
+    }
+
+    func close() async {
+        await service.engine.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite("First-party authentication: register, log in, refresh, log out")
+struct AuthServiceTests {
+    static let password = "Correct-Horse-42"
+
+    @Test("a weak password is refused naming what it lacks")
+    func weakPassword() async throws {
+        let harness = try AuthHarness()
+        do {
+            _ = try await harness.service.register(email: "a@example.com", password: "short", firstName: "A")
+            Issue.record("a weak password was accepted")
+        } catch {
+            #expect(error.code == .weakPassword)
+            #expect(error.message.contains("at least 12 characters"))
+            #expect(error.message.contains("an upper-case letter"))
+        }
+        await harness.close()
+    }
+
+    @Test("unknown email and wrong password both answer invalidCredentials; the right one logs in")
+    func login() async throws {
+        let harness = try AuthHarness()
+        _ = try await harness.service.register(email: "Ada@Example.com", password: Self.password, firstName: "Ada")
+        for (email, password) in [("nobody@example.com", Self.password), ("ada@example.com", "Wrong-Horse-42!")] {
+            do {
+                _ = try await harness.service.login(email: email, password: password, device: DeviceInfo())
+                Issue.record("\(email) logged in with a wrong password")
+            } catch {
+                #expect(error.code == .invalidCredentials)
+            }
+        }
+        let pair = try await harness.service.login(email: " ADA@example.com", password: Self.password,
+                                                   device: DeviceInfo(deviceName: "curl"))
+        let claims = try await harness.service.authenticate(pair.accessToken)
+        #expect(claims.userID == pair.user.id)
+        #expect(claims.sessionID == pair.session.id)
+        await harness.close()
+    }
+
+    @Test("refresh rotates; the old token again within the grace window answers the same pair")
+    func refresh() async throws {
+        let harness = try AuthHarness()
+        _ = try await harness.service.register(email: "ada@example.com", password: Self.password, firstName: "Ada")
+        let first = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        harness.clock.advance(byMilliseconds: 60_000)
+        let second = try await harness.service.refresh(first.refreshToken)
+        #expect(second.refreshToken != first.refreshToken)
+        harness.clock.advance(byMilliseconds: 3_000)
+        let again = try await harness.service.refresh(first.refreshToken)
+        #expect(again.refreshToken == second.refreshToken)
+        #expect(again.accessToken == second.accessToken)
+        let third = try await harness.service.refresh(second.refreshToken)
+        #expect(third.refreshToken != second.refreshToken)
+        await harness.close()
+    }
+
+    @Test("a refresh token is never accepted as an access token")
+    func refreshIsNotAccess() async throws {
+        let harness = try AuthHarness()
+        _ = try await harness.service.register(email: "ada@example.com", password: Self.password, firstName: "Ada")
+        let pair = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        do {
+            _ = try await harness.service.authenticate(pair.refreshToken)
+            Issue.record("a refresh token authenticated")
+        } catch {
+            #expect(error.code == .tokenInvalid)
+        }
+        await harness.close()
+    }
+
+    @Test("after logout-all, the access tokens of every session stop working at once")
+    func immediateRevocation() async throws {
+        let harness = try AuthHarness()
+        let user = try await harness.service.register(email: "ada@example.com", password: Self.password, firstName: "Ada")
+        let phone = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        let laptop = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        #expect(try await harness.service.logoutEverywhere(userID: user.id) == 2)
+        for token in [phone.accessToken, laptop.accessToken] {
+            await #expect(throws: AuthError.self) { _ = try await harness.service.authenticate(token) }
+        }
+        await #expect(throws: AuthError.self) { _ = try await harness.service.refresh(phone.refreshToken) }
+        await harness.close()
+    }
+}
