@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // liburing's inline helpers, imported through a module map (Debian's liburing has no -ffi variant).
@@ -55,10 +56,25 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // HTTP/1.1 on SwiftNIO with a small router of our own: the contract of API.md.
+        .target(
+            name: "Net",
+            dependencies: [
+                "Auth",
+                "Engine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
                 "WAL",
+                "Engine",
+                "Auth",
+                "Net",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -77,6 +93,11 @@ let package = Package(
             name: "WALCrashChild",
             dependencies: ["WAL"],
             path: "Tests/WALCrashChild",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "NetTests",
+            dependencies: ["Net", "Auth", "Engine"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -47,6 +47,24 @@ public final class AuthService: Sendable {
         }
     }
 
+    /// Creates a user as an operator does (the first superuser, `tessera user create`): same rules as
+    /// registration, and it may be a superuser.
+    public func createUser(email: String, password: String, firstName: String, isSuperuser: Bool)
+        async throws(AuthError) -> User
+    {
+        let missing = PasswordPolicy.violations(of: password)
+        guard missing.isEmpty else {
+            throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", "))
+        }
+        let hash = try await hashPassword(password)
+        do {
+            return try await engine.register(NewUser(email: email, passwordHash: hash, firstName: firstName,
+                                                     isSuperuser: isSuperuser))
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     /// Checks the password and opens a session. An unknown email costs the same bcrypt verification as a
     /// wrong password, and both answer `invalidCredentials`.
     public func login(email: String, password: String, device: DeviceInfo) async throws(AuthError) -> TokenPair {

@@ -6,6 +6,7 @@ struct Tessera: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "An authentication engine with in-memory state and a write-ahead log.",
-        subcommands: [WalCommand.self]
+        subcommands: [ServeCommand.self, WalCommand.self],
+        defaultSubcommand: nil
     )
 }

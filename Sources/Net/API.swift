@@ -1,0 +1,193 @@
+public import Auth
+import Engine
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The routes of the contract that exist so far, wired to the auth service.
+public struct API: Sendable {
+    let auth: AuthService
+    let version: String
+
+    public init(auth: AuthService, version: String = "0.1.0") {
+        self.auth = auth
+        self.version = version
+    }
+
+    public var router: Router {
+        var router = Router()
+        router.add(.GET, "/health") { _ throws(APIError) in health() }
+        router.add(.POST, "/api/v1/auth/register") { request throws(APIError) in try await register(request) }
+        router.add(.POST, "/api/v1/auth/login") { request throws(APIError) in
+            let body = try JSONBody.decode(LoginBody.self, from: request)
+            return try await login(email: body.email, password: body.password, request: request)
+        }
+        router.add(.POST, "/api/v1/auth/login/oauth") { request throws(APIError) in
+            let form = HTTPRequest.parseQuery(Substring(String(buffer: request.body)))
+            guard let username = form["username"] else {
+                throw APIError(.unprocessableEntity, "VAL_001", "field required", field: "username")
+            }
+            guard let password = form["password"] else {
+                throw APIError(.unprocessableEntity, "VAL_001", "field required", field: "password")
+            }
+            return try await login(email: username, password: password, request: request)
+        }
+        router.add(.POST, "/api/v1/auth/refresh") { request throws(APIError) in
+            let body = try JSONBody.decode(RefreshBody.self, from: request)
+            do throws(AuthError) {
+                let pair = try await auth.refresh(body.refreshToken)
+                return tokenAnswer(pair)
+            } catch {
+                throw error.apiError
+            }
+        }
+        router.add(.POST, "/api/v1/auth/logout") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let body = try JSONBody.decode(RefreshBody.self, from: request)
+            do throws(AuthError) { try await auth.logout(userID: claims.userID, refreshToken: body.refreshToken) } catch {
+                throw error.apiError
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "logged out")))
+        }
+        router.add(.POST, "/api/v1/auth/logout-all") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let count: Int
+            do throws(AuthError) { count = try await auth.logoutEverywhere(userID: claims.userID) } catch {
+                throw error.apiError
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "logged out of \(count) sessions", count: count)))
+        }
+        router.add(.GET, "/api/v1/users/me") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            guard let user = await auth.engine.user(id: claims.userID) else { throw APIError(.notFound, "USER_001", "user not found") }
+            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+        }
+        router.add(.GET, "/api/v1/sessions/me") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let sessions = await auth.engine.sessions(of: claims.userID).filter { $0.isActive(at: now) }
+            struct Answer: Encodable {
+                let sessions: [SessionResponse]
+                let total: Int
+            }
+            let entries = sessions.map { SessionResponse(session: $0, isCurrent: $0.id == claims.sessionID) }
+            return .json(.ok, JSONBody.encode(Answer(sessions: entries, total: entries.count)))
+        }
+        router.add(.DELETE, "/api/v1/sessions/{session_id}") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            guard let text = request.parameters["session_id"], let id = UUID(uuidString: text) else {
+                throw APIError(.unprocessableEntity, "VAL_005", "invalid session id", field: "session_id")
+            }
+            guard let session = await auth.engine.session(id: id) else { throw APIError(.notFound, "SYS_002", "session not found") }
+            guard session.userID == claims.userID else { throw APIError(.forbidden, "AUTH_004", "not your session") }
+            do { try await auth.engine.revokeSession(id, of: claims.userID) } catch {
+                throw APIError(.serviceUnavailable, "SYS_007", "the session could not be revoked")
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "session revoked")))
+        }
+        return router
+    }
+
+    private func health() -> HTTPResponse {
+        struct Answer: Encodable {
+            let status: String
+            let timestamp: String
+            let version: String
+            let durability: String
+            let checks: [String: String]
+        }
+        let failure = auth.engine.log.failure
+        let answer = Answer(status: failure == nil ? "ok" : "unavailable",
+                            timestamp: iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)),
+                            version: version, durability: auth.engine.configuration.durability.description,
+                            checks: ["wal": failure.map { "failed: \($0.code)" } ?? "ok"])
+        return .json(failure == nil ? .ok : .serviceUnavailable, JSONBody.encode(answer))
+    }
+
+    private func register(_ request: HTTPRequest) async throws(APIError) -> HTTPResponse {
+        let body = try JSONBody.decode(RegisterBody.self, from: request)
+        if body.isSuperuser == true {
+            throw APIError(.forbidden, "AUTH_004", "registration cannot create a superuser", field: "is_superuser")
+        }
+        guard Validation.isEmail(body.email) else { throw APIError(.unprocessableEntity, "VAL_003", "invalid email", field: "email") }
+        if let phone = body.phoneNumber, !Validation.isPhoneNumber(phone) {
+            throw APIError(.unprocessableEntity, "VAL_004", "invalid phone number", field: "phone_number")
+        }
+        guard !body.firstName.trimmingCharacters(in: " ").isEmpty, body.firstName.count <= 100 else {
+            throw APIError(.unprocessableEntity, "VAL_001", "first name required", field: "first_name")
+        }
+        do {
+            let user = try await auth.register(email: body.email, password: body.password, firstName: body.firstName,
+                                               lastName: body.lastName, phoneNumber: body.phoneNumber)
+            return .json(.created, JSONBody.encode(UserResponse(user: user)))
+        } catch {
+            throw error.apiError
+        }
+    }
+
+    private func login(email: String, password: String, request: HTTPRequest) async throws(APIError) -> HTTPResponse {
+        let device = DeviceInfo(deviceName: request.headers.first(name: "user-agent").map { String($0.prefix(200)) },
+                                deviceID: request.headers.first(name: "x-device-id").map { String($0.prefix(200)) },
+                                ipAddress: request.clientIP)
+        do {
+            return tokenAnswer(try await auth.login(email: email, password: password, device: device))
+        } catch {
+            throw error.apiError
+        }
+    }
+
+    private func tokenAnswer(_ pair: TokenPair) -> HTTPResponse {
+        .json(.ok, JSONBody.encode(TokenResponse(accessToken: pair.accessToken, refreshToken: pair.refreshToken,
+                                                 expiresIn: pair.expiresIn, user: UserResponse(user: pair.user))),
+              noStore: true)
+    }
+
+    /// The caller's claims: a valid access token whose session is active, or 401.
+    private func authenticate(_ request: HTTPRequest) async throws(APIError) -> AccessClaims {
+        guard let token = request.bearerToken else { throw APIError.authenticationRequired }
+        do { return try await auth.authenticate(token) } catch { throw error.apiError }
+    }
+}
+
+struct RegisterBody: Decodable {
+    let email: String
+    let password: String
+    let firstName: String
+    let lastName: String?
+    let phoneNumber: String?
+    let isSuperuser: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case email, password, firstName = "first_name", lastName = "last_name", phoneNumber = "phone_number"
+        case isSuperuser = "is_superuser"
+    }
+}
+
+struct LoginBody: Decodable {
+    let email: String
+    let password: String
+}
+
+struct RefreshBody: Decodable {
+    let refreshToken: String
+    enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
+}
+
+/// Input rules of the contract.
+enum Validation {
+    static func isEmail(_ text: String) -> Bool {
+        let email = text.trimmingCharacters(in: " ")
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !email.contains(where: { $0.isWhitespace })
+        else { return false }
+        return true
+    }
+
+    /// `+` or `0`, then 8 to 14 digits.
+    static func isPhoneNumber(_ text: String) -> Bool {
+        guard let first = text.first, first == "+" || first == "0" else { return false }
+        let digits = text.dropFirst()
+        return (8...14).contains(digits.count) && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+public import NIOHTTP1
+
+/// An error answer in the contract's envelope:
+/// `{"success": false, "errors": [{"code": "AUTH_001", "message": "…", "field": null}]}`.
+public struct APIError: Error, Sendable {
+    public struct Entry: Sendable, Encodable {
+        public let code: String
+        public let message: String
+        public let field: String?
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(code, forKey: .code)
+            try container.encode(message, forKey: .message)
+            try container.encode(field, forKey: .field)
+        }
+
+        enum CodingKeys: String, CodingKey { case code, message, field }
+    }
+
+    public let status: HTTPResponseStatus
+    public let entries: [Entry]
+    public var headers: HTTPHeaders = [:]
+
+    public init(_ status: HTTPResponseStatus, _ code: String, _ message: String, field: String? = nil) {
+        self.status = status
+        entries = [Entry(code: code, message: message, field: field)]
+    }
+
+    public init(_ status: HTTPResponseStatus, entries: [Entry]) {
+        self.status = status
+        self.entries = entries
+    }
+
+    public var response: HTTPResponse {
+        struct Envelope: Encodable {
+            let success = false
+            let errors: [Entry]
+        }
+        let bytes = (try? JSONEncoder().encode(Envelope(errors: entries))).map(Array.init) ?? Array(#"{"success":false,"errors":[]}"#.utf8)
+        var response = HTTPResponse.json(status, bytes)
+        response.headers.add(contentsOf: headers)
+        return response
+    }
+
+    static let notFound = APIError(.notFound, "SYS_002", "no such resource")
+    static let methodNotAllowed = APIError(.methodNotAllowed, "SYS_003", "method not allowed")
+    static let tooLarge = APIError(.payloadTooLarge, "SYS_006", "the request body is too large")
+    static let internalError = APIError(.internalServerError, "SYS_001", "internal error")
+    static let authenticationRequired = APIError(.unauthorized, "AUTH_006", "authentication required")
+}

@@ -1,0 +1,72 @@
+public import NIOCore
+public import NIOHTTP1
+
+/// A whole HTTP request as a route sees it: head and body read, body within the limit.
+public struct HTTPRequest: Sendable {
+    public let method: HTTPMethod
+    /// The path without the query string, percent-decoding not applied (ids and fixed words only).
+    public let path: String
+    public let query: [String: String]
+    public let headers: HTTPHeaders
+    public let body: ByteBuffer
+    /// The peer's IP address, from the socket.
+    public let clientIP: String?
+    /// Values the router took from the path (`{session_id}` → `session_id`).
+    public internal(set) var parameters: [String: String] = [:]
+
+    init(head: HTTPRequestHead, body: ByteBuffer, clientIP: String?) {
+        method = head.method
+        let uri = head.uri
+        if let mark = uri.firstIndex(of: "?") {
+            path = String(uri[..<mark])
+            query = Self.parseQuery(uri[uri.index(after: mark)...])
+        } else {
+            path = uri
+            query = [:]
+        }
+        headers = head.headers
+        self.body = body
+        self.clientIP = clientIP
+    }
+
+    /// `a=1&b=2` into a dictionary (the first value of a repeated key wins; `+` is a space).
+    static func parseQuery(_ text: Substring) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = parts.first.map({ percentDecoded($0) }), !key.isEmpty, result[key] == nil else { continue }
+            result[key] = parts.count > 1 ? percentDecoded(parts[1]) : ""
+        }
+        return result
+    }
+
+    static func percentDecoded(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The bearer token of the `Authorization` header.
+    public var bearerToken: String? {
+        guard let value = headers.first(name: "authorization") else { return nil }
+        let prefix = "bearer "
+        guard value.count > prefix.count, value.prefix(prefix.count).lowercased() == prefix else { return nil }
+        return String(value.dropFirst(prefix.count)).trimmingCharacters(in: " ")
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
+    }
+}

@@ -1,0 +1,30 @@
+public import NIOCore
+public import NIOHTTP1
+
+/// An answer: status, headers and body. The server adds the security headers and the length.
+public struct HTTPResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON answer with these bytes.
+    public static func json(_ status: HTTPResponseStatus, _ bytes: [UInt8], noStore: Bool = false) -> HTTPResponse {
+        var headers: HTTPHeaders = ["content-type": "application/json"]
+        if noStore { headers.add(name: "cache-control", value: "no-store") }
+        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
+    }
+
+    /// Headers every answer carries.
+    static let securityHeaders: [(String, String)] = [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+        ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+    ]
+}

@@ -1,0 +1,125 @@
+public import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The HTTP/1.1 server: SwiftNIO's codec and pipelining handler, then `RequestHandler`, which reads each
+/// request (within the body limit) and answers it through the router.
+public final class HTTPServer: Sendable {
+    public let host: String
+    public let port: Int
+    let channel: any Channel
+    let group: MultiThreadedEventLoopGroup
+
+    /// Binds and starts serving. `port` 0 picks a free port (see `port`).
+    public static func start(host: String, port: Int, router: Router, bodyLimitBytes: Int = 1 << 20,
+                             threads: Int = System.coreCount) async throws -> HTTPServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        RequestHandler(router: router, bodyLimitBytes: bodyLimitBytes))
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: host, port: port).get()
+            return HTTPServer(host: host, port: channel.localAddress?.port ?? port, channel: channel, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private init(host: String, port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup) {
+        self.host = host
+        self.port = port
+        self.channel = channel
+        self.group = group
+    }
+
+    /// Stops accepting, then stops the event loops.
+    public func stop() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Reads one request at a time (NIO's pipelining handler queues the next), answers it, and keeps the
+/// connection unless the client asked to close it. A body past the limit is answered 413 SYS_006 at once —
+/// from `Content-Length` before the body is read, or as soon as a chunked body outgrows it — and the
+/// connection is closed, since the rest of the body will not be read.
+final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let router: Router
+    private let bodyLimitBytes: Int
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var refused = false
+
+    init(router: Router, bodyLimitBytes: Int) {
+        self.router = router
+        self.bodyLimitBytes = bodyLimitBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body.clear()
+            refused = false
+            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > bodyLimitBytes {
+                refuseTooLarge(context: context)
+            }
+        case .body(var chunk):
+            guard !refused else { return }
+            if body.readableBytes + chunk.readableBytes > bodyLimitBytes {
+                refuseTooLarge(context: context)
+                return
+            }
+            body.writeBuffer(&chunk)
+        case .end:
+            guard !refused, let requestHead = head else { return }
+            head = nil
+            let request = HTTPRequest(head: requestHead, body: body, clientIP: context.remoteAddress?.ipAddress)
+            let keepAlive = requestHead.isKeepAlive
+            let version = requestHead.version
+            let router = router
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            Task {
+                let response = await router.handle(request)
+                loopBound.eventLoop.execute {
+                    let (handler, context) = loopBound.value
+                    handler.write(response, version: version, keepAlive: keepAlive, context: context)
+                }
+            }
+        }
+    }
+
+    private func refuseTooLarge(context: ChannelHandlerContext) {
+        refused = true
+        write(APIError.tooLarge.response, version: head?.version ?? .http1_1, keepAlive: false, context: context)
+    }
+
+    private func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = response.headers
+        for (name, value) in HTTPResponse.securityHeaders { headers.replaceOrAdd(name: name, value: value) }
+        headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))),
+                      promise: nil)
+        if response.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil) }
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if !keepAlive {
+            let channel = context.channel
+            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

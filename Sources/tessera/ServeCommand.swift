@@ -1,0 +1,107 @@
+import ArgumentParser
+import Auth
+@preconcurrency import Dispatch
+import Engine
+import Net
+import WAL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tessera serve`: the service. Every option also reads a `TESSERA_*` environment variable.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the HTTP API from a data directory (created when missing).")
+
+    @Option(help: "Address to listen on (TESSERA_HOST).") var host = environment("TESSERA_HOST") ?? "127.0.0.1"
+    @Option(help: "Port (TESSERA_PORT).") var port = Int(environment("TESSERA_PORT") ?? "") ?? 8000
+    @Option(help: "Data directory (TESSERA_DATA).") var data = environment("TESSERA_DATA") ?? "./tessera-data"
+    @Option(help: "sync, batch:<ms> or none (TESSERA_DURABILITY).")
+    var durability = environment("TESSERA_DURABILITY") ?? "sync"
+    @Option(help: "Shard count (TESSERA_SHARDS).") var shards = Int(environment("TESSERA_SHARDS") ?? "") ?? 16
+    @Option(help: "bcrypt cost, 4–31 (TESSERA_BCRYPT_COST).")
+    var bcryptCost = Int(environment("TESSERA_BCRYPT_COST") ?? "") ?? 12
+    @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
+    var recover = RecoveryPolicy(rawValue: environment("TESSERA_RECOVER") ?? "") ?? .strict
+
+    func validate() throws {
+        guard Durability(parsing: durability) != nil else { throw ValidationError("--durability: sync, batch:<ms> or none") }
+        guard (1...1024).contains(shards) else { throw ValidationError("--shards: 1 to 1024") }
+        guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
+    }
+
+    func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var configuration = EngineConfiguration(dataDirectory: data)
+        configuration.durability = Durability(parsing: durability)!
+        configuration.shardCount = shards
+        configuration.recovery = recover
+        let engine = try Engine.open(configuration)
+        let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
+        let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let auth = AuthService(engine: engine, keys: keys, hasher: hasher)
+        try await createFirstSuperuser(auth)
+        let server = try await HTTPServer.start(host: host, port: port, router: API(auth: auth).router)
+        print("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
+              + "\(shards) shards, log device \(configuration.backend.rawValue)")
+        await waitForTerminationSignal()
+        print("tessera: shutting down")
+        await server.stop()
+        let checkpoint = try await engine.checkpoint()
+        await engine.close()
+        print("tessera: snapshot at LSN \(checkpoint.lsn) written; stopped")
+    }
+
+    /// On first start, `TESSERA_FIRST_SUPERUSER_EMAIL` and `_PASSWORD` create a superuser.
+    private func createFirstSuperuser(_ auth: AuthService) async throws {
+        guard let email = environment("TESSERA_FIRST_SUPERUSER_EMAIL"),
+              let password = environment("TESSERA_FIRST_SUPERUSER_PASSWORD") else { return }
+        guard await auth.engine.user(email: email) == nil else { return }
+        do {
+            _ = try await auth.createUser(email: email, password: password, firstName: "Admin", isSuperuser: true)
+            print("tessera: created the first superuser \(email)")
+        } catch {
+            throw ValidationError("the first superuser could not be created: \(error.message)")
+        }
+    }
+}
+
+/// Suspends until SIGINT or SIGTERM arrives.
+func waitForTerminationSignal() async {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        TerminationSignals(continuation).start()
+    }
+}
+
+/// The signal sources that resume a waiting `serve` once. They live until the process ends.
+///
+/// `@unchecked Sendable`: `resumed` is only touched on the serial queue the sources deliver on.
+private final class TerminationSignals: @unchecked Sendable {
+    private let continuation: CheckedContinuation<Void, Never>
+    private let queue = DispatchQueue(label: "tessera.signals")
+    private var sources: [any DispatchSourceSignal] = []
+    private var resumed = false
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func start() {
+        sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [self] in
+                guard !resumed else { return }
+                resumed = true
+                continuation.resume()
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
+func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
