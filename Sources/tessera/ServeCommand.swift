@@ -33,7 +33,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)
         var configuration = EngineConfiguration(dataDirectory: data)
         configuration.durability = Durability(parsing: durability)!
         configuration.shardCount = shards
@@ -44,14 +43,14 @@ struct ServeCommand: AsyncParsableCommand {
         let auth = AuthService(engine: engine, keys: keys, hasher: hasher)
         try await createFirstSuperuser(auth)
         let server = try await HTTPServer.start(host: host, port: port, router: API(auth: auth).router)
-        print("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
+        say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
               + "\(shards) shards, log device \(configuration.backend.rawValue)")
         await waitForTerminationSignal()
-        print("tessera: shutting down")
+        say("tessera: shutting down")
         await server.stop()
         let checkpoint = try await engine.checkpoint()
         await engine.close()
-        print("tessera: snapshot at LSN \(checkpoint.lsn) written; stopped")
+        say("tessera: snapshot at LSN \(checkpoint.lsn) written; stopped")
     }
 
     /// On first start, `TESSERA_FIRST_SUPERUSER_EMAIL` and `_PASSWORD` create a superuser.
@@ -61,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard await auth.engine.user(email: email) == nil else { return }
         do {
             _ = try await auth.createUser(email: email, password: password, firstName: "Admin", isSuperuser: true)
-            print("tessera: created the first superuser \(email)")
+            say("tessera: created the first superuser \(email)")
         } catch {
             throw ValidationError("the first superuser could not be created: \(error.message)")
         }
@@ -104,4 +103,10 @@ private final class TerminationSignals: @unchecked Sendable {
 
 func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
+}
+
+/// Writes a line to standard output at once (not held in a buffer while stdout is a file or a pipe).
+func say(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
 }
