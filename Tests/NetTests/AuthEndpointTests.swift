@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@Suite("The auth endpoints over HTTP")
+struct AuthEndpointTests {
+    @Test("health answers ok with the security headers and the durability mode")
+    func health() async throws {
+        let harness = try await HTTPHarness()
+        let answer = try await harness.send("GET", "/health")
+        #expect(answer.status == 200)
+        #expect(answer.json["status"] as? String == "ok")
+        #expect(answer.json["durability"] as? String == "sync")
+        #expect(answer.headers["x-content-type-options"] == "nosniff")
+        #expect(answer.headers["x-frame-options"] == "DENY")
+        #expect(answer.headers["content-security-policy"] != nil)
+        await harness.close()
+    }
+
+    @Test("register: 201, the same email in another case 409, self-granted superuser 403, weak password 422")
+    func register() async throws {
+        let harness = try await HTTPHarness()
+        let created = try await harness.send("POST", "/api/v1/auth/register",
+                                             json: #"{"email":"Ada@Example.com","password":"Correct-Horse-42","first_name":"Ada"}"#)
+        #expect(created.status == 201)
+        #expect(created.json["email"] as? String == "ada@example.com")
+        #expect(created.json["password_hash"] == nil)
+
+        let duplicate = try await harness.send("POST", "/api/v1/auth/register",
+                                               json: #"{"email":"ADA@example.com","password":"Correct-Horse-42","first_name":"B"}"#)
+        #expect(duplicate.status == 409)
+        #expect(duplicate.errorCode == "USER_002")
+
+        let superuser = try await harness.send("POST", "/api/v1/auth/register",
+                                               json: #"{"email":"eve@example.com","password":"Correct-Horse-42","first_name":"E","is_superuser":true}"#)
+        #expect(superuser.status == 403)
+        #expect(superuser.errorCode == "AUTH_004")
+
+        let weak = try await harness.send("POST", "/api/v1/auth/register",
+                                          json: #"{"email":"bob@example.com","password":"short","first_name":"Bob"}"#)
+        #expect(weak.status == 422)
+        #expect(weak.errorCode == "VAL_002")
+        await harness.close()
+    }
+
+    @Test("bad input is a 4xx in the envelope, never a 500: malformed JSON, wrong types, missing fields, bad email")
+    func badInput() async throws {
+        let harness = try await HTTPHarness()
+        let cases: [(String, Int, String, String?)] = [
+            ("{not json", 422, "VAL_001", nil),
+            (#"{"email":"a@b.co","password":12,"first_name":"A"}"#, 422, "VAL_001", "password"),
+            (#"{"email":"a@b.co","password":"Correct-Horse-42"}"#, 422, "VAL_001", "first_name"),
+            (#"{"email":"not-an-email","password":"Correct-Horse-42","first_name":"A"}"#, 422, "VAL_003", "email"),
+            (#"{"email":"a@b.co","password":"Correct-Horse-42","first_name":"A","phone_number":"12"}"#, 422, "VAL_004", "phone_number"),
+        ]
+        for (body, status, code, field) in cases {
+            let answer = try await harness.send("POST", "/api/v1/auth/register", json: body)
+            #expect(answer.status == status, "\(body)")
+            #expect(answer.errorCode == code, "\(body)")
+            #expect(answer.errorField == field, "\(body)")
+        }
+        #expect(try await harness.send("GET", "/api/v1/nowhere").errorCode == "SYS_002")
+        #expect(try await harness.send("DELETE", "/api/v1/auth/login").errorCode == "SYS_003")
+        let large = try await harness.send("POST", "/api/v1/auth/register", body: Data(count: 100_000))
+        #expect(large.status == 413)
+        #expect(large.errorCode == "SYS_006")
+        await harness.close()
+    }
+
+    @Test("login answers a token pair with no-store; wrong password and unknown email are 401 AUTH_001 alike")
+    func login() async throws {
+        let harness = try await HTTPHarness()
+        let answer = try await harness.signUp("ada@example.com")
+        #expect(answer.status == 200)
+        #expect(answer.json["token_type"] as? String == "bearer")
+        #expect(answer.headers["cache-control"] == "no-store")
+        for body in [#"{"email":"ada@example.com","password":"Wrong-Horse-42!"}"#,
+                     #"{"email":"nobody@example.com","password":"Correct-Horse-42"}"#] {
+            let refused = try await harness.send("POST", "/api/v1/auth/login", json: body)
+            #expect(refused.status == 401)
+            #expect(refused.errorCode == "AUTH_001")
+        }
+        let form = try await harness.send("POST", "/api/v1/auth/login/oauth",
+                                          body: Data("username=ada%40example.com&password=Correct-Horse-42".utf8),
+                                          headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(form.status == 200)
+        await harness.close()
+    }
+
+    @Test("refresh rotates; a refresh token is not an access token; logout-all ends every access token at once")
+    func refreshAndRevocation() async throws {
+        let harness = try await HTTPHarness()
+        let login = try await harness.signUp("ada@example.com")
+        let access = try #require(login.json["access_token"] as? String)
+        let refresh = try #require(login.json["refresh_token"] as? String)
+
+        #expect(try await harness.send("GET", "/api/v1/users/me", token: access).status == 200)
+        let asAccess = try await harness.send("GET", "/api/v1/users/me", token: refresh)
+        #expect(asAccess.status == 401)
+        #expect(asAccess.errorCode == "AUTH_003")
+        #expect(try await harness.send("GET", "/api/v1/users/me").errorCode == "AUTH_006")
+
+        let rotated = try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#)
+        #expect(rotated.status == 200)
+        #expect(rotated.json["refresh_token"] as? String != refresh)
+
+        let sessions = try await harness.send("GET", "/api/v1/sessions/me", token: access)
+        #expect(sessions.json["total"] as? Int == 1)
+
+        let all = try await harness.send("POST", "/api/v1/auth/logout-all", token: access)
+        #expect(all.status == 200)
+        let after = try await harness.send("GET", "/api/v1/users/me", token: access)
+        #expect(after.status == 401)
+        await harness.close()
+    }
+
+    @Test("a session can be revoked only by its owner; an unknown one is 404")
+    func sessionOwnership() async throws {
+        let harness = try await HTTPHarness()
+        let ada = try await harness.signUp("ada@example.com")
+        let bob = try await harness.signUp("bob@example.com")
+        let adaToken = try #require(ada.json["access_token"] as? String)
+        let bobRefresh = try #require(bob.json["refresh_token"] as? String)
+        let bobSession = String(bobRefresh.split(separator: ".")[0])
+        #expect(try await harness.send("DELETE", "/api/v1/sessions/\(bobSession)", token: adaToken).status == 403)
+        #expect(try await harness.send("DELETE", "/api/v1/sessions/\(UUID().uuidString)", token: adaToken).status == 404)
+        #expect(try await harness.send("DELETE", "/api/v1/sessions/not-a-uuid", token: adaToken).errorCode == "VAL_005")
+        await harness.close()
+    }
+}
