@@ -5,7 +5,7 @@ STRICT := -Xswiftc -warnings-as-errors
 SYSTEM_PACKAGES := liburing-dev pkg-config
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: deps build test release bench-wal clean
+.PHONY: deps build serve test release bench-wal clean
 
 ## deps: make sure liburing's headers and pkg-config are present (apt-get install them when root).
 deps:
@@ -22,6 +22,10 @@ deps:
 		fi; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6.1 or newer" >&2; exit 1; }
+
+## serve: an optimized build, then the service on http://127.0.0.1:8000 with its data in ./tessera-data.
+serve: deps
+	$(SWIFT) run -c release tessera serve
 
 ## build: a debug build of everything.
 build: deps
