@@ -4,7 +4,7 @@ public struct AuthError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidCredentials, tokenExpired, tokenInvalid, userInactive, weakPassword, emailTaken
-            case notFound, forbidden, unavailable
+            case notFound, forbidden, unavailable, wrongCurrentPassword
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +25,8 @@ public struct AuthError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notFound = Code(.notFound)
         /// AUTH_004.
         public static let forbidden = Code(.forbidden)
+        /// AUTH_001 with 403: the current password given to change it is wrong.
+        public static let wrongCurrentPassword = Code(.wrongCurrentPassword)
         /// SYS_007: the log cannot be written, or the password hashers are saturated.
         public static let unavailable = Code(.unavailable)
 

@@ -141,6 +141,22 @@ public final class AuthService: Sendable {
         }
     }
 
+    /// Changes the password after checking the current one; every other session of the user ends.
+    public func changePassword(userID: UUID, sessionID: UUID, current: String, new: String) async throws(AuthError) {
+        guard let user = await engine.user(id: userID), !user.isDeleted else { throw AuthError(.notFound, "user not found") }
+        let matches: Bool
+        do { matches = try await hasher.verify(current, hash: user.passwordHash) } catch {
+            throw AuthError(.unavailable, "too many password operations are waiting; try again")
+        }
+        guard matches else { throw AuthError(.wrongCurrentPassword, "the current password is wrong") }
+        let missing = PasswordPolicy.violations(of: new)
+        guard missing.isEmpty else { throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", ")) }
+        let hash = try await hashPassword(new)
+        do { try await engine.changePassword(userID: userID, passwordHash: hash, keptSessionID: sessionID) } catch {
+            throw Self.mapped(error)
+        }
+    }
+
     /// Ends every session of the user; returns how many were active.
     public func logoutEverywhere(userID: UUID) async throws(AuthError) -> Int {
         do { return try await engine.revokeAllSessions(of: userID) } catch { throw Self.mapped(error) }

@@ -134,3 +134,33 @@ extension Engine {
         await shard(of: userID).read { $0.sessions(of: userID) }
     }
 }
+
+extension Engine {
+    /// Forgets `userID`'s revoked and expired sessions; returns how many.
+    @discardableResult
+    public func purgeInactiveSessions(of userID: UUID) async throws(EngineError) -> Int {
+        let now = clock.nowMilliseconds()
+        return try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Int) in
+            let inactive = state.sessions(of: userID).filter { !$0.isActive(at: now) }.map(\.id)
+            guard !inactive.isEmpty else { return (nil, 0) }
+            return (.sessionsPurged(userID: userID, sessionIDs: inactive), inactive.count)
+        }
+    }
+
+    /// Forgets the revoked and expired sessions of every user (the periodic clean-up, logged like any change);
+    /// returns how many.
+    @discardableResult
+    public func purgeInactiveSessions() async throws(EngineError) -> Int {
+        let now = clock.nowMilliseconds()
+        var purged = 0
+        for shard in shards {
+            let users = await shard.read { state in
+                state.sessionIDsByUser.compactMap { userID, ids in
+                    ids.contains { state.sessions[$0]?.isActive(at: now) == false } ? userID : nil
+                }
+            }
+            for userID in users { purged += try await purgeInactiveSessions(of: userID) }
+        }
+        return purged
+    }
+}

@@ -58,3 +58,32 @@ extension Engine {
         return await user(id: id)
     }
 }
+
+extension Engine {
+    /// Changes profile fields; `update.userID` names the user, its time is set here.
+    public func updateProfile(userID: UUID, firstName: String?, lastName: Change<String>, phoneNumber: Change<String>,
+                              preferences: Change<String>, locale: Change<String>) async throws(EngineError) -> User {
+        let update = ProfileUpdate(userID: userID, firstName: firstName, lastName: lastName, phoneNumber: phoneNumber,
+                                   preferences: preferences, locale: locale, atMilliseconds: clock.nowMilliseconds())
+        return try await commit(on: userID) { state throws(EngineError) in
+            guard var user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+            if let firstName { user.firstName = firstName }
+            user.lastName = lastName.applied(to: user.lastName)
+            user.phoneNumber = phoneNumber.applied(to: user.phoneNumber)
+            user.preferences = preferences.applied(to: user.preferences)
+            user.locale = locale.applied(to: user.locale)
+            user.updatedAtMilliseconds = update.atMilliseconds
+            return (.profileUpdated(update), user)
+        }
+    }
+
+    /// Stores a new password hash and revokes every session of the user but `keptSessionID`.
+    public func changePassword(userID: UUID, passwordHash: String, keptSessionID: UUID?) async throws(EngineError) {
+        let now = clock.nowMilliseconds()
+        try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+            return (.passwordChanged(userID: userID, passwordHash: passwordHash, keptSessionID: keptSessionID,
+                                     atMilliseconds: now), ())
+        }
+    }
+}

@@ -62,7 +62,13 @@ public enum Change<Value: Sendable & Hashable>: Sendable, Hashable {
     case cleared
     case set(Value)
 
-    func applied(to value: Value?) -> Value? {
+    /// The change with its value transformed.
+    public func mapped(_ transform: (Value) -> Value) -> Change<Value> {
+        if case .set(let value) = self { return .set(transform(value)) }
+        return self
+    }
+
+    public func applied(to value: Value?) -> Value? {
         switch self {
         case .unchanged: value
         case .cleared: nil

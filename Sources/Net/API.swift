@@ -62,6 +62,39 @@ public struct API: Sendable {
             guard let user = await auth.engine.user(id: claims.userID) else { throw APIError(.notFound, "USER_001", "user not found") }
             return .json(.ok, JSONBody.encode(UserResponse(user: user)))
         }
+        router.add(.PATCH, "/api/v1/users/me") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let body = try JSONBody.decode(ProfileBody.self, from: request)
+            try body.validate()
+            do {
+                let user = try await auth.engine.updateProfile(
+                    userID: claims.userID, firstName: body.firstName, lastName: body.lastName,
+                    phoneNumber: body.phoneNumber, preferences: body.preferences,
+                    locale: body.locale.mapped { $0.lowercased() })
+                return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+            } catch {
+                throw APIError(.serviceUnavailable, "SYS_007", "the profile could not be stored")
+            }
+        }
+        router.add(.PATCH, "/api/v1/users/me/password") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let body = try JSONBody.decode(PasswordChangeBody.self, from: request)
+            do throws(AuthError) {
+                try await auth.changePassword(userID: claims.userID, sessionID: claims.sessionID,
+                                              current: body.currentPassword, new: body.newPassword)
+            } catch {
+                throw error.apiError
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "password changed; other sessions ended")))
+        }
+        router.add(.DELETE, "/api/v1/sessions/me/expired") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let count: Int
+            do { count = try await auth.engine.purgeInactiveSessions(of: claims.userID) } catch {
+                throw APIError(.serviceUnavailable, "SYS_007", "the sessions could not be removed")
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "removed \(count) sessions", count: count)))
+        }
         router.add(.GET, "/api/v1/sessions/me") { request throws(APIError) in
             let claims = try await authenticate(request)
             let now = Int64(Date().timeIntervalSince1970 * 1000)

@@ -13,6 +13,7 @@ extension AuthError {
         case .emailTaken: APIError(.conflict, "USER_002", message, field: "email")
         case .notFound: APIError(.notFound, "SYS_002", message)
         case .forbidden: APIError(.forbidden, "AUTH_004", message)
+        case .wrongCurrentPassword: APIError(.forbidden, "AUTH_001", message, field: "current_password")
         default: APIError(.serviceUnavailable, "SYS_007", message)
         }
     }

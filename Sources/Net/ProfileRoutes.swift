@@ -1,0 +1,75 @@
+import Auth
+import Engine
+import Foundation
+
+/// The body of `PATCH /users/me`: each field absent (unchanged), null (cleared, where allowed) or a value.
+/// Password and privilege fields are refused: they have their own endpoints.
+struct ProfileBody: Decodable {
+    var firstName: String?
+    var lastName: Change<String> = .unchanged
+    var phoneNumber: Change<String> = .unchanged
+    var preferences: Change<String> = .unchanged
+    var locale: Change<String> = .unchanged
+    var passwordGiven = false
+    var privilegeGiven = false
+
+    enum CodingKeys: String, CodingKey {
+        case firstName = "first_name", lastName = "last_name", phoneNumber = "phone_number", preferences, locale
+        case password, isSuperuser = "is_superuser", isActive = "is_active"
+    }
+
+    static let locales: Set<String> = ["en", "it", "en-us", "en-gb", "it-it"]
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        firstName = try container.decodeIfPresent(String.self, forKey: .firstName)
+        lastName = try Self.change(container, .lastName)
+        phoneNumber = try Self.change(container, .phoneNumber)
+        locale = try Self.change(container, .locale)
+        if container.contains(.preferences) {
+            if try container.decodeNil(forKey: .preferences) {
+                preferences = .cleared
+            } else {
+                let object = try container.decode([String: JSONValue].self, forKey: .preferences)
+                preferences = .set(String(decoding: JSONBody.encode(object), as: UTF8.self))
+            }
+        }
+        passwordGiven = container.contains(.password)
+        privilegeGiven = container.contains(.isSuperuser) || container.contains(.isActive)
+    }
+
+    private static func change(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Change<String> {
+        guard container.contains(key) else { return .unchanged }
+        if try container.decodeNil(forKey: key) { return .cleared }
+        return .set(try container.decode(String.self, forKey: key))
+    }
+
+    /// Refuses what the contract refuses, naming the field.
+    func validate() throws(APIError) {
+        if privilegeGiven { throw APIError(.forbidden, "AUTH_004", "privileges are not changed here", field: "is_superuser") }
+        if passwordGiven {
+            throw APIError(.unprocessableEntity, "VAL_001", "use PATCH /api/v1/users/me/password", field: "password")
+        }
+        if let firstName, firstName.trimmingCharacters(in: " ").isEmpty || firstName.count > 100 {
+            throw APIError(.unprocessableEntity, "VAL_001", "first name required", field: "first_name")
+        }
+        if case .set(let name) = lastName, name.count > 100 {
+            throw APIError(.unprocessableEntity, "VAL_001", "last name too long", field: "last_name")
+        }
+        if case .set(let phone) = phoneNumber, !Validation.isPhoneNumber(phone) {
+            throw APIError(.unprocessableEntity, "VAL_004", "invalid phone number", field: "phone_number")
+        }
+        if case .set(let value) = locale, !Self.locales.contains(value.lowercased()) {
+            throw APIError(.unprocessableEntity, "VAL_001", "unknown locale", field: "locale")
+        }
+        if case .set(let text) = preferences, text.utf8.count > 16 << 10 {
+            throw APIError(.unprocessableEntity, "VAL_001", "preferences too large", field: "preferences")
+        }
+    }
+}
+
+struct PasswordChangeBody: Decodable {
+    let currentPassword: String
+    let newPassword: String
+    enum CodingKeys: String, CodingKey { case currentPassword = "current_password", newPassword = "new_password" }
+}
