@@ -15,6 +15,13 @@ public struct EngineConfiguration: Sendable {
     /// revoking the session (concurrent clients).
     public var refreshGraceMilliseconds: Int64 = 10_000
 
+    /// A snapshot is written once this many records were logged since the last one…
+    public var snapshotEveryRecords: UInt64 = 500_000
+    /// …or this many bytes.
+    public var snapshotEveryBytes = 256 << 20
+    /// How often revoked and expired sessions are forgotten.
+    public var purgeIntervalSeconds = 600
+
     /// Which log segments a checkpoint deletes.
     public var logRetention: LogRetention = .sinceOldestSnapshot
 

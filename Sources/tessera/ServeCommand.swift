@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Shard count (TESSERA_SHARDS).") var shards = Int(environment("TESSERA_SHARDS") ?? "") ?? 16
     @Option(help: "bcrypt cost, 4–31 (TESSERA_BCRYPT_COST).")
     var bcryptCost = Int(environment("TESSERA_BCRYPT_COST") ?? "") ?? 12
+    @Option(help: "Write a snapshot after this many logged records (TESSERA_SNAPSHOT_EVERY_RECORDS).")
+    var snapshotEveryRecords = UInt64(environment("TESSERA_SNAPSHOT_EVERY_RECORDS") ?? "") ?? 500_000
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
     var recover = RecoveryPolicy(rawValue: environment("TESSERA_RECOVER") ?? "") ?? .strict
 
@@ -37,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.durability = Durability(parsing: durability)!
         configuration.shardCount = shards
         configuration.recovery = recover
+        configuration.snapshotEveryRecords = max(1, snapshotEveryRecords)
         let engine = try Engine.open(configuration)
         let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -45,9 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
         let server = try await HTTPServer.start(host: host, port: port, router: API(auth: auth).router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
               + "\(shards) shards, log device \(configuration.backend.rawValue)")
+        let maintenance = Task { await engine.runMaintenance { say("tessera: \($0)") } }
         await waitForTerminationSignal()
         say("tessera: shutting down")
         await server.stop()
+        maintenance.cancel()
+        await maintenance.value
         let checkpoint = try await engine.checkpoint()
         await engine.close()
         say("tessera: snapshot at LSN \(checkpoint.lsn) written; stopped")

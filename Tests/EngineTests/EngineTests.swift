@@ -170,3 +170,41 @@ struct EngineTests {
         await reopened.close()
     }
 }
+
+@Suite("Periodic engine work")
+struct MaintenanceTests {
+    @Test("maintenance writes a snapshot once enough records were logged, and forgets ended sessions")
+    func snapshotsAndPurges() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        var configuration = harness.configuration
+        configuration.snapshotEveryRecords = 10
+        configuration.purgeIntervalSeconds = 1
+        let engine = try Engine.open(configuration, clock: harness.clock, random: .seeded(3))
+        let maintenance = Task { await engine.runMaintenance() }
+        let user = try await engine.register(EngineTests.ada)
+        for index in 0..<12 {
+            let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
+                                                         device: DeviceInfo())
+            try await engine.revokeSession(session.id, of: user.id)
+        }
+        // Bounded waits for the periodic work to happen; they check that it happens, not how fast.
+        let snapshots = SnapshotStoreProbe(directory: configuration.dataDirectory + "/snapshots")
+        for _ in 0..<100 where snapshots.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!snapshots.isEmpty)
+        for _ in 0..<100 where !(await engine.sessions(of: user.id)).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(await engine.sessions(of: user.id).isEmpty)
+        maintenance.cancel()
+        await maintenance.value
+        await engine.close()
+    }
+}
+
+/// Whether a snapshot directory holds a snapshot yet.
+struct SnapshotStoreProbe {
+    let directory: String
+    var isEmpty: Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return !names.contains { $0.hasSuffix(".snap") }
+    }
+}
