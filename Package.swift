@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetTests",
-            dependencies: ["Net", "Auth", "Engine"],
+            dependencies: ["Net", "Auth", "Engine", "tessera"],
             swiftSettings: strictSettings
         ),
         .testTarget(
