@@ -143,7 +143,7 @@ extension Engine {
         return try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Int) in
             let inactive = state.sessions(of: userID).filter { !$0.isActive(at: now) }.map(\.id)
             guard !inactive.isEmpty else { return (nil, 0) }
-            return (.sessionsPurged(userID: userID, sessionIDs: inactive), inactive.count)
+            return (.sessionsPurged(userID: userID, sessionIDs: inactive, atMilliseconds: now), inactive.count)
         }
     }
 

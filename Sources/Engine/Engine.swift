@@ -14,6 +14,8 @@ import Glibc
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     public let log: WriteAheadLog
+    /// What opening found and did.
+    public let startup: StartupReport
     let snapshots: SnapshotStore
     let routing: ShardRouting
     let shards: [Shard]
@@ -30,8 +32,10 @@ public final class Engine: Sendable {
         if mkdir(configuration.dataDirectory, 0o755) != 0 && errno != EEXIST {
             throw EngineError(.invalidArgument, "cannot create the data directory \(configuration.dataDirectory)")
         }
+        let started = ContinuousClock.now
         let routing = ShardRouting(shardCount: configuration.shardCount)
         var states = Array(repeating: ShardState(), count: routing.shardCount)
+        var replayed = 0
         let snapshots = try SnapshotStore(directory: configuration.snapshotDirectory)
         let oldestSegment = try WriteAheadLog.oldestSegmentFirstLSN(directory: configuration.logDirectory)
         let loaded = try snapshots.loadNewest { lsn in oldestSegment.map { $0 <= lsn + 1 } ?? true }
@@ -52,18 +56,27 @@ public final class Engine: Sendable {
             }
             if snapshot?.reflects(lsn: view.lsn, userID: record.userID) == true { return }
             states[routing.shard(of: record.userID)].apply(record, lsn: view.lsn)
+            replayed += 1
         }
         var emails: [String: UUID] = [:]
         for state in states {
             for user in state.users.values where !user.isDeleted { emails[user.email] = user.id }
         }
+        let elapsed = ContinuousClock.now - started
+        let startup = StartupReport(
+            snapshotLSN: snapshot?.lsn, snapshotFile: loaded?.fileName, skippedSnapshots: loaded?.skipped.count ?? 0,
+            recordsReplayed: replayed, users: states.reduce(0) { $0 + $1.users.count },
+            sessions: states.reduce(0) { $0 + $1.sessions.count }, tornBytes: log.recovery.tornBytes,
+            milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
-                      shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails)
+                      shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
+                      startup: startup)
     }
 
     private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
                  routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
-                 emails: [String: UUID]) {
+                 emails: [String: UUID], startup: StartupReport) {
+        self.startup = startup
         self.configuration = configuration
         self.log = log
         self.snapshots = snapshots
@@ -95,5 +108,27 @@ public final class Engine: Sendable {
     func newID(routingLike owner: UUID? = nil) -> UUID {
         var generator = RandomSourceGenerator(source: random)
         return ShardRouting.uuid(routingLike: owner, using: &generator)
+    }
+}
+
+/// What `Engine.open` found and did, for the start-up log line.
+public struct StartupReport: Sendable {
+    /// The snapshot loaded (its LSN and file), if any, and how many newer ones were damaged and skipped.
+    public let snapshotLSN: LSN?
+    public let snapshotFile: String?
+    public let skippedSnapshots: Int
+    /// Log records applied after the snapshot.
+    public let recordsReplayed: Int
+    public let users: Int
+    public let sessions: Int
+    /// Bytes of an unacknowledged, partly written last record that recovery cut off.
+    public let tornBytes: Int
+    public let milliseconds: Int
+
+    public var summary: String {
+        (snapshotLSN.map { "snapshot at LSN \($0)" } ?? "no snapshot")
+            + (skippedSnapshots > 0 ? " (\(skippedSnapshots) damaged snapshot(s) skipped)" : "")
+            + ", \(recordsReplayed) log records replayed, \(users) users, \(sessions) sessions"
+            + (tornBytes > 0 ? ", \(tornBytes) torn bytes cut off" : "") + ", in \(milliseconds) ms"
     }
 }

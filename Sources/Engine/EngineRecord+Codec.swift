@@ -53,10 +53,11 @@ extension EngineRecord {
             writer.write(userID)
             writer.write(keptSessionID)
             writer.write(at)
-        case .sessionsPurged(let userID, let sessionIDs):
+        case .sessionsPurged(let userID, let sessionIDs, let at):
             writer.write(userID)
             writer.writeLength(sessionIDs.count)
             for id in sessionIDs { writer.write(id) }
+            writer.write(at)
         }
         return writer.bytes
     }
@@ -99,7 +100,7 @@ extension EngineRecord {
             var ids: [UUID] = []
             ids.reserveCapacity(min(count, 4096))
             for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
-            self = .sessionsPurged(userID: userID, sessionIDs: ids)
+            self = .sessionsPurged(userID: userID, sessionIDs: ids, atMilliseconds: try reader.read(Int64.self))
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }

@@ -16,7 +16,7 @@ public enum EngineRecord: Sendable, Hashable {
     /// Every session of the user is revoked, except `keptSessionID`.
     case allSessionsRevoked(userID: UUID, keptSessionID: UUID?, atMilliseconds: Int64)
     /// Revoked or expired sessions are forgotten.
-    case sessionsPurged(userID: UUID, sessionIDs: [UUID])
+    case sessionsPurged(userID: UUID, sessionIDs: [UUID], atMilliseconds: Int64)
 
     /// The user whose shard applies the record.
     public var userID: UUID {
@@ -28,7 +28,21 @@ public enum EngineRecord: Sendable, Hashable {
         case .sessionRefreshed(let userID, _, _, _, _): userID
         case .sessionRevoked(let userID, _, _): userID
         case .allSessionsRevoked(let userID, _, _): userID
-        case .sessionsPurged(let userID, _): userID
+        case .sessionsPurged(let userID, _, _): userID
+        }
+    }
+
+    /// When the change was made (Unix milliseconds): what `tessera replay --until <time>` compares.
+    public var atMilliseconds: Int64 {
+        switch self {
+        case .userRegistered(let user): user.createdAtMilliseconds
+        case .profileUpdated(let update): update.atMilliseconds
+        case .passwordChanged(_, _, _, let at): at
+        case .sessionCreated(let session): session.createdAtMilliseconds
+        case .sessionRefreshed(_, _, _, let at, _): at
+        case .sessionRevoked(_, _, let at): at
+        case .allSessionsRevoked(_, _, let at): at
+        case .sessionsPurged(_, _, let at): at
         }
     }
 }

@@ -58,7 +58,7 @@ public struct ShardState: Sendable {
         case .allSessionsRevoked(let userID, let keptSessionID, let at):
             precondition(users[userID] != nil, "sessions revoked for unknown user \(userID)")
             revokeSessions(of: userID, except: keptSessionID, at: at)
-        case .sessionsPurged(let userID, let sessionIDs):
+        case .sessionsPurged(let userID, let sessionIDs, _):
             let purged = Set(sessionIDs)
             for id in sessionIDs {
                 precondition(sessions[id]?.userID == userID, "purged session \(id) is not \(userID)'s")

@@ -107,3 +107,12 @@ public enum LogVerifier {
         try LogScanner.scan(directory: directory, after: 0, syncFirst: false) { _ in }
     }
 }
+
+/// Reads a log without changing it, for replays and audits.
+public enum LogReader {
+    /// Hands every valid record with an LSN above `after` to `visit`, in order, and reports what was found.
+    /// Nothing is written, synced, truncated or deleted. `visit` may throw to stop early.
+    public static func read(directory: String, after: LSN, visit: (WALRecordView) throws -> Void) throws -> LogScanReport {
+        try LogScanner.scan(directory: directory, after: after, syncFirst: false, visit: visit)
+    }
+}

@@ -39,6 +39,11 @@ public struct SnapshotStore: Sendable {
         try PosixFile.makeDirectory(directory)
     }
 
+    /// A store over an existing directory that is only read (nothing is created).
+    public init(readingFrom directory: String) {
+        self.directory = directory
+    }
+
     /// Writes a snapshot covering every record through `lsn`; `fill` streams the payload into the writer.
     public func write(
         lsn: LSN, _ fill: (inout SnapshotWriter) throws -> Void
@@ -96,6 +101,16 @@ public struct SnapshotStore: Sendable {
         let reasons = skipped.map(\.description).joined(separator: "; ")
         throw WALError(.noUsableSnapshot, "no intact snapshot that the log continues"
                            + (reasons.isEmpty ? "" : ": \(reasons)"), file: directory)
+    }
+
+    /// The snapshot at `lsn`, checked; throws `snapshotDamaged` when it fails its checksums.
+    public func load(lsn: LSN) throws(WALError) -> LoadedSnapshot {
+        let name = SnapshotFile.fileName(lsn: lsn)
+        let (storedLSN, payload) = try SnapshotFile.read(path: directory + "/" + name)
+        guard storedLSN == lsn else {
+            throw WALError(.snapshotDamaged, "snapshot header names LSN \(storedLSN)", file: name)
+        }
+        return LoadedSnapshot(lsn: lsn, payload: payload, fileName: name, skipped: [])
     }
 
     /// The LSNs of the snapshot files present, in no particular order.

@@ -41,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.recovery = recover
         configuration.snapshotEveryRecords = max(1, snapshotEveryRecords)
         let engine = try Engine.open(configuration)
+        say("tessera: recovered \(engine.startup.summary)")
         let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let auth = AuthService(engine: engine, keys: keys, hasher: hasher)

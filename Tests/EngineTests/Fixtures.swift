@@ -39,7 +39,7 @@ enum Fixtures {
             .passwordChanged(userID: uuid(1), passwordHash: "$2b$12$new", keptSessionID: uuid(101),
                              atMilliseconds: 4_000),
             .allSessionsRevoked(userID: uuid(1), keptSessionID: nil, atMilliseconds: 5_000),
-            .sessionsPurged(userID: uuid(1), sessionIDs: [uuid(102)]),
+            .sessionsPurged(userID: uuid(1), sessionIDs: [uuid(102)], atMilliseconds: 6_000),
         ]
     }
 }
