@@ -21,8 +21,11 @@ final class GroupCommit: Sendable {
 
     /// Moves everything queued into `batch` (which must be empty) and into `area`'s commit.
     func layOutQueued(into area: StagingArea, batch: inout [UInt8]) throws(WALError) {
+        let alreadyStaged = area.builder.bytes
         let (first, last) = queue.withLock { state -> (LSN, LSN) in
             swap(&state.pending, &batch)
+            // Counted as staged from this moment, so that the queue bound holds while they are laid out.
+            state.stagedBytes = alreadyStaged + batch.count
             let first = state.pendingFirstLSN
             state.pendingFirstLSN = state.nextLSN
             return (first, state.nextLSN - 1)
