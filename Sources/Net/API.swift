@@ -8,21 +8,37 @@ import NIOHTTP1
 public struct API: Sendable {
     let auth: AuthService
     let version: String
+    /// Nil when rate limiting is off (`--rate-limit off`, for benchmarks).
+    let rateLimiter: RateLimiter?
 
-    public init(auth: AuthService, version: String = "0.1.0") {
+    public init(auth: AuthService, version: String = "0.1.0", rateLimiter: RateLimiter? = RateLimiter()) {
         self.auth = auth
         self.version = version
+        self.rateLimiter = rateLimiter
+    }
+
+    /// Refuses the request with 429 SYS_004 and `Retry-After` when its client has used up the route's limit.
+    private func limit(_ route: String, _ request: HTTPRequest) throws(APIError) {
+        guard let rateLimiter, let wait = rateLimiter.take(route: route, client: request.clientIP ?? "unknown") else { return }
+        var error = APIError(.tooManyRequests, "SYS_004", "too many requests; retry in \(wait) s")
+        error.headers.add(name: "retry-after", value: String(wait))
+        throw error
     }
 
     public var router: Router {
         var router = Router()
         router.add(.GET, "/health") { _ throws(APIError) in health() }
-        router.add(.POST, "/api/v1/auth/register") { request throws(APIError) in try await register(request) }
+        router.add(.POST, "/api/v1/auth/register") { request throws(APIError) in
+            try limit("register", request)
+            return try await register(request)
+        }
         router.add(.POST, "/api/v1/auth/login") { request throws(APIError) in
+            try limit("login", request)
             let body = try JSONBody.decode(LoginBody.self, from: request)
             return try await login(email: body.email, password: body.password, request: request)
         }
         router.add(.POST, "/api/v1/auth/login/oauth") { request throws(APIError) in
+            try limit("login", request)
             let form = HTTPRequest.parseQuery(Substring(String(buffer: request.body)))
             guard let username = form["username"] else {
                 throw APIError(.unprocessableEntity, "VAL_001", "field required", field: "username")
@@ -33,6 +49,7 @@ public struct API: Sendable {
             return try await login(email: username, password: password, request: request)
         }
         router.add(.POST, "/api/v1/auth/refresh") { request throws(APIError) in
+            try limit("refresh", request)
             let body = try JSONBody.decode(RefreshBody.self, from: request)
             do throws(AuthError) {
                 let pair = try await auth.refresh(body.refreshToken)
@@ -42,6 +59,7 @@ public struct API: Sendable {
             }
         }
         router.add(.POST, "/api/v1/auth/logout") { request throws(APIError) in
+            try limit("logout", request)
             let claims = try await authenticate(request)
             let body = try JSONBody.decode(RefreshBody.self, from: request)
             do throws(AuthError) { try await auth.logout(userID: claims.userID, refreshToken: body.refreshToken) } catch {
@@ -50,6 +68,7 @@ public struct API: Sendable {
             return .json(.ok, JSONBody.encode(MessageResponse(message: "logged out")))
         }
         router.add(.POST, "/api/v1/auth/logout-all") { request throws(APIError) in
+            try limit("logout-all", request)
             let claims = try await authenticate(request)
             let count: Int
             do throws(AuthError) { count = try await auth.logoutEverywhere(userID: claims.userID) } catch {
@@ -77,6 +96,7 @@ public struct API: Sendable {
             }
         }
         router.add(.PATCH, "/api/v1/users/me/password") { request throws(APIError) in
+            try limit("password-change", request)
             let claims = try await authenticate(request)
             let body = try JSONBody.decode(PasswordChangeBody.self, from: request)
             do throws(AuthError) {

@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     var bcryptCost = Int(environment("TESSERA_BCRYPT_COST") ?? "") ?? 12
     @Option(help: "Write a snapshot after this many logged records (TESSERA_SNAPSHOT_EVERY_RECORDS).")
     var snapshotEveryRecords = UInt64(environment("TESSERA_SNAPSHOT_EVERY_RECORDS") ?? "") ?? 500_000
+    @Option(help: "on or off: the contract's per-client rate limits (TESSERA_RATE_LIMIT; off for benchmarks).")
+    var rateLimit = environment("TESSERA_RATE_LIMIT") ?? "on"
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
     var recover = RecoveryPolicy(rawValue: environment("TESSERA_RECOVER") ?? "") ?? .strict
 
@@ -32,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...1024).contains(shards) else { throw ValidationError("--shards: 1 to 1024") }
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
+        guard ["on", "off"].contains(rateLimit) else { throw ValidationError("--rate-limit: on or off") }
     }
 
     func run() async throws {
@@ -46,9 +49,10 @@ struct ServeCommand: AsyncParsableCommand {
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let auth = AuthService(engine: engine, keys: keys, hasher: hasher)
         try await createFirstSuperuser(auth)
-        let server = try await HTTPServer.start(host: host, port: port, router: API(auth: auth).router)
+        let api = API(auth: auth, rateLimiter: rateLimit == "on" ? RateLimiter() : nil)
+        let server = try await HTTPServer.start(host: host, port: port, router: api.router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
-              + "\(shards) shards, log device \(configuration.backend.rawValue)")
+              + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)")
         let maintenance = Task { await engine.runMaintenance { say("tessera: \($0)") } }
         await waitForTerminationSignal()
         say("tessera: shutting down")

@@ -1,4 +1,5 @@
 import Foundation
+import Net
 import Testing
 
 @Suite("The auth endpoints over HTTP")
@@ -124,6 +125,28 @@ struct AuthEndpointTests {
         #expect(try await harness.send("DELETE", "/api/v1/sessions/\(bobSession)", token: adaToken).status == 403)
         #expect(try await harness.send("DELETE", "/api/v1/sessions/\(UUID().uuidString)", token: adaToken).status == 404)
         #expect(try await harness.send("DELETE", "/api/v1/sessions/not-a-uuid", token: adaToken).errorCode == "VAL_005")
+        await harness.close()
+    }
+}
+
+@Suite("Rate limits")
+struct RateLimitTests {
+    @Test("the sixth registration from one address within a minute is 429 SYS_004 with Retry-After")
+    func registerLimit() async throws {
+        let harness = try await HTTPHarness(rateLimiter: RateLimiter())
+        for index in 0..<5 {
+            let answer = try await harness.send("POST", "/api/v1/auth/register",
+                                                json: #"{"email":"u\#(index)@example.com","password":"Correct-Horse-42","first_name":"U"}"#)
+            #expect(answer.status == 201)
+        }
+        let refused = try await harness.send("POST", "/api/v1/auth/register",
+                                             json: #"{"email":"u9@example.com","password":"Correct-Horse-42","first_name":"U"}"#)
+        #expect(refused.status == 429)
+        #expect(refused.errorCode == "SYS_004")
+        #expect(Int(refused.headers["retry-after"] ?? "") ?? 0 >= 1)
+        // Other routes have their own buckets.
+        #expect(try await harness.send("POST", "/api/v1/auth/login",
+                                       json: #"{"email":"u0@example.com","password":"Correct-Horse-42"}"#).status == 200)
         await harness.close()
     }
 }

@@ -14,7 +14,7 @@ final class HTTPHarness: Sendable {
     let server: HTTPServer
     let auth: AuthService
 
-    init() async throws {
+    init(rateLimiter: RateLimiter? = nil) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
@@ -23,7 +23,7 @@ final class HTTPHarness: Sendable {
         let engine = try Engine.open(configuration)
         auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
                            hasher: PasswordHasher(cost: 4, threads: 2))
-        server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth).router,
+        server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, rateLimiter: rateLimiter).router,
                                             bodyLimitBytes: 64 << 10, threads: 1)
     }
 

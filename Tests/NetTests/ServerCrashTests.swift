@@ -16,7 +16,7 @@ final class ServerProcess {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         process.executableURL = URL(fileURLWithPath: (executable as NSString).deletingLastPathComponent + "/tessera")
         process.arguments = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4", "--shards", "4",
-                             "--snapshot-every-records", "200"]
+                             "--snapshot-every-records", "200", "--rate-limit", "off"]
         FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = process.standardOutput

@@ -1,0 +1,65 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Token buckets per client IP and route, in memory: each route allows `limit` requests a minute from one
+/// address, refilled continuously. At most `maxTrackedClients` buckets are kept; the least recently used
+/// go first, so that many addresses cannot grow memory without bound.
+public final class RateLimiter: Sendable {
+    /// The limits of the contract, per minute and client IP.
+    public static let contractLimits: [String: Int] = [
+        "register": 5, "login": 10, "refresh": 30, "password-reset-request": 3, "password-reset-confirm": 5,
+        "logout": 10, "logout-all": 5, "password-change": 5,
+    ]
+
+    private struct Bucket {
+        var tokens: Double
+        var updatedNanoseconds: UInt64
+    }
+
+    private struct Key: Hashable {
+        let route: String
+        let client: String
+    }
+
+    private let limits: [String: Int]
+    private let maxTrackedClients: Int
+    private let buckets = Mutex<[Key: Bucket]>([:])
+
+    public init(limits: [String: Int] = RateLimiter.contractLimits, maxTrackedClients: Int = 100_000) {
+        self.limits = limits
+        self.maxTrackedClients = maxTrackedClients
+    }
+
+    /// Takes one request from the bucket; returns nil when allowed, or the seconds to wait.
+    func take(route: String, client: String) -> Int? {
+        guard let limit = limits[route], limit > 0 else { return nil }
+        let perNanosecond = Double(limit) / 60e9
+        let now = Self.nanoseconds()
+        return buckets.withLock { buckets -> Int? in
+            let key = Key(route: route, client: client)
+            var bucket = buckets[key] ?? Bucket(tokens: Double(limit), updatedNanoseconds: now)
+            bucket.tokens = min(Double(limit), bucket.tokens + Double(now - bucket.updatedNanoseconds) * perNanosecond)
+            bucket.updatedNanoseconds = now
+            if buckets[key] == nil && buckets.count >= maxTrackedClients { evictOldest(&buckets) }
+            defer { buckets[key] = bucket }
+            guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / perNanosecond / 1e9).rounded(.up))) }
+            bucket.tokens -= 1
+            return nil
+        }
+    }
+
+    private func evictOldest(_ buckets: inout [Key: Bucket]) {
+        let oldest = buckets.sorted { $0.value.updatedNanoseconds < $1.value.updatedNanoseconds }
+            .prefix(max(1, buckets.count / 10)).map(\.key)
+        for key in oldest { buckets[key] = nil }
+    }
+
+    private static func nanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+}
