@@ -18,6 +18,20 @@ extension Engine {
     /// copy. The snapshot is written only once the log is durable up to the highest watermark, so that it
     /// never holds a change the log could still lose.
     public func checkpoint() async throws -> CheckpointResult {
+        do {
+            let result = try await writeCheckpoint()
+            snapshotState.withLock { $0 = SnapshotState(lsn: result.lsn, failure: nil) }
+            return result
+        } catch {
+            snapshotState.withLock { $0.failure = "\(error)" }
+            throw error
+        }
+    }
+
+    /// The latest snapshot's LSN, or why the last one failed.
+    public var snapshotStatus: SnapshotState { snapshotState.withLock { $0 } }
+
+    private func writeCheckpoint() async throws -> CheckpointResult {
         var states: [ShardState] = []
         var watermarks: [LSN] = []
         for shard in shards {

@@ -16,6 +16,10 @@ public final class Engine: Sendable {
     public let log: WriteAheadLog
     /// What opening found and did.
     public let startup: StartupReport
+    /// Held while the engine exists: one process per data directory.
+    let lock: DataDirectoryLock
+    /// The newest snapshot written or loaded, or the last snapshot failure, for `/health`.
+    let snapshotState: Mutex<SnapshotState>
     let snapshots: SnapshotStore
     let routing: ShardRouting
     let shards: [Shard]
@@ -33,6 +37,7 @@ public final class Engine: Sendable {
             throw EngineError(.invalidArgument, "cannot create the data directory \(configuration.dataDirectory)")
         }
         let started = ContinuousClock.now
+        let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
         let routing = ShardRouting(shardCount: configuration.shardCount)
         var states = Array(repeating: ShardState(), count: routing.shardCount)
         var replayed = 0
@@ -70,13 +75,15 @@ public final class Engine: Sendable {
             milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
-                      startup: startup)
+                      startup: startup, lock: lock)
     }
 
     private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
                  routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
-                 emails: [String: UUID], startup: StartupReport) {
+                 emails: [String: UUID], startup: StartupReport, lock: DataDirectoryLock) {
         self.startup = startup
+        self.lock = lock
+        self.snapshotState = Mutex(SnapshotState(lsn: startup.snapshotLSN, failure: nil))
         self.configuration = configuration
         self.log = log
         self.snapshots = snapshots
@@ -87,8 +94,11 @@ public final class Engine: Sendable {
         self.emails = Mutex(emails)
     }
 
-    /// Writes what is queued and closes the log.
-    public func close() async { await log.close() }
+    /// Writes what is queued, closes the log, and releases the data directory.
+    public func close() async {
+        await log.close()
+        lock.release()
+    }
 
     func shard(of id: UUID) -> Shard { shards[routing.shard(of: id)] }
 
@@ -130,5 +140,46 @@ public struct StartupReport: Sendable {
             + (skippedSnapshots > 0 ? " (\(skippedSnapshots) damaged snapshot(s) skipped)" : "")
             + ", \(recordsReplayed) log records replayed, \(users) users, \(sessions) sessions"
             + (tornBytes > 0 ? ", \(tornBytes) torn bytes cut off" : "") + ", in \(milliseconds) ms"
+    }
+}
+
+/// An exclusive `flock` on `<data>/LOCK`: two processes appending to one log would corrupt it, so the second
+/// one is refused at open. The kernel releases the lock when the process ends, however it ends.
+final class DataDirectoryLock: Sendable {
+    private let fd: Int32
+    private let released = Atomic<Bool>(false)
+
+    init(directory: String) throws(EngineError) {
+        let path = directory + "/LOCK"
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EngineError(.invalidArgument, "cannot open \(path)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(fd)
+            throw EngineError(.invalidArgument, "\(directory) is in use by another process")
+        }
+        self.fd = fd
+    }
+
+    /// Lets another process (or a later `open` in this one) have the directory.
+    func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        flock(fd, LOCK_UN)
+        Glibc.close(fd)
+    }
+
+    deinit { release() }
+}
+
+/// The snapshot side of the engine's health.
+public struct SnapshotState: Sendable {
+    /// The LSN of the newest snapshot written or loaded.
+    public var lsn: LSN?
+    /// Why the last snapshot failed, when it did (cleared by the next one that succeeds).
+    public var failure: String?
+
+    /// `ok (LSN n)`, `none yet`, or `failed: …`.
+    public var summary: String {
+        if let failure { return "failed: \(failure)" }
+        return lsn.map { "ok (LSN \($0))" } ?? "none yet"
     }
 }

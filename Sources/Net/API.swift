@@ -153,7 +153,8 @@ public struct API: Sendable {
         let answer = Answer(status: failure == nil ? "ok" : "unavailable",
                             timestamp: iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)),
                             version: version, durability: auth.engine.configuration.durability.description,
-                            checks: ["wal": failure.map { "failed: \($0.code)" } ?? "ok"])
+                            checks: ["wal": failure.map { "failed: \($0.code)" } ?? "ok",
+                                     "snapshot": auth.engine.snapshotStatus.summary])
         return .json(failure == nil ? .ok : .serviceUnavailable, JSONBody.encode(answer))
     }
 

@@ -208,3 +208,17 @@ struct SnapshotStoreProbe {
         return !names.contains { $0.hasSuffix(".snap") }
     }
 }
+
+@Suite("One process per data directory")
+struct DataDirectoryLockTests {
+    @Test("a second open of a data directory in use is refused; after close it succeeds")
+    func exclusive() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let first = try harness.open()
+        #expect(throws: EngineError.self) { _ = try harness.open() }
+        await first.close()
+        let second = try harness.open()
+        await second.close()
+    }
+}

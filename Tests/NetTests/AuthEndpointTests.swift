@@ -11,6 +11,8 @@ struct AuthEndpointTests {
         #expect(answer.status == 200)
         #expect(answer.json["status"] as? String == "ok")
         #expect(answer.json["durability"] as? String == "sync")
+        #expect((answer.json["checks"] as? [String: String])?["wal"] == "ok")
+        #expect((answer.json["checks"] as? [String: String])?["snapshot"] == "none yet")
         #expect(answer.headers["x-content-type-options"] == "nosniff")
         #expect(answer.headers["x-frame-options"] == "DENY")
         #expect(answer.headers["content-security-policy"] != nil)
@@ -147,6 +149,43 @@ struct RateLimitTests {
         // Other routes have their own buckets.
         #expect(try await harness.send("POST", "/api/v1/auth/login",
                                        json: #"{"email":"u0@example.com","password":"Correct-Horse-42"}"#).status == 200)
+        await harness.close()
+    }
+}
+
+@Suite("Refresh races and forged tokens over HTTP")
+struct RefreshRaceTests {
+    @Test("many concurrent refreshes with one token rotate once: every request gets the same new pair")
+    func concurrentRefreshes() async throws {
+        let harness = try await HTTPHarness()
+        let login = try await harness.signUp("ada@example.com")
+        let refresh = try #require(login.json["refresh_token"] as? String)
+        let answers = try await withThrowingTaskGroup(of: HTTPHarness.Answer.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.status == 200 })
+        let tokens = Set(answers.compactMap { $0.json["refresh_token"] as? String })
+        #expect(tokens.count == 1, "the requests saw different rotations")
+        #expect(Set(answers.compactMap { $0.json["access_token"] as? String }).count == 1)
+        await harness.close()
+    }
+
+    @Test("a token with alg none, or with a changed payload, is 401 AUTH_003")
+    func forged() async throws {
+        let harness = try await HTTPHarness()
+        let login = try await harness.signUp("ada@example.com")
+        let access = try #require(login.json["access_token"] as? String)
+        let parts = access.split(separator: ".").map(String.init)
+        let noneHeader = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        for forged in [noneHeader + "." + parts[1] + ".", parts[0] + "." + parts[1] + "x." + parts[2], "garbage"] {
+            let answer = try await harness.send("GET", "/api/v1/users/me", token: forged)
+            #expect(answer.status == 401)
+            #expect(answer.errorCode == "AUTH_003")
+        }
         await harness.close()
     }
 }
