@@ -41,7 +41,8 @@ public final class Engine: Sendable {
         let routing = ShardRouting(shardCount: configuration.shardCount)
         var states = Array(repeating: ShardState(), count: routing.shardCount)
         var replayed = 0
-        let snapshots = try SnapshotStore(directory: configuration.snapshotDirectory)
+        let snapshots = try SnapshotStore(directory: configuration.snapshotDirectory,
+                                          retainedCount: configuration.keptSnapshots)
         let oldestSegment = try WriteAheadLog.oldestSegmentFirstLSN(directory: configuration.logDirectory)
         let loaded = try snapshots.loadNewest { lsn in oldestSegment.map { $0 <= lsn + 1 } ?? true }
         var snapshot: EngineSnapshot?

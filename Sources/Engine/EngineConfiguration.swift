@@ -22,6 +22,9 @@ public struct EngineConfiguration: Sendable {
     /// How often revoked and expired sessions are forgotten.
     public var purgeIntervalSeconds = 600
 
+    /// How many snapshots checkpoints keep (at least 2): how far back a replay can start from a snapshot.
+    public var keptSnapshots = 2
+
     /// Which log segments a checkpoint deletes.
     public var logRetention: LogRetention = .sinceOldestSnapshot
 
@@ -42,7 +45,7 @@ public struct EngineConfiguration: Sendable {
 
 /// How much of the log checkpoints keep.
 public enum LogRetention: Sendable, Hashable {
-    /// The log after the older of the two snapshots kept: enough to fall back to it if the newest is damaged.
+    /// The log after the oldest snapshot kept: enough to fall back to any of them, or replay from it.
     case sinceOldestSnapshot
     /// Everything: the whole history can be replayed and audited (the disk grows without bound).
     case everything

@@ -1,6 +1,12 @@
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
+
+/// Requests being answered, so that a stopping server lets them finish.
+final class InFlightRequests: Sendable {
+    let count = Atomic<Int>(0)
+}
 
 /// The HTTP/1.1 server: SwiftNIO's codec and pipelining handler, then `RequestHandler`, which reads each
 /// request (within the body limit) and answers it through the router.
@@ -9,11 +15,13 @@ public final class HTTPServer: Sendable {
     public let port: Int
     let channel: any Channel
     let group: MultiThreadedEventLoopGroup
+    let inFlight: InFlightRequests
 
     /// Binds and starts serving. `port` 0 picks a free port (see `port`).
     public static func start(host: String, port: Int, router: Router, bodyLimitBytes: Int = 1 << 20,
                              threads: Int = System.coreCount) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let inFlight = InFlightRequests()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -23,28 +31,36 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        RequestHandler(router: router, bodyLimitBytes: bodyLimitBytes))
+                        RequestHandler(router: router, bodyLimitBytes: bodyLimitBytes, inFlight: inFlight))
                 }
             }
         do {
             let channel = try await bootstrap.bind(host: host, port: port).get()
-            return HTTPServer(host: host, port: channel.localAddress?.port ?? port, channel: channel, group: group)
+            return HTTPServer(host: host, port: channel.localAddress?.port ?? port, channel: channel, group: group,
+                              inFlight: inFlight)
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
     }
 
-    private init(host: String, port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup) {
+    private init(host: String, port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup,
+                 inFlight: InFlightRequests) {
         self.host = host
         self.port = port
         self.channel = channel
         self.group = group
+        self.inFlight = inFlight
     }
 
-    /// Stops accepting, then stops the event loops.
-    public func stop() async {
+    /// Stops accepting connections, lets the requests being answered finish (up to `drainSeconds`), then
+    /// closes every connection and stops the event loops.
+    public func stop(drainSeconds: Double = 10) async {
         try? await channel.close()
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(drainSeconds * 1000)))
+        while inFlight.count.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         try? await group.shutdownGracefully()
     }
 }
@@ -59,13 +75,15 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let router: Router
     private let bodyLimitBytes: Int
+    private let inFlight: InFlightRequests
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var refused = false
 
-    init(router: Router, bodyLimitBytes: Int) {
+    init(router: Router, bodyLimitBytes: Int, inFlight: InFlightRequests) {
         self.router = router
         self.bodyLimitBytes = bodyLimitBytes
+        self.inFlight = inFlight
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,11 +110,14 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             let version = requestHead.version
             let router = router
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let inFlight = inFlight
+            inFlight.count.add(1, ordering: .relaxed)
             Task {
                 let response = await router.handle(request)
                 loopBound.eventLoop.execute {
                     let (handler, context) = loopBound.value
                     handler.write(response, version: version, keepAlive: keepAlive, context: context)
+                    inFlight.count.subtract(1, ordering: .releasing)
                 }
             }
         }

@@ -18,7 +18,8 @@ public struct SnapshotWriteResult: Sendable {
     public let lsn: LSN
     public let fileName: String
     /// Log segments wholly at or below this LSN may now be deleted (`WriteAheadLog.removeSegments`).
-    /// It is the LSN of the older snapshot kept, so that a damaged newest snapshot can still fall back.
+    /// It is the LSN of the oldest snapshot kept, so that a damaged newer snapshot can still fall back, and a
+    /// replay can reach back to it.
     public let removableThroughLSN: LSN
 }
 
@@ -26,22 +27,24 @@ public struct SnapshotWriteResult: Sendable {
 ///
 /// A snapshot is written to a temporary file, synced, renamed, and the directory synced; then the manifest is
 /// replaced the same way. The manifest is the commit point: a snapshot file it does not name is not used.
-/// The two newest snapshots are kept.
+/// The newest `retainedCount` snapshots are kept.
 public struct SnapshotStore: Sendable {
     public let directory: String
     static let manifestName = "MANIFEST"
     static let manifestMagic: [UInt8] = Array("TSRAMAN1".utf8)
-    /// How many snapshots are kept (the current one and its fallback).
-    public static let retainedCount = 2
+    /// How many snapshots are kept: the current one and its fallbacks (at least 2).
+    public let retainedCount: Int
 
-    public init(directory: String) throws(WALError) {
+    public init(directory: String, retainedCount: Int = 2) throws(WALError) {
         self.directory = directory
+        self.retainedCount = max(2, retainedCount)
         try PosixFile.makeDirectory(directory)
     }
 
     /// A store over an existing directory that is only read (nothing is created).
     public init(readingFrom directory: String) {
         self.directory = directory
+        self.retainedCount = 2
     }
 
     /// Writes a snapshot covering every record through `lsn`; `fill` streams the payload into the writer.
@@ -150,9 +153,9 @@ public struct SnapshotStore: Sendable {
     /// Deletes all but the newest `retainedCount` snapshots; returns the LSNs kept.
     private func removeOldSnapshots() throws(WALError) -> [LSN] {
         let all = try snapshotLSNs().sorted(by: >)
-        for lsn in all.dropFirst(Self.retainedCount) {
+        for lsn in all.dropFirst(retainedCount) {
             try PosixFile.remove(directory + "/" + SnapshotFile.fileName(lsn: lsn))
         }
-        return Array(all.prefix(Self.retainedCount))
+        return Array(all.prefix(retainedCount))
     }
 }

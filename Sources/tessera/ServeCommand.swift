@@ -24,6 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     var bcryptCost = Int(environment("TESSERA_BCRYPT_COST") ?? "") ?? 12
     @Option(help: "Write a snapshot after this many logged records (TESSERA_SNAPSHOT_EVERY_RECORDS).")
     var snapshotEveryRecords = UInt64(environment("TESSERA_SNAPSHOT_EVERY_RECORDS") ?? "") ?? 500_000
+    @Option(help: "Snapshots to keep, at least 2 (TESSERA_KEEP_SNAPSHOTS).")
+    var keepSnapshots = Int(environment("TESSERA_KEEP_SNAPSHOTS") ?? "") ?? 2
+    @Option(help: "Log to keep: since-oldest-snapshot or all (TESSERA_KEEP_LOG).")
+    var keepLog = environment("TESSERA_KEEP_LOG") ?? "since-oldest-snapshot"
     @Option(help: "on or off: the contract's per-client rate limits (TESSERA_RATE_LIMIT; off for benchmarks).")
     var rateLimit = environment("TESSERA_RATE_LIMIT") ?? "on"
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
@@ -35,6 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
         guard ["on", "off"].contains(rateLimit) else { throw ValidationError("--rate-limit: on or off") }
+        guard keepSnapshots >= 2 else { throw ValidationError("--keep-snapshots: at least 2") }
+        guard ["since-oldest-snapshot", "all"].contains(keepLog) else {
+            throw ValidationError("--keep-log: since-oldest-snapshot or all")
+        }
     }
 
     func run() async throws {
@@ -43,6 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.shardCount = shards
         configuration.recovery = recover
         configuration.snapshotEveryRecords = max(1, snapshotEveryRecords)
+        configuration.keptSnapshots = keepSnapshots
+        configuration.logRetention = keepLog == "all" ? .everything : .sinceOldestSnapshot
         let engine = try Engine.open(configuration)
         say("tessera: recovered \(engine.startup.summary)")
         let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
