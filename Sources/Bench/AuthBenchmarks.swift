@@ -14,10 +14,13 @@ struct BenchServer {
     let auth: AuthService
     let server: HTTPServer
 
-    static func start(bcryptCost: UInt8, durability: Durability, keep: String?) async throws -> BenchServer {
+    static func start(bcryptCost: UInt8, durability: Durability, keep: String?, shards: Int = 16) async throws
+        -> BenchServer
+    {
         let directory = try keep ?? makeTemporaryDirectory()
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
         configuration.durability = durability
+        configuration.shardCount = shards
         let engine = try Engine.open(configuration)
         let auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
                                hasher: PasswordHasher(cost: bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount))
@@ -50,10 +53,11 @@ struct RefreshBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of load.") var seconds: Double = 10
     @Option(help: "Durability: sync, batch:<ms> or none.") var durability = "sync"
     @Option(help: "Keep the server's data directory here.") var dir: String?
+    @Option(help: "Engine shards.") var shards = 16
 
     func run() async throws {
         guard let mode = Durability(parsing: durability) else { throw ValidationError("--durability: sync, batch:<ms>, none") }
-        let bench = try await BenchServer.start(bcryptCost: 4, durability: mode, keep: dir)
+        let bench = try await BenchServer.start(bcryptCost: 4, durability: mode, keep: dir, shards: shards)
         var tokens: [String] = []
         for index in 0..<connections {
             let email = "bench\(index)@example.com"
@@ -72,7 +76,7 @@ struct RefreshBenchmark: AsyncParsableCommand {
         try await group.shutdownGracefully()
         let statistics = bench.auth.engine.log.statistics
         await bench.stop(keep: dir != nil)
-        print(HTTPReport.line("refresh", result: result, extra: "durability \(mode), \(connections) connections, "
+        print(HTTPReport.line("refresh", result: result, extra: "durability \(mode), \(shards) shards, \(connections) connections, "
             + "\(statistics.syncs) log syncs (\(format(Double(statistics.records) / Double(max(1, statistics.syncs)))) records each)"))
         print("target: ≥ 10000 refreshes/s with durability sync → \(result.rate >= 10_000 ? "met" : "not met")")
     }
