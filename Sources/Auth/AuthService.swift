@@ -34,17 +34,8 @@ public final class AuthService: Sendable {
     /// Registers a user after checking the password rule; never a superuser (that is the admin API's).
     public func register(email: String, password: String, firstName: String, lastName: String? = nil,
                          phoneNumber: String? = nil) async throws(AuthError) -> User {
-        let missing = PasswordPolicy.violations(of: password)
-        guard missing.isEmpty else {
-            throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", "))
-        }
-        let hash = try await hashPassword(password)
-        do {
-            return try await engine.register(NewUser(email: email, passwordHash: hash, firstName: firstName,
-                                                     lastName: lastName, phoneNumber: phoneNumber))
-        } catch {
-            throw Self.mapped(error)
-        }
+        try await create(NewUser(email: email, passwordHash: "", firstName: firstName, lastName: lastName,
+                                 phoneNumber: phoneNumber), password: password)
     }
 
     /// Creates a user as an operator does (the first superuser, `tessera user create`): same rules as
@@ -52,17 +43,15 @@ public final class AuthService: Sendable {
     public func createUser(email: String, password: String, firstName: String, isSuperuser: Bool)
         async throws(AuthError) -> User
     {
-        let missing = PasswordPolicy.violations(of: password)
-        guard missing.isEmpty else {
-            throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", "))
-        }
-        let hash = try await hashPassword(password)
-        do {
-            return try await engine.register(NewUser(email: email, passwordHash: hash, firstName: firstName,
-                                                     isSuperuser: isSuperuser))
-        } catch {
-            throw Self.mapped(error)
-        }
+        try await create(NewUser(email: email, passwordHash: "", firstName: firstName, isSuperuser: isSuperuser),
+                         password: password)
+    }
+
+    /// Hashes `password` (after the rule's check) into `user`, and registers the user.
+    private func create(_ user: NewUser, password: String) async throws(AuthError) -> User {
+        var user = user
+        user.passwordHash = try await hashPassword(password)
+        do { return try await engine.register(user) } catch { throw Self.mapped(error) }
     }
 
     /// Checks the password and opens a session. An unknown email costs the same bcrypt verification as a
@@ -149,8 +138,6 @@ public final class AuthService: Sendable {
             throw AuthError(.unavailable, "too many password operations are waiting; try again")
         }
         guard matches else { throw AuthError(.wrongCurrentPassword, "the current password is wrong") }
-        let missing = PasswordPolicy.violations(of: new)
-        guard missing.isEmpty else { throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", ")) }
         let hash = try await hashPassword(new)
         do { try await engine.changePassword(userID: userID, passwordHash: hash, keptSessionID: sessionID) } catch {
             throw Self.mapped(error)
@@ -162,7 +149,12 @@ public final class AuthService: Sendable {
         do { return try await engine.revokeAllSessions(of: userID) } catch { throw Self.mapped(error) }
     }
 
+    /// Checks the password rule, then hashes on the hasher's threads.
     private func hashPassword(_ password: String) async throws(AuthError) -> String {
+        let missing = PasswordPolicy.violations(of: password)
+        guard missing.isEmpty else {
+            throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", "))
+        }
         do { return try await hasher.hash(password) } catch {
             throw AuthError(.unavailable, "too many password operations are waiting; try again")
         }

@@ -7,7 +7,7 @@ import WAL
 struct ReplayPropertyTests {
     /// Runs `count` random operations (some of them failing on purpose), with checkpoints among them.
     static func runRandomOperations(on engine: Engine, clock: ManualClock, seed: UInt64, count: Int) async throws {
-        var generator = SplitMix(seed: seed)
+        var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
         var sessions: [(id: UUID, user: UUID, digest: SecretDigest)] = []
         var digestCounter: UInt64 = 10_000
@@ -101,15 +101,8 @@ struct ReplayPropertyTests {
     }
 }
 
-/// SplitMix64, for repeatable random operation sequences.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The engine's seeded `RandomSource` as a generator, for repeatable random operation sequences.
+struct SourceGenerator: RandomNumberGenerator {
+    let source: RandomSource
+    mutating func next() -> UInt64 { source.next() }
 }
