@@ -189,3 +189,44 @@ struct RefreshRaceTests {
         await harness.close()
     }
 }
+
+@Suite("Logout and refresh-token reuse over HTTP")
+struct LogoutAndReuseTests {
+    @Test("logout ends the caller's session; another user's session is 403; it needs authentication")
+    func logout() async throws {
+        let harness = try await HTTPHarness()
+        let ada = try await harness.signUp("ada@example.com")
+        let bob = try await harness.signUp("bob@example.com")
+        let adaAccess = try #require(ada.json["access_token"] as? String)
+        let adaRefresh = try #require(ada.json["refresh_token"] as? String)
+        let bobRefresh = try #require(bob.json["refresh_token"] as? String)
+
+        #expect(try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(adaRefresh)"}"#).status == 401)
+        let foreign = try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(bobRefresh)"}"#,
+                                             token: adaAccess)
+        #expect(foreign.status == 403)
+        let own = try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(adaRefresh)"}"#,
+                                         token: adaAccess)
+        #expect(own.status == 200)
+        #expect(own.json["success"] as? Bool == true)
+        #expect(try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(adaRefresh)"}"#).status == 401)
+        #expect(try await harness.send("GET", "/api/v1/users/me", token: adaAccess).status == 401)
+        await harness.close()
+    }
+
+    @Test("a rotated-out refresh token used again after the grace window revokes the whole session")
+    func reuseAfterGrace() async throws {
+        let harness = try await HTTPHarness(refreshGraceMilliseconds: 0)
+        let login = try await harness.signUp("ada@example.com")
+        let first = try #require(login.json["refresh_token"] as? String)
+        let rotated = try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(first)"}"#)
+        let second = try #require(rotated.json["refresh_token"] as? String)
+        try await Task.sleep(for: .milliseconds(5))
+        let reused = try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(first)"}"#)
+        #expect(reused.status == 401)
+        #expect(reused.errorCode == "AUTH_003")
+        // The thief's copy revoked the session: the legitimate holder's newer token is dead too.
+        #expect(try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(second)"}"#).status == 401)
+        await harness.close()
+    }
+}

@@ -14,12 +14,13 @@ final class HTTPHarness: Sendable {
     let server: HTTPServer
     let auth: AuthService
 
-    init(rateLimiter: RateLimiter? = nil) async throws {
+    init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
         configuration.shardCount = 4
         configuration.segmentSizeBytes = 1 << 20
+        configuration.refreshGraceMilliseconds = refreshGraceMilliseconds
         let engine = try Engine.open(configuration)
         auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
                            hasher: PasswordHasher(cost: 4, threads: 2))
