@@ -87,3 +87,26 @@ extension Engine {
         }
     }
 }
+
+extension Engine {
+    /// Activates or deactivates a user; deactivation ends every session at once.
+    public func setActive(userID: UUID, _ isActive: Bool) async throws(EngineError) -> User {
+        let now = clock.nowMilliseconds()
+        return try await commit(on: userID) { state throws(EngineError) in
+            guard var user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+            user.isActive = isActive
+            user.updatedAtMilliseconds = now
+            return (.activeChanged(userID: userID, isActive: isActive, atMilliseconds: now), user)
+        }
+    }
+
+    /// Soft-deletes a user: it cannot log in any more, its sessions end, and its email may be registered again.
+    public func deleteUser(_ userID: UUID) async throws(EngineError) {
+        let now = clock.nowMilliseconds()
+        let email = try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: String) in
+            guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+            return (.userDeleted(userID: userID, atMilliseconds: now), user.email)
+        }
+        emails.withLock { index in if index[email] == userID { index[email] = nil } }
+    }
+}

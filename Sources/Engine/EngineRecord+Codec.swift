@@ -14,6 +14,8 @@ extension EngineRecord {
         case .sessionRevoked: .sessionRevoked
         case .allSessionsRevoked: .allSessionsRevoked
         case .sessionsPurged: .sessionsPurged
+        case .activeChanged: .activeChanged
+        case .userDeleted: .userDeleted
         }
     }
 
@@ -58,6 +60,13 @@ extension EngineRecord {
             writer.writeLength(sessionIDs.count)
             for id in sessionIDs { writer.write(id) }
             writer.write(at)
+        case .activeChanged(let userID, let isActive, let at):
+            writer.write(userID)
+            writer.write(isActive)
+            writer.write(at)
+        case .userDeleted(let userID, let at):
+            writer.write(userID)
+            writer.write(at)
         }
         return writer.bytes
     }
@@ -101,6 +110,11 @@ extension EngineRecord {
             ids.reserveCapacity(min(count, 4096))
             for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
             self = .sessionsPurged(userID: userID, sessionIDs: ids, atMilliseconds: try reader.read(Int64.self))
+        case .activeChanged:
+            self = .activeChanged(userID: try reader.read(UUID.self), isActive: try reader.read(Bool.self),
+                                  atMilliseconds: try reader.read(Int64.self))
+        case .userDeleted:
+            self = .userDeleted(userID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }

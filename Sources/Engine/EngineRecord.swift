@@ -17,6 +17,10 @@ public enum EngineRecord: Sendable, Hashable {
     case allSessionsRevoked(userID: UUID, keptSessionID: UUID?, atMilliseconds: Int64)
     /// Revoked or expired sessions are forgotten.
     case sessionsPurged(userID: UUID, sessionIDs: [UUID], atMilliseconds: Int64)
+    /// The account is activated or deactivated; deactivation revokes every session.
+    case activeChanged(userID: UUID, isActive: Bool, atMilliseconds: Int64)
+    /// Soft delete: the user stays (for audit) but cannot log in, its sessions end, and its email is free.
+    case userDeleted(userID: UUID, atMilliseconds: Int64)
 
     /// The user whose shard applies the record.
     public var userID: UUID {
@@ -29,6 +33,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .sessionRevoked(let userID, _, _): userID
         case .allSessionsRevoked(let userID, _, _): userID
         case .sessionsPurged(let userID, _, _): userID
+        case .activeChanged(let userID, _, _): userID
+        case .userDeleted(let userID, _): userID
         }
     }
 
@@ -43,6 +49,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .sessionRevoked(_, _, let at): at
         case .allSessionsRevoked(_, _, let at): at
         case .sessionsPurged(_, _, let at): at
+        case .activeChanged(_, _, let at): at
+        case .userDeleted(_, let at): at
         }
     }
 }
@@ -101,4 +109,6 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case sessionRevoked = 6
     case allSessionsRevoked = 7
     case sessionsPurged = 8
+    case activeChanged = 9
+    case userDeleted = 10
 }

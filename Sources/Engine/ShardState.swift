@@ -66,6 +66,18 @@ public struct ShardState: Sendable {
             }
             sessionIDsByUser[userID]?.removeAll { purged.contains($0) }
             if sessionIDsByUser[userID]?.isEmpty == true { sessionIDsByUser[userID] = nil }
+        case .activeChanged(let userID, let isActive, let at):
+            modifyUser(userID) { user in
+                user.isActive = isActive
+                user.updatedAtMilliseconds = at
+            }
+            if !isActive { revokeSessions(of: userID, except: nil, at: at) }
+        case .userDeleted(let userID, let at):
+            modifyUser(userID) { user in
+                user.deletedAtMilliseconds = at
+                user.updatedAtMilliseconds = at
+            }
+            revokeSessions(of: userID, except: nil, at: at)
         }
     }
 

@@ -109,3 +109,43 @@ struct AuthServiceTests {
         await harness.close()
     }
 }
+
+@Suite("Deactivated and deleted users")
+struct InactiveUserTests {
+    @Test("deactivation ends every session at once and refuses login; activation lets the user back in")
+    func deactivate() async throws {
+        let harness = try AuthHarness()
+        let user = try await harness.service.register(email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
+        let pair = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+        _ = try await harness.service.engine.setActive(userID: user.id, false)
+        await #expect(throws: AuthError.self) { _ = try await harness.service.authenticate(pair.accessToken) }
+        do {
+            _ = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+            Issue.record("an inactive user logged in")
+        } catch {
+            #expect(error.code == .userInactive)
+        }
+        _ = try await harness.service.engine.setActive(userID: user.id, true)
+        _ = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+        await harness.close()
+    }
+
+    @Test("a deleted user cannot log in, its tokens stop at once, and its email can be registered again")
+    func delete() async throws {
+        let harness = try AuthHarness()
+        let user = try await harness.service.register(email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
+        let pair = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+        try await harness.service.engine.deleteUser(user.id)
+        await #expect(throws: AuthError.self) { _ = try await harness.service.authenticate(pair.accessToken) }
+        await #expect(throws: AuthError.self) { _ = try await harness.service.refresh(pair.refreshToken) }
+        do {
+            _ = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+            Issue.record("a deleted user logged in")
+        } catch {
+            #expect(error.code == .invalidCredentials)
+        }
+        let again = try await harness.service.register(email: "ADA@example.com", password: AuthServiceTests.password, firstName: "New")
+        #expect(again.id != user.id)
+        await harness.close()
+    }
+}

@@ -46,6 +46,10 @@ struct ReplayPropertyTests {
                 _ = try? await engine.revokeAllSessions(of: users.randomElement(using: &generator)!)
             case 90..<93:
                 _ = try await engine.checkpoint()
+            case 93..<96 where !users.isEmpty:
+                _ = try? await engine.setActive(userID: users.randomElement(using: &generator)!, Bool.random(using: &generator))
+            case 96..<98 where !users.isEmpty:
+                try? await engine.deleteUser(users.randomElement(using: &generator)!)
             default:
                 continue
             }
