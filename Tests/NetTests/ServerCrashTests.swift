@@ -17,7 +17,7 @@ final class ServerProcess {
         process.executableURL = URL(fileURLWithPath: (executable as NSString).deletingLastPathComponent + "/tessera")
         process.arguments = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4", "--shards", "4",
                              "--snapshot-every-records", "200", "--rate-limit", "off"]
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = process.standardOutput
         try process.run()
