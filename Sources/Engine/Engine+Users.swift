@@ -110,3 +110,15 @@ extension Engine {
         emails.withLock { index in if index[email] == userID { index[email] = nil } }
     }
 }
+
+extension Engine {
+    /// Every user that is not deleted, in no particular order. A scan of every shard: fine for an operator's
+    /// listing, not for a hot path.
+    public func activeAndInactiveUsers() async -> [User] {
+        var users: [User] = []
+        for shard in shards {
+            users += await shard.read { state in state.users.values.filter { !$0.isDeleted } }
+        }
+        return users
+    }
+}

@@ -138,6 +138,7 @@ public struct API: Sendable {
             }
             return .json(.ok, JSONBody.encode(MessageResponse(message: "session revoked")))
         }
+        addUserRoutes(to: &router)
         return router
     }
 
@@ -197,7 +198,7 @@ public struct API: Sendable {
     }
 
     /// The caller's claims: a valid access token whose session is active, or 401.
-    private func authenticate(_ request: HTTPRequest) async throws(APIError) -> AccessClaims {
+    func authenticate(_ request: HTTPRequest) async throws(APIError) -> AccessClaims {
         guard let token = request.bearerToken else { throw APIError.authenticationRequired }
         do { return try await auth.authenticate(token) } catch { throw error.apiError }
     }
