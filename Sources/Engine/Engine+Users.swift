@@ -122,3 +122,16 @@ extension Engine {
         return users
     }
 }
+
+extension Engine {
+    /// Grants or withdraws superuser rights.
+    public func setSuperuser(userID: UUID, _ isSuperuser: Bool) async throws(EngineError) -> User {
+        let now = clock.nowMilliseconds()
+        return try await commit(on: userID) { state throws(EngineError) in
+            guard var user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+            user.isSuperuser = isSuperuser
+            user.updatedAtMilliseconds = now
+            return (.superuserChanged(userID: userID, isSuperuser: isSuperuser, atMilliseconds: now), user)
+        }
+    }
+}

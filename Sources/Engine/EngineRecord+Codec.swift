@@ -16,6 +16,7 @@ extension EngineRecord {
         case .sessionsPurged: .sessionsPurged
         case .activeChanged: .activeChanged
         case .userDeleted: .userDeleted
+        case .superuserChanged: .superuserChanged
         }
     }
 
@@ -67,6 +68,10 @@ extension EngineRecord {
         case .userDeleted(let userID, let at):
             writer.write(userID)
             writer.write(at)
+        case .superuserChanged(let userID, let isSuperuser, let at):
+            writer.write(userID)
+            writer.write(isSuperuser)
+            writer.write(at)
         }
         return writer.bytes
     }
@@ -115,6 +120,9 @@ extension EngineRecord {
                                   atMilliseconds: try reader.read(Int64.self))
         case .userDeleted:
             self = .userDeleted(userID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
+        case .superuserChanged:
+            self = .superuserChanged(userID: try reader.read(UUID.self), isSuperuser: try reader.read(Bool.self),
+                                     atMilliseconds: try reader.read(Int64.self))
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }

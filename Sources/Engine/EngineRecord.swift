@@ -21,6 +21,8 @@ public enum EngineRecord: Sendable, Hashable {
     case activeChanged(userID: UUID, isActive: Bool, atMilliseconds: Int64)
     /// Soft delete: the user stays (for audit) but cannot log in, its sessions end, and its email is free.
     case userDeleted(userID: UUID, atMilliseconds: Int64)
+    /// An administrator grants or withdraws superuser rights.
+    case superuserChanged(userID: UUID, isSuperuser: Bool, atMilliseconds: Int64)
 
     /// The user whose shard applies the record.
     public var userID: UUID {
@@ -35,6 +37,7 @@ public enum EngineRecord: Sendable, Hashable {
         case .sessionsPurged(let userID, _, _): userID
         case .activeChanged(let userID, _, _): userID
         case .userDeleted(let userID, _): userID
+        case .superuserChanged(let userID, _, _): userID
         }
     }
 
@@ -51,6 +54,7 @@ public enum EngineRecord: Sendable, Hashable {
         case .sessionsPurged(_, _, let at): at
         case .activeChanged(_, _, let at): at
         case .userDeleted(_, let at): at
+        case .superuserChanged(_, _, let at): at
         }
     }
 }
@@ -111,4 +115,5 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case sessionsPurged = 8
     case activeChanged = 9
     case userDeleted = 10
+    case superuserChanged = 11
 }

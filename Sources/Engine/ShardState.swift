@@ -78,6 +78,11 @@ public struct ShardState: Sendable {
                 user.updatedAtMilliseconds = at
             }
             revokeSessions(of: userID, except: nil, at: at)
+        case .superuserChanged(let userID, let isSuperuser, let at):
+            modifyUser(userID) { user in
+                user.isSuperuser = isSuperuser
+                user.updatedAtMilliseconds = at
+            }
         }
     }
 

@@ -139,6 +139,7 @@ public struct API: Sendable {
             return .json(.ok, JSONBody.encode(MessageResponse(message: "session revoked")))
         }
         addUserRoutes(to: &router)
+        addAdminUserRoutes(to: &router)
         return router
     }
 

@@ -40,6 +40,7 @@ enum Fixtures {
                              atMilliseconds: 4_000),
             .allSessionsRevoked(userID: uuid(1), keptSessionID: nil, atMilliseconds: 5_000),
             .sessionsPurged(userID: uuid(1), sessionIDs: [uuid(102)], atMilliseconds: 6_000),
+            .superuserChanged(userID: uuid(1), isSuperuser: true, atMilliseconds: 6_500),
             .activeChanged(userID: uuid(1), isActive: false, atMilliseconds: 7_000),
             .userDeleted(userID: uuid(1), atMilliseconds: 8_000),
         ]

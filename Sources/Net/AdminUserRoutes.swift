@@ -1,0 +1,158 @@
+import Auth
+import Engine
+import Foundation
+
+/// `/api/v1/admin/users…`: superusers manage accounts. No operation acts on the caller's own account.
+extension API {
+    func addAdminUserRoutes(to router: inout Router) {
+        router.add(.GET, "/api/v1/admin/users") { request throws(APIError) in
+            _ = try await requireSuperuser(request)
+            return try await listUsers(request, searchable: true)
+        }
+        router.add(.POST, "/api/v1/admin/users") { request throws(APIError) in
+            _ = try await requireSuperuser(request)
+            let body = try JSONBody.decode(AdminCreateBody.self, from: request)
+            guard Validation.isEmail(body.email) else {
+                throw APIError(.unprocessableEntity, "VAL_003", "invalid email", field: "email")
+            }
+            do throws(AuthError) {
+                let user = try await auth.createUser(email: body.email, password: body.password, firstName: body.firstName,
+                                                     isSuperuser: body.isSuperuser ?? false)
+                return .json(.created, JSONBody.encode(UserResponse(user: user)))
+            } catch {
+                throw error.apiError
+            }
+        }
+        router.add(.GET, "/api/v1/admin/users/{user_id}") { request throws(APIError) in
+            _ = try await requireSuperuser(request)
+            return .json(.ok, JSONBody.encode(UserResponse(user: try await existingUser(try userID(request)))))
+        }
+        router.add(.PUT, "/api/v1/admin/users/{user_id}") { request throws(APIError) in
+            let claims = try await requireSuperuser(request)
+            let id = try userID(request)
+            let body = try JSONBody.decode(AdminUpdateBody.self, from: request)
+            if id == claims.userID && (body.isActive != nil || body.isSuperuser != nil) {
+                throw APIError(.forbidden, "AUTH_007", "you cannot change your own status or rights")
+            }
+            try body.profile.validate()
+            _ = try await existingUser(id)
+            do {
+                var user = try await auth.engine.updateProfile(
+                    userID: id, firstName: body.profile.firstName, lastName: body.profile.lastName,
+                    phoneNumber: body.profile.phoneNumber, preferences: body.profile.preferences,
+                    locale: body.profile.locale.mapped { $0.lowercased() })
+                if let isActive = body.isActive, isActive != user.isActive {
+                    user = try await auth.engine.setActive(userID: id, isActive)
+                }
+                if let isSuperuser = body.isSuperuser, isSuperuser != user.isSuperuser {
+                    user = try await auth.engine.setSuperuser(userID: id, isSuperuser)
+                }
+                return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+            } catch {
+                throw APIError(.serviceUnavailable, "SYS_007", "the user could not be updated")
+            }
+        }
+        router.add(.DELETE, "/api/v1/admin/users/{user_id}") { request throws(APIError) in
+            let claims = try await requireSuperuser(request)
+            try await apply(.delete, to: try userID(request), caller: claims.userID)
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "user deleted")))
+        }
+        for action in [BulkAction.activate, .deactivate] {
+            router.add(.POST, "/api/v1/admin/users/{user_id}/\(action.rawValue)") { request throws(APIError) in
+                let claims = try await requireSuperuser(request)
+                let id = try userID(request)
+                try await apply(action, to: id, caller: claims.userID)
+                return .json(.ok, JSONBody.encode(UserResponse(user: try await existingUser(id))))
+            }
+        }
+        router.add(.POST, "/api/v1/admin/users/bulk-action") { request throws(APIError) in
+            let claims = try await requireSuperuser(request)
+            let body = try JSONBody.decode(BulkBody.self, from: request)
+            guard (1...100).contains(body.userIDs.count) else {
+                throw APIError(.unprocessableEntity, "VAL_001", "between 1 and 100 user ids", field: "user_ids")
+            }
+            var failed: [String] = []
+            for text in body.userIDs {
+                guard let id = UUID(uuidString: text) else {
+                    failed.append(text)
+                    continue
+                }
+                do throws(APIError) { try await apply(body.action, to: id, caller: claims.userID) } catch { failed.append(text) }
+            }
+            let answer = BulkAnswer(affectedCount: body.userIDs.count - failed.count, failedCount: failed.count,
+                                    message: "\(body.action.rawValue): \(body.userIDs.count - failed.count) done, \(failed.count) failed",
+                                    failedIDs: failed)
+            return .json(.ok, JSONBody.encode(answer))
+        }
+    }
+
+    /// Activates, deactivates or deletes `id`, never the caller.
+    private func apply(_ action: BulkAction, to id: UUID, caller: UUID) async throws(APIError) {
+        guard id != caller else { throw APIError(.forbidden, "AUTH_007", "you cannot do this to your own account") }
+        _ = try await existingUser(id)
+        do {
+            switch action {
+            case .activate: _ = try await auth.engine.setActive(userID: id, true)
+            case .deactivate: _ = try await auth.engine.setActive(userID: id, false)
+            case .delete: try await auth.engine.deleteUser(id)
+            }
+        } catch {
+            throw APIError(.serviceUnavailable, "SYS_007", "the change could not be stored")
+        }
+    }
+
+    private func existingUser(_ id: UUID) async throws(APIError) -> User {
+        guard let user = await auth.engine.user(id: id), !user.isDeleted else {
+            throw APIError(.notFound, "USER_001", "user not found")
+        }
+        return user
+    }
+}
+
+enum BulkAction: String, Decodable {
+    case activate, deactivate, delete
+}
+
+struct BulkBody: Decodable {
+    let action: BulkAction
+    let userIDs: [String]
+    enum CodingKeys: String, CodingKey { case action, userIDs = "user_ids" }
+}
+
+struct BulkAnswer: Encodable {
+    let success = true
+    let affectedCount: Int
+    let failedCount: Int
+    let message: String
+    let failedIDs: [String]
+    enum CodingKeys: String, CodingKey {
+        case success, affectedCount = "affected_count", failedCount = "failed_count", message, failedIDs = "failed_ids"
+    }
+}
+
+struct AdminCreateBody: Decodable {
+    let email: String
+    let password: String
+    let firstName: String
+    let isSuperuser: Bool?
+    enum CodingKeys: String, CodingKey {
+        case email, password, firstName = "first_name", isSuperuser = "is_superuser"
+    }
+}
+
+/// The body of `PUT /admin/users/{id}`: the profile fields, plus status and rights.
+struct AdminUpdateBody: Decodable {
+    let profile: ProfileBody
+    let isActive: Bool?
+    let isSuperuser: Bool?
+    enum CodingKeys: String, CodingKey { case isActive = "is_active", isSuperuser = "is_superuser" }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        isActive = try container.decodeIfPresent(Bool.self, forKey: .isActive)
+        isSuperuser = try container.decodeIfPresent(Bool.self, forKey: .isSuperuser)
+        var profile = try ProfileBody(from: decoder)
+        profile.privilegeGiven = false
+        self.profile = profile
+    }
+}
