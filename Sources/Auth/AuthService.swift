@@ -150,7 +150,7 @@ public final class AuthService: Sendable {
     }
 
     /// Checks the password rule, then hashes on the hasher's threads.
-    private func hashPassword(_ password: String) async throws(AuthError) -> String {
+    func hashPassword(_ password: String) async throws(AuthError) -> String {
         let missing = PasswordPolicy.violations(of: password)
         guard missing.isEmpty else {
             throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", "))

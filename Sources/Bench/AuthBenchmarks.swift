@@ -24,7 +24,10 @@ struct BenchServer {
         let engine = try Engine.open(configuration)
         let auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
                                hasher: PasswordHasher(cost: bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount))
-        let server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, rateLimiter: nil).router)
+        let server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(
+            auth: auth, passwordReset: PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"),
+                                                           frontendURL: "http://localhost:3000"),
+            rateLimiter: nil).router)
         return BenchServer(directory: directory, auth: auth, server: server)
     }
 

@@ -135,3 +135,31 @@ extension Engine {
         }
     }
 }
+
+extension Engine {
+    /// Records a pending password reset for the active user with this email (replacing an earlier one);
+    /// returns the user, or nil when there is no such active user (the caller answers the same either way).
+    public func issuePasswordReset(email: String, digest: SecretDigest, lifetimeMilliseconds: Int64)
+        async throws(EngineError) -> User?
+    {
+        guard let id = emails.withLock({ $0[User.normalizedEmail(email)] }) else { return nil }
+        let now = clock.nowMilliseconds()
+        return try await commit(on: id) { state throws(EngineError) -> (record: EngineRecord?, result: User?) in
+            guard let user = state.users[id], !user.isDeleted, user.isActive else { return (nil, nil) }
+            return (.passwordResetIssued(userID: id, digest: digest, expiresAtMilliseconds: now + lifetimeMilliseconds,
+                                         atMilliseconds: now), user)
+        }
+    }
+
+    /// Spends a reset token: when `digest` is the user's pending, unexpired reset, stores the new hash and
+    /// ends every session. Any other token (unknown, spent, expired, another user's) throws `invalidArgument`.
+    public func completePasswordReset(userID: UUID, digest: SecretDigest, passwordHash: String) async throws(EngineError) {
+        let now = clock.nowMilliseconds()
+        try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard let user = state.users[userID], !user.isDeleted, let pending = user.resetDigest,
+                  pending.constantTimeEquals(digest), let expires = user.resetExpiresAtMilliseconds, now < expires
+            else { throw EngineError(.invalidArgument, "invalid or expired reset token") }
+            return (.passwordResetCompleted(userID: userID, passwordHash: passwordHash, atMilliseconds: now), ())
+        }
+    }
+}

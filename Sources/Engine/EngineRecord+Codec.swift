@@ -17,6 +17,8 @@ extension EngineRecord {
         case .activeChanged: .activeChanged
         case .userDeleted: .userDeleted
         case .superuserChanged: .superuserChanged
+        case .passwordResetIssued: .passwordResetIssued
+        case .passwordResetCompleted: .passwordResetCompleted
         }
     }
 
@@ -72,6 +74,15 @@ extension EngineRecord {
             writer.write(userID)
             writer.write(isSuperuser)
             writer.write(at)
+        case .passwordResetIssued(let userID, let digest, let expiresAt, let at):
+            writer.write(userID)
+            writer.write(digest)
+            writer.write(expiresAt)
+            writer.write(at)
+        case .passwordResetCompleted(let userID, let passwordHash, let at):
+            writer.write(userID)
+            writer.write(passwordHash)
+            writer.write(at)
         }
         return writer.bytes
     }
@@ -123,6 +134,13 @@ extension EngineRecord {
         case .superuserChanged:
             self = .superuserChanged(userID: try reader.read(UUID.self), isSuperuser: try reader.read(Bool.self),
                                      atMilliseconds: try reader.read(Int64.self))
+        case .passwordResetIssued:
+            self = .passwordResetIssued(userID: try reader.read(UUID.self), digest: try reader.read(SecretDigest.self),
+                                        expiresAtMilliseconds: try reader.read(Int64.self),
+                                        atMilliseconds: try reader.read(Int64.self))
+        case .passwordResetCompleted:
+            self = .passwordResetCompleted(userID: try reader.read(UUID.self), passwordHash: try reader.read(String.self),
+                                           atMilliseconds: try reader.read(Int64.self))
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }
@@ -143,6 +161,8 @@ extension BinaryWriter {
         write(user.createdAtMilliseconds)
         write(user.updatedAtMilliseconds)
         write(user.deletedAtMilliseconds)
+        write(user.resetDigest)
+        write(user.resetExpiresAtMilliseconds)
     }
 
     mutating func write(_ session: Session) {
@@ -179,12 +199,16 @@ extension BinaryWriter {
 
 extension BinaryReader {
     mutating func read(_: User.Type) throws(DecodingError) -> User {
-        User(id: try read(UUID.self), email: try read(String.self), passwordHash: try read(String.self),
-             firstName: try read(String.self), lastName: try readOptional(String.self),
-             phoneNumber: try readOptional(String.self), isActive: try read(Bool.self),
-             isSuperuser: try read(Bool.self), preferences: try readOptional(String.self),
-             locale: try readOptional(String.self), createdAtMilliseconds: try read(Int64.self),
-             updatedAtMilliseconds: try read(Int64.self), deletedAtMilliseconds: try readOptional(Int64.self))
+        var user = User(
+            id: try read(UUID.self), email: try read(String.self), passwordHash: try read(String.self),
+            firstName: try read(String.self), lastName: try readOptional(String.self),
+            phoneNumber: try readOptional(String.self), isActive: try read(Bool.self),
+            isSuperuser: try read(Bool.self), preferences: try readOptional(String.self),
+            locale: try readOptional(String.self), createdAtMilliseconds: try read(Int64.self),
+            updatedAtMilliseconds: try read(Int64.self), deletedAtMilliseconds: try readOptional(Int64.self))
+        user.resetDigest = try readOptional(SecretDigest.self)
+        user.resetExpiresAtMilliseconds = try readOptional(Int64.self)
+        return user
     }
 
     mutating func read(_: Session.Type) throws(DecodingError) -> Session {

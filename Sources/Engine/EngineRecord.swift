@@ -23,6 +23,10 @@ public enum EngineRecord: Sendable, Hashable {
     case userDeleted(userID: UUID, atMilliseconds: Int64)
     /// An administrator grants or withdraws superuser rights.
     case superuserChanged(userID: UUID, isSuperuser: Bool, atMilliseconds: Int64)
+    /// A password reset was requested: the digest of its token's secret, valid until `expiresAtMilliseconds`.
+    case passwordResetIssued(userID: UUID, digest: SecretDigest, expiresAtMilliseconds: Int64, atMilliseconds: Int64)
+    /// The reset token was used: the new hash replaces the old, the token is spent, every session ends.
+    case passwordResetCompleted(userID: UUID, passwordHash: String, atMilliseconds: Int64)
 
     /// The user whose shard applies the record.
     public var userID: UUID {
@@ -38,6 +42,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .activeChanged(let userID, _, _): userID
         case .userDeleted(let userID, _): userID
         case .superuserChanged(let userID, _, _): userID
+        case .passwordResetIssued(let userID, _, _, _): userID
+        case .passwordResetCompleted(let userID, _, _): userID
         }
     }
 
@@ -55,6 +61,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .activeChanged(_, _, let at): at
         case .userDeleted(_, let at): at
         case .superuserChanged(_, _, let at): at
+        case .passwordResetIssued(_, _, _, let at): at
+        case .passwordResetCompleted(_, _, let at): at
         }
     }
 }
@@ -116,4 +124,6 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case activeChanged = 9
     case userDeleted = 10
     case superuserChanged = 11
+    case passwordResetIssued = 12
+    case passwordResetCompleted = 13
 }

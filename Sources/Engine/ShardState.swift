@@ -83,6 +83,19 @@ public struct ShardState: Sendable {
                 user.isSuperuser = isSuperuser
                 user.updatedAtMilliseconds = at
             }
+        case .passwordResetIssued(let userID, let digest, let expiresAt, _):
+            modifyUser(userID) { user in
+                user.resetDigest = digest
+                user.resetExpiresAtMilliseconds = expiresAt
+            }
+        case .passwordResetCompleted(let userID, let passwordHash, let at):
+            modifyUser(userID) { user in
+                user.passwordHash = passwordHash
+                user.resetDigest = nil
+                user.resetExpiresAtMilliseconds = nil
+                user.updatedAtMilliseconds = at
+            }
+            revokeSessions(of: userID, except: nil, at: at)
         }
     }
 

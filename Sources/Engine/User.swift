@@ -19,6 +19,9 @@ public struct User: Sendable, Hashable {
     public let createdAtMilliseconds: Int64
     public var updatedAtMilliseconds: Int64
     public var deletedAtMilliseconds: Int64?
+    /// The pending password reset: the SHA-256 of its token's secret and when it expires (single use).
+    public var resetDigest: SecretDigest?
+    public var resetExpiresAtMilliseconds: Int64?
 
     public init(
         id: UUID, email: String, passwordHash: String, firstName: String, lastName: String?, phoneNumber: String?,
@@ -38,6 +41,8 @@ public struct User: Sendable, Hashable {
         self.createdAtMilliseconds = createdAtMilliseconds
         self.updatedAtMilliseconds = updatedAtMilliseconds
         self.deletedAtMilliseconds = deletedAtMilliseconds
+        self.resetDigest = nil
+        self.resetExpiresAtMilliseconds = nil
     }
 
     public var isDeleted: Bool { deletedAtMilliseconds != nil }

@@ -10,9 +10,12 @@ public struct API: Sendable {
     let version: String
     /// Nil when rate limiting is off (`--rate-limit off`, for benchmarks).
     let rateLimiter: RateLimiter?
+    let passwordReset: PasswordResetService
 
-    public init(auth: AuthService, version: String = "0.1.0", rateLimiter: RateLimiter? = RateLimiter()) {
+    public init(auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
+                rateLimiter: RateLimiter? = RateLimiter()) {
         self.auth = auth
+        self.passwordReset = passwordReset
         self.version = version
         self.rateLimiter = rateLimiter
     }
@@ -137,6 +140,30 @@ public struct API: Sendable {
                 throw APIError(.serviceUnavailable, "SYS_007", "the session could not be revoked")
             }
             return .json(.ok, JSONBody.encode(MessageResponse(message: "session revoked")))
+        }
+        router.add(.POST, "/api/v1/auth/password-reset/request") { request throws(APIError) in
+            try limit("password-reset-request", request)
+            struct Body: Decodable { let email: String }
+            let body = try JSONBody.decode(Body.self, from: request)
+            do throws(AuthError) { try await passwordReset.request(email: body.email) } catch {
+                throw error.apiError
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(
+                message: "if an account with this email exists, a reset link has been sent")))
+        }
+        router.add(.POST, "/api/v1/auth/password-reset/confirm") { request throws(APIError) in
+            try limit("password-reset-confirm", request)
+            struct Body: Decodable {
+                let token: String
+                let newPassword: String
+                enum CodingKeys: String, CodingKey { case token, newPassword = "new_password" }
+            }
+            let body = try JSONBody.decode(Body.self, from: request)
+            do throws(AuthError) { try await passwordReset.confirm(token: body.token, newPassword: body.newPassword) } catch {
+                if error.code == .tokenInvalid { throw APIError(.badRequest, "AUTH_003", error.message, field: "token") }
+                throw error.apiError
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "password changed; every session has ended")))
         }
         addUserRoutes(to: &router)
         addAdminUserRoutes(to: &router)

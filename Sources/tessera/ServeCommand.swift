@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     var bcryptCost = Int(environment("TESSERA_BCRYPT_COST") ?? "") ?? 12
     @Option(help: "Write a snapshot after this many logged records (TESSERA_SNAPSHOT_EVERY_RECORDS).")
     var snapshotEveryRecords = UInt64(environment("TESSERA_SNAPSHOT_EVERY_RECORDS") ?? "") ?? 500_000
+    @Option(help: "Base URL of the front end that password-reset mails link to (TESSERA_FRONTEND_URL).")
+    var frontendURL = environment("TESSERA_FRONTEND_URL") ?? "http://localhost:3000"
     @Option(help: "Snapshots to keep, at least 2 (TESSERA_KEEP_SNAPSHOTS).")
     var keepSnapshots = Int(environment("TESSERA_KEEP_SNAPSHOTS") ?? "") ?? 2
     @Option(help: "Log to keep: since-oldest-snapshot or all (TESSERA_KEEP_LOG).")
@@ -59,7 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let auth = AuthService(engine: engine, keys: keys, hasher: hasher)
         try await createFirstSuperuser(auth)
-        let api = API(auth: auth, rateLimiter: rateLimit == "on" ? RateLimiter() : nil)
+        let reset = PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
+                                         frontendURL: frontendURL)
+        let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil)
         let server = try await HTTPServer.start(host: host, port: port, router: api.router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
               + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)")

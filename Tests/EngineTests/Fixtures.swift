@@ -41,6 +41,8 @@ enum Fixtures {
             .allSessionsRevoked(userID: uuid(1), keptSessionID: nil, atMilliseconds: 5_000),
             .sessionsPurged(userID: uuid(1), sessionIDs: [uuid(102)], atMilliseconds: 6_000),
             .superuserChanged(userID: uuid(1), isSuperuser: true, atMilliseconds: 6_500),
+            .passwordResetIssued(userID: uuid(1), digest: digest(77), expiresAtMilliseconds: 9_000, atMilliseconds: 6_600),
+            .passwordResetCompleted(userID: uuid(1), passwordHash: "$2b$12$reset", atMilliseconds: 6_700),
             .activeChanged(userID: uuid(1), isActive: false, atMilliseconds: 7_000),
             .userDeleted(userID: uuid(1), atMilliseconds: 8_000),
         ]

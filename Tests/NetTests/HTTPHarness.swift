@@ -24,7 +24,9 @@ final class HTTPHarness: Sendable {
         let engine = try Engine.open(configuration)
         auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
                            hasher: PasswordHasher(cost: 4, threads: 2))
-        server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, rateLimiter: rateLimiter).router,
+        server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
+            auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
+            rateLimiter: rateLimiter).router,
                                             bodyLimitBytes: 64 << 10, threads: 1)
     }
 

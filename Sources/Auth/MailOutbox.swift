@@ -1,0 +1,42 @@
+import Foundation
+
+/// A message for a user.
+public struct Mail: Sendable, Codable, Hashable {
+    public let to: String
+    public let subject: String
+    public let body: String
+    public let createdAt: String
+
+    enum CodingKeys: String, CodingKey { case to, subject, body, createdAt = "created_at" }
+}
+
+/// Where mail goes. The default writes JSON lines to a file in the data directory; an SMTP or HTTP transport
+/// implements the same protocol.
+public protocol MailOutbox: Sendable {
+    func send(_ mail: Mail) throws
+}
+
+/// Appends each message as one JSON line (one `write(2)` with `O_APPEND`, then `fsync`), so that lines from
+/// concurrent senders never interleave and a sent message survives a crash.
+public struct JSONLinesOutbox: MailOutbox {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public func send(_ mail: Mail) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        var line = try encoder.encode(mail)
+        line.append(UInt8(ascii: "\n"))
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw MailError("cannot open \(path)") }
+        defer { close(fd) }
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == line.count, fsync(fd) == 0 else { throw MailError("cannot write \(path)") }
+    }
+}
+
+public struct MailError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
