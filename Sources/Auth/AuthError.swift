@@ -4,7 +4,7 @@ public struct AuthError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidCredentials, tokenExpired, tokenInvalid, userInactive, weakPassword, emailTaken
-            case notFound, forbidden, unavailable, wrongCurrentPassword
+            case notFound, forbidden, unavailable, wrongCurrentPassword, accountLocked
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +25,8 @@ public struct AuthError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notFound = Code(.notFound)
         /// AUTH_004.
         public static let forbidden = Code(.forbidden)
+        /// SYS_004 with 429: too many failed logins for this account; `retryAfterSeconds` says for how long.
+        public static let accountLocked = Code(.accountLocked)
         /// AUTH_001 with 403: the current password given to change it is wrong.
         public static let wrongCurrentPassword = Code(.wrongCurrentPassword)
         /// SYS_007: the log cannot be written, or the password hashers are saturated.
@@ -35,10 +37,13 @@ public struct AuthError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public let code: Code
     public let message: String
+    /// For `accountLocked`: when the account may try again.
+    public var retryAfterSeconds: Int?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code): \(message)" }

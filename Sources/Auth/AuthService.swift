@@ -20,9 +20,13 @@ public final class AuthService: Sendable {
     let hasher: PasswordHasher
     let clock: any EngineClock
     public let accessTokenLifetimeSeconds: Int64
+    /// Failed logins per account.
+    public let throttle: LoginThrottle
 
     public init(engine: Engine, keys: ServerKeys, hasher: PasswordHasher, clock: any EngineClock = SystemClock(),
-                issuer: String = "tessera", accessTokenLifetimeSeconds: Int64 = 15 * 60) {
+                issuer: String = "tessera", accessTokenLifetimeSeconds: Int64 = 15 * 60,
+                throttle: LoginThrottle? = nil) {
+        self.throttle = throttle ?? LoginThrottle()
         self.engine = engine
         self.signer = AccessTokenSigner(key: keys.accessTokenKey, issuer: issuer)
         self.minter = RefreshTokenMinter(key: keys.refreshRotationKey)
@@ -57,6 +61,10 @@ public final class AuthService: Sendable {
     /// Checks the password and opens a session. An unknown email costs the same bcrypt verification as a
     /// wrong password, and both answer `invalidCredentials`.
     public func login(email: String, password: String, device: DeviceInfo) async throws(AuthError) -> TokenPair {
+        let account = User.normalizedEmail(email)
+        if let wait = throttle.lockedFor(account) {
+            throw AuthError(.accountLocked, "too many failed logins; try again in \(wait) s", retryAfterSeconds: wait)
+        }
         let user = await engine.user(email: email)
         let matches: Bool
         do {
@@ -64,7 +72,11 @@ public final class AuthService: Sendable {
         } catch {
             throw AuthError(.unavailable, "too many logins are waiting; try again")
         }
-        guard let user, matches else { throw AuthError(.invalidCredentials, "invalid email or password") }
+        guard let user, matches else {
+            throttle.failed(account)
+            throw AuthError(.invalidCredentials, "invalid email or password")
+        }
+        throttle.succeeded(account)
         guard user.isActive, !user.isDeleted else { throw AuthError(.userInactive, "the account is inactive") }
         let secret = minter.randomSecret()
         let session: Session

@@ -23,9 +23,7 @@ public struct API: Sendable {
     /// Refuses the request with 429 SYS_004 and `Retry-After` when its client has used up the route's limit.
     private func limit(_ route: String, _ request: HTTPRequest) throws(APIError) {
         guard let rateLimiter, let wait = rateLimiter.take(route: route, client: request.clientIP ?? "unknown") else { return }
-        var error = APIError(.tooManyRequests, "SYS_004", "too many requests; retry in \(wait) s")
-        error.headers.add(name: "retry-after", value: String(wait))
-        throw error
+        throw APIError.retryLater("too many requests; retry in \(wait) s", seconds: wait)
     }
 
     public var router: Router {

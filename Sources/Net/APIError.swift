@@ -49,4 +49,11 @@ public struct APIError: Error, Sendable {
     static let tooLarge = APIError(.payloadTooLarge, "SYS_006", "the request body is too large")
     static let internalError = APIError(.internalServerError, "SYS_001", "internal error")
     static let authenticationRequired = APIError(.unauthorized, "AUTH_006", "authentication required")
+
+    /// 429 SYS_004 with `Retry-After`.
+    static func retryLater(_ message: String, seconds: Int) -> APIError {
+        var error = APIError(.tooManyRequests, "SYS_004", message)
+        error.headers.add(name: "retry-after", value: String(seconds))
+        return error
+    }
 }

@@ -14,6 +14,7 @@ extension AuthError {
         case .notFound: APIError(.notFound, "SYS_002", message)
         case .forbidden: APIError(.forbidden, "AUTH_004", message)
         case .wrongCurrentPassword: APIError(.forbidden, "AUTH_001", message, field: "current_password")
+        case .accountLocked: APIError.retryLater(message, seconds: retryAfterSeconds ?? 60)
         default: APIError(.serviceUnavailable, "SYS_007", message)
         }
     }

@@ -149,3 +149,52 @@ struct InactiveUserTests {
         await harness.close()
     }
 }
+
+@Suite("Failed-login lockout")
+struct LoginThrottleTests {
+    @Test("five failures lock the account for a minute, the next lock lasts twice as long, capped; success resets")
+    func growingBoundedLock() {
+        let clock = ManualSeconds()
+        let throttle = LoginThrottle(allowedFailures: 5, baseLockSeconds: 60, maxLockSeconds: 200, now: { clock.value })
+        for _ in 0..<4 { #expect(throttle.failed("a@example.com") == nil) }
+        #expect(throttle.failed("a@example.com") == 60)
+        #expect(throttle.lockedFor("a@example.com") == 60)
+        #expect(throttle.lockedFor("b@example.com") == nil)
+        clock.value += 60
+        #expect(throttle.lockedFor("a@example.com") == nil)
+        for _ in 0..<4 { throttle.failed("a@example.com") }
+        #expect(throttle.failed("a@example.com") == 120)
+        clock.value += 120
+        for _ in 0..<4 { throttle.failed("a@example.com") }
+        #expect(throttle.failed("a@example.com") == 200, "the lock is capped")
+        throttle.succeeded("a@example.com")
+        #expect(throttle.lockedFor("a@example.com") == nil)
+    }
+
+    @Test("after five wrong passwords even the right one is refused with accountLocked, and unknown emails alike")
+    func lockedLogin() async throws {
+        let harness = try AuthHarness()
+        _ = try await harness.service.register(email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
+        for email in ["ada@example.com", "nobody@example.com"] {
+            for _ in 0..<5 {
+                await #expect(throws: AuthError.self) {
+                    _ = try await harness.service.login(email: email, password: "Wrong-Horse-42!", device: DeviceInfo())
+                }
+            }
+            do {
+                _ = try await harness.service.login(email: email, password: AuthServiceTests.password, device: DeviceInfo())
+                Issue.record("a locked account logged in")
+            } catch {
+                #expect(error.code == .accountLocked)
+                #expect((error.retryAfterSeconds ?? 0) > 0)
+            }
+        }
+        await harness.close()
+    }
+}
+
+/// Seconds that move only when told to.
+final class ManualSeconds: @unchecked Sendable {
+    // `@unchecked Sendable`: used by one test at a time, on one task.
+    var value = 1_000
+}

@@ -1,0 +1,84 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Failed logins per account (by normalized email, whether or not the account exists, so that the lock tells
+/// nothing about it), in memory and never logged. After `allowedFailures` failures in a row the account is
+/// locked for `baseLockSeconds`, doubling with each further lock up to `maxLockSeconds`: bounded, so that nobody
+/// can lock a victim out for long, and growing, so that guessing stays slow. A success clears the count.
+public final class LoginThrottle: Sendable {
+    public let allowedFailures: Int
+    public let baseLockSeconds: Int
+    public let maxLockSeconds: Int
+    private let maxTracked: Int
+
+    private struct Entry {
+        var failures = 0
+        var locks = 0
+        var lockedUntilSeconds: Int = 0
+        var lastSeenSeconds: Int = 0
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    /// Seconds on a monotonic clock; injected in tests.
+    private let now: @Sendable () -> Int
+
+    public init(allowedFailures: Int = 5, baseLockSeconds: Int = 60, maxLockSeconds: Int = 900, maxTracked: Int = 100_000,
+                now: (@Sendable () -> Int)? = nil) {
+        self.now = now ?? { LoginThrottle.monotonicSeconds() }
+        self.allowedFailures = allowedFailures
+        self.baseLockSeconds = baseLockSeconds
+        self.maxLockSeconds = maxLockSeconds
+        self.maxTracked = maxTracked
+    }
+
+    /// Seconds until the account may try again, or nil when it may now.
+    public func lockedFor(_ email: String) -> Int? {
+        let now = now()
+        return entries.withLock { entries in
+            guard let entry = entries[email], entry.lockedUntilSeconds > now else { return nil }
+            return entry.lockedUntilSeconds - now
+        }
+    }
+
+    /// Counts a failure; returns the lock's length when this failure locks the account.
+    @discardableResult
+    public func failed(_ email: String) -> Int? {
+        let now = now()
+        return entries.withLock { entries -> Int? in
+            if entries[email] == nil && entries.count >= maxTracked { evict(&entries) }
+            var entry = entries[email] ?? Entry()
+            entry.failures += 1
+            entry.lastSeenSeconds = now
+            var lock: Int?
+            if entry.failures >= allowedFailures {
+                let seconds = min(maxLockSeconds, baseLockSeconds << min(entry.locks, 20))
+                entry.lockedUntilSeconds = now + seconds
+                entry.locks += 1
+                entry.failures = 0
+                lock = seconds
+            }
+            entries[email] = entry
+            return lock
+        }
+    }
+
+    /// A successful login: the account starts afresh.
+    public func succeeded(_ email: String) {
+        _ = entries.withLock { $0.removeValue(forKey: email) }
+    }
+
+    private func evict(_ entries: inout [String: Entry]) {
+        let oldest = entries.sorted { $0.value.lastSeenSeconds < $1.value.lastSeenSeconds }
+            .prefix(max(1, entries.count / 10)).map(\.key)
+        for key in oldest { entries[key] = nil }
+    }
+
+    public static func monotonicSeconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec
+    }
+}
