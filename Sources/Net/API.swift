@@ -11,18 +11,30 @@ public struct API: Sendable {
     /// Nil when rate limiting is off (`--rate-limit off`, for benchmarks).
     let rateLimiter: RateLimiter?
     let passwordReset: PasswordResetService
+    /// Proxies whose `X-Forwarded-For` is believed (by their socket address); empty by default.
+    let trustedProxies: Set<String>
 
     public init(auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
-                rateLimiter: RateLimiter? = RateLimiter()) {
+                rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = []) {
         self.auth = auth
         self.passwordReset = passwordReset
         self.version = version
         self.rateLimiter = rateLimiter
+        self.trustedProxies = trustedProxies
+    }
+
+    /// The client's address: the socket's, or — when the socket is a trusted proxy — the right-most address of
+    /// `X-Forwarded-For` that is not itself a trusted proxy.
+    func clientIP(_ request: HTTPRequest) -> String {
+        let socket = request.clientIP ?? "unknown"
+        guard trustedProxies.contains(socket), let header = request.headers.first(name: "x-forwarded-for") else { return socket }
+        let hops = header.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        return hops.last { !trustedProxies.contains($0) } ?? socket
     }
 
     /// Refuses the request with 429 SYS_004 and `Retry-After` when its client has used up the route's limit.
     private func limit(_ route: String, _ request: HTTPRequest) throws(APIError) {
-        guard let rateLimiter, let wait = rateLimiter.take(route: route, client: request.clientIP ?? "unknown") else { return }
+        guard let rateLimiter, let wait = rateLimiter.take(route: route, client: clientIP(request)) else { return }
         throw APIError.retryLater("too many requests; retry in \(wait) s", seconds: wait)
     }
 
@@ -194,7 +206,7 @@ public struct API: Sendable {
         if let phone = body.phoneNumber, !Validation.isPhoneNumber(phone) {
             throw APIError(.unprocessableEntity, "VAL_004", "invalid phone number", field: "phone_number")
         }
-        guard !body.firstName.trimmingCharacters(in: " ").isEmpty, body.firstName.count <= 100 else {
+        guard !body.firstName.trimmingSpaces().isEmpty, body.firstName.count <= 100 else {
             throw APIError(.unprocessableEntity, "VAL_001", "first name required", field: "first_name")
         }
         do {
@@ -209,7 +221,7 @@ public struct API: Sendable {
     private func login(email: String, password: String, request: HTTPRequest) async throws(APIError) -> HTTPResponse {
         let device = DeviceInfo(deviceName: request.headers.first(name: "user-agent").map { String($0.prefix(200)) },
                                 deviceID: request.headers.first(name: "x-device-id").map { String($0.prefix(200)) },
-                                ipAddress: request.clientIP)
+                                ipAddress: clientIP(request))
         do {
             return tokenAnswer(try await auth.login(email: email, password: password, device: device))
         } catch {
@@ -257,7 +269,7 @@ struct RefreshBody: Decodable {
 /// Input rules of the contract.
 enum Validation {
     static func isEmail(_ text: String) -> Bool {
-        let email = text.trimmingCharacters(in: " ")
+        let email = text.trimmingSpaces()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
               !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !email.contains(where: { $0.isWhitespace })

@@ -61,12 +61,13 @@ public struct HTTPRequest: Sendable {
         guard let value = headers.first(name: "authorization") else { return nil }
         let prefix = "bearer "
         guard value.count > prefix.count, value.prefix(prefix.count).lowercased() == prefix else { return nil }
-        return String(value.dropFirst(prefix.count)).trimmingCharacters(in: " ")
+        return String(value.dropFirst(prefix.count)).trimmingSpaces()
     }
 }
 
-extension String {
-    func trimmingCharacters(in set: Character) -> String {
-        String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
+extension StringProtocol {
+    /// Without leading and trailing spaces.
+    func trimmingSpaces() -> String {
+        String(String(self).drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

@@ -50,7 +50,7 @@ struct ProfileBody: Decodable {
         if passwordGiven {
             throw APIError(.unprocessableEntity, "VAL_001", "use PATCH /api/v1/users/me/password", field: "password")
         }
-        if let firstName, firstName.trimmingCharacters(in: " ").isEmpty || firstName.count > 100 {
+        if let firstName, firstName.trimmingSpaces().isEmpty || firstName.count > 100 {
             throw APIError(.unprocessableEntity, "VAL_001", "first name required", field: "first_name")
         }
         if case .set(let name) = lastName, name.count > 100 {

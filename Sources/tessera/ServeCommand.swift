@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     var snapshotEveryRecords = UInt64(environment("TESSERA_SNAPSHOT_EVERY_RECORDS") ?? "") ?? 500_000
     @Option(help: "Base URL of the front end that password-reset mails link to (TESSERA_FRONTEND_URL).")
     var frontendURL = environment("TESSERA_FRONTEND_URL") ?? "http://localhost:3000"
+    @Option(help: "Comma-separated proxy addresses whose X-Forwarded-For is believed (TESSERA_TRUSTED_PROXIES).")
+    var trustedProxies = environment("TESSERA_TRUSTED_PROXIES") ?? ""
     @Option(help: "Snapshots to keep, at least 2 (TESSERA_KEEP_SNAPSHOTS).")
     var keepSnapshots = Int(environment("TESSERA_KEEP_SNAPSHOTS") ?? "") ?? 2
     @Option(help: "Log to keep: since-oldest-snapshot or all (TESSERA_KEEP_LOG).")
@@ -63,7 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
         try await createFirstSuperuser(auth)
         let reset = PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
                                          frontendURL: frontendURL)
-        let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil)
+        let proxies = Set(trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
+        let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
+                      trustedProxies: proxies)
         let server = try await HTTPServer.start(host: host, port: port, router: api.router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
               + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)")

@@ -230,3 +230,27 @@ struct LogoutAndReuseTests {
         await harness.close()
     }
 }
+
+@Suite("The client's address")
+struct ClientAddressTests {
+    static func sessionIP(_ harness: HTTPHarness) async throws -> String? {
+        _ = try await harness.send("POST", "/api/v1/auth/register",
+                                   json: #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#)
+        let login = try await harness.send("POST", "/api/v1/auth/login",
+                                           json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#,
+                                           headers: ["X-Forwarded-For": "198.51.100.7, 203.0.113.9"])
+        let token = try #require(login.json["access_token"] as? String)
+        let sessions = try await harness.send("GET", "/api/v1/sessions/me", token: token)
+        return ((sessions.json["sessions"] as? [[String: Any]])?.first)?["ip_address"] as? String
+    }
+
+    @Test("X-Forwarded-For is ignored unless the socket is a trusted proxy, then its right-most hop is the client")
+    func forwardedFor() async throws {
+        let untrusted = try await HTTPHarness()
+        #expect(try await Self.sessionIP(untrusted) == "127.0.0.1")
+        await untrusted.close()
+        let trusted = try await HTTPHarness(trustedProxies: ["127.0.0.1"])
+        #expect(try await Self.sessionIP(trusted) == "203.0.113.9")
+        await trusted.close()
+    }
+}

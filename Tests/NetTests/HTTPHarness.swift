@@ -14,7 +14,8 @@ final class HTTPHarness: Sendable {
     let server: HTTPServer
     let auth: AuthService
 
-    init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000) async throws {
+    init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
+         trustedProxies: Set<String> = []) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
@@ -26,7 +27,7 @@ final class HTTPHarness: Sendable {
                            hasher: PasswordHasher(cost: 4, threads: 2))
         server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
             auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
-            rateLimiter: rateLimiter).router,
+            rateLimiter: rateLimiter, trustedProxies: trustedProxies).router,
                                             bodyLimitBytes: 64 << 10, threads: 1)
     }
 
