@@ -52,6 +52,7 @@ extension Engine {
         let lifetime = configuration.sessionLifetimeMilliseconds
         let grace = configuration.refreshGraceMilliseconds
         enum Step: Sendable {
+            case rotated
             case done(RefreshOutcome)
             case reused
         }
@@ -63,17 +64,10 @@ extension Engine {
                 throw EngineError(.sessionInactive, "the session is revoked or expired")
             }
             if presentedDigest.constantTimeEquals(session.refreshDigest) {
-                var rotated = session
-                rotated.previousRefreshDigest = session.refreshDigest
-                rotated.refreshDigest = newDigest
-                rotated.rotatedAtMilliseconds = now
-                rotated.lastUsedAtMilliseconds = now
-                rotated.expiresAtMilliseconds = now + lifetime
-                rotated.generation += 1
                 let record = EngineRecord.sessionRefreshed(
                     userID: session.userID, sessionID: sessionID, newDigest: newDigest, atMilliseconds: now,
                     expiresAtMilliseconds: now + lifetime)
-                return (record, .done(.rotated(rotated)))
+                return (record, .rotated)
             }
             if let previous = session.previousRefreshDigest, presentedDigest.constantTimeEquals(previous) {
                 if let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt <= grace {
@@ -82,8 +76,13 @@ extension Engine {
                 return (.sessionRevoked(userID: session.userID, sessionID: sessionID, atMilliseconds: now), .reused)
             }
             throw EngineError(.refreshTokenInvalid, "the refresh token does not match the session")
+        } then: { state, step in
+            // The rotated session as `apply` left it.
+            if case .rotated = step, let session = state.sessions[sessionID] { return Step.done(.rotated(session)) }
+            return step
         }
         switch step {
+        case .rotated: preconditionFailure("a rotation is read back after it is applied")
         case .done(let outcome): return outcome
         case .reused: throw EngineError(.refreshTokenReused, "a rotated-out refresh token was used again; the session is revoked")
         }

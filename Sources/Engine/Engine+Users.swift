@@ -65,16 +65,7 @@ extension Engine {
                               preferences: Change<String>, locale: Change<String>) async throws(EngineError) -> User {
         let update = ProfileUpdate(userID: userID, firstName: firstName, lastName: lastName, phoneNumber: phoneNumber,
                                    preferences: preferences, locale: locale, atMilliseconds: clock.nowMilliseconds())
-        return try await commit(on: userID) { state throws(EngineError) in
-            guard var user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
-            if let firstName { user.firstName = firstName }
-            user.lastName = lastName.applied(to: user.lastName)
-            user.phoneNumber = phoneNumber.applied(to: user.phoneNumber)
-            user.preferences = preferences.applied(to: user.preferences)
-            user.locale = locale.applied(to: user.locale)
-            user.updatedAtMilliseconds = update.atMilliseconds
-            return (.profileUpdated(update), user)
-        }
+        return try await changeUser(userID, record: .profileUpdated(update))
     }
 
     /// Stores a new password hash and revokes every session of the user but `keptSessionID`.
@@ -92,12 +83,7 @@ extension Engine {
     /// Activates or deactivates a user; deactivation ends every session at once.
     public func setActive(userID: UUID, _ isActive: Bool) async throws(EngineError) -> User {
         let now = clock.nowMilliseconds()
-        return try await commit(on: userID) { state throws(EngineError) in
-            guard var user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
-            user.isActive = isActive
-            user.updatedAtMilliseconds = now
-            return (.activeChanged(userID: userID, isActive: isActive, atMilliseconds: now), user)
-        }
+        return try await changeUser(userID, record: .activeChanged(userID: userID, isActive: isActive, atMilliseconds: now))
     }
 
     /// Soft-deletes a user: it cannot log in any more, its sessions end, and its email may be registered again.
@@ -127,11 +113,17 @@ extension Engine {
     /// Grants or withdraws superuser rights.
     public func setSuperuser(userID: UUID, _ isSuperuser: Bool) async throws(EngineError) -> User {
         let now = clock.nowMilliseconds()
-        return try await commit(on: userID) { state throws(EngineError) in
-            guard var user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
-            user.isSuperuser = isSuperuser
-            user.updatedAtMilliseconds = now
-            return (.superuserChanged(userID: userID, isSuperuser: isSuperuser, atMilliseconds: now), user)
+        return try await changeUser(userID,
+                                    record: .superuserChanged(userID: userID, isSuperuser: isSuperuser, atMilliseconds: now))
+    }
+
+    /// Logs `record` for a user that exists and is not deleted, and returns the user as the record left it.
+    private func changeUser(_ userID: UUID, record: EngineRecord) async throws(EngineError) -> User {
+        try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+            return (record, ())
+        } then: { state, _ in
+            state.users[userID]!
         }
     }
 }

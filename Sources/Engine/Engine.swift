@@ -103,11 +103,20 @@ public final class Engine: Sendable {
 
     func shard(of id: UUID) -> Shard { shards[routing.shard(of: id)] }
 
-    /// Runs a change on `id`'s shard and waits until it is durable.
+    /// Runs a change on `id`'s shard and waits until it is durable; the result is the plan's.
     func commit<Result: Sendable>(
         on id: UUID, _ plan: @Sendable (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Result)
     ) async throws(EngineError) -> Result {
-        let (lsn, result) = try await shard(of: id).commit(plan)
+        try await commit(on: id, plan) { _, planned in planned }
+    }
+
+    /// Runs a change on `id`'s shard and waits until it is durable; the result is read by `finish` from the
+    /// state after the change.
+    func commit<Planned: Sendable, Result: Sendable>(
+        on id: UUID, _ plan: @Sendable (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Planned),
+        then finish: @Sendable (ShardState, Planned) -> Result
+    ) async throws(EngineError) -> Result {
+        let (lsn, result) = try await shard(of: id).commit(plan, then: finish)
         if let lsn {
             do { try await log.waitUntilDurable(lsn) } catch {
                 throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")

@@ -12,13 +12,15 @@ actor Shard {
         self.log = log
     }
 
-    /// Runs `plan` against the state. When it returns a record, the record is logged and applied; the LSN
-    /// to wait for is returned with the plan's result. A plan that throws changes nothing.
-    func commit<Result: Sendable>(
-        _ plan: (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Result)
+    /// Runs `plan` against the state. When it returns a record, the record is logged and applied; then
+    /// `finish` reads the result from the state as the record left it (so that no caller re-computes what
+    /// `apply` did). The LSN to wait for is returned with it. A plan that throws changes nothing.
+    func commit<Planned: Sendable, Result: Sendable>(
+        _ plan: (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Planned),
+        then finish: (ShardState, Planned) -> Result
     ) throws(EngineError) -> (lsn: LSN?, result: Result) {
-        let (record, result) = try plan(state)
-        guard let record else { return (nil, result) }
+        let (record, planned) = try plan(state)
+        guard let record else { return (nil, finish(state, planned)) }
         let lsn: LSN
         do {
             lsn = try log.enqueue(type: record.type.rawValue, payload: record.encoded())
@@ -26,7 +28,7 @@ actor Shard {
             throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
         }
         state.apply(record, lsn: lsn)
-        return (lsn, result)
+        return (lsn, finish(state, planned))
     }
 
     /// A copy of the state and the LSN up to which it reflects every record of this shard: records are
