@@ -163,3 +163,16 @@ extension Engine {
         return purged
     }
 }
+
+extension Engine {
+    /// Every session with its user, in no particular order: a scan of every shard, for operators.
+    public func allSessions() async -> [(session: Session, user: User)] {
+        var result: [(session: Session, user: User)] = []
+        for shard in shards {
+            result += await shard.read { state in
+                state.sessions.values.compactMap { session in state.users[session.userID].map { (session, $0) } }
+            }
+        }
+        return result
+    }
+}

@@ -177,6 +177,7 @@ public struct API: Sendable {
         }
         addUserRoutes(to: &router)
         addAdminUserRoutes(to: &router)
+        addAdminSessionRoutes(to: &router)
         return router
     }
 

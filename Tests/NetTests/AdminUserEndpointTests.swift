@@ -68,3 +68,29 @@ struct AdminUserEndpointTests {
         await harness.close()
     }
 }
+
+@Suite("Admin sessions over HTTP")
+struct AdminSessionEndpointTests {
+    @Test("GET /admin/sessions lists sessions with their users, pages them, and filters active ones; superusers only")
+    func list() async throws {
+        let harness = try await HTTPHarness()
+        let root = try await UserEndpointTests.superuserToken(harness)
+        let ada = try await harness.signUp("ada@example.com")
+        let adaToken = try #require(ada.json["access_token"] as? String)
+        _ = try await harness.send("POST", "/api/v1/auth/logout-all", token: adaToken)
+        _ = try await harness.send("POST", "/api/v1/auth/login", json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
+
+        #expect(try await harness.send("GET", "/api/v1/admin/sessions", token: adaToken).status == 401)
+        let all = try await harness.send("GET", "/api/v1/admin/sessions?sort_order=desc", token: root)
+        #expect(all.status == 200)
+        #expect((all.json["pagination"] as? [String: Any])?["total"] as? Int == 3)
+        let first = try #require((all.json["data"] as? [[String: Any]])?.first)
+        #expect(first["user_email"] as? String == "ada@example.com")
+        #expect(first["user_full_name"] as? String == "A")
+        let active = try await harness.send("GET", "/api/v1/admin/sessions?is_active=true", token: root)
+        #expect((active.json["pagination"] as? [String: Any])?["total"] as? Int == 2)
+        let ended = try await harness.send("GET", "/api/v1/admin/sessions?is_active=false", token: root)
+        #expect((ended.json["pagination"] as? [String: Any])?["total"] as? Int == 1)
+        await harness.close()
+    }
+}
