@@ -29,7 +29,8 @@ public final class HTTPServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+                    try channel.pipeline.syncOperations.addHandler(MalformedRequestHandler())
                     try channel.pipeline.syncOperations.addHandler(
                         RequestHandler(router: router, bodyLimitBytes: bodyLimitBytes, inFlight: inFlight))
                 }
