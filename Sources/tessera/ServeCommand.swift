@@ -71,12 +71,26 @@ struct ServeCommand: AsyncParsableCommand {
         let server = try await HTTPServer.start(host: host, port: port, router: api.router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
               + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)")
-        let maintenance = Task { await engine.runMaintenance { say("tessera: \($0)") } }
-        await waitForTerminationSignal()
+        let (events, stop) = AsyncStream.makeStream(of: StopReason.self)
+        listenForTerminationSignals { stop.yield(.signal) }
+        let maintenance = Task {
+            await engine.runMaintenance { say("tessera: \($0)") }
+            // Maintenance ends on its own only when the log has failed.
+            if engine.log.failure != nil { stop.yield(.logFailed) }
+        }
+        var iterator = events.makeAsyncIterator()
+        let reason = await iterator.next() ?? .signal
         say("tessera: shutting down")
         await server.stop()
         maintenance.cancel()
         await maintenance.value
+        if reason == .logFailed || engine.log.failure != nil {
+            // A failed write or fsync is fatal (DESIGN.md): nothing more is acknowledged, and a restart recovers
+            // from what the log holds.
+            say("tessera: the log failed (\(engine.log.failure.map { "\($0)" } ?? "unknown")); exiting without a snapshot")
+            await engine.close()
+            throw ExitCode(1)
+        }
         let checkpoint = try await engine.checkpoint()
         await engine.close()
         say("tessera: snapshot at LSN \(checkpoint.lsn) written; stopped")
@@ -96,33 +110,37 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// Suspends until SIGINT or SIGTERM arrives.
-func waitForTerminationSignal() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        TerminationSignals(continuation).start()
-    }
+/// Why `serve` stops.
+enum StopReason: Sendable {
+    case signal
+    case logFailed
 }
 
-/// The signal sources that resume a waiting `serve` once. They live until the process ends.
+/// Calls `handler` (once) when SIGINT or SIGTERM arrives.
+func listenForTerminationSignals(_ handler: @escaping @Sendable () -> Void) {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    TerminationSignals(handler).start()
+}
+
+/// The signal sources of `serve`. They live until the process ends.
 ///
-/// `@unchecked Sendable`: `resumed` is only touched on the serial queue the sources deliver on.
+/// `@unchecked Sendable`: `fired` is only touched on the serial queue the sources deliver on.
 private final class TerminationSignals: @unchecked Sendable {
-    private let continuation: CheckedContinuation<Void, Never>
+    private let handler: @Sendable () -> Void
     private let queue = DispatchQueue(label: "tessera.signals")
     private var sources: [any DispatchSourceSignal] = []
-    private var resumed = false
+    private var fired = false
 
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    init(_ handler: @escaping @Sendable () -> Void) { self.handler = handler }
 
     func start() {
         sources = [SIGINT, SIGTERM].map { number in
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { [self] in
-                guard !resumed else { return }
-                resumed = true
-                continuation.resume()
+                guard !fired else { return }
+                fired = true
+                handler()
             }
             source.resume()
             return source

@@ -35,6 +35,13 @@ final class ServerProcess {
         throw CrashTestError("the server did not start: \((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")")
     }
 
+    /// SIGTERM, then the exit status.
+    func terminate() -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -80,6 +87,27 @@ actor Acknowledged {
 
 @Suite("The server under load survives SIGKILL")
 struct ServerCrashTests {
+    @Test("SIGTERM stops the server gracefully: exit 0, a snapshot written, and the next start loads it")
+    func gracefulStop() async throws {
+        var template = Array("\(NSTemporaryDirectory())/tessera-stop-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try ServerProcess(data: directory + "/data", outputPath: directory + "/first.log")
+        let (status, _) = await Client(port: server.port).post(
+            "/api/v1/auth/register", #"{"email":"ada@example.com","password":"\#(Self.password)","first_name":"A"}"#)
+        #expect(status == 201)
+        #expect(server.terminate() == 0)
+        let log = try String(contentsOfFile: directory + "/first.log", encoding: .utf8)
+        #expect(log.contains("snapshot at LSN 1 written; stopped"))
+        let again = try ServerProcess(data: directory + "/data", outputPath: directory + "/second.log")
+        let startup = try String(contentsOfFile: directory + "/second.log", encoding: .utf8)
+        #expect(startup.contains("recovered snapshot at LSN 1, 0 log records replayed, 1 users"))
+        let (login, _) = await Client(port: again.port).post(
+            "/api/v1/auth/login", #"{"email":"ada@example.com","password":"\#(Self.password)"}"#)
+        #expect(login == 200)
+        again.kill9()
+    }
+
     static let password = "Correct-Horse-42"
 
     /// One client's loop: register, log in, refresh a few times, log out — recording each acknowledgement.
