@@ -282,6 +282,19 @@ struct MalformedHTTPTests {
         return String(decoding: answer, as: UTF8.self)
     }
 
+    @Test("a chunked body that grows past the limit is cut off with 413 SYS_006")
+    func chunkedTooLarge() async throws {
+        let harness = try await HTTPHarness()
+        let chunk = String(repeating: "a", count: 40_000)
+        let hex = String(chunk.utf8.count, radix: 16)
+        let request = "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n"
+        let answer = try Self.raw(request, port: harness.server.port)
+        #expect(answer.hasPrefix("HTTP/1.1 413"))
+        #expect(answer.contains("SYS_006"))
+        await harness.close()
+    }
+
     @Test("a request the parser cannot read gets 400 in the envelope, not a 500 or a bare close")
     func garbage() async throws {
         let harness = try await HTTPHarness()
