@@ -155,3 +155,19 @@ extension Engine {
         }
     }
 }
+
+extension Engine {
+    /// Users that are not deleted, and sessions kept in memory: one read per shard.
+    public func counts() async -> (users: Int, sessions: Int) {
+        var users = 0
+        var sessions = 0
+        for shard in shards {
+            let (shardUsers, shardSessions) = await shard.read { state in
+                (state.users.values.count { !$0.isDeleted }, state.sessions.count)
+            }
+            users += shardUsers
+            sessions += shardSessions
+        }
+        return (users, sessions)
+    }
+}

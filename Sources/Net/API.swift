@@ -13,9 +13,13 @@ public struct API: Sendable {
     let passwordReset: PasswordResetService
     /// Proxies whose `X-Forwarded-For` is believed (by their socket address); empty by default.
     let trustedProxies: Set<String>
+    /// Nil when `/metrics` is off.
+    let metrics: ServiceMetrics?
 
     public init(auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
-                rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = []) {
+                rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
+                metrics: ServiceMetrics? = ServiceMetrics()) {
+        self.metrics = metrics
         self.auth = auth
         self.passwordReset = passwordReset
         self.version = version
@@ -41,6 +45,13 @@ public struct API: Sendable {
     public var router: Router {
         var router = Router()
         router.add(.GET, "/health") { _ throws(APIError) in health() }
+        if let metrics {
+            router.metrics = metrics
+            router.add(.GET, "/metrics") { _ throws(APIError) in
+                HTTPResponse(status: .ok, headers: ["content-type": "text/plain; version=0.0.4"],
+                             body: ByteBuffer(bytes: await metrics.scrape(auth.engine)))
+            }
+        }
         router.add(.POST, "/api/v1/auth/register") { request throws(APIError) in
             try limit("register", request)
             return try await register(request)

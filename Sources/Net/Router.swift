@@ -13,6 +13,8 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// Counts every answer, when set.
+    var metrics: ServiceMetrics?
 
     public init() {}
 
@@ -26,6 +28,12 @@ public struct Router: Sendable {
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let response = await route(request)
+        metrics?.answered(status: response.status.code)
+        return response
+    }
+
+    private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let segments = request.path.split(separator: "/")
         var pathMatched = false
         for route in routes {

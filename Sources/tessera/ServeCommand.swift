@@ -28,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
     var frontendURL = environment("TESSERA_FRONTEND_URL") ?? "http://localhost:3000"
     @Option(help: "Comma-separated proxy addresses whose X-Forwarded-For is believed (TESSERA_TRUSTED_PROXIES).")
     var trustedProxies = environment("TESSERA_TRUSTED_PROXIES") ?? ""
+    @Option(help: "on or off: GET /metrics in the Prometheus format (TESSERA_METRICS).")
+    var metrics = environment("TESSERA_METRICS") ?? "on"
     @Option(help: "Snapshots to keep, at least 2 (TESSERA_KEEP_SNAPSHOTS).")
     var keepSnapshots = Int(environment("TESSERA_KEEP_SNAPSHOTS") ?? "") ?? 2
     @Option(help: "Log to keep: since-oldest-snapshot or all (TESSERA_KEEP_LOG).")
@@ -43,6 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
         guard ["on", "off"].contains(rateLimit) else { throw ValidationError("--rate-limit: on or off") }
+        guard ["on", "off"].contains(metrics) else { throw ValidationError("--metrics: on or off") }
         guard keepSnapshots >= 2 else { throw ValidationError("--keep-snapshots: at least 2") }
         guard ["since-oldest-snapshot", "all"].contains(keepLog) else {
             throw ValidationError("--keep-log: since-oldest-snapshot or all")
@@ -67,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
                                          frontendURL: frontendURL)
         let proxies = Set(trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
         let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
-                      trustedProxies: proxies)
+                      trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil)
         let server = try await HTTPServer.start(host: host, port: port, router: api.router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
               + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)")

@@ -304,3 +304,22 @@ struct MalformedHTTPTests {
         await harness.close()
     }
 }
+
+@Suite("Metrics")
+struct MetricsTests {
+    @Test("GET /metrics is Prometheus text with answers by status class, log counters, users and sessions")
+    func exposition() async throws {
+        let harness = try await HTTPHarness()
+        _ = try await harness.signUp("ada@example.com")
+        _ = try await harness.send("GET", "/api/v1/nowhere")
+        let answer = try await harness.send("GET", "/metrics")
+        #expect(answer.status == 200)
+        let text = String(decoding: answer.body, as: UTF8.self)
+        #expect(text.contains(#"tessera_http_responses_total{status="2xx"}"#))
+        #expect(text.contains(#"tessera_http_responses_total{status="4xx"} 1"#))
+        #expect(text.contains("tessera_users_count 1"))
+        #expect(text.contains("tessera_sessions_count 1"))
+        #expect(text.contains("tessera_wal_failed_bool 0"))
+        await harness.close()
+    }
+}
