@@ -45,6 +45,8 @@ public struct API: Sendable {
     public var router: Router {
         var router = Router()
         router.add(.GET, "/health") { _ throws(APIError) in health() }
+        let document = OpenAPIDocument.json(version: version)
+        router.add(.GET, "/api/v1/openapi.json") { _ throws(APIError) in .json(.ok, document) }
         if let metrics {
             router.metrics = metrics
             router.add(.GET, "/metrics") { _ throws(APIError) in
