@@ -100,14 +100,6 @@ public struct LogStatistics: Sendable {
     }
 }
 
-/// The read-only verdict of `tessera wal verify`.
-public enum LogVerifier {
-    /// Scans `directory` without changing anything.
-    public static func verify(directory: String) throws -> LogScanReport {
-        try LogScanner.scan(directory: directory, after: 0, syncFirst: false) { _ in }
-    }
-}
-
 /// Reads a log without changing it, for replays and audits.
 public enum LogReader {
     /// Hands every valid record with an LSN above `after` to `visit`, in order, and reports what was found.

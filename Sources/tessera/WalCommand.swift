@@ -66,7 +66,7 @@ struct WalVerify: AsyncParsableCommand {
 
     func run() async throws {
         let directory = log.resolved
-        let report = try LogVerifier.verify(directory: directory)
+        let report = try LogReader.read(directory: directory, after: 0) { _ in }
         print(summary(report))
         guard let damage = report.damage else { return }
         if recover == .truncateAfterDamage {
