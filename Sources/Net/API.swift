@@ -110,16 +110,8 @@ public struct API: Sendable {
         router.add(.PATCH, "/api/v1/users/me") { request throws(APIError) in
             let claims = try await authenticate(request)
             let body = try JSONBody.decode(ProfileBody.self, from: request)
-            try body.validate()
-            do {
-                let user = try await auth.engine.updateProfile(
-                    userID: claims.userID, firstName: body.firstName, lastName: body.lastName,
-                    phoneNumber: body.phoneNumber, preferences: body.preferences,
-                    locale: body.locale.mapped { $0.lowercased() })
-                return .json(.ok, JSONBody.encode(UserResponse(user: user)))
-            } catch {
-                throw APIError(.serviceUnavailable, "SYS_007", "the profile could not be stored")
-            }
+            let user = try await body.apply(to: claims.userID, engine: auth.engine)
+            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
         }
         router.add(.PATCH, "/api/v1/users/me/password") { request throws(APIError) in
             try limit("password-change", request)

@@ -34,13 +34,8 @@ extension API {
             if id == claims.userID && (body.isActive != nil || body.isSuperuser != nil) {
                 throw APIError(.forbidden, "AUTH_007", "you cannot change your own status or rights")
             }
-            try body.profile.validate()
-            _ = try await existingUser(id)
+            var user = try await body.profile.apply(to: id, engine: auth.engine)
             do {
-                var user = try await auth.engine.updateProfile(
-                    userID: id, firstName: body.profile.firstName, lastName: body.profile.lastName,
-                    phoneNumber: body.profile.phoneNumber, preferences: body.profile.preferences,
-                    locale: body.profile.locale.mapped { $0.lowercased() })
                 if let isActive = body.isActive, isActive != user.isActive {
                     user = try await auth.engine.setActive(userID: id, isActive)
                 }

@@ -68,6 +68,21 @@ struct ProfileBody: Decodable {
     }
 }
 
+extension ProfileBody {
+    /// Checks the body and stores it as `userID`'s profile; returns the user as it now is.
+    func apply(to userID: UUID, engine: Engine) async throws(APIError) -> User {
+        try validate()
+        do {
+            return try await engine.updateProfile(userID: userID, firstName: firstName, lastName: lastName,
+                                                  phoneNumber: phoneNumber, preferences: preferences,
+                                                  locale: locale.mapped { $0.lowercased() })
+        } catch {
+            if error.code == .userNotFound { throw APIError(.notFound, "USER_001", "user not found") }
+            throw APIError(.serviceUnavailable, "SYS_007", "the profile could not be stored")
+        }
+    }
+}
+
 struct PasswordChangeBody: Decodable {
     let currentPassword: String
     let newPassword: String

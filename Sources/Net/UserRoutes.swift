@@ -17,15 +17,8 @@ extension API {
         router.add(.PATCH, "/api/v1/users/{user_id}") { request throws(APIError) in
             let (_, user) = try await selfOrSuperuser(request)
             let body = try JSONBody.decode(ProfileBody.self, from: request)
-            try body.validate()
-            do {
-                let updated = try await auth.engine.updateProfile(
-                    userID: user.id, firstName: body.firstName, lastName: body.lastName, phoneNumber: body.phoneNumber,
-                    preferences: body.preferences, locale: body.locale.mapped { $0.lowercased() })
-                return .json(.ok, JSONBody.encode(UserResponse(user: updated)))
-            } catch {
-                throw APIError(.serviceUnavailable, "SYS_007", "the profile could not be stored")
-            }
+            let updated = try await body.apply(to: user.id, engine: auth.engine)
+            return .json(.ok, JSONBody.encode(UserResponse(user: updated)))
         }
         router.add(.DELETE, "/api/v1/users/{user_id}") { request throws(APIError) in
             let claims = try await requireSuperuser(request)
