@@ -9,6 +9,8 @@ public struct EngineConfiguration: Sendable {
     public var backend: LogBackend = .fromEnvironment()
     public var segmentSizeBytes = 64 << 20
     public var recovery: RecoveryPolicy = .strict
+    /// Replaces the log device: the seam through which tests make the disk fail.
+    public var logDeviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
     /// Sessions expire this long after their last refresh (sliding).
     public var sessionLifetimeMilliseconds: Int64 = 7 * 86_400_000
     /// A rotated-out refresh token presented again within this window gets the same new pair instead of
@@ -39,6 +41,7 @@ public struct EngineConfiguration: Sendable {
         configuration.backend = backend
         configuration.segmentSizeBytes = segmentSizeBytes
         configuration.recovery = recovery
+        configuration.deviceFactory = logDeviceFactory
         return configuration
     }
 }

@@ -15,13 +15,14 @@ final class HTTPHarness: Sendable {
     let auth: AuthService
 
     init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
-         trustedProxies: Set<String> = []) async throws {
+         trustedProxies: Set<String> = [], configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
         configuration.shardCount = 4
         configuration.segmentSizeBytes = 1 << 20
         configuration.refreshGraceMilliseconds = refreshGraceMilliseconds
+        configure(&configuration)
         let engine = try Engine.open(configuration)
         auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
                            hasher: PasswordHasher(cost: 4, threads: 2))
