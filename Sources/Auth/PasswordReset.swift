@@ -22,7 +22,6 @@ public struct PasswordResetService: Sendable {
     /// Sends a reset link when an active user has this email; does nothing visible otherwise (the answer
     /// is the same, so that it reveals no account).
     public func request(email: String) async throws(AuthError) {
-        guard let user = await auth.engine.user(email: email) else { return }
         let secret = auth.minter.randomSecret()
         let issued: User?
         do {
@@ -31,7 +30,7 @@ public struct PasswordResetService: Sendable {
         } catch {
             throw AuthService.mapped(error)
         }
-        guard issued != nil else { return }
+        guard let user = issued else { return }
         let token = RefreshToken(sessionID: user.id, secret: secret).text
         let mail = Mail(to: user.email, subject: "Reset your password",
                         body: "Someone asked to reset the password of \(user.email). If it was you, open "
