@@ -109,8 +109,8 @@ extension Engine {
         var configuration = EngineConfiguration(dataDirectory: output)
         configuration.shardCount = shardCount
         let store = try SnapshotStore(directory: configuration.snapshotDirectory)
-        let payload = EngineSnapshot.encode(states: states, watermarks: Array(repeating: lsn, count: states.count))
-        _ = try store.write(lsn: lsn) { try $0.write(payload) }
+        let watermarks = Array(repeating: lsn, count: states.count)
+        _ = try store.write(lsn: lsn) { file in try EngineSnapshot.write(states: states, watermarks: watermarks, into: &file) }
         var logConfiguration = configuration.logConfiguration
         logConfiguration.durability = .sync
         let log = try WriteAheadLog.open(logConfiguration, after: lsn)

@@ -44,12 +44,14 @@ extension Engine {
                 throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
             }
         }
-        let payload = EngineSnapshot.encode(states: states, watermarks: watermarks)
+
         let lsn = watermarks.min() ?? 0
-        let written = try snapshots.write(lsn: lsn) { writer in try writer.write(payload) }
+        let written = try snapshots.write(lsn: lsn) { file in
+            try EngineSnapshot.write(states: states, watermarks: watermarks, into: &file)
+        }
         let removed = configuration.logRetention == .everything
             ? 0 : try log.removeSegments(coveredThrough: written.removableThroughLSN)
-        return CheckpointResult(lsn: lsn, fileName: written.fileName, bytes: payload.count, segmentsRemoved: removed)
+        return CheckpointResult(lsn: lsn, fileName: written.fileName, bytes: written.payloadBytes, segmentsRemoved: removed)
     }
 
     /// Every shard's state in canonical form, for comparing two engines.

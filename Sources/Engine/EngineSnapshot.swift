@@ -20,13 +20,18 @@ struct EngineSnapshot {
     /// Whether the record at `lsn` for `userID` is already in the snapshot.
     func reflects(lsn: LSN, userID: UUID) -> Bool { lsn <= watermarks[routing.shard(of: userID)] }
 
-    static func encode(states: [ShardState], watermarks: [LSN]) -> [UInt8] {
-        var writer = BinaryWriter(capacity: 1 << 16)
-        writer.write(formatVersion)
-        writer.writeLength(states.count)
-        for watermark in watermarks { writer.write(watermark) }
-        for state in states { state.encode(into: &writer) }
-        return writer.bytes
+    /// Streams the payload into `file` a shard at a time, so that at most one shard's encoding is in memory.
+    static func write(states: [ShardState], watermarks: [LSN], into file: inout SnapshotWriter) throws(WALError) {
+        var header = BinaryWriter()
+        header.write(formatVersion)
+        header.writeLength(states.count)
+        for watermark in watermarks { header.write(watermark) }
+        try file.write(header.bytes)
+        for state in states {
+            var shard = BinaryWriter(capacity: 1 << 16)
+            state.encode(into: &shard)
+            try file.write(shard.bytes)
+        }
     }
 
     static func decode(_ payload: [UInt8]) throws(DecodingError) -> EngineSnapshot {

@@ -68,7 +68,8 @@ enum SnapshotFile {
 public struct SnapshotWriter: ~Copyable {
     let fd: Int32
     let path: String
-    private(set) var length = 0
+    /// Payload bytes written so far.
+    public private(set) var length = 0
     private(set) var crc: UInt32 = 0
     private var buffer: [UInt8] = []
     private static let flushThreshold = 1 << 20

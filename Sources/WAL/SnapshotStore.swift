@@ -17,6 +17,8 @@ public struct LoadedSnapshot: Sendable {
 public struct SnapshotWriteResult: Sendable {
     public let lsn: LSN
     public let fileName: String
+    /// The payload's size.
+    public let payloadBytes: Int
     /// Log segments wholly at or below this LSN may now be deleted (`WriteAheadLog.removeSegments`).
     /// It is the LSN of the oldest snapshot kept, so that a damaged newer snapshot can still fall back, and a
     /// replay can reach back to it.
@@ -54,10 +56,12 @@ public struct SnapshotStore: Sendable {
         let name = SnapshotFile.fileName(lsn: lsn)
         let temporary = directory + "/" + name + ".tmp"
         let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        let payloadBytes: Int
         do {
             var writer = SnapshotWriter(fd: fd, path: temporary)
             try fill(&writer)
             try writer.flush()
+            payloadBytes = writer.length
             let header = SnapshotFile.header(lsn: lsn, payloadLength: writer.length, payloadCRC: writer.crc)
             try header.withBytes { (bytes) throws(WALError) in try PosixFile.writeAll(fd, bytes, at: 0, path: temporary) }
             try PosixFile.syncFile(fd, path: temporary)
@@ -71,7 +75,8 @@ public struct SnapshotStore: Sendable {
         try PosixFile.syncDirectory(directory)
         try writeManifest(naming: name, lsn: lsn)
         let kept = try removeOldSnapshots()
-        return SnapshotWriteResult(lsn: lsn, fileName: name, removableThroughLSN: kept.min() ?? 0)
+        return SnapshotWriteResult(lsn: lsn, fileName: name, payloadBytes: payloadBytes,
+                                   removableThroughLSN: kept.min() ?? 0)
     }
 
     /// Loads the snapshot the manifest names or, when it is damaged, the newest older one that is intact and
