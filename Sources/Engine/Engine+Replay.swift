@@ -58,8 +58,7 @@ extension Engine {
         let routing = ShardRouting(shardCount: shardCount)
         var states = Array(repeating: ShardState(), count: shardCount)
         if let snapshot {
-            for user in snapshot.users { states[routing.shard(of: user.id)].restore(user: user) }
-            for session in snapshot.sessions { states[routing.shard(of: session.userID)].restore(session: session) }
+            snapshot.restore(into: &states, routing: routing)
         }
         var applied = 0
         var lastLSN = snapshot?.lsn ?? 0
@@ -68,8 +67,8 @@ extension Engine {
                 guard view.lsn <= boundary else { throw ReachedLimit() }
                 let record = try EngineRecord(type: view.type, payload: view.payload)
                 lastLSN = view.lsn
-                if snapshot?.reflects(lsn: view.lsn, userID: record.userID) == true { return }
-                states[routing.shard(of: record.userID)].apply(record, lsn: view.lsn)
+                if snapshot?.reflects(lsn: view.lsn, shardKey: record.shardKey) == true { return }
+                states[routing.shard(of: record.shardKey)].apply(record, lsn: view.lsn)
                 applied += 1
                 if applied % 100_000 == 0 { progress(applied, view.lsn) }
             }

@@ -59,14 +59,17 @@ extension Engine {
         var writer = BinaryWriter()
         var users: [User] = []
         var sessions: [Session] = []
+        var organizations: [Organization] = []
         for shard in shards {
             let state = await shard.read { $0 }
             users += state.users.values
             sessions += state.sessions.values
+            organizations += state.organizations.values
         }
         var merged = ShardState()
         for user in users { merged.restore(user: user) }
         for session in sessions { merged.restore(session: session) }
+        for organization in organizations { merged.restore(organization: organization) }
         merged.encode(into: &writer)
         return writer.bytes
     }

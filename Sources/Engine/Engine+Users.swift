@@ -86,7 +86,8 @@ extension Engine {
         return try await changeUser(userID, record: .activeChanged(userID: userID, isActive: isActive, atMilliseconds: now))
     }
 
-    /// Soft-deletes a user: it cannot log in any more, its sessions end, and its email may be registered again.
+    /// Soft-deletes a user: it cannot log in any more, its sessions end, its email may be registered again, and
+    /// then its memberships end (in the organizations' shards; `open` finishes that after a crash).
     public func deleteUser(_ userID: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         let email = try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: String) in
@@ -94,6 +95,7 @@ extension Engine {
             return (.userDeleted(userID: userID, atMilliseconds: now), user.email)
         }
         emails.withLock { index in if index[email] == userID { index[email] = nil } }
+        try await removeMemberships(of: userID)
     }
 }
 

@@ -23,10 +23,13 @@ public final class Engine: Sendable {
     let snapshots: SnapshotStore
     let routing: ShardRouting
     let shards: [Shard]
-    let clock: any EngineClock
+    /// The time every change is stamped with.
+    public let clock: any EngineClock
     let random: RandomSource
     /// Normalized email → id, for every user that is not deleted (and for registrations under way).
     let emails: Mutex<[String: UUID]>
+    /// Slugs and each user's organizations, derived from the organizations' shards.
+    let organizationIndex: Mutex<OrganizationIndex>
 
     /// Opens the data directory (creating it when missing) and rebuilds the state: the newest usable snapshot,
     /// then the log after it.
@@ -50,8 +53,7 @@ public final class Engine: Sendable {
             do { snapshot = try EngineSnapshot.decode(loaded.payload) } catch {
                 throw EngineError(.invalidArgument, "snapshot \(loaded.fileName) does not decode: \(error)")
             }
-            for user in snapshot!.users { states[routing.shard(of: user.id)].restore(user: user) }
-            for session in snapshot!.sessions { states[routing.shard(of: session.userID)].restore(session: session) }
+            snapshot!.restore(into: &states, routing: routing)
         }
         let log = try WriteAheadLog.open(configuration.logConfiguration, after: snapshot?.lsn ?? 0) { view in
             let record: EngineRecord
@@ -60,28 +62,31 @@ public final class Engine: Sendable {
             } catch {
                 throw EngineError(.invalidArgument, "the record at LSN \(view.lsn) does not decode: \(error)")
             }
-            if snapshot?.reflects(lsn: view.lsn, userID: record.userID) == true { return }
-            states[routing.shard(of: record.userID)].apply(record, lsn: view.lsn)
+            if snapshot?.reflects(lsn: view.lsn, shardKey: record.shardKey) == true { return }
+            states[routing.shard(of: record.shardKey)].apply(record, lsn: view.lsn)
             replayed += 1
         }
         var emails: [String: UUID] = [:]
         for state in states {
             for user in state.users.values where !user.isDeleted { emails[user.email] = user.id }
         }
+        let completed = try completeMembershipRemovals(in: &states, routing: routing, log: log, clock: clock)
         let elapsed = ContinuousClock.now - started
         let startup = StartupReport(
             snapshotLSN: snapshot?.lsn, snapshotFile: loaded?.fileName, skippedSnapshots: loaded?.skipped.count ?? 0,
-            recordsReplayed: replayed, users: states.reduce(0) { $0 + $1.users.count },
+            recordsReplayed: replayed, membershipsCompleted: completed, users: states.reduce(0) { $0 + $1.users.count },
             sessions: states.reduce(0) { $0 + $1.sessions.count }, tornBytes: log.recovery.tornBytes,
             milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
-                      startup: startup, lock: lock)
+                      organizations: states.lazy.flatMap { $0.organizations.values }, startup: startup, lock: lock)
     }
 
     private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
                  routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
-                 emails: [String: UUID], startup: StartupReport, lock: DataDirectoryLock) {
+                 emails: [String: UUID], organizations: some Sequence<Organization>, startup: StartupReport,
+                 lock: DataDirectoryLock) {
+        self.organizationIndex = Mutex(OrganizationIndex(organizations: organizations))
         self.startup = startup
         self.lock = lock
         self.snapshotState = Mutex(SnapshotState(lsn: startup.snapshotLSN, failure: nil))
@@ -139,6 +144,8 @@ public struct StartupReport: Sendable {
     public let skippedSnapshots: Int
     /// Log records applied after the snapshot.
     public let recordsReplayed: Int
+    /// Memberships of deleted users that a crash had left behind, removed at open (see `deleteUser`).
+    public let membershipsCompleted: Int
     public let users: Int
     public let sessions: Int
     /// Bytes of an unacknowledged, partly written last record that recovery cut off.
@@ -149,6 +156,7 @@ public struct StartupReport: Sendable {
         (snapshotLSN.map { "snapshot at LSN \($0)" } ?? "no snapshot")
             + (skippedSnapshots > 0 ? " (\(skippedSnapshots) damaged snapshot(s) skipped)" : "")
             + ", \(recordsReplayed) log records replayed, \(users) users, \(sessions) sessions"
+            + (membershipsCompleted > 0 ? ", \(membershipsCompleted) memberships of deleted users removed" : "")
             + (tornBytes > 0 ? ", \(tornBytes) torn bytes cut off" : "") + ", in \(milliseconds) ms"
     }
 }

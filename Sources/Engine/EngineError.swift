@@ -5,6 +5,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case userNotFound, emailTaken, sessionNotFound, sessionInactive, notYourSession
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
+            case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -24,6 +25,17 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The log cannot be written; nothing is acknowledged.
         public static let logUnavailable = Code(.logUnavailable)
         public static let invalidArgument = Code(.invalidArgument)
+        public static let organizationNotFound = Code(.organizationNotFound)
+        /// Another organization has this slug.
+        public static let slugTaken = Code(.slugTaken)
+        /// The user is a member of the organization already.
+        public static let alreadyMember = Code(.alreadyMember)
+        /// The user is not a member of the organization.
+        public static let notMember = Code(.notMember)
+        /// The caller's role in the organization does not allow the change.
+        public static let insufficientRole = Code(.insufficientRole)
+        /// The change would leave the organization without an owner.
+        public static let lastOwner = Code(.lastOwner)
 
         public var description: String { base.rawValue }
     }

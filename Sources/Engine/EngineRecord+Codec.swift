@@ -19,6 +19,12 @@ extension EngineRecord {
         case .superuserChanged: .superuserChanged
         case .passwordResetIssued: .passwordResetIssued
         case .passwordResetCompleted: .passwordResetCompleted
+        case .organizationCreated: .organizationCreated
+        case .organizationUpdated: .organizationUpdated
+        case .organizationDeleted: .organizationDeleted
+        case .memberAdded: .memberAdded
+        case .memberRoleChanged: .memberRoleChanged
+        case .memberRemoved: .memberRemoved
         }
     }
 
@@ -83,6 +89,31 @@ extension EngineRecord {
             writer.write(userID)
             writer.write(passwordHash)
             writer.write(at)
+        case .organizationCreated(let organization):
+            writer.write(organization)
+        case .organizationUpdated(let update):
+            writer.write(update.organizationID)
+            writer.write(update.name)
+            writer.write(update.slug)
+            writer.write(update.description)
+            writer.write(update.settings)
+            writer.write(update.isActive.map { $0 ? UInt8(2) : 1 } ?? 0)
+            writer.write(update.atMilliseconds)
+        case .organizationDeleted(let organizationID, let at):
+            writer.write(organizationID)
+            writer.write(at)
+        case .memberAdded(let organizationID, let membership):
+            writer.write(organizationID)
+            writer.write(membership)
+        case .memberRoleChanged(let organizationID, let userID, let role, let at):
+            writer.write(organizationID)
+            writer.write(userID)
+            writer.write(role.rawValue)
+            writer.write(at)
+        case .memberRemoved(let organizationID, let userID, let at):
+            writer.write(organizationID)
+            writer.write(userID)
+            writer.write(at)
         }
         return writer.bytes
     }
@@ -141,6 +172,35 @@ extension EngineRecord {
         case .passwordResetCompleted:
             self = .passwordResetCompleted(userID: try reader.read(UUID.self), passwordHash: try reader.read(String.self),
                                            atMilliseconds: try reader.read(Int64.self))
+        case .organizationCreated:
+            self = .organizationCreated(try reader.read(Organization.self))
+        case .organizationUpdated:
+            let id = try reader.read(UUID.self)
+            let name = try reader.readOptional(String.self)
+            let slug = try reader.readOptional(String.self)
+            let description = try reader.read(Change<String>.self)
+            let settings = try reader.read(Change<String>.self)
+            let isActive: Bool? = switch try reader.read(UInt8.self) {
+            case 0: nil
+            case 1: false
+            case 2: true
+            case let other: throw DecodingError("invalid is_active tag \(other)")
+            }
+            self = .organizationUpdated(OrganizationUpdate(
+                organizationID: id, name: name, slug: slug, description: description, settings: settings,
+                isActive: isActive, atMilliseconds: try reader.read(Int64.self)))
+        case .organizationDeleted:
+            self = .organizationDeleted(organizationID: try reader.read(UUID.self),
+                                        atMilliseconds: try reader.read(Int64.self))
+        case .memberAdded:
+            self = .memberAdded(organizationID: try reader.read(UUID.self), membership: try reader.read(Membership.self))
+        case .memberRoleChanged:
+            self = .memberRoleChanged(organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
+                                      role: try reader.read(OrganizationRole.self),
+                                      atMilliseconds: try reader.read(Int64.self))
+        case .memberRemoved:
+            self = .memberRemoved(organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
+                                  atMilliseconds: try reader.read(Int64.self))
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }
@@ -179,6 +239,25 @@ extension BinaryWriter {
         write(session.rotatedAtMilliseconds)
         write(session.generation)
         write(session.revokedAtMilliseconds)
+    }
+
+    mutating func write(_ organization: Organization) {
+        write(organization.id)
+        write(organization.name)
+        write(organization.slug)
+        write(organization.description)
+        write(organization.settings)
+        write(organization.isActive)
+        write(organization.createdAtMilliseconds)
+        write(organization.updatedAtMilliseconds)
+        writeLength(organization.members.count)
+        for membership in organization.membersByJoining { write(membership) }
+    }
+
+    mutating func write(_ membership: Membership) {
+        write(membership.userID)
+        write(membership.role.rawValue)
+        write(membership.joinedAtMilliseconds)
     }
 
     mutating func write(_ id: UUID?) {
@@ -224,6 +303,33 @@ extension BinaryReader {
         session.generation = try read(UInt32.self)
         session.revokedAtMilliseconds = try readOptional(Int64.self)
         return session
+    }
+
+    mutating func read(_: Organization.Type) throws(DecodingError) -> Organization {
+        var organization = Organization(
+            id: try read(UUID.self), name: try read(String.self), slug: try read(String.self),
+            description: try readOptional(String.self), settings: try readOptional(String.self),
+            isActive: try read(Bool.self), createdAtMilliseconds: try read(Int64.self),
+            updatedAtMilliseconds: try read(Int64.self), members: [:])
+        let count = try readLength()
+        for _ in 0..<count {
+            let membership = try read(Membership.self)
+            guard organization.members.updateValue(membership, forKey: membership.userID) == nil else {
+                throw DecodingError("member \(membership.userID) twice in organization \(organization.id)")
+            }
+        }
+        return organization
+    }
+
+    mutating func read(_: Membership.Type) throws(DecodingError) -> Membership {
+        Membership(userID: try read(UUID.self), role: try read(OrganizationRole.self),
+                   joinedAtMilliseconds: try read(Int64.self))
+    }
+
+    mutating func read(_: OrganizationRole.Type) throws(DecodingError) -> OrganizationRole {
+        let raw = try read(UInt8.self)
+        guard let role = OrganizationRole(rawValue: raw) else { throw DecodingError("invalid role \(raw)") }
+        return role
     }
 
     mutating func readOptional(_: UUID.Type) throws(DecodingError) -> UUID? {

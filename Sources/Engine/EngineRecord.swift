@@ -2,7 +2,7 @@ public import FoundationEssentials
 
 /// Every change the engine makes, as it goes to the log. A record carries every value the change needs —
 /// generated ids, digests, hashes, timestamps — so that applying it is deterministic, live and on replay.
-/// Each record concerns one user, whose shard applies it.
+/// Each record concerns one user or one organization, whose shard applies it (`shardKey`).
 public enum EngineRecord: Sendable, Hashable {
     case userRegistered(User)
     case profileUpdated(ProfileUpdate)
@@ -27,9 +27,18 @@ public enum EngineRecord: Sendable, Hashable {
     case passwordResetIssued(userID: UUID, digest: SecretDigest, expiresAtMilliseconds: Int64, atMilliseconds: Int64)
     /// The reset token was used: the new hash replaces the old, the token is spent, every session ends.
     case passwordResetCompleted(userID: UUID, passwordHash: String, atMilliseconds: Int64)
+    /// A new organization, with its creator as its first owner.
+    case organizationCreated(Organization)
+    case organizationUpdated(OrganizationUpdate)
+    /// The organization and its memberships are gone (the log keeps them for audit).
+    case organizationDeleted(organizationID: UUID, atMilliseconds: Int64)
+    /// A user joins an organization at `membership.joinedAtMilliseconds`.
+    case memberAdded(organizationID: UUID, membership: Membership)
+    case memberRoleChanged(organizationID: UUID, userID: UUID, role: OrganizationRole, atMilliseconds: Int64)
+    case memberRemoved(organizationID: UUID, userID: UUID, atMilliseconds: Int64)
 
-    /// The user whose shard applies the record.
-    public var userID: UUID {
+    /// The id whose shard applies the record: the user's, or the organization's for organization records.
+    public var shardKey: UUID {
         switch self {
         case .userRegistered(let user): user.id
         case .profileUpdated(let update): update.userID
@@ -44,6 +53,12 @@ public enum EngineRecord: Sendable, Hashable {
         case .superuserChanged(let userID, _, _): userID
         case .passwordResetIssued(let userID, _, _, _): userID
         case .passwordResetCompleted(let userID, _, _): userID
+        case .organizationCreated(let organization): organization.id
+        case .organizationUpdated(let update): update.organizationID
+        case .organizationDeleted(let organizationID, _): organizationID
+        case .memberAdded(let organizationID, _): organizationID
+        case .memberRoleChanged(let organizationID, _, _, _): organizationID
+        case .memberRemoved(let organizationID, _, _): organizationID
         }
     }
 
@@ -63,6 +78,12 @@ public enum EngineRecord: Sendable, Hashable {
         case .superuserChanged(_, _, let at): at
         case .passwordResetIssued(_, _, _, let at): at
         case .passwordResetCompleted(_, _, let at): at
+        case .organizationCreated(let organization): organization.createdAtMilliseconds
+        case .organizationUpdated(let update): update.atMilliseconds
+        case .organizationDeleted(_, let at): at
+        case .memberAdded(_, let membership): membership.joinedAtMilliseconds
+        case .memberRoleChanged(_, _, _, let at): at
+        case .memberRemoved(_, _, let at): at
         }
     }
 }
@@ -126,4 +147,10 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case superuserChanged = 11
     case passwordResetIssued = 12
     case passwordResetCompleted = 13
+    case organizationCreated = 14
+    case organizationUpdated = 15
+    case organizationDeleted = 16
+    case memberAdded = 17
+    case memberRoleChanged = 18
+    case memberRemoved = 19
 }

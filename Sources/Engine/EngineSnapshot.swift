@@ -5,20 +5,29 @@ import WAL
 /// record of that shard is reflected. Replay skips a record when the shard that owned its user when the
 /// snapshot was taken already reflects it; so the snapshot loads into any number of shards.
 ///
-/// Payload: `[version u8][shard count][watermark u64 × shard count]` then, per shard, its canonical state.
+/// Payload: `[version u8][shard count][watermark u64 × shard count]` then, per shard, its canonical state
+/// (version 1, still read, had no organizations).
 struct EngineSnapshot {
-    static let formatVersion: UInt8 = 1
+    static let formatVersion: UInt8 = 2
 
     let routing: ShardRouting
     let watermarks: [LSN]
     let users: [User]
     let sessions: [Session]
+    let organizations: [Organization]
 
     /// The LSN the log must be replayed after: every shard reflects everything up to it.
     var lsn: LSN { watermarks.min() ?? 0 }
 
-    /// Whether the record at `lsn` for `userID` is already in the snapshot.
-    func reflects(lsn: LSN, userID: UUID) -> Bool { lsn <= watermarks[routing.shard(of: userID)] }
+    /// Whether the record at `lsn`, applied by the shard of `shardKey`, is already in the snapshot.
+    func reflects(lsn: LSN, shardKey: UUID) -> Bool { lsn <= watermarks[routing.shard(of: shardKey)] }
+
+    /// Puts every entity into the shard `routing` gives it.
+    func restore(into states: inout [ShardState], routing: ShardRouting) {
+        for user in users { states[routing.shard(of: user.id)].restore(user: user) }
+        for session in sessions { states[routing.shard(of: session.userID)].restore(session: session) }
+        for organization in organizations { states[routing.shard(of: organization.id)].restore(organization: organization) }
+    }
 
     /// Streams the payload into `file` a shard at a time, so that at most one shard's encoding is in memory.
     static func write(states: [ShardState], watermarks: [LSN], into file: inout SnapshotWriter) throws(WALError) {
@@ -40,21 +49,23 @@ struct EngineSnapshot {
             result = Result { () throws(DecodingError) -> EngineSnapshot in
                 var reader = BinaryReader(bytes)
                 let version = try reader.read(UInt8.self)
-                guard version == formatVersion else { throw DecodingError("unknown snapshot version \(version)") }
+                guard (1...formatVersion).contains(version) else { throw DecodingError("unknown snapshot version \(version)") }
                 let shardCount = try reader.readLength()
                 guard shardCount >= 1, shardCount <= 1024 else { throw DecodingError("shard count \(shardCount)") }
                 var watermarks: [LSN] = []
                 for _ in 0..<shardCount { watermarks.append(try reader.read(UInt64.self)) }
                 var users: [User] = []
                 var sessions: [Session] = []
+                var organizations: [Organization] = []
                 for _ in 0..<shardCount {
-                    let entities = try ShardState.decodeEntities(from: &reader)
+                    let entities = try ShardState.decodeEntities(from: &reader, formatVersion: version)
                     users += entities.users
                     sessions += entities.sessions
+                    organizations += entities.organizations
                 }
                 guard reader.isAtEnd else { throw DecodingError("bytes after the snapshot's last shard") }
                 return EngineSnapshot(routing: ShardRouting(shardCount: shardCount), watermarks: watermarks,
-                                      users: users, sessions: sessions)
+                                      users: users, sessions: sessions, organizations: organizations)
             }
         }
         return try result.get()

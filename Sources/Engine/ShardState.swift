@@ -1,7 +1,7 @@
 public import FoundationEssentials
 public import WAL
 
-/// The state one shard owns: its users, their sessions. `apply` is the only way it changes, live and on
+/// The state one shard owns: its users, their sessions, its organizations with their memberships. `apply` is the only way it changes, live and on
 /// replay: synchronous, deterministic, no clock, no randomness, no I/O. Callers validate before they log;
 /// a record that does not fit the state is a bug or a corrupt log, and stops the process.
 public struct ShardState: Sendable {
@@ -9,6 +9,9 @@ public struct ShardState: Sendable {
     public internal(set) var sessions: [UUID: Session] = [:]
     /// Each user's sessions, ordered by creation time, then id.
     public internal(set) var sessionIDsByUser: [UUID: [UUID]] = [:]
+    public internal(set) var organizations: [UUID: Organization] = [:]
+    /// Users by registration day, for statistics; derived from `users`, never logged.
+    public internal(set) var userCounters = UserCounters()
     /// The LSN of the last record applied.
     public private(set) var appliedLSN: LSN = 0
 
@@ -22,6 +25,7 @@ public struct ShardState: Sendable {
         case .userRegistered(let user):
             precondition(users[user.id] == nil, "user \(user.id) registered twice")
             users[user.id] = user
+            userCounters.add(user)
         case .profileUpdated(let update):
             modifyUser(update.userID) { user in
                 if let firstName = update.firstName { user.firstName = firstName }
@@ -96,6 +100,36 @@ public struct ShardState: Sendable {
                 user.updatedAtMilliseconds = at
             }
             revokeSessions(of: userID, except: nil, at: at)
+        case .organizationCreated(let organization):
+            precondition(organizations[organization.id] == nil, "organization \(organization.id) created twice")
+            organizations[organization.id] = organization
+        case .organizationUpdated(let update):
+            modifyOrganization(update.organizationID) { organization in
+                if let name = update.name { organization.name = name }
+                if let slug = update.slug { organization.slug = slug }
+                organization.description = update.description.applied(to: organization.description)
+                organization.settings = update.settings.applied(to: organization.settings)
+                if let isActive = update.isActive { organization.isActive = isActive }
+                organization.updatedAtMilliseconds = update.atMilliseconds
+            }
+        case .organizationDeleted(let organizationID, _):
+            precondition(organizations[organizationID] != nil, "unknown organization \(organizationID) deleted")
+            organizations[organizationID] = nil
+        case .memberAdded(let organizationID, let membership):
+            modifyOrganization(organizationID) { organization in
+                precondition(organization.members[membership.userID] == nil, "\(membership.userID) joined twice")
+                organization.members[membership.userID] = membership
+            }
+        case .memberRoleChanged(let organizationID, let userID, let role, _):
+            modifyOrganization(organizationID) { organization in
+                precondition(organization.members[userID] != nil, "role change for non-member \(userID)")
+                organization.members[userID]!.role = role
+            }
+        case .memberRemoved(let organizationID, let userID, _):
+            modifyOrganization(organizationID) { organization in
+                let removed = organization.members.removeValue(forKey: userID)
+                precondition(removed != nil, "removal of non-member \(userID)")
+            }
         }
     }
 
@@ -119,8 +153,14 @@ public struct ShardState: Sendable {
     }
 
     private mutating func modifyUser(_ id: UUID, _ change: (inout User) -> Void) {
-        precondition(users[id] != nil, "change to unknown user \(id)")
+        guard let before = users[id] else { preconditionFailure("change to unknown user \(id)") }
         change(&users[id]!)
+        userCounters.replace(before, with: users[id]!)
+    }
+
+    private mutating func modifyOrganization(_ id: UUID, _ change: (inout Organization) -> Void) {
+        precondition(organizations[id] != nil, "change to unknown organization \(id)")
+        change(&organizations[id]!)
     }
 
     private mutating func modifySession(_ id: UUID, of userID: UUID, _ change: (inout Session) -> Void) {

@@ -24,6 +24,12 @@ enum Fixtures {
                 expiresAtMilliseconds: milliseconds + 7 * 86_400_000, refreshDigest: digest(UInt64(number)))
     }
 
+    static func organization(_ number: UInt8, ownedBy owner: UInt8, at milliseconds: Int64 = 6_700) -> Organization {
+        Organization(id: uuid(200 + number), name: "Org \(number)", slug: "org-\(number)", description: nil, settings: nil,
+                     isActive: true, createdAtMilliseconds: milliseconds, updatedAtMilliseconds: milliseconds,
+                     members: [uuid(owner): Membership(userID: uuid(owner), role: .owner, joinedAtMilliseconds: milliseconds)])
+    }
+
     /// One record of every type, in an order a shard can apply.
     static var everyRecordType: [EngineRecord] {
         [
@@ -43,6 +49,17 @@ enum Fixtures {
             .superuserChanged(userID: uuid(1), isSuperuser: true, atMilliseconds: 6_500),
             .passwordResetIssued(userID: uuid(1), digest: digest(77), expiresAtMilliseconds: 9_000, atMilliseconds: 6_600),
             .passwordResetCompleted(userID: uuid(1), passwordHash: "$2b$12$reset", atMilliseconds: 6_700),
+            .userRegistered(user(2)),
+            .organizationCreated(organization(1, ownedBy: 1)),
+            .organizationUpdated(OrganizationUpdate(organizationID: uuid(201), name: "Acme Ltd", slug: "acme-ltd",
+                                                    description: .set("widgets"), settings: .set(#"{"plan":"pro"}"#),
+                                                    isActive: false, atMilliseconds: 6_800)),
+            .memberAdded(organizationID: uuid(201),
+                         membership: Membership(userID: uuid(2), role: .admin, joinedAtMilliseconds: 6_810)),
+            .memberRoleChanged(organizationID: uuid(201), userID: uuid(2), role: .guest, atMilliseconds: 6_820),
+            .memberRemoved(organizationID: uuid(201), userID: uuid(2), atMilliseconds: 6_830),
+            .organizationCreated(organization(2, ownedBy: 2)),
+            .organizationDeleted(organizationID: uuid(202), atMilliseconds: 6_840),
             .activeChanged(userID: uuid(1), isActive: false, atMilliseconds: 7_000),
             .userDeleted(userID: uuid(1), atMilliseconds: 8_000),
         ]

@@ -10,6 +10,8 @@ struct ReplayPropertyTests {
         var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
         var sessions: [(id: UUID, user: UUID, digest: SecretDigest)] = []
+        var organizations: [UUID] = []
+        let superuser = OrganizationCaller(userID: UUID(), isSuperuser: true)
         var digestCounter: UInt64 = 10_000
         func nextDigest() -> SecretDigest {
             digestCounter += 1
@@ -17,7 +19,7 @@ struct ReplayPropertyTests {
         }
         for _ in 0..<count {
             clock.advance(byMilliseconds: Int64.random(in: 0...4_000, using: &generator))
-            switch Int.random(in: 0..<100, using: &generator) {
+            switch Int.random(in: 0..<120, using: &generator) {
             case 0..<15:
                 let name = "s\(seed)-u\(Int.random(in: 0..<40, using: &generator))"
                 if let user = try? await engine.register(NewUser(email: "\(name)@Example.com", passwordHash: "h-\(name)",
@@ -50,6 +52,32 @@ struct ReplayPropertyTests {
                 _ = try? await engine.setActive(userID: users.randomElement(using: &generator)!, Bool.random(using: &generator))
             case 96..<98 where !users.isEmpty:
                 try? await engine.deleteUser(users.randomElement(using: &generator)!)
+            case 100..<104 where !users.isEmpty:
+                let slug = "org-\(Int.random(in: 0..<12, using: &generator))"
+                if let organization = try? await engine.createOrganization(
+                    NewOrganization(name: slug.uppercased(), slug: slug), ownerID: users.randomElement(using: &generator)!)
+                {
+                    organizations.append(organization.id)
+                }
+            case 104..<110 where !users.isEmpty && !organizations.isEmpty:
+                _ = try? await engine.addMember(users.randomElement(using: &generator)!,
+                                                role: OrganizationRole.allCases.randomElement(using: &generator)!,
+                                                to: organizations.randomElement(using: &generator)!, by: superuser)
+            case 110..<114 where !users.isEmpty && !organizations.isEmpty:
+                _ = try? await engine.changeMemberRole(users.randomElement(using: &generator)!,
+                                                       to: OrganizationRole.allCases.randomElement(using: &generator)!,
+                                                       in: organizations.randomElement(using: &generator)!, by: superuser)
+            case 114..<117 where !users.isEmpty && !organizations.isEmpty:
+                try? await engine.removeMember(users.randomElement(using: &generator)!,
+                                               from: organizations.randomElement(using: &generator)!, by: superuser)
+            case 117..<119 where !organizations.isEmpty:
+                _ = try? await engine.updateOrganization(
+                    OrganizationUpdate(organizationID: organizations.randomElement(using: &generator)!,
+                                       slug: "org-\(Int.random(in: 0..<12, using: &generator))",
+                                       description: .set("d\(Int.random(in: 0..<9, using: &generator))")),
+                    by: superuser)
+            case 119 where !organizations.isEmpty:
+                try? await engine.deleteOrganization(organizations.randomElement(using: &generator)!)
             default:
                 continue
             }

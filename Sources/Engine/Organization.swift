@@ -1,0 +1,111 @@
+public import FoundationEssentials
+
+/// What a member may do in an organization, from most to least.
+public enum OrganizationRole: UInt8, Sendable, Hashable, CaseIterable, Comparable {
+    case owner = 0
+    case admin = 1
+    case member = 2
+    case guest = 3
+
+    /// The name in the API.
+    public var name: String {
+        switch self {
+        case .owner: "owner"
+        case .admin: "admin"
+        case .member: "member"
+        case .guest: "guest"
+        }
+    }
+
+    public init?(name: String) {
+        guard let role = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = role
+    }
+
+    /// Owners and admins manage the organization and its members.
+    public var manages: Bool { self <= .admin }
+
+    /// Lower raw values rank higher: `owner < admin` reads "owner outranks admin".
+    public static func < (left: Self, right: Self) -> Bool { left.rawValue < right.rawValue }
+}
+
+/// A user's place in an organization.
+public struct Membership: Sendable, Hashable {
+    public let userID: UUID
+    public var role: OrganizationRole
+    public let joinedAtMilliseconds: Int64
+
+    public init(userID: UUID, role: OrganizationRole, joinedAtMilliseconds: Int64) {
+        self.userID = userID
+        self.role = role
+        self.joinedAtMilliseconds = joinedAtMilliseconds
+    }
+}
+
+/// An organization and its members, kept in the shard its id routes to. The organization's shard owns the
+/// memberships, so every membership change — and the "last owner stays" rule — is decided in one actor; the
+/// user → organizations view is an index the engine derives from the organizations (see `MembershipIndex`).
+public struct Organization: Sendable, Hashable {
+    public let id: UUID
+    public var name: String
+    /// Lower-case; unique among organizations.
+    public var slug: String
+    public var description: String?
+    /// A JSON object, kept as its text.
+    public var settings: String?
+    public var isActive: Bool
+    public let createdAtMilliseconds: Int64
+    public var updatedAtMilliseconds: Int64
+    public var members: [UUID: Membership]
+
+    public init(id: UUID, name: String, slug: String, description: String?, settings: String?, isActive: Bool,
+                createdAtMilliseconds: Int64, updatedAtMilliseconds: Int64, members: [UUID: Membership]) {
+        self.id = id
+        self.name = name
+        self.slug = slug
+        self.description = description
+        self.settings = settings
+        self.isActive = isActive
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.updatedAtMilliseconds = updatedAtMilliseconds
+        self.members = members
+    }
+
+    /// How many members hold `role`.
+    public func count(of role: OrganizationRole) -> Int { members.values.count { $0.role == role } }
+
+    /// Members ordered by the time they joined, then by id.
+    public var membersByJoining: [Membership] {
+        members.values.sorted {
+            $0.joinedAtMilliseconds != $1.joinedAtMilliseconds
+                ? $0.joinedAtMilliseconds < $1.joinedAtMilliseconds : ShardState.uuidOrder($0.userID, $1.userID)
+        }
+    }
+
+    /// The form every slug is stored and compared in.
+    public static func normalizedSlug(_ slug: String) -> String {
+        String(slug.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()).lowercased()
+    }
+}
+
+/// The fields of an organization update, each `.unchanged` or nil when left alone.
+public struct OrganizationUpdate: Sendable, Hashable {
+    public let organizationID: UUID
+    public var name: String?
+    public var slug: String?
+    public var description: Change<String>
+    public var settings: Change<String>
+    public var isActive: Bool?
+    public var atMilliseconds: Int64
+
+    public init(organizationID: UUID, name: String? = nil, slug: String? = nil, description: Change<String> = .unchanged,
+                settings: Change<String> = .unchanged, isActive: Bool? = nil, atMilliseconds: Int64 = 0) {
+        self.organizationID = organizationID
+        self.name = name
+        self.slug = slug
+        self.description = description
+        self.settings = settings
+        self.isActive = isActive
+        self.atMilliseconds = atMilliseconds
+    }
+}
