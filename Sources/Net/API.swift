@@ -183,6 +183,9 @@ public struct API: Sendable {
         addUserRoutes(to: &router)
         addAdminUserRoutes(to: &router)
         addAdminSessionRoutes(to: &router)
+        addOrganizationRoutes(to: &router)
+        addAdminOrganizationRoutes(to: &router)
+        addAdminStatsRoute(to: &router)
         return router
     }
 

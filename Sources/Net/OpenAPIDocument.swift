@@ -75,83 +75,48 @@ enum OpenAPIDocument {
                   body: "BulkAction", success: (200, "BulkResult"), errors: [401, 403, 422]),
         Operation(method: "get", path: "/api/v1/admin/sessions", summary: "Every session with its user",
                   success: (200, "AdminSessionPage"), query: listQuery + ["is_active"], errors: [401, 403, 422]),
+        Operation(method: "get", path: "/api/v1/admin/stats", summary: "Dashboard statistics",
+                  success: (200, "AdminStats"), errors: [401, 403]),
+    ] + organizationOperations + adminOrganizationOperations
+
+    static let organizationOperations: [Operation] = [
+        Operation(method: "get", path: "/api/v1/organizations/me", summary: "The caller's organizations and roles",
+                  success: (200, "OrganizationList"), errors: [401]),
+        Operation(method: "post", path: "/api/v1/organizations", summary: "Create an organization (the caller owns it)",
+                  body: "OrganizationCreate", success: (201, "Organization"), errors: [401, 403, 409, 422]),
+        Operation(method: "get", path: "/api/v1/organizations/{org_id}", summary: "An organization (members)",
+                  success: (200, "Organization"), errors: [401, 403, 404, 422]),
+        Operation(method: "put", path: "/api/v1/organizations/{org_id}", summary: "Update an organization (owner or admin)",
+                  body: "OrganizationUpdate", success: (200, "Organization"), errors: [401, 403, 404, 409, 422]),
+        Operation(method: "get", path: "/api/v1/organizations/{org_id}/members", summary: "Members (members)",
+                  success: (200, "MemberPage"), query: listQuery, errors: [401, 403, 404, 422]),
+        Operation(method: "post", path: "/api/v1/organizations/{org_id}/members", summary: "Add a member (owner or admin)",
+                  body: "MemberAdd", success: (201, "Member"), errors: [401, 403, 404, 409, 422]),
+        Operation(method: "patch", path: "/api/v1/organizations/{org_id}/members/{user_id}",
+                  summary: "Change a member's role (owner or admin)", body: "MemberRole", success: (200, "Member"),
+                  errors: [401, 403, 404, 422]),
+        Operation(method: "delete", path: "/api/v1/organizations/{org_id}/members/{user_id}",
+                  summary: "Remove a member (owner or admin)", errors: [401, 403, 404, 422]),
     ]
 
-    static func string(_ format: String? = nil) -> [String: Any] { format.map { ["type": "string", "format": $0] } ?? ["type": "string"] }
-    static var nullableString: [String: Any] { ["type": ["string", "null"]] }
-    static func object(_ properties: [String: Any], required: [String] = []) -> [String: Any] {
-        var schema: [String: Any] = ["type": "object", "properties": properties]
-        if !required.isEmpty { schema["required"] = required }
-        return schema
-    }
-    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
-
-    static var schemas: [String: Any] {
-        let user = object([
-            "id": string("uuid"), "email": string(), "first_name": string(), "last_name": nullableString,
-            "phone_number": nullableString, "is_active": ["type": "boolean"], "is_superuser": ["type": "boolean"],
-            "preferences": ["type": ["object", "null"]], "locale": nullableString,
-            "created_at": string("date-time"), "updated_at": string("date-time"),
-        ], required: ["id", "email", "first_name", "is_active", "is_superuser", "created_at", "updated_at"])
-        let pagination = object(["total": ["type": "integer"], "page": ["type": "integer"], "page_size": ["type": "integer"],
-                                 "total_pages": ["type": "integer"], "has_next": ["type": "boolean"],
-                                 "has_prev": ["type": "boolean"]])
-        let session = object(["id": string("uuid"), "device_name": nullableString, "device_id": nullableString,
-                              "ip_address": nullableString, "location_city": nullableString, "location_country": nullableString,
-                              "last_used_at": string("date-time"), "created_at": string("date-time"),
-                              "expires_at": string("date-time"), "is_current": ["type": "boolean"]])
-        let adminSession = object(["id": string("uuid"), "user_id": string("uuid"), "user_email": string(),
-                                   "user_full_name": string(), "device_name": nullableString, "ip_address": nullableString,
-                                   "is_active": ["type": "boolean"], "created_at": string("date-time"),
-                                   "last_used_at": string("date-time"), "expires_at": string("date-time")])
-        let profile: [String: Any] = ["first_name": string(), "last_name": nullableString, "phone_number": nullableString,
-                                      "preferences": ["type": ["object", "null"]], "locale": nullableString]
-        var adminUpdate = profile
-        adminUpdate["is_active"] = ["type": "boolean"]
-        adminUpdate["is_superuser"] = ["type": "boolean"]
-        return [
-            "Error": object(["success": ["type": "boolean", "const": false],
-                             "errors": ["type": "array", "items": object(["code": string(), "message": string(),
-                                                                           "field": nullableString],
-                                                                          required: ["code", "message", "field"])]],
-                            required: ["success", "errors"]),
-            "Message": object(["success": ["type": "boolean"], "message": string(), "count": ["type": "integer"]],
-                              required: ["success", "message"]),
-            "Health": object(["status": string(), "timestamp": string("date-time"), "version": string(),
-                              "durability": string(), "checks": ["type": "object", "additionalProperties": string()]]),
-            "User": user,
-            "TokenPair": object(["access_token": string(), "refresh_token": string(), "token_type": string(),
-                                 "expires_in": ["type": "integer"], "user": ref("User")],
-                                required: ["access_token", "refresh_token", "token_type", "expires_in", "user"]),
-            "Pagination": pagination,
-            "UserPage": object(["data": ["type": "array", "items": ref("User")], "pagination": ref("Pagination")]),
-            "Session": session,
-            "SessionList": object(["sessions": ["type": "array", "items": ref("Session")], "total": ["type": "integer"]]),
-            "AdminSession": adminSession,
-            "AdminSessionPage": object(["data": ["type": "array", "items": ref("AdminSession")], "pagination": ref("Pagination")]),
-            "RegisterRequest": object(["email": string("email"), "password": string(), "first_name": string(),
-                                       "last_name": nullableString, "phone_number": nullableString,
-                                       "is_superuser": ["type": "boolean", "const": false]],
-                                      required: ["email", "password", "first_name"]),
-            "LoginRequest": object(["email": string(), "password": string()], required: ["email", "password"]),
-            "LoginForm": object(["username": string(), "password": string()], required: ["username", "password"]),
-            "RefreshRequest": object(["refresh_token": string()], required: ["refresh_token"]),
-            "ResetRequest": object(["email": string()], required: ["email"]),
-            "ResetConfirm": object(["token": string(), "new_password": string()], required: ["token", "new_password"]),
-            "ProfileUpdate": object(profile),
-            "PasswordChange": object(["current_password": string(), "new_password": string()],
-                                     required: ["current_password", "new_password"]),
-            "AdminCreate": object(["email": string("email"), "password": string(), "first_name": string(),
-                                   "is_superuser": ["type": "boolean"]], required: ["email", "password", "first_name"]),
-            "AdminUpdate": object(adminUpdate),
-            "BulkAction": object(["action": ["type": "string", "enum": ["activate", "deactivate", "delete"]],
-                                  "user_ids": ["type": "array", "items": string(), "minItems": 1, "maxItems": 100]],
-                                 required: ["action", "user_ids"]),
-            "BulkResult": object(["success": ["type": "boolean"], "affected_count": ["type": "integer"],
-                                  "failed_count": ["type": "integer"], "message": string(),
-                                  "failed_ids": ["type": "array", "items": string()]]),
-        ]
-    }
+    static let adminOrganizationOperations: [Operation] = [
+        Operation(method: "get", path: "/api/v1/admin/organizations", summary: "List organizations with search",
+                  success: (200, "OrganizationPage"), query: listQuery + ["search", "is_active"], errors: [401, 403, 422]),
+        Operation(method: "post", path: "/api/v1/admin/organizations", summary: "Create an organization",
+                  body: "OrganizationCreate", success: (201, "Organization"), errors: [401, 403, 409, 422]),
+        Operation(method: "get", path: "/api/v1/admin/organizations/{org_id}", summary: "An organization",
+                  success: (200, "Organization"), errors: [401, 403, 404, 422]),
+        Operation(method: "put", path: "/api/v1/admin/organizations/{org_id}", summary: "Update an organization",
+                  body: "OrganizationUpdate", success: (200, "Organization"), errors: [401, 403, 404, 409, 422]),
+        Operation(method: "delete", path: "/api/v1/admin/organizations/{org_id}", summary: "Delete an organization",
+                  errors: [401, 403, 404, 422]),
+        Operation(method: "get", path: "/api/v1/admin/organizations/{org_id}/members", summary: "Members",
+                  success: (200, "MemberPage"), query: listQuery, errors: [401, 403, 404, 422]),
+        Operation(method: "post", path: "/api/v1/admin/organizations/{org_id}/members", summary: "Add a member",
+                  body: "MemberAdd", success: (201, "Member"), errors: [401, 403, 404, 409, 422]),
+        Operation(method: "delete", path: "/api/v1/admin/organizations/{org_id}/members/{user_id}",
+                  summary: "Remove a member", errors: [401, 403, 404, 422]),
+    ]
 
     static func operationObject(_ operation: Operation) -> [String: Any] {
         var result: [String: Any] = ["summary": operation.summary,
@@ -159,7 +124,7 @@ enum OpenAPIDocument {
                                          .replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
                                          .replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")]
         var parameters: [[String: Any]] = []
-        for name in ["user_id", "session_id"] where operation.path.contains("{\(name)}") {
+        for name in ["org_id", "user_id", "session_id"] where operation.path.contains("{\(name)}") {
             parameters.append(["name": name, "in": "path", "required": true, "schema": string("uuid")])
         }
         for name in operation.query {

@@ -1,0 +1,114 @@
+import Foundation
+
+/// The component schemas of the OpenAPI document: request bodies, answers and the error envelope.
+extension OpenAPIDocument {
+    static func string(_ format: String? = nil) -> [String: Any] { format.map { ["type": "string", "format": $0] } ?? ["type": "string"] }
+    static var nullableString: [String: Any] { ["type": ["string", "null"]] }
+    static func object(_ properties: [String: Any], required: [String] = []) -> [String: Any] {
+        var schema: [String: Any] = ["type": "object", "properties": properties]
+        if !required.isEmpty { schema["required"] = required }
+        return schema
+    }
+    static var integer: [String: Any] { ["type": "integer"] }
+    static func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
+    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+
+    static var schemas: [String: Any] {
+        let user = object([
+            "id": string("uuid"), "email": string(), "first_name": string(), "last_name": nullableString,
+            "phone_number": nullableString, "is_active": ["type": "boolean"], "is_superuser": ["type": "boolean"],
+            "preferences": ["type": ["object", "null"]], "locale": nullableString,
+            "created_at": string("date-time"), "updated_at": string("date-time"),
+        ], required: ["id", "email", "first_name", "is_active", "is_superuser", "created_at", "updated_at"])
+        let pagination = object(["total": ["type": "integer"], "page": ["type": "integer"], "page_size": ["type": "integer"],
+                                 "total_pages": ["type": "integer"], "has_next": ["type": "boolean"],
+                                 "has_prev": ["type": "boolean"]])
+        let session = object(["id": string("uuid"), "device_name": nullableString, "device_id": nullableString,
+                              "ip_address": nullableString, "location_city": nullableString, "location_country": nullableString,
+                              "last_used_at": string("date-time"), "created_at": string("date-time"),
+                              "expires_at": string("date-time"), "is_current": ["type": "boolean"]])
+        let adminSession = object(["id": string("uuid"), "user_id": string("uuid"), "user_email": string(),
+                                   "user_full_name": string(), "device_name": nullableString, "ip_address": nullableString,
+                                   "is_active": ["type": "boolean"], "created_at": string("date-time"),
+                                   "last_used_at": string("date-time"), "expires_at": string("date-time")])
+        let profile: [String: Any] = ["first_name": string(), "last_name": nullableString, "phone_number": nullableString,
+                                      "preferences": ["type": ["object", "null"]], "locale": nullableString]
+        var adminUpdate = profile
+        adminUpdate["is_active"] = ["type": "boolean"]
+        adminUpdate["is_superuser"] = ["type": "boolean"]
+        let role: [String: Any] = ["type": "string", "enum": ["owner", "admin", "member", "guest"]]
+        let slug: [String: Any] = ["type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "minLength": 2, "maxLength": 100]
+        let organizationFields: [String: Any] = [
+            "name": ["type": "string", "minLength": 1, "maxLength": 255], "slug": slug,
+            "description": ["type": ["string", "null"], "maxLength": 2000], "settings": ["type": ["object", "null"]],
+            "is_active": ["type": "boolean"],
+        ]
+        let organization = object([
+            "id": string("uuid"), "name": string(), "slug": string(), "description": nullableString,
+            "settings": ["type": ["object", "null"]], "is_active": ["type": "boolean"], "created_at": string("date-time"),
+            "updated_at": string("date-time"), "member_count": integer, "role": role,
+        ], required: ["id", "name", "slug", "is_active", "created_at", "updated_at", "member_count"])
+        let member = object([
+            "user_id": string("uuid"), "email": string(), "first_name": string(), "last_name": nullableString,
+            "role": role, "is_active": ["type": "boolean"], "joined_at": string("date-time"),
+        ], required: ["user_id", "email", "role", "is_active", "joined_at"])
+        return [
+            "Error": object(["success": ["type": "boolean", "const": false],
+                             "errors": ["type": "array", "items": object(["code": string(), "message": string(),
+                                                                           "field": nullableString],
+                                                                          required: ["code", "message", "field"])]],
+                            required: ["success", "errors"]),
+            "Message": object(["success": ["type": "boolean"], "message": string(), "count": ["type": "integer"]],
+                              required: ["success", "message"]),
+            "Health": object(["status": string(), "timestamp": string("date-time"), "version": string(),
+                              "durability": string(), "checks": ["type": "object", "additionalProperties": string()]]),
+            "User": user,
+            "TokenPair": object(["access_token": string(), "refresh_token": string(), "token_type": string(),
+                                 "expires_in": ["type": "integer"], "user": ref("User")],
+                                required: ["access_token", "refresh_token", "token_type", "expires_in", "user"]),
+            "Pagination": pagination,
+            "UserPage": object(["data": ["type": "array", "items": ref("User")], "pagination": ref("Pagination")]),
+            "Session": session,
+            "SessionList": object(["sessions": ["type": "array", "items": ref("Session")], "total": ["type": "integer"]]),
+            "AdminSession": adminSession,
+            "AdminSessionPage": object(["data": ["type": "array", "items": ref("AdminSession")], "pagination": ref("Pagination")]),
+            "RegisterRequest": object(["email": string("email"), "password": string(), "first_name": string(),
+                                       "last_name": nullableString, "phone_number": nullableString,
+                                       "is_superuser": ["type": "boolean", "const": false]],
+                                      required: ["email", "password", "first_name"]),
+            "LoginRequest": object(["email": string(), "password": string()], required: ["email", "password"]),
+            "LoginForm": object(["username": string(), "password": string()], required: ["username", "password"]),
+            "RefreshRequest": object(["refresh_token": string()], required: ["refresh_token"]),
+            "ResetRequest": object(["email": string()], required: ["email"]),
+            "ResetConfirm": object(["token": string(), "new_password": string()], required: ["token", "new_password"]),
+            "ProfileUpdate": object(profile),
+            "PasswordChange": object(["current_password": string(), "new_password": string()],
+                                     required: ["current_password", "new_password"]),
+            "AdminCreate": object(["email": string("email"), "password": string(), "first_name": string(),
+                                   "is_superuser": ["type": "boolean"]], required: ["email", "password", "first_name"]),
+            "AdminUpdate": object(adminUpdate),
+            "BulkAction": object(["action": ["type": "string", "enum": ["activate", "deactivate", "delete"]],
+                                  "user_ids": ["type": "array", "items": string(), "minItems": 1, "maxItems": 100]],
+                                 required: ["action", "user_ids"]),
+            "Organization": organization,
+            "OrganizationList": ["type": "array", "items": ref("Organization")],
+            "OrganizationPage": object(["data": ["type": "array", "items": ref("Organization")],
+                                        "pagination": ref("Pagination")]),
+            "OrganizationCreate": object(organizationFields, required: ["name", "slug"]),
+            "OrganizationUpdate": object(organizationFields),
+            "Member": member,
+            "MemberPage": object(["data": ["type": "array", "items": ref("Member")], "pagination": ref("Pagination")]),
+            "MemberAdd": object(["user_id": string("uuid"), "role": role], required: ["user_id"]),
+            "MemberRole": object(["role": role], required: ["role"]),
+            "AdminStats": object([
+                "user_growth": array(object(["date": string("date"), "total_users": integer, "active_users": integer])),
+                "organization_distribution": array(object(["name": string(), "value": integer])),
+                "registration_activity": array(object(["date": string("date"), "registrations": integer])),
+                "user_status": array(object(["name": string(), "value": integer])),
+            ], required: ["user_growth", "organization_distribution", "registration_activity", "user_status"]),
+            "BulkResult": object(["success": ["type": "boolean"], "affected_count": ["type": "integer"],
+                                  "failed_count": ["type": "integer"], "message": string(),
+                                  "failed_ids": ["type": "array", "items": string()]]),
+        ]
+    }
+}
