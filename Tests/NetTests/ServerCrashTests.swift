@@ -11,7 +11,8 @@ final class ServerProcess {
     let outputPath: String
     private(set) var port = 0
 
-    init(data: String, outputPath: String) throws {
+    /// With `superuser`, the server creates `root@example.com` on its first start.
+    init(data: String, outputPath: String, superuser: Bool = false) throws {
         self.outputPath = outputPath
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         process.executableURL = URL(fileURLWithPath: (executable as NSString).deletingLastPathComponent + "/tessera")
@@ -20,6 +21,12 @@ final class ServerProcess {
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = process.standardOutput
+        if superuser {
+            var environment = ProcessInfo.processInfo.environment
+            environment["TESSERA_FIRST_SUPERUSER_EMAIL"] = "root@example.com"
+            environment["TESSERA_FIRST_SUPERUSER_PASSWORD"] = "Correct-Horse-42"
+            process.environment = environment
+        }
         try process.run()
         // Bounded wait for the line that names the port.
         for _ in 0..<200 {
@@ -58,14 +65,25 @@ struct Client {
     let port: Int
 
     func post(_ path: String, _ body: String, token: String? = nil) async -> (Int, [String: Any]) {
+        let (status, json) = await send("POST", path, body, token: token)
+        return (status, json as? [String: Any] ?? [:])
+    }
+
+    /// Any method; the answer's JSON as parsed (an object, an array, or nil), status 0 when the server is gone.
+    func send(_ method: String, _ path: String, _ body: String? = nil, token: String? = nil) async -> (Int, Any?) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.utf8)
+        request.httpMethod = method
+        request.httpBody = body.map { Data($0.utf8) }
         request.timeoutInterval = 10
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         guard let (data, response) = try? await URLSession.shared.data(for: request),
-              let http = response as? HTTPURLResponse else { return (0, [:]) }
-        return (http.statusCode, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+              let http = response as? HTTPURLResponse else { return (0, nil) }
+        return (http.statusCode, try? JSONSerialization.jsonObject(with: data))
+    }
+
+    /// Logs in; the access token, or nil.
+    func login(_ email: String, password: String = "Correct-Horse-42") async -> String? {
+        await post("/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#).1["access_token"] as? String
     }
 }
 
