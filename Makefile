@@ -23,6 +23,7 @@ deps:
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6.1 or newer" >&2; exit 1; }
 	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator
+	@python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install --quiet schemathesis
 
 ## serve: an optimized build, then the service on http://127.0.0.1:8000 with its data in ./tessera-data.
 serve: deps
@@ -32,9 +33,11 @@ serve: deps
 build: deps
 	$(SWIFT) build
 
-## test: the whole test suite (both log devices, real file system, crash tests with SIGKILL).
+## test: the whole test suite (both log devices, real file system, crash tests with SIGKILL), then
+## schemathesis against the real server with 50 examples per operation (scripts/fuzz-api.py).
 test: deps
 	$(SWIFT) test $(STRICT)
+	python3 scripts/fuzz-api.py --binary "$$($(SWIFT) build --show-bin-path)/tessera" --examples 50
 
 ## release: an optimized build of the tessera and Bench executables.
 release: deps

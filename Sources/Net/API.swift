@@ -263,6 +263,16 @@ struct RegisterBody: Decodable {
         case email, password, firstName = "first_name", lastName = "last_name", phoneNumber = "phone_number"
         case isSuperuser = "is_superuser"
     }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        email = try container.decode(String.self, forKey: .email)
+        password = try container.decode(String.self, forKey: .password)
+        firstName = try container.decode(String.self, forKey: .firstName)
+        lastName = try container.decodeIfPresent(String.self, forKey: .lastName)
+        phoneNumber = try container.decodeIfPresent(String.self, forKey: .phoneNumber)
+        isSuperuser = try container.decodeUnlessAbsent(Bool.self, forKey: .isSuperuser)
+    }
 }
 
 struct LoginBody: Decodable {

@@ -133,6 +133,14 @@ struct AdminCreateBody: Decodable {
     enum CodingKeys: String, CodingKey {
         case email, password, firstName = "first_name", isSuperuser = "is_superuser"
     }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        email = try container.decode(String.self, forKey: .email)
+        password = try container.decode(String.self, forKey: .password)
+        firstName = try container.decode(String.self, forKey: .firstName)
+        isSuperuser = try container.decodeUnlessAbsent(Bool.self, forKey: .isSuperuser)
+    }
 }
 
 /// The body of `PUT /admin/users/{id}`: the profile fields, plus status and rights.
@@ -144,8 +152,8 @@ struct AdminUpdateBody: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        isActive = try container.decodeIfPresent(Bool.self, forKey: .isActive)
-        isSuperuser = try container.decodeIfPresent(Bool.self, forKey: .isSuperuser)
+        isActive = try container.decodeUnlessAbsent(Bool.self, forKey: .isActive)
+        isSuperuser = try container.decodeUnlessAbsent(Bool.self, forKey: .isSuperuser)
         var profile = try ProfileBody(from: decoder)
         profile.privilegeGiven = false
         self.profile = profile

@@ -39,6 +39,15 @@ enum JSONBody {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// The value of an optional field that may be absent but, when present, may not be null: the document
+    /// says which fields are nullable, and a null where it says not is refused like a wrong type.
+    func decodeUnlessAbsent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        return try decode(T.self, forKey: key)
+    }
+}
+
 /// Unix milliseconds as ISO 8601 UTC, `2026-11-27T20:13:30Z`.
 func iso8601(milliseconds: Int64) -> String {
     let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000

@@ -59,6 +59,15 @@ struct OrganizationCreateBody: Decodable {
 
     enum CodingKeys: String, CodingKey { case name, slug, description, settings, isActive = "is_active" }
 
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        slug = try container.decode(String.self, forKey: .slug)
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+        settings = try container.decodeIfPresent([String: JSONValue].self, forKey: .settings)
+        isActive = try container.decodeUnlessAbsent(Bool.self, forKey: .isActive)
+    }
+
     func validated(allowingStatus: Bool) throws(APIError) -> NewOrganization {
         try OrganizationRules.check(name: name)
         try OrganizationRules.check(slug: slug)
@@ -84,8 +93,8 @@ struct OrganizationUpdateBody: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        name = try container.decodeIfPresent(String.self, forKey: .name)
-        slug = try container.decodeIfPresent(String.self, forKey: .slug)
+        name = try container.decodeUnlessAbsent(String.self, forKey: .name)
+        slug = try container.decodeUnlessAbsent(String.self, forKey: .slug)
         if container.contains(.description) {
             description = try container.decodeNil(forKey: .description)
                 ? .cleared : .set(try container.decode(String.self, forKey: .description))
@@ -94,7 +103,7 @@ struct OrganizationUpdateBody: Decodable {
             settings = .some(try container.decodeNil(forKey: .settings)
                 ? nil : try container.decode([String: JSONValue].self, forKey: .settings))
         }
-        isActive = try container.decodeIfPresent(Bool.self, forKey: .isActive)
+        isActive = try container.decodeUnlessAbsent(Bool.self, forKey: .isActive)
     }
 
     func update(of id: UUID) throws(APIError) -> OrganizationUpdate {
@@ -116,6 +125,12 @@ struct MemberAddBody: Decodable {
     let userID: String
     let role: String?
     enum CodingKeys: String, CodingKey { case userID = "user_id", role }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        userID = try container.decode(String.self, forKey: .userID)
+        role = try container.decodeUnlessAbsent(String.self, forKey: .role)
+    }
 }
 
 /// `{role}` to change a member's role.

@@ -22,7 +22,7 @@ struct ProfileBody: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        firstName = try container.decodeIfPresent(String.self, forKey: .firstName)
+        firstName = try container.decodeUnlessAbsent(String.self, forKey: .firstName)
         lastName = try Self.change(container, .lastName)
         phoneNumber = try Self.change(container, .phoneNumber)
         locale = try Self.change(container, .locale)

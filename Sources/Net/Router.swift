@@ -4,7 +4,8 @@ public import NIOHTTP1
 public typealias RouteHandler = @Sendable (HTTPRequest) async throws(APIError) -> HTTPResponse
 
 /// Maps method and path to a handler. Paths are fixed segments and `{name}` parameters. An unknown path is
-/// 404 SYS_002; a known path with another method is 405 SYS_003.
+/// 404 SYS_002; a known path with another method is 405 SYS_003 with `Allow`. Where a path fits several
+/// patterns, the one with the most fixed segments wins.
 public struct Router: Sendable {
     struct Route: Sendable {
         let method: HTTPMethod
@@ -35,20 +36,33 @@ public struct Router: Sendable {
 
     private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let segments = request.path.split(separator: "/")
-        var pathMatched = false
+        // A fixed segment beats a parameter: `/users/me` is never `/users/{user_id}` with "me" as the id.
+        var candidates: [(route: Route, parameters: [String: String])] = []
+        var mostFixed = -1
         for route in routes {
             guard let parameters = match(route.segments, segments) else { continue }
-            pathMatched = true
-            guard route.method == request.method else { continue }
-            var request = request
-            request.parameters = parameters
-            do {
-                return try await route.handler(request)
-            } catch {
-                return error.response
-            }
+            let fixed = route.segments.count - parameters.count
+            if fixed > mostFixed { (candidates, mostFixed) = ([], fixed) }
+            if fixed == mostFixed { candidates.append((route, parameters)) }
         }
-        return (pathMatched ? APIError.methodNotAllowed : APIError.notFound).response
+        guard !candidates.isEmpty else { return APIError.notFound.response }
+        guard let chosen = candidates.first(where: { $0.route.method == request.method }) else {
+            // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+            var error = APIError.methodNotAllowed
+            var allowed: [String] = []
+            for candidate in candidates where !allowed.contains(candidate.route.method.rawValue) {
+                allowed.append(candidate.route.method.rawValue)
+            }
+            error.headers.add(name: "allow", value: allowed.joined(separator: ", "))
+            return error.response
+        }
+        var request = request
+        request.parameters = chosen.parameters
+        do {
+            return try await chosen.route.handler(request)
+        } catch {
+            return error.response
+        }
     }
 
     private func match(_ pattern: [Substring], _ segments: [Substring]) -> [String: String]? {
