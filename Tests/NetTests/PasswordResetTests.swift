@@ -12,6 +12,18 @@ struct PasswordResetTests {
         return String(body[range.upperBound...].prefix { !$0.isWhitespace })
     }
 
+    /// The mails in the outbox once it holds `count` of them (the request answers before the mail is written,
+    /// once the reset is durable); bounded wait.
+    static func mails(_ harness: HTTPHarness, count: Int) async throws -> [String] {
+        for _ in 0..<250 {
+            let text = (try? String(contentsOfFile: harness.directory + "/data/outbox.jsonl", encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n").map(String.init)
+            if lines.count >= count { return lines }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return []
+    }
+
     @Test("request always answers 200; the mailed token sets a new password once, within the hour, ending every session")
     func resetFlow() async throws {
         let harness = try await HTTPHarness()
@@ -24,6 +36,7 @@ struct PasswordResetTests {
         let known = try await harness.send("POST", "/api/v1/auth/password-reset/request", json: #"{"email":"ADA@example.com"}"#)
         #expect(known.status == 200)
         #expect(known.json["message"] as? String == unknown.json["message"] as? String)
+        #expect(try await Self.mails(harness, count: 1).count == 1, "one mail: the known address's, none for the unknown")
         let token = try #require(try Self.lastToken(harness))
         let outbox = try String(contentsOfFile: harness.directory + "/data/outbox.jsonl", encoding: .utf8)
         #expect(outbox.contains("https://app.example/reset-password?token="))
