@@ -39,14 +39,19 @@ struct OrganizationEndpointTests {
         return id
     }
 
+    /// An owner, an admin, a member, a guest, and an outsider, signed up.
+    static func cast(_ harness: HTTPHarness) async throws
+        -> (owner: TestUser, admin: TestUser, member: TestUser, guest: TestUser, outsider: TestUser)
+    {
+        (try await TestUser.signUp(harness, "owner"), try await TestUser.signUp(harness, "admin"),
+         try await TestUser.signUp(harness, "member"), try await TestUser.signUp(harness, "guest"),
+         try await TestUser.signUp(harness, "outsider"))
+    }
+
     @Test("create, list mine with role and member count, read as member; outsiders 403, anonymous 401, bad slugs 422/409")
     func createAndRead() async throws {
         let harness = try await HTTPHarness()
-        let (owner, admin, member, guest, outsider) = (try await TestUser.signUp(harness, "owner"),
-                                                      try await TestUser.signUp(harness, "admin"),
-                                                      try await TestUser.signUp(harness, "member"),
-                                                      try await TestUser.signUp(harness, "guest"),
-                                                      try await TestUser.signUp(harness, "outsider"))
+        let (owner, admin, member, guest, outsider) = try await Self.cast(harness)
         let id = try await Self.organization(harness, owner: owner, admin: admin, member: member, guest: guest)
 
         let mine = try await harness.send("GET", "/api/v1/organizations/me", token: guest.token)
@@ -92,11 +97,7 @@ struct OrganizationEndpointTests {
     @Test("owners and admins update and manage members; members, guests and outsiders cannot; the last owner stays")
     func manage() async throws {
         let harness = try await HTTPHarness()
-        let (owner, admin, member, guest, outsider) = (try await TestUser.signUp(harness, "owner"),
-                                                      try await TestUser.signUp(harness, "admin"),
-                                                      try await TestUser.signUp(harness, "member"),
-                                                      try await TestUser.signUp(harness, "guest"),
-                                                      try await TestUser.signUp(harness, "outsider"))
+        let (owner, admin, member, guest, outsider) = try await Self.cast(harness)
         let id = try await Self.organization(harness, owner: owner, admin: admin, member: member, guest: guest)
         let path = "/api/v1/organizations/\(id)"
 
