@@ -30,6 +30,8 @@ extension Engine {
                 do {
                     let purged = try await purgeInactiveSessions()
                     if purged > 0 { report("forgot \(purged) revoked or expired sessions") }
+                    let leftovers = try await purgeOAuthLeftovers()
+                    if leftovers > 0 { report("forgot \(leftovers) expired authorization codes and client tokens") }
                 } catch {
                     report("session clean-up failed: \(error)")
                 }

@@ -45,8 +45,11 @@ extension Engine {
     /// Rotates a session's refresh secret. The current secret rotates; a secret rotated out within the grace
     /// window repeats the rotation without a change; one rotated out earlier revokes the session
     /// (`refreshTokenReused`): somebody else holds a copy.
-    public func refresh(sessionID: UUID, presentedDigest: SecretDigest, newDigest: SecretDigest) async throws(EngineError)
-        -> RefreshOutcome
+    ///
+    /// `clientID` names the OAuth client a provider session must have been granted to; nil (first-party
+    /// refresh) refuses provider sessions, and a client refuses first-party sessions and other clients' ones.
+    public func refresh(sessionID: UUID, presentedDigest: SecretDigest, newDigest: SecretDigest,
+                        clientID: UUID? = nil) async throws(EngineError) -> RefreshOutcome
     {
         let now = clock.nowMilliseconds()
         let lifetime = configuration.sessionLifetimeMilliseconds
@@ -59,6 +62,9 @@ extension Engine {
         let step = try await commit(on: sessionID) { state throws(EngineError) -> (record: EngineRecord?, result: Step) in
             guard let session = state.sessions[sessionID] else {
                 throw EngineError(.sessionNotFound, "no such session")
+            }
+            guard state.grants[sessionID]?.clientID == clientID else {
+                throw EngineError(.refreshTokenInvalid, "the refresh token was not issued to this client")
             }
             guard session.isActive(at: now), state.users[session.userID]?.isActive == true else {
                 throw EngineError(.sessionInactive, "the session is revoked or expired")

@@ -57,20 +57,12 @@ extension Engine {
     /// Every shard's state in canonical form, for comparing two engines.
     public func canonicalState() async -> [UInt8] {
         var writer = BinaryWriter()
-        var users: [User] = []
-        var sessions: [Session] = []
-        var organizations: [Organization] = []
-        for shard in shards {
-            let state = await shard.read { $0 }
-            users += state.users.values
-            sessions += state.sessions.values
-            organizations += state.organizations.values
-        }
-        var merged = ShardState()
-        for user in users { merged.restore(user: user) }
-        for session in sessions { merged.restore(session: session) }
-        for organization in organizations { merged.restore(organization: organization) }
-        merged.encode(into: &writer)
+        var entities = ShardEntities()
+        for shard in shards { entities.append(contentsOf: await shard.read { $0.entities }) }
+        var merged = [ShardState()]
+        entities.restore(into: &merged, routing: ShardRouting(shardCount: 1))
+        let state = merged[0]
+        state.encode(into: &writer)
         return writer.bytes
     }
 }

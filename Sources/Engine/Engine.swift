@@ -30,6 +30,8 @@ public final class Engine: Sendable {
     let emails: Mutex<[String: UUID]>
     /// Slugs and each user's organizations, derived from the organizations' shards.
     let organizationIndex: Mutex<OrganizationIndex>
+    /// The OAuth clients that are not deleted, by id: client authentication reads it without a shard hop.
+    let clientDirectory: Mutex<[UUID: OAuthClient]>
 
     /// Opens the data directory (creating it when missing) and rebuilds the state: the newest usable snapshot,
     /// then the log after it.
@@ -79,14 +81,17 @@ public final class Engine: Sendable {
             milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
-                      organizations: states.lazy.flatMap { $0.organizations.values }, startup: startup, lock: lock)
+                      organizations: states.lazy.flatMap { $0.organizations.values },
+                      clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
+                      startup: startup, lock: lock)
     }
 
     private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
                  routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
-                 emails: [String: UUID], organizations: some Sequence<Organization>, startup: StartupReport,
-                 lock: DataDirectoryLock) {
+                 emails: [String: UUID], organizations: some Sequence<Organization>,
+                 clients: some Sequence<OAuthClient>, startup: StartupReport, lock: DataDirectoryLock) {
         self.organizationIndex = Mutex(OrganizationIndex(organizations: organizations))
+        self.clientDirectory = Mutex(Dictionary(clients.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }))
         self.startup = startup
         self.lock = lock
         self.snapshotState = Mutex(SnapshotState(lsn: startup.snapshotLSN, failure: nil))

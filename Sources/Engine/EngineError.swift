@@ -6,6 +6,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
             case userNotFound, emailTaken, sessionNotFound, sessionInactive, notYourSession
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
+            case clientNotFound, codeInvalid, codeReused
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -36,6 +37,12 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let insufficientRole = Code(.insufficientRole)
         /// The change would leave the organization without an owner.
         public static let lastOwner = Code(.lastOwner)
+        /// No such OAuth client (or it was deleted).
+        public static let clientNotFound = Code(.clientNotFound)
+        /// The authorization code is unknown, expired, or bound to another client, redirect URI or verifier.
+        public static let codeInvalid = Code(.codeInvalid)
+        /// The authorization code was used before: the session it made is revoked.
+        public static let codeReused = Code(.codeReused)
 
         public var description: String { base.rawValue }
     }

@@ -25,6 +25,17 @@ extension EngineRecord {
         case .memberAdded: .memberAdded
         case .memberRoleChanged: .memberRoleChanged
         case .memberRemoved: .memberRemoved
+        case .clientRegistered: .clientRegistered
+        case .clientDeleted: .clientDeleted
+        case .consentGranted: .consentGranted
+        case .consentRevoked: .consentRevoked
+        case .authorizationCodeIssued: .authorizationCodeIssued
+        case .authorizationCodeRedeemed: .authorizationCodeRedeemed
+        case .authorizationCodeReused: .authorizationCodeReused
+        case .clientTokenIssued: .clientTokenIssued
+        case .clientTokenRevoked: .clientTokenRevoked
+        case .authorizationCodesPurged: .authorizationCodesPurged
+        case .clientTokensPurged: .clientTokensPurged
         }
     }
 
@@ -64,10 +75,11 @@ extension EngineRecord {
             writer.write(userID)
             writer.write(keptSessionID)
             writer.write(at)
-        case .sessionsPurged(let userID, let sessionIDs, let at):
-            writer.write(userID)
-            writer.writeLength(sessionIDs.count)
-            for id in sessionIDs { writer.write(id) }
+        case .sessionsPurged(let owner, let ids, let at), .authorizationCodesPurged(let owner, let ids, let at),
+             .clientTokensPurged(let owner, let ids, let at):
+            writer.write(owner)
+            writer.writeLength(ids.count)
+            for id in ids { writer.write(id) }
             writer.write(at)
         case .activeChanged(let userID, let isActive, let at):
             writer.write(userID)
@@ -114,6 +126,27 @@ extension EngineRecord {
             writer.write(organizationID)
             writer.write(userID)
             writer.write(at)
+        case .clientRegistered(let client):
+            writer.write(client)
+        case .clientDeleted(let clientID, let at):
+            writer.write(clientID)
+            writer.write(at)
+        case .consentGranted(let userID, let consent):
+            writer.write(userID)
+            writer.write(consent)
+        case .authorizationCodeIssued(let code):
+            writer.write(code)
+        case .authorizationCodeRedeemed(let codeID, let session, let grant):
+            writer.write(codeID)
+            writer.write(session)
+            writer.write(grant)
+        case .consentRevoked(let first, let second, let at), .authorizationCodeReused(let first, let second, let at),
+             .clientTokenRevoked(let first, let second, let at):
+            writer.write(first)
+            writer.write(second)
+            writer.write(at)
+        case .clientTokenIssued(let token):
+            writer.write(token)
         }
         return writer.bytes
     }
@@ -151,12 +184,8 @@ extension EngineRecord {
                                        keptSessionID: try reader.readOptional(UUID.self),
                                        atMilliseconds: try reader.read(Int64.self))
         case .sessionsPurged:
-            let userID = try reader.read(UUID.self)
-            let count = try reader.readLength()
-            var ids: [UUID] = []
-            ids.reserveCapacity(min(count, 4096))
-            for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
-            self = .sessionsPurged(userID: userID, sessionIDs: ids, atMilliseconds: try reader.read(Int64.self))
+            let (userID, ids, at) = try Self.readIDList(&reader)
+            self = .sessionsPurged(userID: userID, sessionIDs: ids, atMilliseconds: at)
         case .activeChanged:
             self = .activeChanged(userID: try reader.read(UUID.self), isActive: try reader.read(Bool.self),
                                   atMilliseconds: try reader.read(Int64.self))
@@ -201,8 +230,46 @@ extension EngineRecord {
         case .memberRemoved:
             self = .memberRemoved(organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
                                   atMilliseconds: try reader.read(Int64.self))
+        case .clientRegistered:
+            self = .clientRegistered(try reader.read(OAuthClient.self))
+        case .clientDeleted:
+            self = .clientDeleted(clientID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
+        case .consentGranted:
+            self = .consentGranted(userID: try reader.read(UUID.self), consent: try reader.read(Consent.self))
+        case .consentRevoked:
+            self = .consentRevoked(userID: try reader.read(UUID.self), clientID: try reader.read(UUID.self),
+                                   atMilliseconds: try reader.read(Int64.self))
+        case .authorizationCodeIssued:
+            self = .authorizationCodeIssued(try reader.read(AuthorizationCode.self))
+        case .authorizationCodeRedeemed:
+            self = .authorizationCodeRedeemed(codeID: try reader.read(UUID.self), session: try reader.read(Session.self),
+                                              grant: try reader.read(OAuthGrant.self))
+        case .authorizationCodeReused:
+            self = .authorizationCodeReused(userID: try reader.read(UUID.self), codeID: try reader.read(UUID.self),
+                                            atMilliseconds: try reader.read(Int64.self))
+        case .clientTokenIssued:
+            self = .clientTokenIssued(try reader.read(ClientToken.self))
+        case .clientTokenRevoked:
+            self = .clientTokenRevoked(clientID: try reader.read(UUID.self), tokenID: try reader.read(UUID.self),
+                                       atMilliseconds: try reader.read(Int64.self))
+        case .authorizationCodesPurged:
+            let (owner, ids, at) = try Self.readIDList(&reader)
+            self = .authorizationCodesPurged(userID: owner, codeIDs: ids, atMilliseconds: at)
+        case .clientTokensPurged:
+            let (owner, ids, at) = try Self.readIDList(&reader)
+            self = .clientTokensPurged(clientID: owner, tokenIDs: ids, atMilliseconds: at)
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
+    }
+
+    /// An owner's id, a list of ids, a time: the shape of every purge record.
+    private static func readIDList(_ reader: inout BinaryReader) throws(DecodingError) -> (UUID, [UUID], Int64) {
+        let owner = try reader.read(UUID.self)
+        let count = try reader.readLength()
+        var ids: [UUID] = []
+        ids.reserveCapacity(min(count, 4096))
+        for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
+        return (owner, ids, try reader.read(Int64.self))
     }
 }
 

@@ -36,6 +36,26 @@ public enum EngineRecord: Sendable, Hashable {
     case memberAdded(organizationID: UUID, membership: Membership)
     case memberRoleChanged(organizationID: UUID, userID: UUID, role: OrganizationRole, atMilliseconds: Int64)
     case memberRemoved(organizationID: UUID, userID: UUID, atMilliseconds: Int64)
+    /// A client of the OAuth provider is registered.
+    case clientRegistered(OAuthClient)
+    /// The client is gone; every token issued to it stops working.
+    case clientDeleted(clientID: UUID, atMilliseconds: Int64)
+    /// A user consents to a client for a scope (replacing an earlier consent to it).
+    case consentGranted(userID: UUID, consent: Consent)
+    /// The consent ends, and with it every session the user granted to that client.
+    case consentRevoked(userID: UUID, clientID: UUID, atMilliseconds: Int64)
+    case authorizationCodeIssued(AuthorizationCode)
+    /// The code is spent, for a new session with the client's grant.
+    case authorizationCodeRedeemed(codeID: UUID, session: Session, grant: OAuthGrant)
+    /// The spent code came back: the session it made is revoked.
+    case authorizationCodeReused(userID: UUID, codeID: UUID, atMilliseconds: Int64)
+    /// A `client_credentials` token, kept in its client's shard.
+    case clientTokenIssued(ClientToken)
+    case clientTokenRevoked(clientID: UUID, tokenID: UUID, atMilliseconds: Int64)
+    /// Expired or spent codes are forgotten.
+    case authorizationCodesPurged(userID: UUID, codeIDs: [UUID], atMilliseconds: Int64)
+    /// Expired or revoked client tokens are forgotten.
+    case clientTokensPurged(clientID: UUID, tokenIDs: [UUID], atMilliseconds: Int64)
 
     /// The id whose shard applies the record: the user's, or the organization's for organization records.
     public var shardKey: UUID {
@@ -59,6 +79,17 @@ public enum EngineRecord: Sendable, Hashable {
         case .memberAdded(let organizationID, _): organizationID
         case .memberRoleChanged(let organizationID, _, _, _): organizationID
         case .memberRemoved(let organizationID, _, _): organizationID
+        case .clientRegistered(let client): client.id
+        case .clientDeleted(let clientID, _): clientID
+        case .consentGranted(let userID, _): userID
+        case .consentRevoked(let userID, _, _): userID
+        case .authorizationCodeIssued(let code): code.userID
+        case .authorizationCodeRedeemed(_, let session, _): session.userID
+        case .authorizationCodeReused(let userID, _, _): userID
+        case .clientTokenIssued(let token): token.clientID
+        case .clientTokenRevoked(let clientID, _, _): clientID
+        case .authorizationCodesPurged(let userID, _, _): userID
+        case .clientTokensPurged(let clientID, _, _): clientID
         }
     }
 
@@ -84,6 +115,17 @@ public enum EngineRecord: Sendable, Hashable {
         case .memberAdded(_, let membership): membership.joinedAtMilliseconds
         case .memberRoleChanged(_, _, _, let at): at
         case .memberRemoved(_, _, let at): at
+        case .clientRegistered(let client): client.createdAtMilliseconds
+        case .clientDeleted(_, let at): at
+        case .consentGranted(_, let consent): consent.grantedAtMilliseconds
+        case .consentRevoked(_, _, let at): at
+        case .authorizationCodeIssued(let code): code.createdAtMilliseconds
+        case .authorizationCodeRedeemed(_, let session, _): session.createdAtMilliseconds
+        case .authorizationCodeReused(_, _, let at): at
+        case .clientTokenIssued(let token): token.createdAtMilliseconds
+        case .clientTokenRevoked(_, _, let at): at
+        case .authorizationCodesPurged(_, _, let at): at
+        case .clientTokensPurged(_, _, let at): at
         }
     }
 }
@@ -153,4 +195,15 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case memberAdded = 17
     case memberRoleChanged = 18
     case memberRemoved = 19
+    case clientRegistered = 20
+    case clientDeleted = 21
+    case consentGranted = 22
+    case consentRevoked = 23
+    case authorizationCodeIssued = 24
+    case authorizationCodeRedeemed = 25
+    case authorizationCodeReused = 26
+    case clientTokenIssued = 27
+    case clientTokenRevoked = 28
+    case authorizationCodesPurged = 29
+    case clientTokensPurged = 30
 }

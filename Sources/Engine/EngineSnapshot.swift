@@ -6,15 +6,13 @@ import WAL
 /// snapshot was taken already reflects it; so the snapshot loads into any number of shards.
 ///
 /// Payload: `[version u8][shard count][watermark u64 × shard count]` then, per shard, its canonical state
-/// (version 1, still read, had no organizations).
+/// (version 1, still read, had no organizations; version 2 no OAuth provider state).
 struct EngineSnapshot {
-    static let formatVersion: UInt8 = 2
+    static let formatVersion: UInt8 = 3
 
     let routing: ShardRouting
     let watermarks: [LSN]
-    let users: [User]
-    let sessions: [Session]
-    let organizations: [Organization]
+    let entities: ShardEntities
 
     /// The LSN the log must be replayed after: every shard reflects everything up to it.
     var lsn: LSN { watermarks.min() ?? 0 }
@@ -23,11 +21,7 @@ struct EngineSnapshot {
     func reflects(lsn: LSN, shardKey: UUID) -> Bool { lsn <= watermarks[routing.shard(of: shardKey)] }
 
     /// Puts every entity into the shard `routing` gives it.
-    func restore(into states: inout [ShardState], routing: ShardRouting) {
-        for user in users { states[routing.shard(of: user.id)].restore(user: user) }
-        for session in sessions { states[routing.shard(of: session.userID)].restore(session: session) }
-        for organization in organizations { states[routing.shard(of: organization.id)].restore(organization: organization) }
-    }
+    func restore(into states: inout [ShardState], routing: ShardRouting) { entities.restore(into: &states, routing: routing) }
 
     /// Streams the payload into `file` a shard at a time, so that at most one shard's encoding is in memory.
     static func write(states: [ShardState], watermarks: [LSN], into file: inout SnapshotWriter) throws(WALError) {
@@ -54,18 +48,13 @@ struct EngineSnapshot {
                 guard shardCount >= 1, shardCount <= 1024 else { throw DecodingError("shard count \(shardCount)") }
                 var watermarks: [LSN] = []
                 for _ in 0..<shardCount { watermarks.append(try reader.read(UInt64.self)) }
-                var users: [User] = []
-                var sessions: [Session] = []
-                var organizations: [Organization] = []
+                var entities = ShardEntities()
                 for _ in 0..<shardCount {
-                    let entities = try ShardState.decodeEntities(from: &reader, formatVersion: version)
-                    users += entities.users
-                    sessions += entities.sessions
-                    organizations += entities.organizations
+                    entities.append(contentsOf: try ShardState.decodeEntities(from: &reader, formatVersion: version))
                 }
                 guard reader.isAtEnd else { throw DecodingError("bytes after the snapshot's last shard") }
                 return EngineSnapshot(routing: ShardRouting(shardCount: shardCount), watermarks: watermarks,
-                                      users: users, sessions: sessions, organizations: organizations)
+                                      entities: entities)
             }
         }
         return try result.get()

@@ -1,36 +1,109 @@
 import FoundationEssentials
 
-extension ShardState {
-    /// Appends the state in canonical form — users, sessions, organizations, each sorted by id — so that two
-    /// equal states encode to the same bytes (what the replay tests compare).
-    public func encode(into writer: inout BinaryWriter) {
-        writer.writeLength(users.count)
-        for id in users.keys.sorted(by: Self.uuidOrder) { writer.write(users[id]!) }
-        writer.writeLength(sessions.count)
-        for id in sessions.keys.sorted(by: Self.uuidOrder) { writer.write(sessions[id]!) }
-        writer.writeLength(organizations.count)
-        for id in organizations.keys.sorted(by: Self.uuidOrder) { writer.write(organizations[id]!) }
+/// Everything a snapshot holds of one or more shards, as flat lists: what `ShardState.encode` writes and
+/// `restore` puts back, into whichever shard each entity routes to.
+struct ShardEntities {
+    var users: [User] = []
+    var sessions: [Session] = []
+    var organizations: [Organization] = []
+    var clients: [OAuthClient] = []
+    var clientTokens: [ClientToken] = []
+    var consents: [(userID: UUID, consent: Consent)] = []
+    var authorizationCodes: [AuthorizationCode] = []
+    var grants: [(sessionID: UUID, grant: OAuthGrant)] = []
+
+    mutating func append(contentsOf other: ShardEntities) {
+        users += other.users
+        sessions += other.sessions
+        organizations += other.organizations
+        clients += other.clients
+        clientTokens += other.clientTokens
+        consents += other.consents
+        authorizationCodes += other.authorizationCodes
+        grants += other.grants
     }
 
-    /// Reads what `encode` wrote; snapshots of format 1 had no organizations.
-    static func decodeEntities(from reader: inout BinaryReader, formatVersion: UInt8) throws(DecodingError)
-        -> (users: [User], sessions: [Session], organizations: [Organization])
-    {
-        let userCount = try reader.readLength()
-        var users: [User] = []
-        users.reserveCapacity(min(userCount, 1 << 20))
-        for _ in 0..<userCount { users.append(try reader.read(User.self)) }
-        let sessionCount = try reader.readLength()
-        var sessions: [Session] = []
-        sessions.reserveCapacity(min(sessionCount, 1 << 20))
-        for _ in 0..<sessionCount { sessions.append(try reader.read(Session.self)) }
-        var organizations: [Organization] = []
-        if formatVersion >= 2 {
-            let organizationCount = try reader.readLength()
-            organizations.reserveCapacity(min(organizationCount, 1 << 16))
-            for _ in 0..<organizationCount { organizations.append(try reader.read(Organization.self)) }
+    /// Puts every entity into the shard `routing` gives it (a user's sessions, consents, codes and grants
+    /// route like the user; a client's tokens like the client).
+    func restore(into states: inout [ShardState], routing: ShardRouting) {
+        for user in users { states[routing.shard(of: user.id)].restore(user: user) }
+        for session in sessions { states[routing.shard(of: session.userID)].restore(session: session) }
+        for organization in organizations { states[routing.shard(of: organization.id)].restore(organization: organization) }
+        for client in clients { states[routing.shard(of: client.id)].clients[client.id] = client }
+        for token in clientTokens { states[routing.shard(of: token.clientID)].clientTokens[token.id] = token }
+        for (userID, consent) in consents {
+            states[routing.shard(of: userID)].consents[userID, default: [:]][consent.clientID] = consent
         }
-        return (users, sessions, organizations)
+        for code in authorizationCodes { states[routing.shard(of: code.userID)].authorizationCodes[code.id] = code }
+        for (sessionID, grant) in grants { states[routing.shard(of: sessionID)].grants[sessionID] = grant }
+    }
+}
+
+extension ShardState {
+    /// Appends the state in canonical form — each kind of entity sorted by id — so that two equal states encode
+    /// to the same bytes (what the replay tests compare).
+    public func encode(into writer: inout BinaryWriter) {
+        func each<Value>(_ dictionary: [UUID: Value], _ write: (inout BinaryWriter, Value) -> Void) {
+            writer.writeLength(dictionary.count)
+            for id in dictionary.keys.sorted(by: Self.uuidOrder) { write(&writer, dictionary[id]!) }
+        }
+        each(users) { $0.write($1) }
+        each(sessions) { $0.write($1) }
+        each(organizations) { $0.write($1) }
+        each(clients) { $0.write($1) }
+        each(clientTokens) { $0.write($1) }
+        let consentList = consents.flatMap { userID, byClient in byClient.values.map { (userID, $0) } }.sorted {
+            $0.0 != $1.0 ? Self.uuidOrder($0.0, $1.0) : Self.uuidOrder($0.1.clientID, $1.1.clientID)
+        }
+        writer.writeLength(consentList.count)
+        for (userID, consent) in consentList {
+            writer.write(userID)
+            writer.write(consent)
+        }
+        each(authorizationCodes) { $0.write($1) }
+        writer.writeLength(grants.count)
+        for id in grants.keys.sorted(by: Self.uuidOrder) {
+            writer.write(id)
+            writer.write(grants[id]!)
+        }
+    }
+
+    /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state.
+    static func decodeEntities(from reader: inout BinaryReader, formatVersion: UInt8) throws(DecodingError)
+        -> ShardEntities
+    {
+        func list<T>(_ read: (inout BinaryReader) throws(DecodingError) -> T) throws(DecodingError) -> [T] {
+            let count = try reader.readLength()
+            var items: [T] = []
+            items.reserveCapacity(min(count, 1 << 20))
+            for _ in 0..<count { items.append(try read(&reader)) }
+            return items
+        }
+        var entities = ShardEntities()
+        entities.users = try list { reader throws(DecodingError) in try reader.read(User.self) }
+        entities.sessions = try list { reader throws(DecodingError) in try reader.read(Session.self) }
+        guard formatVersion >= 2 else { return entities }
+        entities.organizations = try list { reader throws(DecodingError) in try reader.read(Organization.self) }
+        guard formatVersion >= 3 else { return entities }
+        entities.clients = try list { reader throws(DecodingError) in try reader.read(OAuthClient.self) }
+        entities.clientTokens = try list { reader throws(DecodingError) in try reader.read(ClientToken.self) }
+        entities.consents = try list { reader throws(DecodingError) in
+            (try reader.read(UUID.self), try reader.read(Consent.self))
+        }
+        entities.authorizationCodes = try list { reader throws(DecodingError) in try reader.read(AuthorizationCode.self) }
+        entities.grants = try list { reader throws(DecodingError) in
+            (try reader.read(UUID.self), try reader.read(OAuthGrant.self))
+        }
+        return entities
+    }
+
+    /// Every entity of this state, as a snapshot lists them.
+    var entities: ShardEntities {
+        ShardEntities(
+            users: Array(users.values), sessions: Array(sessions.values), organizations: Array(organizations.values),
+            clients: Array(clients.values), clientTokens: Array(clientTokens.values),
+            consents: consents.flatMap { userID, byClient in byClient.values.map { (userID, $0) } },
+            authorizationCodes: Array(authorizationCodes.values), grants: grants.map { ($0.key, $0.value) })
     }
 
     /// Adds a user as a snapshot had it (no record, no LSN).

@@ -10,6 +10,13 @@ public struct ShardState: Sendable {
     /// Each user's sessions, ordered by creation time, then id.
     public internal(set) var sessionIDsByUser: [UUID: [UUID]] = [:]
     public internal(set) var organizations: [UUID: Organization] = [:]
+    /// OAuth provider state: clients and their `client_credentials` tokens (in the client's shard); consents,
+    /// authorization codes, and the grant of each provider session (in the user's shard).
+    public internal(set) var clients: [UUID: OAuthClient] = [:]
+    public internal(set) var clientTokens: [UUID: ClientToken] = [:]
+    public internal(set) var consents: [UUID: [UUID: Consent]] = [:]
+    public internal(set) var authorizationCodes: [UUID: AuthorizationCode] = [:]
+    public internal(set) var grants: [UUID: OAuthGrant] = [:]
     /// Users by registration day, for statistics; derived from `users`, never logged.
     public internal(set) var userCounters = UserCounters()
     /// The LSN of the last record applied.
@@ -67,6 +74,7 @@ public struct ShardState: Sendable {
             for id in sessionIDs {
                 precondition(sessions[id]?.userID == userID, "purged session \(id) is not \(userID)'s")
                 sessions[id] = nil
+                grants[id] = nil
             }
             sessionIDsByUser[userID]?.removeAll { purged.contains($0) }
             if sessionIDsByUser[userID]?.isEmpty == true { sessionIDsByUser[userID] = nil }
@@ -130,6 +138,10 @@ public struct ShardState: Sendable {
                 let removed = organization.members.removeValue(forKey: userID)
                 precondition(removed != nil, "removal of non-member \(userID)")
             }
+        case .clientRegistered, .clientDeleted, .consentGranted, .consentRevoked, .authorizationCodeIssued,
+             .authorizationCodeRedeemed, .authorizationCodeReused, .clientTokenIssued, .clientTokenRevoked,
+             .authorizationCodesPurged, .clientTokensPurged:
+            applyOAuth(record)
         }
     }
 
@@ -163,12 +175,12 @@ public struct ShardState: Sendable {
         change(&organizations[id]!)
     }
 
-    private mutating func modifySession(_ id: UUID, of userID: UUID, _ change: (inout Session) -> Void) {
+    mutating func modifySession(_ id: UUID, of userID: UUID, _ change: (inout Session) -> Void) {
         precondition(sessions[id]?.userID == userID, "change to unknown session \(id) of \(userID)")
         change(&sessions[id]!)
     }
 
-    private mutating func revokeSessions(of userID: UUID, except keptSessionID: UUID?, at: Int64) {
+    mutating func revokeSessions(of userID: UUID, except keptSessionID: UUID?, at: Int64) {
         for id in sessionIDsByUser[userID] ?? [] where id != keptSessionID {
             if sessions[id]?.revokedAtMilliseconds == nil { sessions[id]?.revokedAtMilliseconds = at }
         }

@@ -30,6 +30,18 @@ enum Fixtures {
                      members: [uuid(owner): Membership(userID: uuid(owner), role: .owner, joinedAtMilliseconds: milliseconds)])
     }
 
+    static func client(_ number: UInt8) -> OAuthClient {
+        OAuthClient(id: uuid(220 + number), name: "Client \(number)", kind: .confidential,
+                    redirectURIs: ["https://client.example/cb"], scopes: ["read", "write"], secretDigest: digest(99),
+                    createdAtMilliseconds: 6_845)
+    }
+
+    static func code(_ number: UInt8, of user: UInt8) -> AuthorizationCode {
+        AuthorizationCode(id: uuid(230 + number), userID: uuid(user), clientID: uuid(221),
+                          redirectURI: "https://client.example/cb", scope: "read", codeChallenge: "challenge",
+                          digest: digest(50), createdAtMilliseconds: 6_860, expiresAtMilliseconds: 6_860 + 600_000)
+    }
+
     /// One record of every type, in an order a shard can apply.
     static var everyRecordType: [EngineRecord] {
         [
@@ -60,6 +72,19 @@ enum Fixtures {
             .memberRemoved(organizationID: uuid(201), userID: uuid(2), atMilliseconds: 6_830),
             .organizationCreated(organization(2, ownedBy: 2)),
             .organizationDeleted(organizationID: uuid(202), atMilliseconds: 6_840),
+            .clientRegistered(client(1)),
+            .consentGranted(userID: uuid(2), consent: Consent(clientID: uuid(221), scope: "read", grantedAtMilliseconds: 6_850)),
+            .authorizationCodeIssued(code(1, of: 2)),
+            .authorizationCodeRedeemed(codeID: uuid(231), session: session(3, of: 2, at: 6_870),
+                                       grant: OAuthGrant(clientID: uuid(221), scope: "read")),
+            .authorizationCodeReused(userID: uuid(2), codeID: uuid(231), atMilliseconds: 6_880),
+            .consentRevoked(userID: uuid(2), clientID: uuid(221), atMilliseconds: 6_890),
+            .clientTokenIssued(ClientToken(id: uuid(241), clientID: uuid(221), scope: "read",
+                                           createdAtMilliseconds: 6_900, expiresAtMilliseconds: 7_900)),
+            .clientTokenRevoked(clientID: uuid(221), tokenID: uuid(241), atMilliseconds: 6_910),
+            .authorizationCodesPurged(userID: uuid(2), codeIDs: [uuid(231)], atMilliseconds: 6_920),
+            .clientTokensPurged(clientID: uuid(221), tokenIDs: [uuid(241)], atMilliseconds: 6_930),
+            .clientDeleted(clientID: uuid(221), atMilliseconds: 6_940),
             .activeChanged(userID: uuid(1), isActive: false, atMilliseconds: 7_000),
             .userDeleted(userID: uuid(1), atMilliseconds: 8_000),
         ]

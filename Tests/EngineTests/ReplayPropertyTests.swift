@@ -11,6 +11,9 @@ struct ReplayPropertyTests {
         var users: [UUID] = []
         var sessions: [(id: UUID, user: UUID, digest: SecretDigest)] = []
         var organizations: [UUID] = []
+        var clients: [UUID] = []
+        var codes: [(id: UUID, digest: SecretDigest, client: UUID)] = []
+        var clientTokens: [(id: UUID, client: UUID)] = []
         let superuser = OrganizationCaller(userID: UUID(), isSuperuser: true)
         var digestCounter: UInt64 = 10_000
         func nextDigest() -> SecretDigest {
@@ -19,7 +22,7 @@ struct ReplayPropertyTests {
         }
         for _ in 0..<count {
             clock.advance(byMilliseconds: Int64.random(in: 0...4_000, using: &generator))
-            switch Int.random(in: 0..<120, using: &generator) {
+            switch Int.random(in: 0..<140, using: &generator) {
             case 0..<15:
                 let name = "s\(seed)-u\(Int.random(in: 0..<40, using: &generator))"
                 if let user = try? await engine.register(NewUser(email: "\(name)@Example.com", passwordHash: "h-\(name)",
@@ -78,6 +81,50 @@ struct ReplayPropertyTests {
                     by: superuser)
             case 119 where !organizations.isEmpty:
                 try? await engine.deleteOrganization(organizations.randomElement(using: &generator)!)
+            case 120..<122:
+                if let client = try? await engine.registerClient(NewOAuthClient(
+                    name: "c", kind: Bool.random(using: &generator) ? .public : .confidential,
+                    redirectURIs: ["https://c.example/cb"], scopes: ["read"], secretDigest: nextDigest()))
+                {
+                    clients.append(client.id)
+                }
+            case 122 where !clients.isEmpty:
+                try? await engine.deleteClient(clients.randomElement(using: &generator)!)
+            case 123..<126 where !users.isEmpty && !clients.isEmpty:
+                try? await engine.grantConsent(userID: users.randomElement(using: &generator)!,
+                                               clientID: clients.randomElement(using: &generator)!, scope: "read")
+            case 126 where !users.isEmpty && !clients.isEmpty:
+                try? await engine.revokeConsent(userID: users.randomElement(using: &generator)!,
+                                                clientID: clients.randomElement(using: &generator)!)
+            case 127..<130 where !users.isEmpty && !clients.isEmpty:
+                let digest = nextDigest()
+                let client = clients.randomElement(using: &generator)!
+                if let code = try? await engine.issueAuthorizationCode(
+                    userID: users.randomElement(using: &generator)!, clientID: client, redirectURI: "https://c.example/cb",
+                    scope: "read", codeChallenge: "x", digest: digest, lifetimeMilliseconds: 600_000)
+                {
+                    codes.append((code.id, digest, client))
+                }
+            case 130..<134 where !codes.isEmpty:
+                let code = codes.randomElement(using: &generator)!
+                let digest = nextDigest()
+                if let redeemed = try? await engine.redeemAuthorizationCode(CodeExchange(
+                    codeID: code.id, digest: code.digest, clientID: code.client, redirectURI: "https://c.example/cb",
+                    verifierChallenge: "x", refreshDigest: digest))
+                {
+                    sessions.append((redeemed.session.id, redeemed.session.userID, digest))
+                }
+            case 134..<136 where !clients.isEmpty:
+                let client = clients.randomElement(using: &generator)!
+                if let token = try? await engine.issueClientToken(clientID: client, scope: "read",
+                                                                 lifetimeMilliseconds: 60_000) {
+                    clientTokens.append((token.id, client))
+                }
+            case 136 where !clientTokens.isEmpty:
+                let token = clientTokens.randomElement(using: &generator)!
+                _ = try? await engine.revokeClientToken(token.id, clientID: token.client)
+            case 137:
+                _ = try? await engine.purgeOAuthLeftovers()
             default:
                 continue
             }

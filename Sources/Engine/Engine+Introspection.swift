@@ -1,0 +1,64 @@
+public import FoundationEssentials
+
+/// A session that can be used now, with what introspection answers about it.
+public struct ActiveSession: Sendable {
+    public let session: Session
+    public let userEmail: String
+    /// Set for provider sessions.
+    public let grant: OAuthGrant?
+}
+
+extension Engine {
+    /// The session, when it can be used now: not revoked or expired, its user active, and — for a provider
+    /// session — its client not deleted. One shard read and one lock; no log write.
+    public func activeSession(_ id: UUID) async -> ActiveSession? {
+        let now = clock.nowMilliseconds()
+        let found = await shard(of: id).read { state -> ActiveSession? in
+            guard let session = state.sessions[id], session.isActive(at: now), let user = state.users[session.userID],
+                  user.isActive, !user.isDeleted
+            else { return nil }
+            return ActiveSession(session: session, userEmail: user.email, grant: state.grants[id])
+        }
+        if let grant = found?.grant, liveClient(grant.clientID) == nil { return nil }
+        return found
+    }
+
+    /// The `client_credentials` token, when it can be used now and its client is not deleted.
+    public func activeClientToken(_ id: UUID) async -> ClientToken? {
+        let now = clock.nowMilliseconds()
+        let token = await shard(of: id).read { $0.clientTokens[id] }
+        guard let token, token.isActive(at: now), liveClient(token.clientID) != nil else { return nil }
+        return token
+    }
+}
+
+extension Engine {
+    /// Forgets expired authorization codes and expired or revoked client tokens (the periodic clean-up,
+    /// logged like any change); returns how many.
+    @discardableResult
+    public func purgeOAuthLeftovers() async throws(EngineError) -> Int {
+        let now = clock.nowMilliseconds()
+        var purged = 0
+        for shard in shards {
+            let (codes, tokens) = await shard.read { state in
+                (Dictionary(grouping: state.authorizationCodes.values.filter { $0.expiresAtMilliseconds <= now },
+                            by: \.userID).mapValues { $0.map(\.id) },
+                 Dictionary(grouping: state.clientTokens.values.filter { !$0.isActive(at: now) },
+                            by: \.clientID).mapValues { $0.map(\.id) })
+            }
+            for (userID, ids) in codes {
+                try await commit(on: userID) { _ throws(EngineError) -> (record: EngineRecord?, result: Void) in
+                    (.authorizationCodesPurged(userID: userID, codeIDs: ids, atMilliseconds: now), ())
+                }
+                purged += ids.count
+            }
+            for (clientID, ids) in tokens {
+                try await commit(on: clientID) { _ throws(EngineError) -> (record: EngineRecord?, result: Void) in
+                    (.clientTokensPurged(clientID: clientID, tokenIDs: ids, atMilliseconds: now), ())
+                }
+                purged += ids.count
+            }
+        }
+        return purged
+    }
+}

@@ -1,0 +1,218 @@
+public import FoundationEssentials
+
+/// What registering an OAuth client needs; the secret is already reduced to its digest.
+public struct NewOAuthClient: Sendable {
+    public var name: String
+    public var kind: OAuthClient.Kind
+    public var redirectURIs: [String]
+    public var scopes: [String]
+    public var secretDigest: SecretDigest?
+
+    public init(name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String],
+                secretDigest: SecretDigest?) {
+        self.name = name
+        self.kind = kind
+        self.redirectURIs = redirectURIs
+        self.scopes = scopes
+        self.secretDigest = secretDigest
+    }
+}
+
+/// What an authorization code is bound to, as the token request presents it.
+public struct CodeExchange: Sendable {
+    public var codeID: UUID
+    public var digest: SecretDigest
+    public var clientID: UUID
+    public var redirectURI: String
+    /// base64url(SHA-256(code_verifier)), when the request has a verifier.
+    public var verifierChallenge: String?
+    /// The digest of the new session's first refresh secret.
+    public var refreshDigest: SecretDigest
+
+    public init(codeID: UUID, digest: SecretDigest, clientID: UUID, redirectURI: String, verifierChallenge: String?,
+                refreshDigest: SecretDigest) {
+        self.codeID = codeID
+        self.digest = digest
+        self.clientID = clientID
+        self.redirectURI = redirectURI
+        self.verifierChallenge = verifierChallenge
+        self.refreshDigest = refreshDigest
+    }
+}
+
+extension Engine {
+    /// Registers a client.
+    public func registerClient(_ new: NewOAuthClient) async throws(EngineError) -> OAuthClient {
+        let client = OAuthClient(id: newID(), name: new.name, kind: new.kind, redirectURIs: new.redirectURIs,
+                                 scopes: new.scopes, secretDigest: new.secretDigest,
+                                 createdAtMilliseconds: clock.nowMilliseconds())
+        return try await commit(on: client.id) { _ throws(EngineError) in
+            (EngineRecord.clientRegistered(client), ())
+        } then: { _, _ in
+            self.clientDirectory.withLock { $0[client.id] = client }
+            return client
+        }
+    }
+
+    /// Deletes a client: every token issued to it stops working at once (introspection, refresh and
+    /// authentication check the client).
+    public func deleteClient(_ id: UUID) async throws(EngineError) {
+        let now = clock.nowMilliseconds()
+        try await commit(on: id) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard let client = state.clients[id], !client.isDeleted else {
+                throw EngineError(.clientNotFound, "no such client")
+            }
+            return (.clientDeleted(clientID: id, atMilliseconds: now), ())
+        } then: { _, _ in
+            _ = self.clientDirectory.withLock { $0.removeValue(forKey: id) }
+        }
+    }
+
+    /// The client with this id, unless it was deleted: a lock, no shard hop (the hot path's client check).
+    public func liveClient(_ id: UUID) -> OAuthClient? {
+        clientDirectory.withLock { $0[id] }
+    }
+
+    /// Every client that is not deleted, oldest first.
+    public func liveClients() -> [OAuthClient] {
+        clientDirectory.withLock { Array($0.values) }.sorted {
+            ($0.createdAtMilliseconds, $0.id.uuidString) < ($1.createdAtMilliseconds, $1.id.uuidString)
+        }
+    }
+}
+
+extension Engine {
+    /// Records (or replaces) `userID`'s consent to a client for `scope`.
+    public func grantConsent(userID: UUID, clientID: UUID, scope: String) async throws(EngineError) {
+        guard liveClient(clientID) != nil else { throw EngineError(.clientNotFound, "no such client") }
+        let consent = Consent(clientID: clientID, scope: scope, grantedAtMilliseconds: clock.nowMilliseconds())
+        try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard let user = state.users[userID], !user.isDeleted, user.isActive else {
+                throw EngineError(.userNotFound, "no such user")
+            }
+            if state.consents[userID]?[clientID] == consent { return (nil, ()) }
+            return (.consentGranted(userID: userID, consent: consent), ())
+        }
+    }
+
+    /// Ends a consent and every session the user granted to that client.
+    public func revokeConsent(userID: UUID, clientID: UUID) async throws(EngineError) {
+        let now = clock.nowMilliseconds()
+        try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard state.consents[userID]?[clientID] != nil else { throw EngineError(.clientNotFound, "no such consent") }
+            return (.consentRevoked(userID: userID, clientID: clientID, atMilliseconds: now), ())
+        }
+    }
+
+    /// `userID`'s consents to clients that still exist, oldest first.
+    public func consents(of userID: UUID) async -> [Consent] {
+        let consents = await shard(of: userID).read { Array(($0.consents[userID] ?? [:]).values) }
+        return consents.filter { liveClient($0.clientID) != nil }.sorted {
+            ($0.grantedAtMilliseconds, $0.clientID.uuidString) < ($1.grantedAtMilliseconds, $1.clientID.uuidString)
+        }
+    }
+}
+
+extension Engine {
+    /// Issues an authorization code for an active user; `digest` is the SHA-256 of its secret.
+    public func issueAuthorizationCode(userID: UUID, clientID: UUID, redirectURI: String, scope: String,
+                                       codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64)
+        async throws(EngineError) -> AuthorizationCode
+    {
+        let now = clock.nowMilliseconds()
+        let code = AuthorizationCode(id: newID(routingLike: userID), userID: userID, clientID: clientID,
+                                     redirectURI: redirectURI, scope: scope, codeChallenge: codeChallenge, digest: digest,
+                                     createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds)
+        return try await commit(on: userID) { state throws(EngineError) in
+            guard let user = state.users[userID], !user.isDeleted, user.isActive else {
+                throw EngineError(.userNotFound, "no such user")
+            }
+            return (EngineRecord.authorizationCodeIssued(code), code)
+        }
+    }
+
+    /// Exchanges a code for a new provider session. The code must be unspent, unexpired, and bound to this
+    /// client, redirect URI and PKCE verifier. A spent code presented again revokes the session it made and
+    /// throws `codeReused`.
+    public func redeemAuthorizationCode(_ exchange: CodeExchange) async throws(EngineError)
+        -> (session: Session, grant: OAuthGrant, user: User)
+    {
+        let now = clock.nowMilliseconds()
+        let sessionID = newID(routingLike: exchange.codeID)
+        let lifetime = configuration.sessionLifetimeMilliseconds
+        enum Step: Sendable {
+            case redeemed(OAuthGrant)
+            case reused
+        }
+        let invalid = EngineError(.codeInvalid, "invalid, expired or mismatched authorization code")
+        let step = try await commit(on: exchange.codeID) { state throws(EngineError) -> (record: EngineRecord?, result: Step) in
+            guard let code = state.authorizationCodes[exchange.codeID], code.digest.constantTimeEquals(exchange.digest),
+                  code.clientID == exchange.clientID
+            else { throw invalid }
+            if code.sessionID != nil {
+                return (.authorizationCodeReused(userID: code.userID, codeID: code.id, atMilliseconds: now), .reused)
+            }
+            guard now < code.expiresAtMilliseconds, code.redirectURI == exchange.redirectURI,
+                  code.codeChallenge == exchange.verifierChallenge,
+                  let user = state.users[code.userID], !user.isDeleted, user.isActive
+            else { throw invalid }
+            let session = Session(id: sessionID, userID: code.userID, deviceName: nil, deviceID: nil, ipAddress: nil,
+                                  createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetime,
+                                  refreshDigest: exchange.refreshDigest)
+            let grant = OAuthGrant(clientID: code.clientID, scope: code.scope)
+            return (.authorizationCodeRedeemed(codeID: code.id, session: session, grant: grant), .redeemed(grant))
+        }
+        switch step {
+        case .reused: throw EngineError(.codeReused, "the authorization code was used before; its tokens are revoked")
+        case .redeemed(let grant):
+            guard let (session, user) = await shard(of: sessionID).read({ state in
+                state.sessions[sessionID].flatMap { session in state.users[session.userID].map { (session, $0) } }
+            }) else { throw invalid }
+            return (session, grant, user)
+        }
+    }
+
+    /// The grant of a provider session (nil for a first-party session).
+    public func grant(of sessionID: UUID) async -> OAuthGrant? {
+        await shard(of: sessionID).read { $0.grants[sessionID] }
+    }
+
+    /// Revokes a provider session, when it was granted to `clientID`; false when it was not (or is unknown).
+    public func revokeProviderSession(_ sessionID: UUID, clientID: UUID) async throws(EngineError) -> Bool {
+        let now = clock.nowMilliseconds()
+        return try await commit(on: sessionID) { state throws(EngineError) -> (record: EngineRecord?, result: Bool) in
+            guard let session = state.sessions[sessionID], state.grants[sessionID]?.clientID == clientID else {
+                return (nil, false)
+            }
+            guard session.revokedAtMilliseconds == nil else { return (nil, true) }
+            return (.sessionRevoked(userID: session.userID, sessionID: sessionID, atMilliseconds: now), true)
+        }
+    }
+}
+
+extension Engine {
+    /// Issues a `client_credentials` token to a live client.
+    public func issueClientToken(clientID: UUID, scope: String, lifetimeMilliseconds: Int64) async throws(EngineError)
+        -> ClientToken
+    {
+        let now = clock.nowMilliseconds()
+        let token = ClientToken(id: newID(routingLike: clientID), clientID: clientID, scope: scope,
+                                createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds)
+        return try await commit(on: clientID) { state throws(EngineError) in
+            guard let client = state.clients[clientID], !client.isDeleted else {
+                throw EngineError(.clientNotFound, "no such client")
+            }
+            return (EngineRecord.clientTokenIssued(token), token)
+        }
+    }
+
+    /// Revokes a client's own token; false when the token is not that client's (or is unknown).
+    public func revokeClientToken(_ tokenID: UUID, clientID: UUID) async throws(EngineError) -> Bool {
+        let now = clock.nowMilliseconds()
+        return try await commit(on: tokenID) { state throws(EngineError) -> (record: EngineRecord?, result: Bool) in
+            guard let token = state.clientTokens[tokenID], token.clientID == clientID else { return (nil, false) }
+            guard token.revokedAtMilliseconds == nil else { return (nil, true) }
+            return (.clientTokenRevoked(clientID: clientID, tokenID: tokenID, atMilliseconds: now), true)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import FoundationEssentials
+
+extension ShardState {
+    /// The OAuth provider's records (see `apply`).
+    mutating func applyOAuth(_ record: EngineRecord) {
+        switch record {
+        case .clientRegistered(let client):
+            precondition(clients[client.id] == nil, "client \(client.id) registered twice")
+            clients[client.id] = client
+        case .clientDeleted(let clientID, let at):
+            precondition(clients[clientID] != nil, "unknown client \(clientID) deleted")
+            clients[clientID]!.deletedAtMilliseconds = at
+        case .consentGranted(let userID, let consent):
+            precondition(users[userID] != nil, "consent of unknown user \(userID)")
+            consents[userID, default: [:]][consent.clientID] = consent
+        case .consentRevoked(let userID, let clientID, let at):
+            consents[userID]?[clientID] = nil
+            if consents[userID]?.isEmpty == true { consents[userID] = nil }
+            for id in sessionIDsByUser[userID] ?? [] where grants[id]?.clientID == clientID {
+                if sessions[id]?.revokedAtMilliseconds == nil { sessions[id]?.revokedAtMilliseconds = at }
+            }
+        case .authorizationCodeIssued(let code):
+            precondition(users[code.userID] != nil, "code for unknown user \(code.userID)")
+            precondition(authorizationCodes[code.id] == nil, "code \(code.id) issued twice")
+            authorizationCodes[code.id] = code
+        case .authorizationCodeRedeemed(let codeID, let session, let grant):
+            precondition(authorizationCodes[codeID]?.sessionID == nil, "code \(codeID) redeemed twice")
+            precondition(sessions[session.id] == nil, "session \(session.id) created twice")
+            authorizationCodes[codeID]?.sessionID = session.id
+            sessions[session.id] = session
+            insertOrdered(session)
+            grants[session.id] = grant
+        case .authorizationCodeReused(_, let codeID, let at):
+            if let sessionID = authorizationCodes[codeID]?.sessionID, sessions[sessionID]?.revokedAtMilliseconds == nil {
+                sessions[sessionID]?.revokedAtMilliseconds = at
+            }
+        case .clientTokenIssued(let token):
+            precondition(clientTokens[token.id] == nil, "client token \(token.id) issued twice")
+            clientTokens[token.id] = token
+        case .clientTokenRevoked(_, let tokenID, let at):
+            if clientTokens[tokenID]?.revokedAtMilliseconds == nil { clientTokens[tokenID]?.revokedAtMilliseconds = at }
+        case .authorizationCodesPurged(_, let codeIDs, _):
+            for id in codeIDs { authorizationCodes[id] = nil }
+        case .clientTokensPurged(_, let tokenIDs, _):
+            for id in tokenIDs { clientTokens[id] = nil }
+        default:
+            preconditionFailure("not an OAuth record: \(record.type)")
+        }
+    }
+}
