@@ -26,21 +26,62 @@ public struct AccessClaims: Sendable, Hashable {
     }
 }
 
-/// Signs and verifies access tokens: JWTs with HS256 and the claims of the original backend (`sub`, `exp`,
-/// `iat`, `jti`, `type`, `is_superuser`, `email`, `first_name`) plus `sid` (the session) and `iss`.
-public struct AccessTokenSigner: Sendable {
-    private let key: SymmetricKey
-    public let issuer: String
-    private static let header = Base64URL.encode(FlatJSON.encode([("alg", .string("HS256")), ("typ", .string("JWT"))]))
+/// The claims of an access token the OAuth provider issued to a client: for a user (authorization code,
+/// refresh) or for the client itself (`client_credentials`, where `subject` is the client id and `tokenID`
+/// names the stored client token).
+public struct ProviderClaims: Sendable, Hashable {
+    /// The user's id, or the client's for a client token.
+    public let subject: UUID
+    /// The provider session, or the client token.
+    public let sessionID: UUID
+    public let clientID: UUID
+    /// Space-separated scope tokens.
+    public let scope: String
+    public let issuedAt: Int64
+    public let expiresAt: Int64
+    public let tokenID: UUID
 
-    public init(key: [UInt8], issuer: String) {
-        precondition(key.count >= 32, "an HS256 key has at least 256 bits")
-        self.key = SymmetricKey(data: key)
+    public init(subject: UUID, sessionID: UUID, clientID: UUID, scope: String, issuedAt: Int64, expiresAt: Int64,
+                tokenID: UUID) {
+        self.subject = subject
+        self.sessionID = sessionID
+        self.clientID = clientID
+        self.scope = scope
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.tokenID = tokenID
+    }
+
+    /// Issued to the client for itself.
+    public var isClientToken: Bool { subject == clientID }
+}
+
+/// An access token that verified: first-party, or issued by the OAuth provider.
+public enum VerifiedAccessToken: Sendable, Hashable {
+    case firstParty(AccessClaims)
+    case provider(ProviderClaims)
+}
+
+/// Signs and verifies access tokens: JWTs with the claims of the original backend (`sub`, `exp`, `iat`, `jti`,
+/// `type`, `is_superuser`, `email`, `first_name`) plus `sid` (the session) and `iss`; provider tokens carry
+/// `client_id`, `aud` and `scope` instead of the user's details. HS256 by default, EdDSA (Ed25519, with a
+/// `kid`) when configured.
+public struct AccessTokenSigner: Sendable {
+    let jwt: JWTSigner
+    public let issuer: String
+
+    public init(method: SigningMethod, issuer: String) {
+        self.jwt = JWTSigner(method)
         self.issuer = issuer
     }
 
+    /// HS256 with `key`.
+    public init(key: [UInt8], issuer: String) {
+        self.init(method: .hs256(key: key), issuer: issuer)
+    }
+
     public func sign(_ claims: AccessClaims) -> String {
-        let payload = FlatJSON.encode([
+        jwt.sign(FlatJSON.encode([
             ("sub", .string(claims.userID.uuidString.lowercased())),
             ("sid", .string(claims.sessionID.uuidString.lowercased())),
             ("type", .string("access")),
@@ -51,41 +92,66 @@ public struct AccessTokenSigner: Sendable {
             ("email", .string(claims.email)),
             ("first_name", .string(claims.firstName)),
             ("iss", .string(issuer)),
-        ])
-        let signingInput = Self.header + "." + Base64URL.encode(payload)
-        let signature = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: key)
-        return signingInput + "." + Base64URL.encode(Array(signature))
+        ]))
     }
 
-    /// The claims of a token this signer issued, that has not expired at `nowSeconds`. Anything else —
-    /// another algorithm (`none` included), another key, a changed byte, another token type, garbage —
-    /// throws.
+    public func sign(_ claims: ProviderClaims) -> String {
+        let client = claims.clientID.uuidString.lowercased()
+        return jwt.sign(FlatJSON.encode([
+            ("sub", .string(claims.subject.uuidString.lowercased())),
+            ("sid", .string(claims.sessionID.uuidString.lowercased())),
+            ("type", .string("access")),
+            ("client_id", .string(client)),
+            ("aud", .string(client)),
+            ("scope", .string(claims.scope)),
+            ("iat", .integer(claims.issuedAt)),
+            ("nbf", .integer(claims.issuedAt)),
+            ("exp", .integer(claims.expiresAt)),
+            ("jti", .string(claims.tokenID.uuidString.lowercased())),
+            ("iss", .string(issuer)),
+        ]))
+    }
+
+    /// The claims of a first-party token this signer issued, that has not expired at `nowSeconds`. Anything
+    /// else — another algorithm (`none` included), another key, a changed byte, another token type, a
+    /// provider token, garbage — throws.
     public func verify(_ token: String, nowSeconds: Int64) throws(TokenError) -> AccessClaims {
-        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(Substring(parts[0])),
-              let header = FlatJSON.decode(headerBytes) else { throw TokenError(.malformed) }
-        guard header["alg"] == .string("HS256") else { throw TokenError(.unsupportedAlgorithm) }
-        guard let signature = Base64URL.decode(Substring(parts[2])) else { throw TokenError(.malformed) }
-        let signingInput = token.utf8.prefix(parts[0].count + 1 + parts[1].count)
-        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Array(signingInput), using: key) else {
-            throw TokenError(.badSignature)
+        guard case .firstParty(let claims) = try verifyAny(token, nowSeconds: nowSeconds) else {
+            throw TokenError(.wrongType)
         }
-        guard let payloadBytes = Base64URL.decode(Substring(parts[1])), let claims = FlatJSON.decode(payloadBytes) else {
-            throw TokenError(.malformed)
-        }
+        return claims
+    }
+
+    /// The claims of any access token this signer issued, first-party or provider, unexpired at `nowSeconds`.
+    public func verifyAny(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
+        let claims = try jwt.verifiedClaims(token)
         guard claims["type"] == .string("access") else { throw TokenError(.wrongType) }
         guard claims["iss"] == .string(issuer) else { throw TokenError(.wrongIssuer) }
-        guard case .string(let subject)? = claims["sub"], let userID = UUID(uuidString: subject),
+        guard case .string(let subject)? = claims["sub"], let subjectID = UUID(uuidString: subject),
               case .string(let sid)? = claims["sid"], let sessionID = UUID(uuidString: sid),
               case .string(let jti)? = claims["jti"], let tokenID = UUID(uuidString: jti),
-              case .integer(let issuedAt)? = claims["iat"], case .integer(let expiresAt)? = claims["exp"],
-              case .bool(let isSuperuser)? = claims["is_superuser"],
-              case .string(let email)? = claims["email"], case .string(let firstName)? = claims["first_name"]
+              case .integer(let issuedAt)? = claims["iat"], case .integer(let expiresAt)? = claims["exp"]
         else { throw TokenError(.malformed) }
         guard nowSeconds < expiresAt else { throw TokenError(.expired) }
-        return AccessClaims(userID: userID, sessionID: sessionID, issuedAt: issuedAt, expiresAt: expiresAt,
-                            tokenID: tokenID, isSuperuser: isSuperuser, email: email, firstName: firstName)
+        if case .string(let client)? = claims["client_id"] {
+            guard let clientID = UUID(uuidString: client), case .string(let scope)? = claims["scope"] else {
+                throw TokenError(.malformed)
+            }
+            return .provider(ProviderClaims(subject: subjectID, sessionID: sessionID, clientID: clientID, scope: scope,
+                                            issuedAt: issuedAt, expiresAt: expiresAt, tokenID: tokenID))
+        }
+        guard case .bool(let isSuperuser)? = claims["is_superuser"], case .string(let email)? = claims["email"],
+              case .string(let firstName)? = claims["first_name"]
+        else { throw TokenError(.malformed) }
+        return .firstParty(AccessClaims(userID: subjectID, sessionID: sessionID, issuedAt: issuedAt, expiresAt: expiresAt,
+                                        tokenID: tokenID, isSuperuser: isSuperuser, email: email, firstName: firstName))
     }
+
+    /// `GET /.well-known/jwks.json`: the public keys that verify tokens now (none for HS256).
+    public func jwks() -> [UInt8] { jwt.jwks() }
+
+    /// `HS256` or `EdDSA`.
+    public var algorithm: String { jwt.algorithm }
 }
 
 /// HMAC-SHA256 of `message` under `key`.

@@ -81,23 +81,23 @@ public final class AuthService: Sendable {
         let secret = minter.randomSecret()
         let session: Session
         do {
-            session = try await engine.createSession(userID: user.id, refreshDigest: RefreshToken.digest(ofSecret: secret),
+            session = try await engine.createSession(userID: user.id, refreshDigest: SecretToken.digest(ofSecret: secret),
                                                      device: device)
         } catch {
             throw Self.mapped(error)
         }
-        let token = RefreshToken(sessionID: session.id, secret: secret)
+        let token = SecretToken(id: session.id, secret: secret)
         return pair(user: user, session: session, refresh: token,
                     issuedAtSeconds: session.createdAtMilliseconds / 1000)
     }
 
     /// Rotates a refresh token. The same token presented again within the grace window answers the same pair.
     public func refresh(_ text: String) async throws(AuthError) -> TokenPair {
-        guard let presented = RefreshToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
+        guard let presented = SecretToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
         let next = minter.next(after: presented)
         let outcome: RefreshOutcome
         do {
-            outcome = try await engine.refresh(sessionID: presented.sessionID, presentedDigest: presented.digest,
+            outcome = try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
                                                newDigest: next.digest)
         } catch {
             throw Self.mapped(error)
@@ -134,9 +134,9 @@ public final class AuthService: Sendable {
 
     /// Ends the session of `refreshToken`, which must be the caller's.
     public func logout(userID: UUID, refreshToken text: String) async throws(AuthError) {
-        guard let token = RefreshToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
+        guard let token = SecretToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
         do {
-            try await engine.revokeSession(token.sessionID, of: userID)
+            try await engine.revokeSession(token.id, of: userID)
         } catch {
             throw Self.mapped(error)
         }
@@ -172,7 +172,7 @@ public final class AuthService: Sendable {
         }
     }
 
-    private func pair(user: User, session: Session, refresh: RefreshToken, issuedAtSeconds: Int64) -> TokenPair {
+    private func pair(user: User, session: Session, refresh: SecretToken, issuedAtSeconds: Int64) -> TokenPair {
         let claims = AccessClaims(userID: user.id, sessionID: session.id, issuedAt: issuedAtSeconds,
                                   expiresAt: issuedAtSeconds + accessTokenLifetimeSeconds,
                                   tokenID: minter.tokenID(for: refresh), isSuperuser: user.isSuperuser,

@@ -18,25 +18,36 @@ public struct ServerKeys: Sendable {
     }
 
     private static func loadOrCreateKey(_ path: String) throws(KeyStoreError) -> [UInt8] {
-        let size = 32
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            defer { close(fd) }
-            var key = [UInt8](repeating: 0, count: size)
-            let count = key.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
-            guard count == size else { throw KeyStoreError("\(path) does not hold a \(size)-byte key") }
-            return key
-        }
+        if access(path, F_OK) == 0 { return try KeyFile.read(path, size: 32) }
         guard errno == ENOENT else { throw KeyStoreError("cannot read \(path): errno \(errno)") }
         var generator = SystemRandomNumberGenerator()
-        let key = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try KeyFile.write(key, to: path)
+        return key
+    }
+}
+
+/// Key files: read whole, written through a temporary file, fsync and rename (mode 0600), so that a crash
+/// never leaves half a key.
+enum KeyFile {
+    static func read(_ path: String, size: Int) throws(KeyStoreError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw KeyStoreError("cannot read \(path): errno \(errno)") }
+        defer { close(fd) }
+        var key = [UInt8](repeating: 0, count: size)
+        let count = key.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, size) }
+        guard count == size else { throw KeyStoreError("\(path) does not hold a \(size)-byte key") }
+        return key
+    }
+
+    static func write(_ key: [UInt8], to path: String) throws(KeyStoreError) {
         let temporary = path + ".tmp"
         let out = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard out >= 0 else { throw KeyStoreError("cannot create \(temporary): errno \(errno)") }
-        let written = key.withUnsafeBytes { write(out, $0.baseAddress, size) }
+        let written = key.withUnsafeBytes { Glibc.write(out, $0.baseAddress, key.count) }
         let synced = fsync(out)
         close(out)
-        guard written == size, synced == 0, rename(temporary, path) == 0 else {
+        guard written == key.count, synced == 0, rename(temporary, path) == 0 else {
             throw KeyStoreError("cannot write \(path): errno \(errno)")
         }
         let directory = String(path[..<path.lastIndex(of: "/")!])
@@ -45,7 +56,6 @@ public struct ServerKeys: Sendable {
             fsync(dirFD)
             close(dirFD)
         }
-        return key
     }
 }
 

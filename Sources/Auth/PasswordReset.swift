@@ -25,13 +25,13 @@ public struct PasswordResetService: Sendable {
         let secret = auth.minter.randomSecret()
         let issued: User?
         do {
-            issued = try await auth.engine.issuePasswordReset(email: email, digest: RefreshToken.digest(ofSecret: secret),
+            issued = try await auth.engine.issuePasswordReset(email: email, digest: SecretToken.digest(ofSecret: secret),
                                                                lifetimeMilliseconds: lifetimeMilliseconds)
         } catch {
             throw AuthService.mapped(error)
         }
         guard let user = issued else { return }
-        let token = RefreshToken(sessionID: user.id, secret: secret).text
+        let token = SecretToken(id: user.id, secret: secret).text
         let mail = Mail(to: user.email, subject: "Reset your password",
                         body: "Someone asked to reset the password of \(user.email). If it was you, open "
                             + "\(frontendURL)/reset-password?token=\(token) within one hour. Otherwise ignore this message.",
@@ -44,13 +44,13 @@ public struct PasswordResetService: Sendable {
     /// Sets a new password with a reset token; every session of the user ends.
     public func confirm(token text: String, newPassword: String) async throws(AuthError) {
         // A reset token has the shape of a refresh token, with the user's id where a session id would be.
-        guard let token = RefreshToken(parsing: text), let user = await auth.engine.user(id: token.sessionID),
+        guard let token = SecretToken(parsing: text), let user = await auth.engine.user(id: token.id),
               let pending = user.resetDigest, pending.constantTimeEquals(token.digest)
         else { throw AuthError(.tokenInvalid, "invalid or expired reset token") }
         // The engine checks again (and the expiry) when it records the change; this spares a bcrypt round.
         let hash = try await auth.hashPassword(newPassword)
         do {
-            try await auth.engine.completePasswordReset(userID: token.sessionID, digest: token.digest, passwordHash: hash)
+            try await auth.engine.completePasswordReset(userID: token.id, digest: token.digest, passwordHash: hash)
         } catch {
             throw error.code == .invalidArgument ? AuthError(.tokenInvalid, "invalid or expired reset token")
                 : AuthService.mapped(error)

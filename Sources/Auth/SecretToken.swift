@@ -2,21 +2,22 @@ public import Engine
 public import FoundationEssentials
 import Crypto
 
-/// An opaque refresh token, `<session id>.<secret>`: the session id routes it to its shard; the session keeps
-/// only the SHA-256 digest of the secret.
-public struct RefreshToken: Sendable, Hashable {
-    public let sessionID: UUID
+/// An opaque token, `<id>.<secret>`: a refresh token (the id is its session's), a password-reset token (the
+/// user's id) or an authorization code (the code's id). The id routes it to its shard, which keeps only the
+/// SHA-256 digest of the secret.
+public struct SecretToken: Sendable, Hashable {
+    public let id: UUID
     let secret: [UInt8]
     static let secretSize = 32
 
-    init(sessionID: UUID, secret: [UInt8]) {
-        precondition(secret.count == Self.secretSize, "a refresh secret has 256 bits")
-        self.sessionID = sessionID
+    init(id: UUID, secret: [UInt8]) {
+        precondition(secret.count == Self.secretSize, "a token secret has 256 bits")
+        self.id = id
         self.secret = secret
     }
 
     /// The token as the client holds it.
-    public var text: String { sessionID.uuidString.lowercased() + "." + Base64URL.encode(secret) }
+    public var text: String { id.uuidString.lowercased() + "." + Base64URL.encode(secret) }
 
     /// What the session stores.
     public var digest: SecretDigest { Self.digest(ofSecret: secret) }
@@ -28,10 +29,10 @@ public struct RefreshToken: Sendable, Hashable {
     /// Parses a token; nil for anything that is not exactly `<uuid>.<43 base64url characters>`.
     public init?(parsing text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].utf8.count == 36, let sessionID = UUID(uuidString: String(parts[0])),
+        guard parts.count == 2, parts[0].utf8.count == 36, let id = UUID(uuidString: String(parts[0])),
               parts[1].utf8.count == 43, let secret = Base64URL.decode(parts[1]), secret.count == Self.secretSize
         else { return nil }
-        self.init(sessionID: sessionID, secret: secret)
+        self.init(id: id, secret: secret)
     }
 }
 
@@ -49,21 +50,21 @@ public struct RefreshTokenMinter: Sendable {
     /// A random secret for a session's first refresh token, from the system's CSPRNG.
     public func randomSecret() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<RefreshToken.secretSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return (0..<SecretToken.secretSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
     /// The token that replaces `token` at its session's next rotation.
-    public func next(after token: RefreshToken) -> RefreshToken {
+    public func next(after token: SecretToken) -> SecretToken {
         var message = Array("tessera refresh rotation".utf8)
-        withUnsafeBytes(of: token.sessionID.uuid) { message.append(contentsOf: $0) }
+        withUnsafeBytes(of: token.id.uuid) { message.append(contentsOf: $0) }
         message.append(contentsOf: token.secret)
-        return RefreshToken(sessionID: token.sessionID,
+        return SecretToken(id: token.id,
                             secret: Array(HMAC<SHA256>.authenticationCode(for: message, using: key)))
     }
 
     /// An id derived from a token, for the `jti` of the access token issued with it (so that a repeated
     /// rotation answers the same access token too).
-    public func tokenID(for token: RefreshToken) -> UUID {
+    public func tokenID(for token: SecretToken) -> UUID {
         var message = Array("tessera access jti".utf8)
         message.append(contentsOf: token.secret)
         let bytes = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))

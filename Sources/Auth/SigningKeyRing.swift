@@ -1,0 +1,107 @@
+import Crypto
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ed25519 signing keys in `<data>/keys/ed25519/`, one file per key named by its creation time (Unix seconds),
+/// mode 0600. The newest signs. A key stops signing when a newer one is created and stays — for verification and
+/// in the JWKS document — until every token it signed has expired (`retentionSeconds` after it was replaced);
+/// then its file is deleted.
+public final class SigningKeyRing: Sendable {
+    struct Key: Sendable {
+        let createdAt: Int64
+        let privateKey: Curve25519.Signing.PrivateKey
+        /// When the next key replaced it.
+        var retiredAt: Int64?
+
+        var kid: String { "ed25519-\(createdAt)" }
+    }
+
+    private let directory: String
+    private let rotationSeconds: Int64?
+    private let retentionSeconds: Int64
+    /// Oldest first; the last one signs.
+    private let keys: Mutex<[Key]>
+
+    /// Loads the keys, creating the first one (or a new one, when the newest is older than `rotationSeconds`).
+    public init(directory: String, nowSeconds: Int64, rotationSeconds: Int64?, retentionSeconds: Int64)
+        throws(KeyStoreError)
+    {
+        self.directory = directory
+        self.rotationSeconds = rotationSeconds
+        self.retentionSeconds = retentionSeconds
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw KeyStoreError("cannot create \(directory): errno \(errno)")
+        }
+        var loaded: [Key] = []
+        for name in try Self.keyFileNames(in: directory) {
+            guard let createdAt = Int64(name.dropLast(4)) else { continue }
+            let bytes = try KeyFile.read(directory + "/" + name, size: 32)
+            guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes) else {
+                throw KeyStoreError("\(directory)/\(name) is not an Ed25519 key")
+            }
+            loaded.append(Key(createdAt: createdAt, privateKey: key))
+        }
+        loaded.sort { $0.createdAt < $1.createdAt }
+        for index in loaded.indices.dropLast() { loaded[index].retiredAt = loaded[index + 1].createdAt }
+        keys = Mutex(loaded)
+        _ = try rotateIfDue(nowSeconds: nowSeconds)
+    }
+
+    /// Creates a new signing key when there is none or the newest is older than the rotation period, and
+    /// forgets keys whose tokens have all expired. True when it created one.
+    @discardableResult
+    public func rotateIfDue(nowSeconds: Int64) throws(KeyStoreError) -> Bool {
+        let newest = keys.withLock { $0.last?.createdAt }
+        let due = newest.map { newest in rotationSeconds.map { nowSeconds - newest >= $0 } ?? false } ?? true
+        if due { try rotate(nowSeconds: nowSeconds) }
+        try forgetExpired(nowSeconds: nowSeconds)
+        return due
+    }
+
+    /// Creates a new signing key now; the previous one keeps verifying until its tokens expire.
+    public func rotate(nowSeconds: Int64) throws(KeyStoreError) {
+        let createdAt = max(nowSeconds, (keys.withLock { $0.last?.createdAt } ?? 0) + 1)
+        let key = Curve25519.Signing.PrivateKey()
+        try KeyFile.write(Array(key.rawRepresentation), to: directory + "/\(createdAt).key")
+        keys.withLock { keys in
+            if !keys.isEmpty { keys[keys.count - 1].retiredAt = createdAt }
+            keys.append(Key(createdAt: createdAt, privateKey: key))
+        }
+    }
+
+    private func forgetExpired(nowSeconds: Int64) throws(KeyStoreError) {
+        let expired = keys.withLock { keys -> [Key] in
+            let gone = keys.filter { $0.retiredAt.map { $0 + retentionSeconds < nowSeconds } ?? false }
+            keys.removeAll { key in gone.contains { $0.createdAt == key.createdAt } }
+            return gone
+        }
+        for key in expired { unlink(directory + "/\(key.createdAt).key") }
+    }
+
+    /// The key that signs now.
+    var signingKey: Key { keys.withLock { $0.last! } }
+
+    /// The key with this `kid`, while it verifies.
+    func key(kid: Substring) -> Key? {
+        keys.withLock { keys in keys.last { $0.kid == kid } }
+    }
+
+    /// Every key that verifies, as JWKS entries (RFC 8037: `kty` OKP, `crv` Ed25519).
+    var publicKeys: [(kid: String, x: String)] {
+        keys.withLock { $0.map { ($0.kid, Base64URL.encode(Array($0.privateKey.publicKey.rawRepresentation))) } }
+    }
+
+    private static func keyFileNames(in directory: String) throws(KeyStoreError) -> [String] {
+        guard let stream = opendir(directory) else { throw KeyStoreError("cannot read \(directory): errno \(errno)") }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".key"), name.dropLast(4).allSatisfy(\.isNumber) { names.append(name) }
+        }
+        return names
+    }
+}
