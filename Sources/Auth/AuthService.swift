@@ -15,7 +15,8 @@ public struct TokenPair: Sendable, Hashable {
 /// Password hashing runs on the hasher's own threads; token work is a few microseconds of HMAC and SHA-256.
 public final class AuthService: Sendable {
     public let engine: Engine
-    let signer: AccessTokenSigner
+    /// Signs and verifies access tokens (HS256 or EdDSA).
+    public let signer: AccessTokenSigner
     let minter: RefreshTokenMinter
     let hasher: PasswordHasher
     let clock: any EngineClock
@@ -25,10 +26,10 @@ public final class AuthService: Sendable {
 
     public init(engine: Engine, keys: ServerKeys, hasher: PasswordHasher, clock: any EngineClock = SystemClock(),
                 issuer: String = "tessera", accessTokenLifetimeSeconds: Int64 = 15 * 60,
-                throttle: LoginThrottle? = nil) {
+                throttle: LoginThrottle? = nil, signing: SigningMethod? = nil) {
         self.throttle = throttle ?? LoginThrottle()
         self.engine = engine
-        self.signer = AccessTokenSigner(key: keys.accessTokenKey, issuer: issuer)
+        self.signer = AccessTokenSigner(method: signing ?? .hs256(key: keys.accessTokenKey), issuer: issuer)
         self.minter = RefreshTokenMinter(key: keys.refreshRotationKey)
         self.hasher = hasher
         self.clock = clock

@@ -15,10 +15,14 @@ public struct API: Sendable {
     let trustedProxies: Set<String>
     /// Nil when `/metrics` is off.
     let metrics: ServiceMetrics?
+    /// The OAuth 2.0 provider.
+    let provider: OAuthProvider
 
+    /// `provider` defaults to one whose consent page is `<frontend URL>/oauth/consent`.
     public init(auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
                 rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
-                metrics: ServiceMetrics? = ServiceMetrics()) {
+                metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil) {
+        self.provider = provider ?? OAuthProvider(auth: auth, consentURL: passwordReset.frontendURL + "/oauth/consent")
         self.metrics = metrics
         self.auth = auth
         self.passwordReset = passwordReset
@@ -191,6 +195,8 @@ public struct API: Sendable {
         addOrganizationRoutes(to: &router)
         addAdminOrganizationRoutes(to: &router)
         addAdminStatsRoute(to: &router)
+        addOAuthProviderRoutes(to: &router)
+        addOAuthManagementRoutes(to: &router)
         return router
     }
 

@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 public import NIOHTTP1
 
@@ -22,6 +23,8 @@ public struct APIError: Error, Sendable {
     public let status: HTTPResponseStatus
     public let entries: [Entry]
     public var headers: HTTPHeaders = [:]
+    /// A body in another form than the envelope (the OAuth provider's RFC 6749 errors).
+    private var otherBody: [UInt8]?
 
     public init(_ status: HTTPResponseStatus, _ code: String, _ message: String, field: String? = nil) {
         self.status = status
@@ -33,7 +36,19 @@ public struct APIError: Error, Sendable {
         self.entries = entries
     }
 
+    /// An OAuth provider error: `{"error": …, "error_description": …}` with its status.
+    init(oauth error: OAuthError) {
+        status = HTTPResponseStatus(statusCode: error.status)
+        entries = []
+        otherBody = JSONBody.encode(["error": error.error, "error_description": error.description])
+    }
+
     public var response: HTTPResponse {
+        if let otherBody {
+            var response = HTTPResponse.json(status, otherBody)
+            response.headers.add(contentsOf: headers)
+            return response
+        }
         struct Envelope: Encodable {
             let success = false
             let errors: [Entry]

@@ -13,6 +13,8 @@ enum OpenAPIDocument {
         var success: (status: Int, schema: String?) = (200, "Message")
         var query: [String] = []
         var errors: [Int] = []
+        /// The schema of the error answers: the contract's envelope, or RFC 6749's object for the provider.
+        var errorSchema = "Error"
     }
 
     static let listQuery = ["page", "limit", "sort_by", "sort_order"]
@@ -77,7 +79,7 @@ enum OpenAPIDocument {
                   success: (200, "AdminSessionPage"), query: listQuery + ["is_active"], errors: [401, 403, 422]),
         Operation(method: "get", path: "/api/v1/admin/stats", summary: "Dashboard statistics",
                   success: (200, "AdminStats"), errors: [401, 403]),
-    ] + organizationOperations + adminOrganizationOperations
+    ] + organizationOperations + adminOrganizationOperations + oauthOperations
 
     static let organizationOperations: [Operation] = [
         Operation(method: "get", path: "/api/v1/organizations/me", summary: "The caller's organizations and roles",
@@ -97,6 +99,40 @@ enum OpenAPIDocument {
                   errors: [401, 403, 404, 422]),
         Operation(method: "delete", path: "/api/v1/organizations/{org_id}/members/{user_id}",
                   summary: "Remove a member (owner or admin)", errors: [401, 403, 404, 422]),
+    ]
+
+    static let oauthOperations: [Operation] = [
+        Operation(method: "get", path: "/.well-known/oauth-authorization-server", summary: "RFC 8414 metadata",
+                  authenticated: false, success: (200, "ServerMetadata")),
+        Operation(method: "get", path: "/.well-known/jwks.json", summary: "Public signing keys (RFC 7517)",
+                  authenticated: false, success: (200, "JWKS")),
+        Operation(method: "get", path: "/api/v1/oauth/provider/authorize",
+                  summary: "Authorization code request (302 to the client or to the consent page)",
+                  success: (302, nil),
+                  query: ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+                          "code_challenge_method"], errors: [400, 401]),
+        Operation(method: "post", path: "/api/v1/oauth/provider/authorize/consent",
+                  summary: "The user's consent decision (302 to the client)", body: "ConsentForm", success: (302, nil),
+                  errors: [400, 401, 422]),
+        Operation(method: "post", path: "/api/v1/oauth/provider/token", summary: "Token endpoint (RFC 6749)",
+                  authenticated: false, body: "TokenForm", success: (200, "ProviderToken"), errors: [400, 401, 503],
+                  errorSchema: "OAuthError"),
+        Operation(method: "post", path: "/api/v1/oauth/provider/revoke", summary: "Token revocation (RFC 7009)",
+                  authenticated: false, body: "TokenActionForm", success: (200, nil), errors: [400, 401, 503],
+                  errorSchema: "OAuthError"),
+        Operation(method: "post", path: "/api/v1/oauth/provider/introspect", summary: "Token introspection (RFC 7662)",
+                  authenticated: false, body: "TokenActionForm", success: (200, "Introspection"), errors: [400, 401],
+                  errorSchema: "OAuthError"),
+        Operation(method: "post", path: "/api/v1/oauth/provider/clients", summary: "Register a client (superuser)",
+                  body: "ClientRegistration", success: (201, "Client"), errors: [401, 403, 422]),
+        Operation(method: "get", path: "/api/v1/oauth/provider/clients", summary: "List clients (superuser)",
+                  success: (200, "ClientList"), errors: [401, 403]),
+        Operation(method: "delete", path: "/api/v1/oauth/provider/clients/{client_id}",
+                  summary: "Delete a client and revoke its tokens (superuser)", errors: [401, 403, 404, 422]),
+        Operation(method: "get", path: "/api/v1/oauth/provider/consents", summary: "The caller's consents",
+                  success: (200, "ConsentList"), errors: [401]),
+        Operation(method: "delete", path: "/api/v1/oauth/provider/consents/{client_id}",
+                  summary: "Revoke a consent and the tokens issued under it", errors: [401, 404, 422]),
     ]
 
     static let adminOrganizationOperations: [Operation] = [
@@ -124,7 +160,7 @@ enum OpenAPIDocument {
                                          .replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
                                          .replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")]
         var parameters: [[String: Any]] = []
-        for name in ["org_id", "user_id", "session_id"] where operation.path.contains("{\(name)}") {
+        for name in ["org_id", "user_id", "session_id", "client_id"] where operation.path.contains("{\(name)}") {
             parameters.append(["name": name, "in": "path", "required": true, "schema": string("uuid")])
         }
         for name in operation.query {
@@ -139,7 +175,7 @@ enum OpenAPIDocument {
         }
         if !parameters.isEmpty { result["parameters"] = parameters }
         if let body = operation.body {
-            let type = body == "LoginForm" ? "application/x-www-form-urlencoded" : "application/json"
+            let type = body.hasSuffix("Form") ? "application/x-www-form-urlencoded" : "application/json"
             result["requestBody"] = ["required": true, "content": [type: ["schema": ref(body)]]]
         }
         var responses: [String: Any] = [:]
@@ -147,7 +183,8 @@ enum OpenAPIDocument {
         if let schema = operation.success.schema { success["content"] = ["application/json": ["schema": ref(schema)]] }
         responses[String(operation.success.status)] = success
         for status in operation.errors + [413] {
-            responses[String(status)] = ["description": "Error", "content": ["application/json": ["schema": ref("Error")]]]
+            let schema = status == 413 ? "Error" : operation.errorSchema
+            responses[String(status)] = ["description": "Error", "content": ["application/json": ["schema": ref(schema)]]]
         }
         result["responses"] = responses
         if operation.authenticated { result["security"] = [["bearer": [String]()]] }

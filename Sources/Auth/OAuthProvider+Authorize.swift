@@ -1,0 +1,178 @@
+public import Engine
+public import FoundationEssentials
+
+/// The parameters of `GET /oauth/provider/authorize` (and of the consent form, which repeats them).
+public struct AuthorizationRequest: Sendable, Hashable {
+    public var responseType: String?
+    public var clientID: String?
+    public var redirectURI: String?
+    public var scope: String?
+    public var state: String?
+    public var codeChallenge: String?
+    public var codeChallengeMethod: String?
+
+    public init(parameters: [String: String]) {
+        responseType = parameters["response_type"]
+        clientID = parameters["client_id"]
+        redirectURI = parameters["redirect_uri"]
+        scope = parameters["scope"]
+        state = parameters["state"]
+        codeChallenge = parameters["code_challenge"]
+        codeChallengeMethod = parameters["code_challenge_method"]
+    }
+
+    var parameters: [(String, String)] {
+        [("response_type", responseType), ("client_id", clientID), ("redirect_uri", redirectURI), ("scope", scope),
+         ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", codeChallengeMethod)]
+            .compactMap { name, value in value.map { (name, $0) } }
+    }
+}
+
+/// What the authorization endpoint answers.
+public enum AuthorizationAnswer: Sendable, Hashable {
+    /// 302 to this URL: the client's redirect URI (with a code or an error) or the consent page.
+    case redirect(String)
+    /// 400: the client or its redirect URI cannot be trusted, so nothing is redirected (RFC 6749 §4.1.2.1).
+    case refused(OAuthError)
+}
+
+extension OAuthProvider {
+    /// A request that names a live client and one of its redirect URIs, with everything else checked.
+    struct CheckedAuthorization {
+        let client: OAuthClient
+        let redirectURI: String
+        let scope: [String]
+        let challenge: String?
+    }
+
+    /// Checks an authorization request for the signed-in `userID`: with a consent covering the scope, a code goes
+    /// to the client at once; otherwise the user goes to the consent page.
+    public func authorize(_ request: AuthorizationRequest, userID: UUID) async -> AuthorizationAnswer {
+        let checked: CheckedAuthorization
+        switch check(request) {
+        case .failure(.refused(let error)): return .refused(error)
+        case .failure(.redirect(let url)): return .redirect(url)
+        case .success(let value): checked = value
+        }
+        let consents = await engine.consents(of: userID)
+        if let consent = consents.first(where: { $0.clientID == checked.client.id }),
+           Scope.isSubset(checked.scope, of: Scope.tokens(consent.scope)) {
+            return await issueCode(checked, request: request, userID: userID)
+        }
+        var parameters = request.parameters
+        parameters.append(("client_name", checked.client.name))
+        return .redirect(Self.url(consentURL, adding: parameters))
+    }
+
+    /// The user's answer on the consent page: approval records the consent and sends a code; refusal sends
+    /// `access_denied`.
+    public func decide(_ request: AuthorizationRequest, userID: UUID, approved: Bool) async -> AuthorizationAnswer {
+        let checked: CheckedAuthorization
+        switch check(request) {
+        case .failure(.refused(let error)): return .refused(error)
+        case .failure(.redirect(let url)): return .redirect(url)
+        case .success(let value): checked = value
+        }
+        guard approved else {
+            return .redirect(Self.errorRedirect(checked.redirectURI, "access_denied", "the user refused", state: request.state))
+        }
+        do {
+            try await engine.grantConsent(userID: userID, clientID: checked.client.id, scope: Scope.text(checked.scope))
+        } catch {
+            return .redirect(Self.errorRedirect(checked.redirectURI, "server_error", "the consent could not be stored",
+                                                state: request.state))
+        }
+        return await issueCode(checked, request: request, userID: userID)
+    }
+
+    private enum CheckFailure: Error {
+        case refused(OAuthError)
+        case redirect(String)
+    }
+
+    private func check(_ request: AuthorizationRequest) -> Result<CheckedAuthorization, CheckFailure> {
+        guard let text = request.clientID, let id = UUID(uuidString: text), let client = engine.liveClient(id) else {
+            return .failure(.refused(.invalidRequest("unknown client")))
+        }
+        let redirectURI: String
+        if let given = request.redirectURI {
+            guard client.redirectURIs.contains(given) else {
+                return .failure(.refused(.invalidRequest("the redirect URI is not registered for this client")))
+            }
+            redirectURI = given
+        } else if client.redirectURIs.count == 1 {
+            redirectURI = client.redirectURIs[0]
+        } else {
+            return .failure(.refused(.invalidRequest("redirect_uri is required")))
+        }
+        func fail(_ error: String, _ description: String) -> Result<CheckedAuthorization, CheckFailure> {
+            .failure(.redirect(Self.errorRedirect(redirectURI, error, description, state: request.state)))
+        }
+        guard request.responseType == "code" else { return fail("unsupported_response_type", "response_type must be code") }
+        if let challenge = request.codeChallenge {
+            guard request.codeChallengeMethod == "S256" else {
+                return fail("invalid_request", "code_challenge_method must be S256")
+            }
+            guard challenge.utf8.count == 43, Base64URL.decode(Substring(challenge))?.count == 32 else {
+                return fail("invalid_request", "code_challenge is not a base64url SHA-256")
+            }
+        } else if client.kind == .public {
+            return fail("invalid_request", "a public client must use PKCE (code_challenge with S256)")
+        } else if request.codeChallengeMethod != nil {
+            return fail("invalid_request", "code_challenge_method without code_challenge")
+        }
+        let scope = request.scope.map(Scope.tokens) ?? client.scopes
+        guard !scope.isEmpty, Scope.isSubset(scope, of: client.scopes) else {
+            return fail("invalid_scope", "the client may ask for: " + client.scopes.joined(separator: " "))
+        }
+        return .success(CheckedAuthorization(client: client, redirectURI: redirectURI, scope: scope,
+                                             challenge: request.codeChallenge))
+    }
+
+    private func issueCode(_ checked: CheckedAuthorization, request: AuthorizationRequest, userID: UUID) async
+        -> AuthorizationAnswer
+    {
+        let secret = auth.minter.randomSecret()
+        do {
+            let code = try await engine.issueAuthorizationCode(
+                userID: userID, clientID: checked.client.id, redirectURI: checked.redirectURI,
+                scope: Scope.text(checked.scope), codeChallenge: checked.challenge,
+                digest: SecretToken.digest(ofSecret: secret), lifetimeMilliseconds: codeLifetimeMilliseconds)
+            var parameters = [("code", SecretToken(id: code.id, secret: secret).text)]
+            if let state = request.state { parameters.append(("state", state)) }
+            return .redirect(Self.url(checked.redirectURI, adding: parameters))
+        } catch {
+            let description = error.code == .userNotFound ? "the user cannot sign in" : "the code could not be stored"
+            return .redirect(Self.errorRedirect(checked.redirectURI, error.code == .userNotFound ? "access_denied" : "server_error",
+                                                description, state: request.state))
+        }
+    }
+
+    static func errorRedirect(_ redirectURI: String, _ error: String, _ description: String, state: String?) -> String {
+        var parameters = [("error", error), ("error_description", description)]
+        if let state { parameters.append(("state", state)) }
+        return url(redirectURI, adding: parameters)
+    }
+
+    /// `base` with `parameters` appended to its query, each name and value percent-encoded.
+    static func url(_ base: String, adding parameters: [(String, String)]) -> String {
+        let query = parameters.map { percentEncoded($0.0) + "=" + percentEncoded($0.1) }.joined(separator: "&")
+        let fragmentStart = base.firstIndex(of: "#") ?? base.endIndex
+        let head = base[..<fragmentStart]
+        return head + (head.contains("?") ? "&" : "?") + query
+    }
+
+    /// RFC 3986 percent-encoding of everything but the unreserved characters.
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, 0x2d, 0x2e, 0x5f, 0x7e: out.append(Character(UnicodeScalar(byte)))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(UnicodeScalar(hex[Int(byte >> 4)])) + String(UnicodeScalar(hex[Int(byte & 15)]))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,177 @@
+public import Engine
+public import FoundationEssentials
+import ExtrasBase64
+
+/// The answer of the token endpoint.
+public struct ProviderTokenAnswer: Sendable, Hashable {
+    public let accessToken: String
+    public let expiresIn: Int64
+    public let refreshToken: String?
+    public let scope: String
+}
+
+extension ClientCredentials {
+    /// The credentials of a request: `Authorization: Basic` (its parts form-decoded, RFC 6749 §2.3.1), or
+    /// `client_id` (and `client_secret`) in the form. Both at once is refused.
+    public static func from(authorization: String?, form: [String: String]) throws(OAuthError) -> ClientCredentials {
+        if let authorization, authorization.lowercased().hasPrefix("basic ") {
+            guard form["client_secret"] == nil else {
+                throw OAuthError.invalidRequest("use one client authentication method, not two")
+            }
+            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            guard let bytes = try? Base64.decode(string: encoded), let decoded = String(validating: bytes, as: UTF8.self),
+                  let colon = decoded.firstIndex(of: ":"),
+                  let id = formDecoded(decoded[..<colon]), let secret = formDecoded(decoded[decoded.index(after: colon)...])
+            else { throw OAuthError.invalidClient("malformed Basic credentials") }
+            if let formID = form["client_id"], formID != id { throw OAuthError.invalidClient("two different client ids") }
+            return ClientCredentials(clientID: id, secret: secret, method: .clientSecretBasic)
+        }
+        guard let id = form["client_id"] else { throw OAuthError.invalidClient("client authentication is required") }
+        if let secret = form["client_secret"] { return ClientCredentials(clientID: id, secret: secret, method: .clientSecretPost) }
+        return ClientCredentials(clientID: id, secret: nil, method: .none)
+    }
+
+    /// `application/x-www-form-urlencoded` decoding of one component: `+` is a space, `%XX` a byte.
+    static func formDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(0x20)
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+}
+
+extension OAuthProvider {
+    /// The token endpoint for an authenticated client: `authorization_code`, `refresh_token`,
+    /// `client_credentials`.
+    public func token(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer {
+        switch form["grant_type"] {
+        case "authorization_code": return try await exchangeCode(form, client: client)
+        case "refresh_token": return try await refresh(form, client: client)
+        case "client_credentials": return try await clientCredentials(form, client: client)
+        case nil: throw OAuthError.invalidRequest("grant_type is required")
+        default: throw OAuthError.unsupportedGrantType("grant_type must be authorization_code, refresh_token or client_credentials")
+        }
+    }
+
+    private func exchangeCode(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer {
+        guard let text = form["code"] else { throw OAuthError.invalidRequest("code is required") }
+        guard let redirectURI = form["redirect_uri"] ?? (client.redirectURIs.count == 1 ? client.redirectURIs[0] : nil) else {
+            throw OAuthError.invalidRequest("redirect_uri is required")
+        }
+        var challenge: String?
+        if let verifier = form["code_verifier"] {
+            guard Self.isValidVerifier(verifier) else { throw OAuthError.invalidRequest("code_verifier is malformed") }
+            challenge = Self.s256(verifier)
+        } else if client.kind == .public {
+            throw OAuthError.invalidRequest("a public client must send code_verifier")
+        }
+        guard let code = SecretToken(parsing: text) else { throw OAuthError.invalidGrant("invalid authorization code") }
+        let secret = auth.minter.randomSecret()
+        let redeemed: (session: Session, grant: OAuthGrant, user: User)
+        do {
+            redeemed = try await engine.redeemAuthorizationCode(CodeExchange(
+                codeID: code.id, digest: code.digest, clientID: client.id, redirectURI: redirectURI,
+                verifierChallenge: challenge, refreshDigest: SecretToken.digest(ofSecret: secret)))
+        } catch {
+            switch error.code {
+            case .codeReused: throw OAuthError.invalidGrant("the code was used before; the tokens it produced are revoked")
+            case .codeInvalid: throw OAuthError.invalidGrant("invalid, expired or mismatched authorization code")
+            default: throw OAuthError.unavailable("the service cannot store changes right now")
+            }
+        }
+        let token = SecretToken(id: redeemed.session.id, secret: secret)
+        return answer(session: redeemed.session, refresh: token, client: client, scope: redeemed.grant.scope,
+                      issuedAtSeconds: redeemed.session.createdAtMilliseconds / 1000)
+    }
+
+    private func refresh(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer {
+        guard let text = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required") }
+        guard let presented = SecretToken(parsing: text) else { throw OAuthError.invalidGrant("invalid refresh token") }
+        guard let grant = await engine.grant(of: presented.id), grant.clientID == client.id else {
+            throw OAuthError.invalidGrant("invalid refresh token")
+        }
+        var scope = grant.scope
+        if let requested = form["scope"] {
+            let tokens = Scope.tokens(requested)
+            guard !tokens.isEmpty, Scope.isSubset(tokens, of: Scope.tokens(grant.scope)) else {
+                throw OAuthError.invalidScope("a refresh may only narrow the granted scope (\(grant.scope))")
+            }
+            scope = Scope.text(tokens)
+        }
+        let next = auth.minter.next(after: presented)
+        let outcome: RefreshOutcome
+        do {
+            outcome = try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
+                                               newDigest: next.digest, clientID: client.id)
+        } catch {
+            if error.code == .logUnavailable { throw OAuthError.unavailable("the service cannot store changes right now") }
+            throw OAuthError.invalidGrant(error.code == .refreshTokenReused
+                ? "the refresh token was used before; the grant is revoked" : "invalid refresh token")
+        }
+        let session: Session
+        switch outcome {
+        case .rotated(let rotated): session = rotated
+        case .repeatedWithinGrace(let current):
+            guard current.refreshDigest.constantTimeEquals(next.digest) else {
+                throw OAuthError.invalidGrant("invalid refresh token")
+            }
+            session = current
+        }
+        return answer(session: session, refresh: next, client: client, scope: scope,
+                      issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
+    }
+
+    private func clientCredentials(_ form: [String: String], client: OAuthClient) async throws(OAuthError)
+        -> ProviderTokenAnswer
+    {
+        guard client.kind == .confidential else {
+            throw OAuthError.unauthorizedClient("client_credentials is for confidential clients")
+        }
+        let scope = form["scope"].map(Scope.tokens) ?? client.scopes
+        guard !scope.isEmpty, Scope.isSubset(scope, of: client.scopes) else {
+            throw OAuthError.invalidScope("the client may ask for: " + client.scopes.joined(separator: " "))
+        }
+        let lifetime = auth.accessTokenLifetimeSeconds
+        let token: ClientToken
+        do {
+            token = try await engine.issueClientToken(clientID: client.id, scope: Scope.text(scope),
+                                                      lifetimeMilliseconds: lifetime * 1000)
+        } catch {
+            throw OAuthError.unavailable("the service cannot store changes right now")
+        }
+        let issuedAt = token.createdAtMilliseconds / 1000
+        let claims = ProviderClaims(subject: client.id, sessionID: token.id, clientID: client.id, scope: token.scope,
+                                    issuedAt: issuedAt, expiresAt: issuedAt + lifetime, tokenID: token.id)
+        return ProviderTokenAnswer(accessToken: auth.signer.sign(claims), expiresIn: lifetime, refreshToken: nil,
+                                   scope: token.scope)
+    }
+
+    private func answer(session: Session, refresh: SecretToken, client: OAuthClient, scope: String,
+                        issuedAtSeconds: Int64) -> ProviderTokenAnswer {
+        let lifetime = auth.accessTokenLifetimeSeconds
+        let claims = ProviderClaims(subject: session.userID, sessionID: session.id, clientID: client.id, scope: scope,
+                                    issuedAt: issuedAtSeconds, expiresAt: issuedAtSeconds + lifetime,
+                                    tokenID: auth.minter.tokenID(for: refresh))
+        return ProviderTokenAnswer(accessToken: auth.signer.sign(claims), expiresIn: lifetime,
+                                   refreshToken: refresh.text, scope: scope)
+    }
+}

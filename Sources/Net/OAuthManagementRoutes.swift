@@ -1,0 +1,164 @@
+import Auth
+import Engine
+import Foundation
+import NIOHTTP1
+
+/// The OAuth provider's user-facing and administrative endpoints: authorization and consent (a signed-in user),
+/// consents (the user's own), clients (superusers). Errors use the contract's envelope.
+extension API {
+    func addOAuthManagementRoutes(to router: inout Router) {
+        router.add(.GET, "/api/v1/oauth/provider/authorize") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            return Self.answer(await provider.authorize(AuthorizationRequest(parameters: request.query), userID: claims.userID))
+        }
+        router.add(.POST, "/api/v1/oauth/provider/authorize/consent") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let form: [String: String]
+            do throws(OAuthError) { form = try OAuthForm.parse(request) } catch {
+                throw APIError(.unprocessableEntity, "VAL_001", error.description)
+            }
+            guard let approved = form["approved"].flatMap(Bool.init) else {
+                throw APIError(.unprocessableEntity, "VAL_001", "approved is true or false", field: "approved")
+            }
+            return Self.answer(await provider.decide(AuthorizationRequest(parameters: form), userID: claims.userID,
+                                                     approved: approved))
+        }
+        router.add(.GET, "/api/v1/oauth/provider/consents") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let consents = await auth.engine.consents(of: claims.userID).compactMap { consent in
+                auth.engine.liveClient(consent.clientID).map { ConsentResponse(consent: consent, client: $0) }
+            }
+            return .json(.ok, JSONBody.encode(consents))
+        }
+        router.add(.DELETE, "/api/v1/oauth/provider/consents/{client_id}") { request throws(APIError) in
+            let claims = try await authenticate(request)
+            let clientID = try Self.clientID(request)
+            do throws(EngineError) { try await auth.engine.revokeConsent(userID: claims.userID, clientID: clientID) } catch {
+                if error.code == .clientNotFound { throw APIError(.notFound, "SYS_002", "no consent to this client") }
+                throw APIError(.serviceUnavailable, "SYS_007", "the consent could not be revoked")
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "consent revoked; the client's tokens are revoked")))
+        }
+        router.add(.POST, "/api/v1/oauth/provider/clients") { request throws(APIError) in
+            _ = try await requireSuperuser(request)
+            let body = try JSONBody.decode(ClientRegistrationBody.self, from: request)
+            let kind = try body.validated(supportedScopes: provider.scopesSupported)
+            do throws(AuthError) {
+                let (client, secret) = try await provider.registerClient(name: body.clientName, kind: kind,
+                                                                         redirectURIs: body.redirectURIs, scopes: body.scopes)
+                return .json(.created, JSONBody.encode(ClientResponse(client: client, secret: secret)), noStore: true)
+            } catch {
+                throw error.apiError
+            }
+        }
+        router.add(.GET, "/api/v1/oauth/provider/clients") { request throws(APIError) in
+            _ = try await requireSuperuser(request)
+            return .json(.ok, JSONBody.encode(auth.engine.liveClients().map { ClientResponse(client: $0, secret: nil) }))
+        }
+        router.add(.DELETE, "/api/v1/oauth/provider/clients/{client_id}") { request throws(APIError) in
+            _ = try await requireSuperuser(request)
+            let clientID = try Self.clientID(request)
+            do throws(EngineError) { try await auth.engine.deleteClient(clientID) } catch {
+                if error.code == .clientNotFound { throw APIError(.notFound, "SYS_002", "client not found") }
+                throw APIError(.serviceUnavailable, "SYS_007", "the client could not be deleted")
+            }
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "client deleted; its tokens are revoked")))
+        }
+    }
+
+    static func clientID(_ request: HTTPRequest) throws(APIError) -> UUID {
+        guard let text = request.parameters["client_id"], let id = UUID(uuidString: text) else {
+            throw APIError(.unprocessableEntity, "VAL_005", "invalid client id", field: "client_id")
+        }
+        return id
+    }
+
+    /// 302 with `Location`, or 400 in the envelope when nothing may be redirected.
+    static func answer(_ answer: AuthorizationAnswer) -> HTTPResponse {
+        switch answer {
+        case .redirect(let location):
+            return HTTPResponse(status: .found, headers: ["location": location, "cache-control": "no-store"])
+        case .refused(let error):
+            return APIError(.badRequest, "VAL_006", error.description).response
+        }
+    }
+}
+
+/// `{client_name, redirect_uris, client_type, scopes}`.
+struct ClientRegistrationBody: Decodable {
+    let clientName: String
+    let redirectURIs: [String]
+    let clientType: String
+    let scopes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case clientName = "client_name", redirectURIs = "redirect_uris", clientType = "client_type", scopes
+    }
+
+    func validated(supportedScopes: [String]) throws(APIError) -> OAuthClient.Kind {
+        guard let kind = OAuthClient.Kind(name: clientType) else {
+            throw APIError(.unprocessableEntity, "VAL_001", "client_type is public or confidential", field: "client_type")
+        }
+        guard !clientName.trimmingSpaces().isEmpty, clientName.count <= 255 else {
+            throw APIError(.unprocessableEntity, "VAL_001", "client_name must have 1 to 255 characters", field: "client_name")
+        }
+        guard (1...20).contains(redirectURIs.count), redirectURIs.allSatisfy(Self.isRedirectURI) else {
+            throw APIError(.unprocessableEntity, "VAL_001",
+                           "1 to 20 absolute http(s) redirect URIs without a fragment", field: "redirect_uris")
+        }
+        guard !scopes.isEmpty, Set(scopes).isSubset(of: supportedScopes) else {
+            throw APIError(.unprocessableEntity, "VAL_001", "scopes among: " + supportedScopes.joined(separator: " "),
+                           field: "scopes")
+        }
+        return kind
+    }
+
+    /// An absolute `https` URI, or `http` (loopback and development), or a private-use scheme (RFC 8252);
+    /// never a fragment.
+    static func isRedirectURI(_ text: String) -> Bool {
+        guard text.count <= 2000, !text.contains("#"), !text.contains(where: \.isWhitespace),
+              let url = URL(string: text), let scheme = url.scheme?.lowercased() else { return false }
+        if scheme == "https" || scheme == "http" { return url.host?.isEmpty == false }
+        return scheme.contains(".")
+    }
+}
+
+/// A client as listed; the secret only in the registration's answer.
+struct ClientResponse: Encodable {
+    let client: OAuthClient
+    let secret: String?
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id", clientSecret = "client_secret", clientName = "client_name"
+        case clientType = "client_type", redirectURIs = "redirect_uris", scopes, createdAt = "created_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(client.id.uuidString.lowercased(), forKey: .clientID)
+        try container.encodeIfPresent(secret, forKey: .clientSecret)
+        try container.encode(client.name, forKey: .clientName)
+        try container.encode(client.kind.name, forKey: .clientType)
+        try container.encode(client.redirectURIs, forKey: .redirectURIs)
+        try container.encode(client.scopes, forKey: .scopes)
+        try container.encode(iso8601(milliseconds: client.createdAtMilliseconds), forKey: .createdAt)
+    }
+}
+
+/// One of the user's consents.
+struct ConsentResponse: Encodable {
+    let consent: Consent
+    let client: OAuthClient
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id", clientName = "client_name", scope, grantedAt = "granted_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(client.id.uuidString.lowercased(), forKey: .clientID)
+        try container.encode(client.name, forKey: .clientName)
+        try container.encode(consent.scope, forKey: .scope)
+        try container.encode(iso8601(milliseconds: consent.grantedAtMilliseconds), forKey: .grantedAt)
+    }
+}

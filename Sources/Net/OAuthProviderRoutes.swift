@@ -1,0 +1,131 @@
+import Auth
+import Engine
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The OAuth provider's protocol endpoints: token, revocation (RFC 7009), introspection (RFC 7662), metadata
+/// (RFC 8414) and JWKS. Errors here are RFC 6749 §5.2 objects, not the contract's envelope.
+extension API {
+    func addOAuthProviderRoutes(to router: inout Router) {
+        router.add(.POST, "/api/v1/oauth/provider/token") { request throws(APIError) in
+            let (form, client) = try authenticatedClient(request)
+            do throws(OAuthError) {
+                let answer = try await provider.token(form, client: client)
+                var body = ["access_token": answer.accessToken, "token_type": "Bearer", "scope": answer.scope]
+                if let refresh = answer.refreshToken { body["refresh_token"] = refresh }
+                var json = JSONBody.encode(body)
+                // `expires_in` is a number: spliced in before the closing brace.
+                json.removeLast()
+                json += Array(",\"expires_in\":\(answer.expiresIn)}".utf8)
+                var response = HTTPResponse.json(.ok, json, noStore: true)
+                response.headers.add(name: "pragma", value: "no-cache")
+                return response
+            } catch {
+                throw error.apiError
+            }
+        }
+        router.add(.POST, "/api/v1/oauth/provider/revoke") { request throws(APIError) in
+            let (form, client) = try authenticatedClient(request)
+            guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required").apiError }
+            do throws(OAuthError) { try await provider.revoke(token, client: client) } catch { throw error.apiError }
+            return .json(.ok, Array("{}".utf8), noStore: true)
+        }
+        router.add(.POST, "/api/v1/oauth/provider/introspect") { request throws(APIError) in
+            let (form, client) = try authenticatedClient(request)
+            guard client.kind == .confidential else {
+                throw OAuthError.invalidClient("introspection is for confidential clients").apiError
+            }
+            guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required").apiError }
+            return HTTPResponse(status: .ok, headers: ["content-type": "application/json", "cache-control": "no-store"],
+                                body: await provider.introspect(token).json())
+        }
+        let issuer = auth.signer.issuer
+        let metadata = JSONBody.encode(AuthorizationServerMetadata(issuer: issuer, scopes: provider.scopesSupported,
+                                                                   signing: auth.signer.algorithm))
+        router.add(.GET, "/.well-known/oauth-authorization-server") { _ throws(APIError) in .json(.ok, metadata) }
+        router.add(.GET, "/.well-known/jwks.json") { _ throws(APIError) in .json(.ok, auth.signer.jwks()) }
+    }
+
+    /// The form of a provider request and the client it authenticates (RFC 6749 §2.3): the body must be
+    /// `application/x-www-form-urlencoded`, with no parameter twice.
+    func authenticatedClient(_ request: HTTPRequest) throws(APIError) -> ([String: String], OAuthClient) {
+        do throws(OAuthError) {
+            let form = try OAuthForm.parse(request)
+            let credentials = try ClientCredentials.from(authorization: request.headers.first(name: "authorization"),
+                                                         form: form)
+            return (form, try provider.authenticate(credentials))
+        } catch {
+            throw error.apiError
+        }
+    }
+}
+
+/// Form bodies of the provider's endpoints.
+enum OAuthForm {
+    static func parse(_ request: HTTPRequest) throws(OAuthError) -> [String: String] {
+        let type = request.headers.first(name: "content-type")?.lowercased() ?? ""
+        guard type.hasPrefix("application/x-www-form-urlencoded") else {
+            throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
+        }
+        var form: [String: String] = [:]
+        for pair in request.body.readableBytesView.split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = HTTPRequest.percentDecoded(Substring(decoding: parts[0], as: UTF8.self))
+            guard !name.isEmpty else { continue }
+            let value = parts.count > 1 ? HTTPRequest.percentDecoded(Substring(decoding: parts[1], as: UTF8.self)) : ""
+            guard form.updateValue(value, forKey: name) == nil else {
+                throw OAuthError.invalidRequest("\(name) is given more than once")
+            }
+        }
+        return form
+    }
+}
+
+extension OAuthError {
+    /// `{"error": …, "error_description": …}`; 401 with `WWW-Authenticate` for client authentication.
+    var apiError: APIError {
+        var error = APIError(oauth: self)
+        if status == 401 { error.headers.add(name: "www-authenticate", value: #"Basic realm="tessera""#) }
+        error.headers.add(name: "cache-control", value: "no-store")
+        return error
+    }
+}
+
+/// RFC 8414 metadata.
+struct AuthorizationServerMetadata: Encodable {
+    let issuer: String
+    let scopes: [String]
+    let signing: String
+
+    enum CodingKeys: String, CodingKey {
+        case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
+        case revocationEndpoint = "revocation_endpoint", introspectionEndpoint = "introspection_endpoint"
+        case jwksURI = "jwks_uri", scopesSupported = "scopes_supported", responseTypes = "response_types_supported"
+        case grantTypes = "grant_types_supported", challengeMethods = "code_challenge_methods_supported"
+        case tokenAuthMethods = "token_endpoint_auth_methods_supported"
+        case revocationAuthMethods = "revocation_endpoint_auth_methods_supported"
+        case introspectionAuthMethods = "introspection_endpoint_auth_methods_supported"
+        case accessTokenSigning = "access_token_signing_alg_values_supported"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        try container.encode(issuer, forKey: .issuer)
+        try container.encode(base + "/api/v1/oauth/provider/authorize", forKey: .authorizationEndpoint)
+        try container.encode(base + "/api/v1/oauth/provider/token", forKey: .tokenEndpoint)
+        try container.encode(base + "/api/v1/oauth/provider/revoke", forKey: .revocationEndpoint)
+        try container.encode(base + "/api/v1/oauth/provider/introspect", forKey: .introspectionEndpoint)
+        try container.encode(base + "/.well-known/jwks.json", forKey: .jwksURI)
+        try container.encode(scopes, forKey: .scopesSupported)
+        try container.encode(["code"], forKey: .responseTypes)
+        try container.encode(["authorization_code", "refresh_token", "client_credentials"], forKey: .grantTypes)
+        try container.encode(["S256"], forKey: .challengeMethods)
+        let methods = ["client_secret_basic", "client_secret_post", "none"]
+        try container.encode(methods, forKey: .tokenAuthMethods)
+        try container.encode(methods, forKey: .revocationAuthMethods)
+        try container.encode(["client_secret_basic", "client_secret_post"], forKey: .introspectionAuthMethods)
+        try container.encode([signing], forKey: .accessTokenSigning)
+    }
+}
