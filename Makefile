@@ -24,6 +24,7 @@ deps:
 	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6.1 or newer" >&2; exit 1; }
 	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator
 	@python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install --quiet schemathesis
+	@python3 -c "import authlib, jwt, cryptography, requests" 2>/dev/null || python3 -m pip install --quiet authlib pyjwt cryptography requests
 
 ## serve: an optimized build, then the service on http://127.0.0.1:8000 with its data in ./tessera-data.
 serve: deps

@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetTests",
-            dependencies: ["Net", "Auth", "Engine", "tessera"],
+            dependencies: ["Net", "Auth", "Engine", "tessera", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(

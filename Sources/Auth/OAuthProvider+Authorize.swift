@@ -1,4 +1,4 @@
-public import Engine
+import Engine
 public import FoundationEssentials
 
 /// The parameters of `GET /oauth/provider/authorize` (and of the consent form, which repeats them).

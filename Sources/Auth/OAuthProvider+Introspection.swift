@@ -1,4 +1,4 @@
-public import FoundationEssentials
+import FoundationEssentials
 public import Engine
 
 /// What introspection (RFC 7662) says of a token. An inactive token gets `active: false` and nothing else.

@@ -1,5 +1,5 @@
 public import Engine
-public import FoundationEssentials
+import FoundationEssentials
 import ExtrasBase64
 
 /// The answer of the token endpoint.

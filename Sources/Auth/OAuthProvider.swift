@@ -1,5 +1,5 @@
 public import Engine
-public import FoundationEssentials
+import FoundationEssentials
 import Crypto
 
 /// How a client presented itself at the token, revocation or introspection endpoint.

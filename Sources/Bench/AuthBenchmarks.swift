@@ -5,6 +5,7 @@ import Engine
 import Foundation
 import HummingbirdBcrypt
 import Net
+import NIOCore
 import NIOPosix
 import WAL
 
@@ -14,20 +15,25 @@ struct BenchServer {
     let auth: AuthService
     let server: HTTPServer
 
-    static func start(bcryptCost: UInt8, durability: Durability, keep: String?, shards: Int = 16) async throws
-        -> BenchServer
+    static func start(bcryptCost: UInt8, durability: Durability, keep: String?, shards: Int = 16,
+                      threads: Int = System.coreCount, eddsa: Bool = false) async throws -> BenchServer
     {
         let directory = try keep ?? makeTemporaryDirectory()
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
         configuration.durability = durability
         configuration.shardCount = shards
         let engine = try Engine.open(configuration)
-        let auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
-                               hasher: PasswordHasher(cost: bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount))
+        let keys = try ServerKeys.loadOrCreate(directory: directory + "/data/keys")
+        let ring = eddsa ? try SigningKeyRing(directory: directory + "/data/keys/ed25519",
+                                              nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
+                                              retentionSeconds: 900) : nil
+        let auth = AuthService(engine: engine, keys: keys,
+                               hasher: PasswordHasher(cost: bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount),
+                               signing: ring.map { .eddsa($0) })
         let server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(
             auth: auth, passwordReset: PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"),
                                                            frontendURL: "http://localhost:3000"),
-            rateLimiter: nil).router)
+            rateLimiter: nil).router, threads: threads)
         return BenchServer(directory: directory, auth: auth, server: server)
     }
 

@@ -7,6 +7,6 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Bench",
         abstract: "Measure Tessera against the machine's own ceiling, side by side in one run.",
-        subcommands: [WalBenchmark.self, RefreshBenchmark.self, LoginBenchmark.self]
+        subcommands: [WalBenchmark.self, RefreshBenchmark.self, LoginBenchmark.self, IntrospectBenchmark.self]
     )
 }

@@ -36,6 +36,16 @@ struct ServeCommand: AsyncParsableCommand {
     var keepLog = environment("TESSERA_KEEP_LOG") ?? "since-oldest-snapshot"
     @Option(help: "on or off: the contract's per-client rate limits (TESSERA_RATE_LIMIT; off for benchmarks).")
     var rateLimit = environment("TESSERA_RATE_LIMIT") ?? "on"
+    @Option(help: "Issuer URL of tokens and OAuth metadata (TESSERA_ISSUER; default http://<host>:<port>).")
+    var issuer = environment("TESSERA_ISSUER") ?? ""
+    @Option(help: "Access-token signing: hs256 or eddsa (TESSERA_SIGNING; eddsa publishes /.well-known/jwks.json).")
+    var signing = environment("TESSERA_SIGNING") ?? "hs256"
+    @Option(help: "With eddsa, a new signing key after this many days (TESSERA_ROTATE_SIGNING_KEY_DAYS).")
+    var rotateSigningKeyDays = Int(environment("TESSERA_ROTATE_SIGNING_KEY_DAYS") ?? "") ?? 30
+    @Option(help: "The page that asks a user for consent (TESSERA_CONSENT_URL; default <frontend-url>/oauth/consent).")
+    var consentURL = environment("TESSERA_CONSENT_URL") ?? ""
+    @Option(help: "Space-separated scopes OAuth clients may be registered with (TESSERA_OAUTH_SCOPES).")
+    var oauthScopes = environment("TESSERA_OAUTH_SCOPES") ?? "read write profile email"
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
     var recover = RecoveryPolicy(rawValue: environment("TESSERA_RECOVER") ?? "") ?? .strict
 
@@ -46,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
         guard ["on", "off"].contains(rateLimit) else { throw ValidationError("--rate-limit: on or off") }
         guard ["on", "off"].contains(metrics) else { throw ValidationError("--metrics: on or off") }
+        guard ["hs256", "eddsa"].contains(signing) else { throw ValidationError("--signing: hs256 or eddsa") }
+        guard rotateSigningKeyDays >= 1 else { throw ValidationError("--rotate-signing-key-days: at least 1") }
+        guard !oauthScopes.split(separator: " ").isEmpty else { throw ValidationError("--oauth-scopes: at least one") }
         guard keepSnapshots >= 2 else { throw ValidationError("--keep-snapshots: at least 2") }
         guard ["since-oldest-snapshot", "all"].contains(keepLog) else {
             throw ValidationError("--keep-log: since-oldest-snapshot or all")
@@ -64,19 +77,41 @@ struct ServeCommand: AsyncParsableCommand {
         say("tessera: recovered \(engine.startup.summary)")
         let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let auth = AuthService(engine: engine, keys: keys, hasher: hasher)
+        let tokenLifetime: Int64 = 15 * 60
+        var keyRing: SigningKeyRing?
+        if signing == "eddsa" {
+            keyRing = try SigningKeyRing(directory: data + "/keys/ed25519", nowSeconds: engine.clock.nowMilliseconds() / 1000,
+                                         rotationSeconds: Int64(rotateSigningKeyDays) * 86_400,
+                                         retentionSeconds: tokenLifetime)
+        }
+        let auth = AuthService(engine: engine, keys: keys, hasher: hasher, issuer: issuer.isEmpty ? "http://\(host):\(port)" : issuer,
+                               accessTokenLifetimeSeconds: tokenLifetime, signing: keyRing.map { .eddsa($0) })
         try await createFirstSuperuser(auth)
         let reset = PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
                                          frontendURL: frontendURL)
         let proxies = Set(trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
+        let provider = OAuthProvider(auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
+                                     consentURL: consentURL.isEmpty ? frontendURL + "/oauth/consent" : consentURL)
         let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
-                      trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil)
+                      trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider)
         let server = try await HTTPServer.start(host: host, port: port, router: api.router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
               + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)")
         let (events, stop) = AsyncStream.makeStream(of: StopReason.self)
         listenForTerminationSignals { stop.yield(.signal) }
         let maintenance = Task {
+            // Signing keys rotate on schedule; the replaced one verifies until its tokens have expired.
+            let rotation = keyRing.map { ring in
+                Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(3600))
+                        if (try? ring.rotateIfDue(nowSeconds: engine.clock.nowMilliseconds() / 1000)) == true {
+                            say("tessera: a new signing key signs from now on")
+                        }
+                    }
+                }
+            }
+            defer { rotation?.cancel() }
             await engine.runMaintenance { say("tessera: \($0)") }
             // Maintenance ends on its own only when the log has failed.
             if engine.log.failure != nil { stop.yield(.logFailed) }

@@ -15,7 +15,8 @@ final class HTTPHarness: Sendable {
     let auth: AuthService
 
     init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
-         trustedProxies: Set<String> = [], configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
+         trustedProxies: Set<String> = [], eddsa: Bool = false,
+         configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
@@ -24,8 +25,13 @@ final class HTTPHarness: Sendable {
         configuration.refreshGraceMilliseconds = refreshGraceMilliseconds
         configure(&configuration)
         let engine = try Engine.open(configuration)
-        auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
-                           hasher: PasswordHasher(cost: 4, threads: 2))
+        let keys = try ServerKeys.loadOrCreate(directory: directory + "/data/keys")
+        let ring = eddsa ? try SigningKeyRing(directory: directory + "/data/keys/ed25519",
+                                              nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
+                                              retentionSeconds: 900) : nil
+        auth = AuthService(engine: engine, keys: keys,
+                           hasher: PasswordHasher(cost: 4, threads: 2), issuer: "http://tessera.test",
+                           signing: ring.map { .eddsa($0) })
         server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
             auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
             rateLimiter: rateLimiter, trustedProxies: trustedProxies).router,
@@ -50,23 +56,36 @@ final class HTTPHarness: Sendable {
         var errorField: String? { ((json["errors"] as? [[String: Any]])?.first)?["field"] as? String }
     }
 
+    /// Sends a request over a fresh connection and returns the answer exactly as the server wrote it (a 302 is
+    /// not followed, a 401 is not answered with credentials).
     func send(_ method: String, _ path: String, json: String? = nil, body: Data? = nil, token: String? = nil,
               headers: [String: String] = [:]) async throws -> Answer {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)\(path)")!)
-        request.httpMethod = method
+        var fields: [(String, String)] = []
+        var payload = body
         if let json {
-            request.httpBody = Data(json.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        } else if let body {
-            request.httpBody = body
+            payload = Data(json.utf8)
+            fields.append(("Content-Type", "application/json"))
         }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
-        var lowered: [String: String] = [:]
-        for (name, value) in http.allHeaderFields { lowered[String(describing: name).lowercased()] = String(describing: value) }
-        return Answer(status: http.statusCode, headers: lowered, body: data)
+        if let token { fields.append(("Authorization", "Bearer \(token)")) }
+        for (name, value) in headers { fields.append((name, value)) }
+        let answer = try await PlainHTTPClient.send(port: server.port, method: method, path: path, headers: fields,
+                                                    body: payload)
+        return Answer(status: answer.status, headers: answer.headers, body: answer.body)
+    }
+
+    /// POSTs a form (`application/x-www-form-urlencoded`), with HTTP Basic credentials when given.
+    func sendForm(_ path: String, _ fields: [(String, String)], basic: (String, String)? = nil, token: String? = nil)
+        async throws -> Answer
+    {
+        func encoded(_ text: String) -> String {
+            text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))!
+        }
+        let body = fields.map { encoded($0.0) + "=" + encoded($0.1) }.joined(separator: "&")
+        var headers = ["Content-Type": "application/x-www-form-urlencoded"]
+        if let (id, secret) = basic {
+            headers["Authorization"] = "Basic " + Data("\(encoded(id)):\(encoded(secret))".utf8).base64EncodedString()
+        }
+        return try await send("POST", path, body: Data(body.utf8), token: token, headers: headers)
     }
 
     static let password = "Correct-Horse-42"

@@ -11,13 +11,14 @@ final class ServerProcess {
     let outputPath: String
     private(set) var port = 0
 
-    /// With `superuser`, the server creates `root@example.com` on its first start.
-    init(data: String, outputPath: String, superuser: Bool = false) throws {
+    /// With `superuser`, the server creates `root@example.com` on its first start; `arguments` are added to
+    /// `serve`'s (a later `--port` wins).
+    init(data: String, outputPath: String, superuser: Bool = false, arguments: [String] = []) throws {
         self.outputPath = outputPath
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         process.executableURL = URL(fileURLWithPath: (executable as NSString).deletingLastPathComponent + "/tessera")
         process.arguments = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4", "--shards", "4",
-                             "--snapshot-every-records", "200", "--rate-limit", "off"]
+                             "--snapshot-every-records", "200", "--rate-limit", "off"] + arguments
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = process.standardOutput
