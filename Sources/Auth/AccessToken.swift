@@ -82,12 +82,12 @@ public struct AccessTokenSigner: Sendable {
 
     public func sign(_ claims: AccessClaims) -> String {
         jwt.sign(FlatJSON.encode([
-            ("sub", .string(claims.userID.uuidString.lowercased())),
-            ("sid", .string(claims.sessionID.uuidString.lowercased())),
+            ("sub", .string(UUIDText.lowercased(claims.userID))),
+            ("sid", .string(UUIDText.lowercased(claims.sessionID))),
             ("type", .string("access")),
             ("iat", .integer(claims.issuedAt)),
             ("exp", .integer(claims.expiresAt)),
-            ("jti", .string(claims.tokenID.uuidString.lowercased())),
+            ("jti", .string(UUIDText.lowercased(claims.tokenID))),
             ("is_superuser", .bool(claims.isSuperuser)),
             ("email", .string(claims.email)),
             ("first_name", .string(claims.firstName)),
@@ -96,10 +96,10 @@ public struct AccessTokenSigner: Sendable {
     }
 
     public func sign(_ claims: ProviderClaims) -> String {
-        let client = claims.clientID.uuidString.lowercased()
+        let client = UUIDText.lowercased(claims.clientID)
         return jwt.sign(FlatJSON.encode([
-            ("sub", .string(claims.subject.uuidString.lowercased())),
-            ("sid", .string(claims.sessionID.uuidString.lowercased())),
+            ("sub", .string(UUIDText.lowercased(claims.subject))),
+            ("sid", .string(UUIDText.lowercased(claims.sessionID))),
             ("type", .string("access")),
             ("client_id", .string(client)),
             ("aud", .string(client)),
@@ -107,7 +107,7 @@ public struct AccessTokenSigner: Sendable {
             ("iat", .integer(claims.issuedAt)),
             ("nbf", .integer(claims.issuedAt)),
             ("exp", .integer(claims.expiresAt)),
-            ("jti", .string(claims.tokenID.uuidString.lowercased())),
+            ("jti", .string(UUIDText.lowercased(claims.tokenID))),
             ("iss", .string(issuer)),
         ]))
     }
@@ -127,14 +127,14 @@ public struct AccessTokenSigner: Sendable {
         let claims = try jwt.verifiedClaims(token)
         guard claims["type"] == .string("access") else { throw TokenError(.wrongType) }
         guard claims["iss"] == .string(issuer) else { throw TokenError(.wrongIssuer) }
-        guard case .string(let subject)? = claims["sub"], let subjectID = UUID(uuidString: subject),
-              case .string(let sid)? = claims["sid"], let sessionID = UUID(uuidString: sid),
-              case .string(let jti)? = claims["jti"], let tokenID = UUID(uuidString: jti),
+        guard case .string(let subject)? = claims["sub"], let subjectID = UUIDText.parse(subject),
+              case .string(let sid)? = claims["sid"], let sessionID = UUIDText.parse(sid),
+              case .string(let jti)? = claims["jti"], let tokenID = UUIDText.parse(jti),
               case .integer(let issuedAt)? = claims["iat"], case .integer(let expiresAt)? = claims["exp"]
         else { throw TokenError(.malformed) }
         guard nowSeconds < expiresAt else { throw TokenError(.expired) }
         if case .string(let client)? = claims["client_id"] {
-            guard let clientID = UUID(uuidString: client), case .string(let scope)? = claims["scope"] else {
+            guard let clientID = UUIDText.parse(client), case .string(let scope)? = claims["scope"] else {
                 throw TokenError(.malformed)
             }
             return .provider(ProviderClaims(subject: subjectID, sessionID: sessionID, clientID: clientID, scope: scope,

@@ -10,4 +10,8 @@ enum Base64URL {
     static func decode(_ text: Substring) -> [UInt8]? {
         try? Base64.decode(bytes: text.utf8, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
+
+    static func decode(bytes: some Collection<UInt8>) -> [UInt8]? {
+        try? Base64.decode(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+    }
 }

@@ -55,11 +55,18 @@ struct JWTSigner: Sendable {
     /// The claims of a token whose signature this signer's keys verify.
     func verifiedClaims(_ token: String) throws(TokenError) -> [String: FlatJSON.Value] {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(Substring(parts[0])),
-              let header = FlatJSON.decode(headerBytes),
-              let signature = Base64URL.decode(Substring(parts[2]))
-        else { throw TokenError(.malformed) }
+        guard parts.count == 3, let signature = Base64URL.decode(Substring(parts[2])) else { throw TokenError(.malformed) }
         let signingInput = Array(token.utf8.prefix(parts[0].count + 1 + parts[1].count))
+        // HS256 tokens carry exactly the header this signer writes: compared as bytes, not parsed.
+        if case .hs256(let key, let expected) = method, parts[0].elementsEqual(expected.utf8) {
+            guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
+                throw TokenError(.badSignature)
+            }
+            return try Self.claims(parts[1])
+        }
+        guard let headerBytes = Base64URL.decode(Substring(parts[0])), let header = FlatJSON.decode(headerBytes) else {
+            throw TokenError(.malformed)
+        }
         switch method {
         case .hs256(let key, _):
             guard header["alg"] == .string("HS256") else { throw TokenError(.unsupportedAlgorithm) }
@@ -72,7 +79,11 @@ struct JWTSigner: Sendable {
                   key.privateKey.publicKey.isValidSignature(signature, for: signingInput)
             else { throw TokenError(.badSignature) }
         }
-        guard let payload = Base64URL.decode(Substring(parts[1])), let claims = FlatJSON.decode(payload) else {
+        return try Self.claims(parts[1])
+    }
+
+    private static func claims(_ encoded: Substring.UTF8View.SubSequence) throws(TokenError) -> [String: FlatJSON.Value] {
+        guard let payload = Base64URL.decode(Substring(encoded)), let claims = FlatJSON.decode(payload) else {
             throw TokenError(.malformed)
         }
         return claims

@@ -26,56 +26,57 @@ public struct Introspection: Sendable, Hashable {
 
 extension OAuthProvider {
     /// Introspects any token Tessera issued — first-party or provider, access or refresh — from memory: a
-    /// signature check for access tokens, then one shard read (and, for provider tokens, the client directory).
-    /// Revoked, expired, forged, unknown: inactive.
-    public func introspect(_ token: String) async -> Introspection {
+    /// signature check for access tokens, then one locked read of a shard (and, for provider tokens, of the
+    /// client directory). Synchronous: it runs on the event loop that read the request. Revoked, expired,
+    /// forged, unknown: inactive.
+    public func introspect(_ token: String) -> Introspection {
         let now = auth.clock.nowMilliseconds()
-        if let refresh = SecretToken(parsing: token) { return await introspectRefresh(refresh, now: now) }
+        if let refresh = SecretToken(parsing: token) { return introspectRefresh(refresh, now: now) }
         guard let verified = try? auth.signer.verifyAny(token, nowSeconds: now / 1000) else { return .inactive }
         var answer = Introspection(active: true)
         answer.tokenType = "Bearer"
         answer.issuer = auth.signer.issuer
         switch verified {
         case .firstParty(let claims):
-            guard let found = await engine.activeSession(claims.sessionID), found.grant == nil,
+            guard let found = engine.activeSession(claims.sessionID), found.grant == nil,
                   found.session.userID == claims.userID else { return .inactive }
             answer.username = found.userEmail
-            answer.subject = claims.userID.uuidString.lowercased()
-            answer.sessionID = claims.sessionID.uuidString.lowercased()
+            answer.subject = UUIDText.lowercased(claims.userID)
+            answer.sessionID = UUIDText.lowercased(claims.sessionID)
             answer.fill(issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, tokenID: claims.tokenID)
         case .provider(let claims):
             if claims.isClientToken {
-                guard let stored = await engine.activeClientToken(claims.sessionID), stored.clientID == claims.clientID
+                guard let stored = engine.activeClientToken(claims.sessionID), stored.clientID == claims.clientID
                 else { return .inactive }
             } else {
-                guard let found = await engine.activeSession(claims.sessionID), found.grant?.clientID == claims.clientID,
+                guard let found = engine.activeSession(claims.sessionID), found.grant?.clientID == claims.clientID,
                       found.session.userID == claims.subject else { return .inactive }
                 answer.username = found.userEmail
-                answer.sessionID = claims.sessionID.uuidString.lowercased()
+                answer.sessionID = UUIDText.lowercased(claims.sessionID)
             }
-            let client = claims.clientID.uuidString.lowercased()
+            let client = UUIDText.lowercased(claims.clientID)
             answer.clientID = client
             answer.audience = client
             answer.scope = claims.scope
-            answer.subject = claims.subject.uuidString.lowercased()
+            answer.subject = UUIDText.lowercased(claims.subject)
             answer.fill(issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, tokenID: claims.tokenID)
         }
         return answer
     }
 
-    private func introspectRefresh(_ token: SecretToken, now: Int64) async -> Introspection {
-        guard let found = await engine.activeSession(token.id),
+    private func introspectRefresh(_ token: SecretToken, now: Int64) -> Introspection {
+        guard let found = engine.activeSession(token.id),
               found.session.refreshDigest.constantTimeEquals(token.digest) else { return .inactive }
         var answer = Introspection(active: true)
         answer.tokenType = "refresh_token"
         answer.issuer = auth.signer.issuer
         answer.username = found.userEmail
-        answer.subject = found.session.userID.uuidString.lowercased()
-        answer.sessionID = found.session.id.uuidString.lowercased()
+        answer.subject = UUIDText.lowercased(found.session.userID)
+        answer.sessionID = UUIDText.lowercased(found.session.id)
         answer.issuedAt = (found.session.rotatedAtMilliseconds ?? found.session.createdAtMilliseconds) / 1000
         answer.expiresAt = found.session.expiresAtMilliseconds / 1000
         if let grant = found.grant {
-            answer.clientID = grant.clientID.uuidString.lowercased()
+            answer.clientID = UUIDText.lowercased(grant.clientID)
             answer.scope = grant.scope
         }
         return answer
@@ -87,7 +88,7 @@ extension OAuthProvider {
     public func revoke(_ token: String, client: OAuthClient) async throws(OAuthError) {
         do {
             if let refresh = SecretToken(parsing: token) {
-                guard let found = await engine.activeSession(refresh.id), found.grant?.clientID == client.id,
+                guard let found = engine.activeSession(refresh.id), found.grant?.clientID == client.id,
                       found.session.refreshDigest.constantTimeEquals(refresh.digest)
                         || found.session.previousRefreshDigest.map({ $0.constantTimeEquals(refresh.digest) }) == true
                 else { return }
@@ -113,6 +114,6 @@ extension Introspection {
         self.issuedAt = issuedAt
         self.notBefore = issuedAt
         self.expiresAt = expiresAt
-        self.tokenID = tokenID.uuidString.lowercased()
+        self.tokenID = UUIDText.lowercased(tokenID)
     }
 }

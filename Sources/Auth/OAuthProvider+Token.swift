@@ -10,16 +10,28 @@ public struct ProviderTokenAnswer: Sendable, Hashable {
     public let scope: String
 }
 
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> Substring {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {
+            return self[endIndex...]
+        }
+        return self[first...last]
+    }
+}
+
 extension ClientCredentials {
     /// The credentials of a request: `Authorization: Basic` (its parts form-decoded, RFC 6749 §2.3.1), or
     /// `client_id` (and `client_secret`) in the form. Both at once is refused.
     public static func from(authorization: String?, form: [String: String]) throws(OAuthError) -> ClientCredentials {
-        if let authorization, authorization.lowercased().hasPrefix("basic ") {
+        if let authorization, authorization.utf8.count > 6,
+           authorization.utf8.prefix(6).map({ $0 | 0x20 }).elementsEqual("basic ".utf8) {
             guard form["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("use one client authentication method, not two")
             }
-            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
-            guard let bytes = try? Base64.decode(string: encoded), let decoded = String(validating: bytes, as: UTF8.self),
+            let encoded = authorization.dropFirst(6).trimmingSpaces()
+            guard let bytes = try? Base64.decode(bytes: encoded.utf8), let decoded = String(validating: bytes, as: UTF8.self),
                   let colon = decoded.firstIndex(of: ":"),
                   let id = formDecoded(decoded[..<colon]), let secret = formDecoded(decoded[decoded.index(after: colon)...])
             else { throw OAuthError.invalidClient("malformed Basic credentials") }

@@ -64,7 +64,7 @@ public final class OAuthProvider: Sendable {
     /// compared in constant time), a public one by its id alone. Costs a lock and a hash, never a bcrypt round.
     public func authenticate(_ credentials: ClientCredentials) throws(OAuthError) -> OAuthClient {
         let refused = OAuthError.invalidClient("client authentication failed")
-        guard let id = UUID(uuidString: credentials.clientID), let client = engine.liveClient(id) else { throw refused }
+        guard let id = UUIDText.parse(credentials.clientID), let client = engine.liveClient(id) else { throw refused }
         switch client.kind {
         case .confidential:
             guard let secret = credentials.secret, let expected = client.secretDigest,
@@ -77,7 +77,10 @@ public final class OAuthProvider: Sendable {
     }
 
     static func digest(ofSecret secret: String) -> SecretDigest {
-        SecretDigest(bytes: Array(SHA256.hash(data: Array(secret.utf8))))
+        var secret = secret
+        return secret.withUTF8 { bytes in
+            SHA256.hash(data: UnsafeRawBufferPointer(bytes)).withUnsafeBytes { SecretDigest(rawBytes: $0) }
+        }
     }
 
     /// base64url(SHA-256(verifier)): the PKCE S256 transformation (RFC 7636 §4.2).

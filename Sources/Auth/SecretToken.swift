@@ -23,15 +23,22 @@ public struct SecretToken: Sendable, Hashable {
     public var digest: SecretDigest { Self.digest(ofSecret: secret) }
 
     static func digest(ofSecret secret: [UInt8]) -> SecretDigest {
-        SecretDigest(bytes: Array(SHA256.hash(data: secret)))
+        SHA256.hash(data: secret).withUnsafeBytes { SecretDigest(rawBytes: $0) }
     }
 
-    /// Parses a token; nil for anything that is not exactly `<uuid>.<43 base64url characters>`.
+    /// Parses a token; nil for anything that is not exactly `<uuid>.<43 base64url characters>` (a JWT is told
+    /// apart by its length before any work).
     public init?(parsing text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].utf8.count == 36, let id = UUID(uuidString: String(parts[0])),
-              parts[1].utf8.count == 43, let secret = Base64URL.decode(parts[1]), secret.count == Self.secretSize
-        else { return nil }
+        guard text.utf8.count == 80 else { return nil }
+        var text = text
+        let parsed = text.withUTF8 { bytes -> (UUID, [UInt8])? in
+            guard bytes[36] == UInt8(ascii: "."), let id = UUIDText.parse(bytes: UnsafeBufferPointer(rebasing: bytes[0..<36])),
+                  let secret = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: bytes[37...])),
+                  secret.count == Self.secretSize
+            else { return nil }
+            return (id, secret)
+        }
+        guard let (id, secret) = parsed else { return nil }
         self.init(id: id, secret: secret)
     }
 }

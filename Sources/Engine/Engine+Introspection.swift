@@ -10,10 +10,11 @@ public struct ActiveSession: Sendable {
 
 extension Engine {
     /// The session, when it can be used now: not revoked or expired, its user active, and — for a provider
-    /// session — its client not deleted. One shard read and one lock; no log write.
-    public func activeSession(_ id: UUID) async -> ActiveSession? {
+    /// session — its client not deleted. Two short locks (the shard's state, the client directory), from any
+    /// thread, no suspension, no log write: the introspection hot path.
+    public func activeSession(_ id: UUID) -> ActiveSession? {
         let now = clock.nowMilliseconds()
-        let found = await shard(of: id).read { state -> ActiveSession? in
+        let found = shard(of: id).readNow { state -> ActiveSession? in
             guard let session = state.sessions[id], session.isActive(at: now), let user = state.users[session.userID],
                   user.isActive, !user.isDeleted
             else { return nil }
@@ -23,10 +24,10 @@ extension Engine {
         return found
     }
 
-    /// The `client_credentials` token, when it can be used now and its client is not deleted.
-    public func activeClientToken(_ id: UUID) async -> ClientToken? {
+    /// The `client_credentials` token, when it can be used now and its client is not deleted (no suspension).
+    public func activeClientToken(_ id: UUID) -> ClientToken? {
         let now = clock.nowMilliseconds()
-        let token = await shard(of: id).read { $0.clientTokens[id] }
+        let token = shard(of: id).readNow { $0.clientTokens[id] }
         guard let token, token.isActive(at: now), liveClient(token.clientID) != nil else { return nil }
         return token
     }

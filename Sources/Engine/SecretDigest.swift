@@ -16,11 +16,16 @@ public struct SecretDigest: Sendable, Hashable {
     /// The digest whose 32 bytes are `bytes` (precondition: exactly 32).
     public init(bytes: some Collection<UInt8>) {
         precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (index, byte) in bytes.enumerated() {
-            words[index / 8] |= UInt64(byte) << (UInt64(index % 8) * 8)
-        }
-        self.init(word0: words[0], word1: words[1], word2: words[2], word3: words[3])
+        self = Array(bytes).withUnsafeBytes { SecretDigest(rawBytes: $0) }
+    }
+
+    /// The digest whose 32 bytes are `rawBytes`, read as four little-endian words without a copy.
+    public init(rawBytes: UnsafeRawBufferPointer) {
+        precondition(rawBytes.count == 32, "a SHA-256 digest has 32 bytes")
+        self.init(word0: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                  word1: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                  word2: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                  word3: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
     }
 
     /// Equality that takes the same time wherever the digests differ.

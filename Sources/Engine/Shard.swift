@@ -1,14 +1,19 @@
+import Synchronization
 import WAL
 
 /// One shard: an actor that owns a `ShardState`. A change is validated against the state, logged and
-/// applied in one synchronous step — no suspension in between, so no other operation on the shard can
+/// applied in one synchronous step — no suspension in between, so no other change to the shard can
 /// interleave — and the caller then waits for the log to make it durable before answering.
+///
+/// The actor serializes the changes; the state itself sits behind a lock, so that the hot read path
+/// (introspection) can read it from an event loop without a hop (`readNow`). Readers never see half a change:
+/// `apply` runs under the lock.
 actor Shard {
-    private(set) var state: ShardState
+    private nonisolated let state: Mutex<ShardState>
     private let log: WriteAheadLog
 
     init(state: ShardState, log: WriteAheadLog) {
-        self.state = state
+        self.state = Mutex(state)
         self.log = log
     }
 
@@ -19,23 +24,29 @@ actor Shard {
         _ plan: (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Planned),
         then finish: (ShardState, Planned) -> Result
     ) throws(EngineError) -> (lsn: LSN?, result: Result) {
-        let (record, planned) = try plan(state)
-        guard let record else { return (nil, finish(state, planned)) }
+        let (record, planned) = try state.withLock { state throws(EngineError) in try plan(state) }
+        guard let record else { return (nil, state.withLock { finish($0, planned) }) }
         let lsn: LSN
         do {
             lsn = try log.enqueue(type: record.type.rawValue, payload: record.encoded())
         } catch {
             throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
         }
-        state.apply(record, lsn: lsn)
-        return (lsn, finish(state, planned))
+        return (lsn, state.withLock { state in
+            state.apply(record, lsn: lsn)
+            return finish(state, planned)
+        })
     }
 
     /// A copy of the state and the LSN up to which it reflects every record of this shard: records are
     /// logged and applied in one step inside the actor, so all of this shard's records below the log's next
     /// LSN are in the state.
-    func capture() -> (ShardState, LSN) { (state, log.nextLSN - 1) }
+    func capture() -> (ShardState, LSN) { (state.withLock { $0 }, log.nextLSN - 1) }
 
     /// Reads from the state.
-    func read<T: Sendable>(_ body: (ShardState) -> T) -> T { body(state) }
+    func read<T: Sendable>(_ body: (ShardState) -> T) -> T { state.withLock { body($0) } }
+
+    /// Reads from the state now, from any thread, without waiting for the actor: a lock held for the length
+    /// of `body`, which must be short.
+    nonisolated func readNow<T>(_ body: (borrowing ShardState) -> T) -> T { state.withLock { body($0) } }
 }

@@ -41,19 +41,41 @@ public struct HTTPRequest: Sendable {
     }
 
     static func percentDecoded(_ text: Substring) -> String {
+        percentDecoded(bytes: text.utf8)
+    }
+
+    /// Form decoding of bytes: `+` is a space, `%XX` a byte (kept as it is when not two hex digits); a text
+    /// with neither is taken as it is.
+    static func percentDecoded(bytes text: some Collection<UInt8>) -> String {
+        guard text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
+            return String(decoding: text, as: UTF8.self)
+        }
         var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
+        bytes.reserveCapacity(text.count)
+        var index = text.startIndex
+        while index != text.endIndex {
+            let byte = text[index]
+            index = text.index(after: index)
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
-                bytes.append(value)
+            } else if byte == UInt8(ascii: "%"), index != text.endIndex, let high = hexValue(text[index]),
+                      text.index(after: index) != text.endIndex, let low = hexValue(text[text.index(after: index)]) {
+                bytes.append(high << 4 | low)
+                index = text.index(index, offsetBy: 2)
             } else {
                 bytes.append(byte)
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
     }
 
     /// The bearer token of the `Authorization` header.

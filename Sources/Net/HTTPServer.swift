@@ -109,6 +109,10 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             let request = HTTPRequest(head: requestHead, body: body, clientIP: context.remoteAddress?.ipAddress)
             let keepAlive = requestHead.isKeepAlive
             let version = requestHead.version
+            if let response = router.handleNow(request) {
+                write(response, version: version, keepAlive: keepAlive, context: context)
+                return
+            }
             let router = router
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let inFlight = inFlight
@@ -130,18 +134,21 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+        // Routes never set these headers themselves, so they are appended without a search.
         var headers = response.headers
-        for (name, value) in HTTPResponse.securityHeaders { headers.replaceOrAdd(name: name, value: value) }
-        headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
-        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        headers.add(contentsOf: HTTPResponse.securityHeaders)
+        headers.add(name: "content-length", value: String(response.body.readableBytes))
+        if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))),
                       promise: nil)
         if response.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil) }
+        guard !keepAlive else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive {
-            let channel = context.channel
-            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        }
+        let channel = context.channel
+        done.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 }

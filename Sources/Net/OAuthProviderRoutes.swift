@@ -31,14 +31,14 @@ extension API {
             do throws(OAuthError) { try await provider.revoke(token, client: client) } catch { throw error.apiError }
             return .json(.ok, Array("{}".utf8), noStore: true)
         }
-        router.add(.POST, "/api/v1/oauth/provider/introspect") { request throws(APIError) in
+        // The hot path: answered on the event loop (client authentication, signature, one locked shard read).
+        router.addImmediate(.POST, "/api/v1/oauth/provider/introspect") { request throws(APIError) in
             let (form, client) = try authenticatedClient(request)
             guard client.kind == .confidential else {
                 throw OAuthError.invalidClient("introspection is for confidential clients").apiError
             }
             guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required").apiError }
-            return HTTPResponse(status: .ok, headers: ["content-type": "application/json", "cache-control": "no-store"],
-                                body: await provider.introspect(token).json())
+            return HTTPResponse(status: .ok, headers: Self.introspectionHeaders, body: provider.introspect(token).json())
         }
         let issuer = auth.signer.issuer
         let metadata = JSONBody.encode(AuthorizationServerMetadata(issuer: issuer, scopes: provider.scopesSupported,
@@ -46,6 +46,8 @@ extension API {
         router.add(.GET, "/.well-known/oauth-authorization-server") { _ throws(APIError) in .json(.ok, metadata) }
         router.add(.GET, "/.well-known/jwks.json") { _ throws(APIError) in .json(.ok, auth.signer.jwks()) }
     }
+
+    static let introspectionHeaders: HTTPHeaders = ["content-type": "application/json", "cache-control": "no-store"]
 
     /// The form of a provider request and the client it authenticates (RFC 6749 §2.3): the body must be
     /// `application/x-www-form-urlencoded`, with no parameter twice.
@@ -69,15 +71,17 @@ enum OAuthForm {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         var form: [String: String] = [:]
-        for pair in request.body.readableBytesView.split(separator: UInt8(ascii: "&")) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = HTTPRequest.percentDecoded(Substring(decoding: parts[0], as: UTF8.self))
-            guard !name.isEmpty else { continue }
-            let value = parts.count > 1 ? HTTPRequest.percentDecoded(Substring(decoding: parts[1], as: UTF8.self)) : ""
-            guard form.updateValue(value, forKey: name) == nil else {
-                throw OAuthError.invalidRequest("\(name) is given more than once")
+        var duplicate: String?
+        request.body.withUnsafeReadableBytes { body in
+            for pair in body.split(separator: UInt8(ascii: "&")) {
+                let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+                let name = HTTPRequest.percentDecoded(bytes: pair[..<equals])
+                guard !name.isEmpty else { continue }
+                let value = equals == pair.endIndex ? "" : HTTPRequest.percentDecoded(bytes: pair[pair.index(after: equals)...])
+                if form.updateValue(value, forKey: name) != nil { duplicate = name }
             }
         }
+        if let duplicate { throw OAuthError.invalidRequest("\(duplicate) is given more than once") }
         return form
     }
 }

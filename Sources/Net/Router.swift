@@ -3,6 +3,10 @@ public import NIOHTTP1
 /// What a route does with a request.
 public typealias RouteHandler = @Sendable (HTTPRequest) async throws(APIError) -> HTTPResponse
 
+/// A route that answers without suspending, on the event loop that read the request: no task is created and no
+/// thread is crossed. For hot paths whose work is a few locks and some hashing (introspection).
+public typealias ImmediateRouteHandler = @Sendable (HTTPRequest) throws(APIError) -> HTTPResponse
+
 /// Maps method and path to a handler. Paths are fixed segments and `{name}` parameters. An unknown path is
 /// 404 SYS_002; a known path with another method is 405 SYS_003 with `Allow`. Where a path fits several
 /// patterns, the one with the most fixed segments wins.
@@ -14,6 +18,8 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// Immediate routes by `METHOD /path` (fixed paths only).
+    private var immediateRoutes: [String: ImmediateRouteHandler] = [:]
     /// Counts every answer, when set.
     var metrics: ServiceMetrics?
 
@@ -21,6 +27,27 @@ public struct Router: Sendable {
 
     public mutating func add(_ method: HTTPMethod, _ path: String, _ handler: @escaping RouteHandler) {
         routes.append(Route(method: method, segments: path.split(separator: "/"), handler: handler))
+    }
+
+    /// Adds a route answered on the event loop, without suspending (see `ImmediateRouteHandler`); `path` has no
+    /// parameters.
+    public mutating func addImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping ImmediateRouteHandler) {
+        precondition(!path.contains("{"), "immediate routes have fixed paths")
+        immediateRoutes[method.rawValue + " " + path] = handler
+        routes.append(Route(method: method, segments: path.split(separator: "/"), handler: { request throws(APIError) in
+            try handler(request)
+        }))
+    }
+
+    /// The answer of an immediate route for this request, or nil when its route suspends (or there is none).
+    func handleNow(_ request: HTTPRequest) -> HTTPResponse? {
+        guard !immediateRoutes.isEmpty, let handler = immediateRoutes[request.method.rawValue + " " + request.path] else {
+            return nil
+        }
+        let response: HTTPResponse
+        do { response = try handler(request) } catch { response = error.response }
+        metrics?.answered(status: response.status.code)
+        return response
     }
 
     /// The paths and methods served, for documentation and tests.

@@ -36,12 +36,12 @@ struct OAuthEngineTests {
         }
         let redeemed = try await engine.redeemAuthorizationCode(Self.exchange(code, digest: digest))
         #expect(redeemed.grant == OAuthGrant(clientID: client.id, scope: "read"))
-        #expect(await engine.activeSession(redeemed.session.id)?.grant?.clientID == client.id)
+        #expect(engine.activeSession(redeemed.session.id)?.grant?.clientID == client.id)
 
         await #expect(throws: EngineError(.codeReused, "the authorization code was used before; its tokens are revoked")) {
             _ = try await engine.redeemAuthorizationCode(Self.exchange(code, digest: digest))
         }
-        #expect(await engine.activeSession(redeemed.session.id) == nil)
+        #expect(engine.activeSession(redeemed.session.id) == nil)
     }
 
     @Test("an expired code is refused")
@@ -106,17 +106,17 @@ struct OAuthEngineTests {
         }
         let firstParty = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(7), device: DeviceInfo())
         try await engine.revokeConsent(userID: user.id, clientID: client.id)
-        for id in sessionIDs { #expect(await engine.activeSession(id) == nil) }
-        #expect(await engine.activeSession(firstParty.id) != nil)
+        for id in sessionIDs { #expect(engine.activeSession(id) == nil) }
+        #expect(engine.activeSession(firstParty.id) != nil)
         #expect(await engine.consents(of: user.id).isEmpty)
 
         let token = try await engine.issueClientToken(clientID: client.id, scope: "read", lifetimeMilliseconds: 60_000)
-        #expect(await engine.activeClientToken(token.id) != nil)
+        #expect(engine.activeClientToken(token.id) != nil)
         #expect(try await engine.revokeClientToken(token.id, clientID: UUID()) == false)
         let second = try await engine.issueClientToken(clientID: client.id, scope: "read", lifetimeMilliseconds: 60_000)
         _ = try await engine.checkpoint()
         try await engine.deleteClient(client.id)
-        #expect(await engine.activeClientToken(second.id) == nil)
+        #expect(engine.activeClientToken(second.id) == nil)
         #expect(engine.liveClient(client.id) == nil)
         await engine.close()
 
@@ -124,7 +124,7 @@ struct OAuthEngineTests {
         engine = try harness.open(seed: 2)
         #expect(engine.liveClient(client.id) == nil)
         #expect(engine.liveClients().isEmpty)
-        #expect(await engine.activeClientToken(second.id) == nil)
+        #expect(engine.activeClientToken(second.id) == nil)
         await engine.close()
     }
 }
