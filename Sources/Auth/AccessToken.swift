@@ -69,6 +69,8 @@ public enum VerifiedAccessToken: Sendable, Hashable {
 public struct AccessTokenSigner: Sendable {
     let jwt: JWTSigner
     public let issuer: String
+    /// Tokens verified already (see `VerifiedTokenCache`).
+    let verified = VerifiedTokenCache(capacity: 16_384)
 
     public init(method: SigningMethod, issuer: String) {
         self.jwt = JWTSigner(method)
@@ -124,6 +126,13 @@ public struct AccessTokenSigner: Sendable {
 
     /// The claims of any access token this signer issued, first-party or provider, unexpired at `nowSeconds`.
     public func verifyAny(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
+        if let known = verified.get(token, nowSeconds: nowSeconds) { return known }
+        let result = try verifyUncached(token, nowSeconds: nowSeconds)
+        verified.put(token, result)
+        return result
+    }
+
+    private func verifyUncached(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
         let claims = try jwt.verifiedClaims(token)
         guard claims["type"] == .string("access") else { throw TokenError(.wrongType) }
         guard claims["iss"] == .string(issuer) else { throw TokenError(.wrongIssuer) }

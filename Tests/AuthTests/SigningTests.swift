@@ -1,0 +1,71 @@
+@testable import Auth
+import Foundation
+import Testing
+
+@Suite("EdDSA signing keys, JWKS, and the verified-token cache")
+struct SigningTests {
+    static func temporaryDirectory() -> String {
+        var template = Array("\(NSTemporaryDirectory())/tessera-keys-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    static let claims = ProviderClaims(
+        subject: UUID(), sessionID: UUID(), clientID: UUID(), scope: "read", issuedAt: 1_800_000_000,
+        expiresAt: 1_800_000_900, tokenID: UUID())
+
+    @Test("EdDSA tokens verify; an HS256 signer refuses them and they refuse HS256; a key from disk verifies again")
+    func eddsa() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ring = try SigningKeyRing(directory: directory + "/ed25519", nowSeconds: 1_800_000_000, rotationSeconds: nil,
+                                      retentionSeconds: 900)
+        let signer = AccessTokenSigner(method: .eddsa(ring), issuer: "tessera")
+        let token = signer.sign(Self.claims)
+        #expect(try signer.verifyAny(token, nowSeconds: 1_800_000_100) == .provider(Self.claims))
+        let hs256 = AccessTokenSigner(key: [UInt8](repeating: 1, count: 32), issuer: "tessera")
+        #expect(throws: TokenError(.unsupportedAlgorithm)) { try hs256.verifyAny(token, nowSeconds: 1_800_000_100) }
+        #expect(throws: TokenError(.unsupportedAlgorithm)) {
+            try signer.verifyAny(hs256.sign(Self.claims), nowSeconds: 1_800_000_100)
+        }
+        // The same directory read again holds the same key.
+        let reloaded = AccessTokenSigner(method: .eddsa(try SigningKeyRing(
+            directory: directory + "/ed25519", nowSeconds: 1_800_000_000, rotationSeconds: nil, retentionSeconds: 900)),
+            issuer: "tessera")
+        #expect(try reloaded.verifyAny(token, nowSeconds: 1_800_000_100) == .provider(Self.claims))
+    }
+
+    @Test("after a rotation the old key verifies and stays in the JWKS until its tokens expire, then it is gone")
+    func rotation() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ring = try SigningKeyRing(directory: directory + "/ed25519", nowSeconds: 1_800_000_000,
+                                      rotationSeconds: 86_400, retentionSeconds: 900)
+        let signer = AccessTokenSigner(method: .eddsa(ring), issuer: "tessera")
+        let old = signer.sign(Self.claims)
+        #expect(try ring.rotateIfDue(nowSeconds: 1_800_086_400))
+        #expect(ring.publicKeys.count == 2)
+        #expect(try signer.verifyAny(old, nowSeconds: 1_800_000_100) == .provider(Self.claims))
+        let jwks = String(decoding: signer.jwks(), as: UTF8.self)
+        #expect(jwks.contains("ed25519-1800000000") && jwks.contains("ed25519-1800086400"))
+        #expect(try !ring.rotateIfDue(nowSeconds: 1_800_086_400 + 901))
+        #expect(ring.publicKeys.map(\.kid) == ["ed25519-1800086400"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/ed25519") == ["1800086400.key"])
+    }
+
+    @Test("the cache answers a verified token until it expires, and never a token that differs from it")
+    func cache() throws {
+        let signer = AccessTokenSigner(key: [UInt8](repeating: 3, count: 32), issuer: "tessera")
+        let token = signer.sign(Self.claims)
+        #expect(try signer.verifyAny(token, nowSeconds: 1_800_000_100) == .provider(Self.claims))
+        #expect(try signer.verifyAny(token, nowSeconds: 1_800_000_200) == .provider(Self.claims))
+        var bytes = Array(token.utf8)
+        bytes[bytes.count - 2] = bytes[bytes.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(throws: TokenError.self) { try signer.verifyAny(String(decoding: bytes, as: UTF8.self), nowSeconds: 1_800_000_200) }
+        #expect(throws: TokenError(.expired)) { try signer.verifyAny(token, nowSeconds: 1_800_000_900) }
+
+        let small = VerifiedTokenCache(capacity: 2)
+        for name in ["a", "b", "c"] { small.put(name, .provider(Self.claims)) }
+        #expect(small.get("a", nowSeconds: 0) == nil)
+        #expect(small.get("c", nowSeconds: 0) != nil)
+    }
+}
