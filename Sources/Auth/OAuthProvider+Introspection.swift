@@ -1,11 +1,11 @@
-import FoundationEssentials
+public import FoundationEssentials
 public import Engine
 
 /// What introspection (RFC 7662) says of a token. An inactive token gets `active: false` and nothing else.
 public struct Introspection: Sendable, Hashable {
     public var active: Bool
     public var scope: String?
-    public var clientID: String?
+    public var clientID: UUID?
     /// The user's email.
     public var username: String?
     /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
@@ -13,11 +13,12 @@ public struct Introspection: Sendable, Hashable {
     public var expiresAt: Int64?
     public var issuedAt: Int64?
     public var notBefore: Int64?
-    public var subject: String?
-    public var audience: String?
+    /// The user, or the client of a `client_credentials` token.
+    public var subject: UUID?
+    public var audience: UUID?
     public var issuer: String?
-    public var tokenID: String?
-    public var sessionID: String?
+    public var tokenID: UUID?
+    public var sessionID: UUID?
 
     public static let inactive = Introspection(active: false)
 
@@ -41,8 +42,8 @@ extension OAuthProvider {
             guard let found = engine.activeSession(claims.sessionID), found.grant == nil,
                   found.session.userID == claims.userID else { return .inactive }
             answer.username = found.userEmail
-            answer.subject = UUIDText.lowercased(claims.userID)
-            answer.sessionID = UUIDText.lowercased(claims.sessionID)
+            answer.subject = claims.userID
+            answer.sessionID = claims.sessionID
             answer.fill(issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, tokenID: claims.tokenID)
         case .provider(let claims):
             if claims.isClientToken {
@@ -52,13 +53,12 @@ extension OAuthProvider {
                 guard let found = engine.activeSession(claims.sessionID), found.grant?.clientID == claims.clientID,
                       found.session.userID == claims.subject else { return .inactive }
                 answer.username = found.userEmail
-                answer.sessionID = UUIDText.lowercased(claims.sessionID)
+                answer.sessionID = claims.sessionID
             }
-            let client = UUIDText.lowercased(claims.clientID)
-            answer.clientID = client
-            answer.audience = client
+            answer.clientID = claims.clientID
+            answer.audience = claims.clientID
             answer.scope = claims.scope
-            answer.subject = UUIDText.lowercased(claims.subject)
+            answer.subject = claims.subject
             answer.fill(issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, tokenID: claims.tokenID)
         }
         return answer
@@ -71,12 +71,12 @@ extension OAuthProvider {
         answer.tokenType = "refresh_token"
         answer.issuer = auth.signer.issuer
         answer.username = found.userEmail
-        answer.subject = UUIDText.lowercased(found.session.userID)
-        answer.sessionID = UUIDText.lowercased(found.session.id)
+        answer.subject = found.session.userID
+        answer.sessionID = found.session.id
         answer.issuedAt = (found.session.rotatedAtMilliseconds ?? found.session.createdAtMilliseconds) / 1000
         answer.expiresAt = found.session.expiresAtMilliseconds / 1000
         if let grant = found.grant {
-            answer.clientID = UUIDText.lowercased(grant.clientID)
+            answer.clientID = grant.clientID
             answer.scope = grant.scope
         }
         return answer
@@ -114,6 +114,6 @@ extension Introspection {
         self.issuedAt = issuedAt
         self.notBefore = issuedAt
         self.expiresAt = expiresAt
-        self.tokenID = UUIDText.lowercased(tokenID)
+        self.tokenID = tokenID
     }
 }

@@ -33,7 +33,8 @@ extension ClientCredentials {
             let encoded = authorization.dropFirst(6).trimmingSpaces()
             guard let bytes = try? Base64.decode(bytes: encoded.utf8), let decoded = String(validating: bytes, as: UTF8.self),
                   let colon = decoded.firstIndex(of: ":"),
-                  let id = formDecoded(decoded[..<colon]), let secret = formDecoded(decoded[decoded.index(after: colon)...])
+                  let id = FormEncoding.decoded(decoded[..<colon].utf8, strict: true),
+                  let secret = FormEncoding.decoded(decoded[decoded.index(after: colon)...].utf8, strict: true)
             else { throw OAuthError.invalidClient("malformed Basic credentials") }
             if let formID = form["client_id"], formID != id { throw OAuthError.invalidClient("two different client ids") }
             return ClientCredentials(clientID: id, secret: secret, method: .clientSecretBasic)
@@ -41,33 +42,6 @@ extension ClientCredentials {
         guard let id = form["client_id"] else { throw OAuthError.invalidClient("client authentication is required") }
         if let secret = form["client_secret"] { return ClientCredentials(clientID: id, secret: secret, method: .clientSecretPost) }
         return ClientCredentials(clientID: id, secret: nil, method: .none)
-    }
-
-    /// `application/x-www-form-urlencoded` decoding of one component: `+` is a space, `%XX` a byte.
-    static func formDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(0x20)
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
     }
 }
 

@@ -3,17 +3,13 @@ public import FoundationEssentials
 /// A client of Tessera's OAuth 2.0 provider, kept in the shard its id routes to. Deleting it leaves a
 /// tombstone: every token issued to it stops working at once, without a record per token.
 public struct OAuthClient: Sendable, Hashable {
-    public enum Kind: UInt8, Sendable, Hashable, CaseIterable {
+    public enum Kind: UInt8, Sendable, Hashable, NamedCase {
         /// Holds a secret (server side); authenticates with it.
         case confidential = 0
         /// Cannot keep a secret (browser, mobile, CLI); must use PKCE.
         case `public` = 1
 
         public var name: String { self == .confidential ? "confidential" : "public" }
-        public init?(name: String) {
-            guard let kind = Self.allCases.first(where: { $0.name == name }) else { return nil }
-            self = kind
-        }
     }
 
     /// Also the `client_id` (its text, lower case).

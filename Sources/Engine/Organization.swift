@@ -1,7 +1,7 @@
 public import FoundationEssentials
 
 /// What a member may do in an organization, from most to least.
-public enum OrganizationRole: UInt8, Sendable, Hashable, CaseIterable, Comparable {
+public enum OrganizationRole: UInt8, Sendable, Hashable, NamedCase, Comparable {
     case owner = 0
     case admin = 1
     case member = 2
@@ -15,11 +15,6 @@ public enum OrganizationRole: UInt8, Sendable, Hashable, CaseIterable, Comparabl
         case .member: "member"
         case .guest: "guest"
         }
-    }
-
-    public init?(name: String) {
-        guard let role = Self.allCases.first(where: { $0.name == name }) else { return nil }
-        self = role
     }
 
     /// Owners and admins manage the organization and its members.

@@ -1,3 +1,4 @@
+import Auth
 public import NIOCore
 public import NIOHTTP1
 
@@ -9,12 +10,15 @@ public struct HTTPRequest: Sendable {
     public let query: [String: String]
     public let headers: HTTPHeaders
     public let body: ByteBuffer
-    /// The peer's IP address, from the socket.
-    public let clientIP: String?
+    /// The peer's address, from the socket.
+    let remoteAddress: SocketAddress?
+
+    /// The peer's IP address, from the socket (formatted when asked: most routes never ask).
+    public var clientIP: String? { remoteAddress?.ipAddress }
     /// Values the router took from the path (`{session_id}` → `session_id`).
     public internal(set) var parameters: [String: String] = [:]
 
-    init(head: HTTPRequestHead, body: ByteBuffer, clientIP: String?) {
+    init(head: HTTPRequestHead, body: ByteBuffer, remoteAddress: SocketAddress?) {
         method = head.method
         let uri = head.uri
         if let mark = uri.firstIndex(of: "?") {
@@ -26,7 +30,7 @@ public struct HTTPRequest: Sendable {
         }
         headers = head.headers
         self.body = body
-        self.clientIP = clientIP
+        self.remoteAddress = remoteAddress
     }
 
     /// `a=1&b=2` into a dictionary (the first value of a repeated key wins; `+` is a space).
@@ -44,38 +48,9 @@ public struct HTTPRequest: Sendable {
         percentDecoded(bytes: text.utf8)
     }
 
-    /// Form decoding of bytes: `+` is a space, `%XX` a byte (kept as it is when not two hex digits); a text
-    /// with neither is taken as it is.
+    /// Form decoding of bytes, lenient: a stray `%` stays, bad UTF-8 is repaired.
     static func percentDecoded(bytes text: some Collection<UInt8>) -> String {
-        guard text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
-            return String(decoding: text, as: UTF8.self)
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.count)
-        var index = text.startIndex
-        while index != text.endIndex {
-            let byte = text[index]
-            index = text.index(after: index)
-            if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index != text.endIndex, let high = hexValue(text[index]),
-                      text.index(after: index) != text.endIndex, let low = hexValue(text[text.index(after: index)]) {
-                bytes.append(high << 4 | low)
-                index = text.index(index, offsetBy: 2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
+        FormEncoding.decoded(text, strict: false) ?? ""
     }
 
     /// The bearer token of the `Authorization` header.

@@ -106,7 +106,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard !refused, let requestHead = head else { return }
             head = nil
-            let request = HTTPRequest(head: requestHead, body: body, clientIP: context.remoteAddress?.ipAddress)
+            let request = HTTPRequest(head: requestHead, body: body, remoteAddress: context.remoteAddress)
             let keepAlive = requestHead.isKeepAlive
             let version = requestHead.version
             if let response = router.handleNow(request) {

@@ -1,4 +1,5 @@
 import Auth
+import Foundation
 import NIOCore
 
 extension Introspection {
@@ -18,6 +19,14 @@ extension Introspection {
             buffer.writeStaticString("\":")
             buffer.writeJSONString(value)
         }
+        func uuid(_ name: StaticString, _ value: UUID?) {
+            guard let value else { return }
+            buffer.writeStaticString(",\"")
+            buffer.writeStaticString(name)
+            buffer.writeStaticString("\":\"")
+            buffer.writeLowercasedUUID(value)
+            buffer.writeInteger(UInt8(ascii: "\""))
+        }
         func number(_ name: StaticString, _ value: Int64?) {
             guard let value else { return }
             buffer.writeStaticString(",\"")
@@ -26,23 +35,35 @@ extension Introspection {
             buffer.writeString(String(value))
         }
         string("scope", scope)
-        string("client_id", clientID)
+        uuid("client_id", clientID)
         string("username", username)
         string("token_type", tokenType)
         number("exp", expiresAt)
         number("iat", issuedAt)
         number("nbf", notBefore)
-        string("sub", subject)
-        string("aud", audience)
+        uuid("sub", subject)
+        uuid("aud", audience)
         string("iss", issuer)
-        string("jti", tokenID)
-        string("sid", sessionID)
+        uuid("jti", tokenID)
+        uuid("sid", sessionID)
         buffer.writeStaticString("}")
         return buffer
     }
 }
 
 extension ByteBuffer {
+    /// The UUID's 36 characters in lower case, written in place.
+    mutating func writeLowercasedUUID(_ uuid: UUID) {
+        let digits: StaticString = "0123456789abcdef"
+        withUnsafeBytes(of: uuid.uuid) { bytes in
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { writeInteger(UInt8(ascii: "-")) }
+                writeInteger(digits.utf8Start[Int(byte >> 4)])
+                writeInteger(digits.utf8Start[Int(byte & 15)])
+            }
+        }
+    }
+
     /// A JSON string literal: quotes, backslashes and control characters escaped.
     mutating func writeJSONString(_ value: String) {
         writeInteger(UInt8(ascii: "\""))

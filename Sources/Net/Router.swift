@@ -18,8 +18,8 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
-    /// Immediate routes by `METHOD /path` (fixed paths only).
-    private var immediateRoutes: [String: ImmediateRouteHandler] = [:]
+    /// Immediate routes by fixed path, with their methods.
+    private var immediateRoutes: [String: [(method: HTTPMethod, handler: ImmediateRouteHandler)]] = [:]
     /// Counts every answer, when set.
     var metrics: ServiceMetrics?
 
@@ -33,7 +33,7 @@ public struct Router: Sendable {
     /// parameters.
     public mutating func addImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping ImmediateRouteHandler) {
         precondition(!path.contains("{"), "immediate routes have fixed paths")
-        immediateRoutes[method.rawValue + " " + path] = handler
+        immediateRoutes[path, default: []].append((method, handler))
         routes.append(Route(method: method, segments: path.split(separator: "/"), handler: { request throws(APIError) in
             try handler(request)
         }))
@@ -41,7 +41,7 @@ public struct Router: Sendable {
 
     /// The answer of an immediate route for this request, or nil when its route suspends (or there is none).
     func handleNow(_ request: HTTPRequest) -> HTTPResponse? {
-        guard !immediateRoutes.isEmpty, let handler = immediateRoutes[request.method.rawValue + " " + request.path] else {
+        guard let handler = immediateRoutes[request.path]?.first(where: { $0.method == request.method })?.handler else {
             return nil
         }
         let response: HTTPResponse
