@@ -3,22 +3,22 @@ public enum FormEncoding {
     /// The decoded text. `strict` refuses (nil) a `%` not followed by two hex digits and bytes that are not
     /// UTF-8; otherwise such a `%` is kept as it is and bad bytes are repaired. A component with neither `+` nor
     /// `%` is taken as it is, without a copy through a buffer.
-    public static func decoded(_ text: some Collection<UInt8>, strict: Bool) -> String? {
+    public static func decoded(_ text: UnsafeRawBufferPointer, strict: Bool) -> String? {
         guard text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
-            return strict ? String(validating: Array(text), as: UTF8.self) : String(decoding: text, as: UTF8.self)
+            return strict ? String(validating: text, as: UTF8.self) : String(decoding: text, as: UTF8.self)
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
-        var index = text.startIndex
-        while index != text.endIndex {
+        var index = 0
+        while index < text.count {
             let byte = text[index]
-            index = text.index(after: index)
+            index += 1
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index != text.endIndex, let high = hexValue(text[index]),
-                      text.index(after: index) != text.endIndex, let low = hexValue(text[text.index(after: index)]) {
+            } else if byte == UInt8(ascii: "%"), index + 1 < text.count, let high = hexValue(text[index]),
+                      let low = hexValue(text[index + 1]) {
                 bytes.append(high << 4 | low)
-                index = text.index(index, offsetBy: 2)
+                index += 2
             } else if byte == UInt8(ascii: "%") && strict {
                 return nil
             } else {
@@ -26,6 +26,12 @@ public enum FormEncoding {
             }
         }
         return strict ? String(validating: bytes, as: UTF8.self) : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The same for a piece of a string.
+    public static func decoded(_ text: Substring, strict: Bool) -> String? {
+        var text = text
+        return text.withUTF8 { decoded(UnsafeRawBufferPointer($0), strict: strict) }
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

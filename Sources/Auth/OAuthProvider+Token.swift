@@ -33,8 +33,8 @@ extension ClientCredentials {
             let encoded = authorization.dropFirst(6).trimmingSpaces()
             guard let bytes = try? Base64.decode(bytes: encoded.utf8), let decoded = String(validating: bytes, as: UTF8.self),
                   let colon = decoded.firstIndex(of: ":"),
-                  let id = FormEncoding.decoded(decoded[..<colon].utf8, strict: true),
-                  let secret = FormEncoding.decoded(decoded[decoded.index(after: colon)...].utf8, strict: true)
+                  let id = FormEncoding.decoded(decoded[..<colon], strict: true),
+                  let secret = FormEncoding.decoded(decoded[decoded.index(after: colon)...], strict: true)
             else { throw OAuthError.invalidClient("malformed Basic credentials") }
             if let formID = form["client_id"], formID != id { throw OAuthError.invalidClient("two different client ids") }
             return ClientCredentials(clientID: id, secret: secret, method: .clientSecretBasic)

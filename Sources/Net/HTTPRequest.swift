@@ -45,11 +45,11 @@ public struct HTTPRequest: Sendable {
     }
 
     static func percentDecoded(_ text: Substring) -> String {
-        percentDecoded(bytes: text.utf8)
+        FormEncoding.decoded(text, strict: false) ?? ""
     }
 
     /// Form decoding of bytes, lenient: a stray `%` stays, bad UTF-8 is repaired.
-    static func percentDecoded(bytes text: some Collection<UInt8>) -> String {
+    static func percentDecoded(bytes text: UnsafeRawBufferPointer) -> String {
         FormEncoding.decoded(text, strict: false) ?? ""
     }
 

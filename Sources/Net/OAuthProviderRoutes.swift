@@ -75,9 +75,10 @@ enum OAuthForm {
         request.body.withUnsafeReadableBytes { body in
             for pair in body.split(separator: UInt8(ascii: "&")) {
                 let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
-                let name = HTTPRequest.percentDecoded(bytes: pair[..<equals])
+                let name = HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[..<equals]))
                 guard !name.isEmpty else { continue }
-                let value = equals == pair.endIndex ? "" : HTTPRequest.percentDecoded(bytes: pair[pair.index(after: equals)...])
+                let value = equals == pair.endIndex
+                    ? "" : HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[pair.index(after: equals)...]))
                 if form.updateValue(value, forKey: name) != nil { duplicate = name }
             }
         }
