@@ -43,12 +43,19 @@ struct IntrospectBenchmark: AsyncParsableCommand {
                         headers: headers)
         }
 
-        // Check once that the answers are what they should be, before measuring.
+        // Check that the answers are what they should be, and keep one: the ceiling answers the same bytes, so
+        // that the client's work per answer is the same in both runs.
+        let sample = Mutex<[UInt8]?>(nil)
         let probe = try await HTTPLoad.run(port: bench.server.port, connections: 1, seconds: 0.2,
-                                           group: MultiThreadedEventLoopGroup.singleton, next: request)
-        guard probe.errors == 0, probe.requests > 0 else { throw ValidationError("introspection answered errors") }
+                                           group: MultiThreadedEventLoopGroup.singleton) { connection, body in
+            if let body { sample.withLock { $0 = body } }
+            return request(connection, body)
+        }
+        guard probe.errors == 0, probe.requests > 1, let answer = sample.withLock({ $0 }),
+              answer.starts(with: Array(#"{"active":true"#.utf8))
+        else { throw ValidationError("introspection did not answer active tokens") }
 
-        let ceilingServer = try await CeilingServer.start(threads: threads, body: #"{"active":true,"scope":"read"}"#)
+        let ceilingServer = try await CeilingServer.start(threads: threads, body: String(decoding: answer, as: UTF8.self))
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ceiling = try await HTTPLoad.run(port: ceilingServer.port, connections: connections, seconds: seconds,
                                              group: client, next: request)
