@@ -1,5 +1,7 @@
 import Crypto
+import Engine
 import Foundation
+import WAL
 import Testing
 
 /// A provider set up over HTTP: a superuser, a user, a confidential and a public client.
@@ -11,8 +13,10 @@ struct ProviderFixture {
     let publicClient: String
     static let redirect = "https://client.example/callback"
 
-    static func make(eddsa: Bool = false, refreshGraceMilliseconds: Int64 = 10_000) async throws -> ProviderFixture {
-        let harness = try await HTTPHarness(refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa)
+    static func make(eddsa: Bool = false, refreshGraceMilliseconds: Int64 = 10_000,
+                     configure: (inout EngineConfiguration) -> Void = { _ in }) async throws -> ProviderFixture {
+        let harness = try await HTTPHarness(refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa,
+                                            configure: configure)
         let root = try await UserEndpointTests.superuserToken(harness)
         let user = try await TestUser.signUp(harness, "ada")
         let confidential = try await register(harness, root: root, type: "confidential")
@@ -331,6 +335,24 @@ struct OAuthProviderTests {
         let decoded = try #require(Data(base64Encoded: String(header) + String(repeating: "=", count: (4 - header.count % 4) % 4)))
         #expect(String(decoding: decoded, as: UTF8.self).contains(#""kid":"\#(keys.first?["kid"] as? String ?? "")""#))
         #expect(try await fixture.harness.send("GET", "/api/v1/users/me", token: fixture.user.token).status == 200)
+        await fixture.harness.close()
+    }
+
+    @Test("when the log fails, the token endpoint answers 503 temporarily_unavailable; introspection still reads memory")
+    func logFailure() async throws {
+        let key = UUID().uuidString
+        let fixture = try await ProviderFixture.make { configuration in
+            configuration.logDeviceFactory = { () throws(WALError) in BreakableDevice(key: key) }
+        }
+        let issued = try await fixture.harness.sendForm("/api/v1/oauth/provider/token", [("grant_type", "client_credentials")],
+                                                        basic: fixture.confidential)
+        let access = try #require(issued.json["access_token"] as? String)
+        BreakableDevice.broken.withLock { _ = $0.insert(key) }
+        let refused = try await fixture.harness.sendForm("/api/v1/oauth/provider/token",
+                                                         [("grant_type", "client_credentials")], basic: fixture.confidential)
+        #expect(refused.status == 503)
+        #expect(refused.json["error"] as? String == "temporarily_unavailable")
+        #expect(try await fixture.introspect(access)["active"] as? Bool == true)
         await fixture.harness.close()
     }
 }
