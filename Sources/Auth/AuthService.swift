@@ -95,23 +95,8 @@ public final class AuthService: Sendable {
     /// Rotates a refresh token. The same token presented again within the grace window answers the same pair.
     public func refresh(_ text: String) async throws(AuthError) -> TokenPair {
         guard let presented = SecretToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
-        let next = minter.next(after: presented)
-        let outcome: RefreshOutcome
-        do {
-            outcome = try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
-                                               newDigest: next.digest)
-        } catch {
-            throw Self.mapped(error)
-        }
-        let session: Session
-        switch outcome {
-        case .rotated(let rotated): session = rotated
-        case .repeatedWithinGrace(let current):
-            guard current.refreshDigest.constantTimeEquals(next.digest) else {
-                throw AuthError(.tokenInvalid, "invalid refresh token")
-            }
-            session = current
-        }
+        let (session, next): (Session, SecretToken)
+        do { (session, next) = try await rotate(presented, clientID: nil) } catch { throw Self.mapped(error) }
         guard let user = await engine.user(id: session.userID) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
         return pair(user: user, session: session, refresh: next,
                     issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
@@ -131,6 +116,22 @@ public final class AuthService: Sendable {
             throw AuthError(.tokenInvalid, "the session has ended")
         }
         return claims
+    }
+
+    /// The rotation behind first-party and provider refresh: the session as it now is and the token that
+    /// replaces `presented` (derived, so that a repeat within the grace window gets the very same one). A
+    /// repeat whose session has moved on since is `refreshTokenInvalid`.
+    func rotate(_ presented: SecretToken, clientID: UUID?) async throws(EngineError) -> (Session, SecretToken) {
+        let next = minter.next(after: presented)
+        switch try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
+                                        newDigest: next.digest, clientID: clientID) {
+        case .rotated(let session): return (session, next)
+        case .repeatedWithinGrace(let current):
+            guard current.refreshDigest.constantTimeEquals(next.digest) else {
+                throw EngineError(.refreshTokenInvalid, "the session was rotated again since")
+            }
+            return (current, next)
+        }
     }
 
     /// Ends the session of `refreshToken`, which must be the caller's.

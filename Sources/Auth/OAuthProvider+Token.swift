@@ -103,24 +103,11 @@ extension OAuthProvider {
             }
             scope = Scope.text(tokens)
         }
-        let next = auth.minter.next(after: presented)
-        let outcome: RefreshOutcome
-        do {
-            outcome = try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
-                                               newDigest: next.digest, clientID: client.id)
-        } catch {
+        let (session, next): (Session, SecretToken)
+        do { (session, next) = try await auth.rotate(presented, clientID: client.id) } catch {
             if error.code == .logUnavailable { throw OAuthError.unavailable("the service cannot store changes right now") }
             throw OAuthError.invalidGrant(error.code == .refreshTokenReused
                 ? "the refresh token was used before; the grant is revoked" : "invalid refresh token")
-        }
-        let session: Session
-        switch outcome {
-        case .rotated(let rotated): session = rotated
-        case .repeatedWithinGrace(let current):
-            guard current.refreshDigest.constantTimeEquals(next.digest) else {
-                throw OAuthError.invalidGrant("invalid refresh token")
-            }
-            session = current
         }
         return answer(session: session, refresh: next, client: client, scope: scope,
                       issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
