@@ -13,31 +13,16 @@ enum FlatJSON {
         var out: [UInt8] = [UInt8(ascii: "{")]
         for (index, (key, value)) in fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(key, to: &out)
+            JSONText.appendString(key, to: &out)
             out.append(UInt8(ascii: ":"))
             switch value {
-            case .string(let string): appendString(string, to: &out)
-            case .integer(let number): out.append(contentsOf: String(number).utf8)
+            case .string(let string): JSONText.appendString(string, to: &out)
+            case .integer(let number): JSONText.appendInteger(number, to: &out)
             case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
             }
         }
         out.append(UInt8(ascii: "}"))
         return out
-    }
-
-    private static func appendString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// Parses a flat object; nil for anything else (nesting, floats, null, duplicate keys, trailing bytes).

@@ -34,22 +34,10 @@ public enum UUIDText {
 
     /// The UUID in lower case, `8-4-4-4-12`.
     public static func lowercased(_ uuid: UUID) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return withUnsafeBytes(of: uuid.uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { out in
-                var position = 0
-                for (index, byte) in bytes.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        out[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    out[position] = digits.utf8Start[Int(byte >> 4)]
-                    out[position + 1] = digits.utf8Start[Int(byte & 15)]
-                    position += 2
-                }
-                return 36
-            }
-        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(36)
+        JSONText.appendUUID(uuid, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func hex(_ byte: UInt8) -> UInt8? {
