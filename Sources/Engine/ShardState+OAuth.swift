@@ -16,9 +16,8 @@ extension ShardState {
         case .consentRevoked(let userID, let clientID, let at):
             consents[userID]?[clientID] = nil
             if consents[userID]?.isEmpty == true { consents[userID] = nil }
-            for id in sessionIDsByUser[userID] ?? [] where grants[id]?.clientID == clientID {
-                if sessions[id]?.revokedAtMilliseconds == nil { sessions[id]?.revokedAtMilliseconds = at }
-            }
+            let granted = grants
+            revokeSessions(of: userID, except: nil, at: at) { granted[$0]?.clientID == clientID }
         case .authorizationCodeIssued(let code):
             precondition(users[code.userID] != nil, "code for unknown user \(code.userID)")
             precondition(authorizationCodes[code.id] == nil, "code \(code.id) issued twice")

@@ -180,8 +180,10 @@ public struct ShardState: Sendable {
         change(&sessions[id]!)
     }
 
-    mutating func revokeSessions(of userID: UUID, except keptSessionID: UUID?, at: Int64) {
-        for id in sessionIDsByUser[userID] ?? [] where id != keptSessionID {
+    /// Revokes `userID`'s sessions but `keptSessionID` (and, when given, only those `including` selects).
+    mutating func revokeSessions(of userID: UUID, except keptSessionID: UUID?, at: Int64,
+                                 including: (UUID) -> Bool = { _ in true }) {
+        for id in sessionIDsByUser[userID] ?? [] where id != keptSessionID && including(id) {
             if sessions[id]?.revokedAtMilliseconds == nil { sessions[id]?.revokedAtMilliseconds = at }
         }
     }
