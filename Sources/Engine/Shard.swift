@@ -43,8 +43,9 @@ actor Shard {
     /// LSN are in the state.
     func capture() -> (ShardState, LSN) { (state.withLock { $0 }, log.nextLSN - 1) }
 
-    /// Reads from the state.
-    func read<T: Sendable>(_ body: (ShardState) -> T) -> T { state.withLock { body($0) } }
+    /// Reads from the state, under its lock: no wait behind the actor's queue of changes (the lock makes the
+    /// read safe, not the actor). Kept `async` for its many callers; `readNow` is the same without it.
+    nonisolated func read<T: Sendable>(_ body: (ShardState) -> T) async -> T { state.withLock { body($0) } }
 
     /// Reads from the state now, from any thread, without waiting for the actor: a lock held for the length
     /// of `body`, which must be short.
