@@ -252,6 +252,10 @@ struct OAuthProviderTests {
         let publicIntrospection = try await harness.sendForm("/api/v1/oauth/provider/introspect",
                                                              [("token", access), ("client_id", fixture.publicClient)])
         #expect(publicIntrospection.status == 401)
+        let noToken = try await harness.sendForm("/api/v1/oauth/provider/introspect", [("token_type_hint", "access_token")],
+                                                 basic: fixture.confidential)
+        #expect(noToken.status == 400)
+        #expect(noToken.json["error"] as? String == "invalid_request")
 
         // First-party tokens introspect too, and stop being active at logout.
         let login = try await harness.send("POST", "/api/v1/auth/login",
