@@ -15,8 +15,8 @@ public enum FormEncoding {
             index += 1
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index + 1 < text.count, let high = hexValue(text[index]),
-                      let low = hexValue(text[index + 1]) {
+            } else if byte == UInt8(ascii: "%"), index + 1 < text.count, let high = hexDigitValue(text[index]),
+                      let low = hexDigitValue(text[index + 1]) {
                 bytes.append(high << 4 | low)
                 index += 2
             } else if byte == UInt8(ascii: "%") && strict {
@@ -33,13 +33,14 @@ public enum FormEncoding {
         var text = text
         return text.withUTF8 { decoded(UnsafeRawBufferPointer($0), strict: strict) }
     }
+}
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
+/// The value of one hexadecimal digit (either case), or nil.
+func hexDigitValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: byte - 0x30
+    case 0x41...0x46: byte - 0x41 + 10
+    case 0x61...0x66: byte - 0x61 + 10
+    default: nil
     }
 }

@@ -22,7 +22,7 @@ public enum UUIDText {
                     position += 1
                     continue
                 }
-                guard let high = hex(bytes[position]), let low = hex(bytes[position + 1]) else { return false }
+                guard let high = hexDigitValue(bytes[position]), let low = hexDigitValue(bytes[position + 1]) else { return false }
                 out[index] = high << 4 | low
                 index += 1
                 position += 2
@@ -38,14 +38,5 @@ public enum UUIDText {
         bytes.reserveCapacity(36)
         JSONText.appendUUID(uuid, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x61...0x66: byte - 0x61 + 10
-        case 0x41...0x46: byte - 0x41 + 10
-        default: nil
-        }
     }
 }
