@@ -10,17 +10,6 @@ public struct ProviderTokenAnswer: Sendable, Hashable {
     public let scope: String
 }
 
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> Substring {
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {
-            return self[endIndex...]
-        }
-        return self[first...last]
-    }
-}
-
 extension ClientCredentials {
     /// The credentials of a request: `Authorization: Basic` (its parts form-decoded, RFC 6749 §2.3.1), or
     /// `client_id` (and `client_secret`) in the form. Both at once is refused.
@@ -30,18 +19,31 @@ extension ClientCredentials {
             guard form["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("use one client authentication method, not two")
             }
-            let encoded = authorization.dropFirst(6).trimmingSpaces()
-            guard let bytes = try? Base64.decode(bytes: encoded.utf8), let decoded = String(validating: bytes, as: UTF8.self),
-                  let colon = decoded.firstIndex(of: ":"),
-                  let id = FormEncoding.decoded(decoded[..<colon], strict: true),
-                  let secret = FormEncoding.decoded(decoded[decoded.index(after: colon)...], strict: true)
-            else { throw OAuthError.invalidClient("malformed Basic credentials") }
+            guard let (id, secret) = Self.basicCredentials(authorization.utf8.dropFirst(6)) else {
+                throw OAuthError.invalidClient("malformed Basic credentials")
+            }
             if let formID = form["client_id"], formID != id { throw OAuthError.invalidClient("two different client ids") }
             return ClientCredentials(clientID: id, secret: secret, method: .clientSecretBasic)
         }
         guard let id = form["client_id"] else { throw OAuthError.invalidClient("client authentication is required") }
         if let secret = form["client_secret"] { return ClientCredentials(clientID: id, secret: secret, method: .clientSecretPost) }
         return ClientCredentials(clientID: id, secret: nil, method: .none)
+    }
+
+    /// `base64(id ":" secret)` after `Basic ` (spaces and tabs around it allowed), both parts form-decoded and
+    /// UTF-8. Read as bytes: this runs on every introspection.
+    static func basicCredentials(_ text: Substring.UTF8View) -> (id: String, secret: String)? {
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }),
+              let bytes = try? Base64.decode(bytes: text[first...last])
+        else { return nil }
+        return bytes.withUnsafeBytes { decoded -> (id: String, secret: String)? in
+            guard let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+                  let id = FormEncoding.decoded(UnsafeRawBufferPointer(rebasing: decoded[..<colon]), strict: true),
+                  let secret = FormEncoding.decoded(UnsafeRawBufferPointer(rebasing: decoded[(colon + 1)...]), strict: true)
+            else { return nil }
+            return (id, secret)
+        }
     }
 }
 

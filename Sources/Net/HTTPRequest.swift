@@ -21,7 +21,8 @@ public struct HTTPRequest: Sendable {
     init(head: HTTPRequestHead, body: ByteBuffer, remoteAddress: SocketAddress?) {
         method = head.method
         let uri = head.uri
-        if let mark = uri.firstIndex(of: "?") {
+        // Searched as bytes: a search by `Character` would run grapheme breaking over the whole URI.
+        if let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(uri[..<mark])
             query = Self.parseQuery(uri[uri.index(after: mark)...])
         } else {

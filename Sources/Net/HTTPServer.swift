@@ -106,7 +106,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard !refused, let requestHead = head else { return }
             head = nil
-            let request = HTTPRequest(head: requestHead, body: body, remoteAddress: context.remoteAddress)
+            // The channel's address is read once per connection; the context's would ask the kernel each time.
+            let request = HTTPRequest(head: requestHead, body: body, remoteAddress: context.channel.remoteAddress)
             let keepAlive = requestHead.isKeepAlive
             let version = requestHead.version
             if let response = router.handleNow(request) {

@@ -73,12 +73,17 @@ enum OAuthForm {
         var form: [String: String] = [:]
         var duplicate: String?
         request.body.withUnsafeReadableBytes { body in
-            for pair in body.split(separator: UInt8(ascii: "&")) {
-                let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            // One pass over the bytes: `name=value` pairs between `&`s, each part decoded where it lies.
+            var start = 0
+            while start < body.count {
+                let end = body[start...].firstIndex(of: UInt8(ascii: "&")) ?? body.count
+                let pair = UnsafeRawBufferPointer(rebasing: body[start..<end])
+                start = end + 1
+                let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.count
                 let name = HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[..<equals]))
                 guard !name.isEmpty else { continue }
-                let value = equals == pair.endIndex
-                    ? "" : HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[pair.index(after: equals)...]))
+                let value = equals == pair.count
+                    ? "" : HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[(equals + 1)...]))
                 if form.updateValue(value, forKey: name) != nil { duplicate = name }
             }
         }
