@@ -7,6 +7,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Bench",
         abstract: "Measure Tessera against the machine's own ceiling, side by side in one run.",
-        subcommands: [WalBenchmark.self, RefreshBenchmark.self, LoginBenchmark.self, IntrospectBenchmark.self]
+        subcommands: [CeilingBenchmark.self, IntrospectBenchmark.self, RefreshBenchmark.self, LoginBenchmark.self,
+                      MixedBenchmark.self, RecoveryBenchmark.self, MemoryBenchmark.self, WalBenchmark.self, ColdStart.self]
     )
 }

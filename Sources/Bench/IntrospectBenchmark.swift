@@ -1,8 +1,4 @@
 import ArgumentParser
-import Auth
-import Engine
-import Foundation
-import Net
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -13,71 +9,62 @@ struct IntrospectBenchmark: AsyncParsableCommand {
         commandName: "introspect",
         abstract: "POST /oauth/provider/introspect against a bare NIO server (target ≥ 0.8 × its rate, p99 ≤ 2 × its p99).")
 
-    @Option(help: "Connections.") var connections = 64
-    @Option(help: "Seconds of load per server.") var seconds: Double = 10
+    @OptionGroup var load: LoadOptions
+    @OptionGroup var output: ReportOptions
     @Option(help: "Users, each with a session whose access token is introspected.") var users = 1000
     @Option(help: "Server event loops (Tessera's and the ceiling's).") var threads = System.coreCount
     @Option(help: "Token signing: hs256 or eddsa.") var signing = "hs256"
+    @Option(help: "With --url: the confidential client introspecting.") var clientID: String?
+    @Option(help: "With --url: that client's secret.") var clientSecret: String?
 
     func run() async throws {
         guard ["hs256", "eddsa"].contains(signing) else { throw ValidationError("--signing: hs256 or eddsa") }
-        let bench = try await BenchServer.start(bcryptCost: 4, durability: .none, keep: nil, threads: threads,
-                                                eddsa: signing == "eddsa")
-        let provider = OAuthProvider(auth: bench.auth, consentURL: "http://localhost:3000/oauth/consent")
-        let registered = try await provider.registerClient(name: "resource server", kind: OAuthClient.Kind.confidential,
-                                                           redirectURIs: ["https://rs.example/cb"], scopes: ["read"])
-        let basic = "Basic " + Data("\(registered.client.id.uuidString.lowercased()):\(registered.secret!)".utf8)
-            .base64EncodedString()
-        var bodies: [[UInt8]] = []
-        for index in 0..<users {
-            let email = "bench\(index)@example.com"
-            _ = try await bench.auth.register(email: email, password: "Bench-Password-1", firstName: "B")
-            let pair = try await bench.auth.login(email: email, password: "Bench-Password-1", device: DeviceInfo())
-            bodies.append(Array("token=\(pair.accessToken)&token_type_hint=access_token".utf8))
-        }
+        let progress = Progress()
+        let target = try await BenchTarget.start(url: load.url, durability: .none, threads: threads, eddsa: signing == "eddsa")
+        let seeded = try await target.seedUsers(users, progress: progress)
+        let basic = try await target.introspectionAuthorization(clientID: clientID, clientSecret: clientSecret)
         let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", basic)]
-        let tokens = bodies
+        let bodies = seeded.map { Array("token=\($0.accessToken)&token_type_hint=access_token".utf8) }
         let counter = RequestCounter()
         let request: @Sendable (Int, [UInt8]?) -> LoadRequest = { _, _ in
-            LoadRequest(path: "/api/v1/oauth/provider/introspect", body: tokens[counter.next() % tokens.count],
+            LoadRequest(path: "/api/v1/oauth/provider/introspect", body: bodies[counter.next() % bodies.count],
                         headers: headers)
         }
 
         // Check that the answers are what they should be, and keep one: the ceiling answers the same bytes, so
         // that the client's work per answer is the same in both runs.
         let sample = Mutex<[UInt8]?>(nil)
-        let probe = try await HTTPLoad.run(port: bench.server.port, connections: 1, seconds: 0.2,
-                                           group: MultiThreadedEventLoopGroup.singleton) { connection, body in
-            if let body { sample.withLock { $0 = body } }
-            return request(connection, body)
-        }
-        guard probe.errors == 0, probe.requests > 1, let answer = sample.withLock({ $0 }),
-              answer.starts(with: Array(#"{"active":true"#.utf8))
+        let probe = try await target.send(request(0, nil))
+        sample.withLock { $0 = probe.body }
+        guard probe.status == 200, let answer = sample.withLock({ $0 }), answer.starts(with: Array(#"{"active":true"#.utf8))
         else { throw ValidationError("introspection did not answer active tokens") }
 
         let ceilingServer = try await CeilingServer.start(threads: threads, body: String(decoding: answer, as: UTF8.self))
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let ceiling = try await HTTPLoad.run(port: ceilingServer.port, connections: connections, seconds: seconds,
-                                             group: client, next: request)
+        progress.start("ceiling", total: 0)
+        let ceiling = try await HTTPLoad.run(load.target(port: ceilingServer.port), group: client, progress: progress,
+                                             next: request)
         await ceilingServer.stop()
-        let introspection = try await HTTPLoad.run(port: bench.server.port, connections: connections, seconds: seconds,
-                                                   group: client, next: request)
+        progress.start("introspect", total: 0)
+        let introspection = try await HTTPLoad.run(load.target(port: target.port, host: target.host), group: client,
+                                                   progress: progress, next: request)
+        progress.finish()
         try await client.shutdownGracefully()
-        await bench.stop(keep: false)
+        await target.stop()
 
-        print(HTTPReport.line("ceiling (bare NIO, fixed body)", result: ceiling, extra: "\(threads) event loops"))
-        print(HTTPReport.line("introspect", result: introspection,
-                              extra: "\(signing), \(users) sessions, \(connections) connections"))
-        let ratio = introspection.rate / max(1, ceiling.rate)
-        let p99Ratio = introspection.latency.milliseconds(at: 99) / max(0.001, ceiling.latency.milliseconds(at: 99))
-        let met = ratio >= 0.8 && p99Ratio <= 2
-        print("ratio \(format(ratio)) of the ceiling's rate (target ≥ 0.8), p99 \(format(p99Ratio)) × the ceiling's "
-              + "(target ≤ 2) → \(met ? "met" : "not met")")
+        var report = Report(scenario: "introspect")
+        report.run("ceiling (bare NIO, same answer)", ceiling, detail: "\(threads) event loops")
+        report.run("introspect", introspection, detail: "\(signing), \(users) sessions, \(load.shape)")
+        report.target("rate ÷ ceiling's", value: introspection.rate / max(1, ceiling.rate), atLeast: 0.8)
+        report.target("p99 ÷ ceiling's", value: introspection.latency.milliseconds(at: 99)
+                      / max(0.001, ceiling.latency.milliseconds(at: 99)), atMost: 2)
+        try report.emit(output)
     }
 }
 
-/// A shared round-robin counter for the load's request bodies.
+/// A shared counter: round-robin over the load's request bodies, or requests of a kind.
 final class RequestCounter: Sendable {
     private let value = Atomic<Int>(0)
     func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
+    var current: Int { value.load(ordering: .relaxed) }
 }

@@ -19,3 +19,8 @@ struct LatencyHistogram: Sendable {
     /// The value at `percentile` (0–100), in milliseconds.
     func milliseconds(at percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
 }
+
+extension LatencyHistogram {
+    /// The largest latency recorded, in milliseconds.
+    var maxMilliseconds: Double { Double(histogram.max) / 1000 }
+}
