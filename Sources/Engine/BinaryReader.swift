@@ -16,6 +16,9 @@ public struct BinaryReader {
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
     }
 
+    /// Steps over `count` bytes.
+    public mutating func skip(_ count: Int) throws(DecodingError) { _ = try take(count) }
+
     public mutating func read(_: UInt8.Type = UInt8.self) throws(DecodingError) -> UInt8 { try take(1)[0] }
 
     public mutating func read(_: Bool.Type) throws(DecodingError) -> Bool {

@@ -113,7 +113,7 @@ extension Engine {
     public func revokeAllSessions(of userID: UUID, except keptSessionID: UUID? = nil) async throws(EngineError) -> Int {
         let now = clock.nowMilliseconds()
         return try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Int) in
-            guard state.users[userID] != nil else { throw EngineError(.userNotFound, "no such user") }
+            guard state.users.index(forKey: userID) != nil else { throw EngineError(.userNotFound, "no such user") }
             let active = state.sessions(of: userID).filter { $0.id != keptSessionID && $0.revokedAtMilliseconds == nil }
             guard !active.isEmpty else { return (nil, 0) }
             return (.allSessionsRevoked(userID: userID, keptSessionID: keptSessionID, atMilliseconds: now), active.count)

@@ -71,6 +71,7 @@ public final class Engine: Sendable {
         }
         let logReplayed = ContinuousClock.now
         var emails: [String: UUID] = [:]
+        emails.reserveCapacity(states.reduce(0) { $0 + $1.users.count })
         for state in states {
             for user in state.users.values where !user.isDeleted { emails[user.email] = user.id }
         }

@@ -11,7 +11,7 @@ extension ShardState {
             precondition(clients[clientID] != nil, "unknown client \(clientID) deleted")
             clients[clientID]!.deletedAtMilliseconds = at
         case .consentGranted(let userID, let consent):
-            precondition(users[userID] != nil, "consent of unknown user \(userID)")
+            precondition(users.index(forKey: userID) != nil, "consent of unknown user \(userID)")
             consents[userID, default: [:]][consent.clientID] = consent
         case .consentRevoked(let userID, let clientID, let at):
             consents[userID]?[clientID] = nil
@@ -19,12 +19,12 @@ extension ShardState {
             let granted = grants
             revokeSessions(of: userID, except: nil, at: at) { granted[$0]?.clientID == clientID }
         case .authorizationCodeIssued(let code):
-            precondition(users[code.userID] != nil, "code for unknown user \(code.userID)")
+            precondition(users.index(forKey: code.userID) != nil, "code for unknown user \(code.userID)")
             precondition(authorizationCodes[code.id] == nil, "code \(code.id) issued twice")
             authorizationCodes[code.id] = code
         case .authorizationCodeRedeemed(let codeID, let session, let grant):
             precondition(authorizationCodes[codeID]?.sessionID == nil, "code \(codeID) redeemed twice")
-            precondition(sessions[session.id] == nil, "session \(session.id) created twice")
+            precondition(sessions.index(forKey: session.id) == nil, "session \(session.id) created twice")
             authorizationCodes[codeID]?.sessionID = session.id
             sessions[session.id] = session
             insertOrdered(session)

@@ -23,6 +23,49 @@ struct ShardEntities {
         grants += other.grants
     }
 
+    /// Puts the entities that route to shard `shardIndex` into `state` (room for all of them made first) and
+    /// returns the others, for `restore(into:routing:)`.
+    func restore(into state: inout ShardState, shardIndex: Int, routing: ShardRouting) -> ShardEntities {
+        func ours(_ id: UUID) -> Bool { routing.shard(of: id) == shardIndex }
+        var strays = ShardEntities()
+        state.users.reserveCapacity(users.count)
+        state.sessions.reserveCapacity(sessions.count)
+        state.sessionIDsByUser.reserveCapacity(users.count)
+        for user in users {
+            if ours(user.id) { state.restore(user: user) } else { strays.users.append(user) }
+        }
+        for session in sessions {
+            if ours(session.userID) && state.users.index(forKey: session.userID) != nil {
+                state.restore(session: session)
+            } else {
+                strays.sessions.append(session)
+            }
+        }
+        for organization in organizations {
+            if ours(organization.id) { state.restore(organization: organization) } else { strays.organizations.append(organization) }
+        }
+        for client in clients {
+            if ours(client.id) { state.clients[client.id] = client } else { strays.clients.append(client) }
+        }
+        for token in clientTokens {
+            if ours(token.clientID) { state.clientTokens[token.id] = token } else { strays.clientTokens.append(token) }
+        }
+        for (userID, consent) in consents {
+            if ours(userID) {
+                state.consents[userID, default: [:]][consent.clientID] = consent
+            } else {
+                strays.consents.append((userID, consent))
+            }
+        }
+        for code in authorizationCodes {
+            if ours(code.userID) { state.authorizationCodes[code.id] = code } else { strays.authorizationCodes.append(code) }
+        }
+        for (sessionID, grant) in grants {
+            if ours(sessionID) { state.grants[sessionID] = grant } else { strays.grants.append((sessionID, grant)) }
+        }
+        return strays
+    }
+
     /// Puts every entity into the shard `routing` gives it (a user's sessions, consents, codes and grants
     /// route like the user; a client's tokens like the client).
     func restore(into states: inout [ShardState], routing: ShardRouting) {
@@ -108,7 +151,7 @@ extension ShardState {
 
     /// Adds a user as a snapshot had it (no record, no LSN).
     mutating func restore(user: User) {
-        precondition(users[user.id] == nil, "user \(user.id) twice in a snapshot")
+        precondition(users.index(forKey: user.id) == nil, "user \(user.id) twice in a snapshot")
         users[user.id] = user
         userCounters.add(user)
     }
@@ -121,8 +164,8 @@ extension ShardState {
 
     /// Adds a session as a snapshot had it; its user must be restored first.
     mutating func restore(session: Session) {
-        precondition(users[session.userID] != nil, "session \(session.id) without its user in a snapshot")
-        precondition(sessions[session.id] == nil, "session \(session.id) twice in a snapshot")
+        precondition(users.index(forKey: session.userID) != nil, "session \(session.id) without its user in a snapshot")
+        precondition(sessions.index(forKey: session.id) == nil, "session \(session.id) twice in a snapshot")
         sessions[session.id] = session
         insertOrdered(session)
     }

@@ -24,13 +24,16 @@ public struct ShardState: Sendable {
 
     public init() {}
 
+    /// Nothing restored or applied yet.
+    var isEmpty: Bool { appliedLSN == 0 && users.isEmpty && organizations.isEmpty && clients.isEmpty }
+
     /// Applies `record`, logged at `lsn`.
     public mutating func apply(_ record: EngineRecord, lsn: LSN) {
         precondition(lsn > appliedLSN, "records are applied in LSN order (\(lsn) after \(appliedLSN))")
         appliedLSN = lsn
         switch record {
         case .userRegistered(let user):
-            precondition(users[user.id] == nil, "user \(user.id) registered twice")
+            precondition(users.index(forKey: user.id) == nil, "user \(user.id) registered twice")
             users[user.id] = user
             userCounters.add(user)
         case .profileUpdated(let update):
@@ -49,8 +52,8 @@ public struct ShardState: Sendable {
             }
             revokeSessions(of: userID, except: keptSessionID, at: at)
         case .sessionCreated(let session):
-            precondition(users[session.userID] != nil, "session \(session.id) for unknown user")
-            precondition(sessions[session.id] == nil, "session \(session.id) created twice")
+            precondition(users.index(forKey: session.userID) != nil, "session \(session.id) for unknown user")
+            precondition(sessions.index(forKey: session.id) == nil, "session \(session.id) created twice")
             sessions[session.id] = session
             insertOrdered(session)
         case .sessionRefreshed(let userID, let sessionID, let newDigest, let at, let expiresAt):
@@ -67,12 +70,12 @@ public struct ShardState: Sendable {
                 if session.revokedAtMilliseconds == nil { session.revokedAtMilliseconds = at }
             }
         case .allSessionsRevoked(let userID, let keptSessionID, let at):
-            precondition(users[userID] != nil, "sessions revoked for unknown user \(userID)")
+            precondition(users.index(forKey: userID) != nil, "sessions revoked for unknown user \(userID)")
             revokeSessions(of: userID, except: keptSessionID, at: at)
         case .sessionsPurged(let userID, let sessionIDs, _):
             let purged = Set(sessionIDs)
             for id in sessionIDs {
-                precondition(sessions[id]?.userID == userID, "purged session \(id) is not \(userID)'s")
+                precondition(sessions.index(forKey: id).map { sessions.values[$0].userID } == userID, "purged session \(id) is not \(userID)'s")
                 sessions[id] = nil
                 grants[id] = nil
             }
@@ -152,11 +155,18 @@ public struct ShardState: Sendable {
 
     /// Adds `session` to its user's list, keeping the order by creation time, then id.
     mutating func insertOrdered(_ session: Session) {
-        var ids = sessionIDsByUser[session.userID, default: []]
+        let index = position(of: session, among: sessionIDsByUser[session.userID] ?? [])
+        // Inserted in place: the list is not copied (the lookup above no longer holds it).
+        sessionIDsByUser[session.userID, default: []].insert(session.id, at: index)
+    }
+
+    private func position(of session: Session, among ids: [UUID]) -> Int {
         var index = ids.count
-        while index > 0, let previous = sessions[ids[index - 1]], Self.precedes(session, previous) { index -= 1 }
-        ids.insert(session.id, at: index)
-        sessionIDsByUser[session.userID] = ids
+        // Read in place (`values[i]`): a lookup by key would copy each session out.
+        while index > 0, let found = sessions.index(forKey: ids[index - 1]), Self.precedes(session, sessions.values[found]) {
+            index -= 1
+        }
+        return index
     }
 
     static func precedes(_ a: Session, _ b: Session) -> Bool {
@@ -176,7 +186,7 @@ public struct ShardState: Sendable {
     }
 
     mutating func modifySession(_ id: UUID, of userID: UUID, _ change: (inout Session) -> Void) {
-        precondition(sessions[id]?.userID == userID, "change to unknown session \(id) of \(userID)")
+        precondition(sessions.index(forKey: id).map { sessions.values[$0].userID } == userID, "change to unknown session \(id) of \(userID)")
         change(&sessions[id]!)
     }
 

@@ -145,6 +145,13 @@ struct ReplayPropertyTests {
         let live = await engine.canonicalState()
         await engine.close()
 
+        // (c) the newest snapshot plus the log after it, into as many shards: each snapshot shard restored into
+        // its state in parallel.
+        let sameShards = try Engine.open(configuration, clock: harness.clock)
+        #expect(await sameShards.canonicalState() == live)
+        #expect(sameShards.startup.snapshotLSN != nil)
+        await sameShards.close()
+
         // (b) the newest snapshot plus the log after it, into a different number of shards.
         var resharded = configuration
         resharded.shardCount = 3
