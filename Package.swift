@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "Bench", targets: ["Bench"]),
         .library(name: "WAL", targets: ["WAL"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Auth", targets: ["Auth"]),
+        .library(name: "Net", targets: ["Net"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

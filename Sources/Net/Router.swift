@@ -12,12 +12,49 @@ public typealias ImmediateRouteHandler = @Sendable (HTTPRequest) throws(APIError
 /// patterns, the one with the most fixed segments wins.
 public struct Router: Sendable {
     struct Route: Sendable {
+        enum Segment: Sendable {
+            case fixed(String)
+            case parameter(name: String)
+        }
+
         let method: HTTPMethod
-        let segments: [Substring]
+        let path: String
+        let segments: [Segment]
+        /// How many segments are fixed: the route with the most wins.
+        let fixedCount: Int
         let handler: RouteHandler
+
+        init(method: HTTPMethod, path: String, handler: @escaping RouteHandler) {
+            self.method = method
+            self.path = path
+            segments = path.split(separator: "/").map { part in
+                part.first == "{" && part.last == "}" ? .parameter(name: String(part.dropFirst().dropLast())) : .fixed(String(part))
+            }
+            fixedCount = segments.count { if case .fixed = $0 { true } else { false } }
+            self.handler = handler
+        }
+
+        /// Whether every fixed segment is the request's (the segment counts are equal).
+        func fits(_ parts: [Substring]) -> Bool {
+            for (segment, part) in zip(segments, parts) {
+                if case .fixed(let text) = segment, part != text { return false }
+            }
+            return true
+        }
+
+        func parameters(_ parts: [Substring]) -> [String: String] {
+            var parameters: [String: String] = [:]
+            for (segment, part) in zip(segments, parts) {
+                if case .parameter(let name) = segment { parameters[name] = String(part) }
+            }
+            return parameters
+        }
     }
 
+    /// Every route, in the order added.
     private var routes: [Route] = []
+    /// The same routes by their number of segments: a request is only compared with routes of its length.
+    private var routesBySegmentCount: [Int: [Route]] = [:]
     /// Immediate routes by fixed path, with their methods.
     private var immediateRoutes: [String: [(method: HTTPMethod, handler: ImmediateRouteHandler)]] = [:]
     /// Counts every answer, when set.
@@ -26,7 +63,9 @@ public struct Router: Sendable {
     public init() {}
 
     public mutating func add(_ method: HTTPMethod, _ path: String, _ handler: @escaping RouteHandler) {
-        routes.append(Route(method: method, segments: path.split(separator: "/"), handler: handler))
+        let route = Route(method: method, path: path, handler: handler)
+        routes.append(route)
+        routesBySegmentCount[route.segments.count, default: []].append(route)
     }
 
     /// Adds a route answered on the event loop, without suspending (see `ImmediateRouteHandler`); `path` has no
@@ -34,9 +73,7 @@ public struct Router: Sendable {
     public mutating func addImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping ImmediateRouteHandler) {
         precondition(!path.contains("{"), "immediate routes have fixed paths")
         immediateRoutes[path, default: []].append((method, handler))
-        routes.append(Route(method: method, segments: path.split(separator: "/"), handler: { request throws(APIError) in
-            try handler(request)
-        }))
+        add(method, path) { request throws(APIError) in try handler(request) }
     }
 
     /// The answer of an immediate route for this request, or nil when its route suspends (or there is none).
@@ -52,7 +89,7 @@ public struct Router: Sendable {
 
     /// The paths and methods served, for documentation and tests.
     public var operations: [(method: HTTPMethod, path: String)] {
-        routes.map { ($0.method, "/" + $0.segments.joined(separator: "/")) }
+        routes.map { ($0.method, $0.path) }
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
@@ -61,47 +98,84 @@ public struct Router: Sendable {
         return response
     }
 
-    private func route(_ request: HTTPRequest) async -> HTTPResponse {
-        let segments = request.path.split(separator: "/")
-        // A fixed segment beats a parameter: `/users/me` is never `/users/{user_id}` with "me" as the id.
-        var candidates: [(route: Route, parameters: [String: String])] = []
-        var mostFixed = -1
-        for route in routes {
-            guard let parameters = match(route.segments, segments) else { continue }
-            let fixed = route.segments.count - parameters.count
-            if fixed > mostFixed { (candidates, mostFixed) = ([], fixed) }
-            if fixed == mostFixed { candidates.append((route, parameters)) }
-        }
-        guard !candidates.isEmpty else { return APIError.notFound.response }
-        guard let chosen = candidates.first(where: { $0.route.method == request.method }) else {
-            // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
-            var error = APIError.methodNotAllowed
-            var allowed: [String] = []
-            for candidate in candidates where !allowed.contains(candidate.route.method.rawValue) {
-                allowed.append(candidate.route.method.rawValue)
-            }
-            error.headers.add(name: "allow", value: allowed.joined(separator: ", "))
-            return error.response
-        }
-        var request = request
-        request.parameters = chosen.parameters
-        do {
-            return try await chosen.route.handler(request)
-        } catch {
-            return error.response
+    /// What a method and path reach.
+    public enum Match: Sendable, Equatable {
+        /// A route, with the values of its `{name}` segments.
+        case found(parameters: [String: String])
+        case notFound
+        /// The path is served, with these methods only.
+        case methodNotAllowed(allowed: [String])
+    }
+
+    /// Which route answers `method` on `path` (what every request pays before its handler runs).
+    public func match(_ method: HTTPMethod, path: String) -> Match {
+        switch resolve(method, path: path) {
+        case .route(_, let parameters): .found(parameters: parameters)
+        case .notFound: .notFound
+        case .methodNotAllowed(let allowed): .methodNotAllowed(allowed: allowed)
         }
     }
 
-    private func match(_ pattern: [Substring], _ segments: [Substring]) -> [String: String]? {
-        guard pattern.count == segments.count else { return nil }
-        var parameters: [String: String] = [:]
-        for (expected, actual) in zip(pattern, segments) {
-            if expected.first == "{" && expected.last == "}" {
-                parameters[String(expected.dropFirst().dropLast())] = String(actual)
-            } else if expected != actual {
-                return nil
+    private enum Resolution {
+        case route(Route, parameters: [String: String])
+        case notFound
+        case methodNotAllowed([String])
+    }
+
+    private func resolve(_ method: HTTPMethod, path: String) -> Resolution {
+        let parts = Self.segments(of: path)
+        // A fixed segment beats a parameter: `/users/me` is never `/users/{user_id}` with "me" as the id.
+        var candidates: [Route] = []
+        var mostFixed = -1
+        for route in routesBySegmentCount[parts.count] ?? [] where route.fixedCount >= mostFixed && route.fits(parts) {
+            if route.fixedCount > mostFixed { (candidates, mostFixed) = ([], route.fixedCount) }
+            candidates.append(route)
+        }
+        guard !candidates.isEmpty else { return .notFound }
+        guard let chosen = candidates.first(where: { $0.method == method }) else {
+            var allowed: [String] = []
+            for candidate in candidates where !allowed.contains(candidate.method.rawValue) {
+                allowed.append(candidate.method.rawValue)
+            }
+            return .methodNotAllowed(allowed)
+        }
+        return .route(chosen, parameters: chosen.parameters(parts))
+    }
+
+    /// The non-empty parts of `path` between slashes, found as bytes (splitting by `Character` would run
+    /// grapheme breaking over the path).
+    static func segments(of path: String) -> [Substring] {
+        var parts: [Substring] = []
+        var start = path.utf8.startIndex
+        var index = start
+        while index != path.utf8.endIndex {
+            if path.utf8[index] == UInt8(ascii: "/") {
+                if start != index { parts.append(path[start..<index]) }
+                start = path.utf8.index(after: index)
+            }
+            index = path.utf8.index(after: index)
+        }
+        if start != index { parts.append(path[start..<index]) }
+        return parts
+    }
+
+    private func route(_ request: HTTPRequest) async -> HTTPResponse {
+        switch resolve(request.method, path: request.path) {
+        case .notFound:
+            return APIError.notFound.response
+        case .methodNotAllowed(let allowed):
+            // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+            var error = APIError.methodNotAllowed
+            error.headers.add(name: "allow", value: allowed.joined(separator: ", "))
+            return error.response
+        case .route(let route, let parameters):
+            var request = request
+            request.parameters = parameters
+            do {
+                return try await route.handler(request)
+            } catch {
+                return error.response
             }
         }
-        return parameters
     }
 }
