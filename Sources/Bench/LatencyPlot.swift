@@ -7,8 +7,8 @@ struct LatencyPlot {
     let series: [(name: String, latency: LatencyHistogram)]
 
     private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    private let width = 960.0, height = 540.0
-    private let left = 70.0, right = 220.0, top = 40.0, bottom = 50.0
+    private let width = 1100.0, height = 540.0
+    private let left = 70.0, right = 360.0, top = 40.0, bottom = 50.0
 
     /// Points (nines, milliseconds) from p0 up to the last percentile the run's sample count supports.
     private func points(_ latency: LatencyHistogram) -> [(Double, Double)] {

@@ -33,6 +33,8 @@ struct RecoveryBenchmark: AsyncParsableCommand {
 
         let built = try await DataSet(users: users, sessionsPerUser: 1, tail: tail, shards: shards)
             .build(into: root, progress: progress)
+        // What the build wrote goes to the disk first, so that its write-back does not run during the start.
+        sync()
         progress.start("cold start", total: 0)
         let start = try ColdStart.measure(directory: root, shards: shards)
         progress.finish()

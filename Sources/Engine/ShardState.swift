@@ -186,8 +186,11 @@ public struct ShardState: Sendable {
     }
 
     mutating func modifySession(_ id: UUID, of userID: UUID, _ change: (inout Session) -> Void) {
-        precondition(sessions.index(forKey: id).map { sessions.values[$0].userID } == userID, "change to unknown session \(id) of \(userID)")
-        change(&sessions[id]!)
+        // One hash lookup, then the session is changed where it lies (replay applies millions of these).
+        guard let index = sessions.index(forKey: id), sessions.values[index].userID == userID else {
+            preconditionFailure("change to unknown session \(id) of \(userID)")
+        }
+        change(&sessions.values[index])
     }
 
     /// Revokes `userID`'s sessions but `keptSessionID` (and, when given, only those `including` selects).
