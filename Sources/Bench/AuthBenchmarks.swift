@@ -76,6 +76,13 @@ struct RefreshBenchmark: AsyncParsableCommand {
         let seeded = try await target.seedUsers(load.connections, progress: progress)
         let current = TokenTable(seeded.map(\.refreshToken))
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The ceiling answers what a refresh answers (a login's answer has the same fields and sizes).
+        let sample = try await target.send(LoadRequest(
+            path: "/api/v1/auth/login", body: Array(#"{"email":"\#(seeded[0].email)","password":"\#(DataSet.password)"}"#.utf8)))
+        let ceiling = try await CeilingServer.measure(
+            load, answer: sample.body, request: LoadRequest(path: "/api/v1/auth/refresh",
+                                                            body: Array(#"{"refresh_token":"\#(seeded[0].refreshToken)"}"#.utf8)),
+            group: client, progress: progress)
         progress.start("refresh", total: 0)
         let result = try await HTTPLoad.run(load.target(port: target.port, host: target.host), group: client,
                                             progress: progress) { connection, body in
@@ -88,11 +95,13 @@ struct RefreshBenchmark: AsyncParsableCommand {
         let statistics = target.local?.auth.engine.log.statistics
         await target.stop()
         var report = Report(scenario: "refresh")
+        report.run("ceiling (bare NIO, same answer)", ceiling, detail: "\(System.coreCount) event loops")
         report.run("refresh", result, detail: load.url == nil ? "durability \(mode), \(shards) shards, \(load.shape)" : load.shape)
         if let statistics {
             report.figure("log syncs", Double(statistics.syncs), unit: "")
             report.figure("records per sync", Double(statistics.records) / Double(max(1, statistics.syncs)), unit: "")
         }
+        report.figure("rate ÷ ceiling's", result.rate / max(1, ceiling.rate), unit: "")
         if mode == .sync && load.url == nil { report.target("refreshes per second, durability sync", value: result.rate, atLeast: 10_000, unit: "/s") }
         try report.emit(output)
     }

@@ -35,3 +35,19 @@ struct CeilingBenchmark: AsyncParsableCommand {
         try report.emit(output)
     }
 }
+
+extension CeilingServer {
+    /// The ceiling of a scenario, measured in its run: a bare server with `threads` event loops answering
+    /// `answer` to every request, under the scenario's own load shape and client.
+    static func measure(_ load: LoadOptions, threads: Int = System.coreCount, answer: [UInt8], request: LoadRequest,
+                        group: any EventLoopGroup, progress: Progress) async throws -> LoadResult {
+        let server = try await CeilingServer.start(threads: threads, body: String(decoding: answer, as: UTF8.self))
+        progress.start("ceiling", total: 0)
+        let result = try await HTTPLoad.run(load.target(port: server.port), group: group, progress: progress) { _, _ in
+            request
+        }
+        progress.finish()
+        await server.stop()
+        return result
+    }
+}

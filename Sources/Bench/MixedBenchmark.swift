@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIOCore
 import NIOPosix
 
 /// `Bench mixed`: a realistic blend of the hot paths over the same connections.
@@ -34,8 +35,15 @@ struct MixedBenchmark: AsyncParsableCommand {
         let own = Array(seeded[users...])
         let connections = MixedConnections(own: own, weights: weights, pool: pool, basic: basic)
 
-        progress.start("mixed load", total: 0)
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The ceiling answers what an introspection (nine requests in ten) answers.
+        let introspection = LoadRequest(path: "/api/v1/oauth/provider/introspect",
+                                        body: Array("token=\(pool[0].accessToken)".utf8),
+                                        headers: [("content-type", "application/x-www-form-urlencoded"), ("authorization", basic)])
+        let sample = try await target.send(introspection)
+        let ceiling = try await CeilingServer.measure(load, answer: sample.body, request: introspection, group: client,
+                                                      progress: progress)
+        progress.start("mixed load", total: 0)
         let result = try await HTTPLoad.run(load.target(port: target.port, host: target.host), group: client,
                                             progress: progress) { connection, body in
             connections.next(connection, previous: body)
@@ -45,7 +53,9 @@ struct MixedBenchmark: AsyncParsableCommand {
         await target.stop()
 
         var report = Report(scenario: "mixed")
+        report.run("ceiling (bare NIO, an introspection's answer)", ceiling, detail: "\(System.coreCount) event loops")
         report.run("mixed", result, detail: "mix \(mix), \(load.shape)")
+        report.figure("rate ÷ ceiling's", result.rate / max(1, ceiling.rate), unit: "")
         let counts = connections.counts()
         for (index, name) in MixedConnections.kinds.enumerated() {
             report.figure("\(name) requests", Double(counts[index]), unit: "")
