@@ -6,6 +6,10 @@ enum Base64URL {
         Base64.encodeToString(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 
+    static func encodeToBytes(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        Base64.encodeToBytes(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+    }
+
     /// The bytes, or nil when `text` is not base64url.
     static func decode(_ text: Substring) -> [UInt8]? {
         try? Base64.decode(bytes: text.utf8, options: [.base64UrlAlphabet, .omitPaddingCharacter])

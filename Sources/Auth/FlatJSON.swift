@@ -36,7 +36,12 @@ enum FlatJSON {
         var index = 0
 
         mutating func skipSpace() {
-            while index < bytes.count, [9, 10, 13, 32].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 9, 10, 13, 32: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func expect(_ byte: UInt8) -> Bool {
@@ -77,9 +82,9 @@ enum FlatJSON {
             }
         }
 
-        mutating func literal(_ word: String) -> Bool {
-            let utf8 = Array(word.utf8)
-            guard bytes.count - index >= utf8.count, Array(bytes[index..<index + utf8.count]) == utf8 else { return false }
+        mutating func literal(_ word: StaticString) -> Bool {
+            let utf8 = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+            guard bytes.count - index >= utf8.count, bytes[index..<index + utf8.count].elementsEqual(utf8) else { return false }
             index += utf8.count
             return true
         }
@@ -90,15 +95,28 @@ enum FlatJSON {
             let digitsStart = index
             while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
             guard index > digitsStart, index - digitsStart <= 18 else { return nil }
-            if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
+            if index < bytes.count,
+               bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 return nil
             }
-            return Int64(String(decoding: bytes[start..<index], as: UTF8.self))
+            // At most 18 digits: no overflow.
+            var value: Int64 = 0
+            for digit in bytes[digitsStart..<index] { value = value * 10 + Int64(digit - 48) }
+            return start == digitsStart ? value : -value
         }
 
         mutating func string() -> String? {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
             index += 1
+            // Without escapes (every string Tessera writes but a quoted name), the bytes become the string at once.
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                defer { index = end + 1 }
+                return String(validating: bytes[index..<end], as: UTF8.self)
+            }
             var out: [UInt8] = []
             while index < bytes.count {
                 let byte = bytes[index]

@@ -38,9 +38,16 @@ struct JWTSigner: Sendable {
     func sign(_ payload: [UInt8]) -> String {
         switch method {
         case .hs256(let key, let header):
-            let signingInput = header + "." + Base64URL.encode(payload)
-            return signingInput + "." + Base64URL.encode(Array(HMAC<SHA256>.authenticationCode(
-                for: Array(signingInput.utf8), using: key)))
+            // One byte array from header to signature, made into a string once.
+            var token: [UInt8] = []
+            token.reserveCapacity(header.utf8.count + payload.count * 4 / 3 + 50)
+            token.append(contentsOf: header.utf8)
+            token.append(UInt8(ascii: "."))
+            token.append(contentsOf: Base64URL.encodeToBytes(payload))
+            let mac = HMAC<SHA256>.authenticationCode(for: token, using: key)
+            token.append(UInt8(ascii: "."))
+            mac.withUnsafeBytes { token.append(contentsOf: Base64URL.encodeToBytes($0)) }
+            return String(decoding: token, as: UTF8.self)
         case .eddsa(let ring):
             let key = ring.signingKey
             let header = Base64URL.encode(FlatJSON.encode([("alg", .string("EdDSA")), ("typ", .string("JWT")),
@@ -54,36 +61,48 @@ struct JWTSigner: Sendable {
 
     /// The claims of a token whose signature this signer's keys verify.
     func verifiedClaims(_ token: String) throws(TokenError) -> [String: FlatJSON.Value] {
-        let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, let signature = Base64URL.decode(Substring(parts[2])) else { throw TokenError(.malformed) }
-        let signingInput = Array(token.utf8.prefix(parts[0].count + 1 + parts[1].count))
+        var token = token
+        // Read as one contiguous run of bytes: the parts are found, decoded and authenticated where they lie.
+        let result = token.withUTF8 { bytes in Result { () throws(TokenError) in try verifiedClaims(bytes) } }
+        return try result.get()
+    }
+
+    private func verifiedClaims(_ token: UnsafeBufferPointer<UInt8>) throws(TokenError) -> [String: FlatJSON.Value] {
+        guard let firstDot = token.firstIndex(of: UInt8(ascii: ".")),
+              let secondDot = token[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+              !token[(secondDot + 1)...].contains(UInt8(ascii: ".")),
+              let signature = Base64URL.decode(bytes: token[(secondDot + 1)...])
+        else { throw TokenError(.malformed) }
+        let header = token[..<firstDot]
+        let payload = token[(firstDot + 1)..<secondDot]
+        let signingInput = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[..<secondDot]))
         // HS256 tokens carry exactly the header this signer writes: compared as bytes, not parsed.
-        if case .hs256(let key, let expected) = method, parts[0].elementsEqual(expected.utf8) {
+        if case .hs256(let key, let expected) = method, header.elementsEqual(expected.utf8) {
             guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
                 throw TokenError(.badSignature)
             }
-            return try Self.claims(parts[1])
+            return try Self.claims(payload)
         }
-        guard let headerBytes = Base64URL.decode(Substring(parts[0])), let header = FlatJSON.decode(headerBytes) else {
+        guard let headerBytes = Base64URL.decode(bytes: header), let fields = FlatJSON.decode(headerBytes) else {
             throw TokenError(.malformed)
         }
         switch method {
         case .hs256(let key, _):
-            guard header["alg"] == .string("HS256") else { throw TokenError(.unsupportedAlgorithm) }
+            guard fields["alg"] == .string("HS256") else { throw TokenError(.unsupportedAlgorithm) }
             guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
                 throw TokenError(.badSignature)
             }
         case .eddsa(let ring):
-            guard header["alg"] == .string("EdDSA") else { throw TokenError(.unsupportedAlgorithm) }
-            guard case .string(let kid)? = header["kid"], let key = ring.key(kid: Substring(kid)),
+            guard fields["alg"] == .string("EdDSA") else { throw TokenError(.unsupportedAlgorithm) }
+            guard case .string(let kid)? = fields["kid"], let key = ring.key(kid: Substring(kid)),
                   key.privateKey.publicKey.isValidSignature(signature, for: signingInput)
             else { throw TokenError(.badSignature) }
         }
-        return try Self.claims(parts[1])
+        return try Self.claims(payload)
     }
 
-    private static func claims(_ encoded: Substring.UTF8View.SubSequence) throws(TokenError) -> [String: FlatJSON.Value] {
-        guard let payload = Base64URL.decode(Substring(encoded)), let claims = FlatJSON.decode(payload) else {
+    private static func claims(_ encoded: Slice<UnsafeBufferPointer<UInt8>>) throws(TokenError) -> [String: FlatJSON.Value] {
+        guard let payload = Base64URL.decode(bytes: encoded), let claims = FlatJSON.decode(payload) else {
             throw TokenError(.malformed)
         }
         return claims
