@@ -112,6 +112,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "BenchTests",
+            dependencies: ["Bench"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "AuthTests",
             dependencies: ["Auth", "Engine"],
             swiftSettings: strictSettings
