@@ -69,7 +69,9 @@ public final class AuthService: Sendable {
         let user = await engine.user(email: email)
         let matches: Bool
         do {
-            matches = try await hasher.verify(password, hash: user?.passwordHash ?? hasher.decoyHash)
+            // A user without a password (made by a social sign-in) costs the same bcrypt round as an unknown one.
+            let hash = user.flatMap { $0.hasPassword ? $0.passwordHash : nil }
+            matches = try await hasher.verify(password, hash: hash ?? hasher.decoyHash) && hash != nil
         } catch {
             throw AuthError(.unavailable, "too many logins are waiting; try again")
         }
@@ -148,7 +150,8 @@ public final class AuthService: Sendable {
     public func changePassword(userID: UUID, sessionID: UUID, current: String, new: String) async throws(AuthError) {
         guard let user = await engine.user(id: userID), !user.isDeleted else { throw AuthError(.notFound, "user not found") }
         let matches: Bool
-        do { matches = try await hasher.verify(current, hash: user.passwordHash) } catch {
+        // A user without a password (made by a social sign-in) sets one by a password reset, not here.
+        do { matches = user.hasPassword ? try await hasher.verify(current, hash: user.passwordHash) : false } catch {
             throw AuthError(.unavailable, "too many password operations are waiting; try again")
         }
         guard matches else { throw AuthError(.wrongCurrentPassword, "the current password is wrong") }

@@ -26,12 +26,7 @@ extension Engine {
     public func register(_ new: NewUser) async throws(EngineError) -> User {
         let email = User.normalizedEmail(new.email)
         let id = newID()
-        let reserved = emails.withLock { index -> Bool in
-            guard index[email] == nil else { return false }
-            index[email] = id
-            return true
-        }
-        guard reserved else { throw EngineError(.emailTaken, "a user with this email exists") }
+        try reserve(email: email, for: id)
         let now = clock.nowMilliseconds()
         let user = User(id: id, email: email, passwordHash: new.passwordHash, firstName: new.firstName,
                         lastName: new.lastName, phoneNumber: new.phoneNumber, isActive: true,
@@ -42,9 +37,25 @@ extension Engine {
                 (EngineRecord.userRegistered(user), user)
             }
         } catch {
-            emails.withLock { index in if index[email] == id { index[email] = nil } }
+            release(email: email, of: id)
             throw error
         }
+    }
+
+    /// Claims a normalized email for `id` in the index before the registration is logged, so that two
+    /// registrations racing for one email cannot both succeed.
+    func reserve(email: String, for id: UUID) throws(EngineError) {
+        let reserved = emails.withLock { index -> Bool in
+            guard index[email] == nil else { return false }
+            index[email] = id
+            return true
+        }
+        guard reserved else { throw EngineError(.emailTaken, "a user with this email exists") }
+    }
+
+    /// Gives `email` up, if `id` holds it.
+    func release(email: String, of id: UUID) {
+        emails.withLock { index in if index[email] == id { index[email] = nil } }
     }
 
     /// The user with this id, deleted or not.
@@ -86,15 +97,19 @@ extension Engine {
         return try await changeUser(userID, record: .activeChanged(userID: userID, isActive: isActive, atMilliseconds: now))
     }
 
-    /// Soft-deletes a user: it cannot log in any more, its sessions end, its email may be registered again, and
-    /// then its memberships end (in the organizations' shards; `open` finishes that after a crash).
+    /// Soft-deletes a user: it cannot log in any more, its sessions end, its email and its provider accounts
+    /// may sign up again, and then its memberships end (in the organizations' shards; `open` finishes that after a crash).
     public func deleteUser(_ userID: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
-        let email = try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: String) in
+        let (email, identities) = try await commit(on: userID) {
+            state throws(EngineError) -> (record: EngineRecord?, result: (String, [ExternalIdentity])) in
             guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
-            return (.userDeleted(userID: userID, atMilliseconds: now), user.email)
+            return (.userDeleted(userID: userID, atMilliseconds: now),
+                    (user.email, (state.externalAccounts[userID] ?? []).map(\.identity)))
         }
-        emails.withLock { index in if index[email] == userID { index[email] = nil } }
+        release(email: email, of: userID)
+        // Its provider accounts may sign a new user up (the deleted one keeps them, for the audit trail).
+        for identity in identities { release(identity, of: userID) }
         try await removeMemberships(of: userID)
     }
 }

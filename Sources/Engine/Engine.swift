@@ -32,6 +32,9 @@ public final class Engine: Sendable {
     let organizationIndex: Mutex<OrganizationIndex>
     /// The OAuth clients that are not deleted, by id: client authentication reads it without a shard hop.
     let clientDirectory: Mutex<[UUID: OAuthClient]>
+    /// Provider identity → user, for every linked account of a user that is not deleted (and for links under
+    /// way), so that a social sign-in finds its user without a scan and an identity is never linked twice.
+    let externalIdentities: Mutex<[ExternalIdentity: UUID]>
 
     /// Opens the data directory (creating it when missing) and rebuilds the state: the newest usable snapshot,
     /// then the log after it.
@@ -72,8 +75,12 @@ public final class Engine: Sendable {
         let logReplayed = ContinuousClock.now
         var emails: [String: UUID] = [:]
         emails.reserveCapacity(states.reduce(0) { $0 + $1.users.count })
+        var identities: [ExternalIdentity: UUID] = [:]
         for state in states {
             for user in state.users.values where !user.isDeleted { emails[user.email] = user.id }
+            for (userID, accounts) in state.externalAccounts where state.users[userID]?.isDeleted == false {
+                for account in accounts { identities[account.identity] = userID }
+            }
         }
         let completed = try completeMembershipRemovals(in: &states, routing: routing, log: log, clock: clock)
         let finished = ContinuousClock.now
@@ -87,13 +94,15 @@ public final class Engine: Sendable {
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
                       organizations: states.lazy.flatMap { $0.organizations.values },
                       clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
-                      startup: startup, lock: lock)
+                      identities: identities, startup: startup, lock: lock)
     }
 
     private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
                  routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
                  emails: [String: UUID], organizations: some Sequence<Organization>,
-                 clients: some Sequence<OAuthClient>, startup: StartupReport, lock: DataDirectoryLock) {
+                 clients: some Sequence<OAuthClient>, identities: [ExternalIdentity: UUID], startup: StartupReport,
+                 lock: DataDirectoryLock) {
+        self.externalIdentities = Mutex(identities)
         self.organizationIndex = Mutex(OrganizationIndex(organizations: organizations))
         self.clientDirectory = Mutex(Dictionary(clients.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }))
         self.startup = startup

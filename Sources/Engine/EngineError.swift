@@ -7,6 +7,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
             case clientNotFound, codeInvalid, codeReused
+            case externalAccountTaken, externalAccountNotFound, lastSignInMethod
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -43,6 +44,12 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let codeInvalid = Code(.codeInvalid)
         /// The authorization code was used before: the session it made is revoked.
         public static let codeReused = Code(.codeReused)
+        /// The provider identity signs another user in, or the user has an account of that provider already.
+        public static let externalAccountTaken = Code(.externalAccountTaken)
+        /// The user has no account of that provider linked.
+        public static let externalAccountNotFound = Code(.externalAccountNotFound)
+        /// Unlinking would leave the user without a password and without any other linked account.
+        public static let lastSignInMethod = Code(.lastSignInMethod)
 
         public var description: String { base.rawValue }
     }

@@ -36,6 +36,9 @@ extension EngineRecord {
         case .clientTokenRevoked: .clientTokenRevoked
         case .authorizationCodesPurged: .authorizationCodesPurged
         case .clientTokensPurged: .clientTokensPurged
+        case .externalUserRegistered: .externalUserRegistered
+        case .externalAccountLinked: .externalAccountLinked
+        case .externalAccountUnlinked: .externalAccountUnlinked
         }
     }
 
@@ -147,6 +150,16 @@ extension EngineRecord {
             writer.write(at)
         case .clientTokenIssued(let token):
             writer.write(token)
+        case .externalUserRegistered(let user, let account):
+            writer.write(user)
+            writer.write(account)
+        case .externalAccountLinked(let userID, let account):
+            writer.write(userID)
+            writer.write(account)
+        case .externalAccountUnlinked(let userID, let provider, let at):
+            writer.write(userID)
+            writer.write(provider)
+            writer.write(at)
         }
         return writer.bytes
     }
@@ -258,6 +271,13 @@ extension EngineRecord {
         case .clientTokensPurged:
             let (owner, ids, at) = try Self.readIDList(&reader)
             self = .clientTokensPurged(clientID: owner, tokenIDs: ids, atMilliseconds: at)
+        case .externalUserRegistered:
+            self = .externalUserRegistered(try reader.read(User.self), account: try reader.read(ExternalAccount.self))
+        case .externalAccountLinked:
+            self = .externalAccountLinked(userID: try reader.read(UUID.self), account: try reader.read(ExternalAccount.self))
+        case .externalAccountUnlinked:
+            self = .externalAccountUnlinked(userID: try reader.read(UUID.self), provider: try reader.read(String.self),
+                                            atMilliseconds: try reader.read(Int64.self))
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }

@@ -56,6 +56,11 @@ public enum EngineRecord: Sendable, Hashable {
     case authorizationCodesPurged(userID: UUID, codeIDs: [UUID], atMilliseconds: Int64)
     /// Expired or revoked client tokens are forgotten.
     case clientTokensPurged(clientID: UUID, tokenIDs: [UUID], atMilliseconds: Int64)
+    /// A social sign-in created this user, without a password, with its provider account linked.
+    case externalUserRegistered(User, account: ExternalAccount)
+    /// An identity at a provider now signs this user in (replacing nothing: one account per provider).
+    case externalAccountLinked(userID: UUID, account: ExternalAccount)
+    case externalAccountUnlinked(userID: UUID, provider: String, atMilliseconds: Int64)
 
     /// The id whose shard applies the record: the user's, or the organization's for organization records.
     public var shardKey: UUID {
@@ -90,6 +95,9 @@ public enum EngineRecord: Sendable, Hashable {
         case .clientTokenRevoked(let clientID, _, _): clientID
         case .authorizationCodesPurged(let userID, _, _): userID
         case .clientTokensPurged(let clientID, _, _): clientID
+        case .externalUserRegistered(let user, _): user.id
+        case .externalAccountLinked(let userID, _): userID
+        case .externalAccountUnlinked(let userID, _, _): userID
         }
     }
 
@@ -126,6 +134,9 @@ public enum EngineRecord: Sendable, Hashable {
         case .clientTokenRevoked(_, _, let at): at
         case .authorizationCodesPurged(_, _, let at): at
         case .clientTokensPurged(_, _, let at): at
+        case .externalUserRegistered(let user, _): user.createdAtMilliseconds
+        case .externalAccountLinked(_, let account): account.linkedAtMilliseconds
+        case .externalAccountUnlinked(_, _, let at): at
         }
     }
 }
@@ -206,4 +217,7 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case clientTokenRevoked = 28
     case authorizationCodesPurged = 29
     case clientTokensPurged = 30
+    case externalUserRegistered = 31
+    case externalAccountLinked = 32
+    case externalAccountUnlinked = 33
 }

@@ -11,6 +11,8 @@ struct ShardEntities {
     var consents: [(userID: UUID, consent: Consent)] = []
     var authorizationCodes: [AuthorizationCode] = []
     var grants: [(sessionID: UUID, grant: OAuthGrant)] = []
+    /// Each user's linked accounts, in the order linked.
+    var externalAccounts: [(userID: UUID, account: ExternalAccount)] = []
 
     mutating func append(contentsOf other: ShardEntities) {
         users += other.users
@@ -21,6 +23,7 @@ struct ShardEntities {
         consents += other.consents
         authorizationCodes += other.authorizationCodes
         grants += other.grants
+        externalAccounts += other.externalAccounts
     }
 
     /// Puts the entities that route to shard `shardIndex` into `state` (room for all of them made first) and
@@ -63,6 +66,13 @@ struct ShardEntities {
         for (sessionID, grant) in grants {
             if ours(sessionID) { state.grants[sessionID] = grant } else { strays.grants.append((sessionID, grant)) }
         }
+        for (userID, account) in externalAccounts {
+            if ours(userID) {
+                state.externalAccounts[userID, default: []].append(account)
+            } else {
+                strays.externalAccounts.append((userID, account))
+            }
+        }
         return strays
     }
 
@@ -79,6 +89,9 @@ struct ShardEntities {
         }
         for code in authorizationCodes { states[routing.shard(of: code.userID)].authorizationCodes[code.id] = code }
         for (sessionID, grant) in grants { states[routing.shard(of: sessionID)].grants[sessionID] = grant }
+        for (userID, account) in externalAccounts {
+            states[routing.shard(of: userID)].externalAccounts[userID, default: []].append(account)
+        }
     }
 }
 
@@ -109,6 +122,14 @@ extension ShardState {
             writer.write(id)
             writer.write(grants[id]!)
         }
+        // Each user's accounts in the order linked (that order is part of the state).
+        writer.writeLength(externalAccounts.values.reduce(0) { $0 + $1.count })
+        for userID in externalAccounts.keys.sorted(by: Self.uuidOrder) {
+            for account in externalAccounts[userID]! {
+                writer.write(userID)
+                writer.write(account)
+            }
+        }
     }
 
     /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state.
@@ -137,6 +158,10 @@ extension ShardState {
         entities.grants = try list { reader throws(DecodingError) in
             (try reader.read(UUID.self), try reader.read(OAuthGrant.self))
         }
+        guard formatVersion >= 5 else { return entities }
+        entities.externalAccounts = try list { reader throws(DecodingError) in
+            (try reader.read(UUID.self), try reader.read(ExternalAccount.self))
+        }
         return entities
     }
 
@@ -146,7 +171,8 @@ extension ShardState {
             users: Array(users.values), sessions: Array(sessions.values), organizations: Array(organizations.values),
             clients: Array(clients.values), clientTokens: Array(clientTokens.values),
             consents: consents.flatMap { userID, byClient in byClient.values.map { (userID, $0) } },
-            authorizationCodes: Array(authorizationCodes.values), grants: grants.map { ($0.key, $0.value) })
+            authorizationCodes: Array(authorizationCodes.values), grants: grants.map { ($0.key, $0.value) },
+            externalAccounts: externalAccounts.flatMap { userID, accounts in accounts.map { (userID, $0) } })
     }
 
     /// Adds a user as a snapshot had it (no record, no LSN).

@@ -17,6 +17,8 @@ public struct ShardState: Sendable {
     public internal(set) var consents: [UUID: [UUID: Consent]] = [:]
     public internal(set) var authorizationCodes: [UUID: AuthorizationCode] = [:]
     public internal(set) var grants: [UUID: OAuthGrant] = [:]
+    /// Each user's linked social login accounts, one per provider, in the order linked.
+    public internal(set) var externalAccounts: [UUID: [ExternalAccount]] = [:]
     /// Users by registration day, for statistics; derived from `users`, never logged.
     public internal(set) var userCounters = UserCounters()
     /// The LSN of the last record applied.
@@ -145,6 +147,19 @@ public struct ShardState: Sendable {
              .authorizationCodeRedeemed, .authorizationCodeReused, .clientTokenIssued, .clientTokenRevoked,
              .authorizationCodesPurged, .clientTokensPurged:
             applyOAuth(record)
+        case .externalUserRegistered(let user, let account):
+            precondition(users.index(forKey: user.id) == nil, "user \(user.id) registered twice")
+            users[user.id] = user
+            userCounters.add(user)
+            externalAccounts[user.id] = [account]
+        case .externalAccountLinked(let userID, let account):
+            precondition(users.index(forKey: userID) != nil, "account linked to unknown user \(userID)")
+            precondition(externalAccounts[userID]?.contains { $0.provider == account.provider } != true,
+                         "a second \(account.provider) account linked to \(userID)")
+            externalAccounts[userID, default: []].append(account)
+        case .externalAccountUnlinked(let userID, let provider, _):
+            externalAccounts[userID]?.removeAll { $0.provider == provider }
+            if externalAccounts[userID]?.isEmpty == true { externalAccounts[userID] = nil }
         }
     }
 

@@ -30,6 +30,31 @@ struct AuthHarness {
 struct AuthServiceTests {
     static let password = "Correct-Horse-42"
 
+    @Test("a user a social sign-in made has no password: no password logs it in, and it cannot change one it lacks")
+    func userWithoutPassword() async throws {
+        let harness = try AuthHarness()
+        let user = try await harness.service.engine.registerExternalUser(
+            email: "octo@example.com", firstName: "Octo", lastName: nil,
+            profile: ExternalProfile(identity: ExternalIdentity(provider: "github", subject: "7"), email: nil,
+                                     emailVerified: false))
+        for attempt in ["", "Correct-Horse-42"] {
+            do {
+                _ = try await harness.service.login(email: "octo@example.com", password: attempt, device: DeviceInfo())
+                Issue.record("a user without a password logged in with \"\(attempt)\"")
+            } catch {
+                #expect(error.code == .invalidCredentials)
+            }
+        }
+        do {
+            try await harness.service.changePassword(userID: user.id, sessionID: UUID(), current: "",
+                                                     new: "Another-Horse-43")
+            Issue.record("a password was changed without one")
+        } catch {
+            #expect(error.code == .wrongCurrentPassword)
+        }
+        await harness.close()
+    }
+
     @Test("a weak password is refused naming what it lacks")
     func weakPassword() async throws {
         let harness = try AuthHarness()

@@ -85,6 +85,16 @@ enum Fixtures {
             .authorizationCodesPurged(userID: uuid(2), codeIDs: [uuid(231)], atMilliseconds: 6_920),
             .clientTokensPurged(clientID: uuid(221), tokenIDs: [uuid(241)], atMilliseconds: 6_930),
             .clientDeleted(clientID: uuid(221), atMilliseconds: 6_940),
+            .externalUserRegistered(
+                User(id: uuid(3), email: "octo@example.com", passwordHash: "", firstName: "Octo", lastName: nil,
+                     phoneNumber: nil, isActive: true, isSuperuser: false, preferences: nil, locale: nil,
+                     createdAtMilliseconds: 6_950, updatedAtMilliseconds: 6_950, deletedAtMilliseconds: nil),
+                account: ExternalAccount(provider: "github", subject: "583231", email: "octo@example.com",
+                                         emailVerified: true, linkedAtMilliseconds: 6_950)),
+            .externalAccountLinked(userID: uuid(2), account: ExternalAccount(
+                provider: "google", subject: "10769150350006150715113082367", email: nil, emailVerified: false,
+                linkedAtMilliseconds: 6_960)),
+            .externalAccountUnlinked(userID: uuid(2), provider: "google", atMilliseconds: 6_970),
             .activeChanged(userID: uuid(1), isActive: false, atMilliseconds: 7_000),
             .userDeleted(userID: uuid(1), atMilliseconds: 8_000),
         ]

@@ -22,7 +22,7 @@ struct ReplayPropertyTests {
         }
         for _ in 0..<count {
             clock.advance(byMilliseconds: Int64.random(in: 0...4_000, using: &generator))
-            switch Int.random(in: 0..<140, using: &generator) {
+            switch Int.random(in: 0..<146, using: &generator) {
             case 0..<15:
                 let name = "s\(seed)-u\(Int.random(in: 0..<40, using: &generator))"
                 if let user = try? await engine.register(NewUser(email: "\(name)@Example.com", passwordHash: "h-\(name)",
@@ -125,6 +125,23 @@ struct ReplayPropertyTests {
                 _ = try? await engine.revokeClientToken(token.id, clientID: token.client)
             case 137:
                 _ = try? await engine.purgeOAuthLeftovers()
+            case 140..<142:
+                let identity = ExternalIdentity(provider: ["google", "github"].randomElement(using: &generator)!,
+                                                subject: "p\(Int.random(in: 0..<20, using: &generator))")
+                if let user = try? await engine.registerExternalUser(
+                    email: "s\(seed)-x\(Int.random(in: 0..<40, using: &generator))@example.com", firstName: "X",
+                    lastName: nil, profile: ExternalProfile(identity: identity, email: nil, emailVerified: false)) {
+                    users.append(user.id)
+                }
+            case 142..<144 where !users.isEmpty:
+                let identity = ExternalIdentity(provider: ["google", "github", "acme"].randomElement(using: &generator)!,
+                                                subject: "p\(Int.random(in: 0..<20, using: &generator))")
+                _ = try? await engine.linkExternalAccount(
+                    userID: users.randomElement(using: &generator)!,
+                    profile: ExternalProfile(identity: identity, email: "e@example.com", emailVerified: true))
+            case 144..<146 where !users.isEmpty:
+                try? await engine.unlinkExternalAccount(userID: users.randomElement(using: &generator)!,
+                                                        provider: ["google", "github", "acme"].randomElement(using: &generator)!)
             default:
                 continue
             }
