@@ -34,8 +34,8 @@ extension Engine {
 }
 
 extension Engine {
-    /// Forgets expired authorization codes and expired or revoked client tokens (the periodic clean-up,
-    /// logged like any change); returns how many.
+    /// Forgets expired authorization codes, expired or revoked client tokens and expired social sign-in
+    /// states (the periodic clean-up, logged like any change); returns how many.
     @discardableResult
     public func purgeOAuthLeftovers() async throws(EngineError) -> Int {
         let now = clock.nowMilliseconds()
@@ -60,6 +60,6 @@ extension Engine {
                 purged += ids.count
             }
         }
-        return purged
+        return purged + (try await purgeExpiredSocialStates(now: now))
     }
 }

@@ -7,7 +7,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
             case clientNotFound, codeInvalid, codeReused
-            case externalAccountTaken, externalAccountNotFound, lastSignInMethod
+            case externalAccountTaken, externalAccountNotFound, lastSignInMethod, socialStateInvalid
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -50,6 +50,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let externalAccountNotFound = Code(.externalAccountNotFound)
         /// Unlinking would leave the user without a password and without any other linked account.
         public static let lastSignInMethod = Code(.lastSignInMethod)
+        /// The social sign-in state is unknown, used, expired, or presented by another browser or provider.
+        public static let socialStateInvalid = Code(.socialStateInvalid)
 
         public var description: String { base.rawValue }
     }

@@ -39,6 +39,9 @@ extension EngineRecord {
         case .externalUserRegistered: .externalUserRegistered
         case .externalAccountLinked: .externalAccountLinked
         case .externalAccountUnlinked: .externalAccountUnlinked
+        case .socialStateIssued: .socialStateIssued
+        case .socialStateConsumed: .socialStateConsumed
+        case .socialStatesPurged: .socialStatesPurged
         }
     }
 
@@ -160,6 +163,15 @@ extension EngineRecord {
             writer.write(userID)
             writer.write(provider)
             writer.write(at)
+        case .socialStateIssued(let state):
+            writer.write(state)
+        case .socialStateConsumed(let stateID, let at):
+            writer.write(stateID)
+            writer.write(at)
+        case .socialStatesPurged(let ids, let at):
+            writer.writeLength(ids.count)
+            for id in ids { writer.write(id) }
+            writer.write(at)
         }
         return writer.bytes
     }
@@ -278,6 +290,16 @@ extension EngineRecord {
         case .externalAccountUnlinked:
             self = .externalAccountUnlinked(userID: try reader.read(UUID.self), provider: try reader.read(String.self),
                                             atMilliseconds: try reader.read(Int64.self))
+        case .socialStateIssued:
+            self = .socialStateIssued(try reader.read(SocialLoginState.self))
+        case .socialStateConsumed:
+            self = .socialStateConsumed(stateID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
+        case .socialStatesPurged:
+            let count = try reader.readLength()
+            guard count <= payload.count / 16 else { throw DecodingError("\(count) states in \(payload.count) bytes") }
+            var ids: [UUID] = []
+            for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
+            self = .socialStatesPurged(stateIDs: ids, atMilliseconds: try reader.read(Int64.self))
         }
         guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }

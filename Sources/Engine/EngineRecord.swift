@@ -61,6 +61,12 @@ public enum EngineRecord: Sendable, Hashable {
     /// An identity at a provider now signs this user in (replacing nothing: one account per provider).
     case externalAccountLinked(userID: UUID, account: ExternalAccount)
     case externalAccountUnlinked(userID: UUID, provider: String, atMilliseconds: Int64)
+    /// A social sign-in started: its state is kept, in the shard of its own id, until used or expired.
+    case socialStateIssued(SocialLoginState)
+    /// The state came back from the provider and is spent (forgotten: it can never be used again).
+    case socialStateConsumed(stateID: UUID, atMilliseconds: Int64)
+    /// Expired states are forgotten (`shardKey` is the first of them: they were in one shard).
+    case socialStatesPurged(stateIDs: [UUID], atMilliseconds: Int64)
 
     /// The id whose shard applies the record: the user's, or the organization's for organization records.
     public var shardKey: UUID {
@@ -98,6 +104,9 @@ public enum EngineRecord: Sendable, Hashable {
         case .externalUserRegistered(let user, _): user.id
         case .externalAccountLinked(let userID, _): userID
         case .externalAccountUnlinked(let userID, _, _): userID
+        case .socialStateIssued(let state): state.id
+        case .socialStateConsumed(let stateID, _): stateID
+        case .socialStatesPurged(let stateIDs, _): stateIDs.first ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         }
     }
 
@@ -137,6 +146,9 @@ public enum EngineRecord: Sendable, Hashable {
         case .externalUserRegistered(let user, _): user.createdAtMilliseconds
         case .externalAccountLinked(_, let account): account.linkedAtMilliseconds
         case .externalAccountUnlinked(_, _, let at): at
+        case .socialStateIssued(let state): state.createdAtMilliseconds
+        case .socialStateConsumed(_, let at): at
+        case .socialStatesPurged(_, let at): at
         }
     }
 }
@@ -220,4 +232,7 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case externalUserRegistered = 31
     case externalAccountLinked = 32
     case externalAccountUnlinked = 33
+    case socialStateIssued = 34
+    case socialStateConsumed = 35
+    case socialStatesPurged = 36
 }

@@ -7,11 +7,11 @@ import Dispatch
 /// snapshot was taken already reflects it; so the snapshot loads into any number of shards.
 ///
 /// Payload: `[version u8][shard count][watermark u64 × shard count]` then, per shard, `[length u64]` and its
-/// canonical state — the lengths let the shards decode in parallel. (Still read: version 4, without linked
-/// social accounts; version 3, without the lengths; version 2, without OAuth provider state; version 1,
+/// canonical state — the lengths let the shards decode in parallel. (Still read: version 5, without social
+/// sign-ins under way; version 4, without linked social accounts; version 3, without the lengths; version 2, without OAuth provider state; version 1,
 /// without organizations.)
 struct EngineSnapshot {
-    static let formatVersion: UInt8 = 5
+    static let formatVersion: UInt8 = 6
 
     let routing: ShardRouting
     let watermarks: [LSN]

@@ -13,6 +13,7 @@ struct ShardEntities {
     var grants: [(sessionID: UUID, grant: OAuthGrant)] = []
     /// Each user's linked accounts, in the order linked.
     var externalAccounts: [(userID: UUID, account: ExternalAccount)] = []
+    var socialStates: [SocialLoginState] = []
 
     mutating func append(contentsOf other: ShardEntities) {
         users += other.users
@@ -24,6 +25,7 @@ struct ShardEntities {
         authorizationCodes += other.authorizationCodes
         grants += other.grants
         externalAccounts += other.externalAccounts
+        socialStates += other.socialStates
     }
 
     /// Puts the entities that route to shard `shardIndex` into `state` (room for all of them made first) and
@@ -73,6 +75,9 @@ struct ShardEntities {
                 strays.externalAccounts.append((userID, account))
             }
         }
+        for socialState in socialStates {
+            if ours(socialState.id) { state.socialStates[socialState.id] = socialState } else { strays.socialStates.append(socialState) }
+        }
         return strays
     }
 
@@ -92,6 +97,7 @@ struct ShardEntities {
         for (userID, account) in externalAccounts {
             states[routing.shard(of: userID)].externalAccounts[userID, default: []].append(account)
         }
+        for state in socialStates { states[routing.shard(of: state.id)].socialStates[state.id] = state }
     }
 }
 
@@ -130,6 +136,7 @@ extension ShardState {
                 writer.write(account)
             }
         }
+        each(socialStates) { $0.write($1) }
     }
 
     /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state.
@@ -162,6 +169,8 @@ extension ShardState {
         entities.externalAccounts = try list { reader throws(DecodingError) in
             (try reader.read(UUID.self), try reader.read(ExternalAccount.self))
         }
+        guard formatVersion >= 6 else { return entities }
+        entities.socialStates = try list { reader throws(DecodingError) in try reader.read(SocialLoginState.self) }
         return entities
     }
 
@@ -172,7 +181,8 @@ extension ShardState {
             clients: Array(clients.values), clientTokens: Array(clientTokens.values),
             consents: consents.flatMap { userID, byClient in byClient.values.map { (userID, $0) } },
             authorizationCodes: Array(authorizationCodes.values), grants: grants.map { ($0.key, $0.value) },
-            externalAccounts: externalAccounts.flatMap { userID, accounts in accounts.map { (userID, $0) } })
+            externalAccounts: externalAccounts.flatMap { userID, accounts in accounts.map { (userID, $0) } },
+            socialStates: Array(socialStates.values))
     }
 
     /// Adds a user as a snapshot had it (no record, no LSN).

@@ -19,6 +19,8 @@ public struct ShardState: Sendable {
     public internal(set) var grants: [UUID: OAuthGrant] = [:]
     /// Each user's linked social login accounts, one per provider, in the order linked.
     public internal(set) var externalAccounts: [UUID: [ExternalAccount]] = [:]
+    /// Social sign-ins under way, by state id (in the shard of that id).
+    public internal(set) var socialStates: [UUID: SocialLoginState] = [:]
     /// Users by registration day, for statistics; derived from `users`, never logged.
     public internal(set) var userCounters = UserCounters()
     /// The LSN of the last record applied.
@@ -160,6 +162,13 @@ public struct ShardState: Sendable {
         case .externalAccountUnlinked(let userID, let provider, _):
             externalAccounts[userID]?.removeAll { $0.provider == provider }
             if externalAccounts[userID]?.isEmpty == true { externalAccounts[userID] = nil }
+        case .socialStateIssued(let state):
+            precondition(socialStates.index(forKey: state.id) == nil, "social sign-in state \(state.id) issued twice")
+            socialStates[state.id] = state
+        case .socialStateConsumed(let stateID, _):
+            socialStates[stateID] = nil
+        case .socialStatesPurged(let stateIDs, _):
+            for id in stateIDs { socialStates[id] = nil }
         }
     }
 

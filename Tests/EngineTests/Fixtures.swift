@@ -95,6 +95,17 @@ enum Fixtures {
                 provider: "google", subject: "10769150350006150715113082367", email: nil, emailVerified: false,
                 linkedAtMilliseconds: 6_960)),
             .externalAccountUnlinked(userID: uuid(2), provider: "google", atMilliseconds: 6_970),
+            .socialStateIssued(SocialLoginState(
+                id: uuid(250), digest: digest(60), browserBinding: digest(61), provider: "google",
+                redirectURI: "https://app.example/callback", codeVerifier: String(repeating: "v", count: 43),
+                nonce: "n-0S6_WzA2Mj", linkingUserID: uuid(2), createdAtMilliseconds: 6_980,
+                expiresAtMilliseconds: 6_980 + 600_000)),
+            .socialStateIssued(SocialLoginState(
+                id: uuid(251), digest: digest(62), browserBinding: digest(63), provider: "github",
+                redirectURI: "https://app.example/callback", codeVerifier: String(repeating: "w", count: 43),
+                nonce: nil, linkingUserID: nil, createdAtMilliseconds: 6_985, expiresAtMilliseconds: 6_985 + 600_000)),
+            .socialStateConsumed(stateID: uuid(250), atMilliseconds: 6_990),
+            .socialStatesPurged(stateIDs: [uuid(251)], atMilliseconds: 6_995),
             .activeChanged(userID: uuid(1), isActive: false, atMilliseconds: 7_000),
             .userDeleted(userID: uuid(1), atMilliseconds: 8_000),
         ]

@@ -9,6 +9,7 @@ struct ReplayPropertyTests {
     static func runRandomOperations(on engine: Engine, clock: ManualClock, seed: UInt64, count: Int) async throws {
         var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
+        var socialStates: [(id: UUID, digest: SecretDigest)] = []
         var sessions: [(id: UUID, user: UUID, digest: SecretDigest)] = []
         var organizations: [UUID] = []
         var clients: [UUID] = []
@@ -22,7 +23,7 @@ struct ReplayPropertyTests {
         }
         for _ in 0..<count {
             clock.advance(byMilliseconds: Int64.random(in: 0...4_000, using: &generator))
-            switch Int.random(in: 0..<146, using: &generator) {
+            switch Int.random(in: 0..<150, using: &generator) {
             case 0..<15:
                 let name = "s\(seed)-u\(Int.random(in: 0..<40, using: &generator))"
                 if let user = try? await engine.register(NewUser(email: "\(name)@Example.com", passwordHash: "h-\(name)",
@@ -142,6 +143,18 @@ struct ReplayPropertyTests {
             case 144..<146 where !users.isEmpty:
                 try? await engine.unlinkExternalAccount(userID: users.randomElement(using: &generator)!,
                                                         provider: ["google", "github", "acme"].randomElement(using: &generator)!)
+            case 146..<148:
+                let digest = nextDigest()
+                if let state = try? await engine.issueSocialState(NewSocialLoginState(
+                    digest: digest, browserBinding: digest, provider: "google", redirectURI: "https://app.example/cb",
+                    codeVerifier: "v", nonce: Bool.random(using: &generator) ? "n" : nil,
+                    linkingUserID: users.randomElement(using: &generator))) {
+                    socialStates.append((state.id, digest))
+                }
+            case 148..<150 where !socialStates.isEmpty:
+                let state = socialStates.randomElement(using: &generator)!
+                _ = try? await engine.consumeSocialState(id: state.id, digest: state.digest, browserBinding: state.digest,
+                                                         provider: "google")
             default:
                 continue
             }

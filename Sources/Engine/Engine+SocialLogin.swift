@@ -1,0 +1,71 @@
+public import FoundationEssentials
+
+/// What starting a social sign-in needs; secrets are already reduced to their digests.
+public struct NewSocialLoginState: Sendable {
+    public var digest: SecretDigest
+    public var browserBinding: SecretDigest
+    public var provider: String
+    public var redirectURI: String
+    public var codeVerifier: String
+    public var nonce: String?
+    public var linkingUserID: UUID?
+    public var lifetimeMilliseconds: Int64
+
+    public init(digest: SecretDigest, browserBinding: SecretDigest, provider: String, redirectURI: String,
+                codeVerifier: String, nonce: String?, linkingUserID: UUID?, lifetimeMilliseconds: Int64 = 600_000) {
+        self.digest = digest
+        self.browserBinding = browserBinding
+        self.provider = provider
+        self.redirectURI = redirectURI
+        self.codeVerifier = codeVerifier
+        self.nonce = nonce
+        self.linkingUserID = linkingUserID
+        self.lifetimeMilliseconds = lifetimeMilliseconds
+    }
+}
+
+extension Engine {
+    /// Keeps a new social sign-in state (logged, so that a restart between the redirect and the callback
+    /// loses nothing) for its lifetime, ten minutes by default.
+    public func issueSocialState(_ new: NewSocialLoginState) async throws(EngineError) -> SocialLoginState {
+        let now = clock.nowMilliseconds()
+        let state = SocialLoginState(
+            id: newID(), digest: new.digest, browserBinding: new.browserBinding, provider: new.provider,
+            redirectURI: new.redirectURI, codeVerifier: new.codeVerifier, nonce: new.nonce,
+            linkingUserID: new.linkingUserID, createdAtMilliseconds: now,
+            expiresAtMilliseconds: now + new.lifetimeMilliseconds)
+        return try await commit(on: state.id) { _ throws(EngineError) in (EngineRecord.socialStateIssued(state), state) }
+    }
+
+    /// Spends a state as the provider's callback presents it: its secret's digest, the browser's binding and
+    /// the provider must all match, and it must not have expired. Once spent it is gone: a second use fails
+    /// like an unknown state (`socialStateInvalid`). A mismatch leaves the state for its rightful browser.
+    public func consumeSocialState(id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String)
+        async throws(EngineError) -> SocialLoginState
+    {
+        let now = clock.nowMilliseconds()
+        return try await commit(on: id) { state throws(EngineError) in
+            guard let found = state.socialStates[id], found.digest.constantTimeEquals(digest),
+                  found.browserBinding.constantTimeEquals(browserBinding), found.provider == provider,
+                  now < found.expiresAtMilliseconds
+            else { throw EngineError(.socialStateInvalid, "the sign-in state is unknown, used or expired") }
+            return (EngineRecord.socialStateConsumed(stateID: id, atMilliseconds: now), found)
+        }
+    }
+
+    /// Forgets expired social sign-in states, one record per shard that has any; returns how many.
+    func purgeExpiredSocialStates(now: Int64) async throws(EngineError) -> Int {
+        var purged = 0
+        for shard in shards {
+            let expired = await shard.read { state in
+                state.socialStates.values.filter { $0.expiresAtMilliseconds <= now }.map(\.id)
+            }
+            guard let first = expired.first else { continue }
+            try await commit(on: first) { _ throws(EngineError) -> (record: EngineRecord?, result: Void) in
+                (.socialStatesPurged(stateIDs: expired, atMilliseconds: now), ())
+            }
+            purged += expired.count
+        }
+        return purged
+    }
+}
