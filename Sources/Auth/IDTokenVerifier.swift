@@ -5,7 +5,12 @@ import Foundation
 /// Why an ID token from a social login provider was refused.
 public struct IDTokenError: Error, Sendable, Hashable, CustomStringConvertible {
     public let reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// No published key matches the token's header: the provider may have rotated its keys since they were read.
+    public let isUnknownKey: Bool
+    init(_ reason: String, isUnknownKey: Bool = false) {
+        self.reason = reason
+        self.isUnknownKey = isUnknownKey
+    }
     public var description: String { reason }
 }
 
@@ -94,7 +99,7 @@ public enum IDTokenVerifier {
             throw IDTokenError("the ID token's algorithm is not RS256, ES256 or EdDSA")
         }
         guard let key = keys.key(kid: header.kid, algorithm: algorithm) else {
-            throw IDTokenError("no published key signs this ID token")
+            throw IDTokenError("no published key signs this ID token", isUnknownKey: true)
         }
         let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         guard isValid(signature, of: signingInput, by: key) else { throw IDTokenError("the ID token's signature is wrong") }

@@ -1,0 +1,99 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Why a sign-in with a provider failed: the provider could not be reached, answered something unusable, or
+/// what it answered did not verify. Messages name the step, never a secret.
+public struct SocialError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+    /// The ID token names a key the provider's published set lacks (worth one more fetch of the keys).
+    let isUnknownKey: Bool
+    public init(_ description: String) { self.init(description, isUnknownKey: false) }
+    init(_ description: String, isUnknownKey: Bool) {
+        self.description = description
+        self.isUnknownKey = isUnknownKey
+    }
+}
+
+/// How Tessera talks to providers: AsyncHTTPClient, redirects not followed, a deadline on every request and a
+/// cap on the size of answers, so that a slow or hostile provider can hold neither a sign-in nor memory.
+public final class ProviderHTTPClient: Sendable {
+    struct Answer: Sendable {
+        let status: Int
+        let body: [UInt8]
+    }
+
+    private let client: HTTPClient
+    private let timeout: TimeAmount
+    static let maxAnswerBytes = 1 << 20
+
+    public init(timeoutSeconds: Int64 = 10) {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        timeout = .seconds(timeoutSeconds)
+    }
+
+    /// Ends the client's connections; call once, when the server stops.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    func get(_ url: String, headers: [(String, String)] = []) async throws(SocialError) -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(contentsOf: headers)
+        return try await send(request)
+    }
+
+    /// POSTs `form` as `application/x-www-form-urlencoded`.
+    func postForm(_ url: String, form: [(String, String)], headers: [(String, String)] = []) async throws(SocialError)
+        -> Answer
+    {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(contentsOf: headers)
+        request.headers.replaceOrAdd(name: "content-type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: Self.formEncoded(form)))
+        return try await send(request)
+    }
+
+    private func send(_ request: HTTPClientRequest) async throws(SocialError) -> Answer {
+        var request = request
+        request.headers.replaceOrAdd(name: "accept", value: "application/json")
+        request.headers.replaceOrAdd(name: "user-agent", value: "Tessera")
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
+            return Answer(status: Int(response.status.code), body: Array(body.readableBytesView))
+        } catch {
+            throw SocialError("the provider at \(Self.origin(of: request.url)) could not be reached or answered too much")
+        }
+    }
+
+    /// `a=1&b=2`, each part percent-encoded except RFC 3986's unreserved characters.
+    static func formEncoded(_ pairs: [(String, String)]) -> String {
+        pairs.map { percentEncoded($0.0) + "=" + percentEncoded($0.1) }.joined(separator: "&")
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    /// Scheme, host and port of `url`, for messages (never its path or query, which may carry codes).
+    static func origin(of url: String) -> String {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host else { return "?" }
+        return parsed.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
+}
