@@ -44,3 +44,20 @@ func hexDigitValue(_ byte: UInt8) -> UInt8? {
     default: nil
     }
 }
+
+extension StringProtocol {
+    /// Whether the text starts with `prefix`, ASCII letters compared without regard to case (HTTP header values
+    /// such as `Basic …`, `Bearer …`, `application/x-www-form-urlencoded; …`); no copy is made.
+    public func hasPrefixIgnoringASCIICase(_ prefix: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        var actual = utf8.makeIterator()
+        for byte in expected {
+            guard let next = actual.next(), Self.lowercasedASCII(next) == Self.lowercasedASCII(byte) else { return false }
+        }
+        return true
+    }
+
+    private static func lowercasedASCII(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5a).contains(byte) ? byte | 0x20 : byte
+    }
+}

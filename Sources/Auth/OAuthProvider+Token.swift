@@ -14,8 +14,7 @@ extension ClientCredentials {
     /// The credentials of a request: `Authorization: Basic` (its parts form-decoded, RFC 6749 §2.3.1), or
     /// `client_id` (and `client_secret`) in the form. Both at once is refused.
     public static func from(authorization: String?, form: [String: String]) throws(OAuthError) -> ClientCredentials {
-        if let authorization, authorization.utf8.count > 6,
-           authorization.utf8.prefix(6).lazy.map({ $0 | 0x20 }).elementsEqual("basic ".utf8) {
+        if let authorization, authorization.utf8.count > 6, authorization.hasPrefixIgnoringASCIICase("basic ") {
             guard form["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("use one client authentication method, not two")
             }

@@ -57,9 +57,8 @@ public struct HTTPRequest: Sendable {
     /// The bearer token of the `Authorization` header.
     public var bearerToken: String? {
         guard let value = headers.first(name: "authorization") else { return nil }
-        let prefix = "bearer "
-        guard value.count > prefix.count, value.prefix(prefix.count).lowercased() == prefix else { return nil }
-        return String(value.dropFirst(prefix.count)).trimmingSpaces()
+        guard value.utf8.count > 7, value.hasPrefixIgnoringASCIICase("bearer ") else { return nil }
+        return String(value.utf8.dropFirst(7))?.trimmingSpaces()
     }
 }
 

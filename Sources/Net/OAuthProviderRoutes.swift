@@ -66,8 +66,8 @@ extension API {
 /// Form bodies of the provider's endpoints.
 enum OAuthForm {
     static func parse(_ request: HTTPRequest) throws(OAuthError) -> [String: String] {
-        let type = request.headers.first(name: "content-type")?.lowercased() ?? ""
-        guard type.hasPrefix("application/x-www-form-urlencoded") else {
+        guard request.headers.first(name: "content-type")?.hasPrefixIgnoringASCIICase("application/x-www-form-urlencoded") == true
+        else {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         var form: [String: String] = [:]
