@@ -37,17 +37,18 @@ extension Engine {
         return try await commit(on: state.id) { _ throws(EngineError) in (EngineRecord.socialStateIssued(state), state) }
     }
 
-    /// Spends a state as the provider's callback presents it: its secret's digest, the browser's binding and
-    /// the provider must all match, and it must not have expired. Once spent it is gone: a second use fails
-    /// like an unknown state (`socialStateInvalid`). A mismatch leaves the state for its rightful browser.
-    public func consumeSocialState(id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String)
-        async throws(EngineError) -> SocialLoginState
+    /// Spends a state as the provider's callback presents it: its secret's digest, the browser's binding, the
+    /// provider and what it was started for (`linkingUserID`: the user linking an account, nil for a sign-in)
+    /// must all match, and it must not have expired. Once spent it is gone: a second use fails like an unknown
+    /// state (`socialStateInvalid`). A mismatch leaves the state for its rightful browser.
+    public func consumeSocialState(id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String,
+                                   linkingUserID: UUID? = nil) async throws(EngineError) -> SocialLoginState
     {
         let now = clock.nowMilliseconds()
         return try await commit(on: id) { state throws(EngineError) in
             guard let found = state.socialStates[id], found.digest.constantTimeEquals(digest),
                   found.browserBinding.constantTimeEquals(browserBinding), found.provider == provider,
-                  now < found.expiresAtMilliseconds
+                  found.linkingUserID == linkingUserID, now < found.expiresAtMilliseconds
             else { throw EngineError(.socialStateInvalid, "the sign-in state is unknown, used or expired") }
             return (EngineRecord.socialStateConsumed(stateID: id, atMilliseconds: now), found)
         }

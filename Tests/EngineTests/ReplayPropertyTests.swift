@@ -11,7 +11,7 @@ struct ReplayPropertyTests {
                                     socialLogin: Bool = true) async throws {
         var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
-        var socialStates: [(id: UUID, digest: SecretDigest)] = []
+        var socialStates: [(id: UUID, digest: SecretDigest, linking: UUID?)] = []
         var sessions: [(id: UUID, user: UUID, digest: SecretDigest)] = []
         var organizations: [UUID] = []
         var clients: [UUID] = []
@@ -151,12 +151,12 @@ struct ReplayPropertyTests {
                     digest: digest, browserBinding: digest, provider: "google", redirectURI: "https://app.example/cb",
                     codeVerifier: "v", nonce: Bool.random(using: &generator) ? "n" : nil,
                     linkingUserID: users.randomElement(using: &generator))) {
-                    socialStates.append((state.id, digest))
+                    socialStates.append((state.id, digest, state.linkingUserID))
                 }
             case 148..<150 where socialLogin && !socialStates.isEmpty:
                 let state = socialStates.randomElement(using: &generator)!
                 _ = try? await engine.consumeSocialState(id: state.id, digest: state.digest, browserBinding: state.digest,
-                                                         provider: "google")
+                                                         provider: "google", linkingUserID: state.linking)
             default:
                 continue
             }

@@ -4,16 +4,17 @@ import Testing
 
 @Suite("Social sign-in states: single use, ten minutes, bound to the browser and the provider, durable")
 struct SocialLoginStateTests {
-    static func new(provider: String = "google", binding: UInt64 = 2) -> NewSocialLoginState {
+    static func new(provider: String = "google", binding: UInt64 = 2, linking: UUID? = nil) -> NewSocialLoginState {
         NewSocialLoginState(digest: Fixtures.digest(1), browserBinding: Fixtures.digest(binding), provider: provider,
                             redirectURI: "https://app.example/callback", codeVerifier: String(repeating: "v", count: 43),
-                            nonce: "nonce-1", linkingUserID: nil)
+                            nonce: "nonce-1", linkingUserID: linking)
     }
 
     static func consume(_ engine: Engine, _ state: SocialLoginState, digest: UInt64 = 1, binding: UInt64 = 2,
-                        provider: String = "google") async -> SocialLoginState? {
+                        provider: String = "google", linking: UUID? = nil) async -> SocialLoginState? {
         try? await engine.consumeSocialState(id: state.id, digest: Fixtures.digest(digest),
-                                             browserBinding: Fixtures.digest(binding), provider: provider)
+                                             browserBinding: Fixtures.digest(binding), provider: provider,
+                                             linkingUserID: linking)
     }
 
     @Test("a state is spent once; a wrong secret, browser or provider fails and leaves it for its own browser")
@@ -28,6 +29,22 @@ struct SocialLoginStateTests {
         let spent = try #require(await Self.consume(engine, state))
         #expect(spent.codeVerifier == state.codeVerifier && spent.nonce == "nonce-1")
         #expect(await Self.consume(engine, state) == nil)
+        await engine.close()
+    }
+
+    @Test("a linking state finishes only a linking by its user, and a sign-in state never a linking")
+    func purposeBound() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let user = UUID()
+        let linking = try await engine.issueSocialState(Self.new(linking: user))
+        #expect(await Self.consume(engine, linking) == nil)
+        #expect(await Self.consume(engine, linking, linking: UUID()) == nil)
+        #expect(await Self.consume(engine, linking, linking: user)?.linkingUserID == user)
+        let signIn = try await engine.issueSocialState(Self.new())
+        #expect(await Self.consume(engine, signIn, linking: user) == nil)
+        #expect(await Self.consume(engine, signIn) != nil)
         await engine.close()
     }
 
