@@ -80,6 +80,12 @@ public final class AuthService: Sendable {
             throw AuthError(.invalidCredentials, "invalid email or password")
         }
         throttle.succeeded(account)
+        return try await openSession(for: user, device: device)
+    }
+
+    /// Opens a session for a user whose identity was checked elsewhere (a social sign-in): the same session,
+    /// tokens and rotation as a password login. `userInactive` for an inactive or deleted user.
+    public func openSession(for user: User, device: DeviceInfo) async throws(AuthError) -> TokenPair {
         guard user.isActive, !user.isDeleted else { throw AuthError(.userInactive, "the account is inactive") }
         let secret = minter.randomSecret()
         let session: Session

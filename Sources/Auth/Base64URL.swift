@@ -1,8 +1,8 @@
 import ExtrasBase64
 
 /// Base64url without padding, as JWTs and Tessera's refresh tokens use it.
-enum Base64URL {
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+package enum Base64URL {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         Base64.encodeToString(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 
@@ -11,7 +11,7 @@ enum Base64URL {
     }
 
     /// The bytes, or nil when `text` is not base64url.
-    static func decode(_ text: Substring) -> [UInt8]? {
+    package static func decode(_ text: Substring) -> [UInt8]? {
         try? Base64.decode(bytes: text.utf8, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 

@@ -8,9 +8,9 @@ import Crypto
 public struct SecretToken: Sendable, Hashable {
     public let id: UUID
     let secret: [UInt8]
-    static let secretSize = 32
+    package static let secretSize = 32
 
-    init(id: UUID, secret: [UInt8]) {
+    package init(id: UUID, secret: [UInt8]) {
         precondition(secret.count == Self.secretSize, "a token secret has 256 bits")
         self.id = id
         self.secret = secret
@@ -22,7 +22,7 @@ public struct SecretToken: Sendable, Hashable {
     /// What the session stores.
     public var digest: SecretDigest { Self.digest(ofSecret: secret) }
 
-    static func digest(ofSecret secret: [UInt8]) -> SecretDigest {
+    package static func digest(ofSecret secret: [UInt8]) -> SecretDigest {
         SHA256.hash(data: secret).withUnsafeBytes { SecretDigest(rawBytes: $0) }
     }
 

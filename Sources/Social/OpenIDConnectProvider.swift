@@ -18,7 +18,7 @@ public struct OpenIDMetadata: Sendable, Hashable, Decodable {
 /// An OpenID Connect provider as Tessera's sign-in uses it: its discovery document and keys, fetched once and
 /// kept (the keys fetched again when a token names a key not seen yet: the provider rotated), the authorization
 /// URL with PKCE S256 and a nonce, and the code exchange that ends in a verified ID token.
-public final class OpenIDConnectProvider: Sendable {
+public final class OpenIDConnectProvider: SocialProvider {
     public let configuration: SocialProviderConfiguration
     private let issuer: String
     private let http: ProviderHTTPClient
@@ -34,15 +34,18 @@ public final class OpenIDConnectProvider: Sendable {
         self.http = http
     }
 
+    public var usesNonce: Bool { true }
+
     /// The discovery document; its issuer must be exactly the configured one (OpenID Connect Discovery §4.3).
     public func metadata() async throws(SocialError) -> OpenIDMetadata {
         if let known = cache.withLock({ $0.metadata }) { return known }
         let answer = try await http.get(issuer + "/.well-known/openid-configuration")
         guard answer.status == 200, let metadata = try? JSONDecoder().decode(OpenIDMetadata.self, from: Data(answer.body)) else {
-            throw SocialError("\(configuration.name): the discovery document could not be read (status \(answer.status))")
+            throw SocialError(.providerUnavailable,
+                              "\(configuration.name): the discovery document could not be read (status \(answer.status))")
         }
         guard metadata.issuer == issuer else {
-            throw SocialError("\(configuration.name): the discovery document names another issuer")
+            throw SocialError(.providerUnavailable, "\(configuration.name): the discovery document names another issuer")
         }
         cache.withLock { $0.metadata = metadata }
         return metadata
@@ -50,9 +53,10 @@ public final class OpenIDConnectProvider: Sendable {
 
     /// Where to send the browser: the authorization endpoint with `response_type=code`, `scope=openid email
     /// profile`, the state, the nonce and the S256 challenge of the PKCE verifier.
-    public func authorizationURL(redirectURI: String, state: String, nonce: String, codeChallenge: String)
+    public func authorizationURL(redirectURI: String, state: String, nonce: String?, codeChallenge: String)
         async throws(SocialError) -> String
     {
+        guard let nonce else { throw SocialError(.identityRejected, "\(configuration.name): a sign-in needs a nonce") }
         let endpoint = try await metadata().authorizationEndpoint
         let query = ProviderHTTPClient.formEncoded([
             ("response_type", "code"), ("client_id", configuration.clientID), ("redirect_uri", redirectURI),
@@ -65,9 +69,10 @@ public final class OpenIDConnectProvider: Sendable {
     /// Exchanges the code the provider sent back (with the PKCE verifier and the same redirect URI, the client
     /// authenticating with its secret, RFC 6749 §2.3.1) and verifies the ID token it answers. The provider's
     /// access and refresh tokens are dropped: Tessera needs nothing more from the provider.
-    public func signIn(code: String, redirectURI: String, codeVerifier: String, nonce: String, nowSeconds: Int64)
-        async throws(SocialError) -> IDTokenClaims
+    public func signIn(code: String, redirectURI: String, codeVerifier: String, nonce: String?, nowSeconds: Int64)
+        async throws(SocialError) -> SocialProfile
     {
+        guard let nonce else { throw SocialError(.identityRejected, "\(configuration.name): a sign-in needs a nonce") }
         let metadata = try await metadata()
         let credentials = ProviderHTTPClient.percentEncoded(configuration.clientID) + ":"
             + ProviderHTTPClient.percentEncoded(configuration.clientSecret)
@@ -75,16 +80,22 @@ public final class OpenIDConnectProvider: Sendable {
             ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
             ("code_verifier", codeVerifier),
         ], headers: [("authorization", "Basic " + Data(credentials.utf8).base64EncodedString())])
-        guard answer.status == 200,
-              let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any],
+        guard answer.status == 200 else {
+            throw SocialError((400..<500).contains(answer.status) ? .codeRefused : .providerUnavailable,
+                              "\(configuration.name): the code was refused (status \(answer.status))")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any],
               let idToken = object["id_token"] as? String
-        else { throw SocialError("\(configuration.name): the code was refused (status \(answer.status))") }
+        else { throw SocialError(.providerUnavailable, "\(configuration.name): the token answer has no ID token") }
+        let claims: IDTokenClaims
         do {
-            return try verify(idToken, keys: try await keys(refresh: false), nonce: nonce, nowSeconds: nowSeconds)
+            claims = try verify(idToken, keys: try await keys(refresh: false), nonce: nonce, nowSeconds: nowSeconds)
         } catch let error where error.isUnknownKey {
             // A key not seen yet: the provider may have rotated its keys since they were fetched.
-            return try verify(idToken, keys: try await keys(refresh: true), nonce: nonce, nowSeconds: nowSeconds)
+            claims = try verify(idToken, keys: try await keys(refresh: true), nonce: nonce, nowSeconds: nowSeconds)
         }
+        return SocialProfile(subject: claims.subject, email: claims.email, emailVerified: claims.emailVerified,
+                             givenName: claims.givenName, familyName: claims.familyName, name: claims.name)
     }
 
     private func verify(_ token: String, keys: ProviderKeySet, nonce: String, nowSeconds: Int64) throws(SocialError)
@@ -94,17 +105,19 @@ public final class OpenIDConnectProvider: Sendable {
             return try IDTokenVerifier.verify(token, keys: keys, issuer: issuer, clientID: configuration.clientID,
                                               nonce: nonce, nowSeconds: nowSeconds)
         } catch {
-            throw SocialError("\(configuration.name): \(error.reason)", isUnknownKey: error.isUnknownKey)
+            throw SocialError(.identityRejected, "\(configuration.name): \(error.reason)", isUnknownKey: error.isUnknownKey)
         }
     }
 
     private func keys(refresh: Bool) async throws(SocialError) -> ProviderKeySet {
         if !refresh, let known = cache.withLock({ $0.keys }) { return known }
         let answer = try await http.get(try await metadata().jwksURI)
-        guard answer.status == 200 else { throw SocialError("\(configuration.name): the keys could not be read") }
+        guard answer.status == 200 else {
+            throw SocialError(.providerUnavailable, "\(configuration.name): the keys could not be read")
+        }
         let keys: ProviderKeySet
         do { keys = try ProviderKeySet(jwks: answer.body) } catch {
-            throw SocialError("\(configuration.name): \(error.reason)")
+            throw SocialError(.providerUnavailable, "\(configuration.name): \(error.reason)")
         }
         cache.withLock { $0.keys = keys }
         return keys

@@ -3,14 +3,29 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Why a sign-in with a provider failed: the provider could not be reached, answered something unusable, or
-/// what it answered did not verify. Messages name the step, never a secret.
+/// Why a sign-in with a provider failed: the provider could not be reached or answered something unusable, it
+/// refused the code, or the identity it vouched for did not verify. Messages name the step, never a secret.
 public struct SocialError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// Unreachable, too slow, or an answer that cannot be used (its discovery document, its keys): the
+        /// provider's fault, worth trying again later.
+        case providerUnavailable
+        /// The provider refused the code (unknown, used, expired, another redirect URI or PKCE verifier).
+        case codeRefused
+        /// The provider's answer did not prove the identity: an ID token that does not verify (signature,
+        /// issuer, audience, expiry, nonce) or a profile without an id.
+        case identityRejected
+    }
+
+    public let kind: Kind
     public let description: String
     /// The ID token names a key the provider's published set lacks (worth one more fetch of the keys).
     let isUnknownKey: Bool
-    public init(_ description: String) { self.init(description, isUnknownKey: false) }
-    init(_ description: String, isUnknownKey: Bool) {
+
+    public init(_ kind: Kind, _ description: String) { self.init(kind, description, isUnknownKey: false) }
+
+    init(_ kind: Kind, _ description: String, isUnknownKey: Bool) {
+        self.kind = kind
         self.description = description
         self.isUnknownKey = isUnknownKey
     }
@@ -68,7 +83,8 @@ public final class ProviderHTTPClient: Sendable {
             let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
             return Answer(status: Int(response.status.code), body: Array(body.readableBytesView))
         } catch {
-            throw SocialError("the provider at \(Self.origin(of: request.url)) could not be reached or answered too much")
+            throw SocialError(.providerUnavailable,
+                              "the provider at \(Self.origin(of: request.url)) could not be reached or answered too much")
         }
     }
 
