@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Tessera: an authentication engine whose state lives in memory and whose every mutation goes to a
-/// write-ahead log. Dependencies point one way: Net → Engine → WAL, with the CLI and Bench on top.
+/// write-ahead log. Dependencies point one way: Net → Social → Auth → Engine → WAL, with the CLI and Bench on top.
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "WAL", targets: ["WAL"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Auth", targets: ["Auth"]),
+        .library(name: "Social", targets: ["Social"]),
         .library(name: "Net", targets: ["Net"]),
     ],
     dependencies: [
@@ -77,6 +78,7 @@ let package = Package(
             dependencies: [
                 "Auth",
                 "Engine",
+                "Social",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,6 +93,7 @@ let package = Package(
                 "Engine",
                 "Auth",
                 "Net",
+                "Social",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -120,12 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetTests",
-            dependencies: ["Net", "Auth", "Engine", "tessera", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: strictSettings
-        ),
-        .testTarget(
-            name: "SocialTests",
-            dependencies: ["Social", "Auth", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["Net", "Auth", "Engine", "Social", "tessera", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: strictSettings

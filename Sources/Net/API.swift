@@ -1,5 +1,6 @@
 public import Auth
 import Engine
+public import Social
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -17,11 +18,14 @@ public struct API: Sendable {
     let metrics: ServiceMetrics?
     /// The OAuth 2.0 provider.
     let provider: OAuthProvider
+    /// Sign-in with Google, GitHub and OpenID Connect providers; nil when none is configured.
+    let social: SocialLogin?
 
     /// `provider` defaults to one whose consent page is `<frontend URL>/oauth/consent`.
     public init(auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
                 rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
-                metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil) {
+                metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil, social: SocialLogin? = nil) {
+        self.social = social
         self.provider = provider ?? OAuthProvider(auth: auth, consentURL: passwordReset.frontendURL + "/oauth/consent")
         self.metrics = metrics
         self.auth = auth
@@ -41,7 +45,7 @@ public struct API: Sendable {
     }
 
     /// Refuses the request with 429 SYS_004 and `Retry-After` when its client has used up the route's limit.
-    private func limit(_ route: String, _ request: HTTPRequest) throws(APIError) {
+    func limit(_ route: String, _ request: HTTPRequest) throws(APIError) {
         guard let rateLimiter, let wait = rateLimiter.take(route: route, client: clientIP(request)) else { return }
         throw APIError.retryLater("too many requests; retry in \(wait) s", seconds: wait)
     }
@@ -197,6 +201,7 @@ public struct API: Sendable {
         addAdminStatsRoute(to: &router)
         addOAuthProviderRoutes(to: &router)
         addOAuthManagementRoutes(to: &router)
+        addSocialLoginRoutes(to: &router)
         return router
     }
 
@@ -238,12 +243,16 @@ public struct API: Sendable {
         }
     }
 
+    /// The device a new session records: `User-Agent`, `X-Device-Id` and the client's address.
+    func device(of request: HTTPRequest) -> DeviceInfo {
+        DeviceInfo(deviceName: request.headers.first(name: "user-agent").map { String($0.prefix(200)) },
+                   deviceID: request.headers.first(name: "x-device-id").map { String($0.prefix(200)) },
+                   ipAddress: clientIP(request))
+    }
+
     private func login(email: String, password: String, request: HTTPRequest) async throws(APIError) -> HTTPResponse {
-        let device = DeviceInfo(deviceName: request.headers.first(name: "user-agent").map { String($0.prefix(200)) },
-                                deviceID: request.headers.first(name: "x-device-id").map { String($0.prefix(200)) },
-                                ipAddress: clientIP(request))
         do {
-            return tokenAnswer(try await auth.login(email: email, password: password, device: device))
+            return tokenAnswer(try await auth.login(email: email, password: password, device: device(of: request)))
         } catch {
             throw error.apiError
         }

@@ -79,7 +79,7 @@ enum OpenAPIDocument {
                   success: (200, "AdminSessionPage"), query: listQuery + ["is_active"], errors: [401, 403, 422]),
         Operation(method: "get", path: "/api/v1/admin/stats", summary: "Dashboard statistics",
                   success: (200, "AdminStats"), errors: [401, 403]),
-    ] + organizationOperations + adminOrganizationOperations + oauthOperations
+    ] + organizationOperations + adminOrganizationOperations + oauthOperations + socialLoginOperations
 
     static let organizationOperations: [Operation] = [
         Operation(method: "get", path: "/api/v1/organizations/me", summary: "The caller's organizations and roles",
@@ -135,6 +135,27 @@ enum OpenAPIDocument {
                   summary: "Revoke a consent and the tokens issued under it", errors: [401, 404, 422]),
     ]
 
+    static let socialLoginOperations: [Operation] = [
+        Operation(method: "get", path: "/api/v1/oauth/providers", summary: "The social login providers configured",
+                  authenticated: false, success: (200, "SocialProviderList")),
+        Operation(method: "get", path: "/api/v1/oauth/authorize/{provider}",
+                  summary: "Start a social sign-in (with a Bearer token: the linking of an account); sets the browser's binding cookie",
+                  authenticated: false, success: (200, "SocialAuthorization"), query: ["redirect_uri"],
+                  errors: [401, 404, 422, 429, 503]),
+        Operation(method: "post", path: "/api/v1/oauth/callback/{provider}",
+                  summary: "Finish a social sign-in with the provider's code and the state (needs the binding cookie)",
+                  authenticated: false, body: "SocialCallback", success: (200, "SocialTokenPair"),
+                  errors: [400, 403, 404, 409, 422, 429, 503]),
+        Operation(method: "post", path: "/api/v1/oauth/link/{provider}",
+                  summary: "Finish linking a provider account to the caller (needs the binding cookie)",
+                  body: "SocialCallback", success: (200, "ExternalAccount"), errors: [400, 401, 403, 404, 409, 422, 429, 503]),
+        Operation(method: "get", path: "/api/v1/oauth/accounts", summary: "The caller's linked provider accounts",
+                  success: (200, "ExternalAccountList"), errors: [401]),
+        Operation(method: "delete", path: "/api/v1/oauth/accounts/{provider}",
+                  summary: "Unlink a provider account (refused when it is the last way to sign in)",
+                  errors: [401, 403, 404, 503]),
+    ]
+
     static let adminOrganizationOperations: [Operation] = [
         Operation(method: "get", path: "/api/v1/admin/organizations", summary: "List organizations with search",
                   success: (200, "OrganizationPage"), query: listQuery + ["search", "is_active"], errors: [401, 403, 422]),
@@ -162,6 +183,10 @@ enum OpenAPIDocument {
         var parameters: [[String: Any]] = []
         for name in ["org_id", "user_id", "session_id", "client_id"] where operation.path.contains("{\(name)}") {
             parameters.append(["name": name, "in": "path", "required": true, "schema": string("uuid")])
+        }
+        if operation.path.contains("{provider}") {
+            parameters.append(["name": "provider", "in": "path", "required": true,
+                               "schema": ["type": "string", "pattern": "^[a-z0-9-]{1,64}$"]])
         }
         for name in operation.query {
             let schema: [String: Any] = switch name {

@@ -55,6 +55,9 @@ extension OpenAPIDocument {
             "user_id": string("uuid"), "email": string(), "first_name": string(), "last_name": nullableString,
             "role": role, "is_active": ["type": "boolean"], "joined_at": string("date-time"),
         ], required: ["user_id", "email", "role", "is_active", "joined_at"])
+        let externalAccount = object(["provider": string(), "email": nullableString, "email_verified": ["type": "boolean"],
+                                      "linked_at": string("date-time")],
+                                     required: ["provider", "email", "email_verified", "linked_at"])
         return [
             "Error": object(["success": ["type": "boolean", "const": false],
                              "errors": ["type": "array", "items": object(["code": string(), "message": string(),
@@ -69,6 +72,22 @@ extension OpenAPIDocument {
             "TokenPair": object(["access_token": string(), "refresh_token": string(), "token_type": string(),
                                  "expires_in": ["type": "integer"], "user": ref("User")],
                                 required: ["access_token", "refresh_token", "token_type", "expires_in", "user"]),
+            "SocialTokenPair": object(["access_token": string(), "refresh_token": string(), "token_type": string(),
+                                       "expires_in": ["type": "integer"], "user": ref("User"),
+                                       "is_new_user": ["type": "boolean"]],
+                                      required: ["access_token", "refresh_token", "token_type", "expires_in", "user",
+                                                 "is_new_user"]),
+            "SocialProviderList": object(["providers": array(object(
+                ["name": string(), "display_name": string(), "icon": string(),
+                 "kind": ["type": "string", "enum": ["oidc", "github"]]],
+                required: ["name", "display_name", "icon", "kind"]))], required: ["providers"]),
+            "SocialAuthorization": object(["authorization_url": string("uri"), "state": string()],
+                                          required: ["authorization_url", "state"]),
+            "SocialCallback": object(["code": ["type": "string", "minLength": 1], "state": string()],
+                                     required: ["code", "state"]),
+            "ExternalAccount": externalAccount,
+            "ExternalAccountList": object(["accounts": array(externalAccount), "has_password": ["type": "boolean"]],
+                                          required: ["accounts", "has_password"]),
             "Pagination": pagination,
             "UserPage": object(["data": ["type": "array", "items": ref("User")], "pagination": ref("Pagination")]),
             "Session": session,

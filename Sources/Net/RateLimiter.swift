@@ -11,7 +11,7 @@ public final class RateLimiter: Sendable {
     /// The limits of the contract, per minute and client IP.
     public static let contractLimits: [String: Int] = [
         "register": 5, "login": 10, "refresh": 30, "password-reset-request": 3, "password-reset-confirm": 5,
-        "logout": 10, "logout-all": 5, "password-change": 5,
+        "logout": 10, "logout-all": 5, "password-change": 5, "social-authorize": 20, "social-callback": 10,
     ]
 
     private struct Bucket {

@@ -2,7 +2,9 @@ import ArgumentParser
 import Auth
 @preconcurrency import Dispatch
 import Engine
+import Foundation
 import Net
+import Social
 import WAL
 
 #if canImport(Glibc)
@@ -48,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     var oauthScopes = environment("TESSERA_OAUTH_SCOPES") ?? "read write profile email"
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
     var recover = RecoveryPolicy(rawValue: environment("TESSERA_RECOVER") ?? "") ?? .strict
+    @Option(help: "on or off: a social sign-in may link to or make a user by an email its provider has not verified (TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS).")
+    var socialTrustUnverifiedEmails = environment("TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS") ?? "off"
 
     func validate() throws {
         guard Durability(parsing: durability) != nil else { throw ValidationError("--durability: sync, batch:<ms> or none") }
@@ -56,6 +60,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
         guard ["on", "off"].contains(rateLimit) else { throw ValidationError("--rate-limit: on or off") }
         guard ["on", "off"].contains(metrics) else { throw ValidationError("--metrics: on or off") }
+        guard ["on", "off"].contains(socialTrustUnverifiedEmails) else {
+            throw ValidationError("--social-trust-unverified-emails: on or off")
+        }
+        do { _ = try SocialProviderConfiguration.fromEnvironment(ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError("social login: \(error)")
+        }
         guard ["hs256", "eddsa"].contains(signing) else { throw ValidationError("--signing: hs256 or eddsa") }
         guard rotateSigningKeyDays >= 1 else { throw ValidationError("--rotate-signing-key-days: at least 1") }
         guard !oauthScopes.split(separator: " ").isEmpty else { throw ValidationError("--oauth-scopes: at least one") }
@@ -63,6 +73,16 @@ struct ServeCommand: AsyncParsableCommand {
         guard ["since-oldest-snapshot", "all"].contains(keepLog) else {
             throw ValidationError("--keep-log: since-oldest-snapshot or all")
         }
+    }
+
+    /// Social login with the providers the environment configures (API.md), or nil when it configures none;
+    /// and the HTTP client they share, to shut down when the server stops.
+    private func socialLogin(_ auth: AuthService) throws -> (SocialLogin?, ProviderHTTPClient?) {
+        let configurations = try SocialProviderConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        guard !configurations.isEmpty else { return (nil, nil) }
+        let http = ProviderHTTPClient()
+        let providers = configurations.map { SocialLogin.makeProvider($0, http: http) }
+        return (SocialLogin(auth: auth, providers: providers, trustUnverifiedEmails: socialTrustUnverifiedEmails == "on"), http)
     }
 
     func run() async throws {
@@ -92,11 +112,14 @@ struct ServeCommand: AsyncParsableCommand {
         let proxies = Set(trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
         let provider = OAuthProvider(auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
                                      consentURL: consentURL.isEmpty ? frontendURL + "/oauth/consent" : consentURL)
+        let (social, providerHTTP) = try socialLogin(auth)
         let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
-                      trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider)
+                      trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider,
+                      social: social)
         let server = try await HTTPServer.start(host: host, port: port, router: api.router)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
-              + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)")
+              + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)"
+              + (social.map { ", social login with " + $0.providers.map(\.configuration.name).joined(separator: ", ") } ?? ""))
         let (events, stop) = AsyncStream.makeStream(of: StopReason.self)
         listenForTerminationSignals { stop.yield(.signal) }
         let maintenance = Task {
@@ -120,6 +143,7 @@ struct ServeCommand: AsyncParsableCommand {
         let reason = await iterator.next() ?? .signal
         say("tessera: shutting down")
         await server.stop()
+        await providerHTTP?.shutdown()
         maintenance.cancel()
         await maintenance.value
         if reason == .logFailed || engine.log.failure != nil {

@@ -1,0 +1,68 @@
+import Auth
+import Engine
+import Social
+
+/// `{code, state}`: what the provider sent back to the redirect URI, as the frontend passes it on.
+struct SocialCallbackBody: Decodable {
+    let code: String
+    let state: String
+}
+
+/// A configured provider, as a sign-in page lists it.
+struct ProviderResponse: Encodable {
+    let name: String
+    let displayName: String
+    let icon: String
+    let kind: String
+
+    init(configuration: SocialProviderConfiguration) {
+        name = configuration.name
+        displayName = configuration.displayName
+        icon = configuration.icon
+        switch configuration.kind {
+        case .openIDConnect: kind = "oidc"
+        case .github: kind = "github"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case name, displayName = "display_name", icon, kind }
+}
+
+/// The login answer plus `is_new_user`.
+struct SocialTokenResponse: Encodable {
+    let tokens: TokenResponse
+    let isNewUser: Bool
+
+    enum CodingKeys: String, CodingKey { case isNewUser = "is_new_user" }
+
+    func encode(to encoder: any Encoder) throws {
+        try tokens.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(isNewUser, forKey: .isNewUser)
+    }
+}
+
+/// A linked provider account.
+struct ExternalAccountResponse: Encodable {
+    let account: ExternalAccount
+
+    enum CodingKeys: String, CodingKey {
+        case provider, email, emailVerified = "email_verified", linkedAt = "linked_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(account.provider, forKey: .provider)
+        try container.encode(account.email, forKey: .email)
+        try container.encode(account.emailVerified, forKey: .emailVerified)
+        try container.encode(iso8601(milliseconds: account.linkedAtMilliseconds), forKey: .linkedAt)
+    }
+}
+
+/// The caller's linked accounts, and whether a password is set (unlinking the last account needs one).
+struct ExternalAccountList: Encodable {
+    let accounts: [ExternalAccountResponse]
+    let hasPassword: Bool
+
+    enum CodingKeys: String, CodingKey { case accounts, hasPassword = "has_password" }
+}
