@@ -2,6 +2,7 @@ import Auth
 import Engine
 import Foundation
 import Net
+import Social
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -15,7 +16,8 @@ final class HTTPHarness: Sendable {
     let auth: AuthService
 
     init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
-         trustedProxies: Set<String> = [], eddsa: Bool = false,
+         trustedProxies: Set<String> = [], eddsa: Bool = false, clock: (any EngineClock)? = nil,
+         social: ((AuthService) -> SocialLogin)? = nil,
          configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -24,17 +26,17 @@ final class HTTPHarness: Sendable {
         configuration.segmentSizeBytes = 1 << 20
         configuration.refreshGraceMilliseconds = refreshGraceMilliseconds
         configure(&configuration)
-        let engine = try Engine.open(configuration)
+        let engine = try clock.map { try Engine.open(configuration, clock: $0) } ?? Engine.open(configuration)
         let keys = try ServerKeys.loadOrCreate(directory: directory + "/data/keys")
         let ring = eddsa ? try SigningKeyRing(directory: directory + "/data/keys/ed25519",
                                               nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
                                               retentionSeconds: 900) : nil
         auth = AuthService(engine: engine, keys: keys,
-                           hasher: PasswordHasher(cost: 4, threads: 2), issuer: "http://tessera.test",
-                           signing: ring.map { .eddsa($0) })
+                           hasher: PasswordHasher(cost: 4, threads: 2), clock: clock ?? SystemClock(),
+                           issuer: "http://tessera.test", signing: ring.map { .eddsa($0) })
         server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
             auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
-            rateLimiter: rateLimiter, trustedProxies: trustedProxies).router,
+            rateLimiter: rateLimiter, trustedProxies: trustedProxies, social: social?(auth)).router,
                                             bodyLimitBytes: 64 << 10, threads: 1)
     }
 

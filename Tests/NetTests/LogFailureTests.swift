@@ -37,9 +37,9 @@ struct LogFailureTests {
     @Test("a failed fsync: the change is not acknowledged (503 SYS_007), nor any later one; health says so")
     func failedSync() async throws {
         let key = UUID().uuidString
-        let harness = try await HTTPHarness { configuration in
+        let harness = try await HTTPHarness(configure: { configuration in
             configuration.logDeviceFactory = { () throws(WALError) in BreakableDevice(key: key) }
-        }
+        })
         _ = try await harness.signUp("ada@example.com")
         BreakableDevice.broken.withLock { _ = $0.insert(key) }
         let refused = try await harness.send("POST", "/api/v1/auth/register",
