@@ -62,6 +62,12 @@ final class HTTPHarness: Sendable {
     /// not followed, a 401 is not answered with credentials).
     func send(_ method: String, _ path: String, json: String? = nil, body: Data? = nil, token: String? = nil,
               headers: [String: String] = [:]) async throws -> Answer {
+        try await Self.send(port: server.port, method, path, json: json, body: body, token: token, headers: headers)
+    }
+
+    /// `send` to any server on this machine (a `tessera serve` process).
+    static func send(port: Int, _ method: String, _ path: String, json: String? = nil, body: Data? = nil,
+                     token: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
         var fields: [(String, String)] = []
         var payload = body
         if let json {
@@ -70,7 +76,7 @@ final class HTTPHarness: Sendable {
         }
         if let token { fields.append(("Authorization", "Bearer \(token)")) }
         for (name, value) in headers { fields.append((name, value)) }
-        let answer = try await PlainHTTPClient.send(port: server.port, method: method, path: path, headers: fields,
+        let answer = try await PlainHTTPClient.send(port: port, method: method, path: path, headers: fields,
                                                     body: payload)
         return Answer(status: answer.status, headers: answer.headers, body: answer.body)
     }

@@ -12,8 +12,9 @@ final class ServerProcess {
     private(set) var port = 0
 
     /// With `superuser`, the server creates `root@example.com` on its first start; `arguments` are added to
-    /// `serve`'s (a later `--port` wins).
-    init(data: String, outputPath: String, superuser: Bool = false, arguments: [String] = []) throws {
+    /// `serve`'s (a later `--port` wins), `environment` to the test's.
+    init(data: String, outputPath: String, superuser: Bool = false, arguments: [String] = [],
+         environment extra: [String: String] = [:]) throws {
         self.outputPath = outputPath
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         process.executableURL = URL(fileURLWithPath: (executable as NSString).deletingLastPathComponent + "/tessera")
@@ -22,12 +23,12 @@ final class ServerProcess {
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = process.standardOutput
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         if superuser {
-            var environment = ProcessInfo.processInfo.environment
             environment["TESSERA_FIRST_SUPERUSER_EMAIL"] = "root@example.com"
             environment["TESSERA_FIRST_SUPERUSER_PASSWORD"] = "Correct-Horse-42"
-            process.environment = environment
         }
+        process.environment = environment
         try process.run()
         // Bounded wait for the line that names the port.
         for _ in 0..<200 {

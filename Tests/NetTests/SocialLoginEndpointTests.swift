@@ -23,7 +23,7 @@ struct SocialLoginEndpointTests {
     @Test("a first sign-in makes a user without a password and a real session; the second signs the same user in")
     func firstAndSecondSignIn() async throws {
         let fixture = try await Fixture()
-        let first = try await fixture.signIn("local")
+        let first = try await fixture.flow.signIn("local")
         #expect(first.status == 200, "\(first.json)")
         #expect(first.json["is_new_user"] as? Bool == true)
         let user = try #require(first.json["user"] as? [String: Any])
@@ -38,7 +38,7 @@ struct SocialLoginEndpointTests {
         #expect(rotated.status == 200 && rotated.json["refresh_token"] as? String != refresh)
         #expect(Fixture.userID(rotated) == user["id"] as? String)
 
-        let second = try await fixture.signIn("local")
+        let second = try await fixture.flow.signIn("local")
         #expect(second.status == 200 && second.json["is_new_user"] as? Bool == false)
         #expect(Fixture.userID(second) == user["id"] as? String)
         let sessions = try await fixture.harness.send("GET", "/api/v1/sessions/me", token: token)
@@ -59,18 +59,18 @@ struct SocialLoginEndpointTests {
     @Test("GitHub: the stable numeric id and the primary verified address from /user/emails")
     func gitHubSignIn() async throws {
         let fixture = try await Fixture()
-        let first = try await fixture.signIn("github")
+        let first = try await fixture.flow.signIn("github")
         #expect(first.status == 200 && first.json["is_new_user"] as? Bool == true, "\(first.json)")
         let user = try #require(first.json["user"] as? [String: Any])
         #expect(user["email"] as? String == "octo@example.com" && user["first_name"] as? String == "The")
         // The login name changes at GitHub; the id does not, and still signs the same user in.
         fixture.github.signedIn.withLock { $0.login = "renamed-octocat" }
-        let second = try await fixture.signIn("github")
+        let second = try await fixture.flow.signIn("github")
         #expect(second.json["is_new_user"] as? Bool == false && Fixture.userID(second) == user["id"] as? String)
 
         // A GitHub account whose only address is unverified makes no user.
         fixture.github.signedIn.withLock { $0 = .init(id: 9, login: "new", name: nil, emails: [("new@example.com", true, false)]) }
-        let unverified = try await fixture.signIn("github")
+        let unverified = try await fixture.flow.signIn("github")
         #expect(unverified.status == 403 && unverified.errorCode == "AUTH_007", "\(unverified.json)")
         await fixture.close()
     }
@@ -82,17 +82,17 @@ struct SocialLoginEndpointTests {
         let passwordUser = try #require(Fixture.userID(password))
 
         fixture.oidc.signedIn.withLock { $0 = LocalPerson(subject: "unverified-1", email: "jane@example.com", emailVerified: false) }
-        let refused = try await fixture.signIn("local")
+        let refused = try await fixture.flow.signIn("local")
         #expect(refused.status == 403 && refused.errorCode == "AUTH_007" && refused.errorField == "email")
         let token = try #require(password.json["access_token"] as? String)
         let none = try await fixture.harness.send("GET", "/api/v1/oauth/accounts", token: token)
         #expect((none.json["accounts"] as? [Any])?.isEmpty == true)
         fixture.oidc.signedIn.withLock { $0 = LocalPerson(subject: "unverified-2", email: "nobody@example.com", emailVerified: false) }
-        #expect(try await fixture.signIn("local").status == 403)
+        #expect(try await fixture.flow.signIn("local").status == 403)
         #expect(await fixture.harness.auth.engine.user(email: "nobody@example.com") == nil)
 
         fixture.oidc.signedIn.withLock { $0 = LocalPerson(subject: "verified-1", email: "JANE@example.com") }
-        let linked = try await fixture.signIn("local")
+        let linked = try await fixture.flow.signIn("local")
         #expect(linked.status == 200 && linked.json["is_new_user"] as? Bool == false)
         #expect(Fixture.userID(linked) == passwordUser)
         let accounts = try await fixture.harness.send("GET", "/api/v1/oauth/accounts", token: token)
@@ -105,7 +105,7 @@ struct SocialLoginEndpointTests {
         let fixture = try await Fixture(trustUnverifiedEmails: true)
         let password = try await fixture.harness.signUp("jane@example.com")
         fixture.oidc.signedIn.withLock { $0 = LocalPerson(subject: "unverified-1", email: "jane@example.com", emailVerified: false) }
-        let linked = try await fixture.signIn("local")
+        let linked = try await fixture.flow.signIn("local")
         #expect(linked.status == 200 && Fixture.userID(linked) == Fixture.userID(password))
         await fixture.close()
     }
@@ -113,23 +113,23 @@ struct SocialLoginEndpointTests {
     @Test("a state works once, only in the browser that started it, only for its provider")
     func stateRules() async throws {
         let fixture = try await Fixture()
-        let browser = Fixture.Browser()
-        let started = try await fixture.authorize("local", browser: browser)
+        let browser = SocialFlow.Browser()
+        let started = try await fixture.flow.authorize("local", browser: browser)
         #expect(started.headers["set-cookie"]?.contains("HttpOnly") == true)
         #expect(started.headers["set-cookie"]?.contains("Path=/api/v1/oauth") == true)
-        let (code, state) = try await fixture.visitProvider(try #require(started.json["authorization_url"] as? String))
+        let (code, state) = try await fixture.flow.visitProvider(try #require(started.json["authorization_url"] as? String))
 
-        let noCookie = try await fixture.finish("local", code: code, state: state, browser: Fixture.Browser())
+        let noCookie = try await fixture.flow.finish("local", code: code, state: state, browser: SocialFlow.Browser())
         #expect(noCookie.status == 400 && noCookie.errorCode == "AUTH_003" && noCookie.errorField == "state")
-        let otherBrowser = Fixture.Browser()
-        _ = try await fixture.authorize("local", browser: otherBrowser)
-        #expect(try await fixture.finish("local", code: code, state: state, browser: otherBrowser).status == 400)
-        #expect(try await fixture.finish("github", code: code, state: state, browser: browser).status == 400)
-        #expect(try await fixture.finish("local", code: code, state: "not-a-state", browser: browser).status == 400)
+        let otherBrowser = SocialFlow.Browser()
+        _ = try await fixture.flow.authorize("local", browser: otherBrowser)
+        #expect(try await fixture.flow.finish("local", code: code, state: state, browser: otherBrowser).status == 400)
+        #expect(try await fixture.flow.finish("github", code: code, state: state, browser: browser).status == 400)
+        #expect(try await fixture.flow.finish("local", code: code, state: "not-a-state", browser: browser).status == 400)
 
         // None of those spent it: its own browser finishes, once.
-        #expect(try await fixture.finish("local", code: code, state: state, browser: browser).status == 200)
-        let again = try await fixture.finish("local", code: code, state: state, browser: browser)
+        #expect(try await fixture.flow.finish("local", code: code, state: state, browser: browser).status == 200)
+        let again = try await fixture.flow.finish("local", code: code, state: state, browser: browser)
         #expect(again.status == 400 && again.errorCode == "AUTH_003")
         await fixture.close()
     }
@@ -137,15 +137,15 @@ struct SocialLoginEndpointTests {
     @Test("a browser keeps one binding, so two flows started in it both finish")
     func twoTabs() async throws {
         let fixture = try await Fixture()
-        let browser = Fixture.Browser()
-        let first = try await fixture.authorize("local", browser: browser)
+        let browser = SocialFlow.Browser()
+        let first = try await fixture.flow.authorize("local", browser: browser)
         let cookie = browser.cookie
-        let second = try await fixture.authorize("github", browser: browser)
+        let second = try await fixture.flow.authorize("github", browser: browser)
         #expect(browser.cookie == cookie)
-        let (firstCode, firstState) = try await fixture.visitProvider(try #require(first.json["authorization_url"] as? String))
-        let (secondCode, secondState) = try await fixture.visitProvider(try #require(second.json["authorization_url"] as? String))
-        #expect(try await fixture.finish("github", code: secondCode, state: secondState, browser: browser).status == 200)
-        #expect(try await fixture.finish("local", code: firstCode, state: firstState, browser: browser).status == 200)
+        let (firstCode, firstState) = try await fixture.flow.visitProvider(try #require(first.json["authorization_url"] as? String))
+        let (secondCode, secondState) = try await fixture.flow.visitProvider(try #require(second.json["authorization_url"] as? String))
+        #expect(try await fixture.flow.finish("github", code: secondCode, state: secondState, browser: browser).status == 200)
+        #expect(try await fixture.flow.finish("local", code: firstCode, state: firstState, browser: browser).status == 200)
         await fixture.close()
     }
 
@@ -153,11 +153,11 @@ struct SocialLoginEndpointTests {
     func expiredState() async throws {
         let clock = ManualClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         let fixture = try await Fixture(clock: clock)
-        let browser = Fixture.Browser()
-        let started = try await fixture.authorize("local", browser: browser)
-        let (code, state) = try await fixture.visitProvider(try #require(started.json["authorization_url"] as? String))
+        let browser = SocialFlow.Browser()
+        let started = try await fixture.flow.authorize("local", browser: browser)
+        let (code, state) = try await fixture.flow.visitProvider(try #require(started.json["authorization_url"] as? String))
         clock.advance(byMilliseconds: 600_001)
-        let late = try await fixture.finish("local", code: code, state: state, browser: browser)
+        let late = try await fixture.flow.finish("local", code: code, state: state, browser: browser)
         #expect(late.status == 400 && late.errorCode == "AUTH_003")
         #expect(await fixture.harness.auth.engine.user(email: "jane@example.com") == nil)
         await fixture.close()
@@ -168,14 +168,14 @@ struct SocialLoginEndpointTests {
         let fixture = try await Fixture()
         for misbehavior in [LocalOpenIDProvider.Misbehavior.foreignKey, .wrongNonce, .wrongIssuer] {
             fixture.oidc.misbehavior.withLock { $0 = misbehavior }
-            let answer = try await fixture.signIn("local")
+            let answer = try await fixture.flow.signIn("local")
             #expect(answer.status == 400 && answer.errorCode == "AUTH_003", "\(misbehavior): \(answer.json)")
         }
         fixture.oidc.misbehavior.withLock { $0 = .none }
-        let browser = Fixture.Browser()
-        let started = try await fixture.authorize("local", browser: browser)
-        let (_, state) = try await fixture.visitProvider(try #require(started.json["authorization_url"] as? String))
-        let refused = try await fixture.finish("local", code: "made-up", state: state, browser: browser)
+        let browser = SocialFlow.Browser()
+        let started = try await fixture.flow.authorize("local", browser: browser)
+        let (_, state) = try await fixture.flow.visitProvider(try #require(started.json["authorization_url"] as? String))
+        let refused = try await fixture.flow.finish("local", code: "made-up", state: state, browser: browser)
         #expect(refused.status == 400 && refused.errorField == "code")
         #expect(await fixture.harness.auth.engine.user(email: "jane@example.com") == nil)
         await fixture.close()
@@ -188,21 +188,21 @@ struct SocialLoginEndpointTests {
         let token = try #require(password.json["access_token"] as? String)
 
         // A linking state does not finish a sign-in.
-        let browser = Fixture.Browser()
-        let started = try await fixture.authorize("github", browser: browser, token: token)
-        let (code, state) = try await fixture.visitProvider(try #require(started.json["authorization_url"] as? String))
-        #expect(try await fixture.finish("github", code: code, state: state, browser: browser).status == 400)
+        let browser = SocialFlow.Browser()
+        let started = try await fixture.flow.authorize("github", browser: browser, token: token)
+        let (code, state) = try await fixture.flow.visitProvider(try #require(started.json["authorization_url"] as? String))
+        #expect(try await fixture.flow.finish("github", code: code, state: state, browser: browser).status == 400)
         let other = try await fixture.harness.signUp("other@example.com")
         let otherToken = try #require(other.json["access_token"] as? String)
-        #expect(try await fixture.finish("github", code: code, state: state, browser: browser, token: otherToken).status == 400)
-        let linked = try await fixture.finish("github", code: code, state: state, browser: browser, token: token)
+        #expect(try await fixture.flow.finish("github", code: code, state: state, browser: browser, token: otherToken).status == 400)
+        let linked = try await fixture.flow.finish("github", code: code, state: state, browser: browser, token: token)
         #expect(linked.status == 200 && linked.json["provider"] as? String == "github", "\(linked.json)")
         #expect(linked.json["email"] as? String == "octo@example.com")
 
-        let signIn = try await fixture.signIn("github")
+        let signIn = try await fixture.flow.signIn("github")
         #expect(signIn.json["is_new_user"] as? Bool == false && Fixture.userID(signIn) == Fixture.userID(password))
         // The same GitHub account cannot also link to another user.
-        let taken = try await fixture.signIn("github", token: otherToken)
+        let taken = try await fixture.flow.signIn("github", token: otherToken)
         #expect(taken.status == 409 && taken.errorCode == "USER_002")
         #expect(try await fixture.harness.send("GET", "/api/v1/oauth/authorize/github?redirect_uri=https://a.example/cb",
                                                token: "not-a-token").status == 401)
@@ -212,19 +212,19 @@ struct SocialLoginEndpointTests {
     @Test("unlinking: refused for the last way to sign in, allowed while another remains")
     func unlinking() async throws {
         let fixture = try await Fixture()
-        let first = try await fixture.signIn("local")
+        let first = try await fixture.flow.signIn("local")
         let token = try #require(first.json["access_token"] as? String)
         let last = try await fixture.harness.send("DELETE", "/api/v1/oauth/accounts/local", token: token)
         #expect(last.status == 403 && last.errorCode == "AUTH_007")
 
-        #expect(try await fixture.signIn("github", token: token).status == 200)
+        #expect(try await fixture.flow.signIn("github", token: token).status == 200)
         #expect(try await fixture.harness.send("DELETE", "/api/v1/oauth/accounts/local", token: token).status == 200)
         #expect(try await fixture.harness.send("DELETE", "/api/v1/oauth/accounts/local", token: token).status == 404)
         #expect(try await fixture.harness.send("DELETE", "/api/v1/oauth/accounts/github", token: token).status == 403)
         #expect(try await fixture.harness.send("DELETE", "/api/v1/oauth/accounts/github").status == 401)
 
         // Unlinked, the identity is free: signing in with it makes nobody new (its email is this user's, verified).
-        let again = try await fixture.signIn("local")
+        let again = try await fixture.flow.signIn("local")
         #expect(again.status == 200 && Fixture.userID(again) == Fixture.userID(first))
         await fixture.close()
     }
@@ -232,10 +232,10 @@ struct SocialLoginEndpointTests {
     @Test("a deactivated user cannot sign in with a provider")
     func inactiveUser() async throws {
         let fixture = try await Fixture()
-        let first = try await fixture.signIn("local")
+        let first = try await fixture.flow.signIn("local")
         let id = try #require(Fixture.userID(first).flatMap(UUID.init(uuidString:)))
         _ = try await fixture.harness.auth.engine.setActive(userID: id, false)
-        let refused = try await fixture.signIn("local")
+        let refused = try await fixture.flow.signIn("local")
         #expect(refused.status == 403 && refused.errorCode == "AUTH_005")
         await fixture.close()
     }

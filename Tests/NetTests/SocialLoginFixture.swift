@@ -5,14 +5,13 @@ import Social
 import Testing
 
 /// Tessera over HTTP with social login through a local OpenID Connect provider (`local`) and a GitHub-like one
-/// (`github`), and a browser that keeps Tessera's binding cookie and follows the providers' redirects.
+/// (`github`).
 struct SocialLoginFixture {
-    static let redirectURI = "https://app.example/auth/callback"
-
     let oidc: LocalOpenIDProvider
     let github: LocalGitHubProvider
     let http: ProviderHTTPClient
     let harness: HTTPHarness
+    var flow: SocialFlow { SocialFlow(port: harness.server.port) }
 
     init(trustUnverifiedEmails: Bool = false, clock: ManualClock? = nil) async throws {
         oidc = try await LocalOpenIDProvider.start()
@@ -34,7 +33,17 @@ struct SocialLoginFixture {
         await github.stop()
     }
 
-    /// A browser: the cookies Tessera set (the binding), sent back on every request to Tessera.
+    /// The user id a token answer names.
+    static func userID(_ answer: HTTPHarness.Answer) -> String? { (answer.json["user"] as? [String: Any])?["id"] as? String }
+}
+
+/// A browser signing in with a provider at Tessera on `port`: it keeps the cookie Tessera sets (the binding) and
+/// follows the provider's redirect.
+struct SocialFlow {
+    static let redirectURI = "https://app.example/auth/callback"
+    let port: Int
+
+    /// The cookies Tessera set, sent back on every request to Tessera.
     final class Browser {
         var cookie: String?
 
@@ -52,7 +61,7 @@ struct SocialLoginFixture {
     func authorize(_ provider: String, browser: Browser, token: String? = nil) async throws -> HTTPHarness.Answer {
         let path = "/api/v1/oauth/authorize/\(provider)?redirect_uri="
             + Self.redirectURI.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        let answer = try await harness.send("GET", path, token: token, headers: browser.headers)
+        let answer = try await HTTPHarness.send(port: port, "GET", path, token: token, headers: browser.headers)
         browser.keep(answer)
         return answer
     }
@@ -75,8 +84,8 @@ struct SocialLoginFixture {
     func finish(_ provider: String, code: String, state: String, browser: Browser, token: String? = nil) async throws
         -> HTTPHarness.Answer
     {
-        try await harness.send("POST", "/api/v1/oauth/\(token == nil ? "callback" : "link")/\(provider)",
-                               json: #"{"code":"\#(code)","state":"\#(state)"}"#, token: token, headers: browser.headers)
+        try await HTTPHarness.send(port: port, "POST", "/api/v1/oauth/\(token == nil ? "callback" : "link")/\(provider)",
+                                   json: #"{"code":"\#(code)","state":"\#(state)"}"#, token: token, headers: browser.headers)
     }
 
     /// The whole flow in a fresh browser (or `browser`): authorize, the provider's page, the callback (or the
@@ -88,7 +97,4 @@ struct SocialLoginFixture {
         #expect(state == started.json["state"] as? String)
         return try await finish(provider, code: code, state: state, browser: browser, token: token)
     }
-
-    /// The user id a token answer names.
-    static func userID(_ answer: HTTPHarness.Answer) -> String? { (answer.json["user"] as? [String: Any])?["id"] as? String }
 }
