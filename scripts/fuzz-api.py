@@ -28,7 +28,12 @@ SESSION_ENDING = ["/api/v1/auth/logout-all", "/api/v1/sessions/{session_id}"]
 
 
 def start_server(binary: str, data: str, log_path: str) -> tuple[subprocess.Popen, int]:
-    env = dict(os.environ, TESSERA_FIRST_SUPERUSER_EMAIL="root@example.com", TESSERA_FIRST_SUPERUSER_PASSWORD=PASSWORD)
+    # Social login on, with providers on a closed local port: the routes run their checks, and a call that
+    # reaches a provider gets the documented 503.
+    env = dict(os.environ, TESSERA_FIRST_SUPERUSER_EMAIL="root@example.com", TESSERA_FIRST_SUPERUSER_PASSWORD=PASSWORD,
+               TESSERA_OIDC_PROVIDERS="a", TESSERA_OIDC_A_ISSUER="http://127.0.0.1:9", TESSERA_OIDC_A_CLIENT_ID="fuzz",
+               TESSERA_OIDC_A_CLIENT_SECRET="fuzz", TESSERA_GITHUB_CLIENT_ID="fuzz", TESSERA_GITHUB_CLIENT_SECRET="fuzz",
+               TESSERA_GITHUB_BASE_URL="http://127.0.0.1:9", TESSERA_GITHUB_API_URL="http://127.0.0.1:9")
     log = open(log_path, "w")
     process = subprocess.Popen([binary, "serve", "--data", data, "--port", "0", "--bcrypt-cost", "4",
                                 "--rate-limit", "off", "--durability", "none"], stdout=log, stderr=log, env=env)

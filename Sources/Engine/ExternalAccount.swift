@@ -8,7 +8,7 @@ public struct ExternalAccount: Sendable, Hashable {
     public var provider: String
     /// The provider's stable id of the person: the ID token's `sub`, GitHub's numeric id.
     public var subject: String
-    /// The email the provider gave at the last sign-in, and whether it said it verified it.
+    /// The email the provider gave when the account was linked, and whether it said it verified it.
     public var email: String?
     public var emailVerified: Bool
     public var linkedAtMilliseconds: Int64

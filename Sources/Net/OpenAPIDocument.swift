@@ -9,6 +9,8 @@ enum OpenAPIDocument {
         let path: String
         let summary: String
         var authenticated = true
+        /// Served with or without a Bearer token (which changes what it does).
+        var bearerOptional = false
         var body: String?
         var success: (status: Int, schema: String?) = (200, "Message")
         var query: [String] = []
@@ -140,7 +142,7 @@ enum OpenAPIDocument {
                   authenticated: false, success: (200, "SocialProviderList")),
         Operation(method: "get", path: "/api/v1/oauth/authorize/{provider}",
                   summary: "Start a social sign-in (with a Bearer token: the linking of an account); sets the browser's binding cookie",
-                  authenticated: false, success: (200, "SocialAuthorization"), query: ["redirect_uri"],
+                  authenticated: false, bearerOptional: true, success: (200, "SocialAuthorization"), query: ["redirect_uri"],
                   errors: [401, 404, 422, 429, 503]),
         Operation(method: "post", path: "/api/v1/oauth/callback/{provider}",
                   summary: "Finish a social sign-in with the provider's code and the state (needs the binding cookie)",
@@ -185,7 +187,7 @@ enum OpenAPIDocument {
             parameters.append(["name": name, "in": "path", "required": true, "schema": string("uuid")])
         }
         if operation.path.contains("{provider}") {
-            parameters.append(["name": "provider", "in": "path", "required": true,
+            parameters.append(["name": "provider", "in": "path", "required": true, "example": "github",
                                "schema": ["type": "string", "pattern": "^[a-z0-9-]{1,64}$"]])
         }
         for name in operation.query {
@@ -213,6 +215,7 @@ enum OpenAPIDocument {
         }
         result["responses"] = responses
         if operation.authenticated { result["security"] = [["bearer": [String]()]] }
+        if operation.bearerOptional { result["security"] = [["bearer": [String]()], [String: [String]]()] }
         return result
     }
 
