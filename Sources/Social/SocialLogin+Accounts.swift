@@ -11,17 +11,28 @@ extension SocialLogin {
         let (_, profile) = try await verify(provider: name, code: code, state: state, browserBinding: browserBinding,
                                             linkingUserID: userID)
         let identity = ExternalIdentity(provider: name, subject: profile.subject)
+        await identityTurns.acquire(identity)
+        let outcome = await link(identity, profile: profile, to: userID)
+        await identityTurns.release(identity)
+        return try outcome.get()
+    }
+
+    /// The linking of `identity`, in its turn.
+    private func link(_ identity: ExternalIdentity, profile: SocialProfile, to userID: UUID) async
+        -> Result<ExternalAccount, SocialLoginError>
+    {
+        let name = identity.provider
         if let linked = await engine.user(linkedTo: identity) {
             guard linked.id == userID, let account = await accounts(of: userID).first(where: { $0.identity == identity })
-            else { throw SocialLoginError(.alreadyLinked, "this \(name) account signs another user in already") }
-            return account
+            else { return .failure(SocialLoginError(.alreadyLinked, "this \(name) account signs another user in already")) }
+            return .success(account)
         }
         let email = profile.email.map(User.normalizedEmail)
         do {
-            return try await engine.linkExternalAccount(
-                userID: userID, profile: ExternalProfile(identity: identity, email: email, emailVerified: profile.emailVerified))
+            return .success(try await engine.linkExternalAccount(
+                userID: userID, profile: ExternalProfile(identity: identity, email: email, emailVerified: profile.emailVerified)))
         } catch {
-            throw Self.mapped(error)
+            return .failure(Self.mapped(error))
         }
     }
 

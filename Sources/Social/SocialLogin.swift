@@ -31,6 +31,8 @@ public final class SocialLogin: Sendable {
     public let providers: [any SocialProvider]
     /// Whether an email the provider has not verified may link to, or make, a user.
     public let trustUnverifiedEmails: Bool
+    /// One sign-in or linking at a time per identity.
+    let identityTurns = KeyedTurns<ExternalIdentity>()
 
     public init(auth: AuthService, providers: [any SocialProvider], trustUnverifiedEmails: Bool = false) {
         self.auth = auth
@@ -105,28 +107,38 @@ public final class SocialLogin: Sendable {
         let (provider, profile) = try await verify(provider: name, code: code, state: state,
                                                    browserBinding: browserBinding, linkingUserID: nil)
         let identity = ExternalIdentity(provider: name, subject: profile.subject)
-        // Twice at most: a concurrent first sign-in of the same identity, or a registration of the same email,
-        // can win the race between the look-up and the change; the second round then finds what it made.
+        await identityTurns.acquire(identity)
+        let outcome = await signIn(identity, profile: profile, provider: provider, device: device)
+        await identityTurns.release(identity)
+        return try outcome.get()
+    }
+
+    /// The sign-in of `identity`, in its turn.
+    private func signIn(_ identity: ExternalIdentity, profile: SocialProfile, provider: any SocialProvider,
+                        device: DeviceInfo) async -> Result<SocialSignIn, SocialLoginError>
+    {
+        // Twice at most: a registration of the same email can win the race between the look-up and the change;
+        // the second round then finds that user.
         for round in 0..<2 {
             do {
                 let (user, isNew) = try await user(for: identity, profile: profile, provider: provider)
                 do {
-                    return SocialSignIn(tokens: try await auth.openSession(for: user, device: device), isNewUser: isNew)
+                    return .success(SocialSignIn(tokens: try await auth.openSession(for: user, device: device), isNewUser: isNew))
                 } catch {
-                    throw error.code == .userInactive ? SocialLoginError(.userInactive, "the account is inactive")
-                        : SocialLoginError(.unavailable, "the session could not be opened; try again")
+                    return .failure(error.code == .userInactive ? SocialLoginError(.userInactive, "the account is inactive")
+                        : SocialLoginError(.unavailable, "the session could not be opened; try again"))
                 }
-            } catch let error as EngineError where round == 0 && [.emailTaken, .externalAccountTaken].contains(error.code) {
+            } catch let error as EngineError where round == 0 && error.code == .emailTaken {
                 continue
             } catch let error as EngineError {
-                throw Self.mapped(error)
+                return .failure(Self.mapped(error))
             } catch let error as SocialLoginError {
-                throw error
+                return .failure(error)
             } catch {
-                throw SocialLoginError(.unavailable, "the sign-in could not be finished")
+                return .failure(SocialLoginError(.unavailable, "the sign-in could not be finished"))
             }
         }
-        throw SocialLoginError(.unavailable, "the sign-in could not be finished; try again")
+        return .failure(SocialLoginError(.unavailable, "the sign-in could not be finished; try again"))
     }
 
     /// The user `identity` signs in, linking it (by a trusted email) or making a user when it is new.

@@ -134,6 +134,29 @@ struct SocialLoginEndpointTests {
         await fixture.close()
     }
 
+    @Test("first sign-ins of one identity racing each other make one user, and all of them sign it in")
+    func racingFirstSignIns() async throws {
+        let fixture = try await Fixture()
+        var pending: [(SocialFlow.Browser, String, String)] = []
+        for _ in 0..<6 {
+            let browser = SocialFlow.Browser()
+            let started = try await fixture.flow.authorize("local", browser: browser)
+            let (code, state) = try await fixture.flow.visitProvider(try #require(started.json["authorization_url"] as? String))
+            pending.append((browser, code, state))
+        }
+        let flow = fixture.flow
+        let answers = try await withThrowingTaskGroup(of: HTTPHarness.Answer.self) { group in
+            for (browser, code, state) in pending {
+                group.addTask { try await flow.finish("local", code: code, state: state, browser: browser) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.status == 200 }, "\(answers.map(\.json))")
+        #expect(Set(answers.compactMap(Fixture.userID)).count == 1)
+        #expect(answers.filter { $0.json["is_new_user"] as? Bool == true }.count == 1)
+        await fixture.close()
+    }
+
     @Test("a browser keeps one binding, so two flows started in it both finish")
     func twoTabs() async throws {
         let fixture = try await Fixture()
@@ -226,6 +249,28 @@ struct SocialLoginEndpointTests {
         // Unlinked, the identity is free: signing in with it makes nobody new (its email is this user's, verified).
         let again = try await fixture.flow.signIn("local")
         #expect(again.status == 200 && Fixture.userID(again) == Fixture.userID(first))
+        await fixture.close()
+    }
+
+    @Test("a user a social sign-in made sets a password by reset; then it logs in with it and may unlink its account")
+    func passwordAfterSocialSignIn() async throws {
+        let fixture = try await Fixture()
+        let first = try await fixture.flow.signIn("local")
+        let harness = fixture.harness
+        #expect(try await harness.send("POST", "/api/v1/auth/password-reset/request",
+                                       json: #"{"email":"jane@example.com"}"#).status == 200)
+        #expect(try await PasswordResetTests.mails(harness, count: 1).count == 1)
+        let token = try #require(try PasswordResetTests.lastToken(harness))
+        let reset = try await harness.send("POST", "/api/v1/auth/password-reset/confirm",
+                                           json: #"{"token":"\#(token)","new_password":"\#(HTTPHarness.password)"}"#)
+        #expect(reset.status == 200, "\(reset.json)")
+        let login = try await harness.send("POST", "/api/v1/auth/login",
+                                           json: #"{"email":"jane@example.com","password":"\#(HTTPHarness.password)"}"#)
+        #expect(login.status == 200 && Fixture.userID(login) == Fixture.userID(first))
+        let access = try #require(login.json["access_token"] as? String)
+        #expect(try await harness.send("DELETE", "/api/v1/oauth/accounts/local", token: access).status == 200)
+        let accounts = try await harness.send("GET", "/api/v1/oauth/accounts", token: access)
+        #expect(accounts.json["has_password"] as? Bool == true && (accounts.json["accounts"] as? [Any])?.isEmpty == true)
         await fixture.close()
     }
 

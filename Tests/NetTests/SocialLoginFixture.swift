@@ -2,6 +2,7 @@ import Auth
 import Engine
 import Foundation
 import Social
+import Synchronization
 import Testing
 
 /// Tessera over HTTP with social login through a local OpenID Connect provider (`local`) and a GitHub-like one
@@ -44,13 +45,14 @@ struct SocialFlow {
     let port: Int
 
     /// The cookies Tessera set, sent back on every request to Tessera.
-    final class Browser {
-        var cookie: String?
+    final class Browser: Sendable {
+        private let jar = Mutex<String?>(nil)
+        var cookie: String? { jar.withLock { $0 } }
 
         /// Keeps the `name=value` of a `Set-Cookie` header.
         func keep(_ answer: HTTPHarness.Answer) {
             if let header = answer.headers["set-cookie"], let pair = header.split(separator: ";").first {
-                cookie = String(pair)
+                jar.withLock { $0 = String(pair) }
             }
         }
 
