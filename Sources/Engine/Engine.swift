@@ -41,8 +41,9 @@ public final class Engine: Sendable {
     public static func open(
         _ configuration: EngineConfiguration, clock: any EngineClock = SystemClock(), random: RandomSource = .system
     ) throws -> Engine {
-        if mkdir(configuration.dataDirectory, 0o755) != 0 && errno != EEXIST {
-            throw EngineError(.invalidArgument, "cannot create the data directory \(configuration.dataDirectory)")
+        if let failure = createDirectories(configuration.dataDirectory) {
+            throw EngineError(.invalidArgument,
+                              "cannot create the data directory \(configuration.dataDirectory): \(String(cString: strerror(failure)))")
         }
         let started = ContinuousClock.now
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
@@ -227,4 +228,17 @@ public struct SnapshotState: Sendable {
         if let failure { return "failed: \(failure)" }
         return lsn.map { "ok (LSN \($0))" } ?? "none yet"
     }
+}
+
+/// Creates `path` and any missing parent, as `mkdir -p` does; the `errno` of the first failure, or nil.
+func createDirectories(_ path: String) -> Int32? {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+        prefix += component
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return errno }
+        prefix += "/"
+    }
+    var status = stat()
+    guard stat(path, &status) == 0 else { return errno }
+    return status.st_mode & S_IFMT == S_IFDIR ? nil : ENOTDIR
 }

@@ -134,6 +134,25 @@ struct EngineTests {
         await engine.close()
     }
 
+    @Test("a data directory whose parents are missing is created with them; one under a file is a clear error")
+    func dataDirectoryCreation() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        var configuration = harness.configuration
+        configuration.dataDirectory = harness.directory + "/a/b/data"
+        let engine = try Engine.open(configuration)
+        _ = try await engine.register(NewUser(email: "ada@example.com", passwordHash: "x", firstName: "Ada"))
+        await engine.close()
+        let reopened = try Engine.open(configuration)
+        #expect(await reopened.user(email: "ada@example.com") != nil)
+        await reopened.close()
+
+        #expect(FileManager.default.createFile(atPath: harness.directory + "/file", contents: Data()))
+        configuration.dataDirectory = harness.directory + "/file/data"
+        let error = #expect(throws: EngineError.self) { try Engine.open(configuration) }
+        #expect(error?.message.contains("Not a directory") == true, "\(String(describing: error))")
+    }
+
     @Test("a restart rebuilds exactly the state that was acknowledged")
     func restart() async throws {
         let harness = EngineHarness()
