@@ -29,7 +29,8 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
     }
 
     /// The providers `environment` configures: `TESSERA_OIDC_PROVIDERS=google,acme` with, for each name,
-    /// `TESSERA_OIDC_<NAME>_ISSUER` (Google's by default for `google`), `_CLIENT_ID`, `_CLIENT_SECRET`; and GitHub
+    /// `TESSERA_OIDC_<NAME>_ISSUER` (Google's by default for `google`), `_CLIENT_ID`, `_CLIENT_SECRET`, and
+    /// optionally `_DISPLAY_NAME` and `_ICON` for a sign-in page (the name capitalized, and the name); and GitHub
     /// when `TESSERA_GITHUB_CLIENT_ID` is set, with `_CLIENT_SECRET`, `TESSERA_GITHUB_BASE_URL` and
     /// `TESSERA_GITHUB_API_URL` (the real service by default).
     public static func fromEnvironment(_ environment: [String: String]) throws(Problem) -> [SocialProviderConfiguration] {
@@ -44,7 +45,8 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
             guard let issuer else { throw Problem(description: "\(prefix)_ISSUER is required") }
             try checkURL(issuer, variable: prefix + "_ISSUER")
             providers.append(SocialProviderConfiguration(
-                name: name, displayName: name == "google" ? "Google" : name.capitalized, icon: name,
+                name: name, displayName: environment[prefix + "_DISPLAY_NAME"] ?? (name == "google" ? "Google" : name.capitalized),
+                icon: environment[prefix + "_ICON"] ?? name,
                 kind: .openIDConnect(issuer: issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer),
                 clientID: try required(prefix + "_CLIENT_ID", in: environment),
                 clientSecret: try required(prefix + "_CLIENT_SECRET", in: environment)))

@@ -9,13 +9,14 @@ struct SocialProviderConfigurationTests {
             "TESSERA_OIDC_PROVIDERS": "google, Acme-Corp",
             "TESSERA_OIDC_GOOGLE_CLIENT_ID": "g-id", "TESSERA_OIDC_GOOGLE_CLIENT_SECRET": "g-secret",
             "TESSERA_OIDC_ACME_CORP_ISSUER": "http://127.0.0.1:9000/realm/", "TESSERA_OIDC_ACME_CORP_CLIENT_ID": "a-id",
-            "TESSERA_OIDC_ACME_CORP_CLIENT_SECRET": "a-secret",
+            "TESSERA_OIDC_ACME_CORP_CLIENT_SECRET": "a-secret", "TESSERA_OIDC_ACME_CORP_DISPLAY_NAME": "Acme SSO",
             "TESSERA_GITHUB_CLIENT_ID": "gh-id", "TESSERA_GITHUB_CLIENT_SECRET": "gh-secret",
         ])
         #expect(providers.map(\.name) == ["google", "acme-corp", "github"])
         #expect(providers[0].kind == .openIDConnect(issuer: SocialProviderConfiguration.googleIssuer))
         #expect(providers[0].displayName == "Google" && providers[0].clientSecret == "g-secret")
         #expect(providers[1].kind == .openIDConnect(issuer: "http://127.0.0.1:9000/realm"))
+        #expect(providers[1].displayName == "Acme SSO" && providers[1].icon == "acme-corp")
         #expect(providers[2].kind == .github(baseURL: "https://github.com", apiURL: "https://api.github.com"))
         #expect(try SocialProviderConfiguration.fromEnvironment([:]).isEmpty)
     }
