@@ -28,6 +28,7 @@ public final class GitHubProvider: SocialProvider {
     /// The scopes asked for: the profile, and the email addresses with their verification.
     static let scope = "read:user user:email"
 
+    /// `<base>/login/oauth/authorize` with the client, redirect URI, scope, state and S256 challenge.
     public func authorizationURL(redirectURI: String, state: String, nonce _: String?, codeChallenge: String)
         async throws(SocialError) -> String
     {
@@ -37,6 +38,7 @@ public final class GitHubProvider: SocialProvider {
         ])
     }
 
+    /// The code exchanged for an access token, then the profile read with it from `/user` and `/user/emails`.
     public func signIn(code: String, redirectURI: String, codeVerifier: String, nonce _: String?, nowSeconds _: Int64)
         async throws(SocialError) -> SocialProfile
     {

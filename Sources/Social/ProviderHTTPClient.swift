@@ -22,6 +22,7 @@ public struct SocialError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The ID token names a key the provider's published set lacks (worth one more fetch of the keys).
     let isUnknownKey: Bool
 
+    /// A failure of this kind; `description` names the step and the provider, never a secret.
     public init(_ kind: Kind, _ description: String) { self.init(kind, description, isUnknownKey: false) }
 
     init(_ kind: Kind, _ description: String, isUnknownKey: Bool) {
@@ -43,6 +44,7 @@ public final class ProviderHTTPClient: Sendable {
     private let timeout: TimeAmount
     static let maxAnswerBytes = 1 << 20
 
+    /// A client whose every request must be answered within `timeoutSeconds`.
     public init(timeoutSeconds: Int64 = 10) {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow

@@ -34,6 +34,8 @@ public final class SocialLogin: Sendable {
     /// One sign-in or linking at a time per identity.
     let identityTurns = KeyedTurns<ExternalIdentity>()
 
+    /// Social login over `auth`'s engine and sessions with `providers` (names must differ: the first of a name
+    /// serves it).
     public init(auth: AuthService, providers: [any SocialProvider], trustUnverifiedEmails: Bool = false) {
         self.auth = auth
         self.providers = providers
