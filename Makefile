@@ -2,7 +2,8 @@
 SWIFT ?= swift
 # Warnings fail the build of the tests (and so CI).
 STRICT := -Xswiftc -warnings-as-errors
-SYSTEM_PACKAGES := liburing-dev pkg-config
+# ca-certificates: the trust roots AsyncHTTPClient (NIOSSL) reads to reach social login providers over HTTPS.
+SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates
 export PATH := $(PATH):/opt/swift/usr/bin
 
 .PHONY: deps build serve test release bench-wal clean
