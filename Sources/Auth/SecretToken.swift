@@ -16,6 +16,12 @@ public struct SecretToken: Sendable, Hashable {
         self.secret = secret
     }
 
+    /// 256 bits from the system's CSPRNG: the secret of every token Tessera makes.
+    package static func randomSecret() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<secretSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
     /// The token as the client holds it.
     public var text: String { id.uuidString.lowercased() + "." + Base64URL.encode(secret) }
 
@@ -55,10 +61,7 @@ public struct RefreshTokenMinter: Sendable {
     }
 
     /// A random secret for a session's first refresh token, from the system's CSPRNG.
-    public func randomSecret() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<SecretToken.secretSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
+    public func randomSecret() -> [UInt8] { SecretToken.randomSecret() }
 
     /// The token that replaces `token` at its session's next rotation.
     public func next(after token: SecretToken) -> SecretToken {

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A social login provider Tessera signs users in with, as configured (API.md): any OpenID Connect provider by
 /// its issuer URL (discovery at `<issuer>/.well-known/openid-configuration`), Google as one with Google's issuer
@@ -70,6 +70,13 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
         return value
     }
 
+    /// Whether `url` is HTTPS, or plain HTTP to this machine (`localhost`, `127.0.0.1`, `::1`): the rule for
+    /// every URL a social sign-in sends a secret or a code to.
+    package static func isHTTPSOrLocal(_ url: URL) -> Bool {
+        guard let host = url.host else { return false }
+        return url.scheme == "https" || (url.scheme == "http" && ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host))
+    }
+
     private static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 
     /// HTTPS, or plain HTTP to this machine only (a local provider in tests): tokens and secrets never cross a
@@ -78,8 +85,7 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
         guard let url = URL(string: text), let host = url.host, !host.isEmpty else {
             throw Problem(description: "\(variable): \"\(text)\" is not a URL")
         }
-        let local = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
-        guard url.scheme == "https" || (url.scheme == "http" && local) else {
+        guard isHTTPSOrLocal(url) else {
             throw Problem(description: "\(variable): \"\(text)\" must use https (plain http only to this machine)")
         }
     }

@@ -307,14 +307,7 @@ struct RefreshBody: Decodable {
 
 /// Input rules of the contract.
 enum Validation {
-    static func isEmail(_ text: String) -> Bool {
-        let email = text.trimmingSpaces()
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !email.contains(where: { $0.isWhitespace })
-        else { return false }
-        return true
-    }
+    static func isEmail(_ text: String) -> Bool { EmailAddress.isValid(text.trimmingSpaces()) }
 
     /// `+` or `0`, then 8 to 14 digits.
     static func isPhoneNumber(_ text: String) -> Bool {

@@ -6,14 +6,8 @@ import Engine
 /// stored), the PKCE verifier and its S256 challenge (RFC 7636 §4.2), the OpenID Connect nonce, and the value
 /// the browser keeps in a cookie (only its digest is stored with the state).
 enum FlowSecrets {
-    /// 256 random bits from the system's CSPRNG.
-    static func randomBytes() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<SecretToken.secretSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
-    /// 43 base64url characters: a PKCE verifier, a nonce, a browser binding.
-    static func randomText() -> String { Base64URL.encode(randomBytes()) }
+    /// 43 base64url characters of 256 random bits: a PKCE verifier, a nonce, a browser binding.
+    static func randomText() -> String { Base64URL.encode(SecretToken.randomSecret()) }
 
     /// `BASE64URL(SHA256(verifier))`.
     static func challenge(of verifier: String) -> String { Base64URL.encode(Array(SHA256.hash(data: Array(verifier.utf8)))) }

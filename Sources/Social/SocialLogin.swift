@@ -79,7 +79,7 @@ public final class SocialLogin: Sendable {
         guard let binding = FlowSecrets.bindingDigest(browserBinding) else {
             throw SocialLoginError(.invalidRequest, "the browser binding is malformed")
         }
-        let secret = FlowSecrets.randomBytes()
+        let secret = SecretToken.randomSecret()
         let verifier = FlowSecrets.randomText()
         let nonce = provider.usesNonce ? FlowSecrets.randomText() : nil
         let kept: SocialLoginState
@@ -148,7 +148,7 @@ public final class SocialLogin: Sendable {
         async throws -> (User, isNew: Bool)
     {
         if let linked = await engine.user(linkedTo: identity) { return (linked, false) }
-        guard let email = profile.email.map(User.normalizedEmail), Self.isEmail(email) else {
+        guard let email = profile.email.map(User.normalizedEmail), EmailAddress.isValid(email) else {
             throw SocialLoginError(.emailRequired, "\(provider.configuration.displayName) gave no email address")
         }
         guard profile.emailVerified || trustUnverifiedEmails else {
@@ -222,17 +222,10 @@ public final class SocialLogin: Sendable {
         guard text.utf8.count <= 2000, let url = URL(string: text), let host = url.host, !host.isEmpty,
               url.fragment == nil, !text.contains("#")
         else { throw SocialLoginError(.invalidRequest, "redirect_uri must be an absolute URL", field: "redirect_uri") }
-        let local = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
-        guard url.scheme == "https" || (url.scheme == "http" && local) else {
+        guard SocialProviderConfiguration.isHTTPSOrLocal(url) else {
             throw SocialLoginError(.invalidRequest, "redirect_uri must use https (plain http only to this machine)",
                                    field: "redirect_uri")
         }
-    }
-
-    static func isEmail(_ email: String) -> Bool {
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return email.utf8.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !email.contains(where: \.isWhitespace)
     }
 
     /// A first and last name for a new user: the provider's parts, else its full name split at the first
