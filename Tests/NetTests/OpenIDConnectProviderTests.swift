@@ -2,6 +2,7 @@ import Auth
 import Crypto
 import Foundation
 import Social
+import Synchronization
 import Testing
 
 @Suite("An OpenID Connect provider over HTTP: discovery, authorization URL, code exchange, ID token verified")
@@ -106,6 +107,36 @@ struct OpenIDConnectProviderTests {
         }
         #expect(fixture.local.jwksFetches.load(ordering: .relaxed) == 1)
         await fixture.close()
+    }
+
+    @Test("a provider that answers more than 1 MiB, or redirects elsewhere, is refused rather than followed or read")
+    func boundedAnswers() async throws {
+        let reached = Mutex(false)
+        let elsewhere = try await LocalHTTPServer.start { _ in
+            reached.withLock { $0 = true }
+            return .json(.ok, ["issuer": "http://elsewhere"])
+        }
+        let hostile = try await LocalHTTPServer.start { request in
+            // A discovery document that would be accepted but for its 2 MiB of padding.
+            request.path.hasPrefix("/huge")
+                ? .json(.ok, ["issuer": "http://127.0.0.1:\(request.headers.first(name: "host")?.split(separator: ":").last ?? "")/huge",
+                              "authorization_endpoint": "a", "token_endpoint": "t", "jwks_uri": "k",
+                              "padding": String(repeating: "x", count: 2 << 20)])
+                : .redirect(to: "http://127.0.0.1:\(elsewhere.port)/.well-known/openid-configuration")
+        }
+        let http = ProviderHTTPClient(timeoutSeconds: 5)
+        for issuer in ["http://127.0.0.1:\(hostile.port)/huge", "http://127.0.0.1:\(hostile.port)/moved"] {
+            let configuration = try #require(try SocialProviderConfiguration.fromEnvironment([
+                "TESSERA_OIDC_PROVIDERS": "x", "TESSERA_OIDC_X_ISSUER": issuer,
+                "TESSERA_OIDC_X_CLIENT_ID": "i", "TESSERA_OIDC_X_CLIENT_SECRET": "s",
+            ]).first)
+            let error = await #expect(throws: SocialError.self) { try await OpenIDConnectProvider(configuration, http: http).metadata() }
+            #expect(error?.kind == .providerUnavailable)
+        }
+        #expect(reached.withLock { $0 } == false, "the redirect was followed")
+        await http.shutdown()
+        await hostile.stop()
+        await elsewhere.stop()
     }
 
     @Test("an unreachable provider is an error naming where, not a hang")
