@@ -60,38 +60,54 @@ public final class AuthService: Sendable {
     }
 
     /// Checks the password and opens a session. An unknown email costs the same bcrypt verification as a
-    /// wrong password, and both answer `invalidCredentials`.
+    /// wrong password, and both answer `invalidCredentials`. The attempt counts against the account's allowed
+    /// failures from before its password is checked (see `LoginThrottle`), and the session opens only if the
+    /// password checked is still the user's.
     public func login(email: String, password: String, device: DeviceInfo) async throws(AuthError) -> TokenPair {
         let account = User.normalizedEmail(email)
-        if let wait = throttle.lockedFor(account) {
+        if let wait = throttle.begin(account) {
             throw AuthError(.accountLocked, "too many failed logins; try again in \(wait) s", retryAfterSeconds: wait)
         }
         let user = await engine.user(email: email)
+        // A user without a password (made by a social sign-in) costs the same bcrypt round as an unknown one.
+        let hash = user.flatMap { $0.hasPassword ? $0.passwordHash : nil }
         let matches: Bool
         do {
-            // A user without a password (made by a social sign-in) costs the same bcrypt round as an unknown one.
-            let hash = user.flatMap { $0.hasPassword ? $0.passwordHash : nil }
             matches = try await hasher.verify(password, hash: hash ?? hasher.decoyHash) && hash != nil
         } catch {
+            throttle.abandoned(account)
             throw AuthError(.unavailable, "too many logins are waiting; try again")
         }
-        guard let user, matches else {
+        guard let user, let hash, matches else {
             throttle.failed(account)
             throw AuthError(.invalidCredentials, "invalid email or password")
         }
         throttle.succeeded(account)
-        return try await openSession(for: user, device: device)
+        do {
+            return try await openSession(for: user, device: device, verifiedPasswordHash: hash)
+        } catch where error.code == .notFound {
+            // Deleted since its password was checked: as if it had never been there.
+            throw AuthError(.invalidCredentials, "invalid email or password")
+        }
     }
 
     /// Opens a session for a user whose identity was checked elsewhere (a social sign-in): the same session,
     /// tokens and rotation as a password login. `userInactive` for an inactive or deleted user.
     public func openSession(for user: User, device: DeviceInfo) async throws(AuthError) -> TokenPair {
+        try await openSession(for: user, device: device, verifiedPasswordHash: nil)
+    }
+
+    /// Opens a session; with `verifiedPasswordHash`, only while that is still the user's password (a change or
+    /// reset racing the login wins: `invalidCredentials`).
+    private func openSession(for user: User, device: DeviceInfo, verifiedPasswordHash: String?)
+        async throws(AuthError) -> TokenPair
+    {
         guard user.isActive, !user.isDeleted else { throw AuthError(.userInactive, "the account is inactive") }
         let secret = minter.randomSecret()
         let session: Session
         do {
             session = try await engine.createSession(userID: user.id, refreshDigest: SecretToken.digest(ofSecret: secret),
-                                                     device: device)
+                                                     device: device, requiringPasswordHash: verifiedPasswordHash)
         } catch {
             throw Self.mapped(error)
         }
@@ -120,7 +136,7 @@ public final class AuthService: Sendable {
             throw error.code == .expired ? AuthError(.tokenExpired, "the token has expired")
                 : AuthError(.tokenInvalid, "invalid token")
         }
-        guard await engine.isSessionActive(claims.sessionID) else {
+        guard await engine.isSessionActive(claims.sessionID, of: claims.userID) else {
             throw AuthError(.tokenInvalid, "the session has ended")
         }
         return claims
@@ -131,8 +147,15 @@ public final class AuthService: Sendable {
     /// repeat whose session has moved on since is `refreshTokenInvalid`.
     func rotate(_ presented: SecretToken, clientID: UUID?) async throws(EngineError) -> (Session, SecretToken) {
         let next = minter.next(after: presented)
-        switch try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
-                                        newDigest: next.digest, clientID: clientID) {
+        let outcome: RefreshOutcome
+        do {
+            outcome = try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
+                                               newDigest: next.digest, clientID: clientID)
+        } catch where error.code == .sessionNotFound {
+            // As invalid as a wrong secret: a different answer would tell which session ids exist.
+            throw EngineError(.refreshTokenInvalid, "no such session")
+        }
+        switch outcome {
         case .rotated(let session): return (session, next)
         case .repeatedWithinGrace(let current):
             guard current.refreshDigest.constantTimeEquals(next.digest) else {
@@ -179,7 +202,10 @@ public final class AuthService: Sendable {
             throw AuthError(.weakPassword, "the password needs " + missing.joined(separator: ", "))
         }
         do { return try await hasher.hash(password) } catch {
-            throw AuthError(.unavailable, "too many password operations are waiting; try again")
+            switch error.code {
+            case .busy: throw AuthError(.unavailable, "too many password operations are waiting; try again")
+            case .unhashable: throw AuthError(.weakPassword, "the password cannot contain NUL or exceed 72 bytes")
+            }
         }
     }
 
@@ -196,6 +222,8 @@ public final class AuthService: Sendable {
         switch error.code {
         case .emailTaken: AuthError(.emailTaken, "a user with this email exists")
         case .userNotFound: AuthError(.notFound, "user not found")
+        case .userInactive: AuthError(.userInactive, "the account is inactive")
+        case .credentialChanged: AuthError(.invalidCredentials, "invalid email or password")
         case .sessionNotFound: AuthError(.notFound, "session not found")
         case .notYourSession: AuthError(.forbidden, "the session belongs to another user")
         case .sessionInactive, .refreshTokenInvalid, .refreshTokenReused: AuthError(.tokenInvalid, "invalid refresh token")

@@ -8,6 +8,10 @@ import Glibc
 /// nothing about it), in memory and never logged. After `allowedFailures` failures in a row the account is
 /// locked for `baseLockSeconds`, doubling with each further lock up to `maxLockSeconds`: bounded, so that nobody
 /// can lock a victim out for long, and growing, so that guessing stays slow. A success clears the count.
+///
+/// An attempt counts from the moment it `begin`s, not when its password check ends: a guess whose bcrypt round
+/// is still running holds one of the allowed failures, so that many guesses sent at once can never have more
+/// than `allowedFailures` of them checked before the lock.
 public final class LoginThrottle: Sendable {
     public let allowedFailures: Int
     public let baseLockSeconds: Int
@@ -16,6 +20,8 @@ public final class LoginThrottle: Sendable {
 
     private struct Entry {
         var failures = 0
+        /// Attempts begun and not yet ended.
+        var inFlight = 0
         var locks = 0
         var lockedUntilSeconds: Int = 0
         var lastSeenSeconds: Int = 0
@@ -43,13 +49,33 @@ public final class LoginThrottle: Sendable {
         }
     }
 
-    /// Counts a failure; returns the lock's length when this failure locks the account.
+    /// Begins a login attempt: nil when it may check its password now — it then holds one of the allowed
+    /// failures until `failed`, `succeeded` or `abandoned` ends it — or the seconds to wait: until the lock
+    /// ends, or one second while the attempts under way already hold every allowed failure.
+    public func begin(_ email: String) -> Int? {
+        let now = now()
+        return entries.withLock { entries -> Int? in
+            if let entry = entries[email] {
+                if entry.lockedUntilSeconds > now { return entry.lockedUntilSeconds - now }
+                if entry.failures + entry.inFlight >= allowedFailures { return 1 }
+            } else if entries.count >= maxTracked {
+                evict(&entries)
+            }
+            entries[email, default: Entry()].inFlight += 1
+            entries[email]!.lastSeenSeconds = now
+            return nil
+        }
+    }
+
+    /// Ends an attempt whose password was wrong (or whose account does not exist); returns the lock's length
+    /// when this failure locks the account.
     @discardableResult
     public func failed(_ email: String) -> Int? {
         let now = now()
         return entries.withLock { entries -> Int? in
             if entries[email] == nil && entries.count >= maxTracked { evict(&entries) }
             var entry = entries[email] ?? Entry()
+            entry.inFlight = max(0, entry.inFlight - 1)
             entry.failures += 1
             entry.lastSeenSeconds = now
             var lock: Int?
@@ -65,9 +91,25 @@ public final class LoginThrottle: Sendable {
         }
     }
 
-    /// A successful login: the account starts afresh.
+    /// Ends an attempt whose password was right: the account starts afresh (attempts still under way keep
+    /// counting until they end).
     public func succeeded(_ email: String) {
-        _ = entries.withLock { $0.removeValue(forKey: email) }
+        entries.withLock { entries in
+            guard let inFlight = entries[email]?.inFlight, inFlight > 1 else {
+                entries[email] = nil
+                return
+            }
+            entries[email] = Entry(inFlight: inFlight - 1, lastSeenSeconds: now())
+        }
+    }
+
+    /// Ends an attempt that checked no password (the hashers were busy): it counts neither way.
+    public func abandoned(_ email: String) {
+        entries.withLock { entries in
+            guard var entry = entries[email] else { return }
+            entry.inFlight = max(0, entry.inFlight - 1)
+            entries[email] = entry.inFlight == 0 && entry.failures == 0 && entry.locks == 0 ? nil : entry
+        }
     }
 
     private func evict(_ entries: inout [String: Entry]) {

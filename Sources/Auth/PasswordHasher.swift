@@ -23,19 +23,34 @@ public final class PasswordHasher: Sendable {
         decoyHash = Bcrypt.hash("decoy password that nobody has", cost: cost)
     }
 
+    /// The bcrypt hash of `password`. A password bcrypt would read only part of — one with a NUL (the C
+    /// function stops there) or longer than 72 bytes (it ignores the rest) — is `unhashable`, never hashed.
     public func hash(_ password: String) async throws(PasswordHasherError) -> String {
+        guard Self.isWhollyRead(password) else { throw PasswordHasherError(.unhashable) }
         let cost = cost
         return try await run { Bcrypt.hash(password, cost: cost) }
     }
 
+    /// Whether `password` is the one `hash` was made from. A password bcrypt would read only part of never
+    /// matches: its readable prefix could be somebody's whole password.
     public func verify(_ password: String, hash: String) async throws(PasswordHasherError) -> Bool {
-        try await run { Bcrypt.verify(password, hash: hash) }
+        guard Self.isWhollyRead(password) else { return false }
+        return try await run { Bcrypt.verify(password, hash: hash) }
+    }
+
+    /// bcrypt reads at most this many bytes of a password.
+    public static let maximumPasswordBytes = 72
+
+    /// Whether bcrypt reads every byte of `password`: no NUL, which ends the C string it is given, and at
+    /// most 72 bytes.
+    public static func isWhollyRead(_ password: String) -> Bool {
+        password.utf8.count <= maximumPasswordBytes && !password.utf8.contains(0)
     }
 
     private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws(PasswordHasherError) -> T {
         guard queued.add(1, ordering: .relaxed).newValue <= maxQueued else {
             queued.subtract(1, ordering: .relaxed)
-            throw PasswordHasherError()
+            throw PasswordHasherError(.busy)
         }
         let queue = queues[next.add(1, ordering: .relaxed).newValue % queues.count]
         return await withCheckedContinuation { continuation in
@@ -48,5 +63,16 @@ public final class PasswordHasher: Sendable {
     }
 }
 
-/// Too many password hashes are waiting.
-public struct PasswordHasherError: Error, Sendable {}
+/// Why a password was not hashed or verified.
+public struct PasswordHasherError: Error, Sendable, Hashable {
+    public enum Code: Sendable, Hashable {
+        /// Too many hashes are waiting.
+        case busy
+        /// bcrypt would read only part of the password (a NUL, or more than 72 bytes).
+        case unhashable
+    }
+
+    public let code: Code
+
+    init(_ code: Code) { self.code = code }
+}

@@ -3,13 +3,15 @@
 public enum PasswordPolicy {
     public static let minimumLength = 12
     /// bcrypt reads 72 bytes and ignores the rest; a longer password would be weaker than it looks.
-    public static let maximumBytes = 72
+    public static let maximumBytes = PasswordHasher.maximumPasswordBytes
 
     /// What the password lacks, in words; empty when it is acceptable.
     public static func violations(of password: String) -> [String] {
         var missing: [String] = []
         if password.count < minimumLength { missing.append("at least \(minimumLength) characters") }
         if password.utf8.count > maximumBytes { missing.append("at most \(maximumBytes) bytes in UTF-8") }
+        // bcrypt is given a C string: it would read only what comes before a NUL.
+        if password.utf8.contains(0) { missing.append("no NUL character") }
         if !password.contains(where: { $0.isLowercase }) { missing.append("a lower-case letter") }
         if !password.contains(where: { $0.isUppercase }) { missing.append("an upper-case letter") }
         if !password.contains(where: { $0.isNumber }) { missing.append("a digit") }

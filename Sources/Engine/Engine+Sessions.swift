@@ -24,8 +24,12 @@ public enum RefreshOutcome: Sendable, Hashable {
 
 extension Engine {
     /// Creates a session for an active user, holding the digest of its first refresh secret.
-    public func createSession(userID: UUID, refreshDigest: SecretDigest, device: DeviceInfo) async throws(EngineError)
-        -> Session
+    ///
+    /// `requiringPasswordHash` is the hash a login verified the password against: when the user's hash is
+    /// another one by the time the session would open (a password change or reset won the race), the login
+    /// fails with `credentialChanged` instead of outliving the change that ended every other session.
+    public func createSession(userID: UUID, refreshDigest: SecretDigest, device: DeviceInfo,
+                              requiringPasswordHash: String? = nil) async throws(EngineError) -> Session
     {
         let id = newID(routingLike: userID)
         let now = clock.nowMilliseconds()
@@ -34,7 +38,10 @@ extension Engine {
             guard let user = state.users[userID], !user.isDeleted else {
                 throw EngineError(.userNotFound, "no such user")
             }
-            guard user.isActive else { throw EngineError(.invalidArgument, "the user is inactive") }
+            guard user.isActive else { throw EngineError(.userInactive, "the user is inactive") }
+            if let requiringPasswordHash, user.passwordHash != requiringPasswordHash {
+                throw EngineError(.credentialChanged, "the password was changed meanwhile")
+            }
             let session = Session(id: id, userID: userID, deviceName: device.deviceName, deviceID: device.deviceID,
                                   ipAddress: device.ipAddress, createdAtMilliseconds: now,
                                   expiresAtMilliseconds: now + lifetime, refreshDigest: refreshDigest)
@@ -43,8 +50,10 @@ extension Engine {
     }
 
     /// Rotates a session's refresh secret. The current secret rotates; a secret rotated out within the grace
-    /// window repeats the rotation without a change; one rotated out earlier revokes the session
-    /// (`refreshTokenReused`): somebody else holds a copy.
+    /// window repeats the rotation without a change; any other secret presented for this session revokes it
+    /// (`refreshTokenReused`): it is one rotated out earlier — however many rotations ago — so somebody else
+    /// holds a copy of the chain. (The secret is 256 bits: nobody presents one of the session's by chance, and
+    /// whoever knows the session id holds one of its tokens, which can end the session anyway.)
     ///
     /// `clientID` names the OAuth client a provider session must have been granted to; nil (first-party
     /// refresh) refuses provider sessions, and a client refuses first-party sessions and other clients' ones.
@@ -75,13 +84,11 @@ extension Engine {
                     expiresAtMilliseconds: now + lifetime)
                 return (record, .rotated)
             }
-            if let previous = session.previousRefreshDigest, presentedDigest.constantTimeEquals(previous) {
-                if let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt <= grace {
-                    return (nil, .done(.repeatedWithinGrace(session)))
-                }
-                return (.sessionRevoked(userID: session.userID, sessionID: sessionID, atMilliseconds: now), .reused)
+            if let previous = session.previousRefreshDigest, presentedDigest.constantTimeEquals(previous),
+               let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt <= grace {
+                return (nil, .done(.repeatedWithinGrace(session)))
             }
-            throw EngineError(.refreshTokenInvalid, "the refresh token does not match the session")
+            return (.sessionRevoked(userID: session.userID, sessionID: sessionID, atMilliseconds: now), .reused)
         } then: { state, step in
             // The rotated session as `apply` left it.
             if case .rotated = step, let session = state.sessions[sessionID] { return Step.done(.rotated(session)) }
@@ -125,11 +132,13 @@ extension Engine {
         await shard(of: id).read { $0.sessions[id] }
     }
 
-    /// Whether the session exists and can be used now: the check behind every authenticated request.
-    public func isSessionActive(_ id: UUID) async -> Bool {
+    /// Whether the session exists, can be used now, and — when `userID` is given — is that user's: the check
+    /// behind every authenticated request (a token whose `sid` names another user's session is not valid).
+    public func isSessionActive(_ id: UUID, of userID: UUID? = nil) async -> Bool {
         let now = clock.nowMilliseconds()
         return await shard(of: id).read { state in
             guard let session = state.sessions[id], session.isActive(at: now) else { return false }
+            if let userID, session.userID != userID { return false }
             return state.users[session.userID]?.isActive == true
         }
     }

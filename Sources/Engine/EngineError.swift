@@ -3,7 +3,7 @@
 public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case userNotFound, emailTaken, sessionNotFound, sessionInactive, notYourSession
+            case userNotFound, userInactive, credentialChanged, emailTaken, sessionNotFound, sessionInactive, notYourSession
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
             case clientNotFound, codeInvalid, codeReused
@@ -13,6 +13,10 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         public static let userNotFound = Code(.userNotFound)
+        /// The user is deactivated.
+        public static let userInactive = Code(.userInactive)
+        /// The password a login verified is no longer the user's: it was changed or reset meanwhile.
+        public static let credentialChanged = Code(.credentialChanged)
         /// Another user that is not deleted has this email.
         public static let emailTaken = Code(.emailTaken)
         public static let sessionNotFound = Code(.sessionNotFound)

@@ -53,6 +53,8 @@ public struct ShardState: Sendable {
             modifyUser(userID) { user in
                 user.passwordHash = passwordHash
                 user.updatedAtMilliseconds = at
+                // A reset asked for before the change must not undo it.
+                user.voidPasswordReset()
             }
             revokeSessions(of: userID, except: keptSessionID, at: at)
         case .sessionCreated(let session):
@@ -89,12 +91,14 @@ public struct ShardState: Sendable {
             modifyUser(userID) { user in
                 user.isActive = isActive
                 user.updatedAtMilliseconds = at
+                if !isActive { user.voidPasswordReset() }
             }
             if !isActive { revokeSessions(of: userID, except: nil, at: at) }
         case .userDeleted(let userID, let at):
             modifyUser(userID) { user in
                 user.deletedAtMilliseconds = at
                 user.updatedAtMilliseconds = at
+                user.voidPasswordReset()
             }
             revokeSessions(of: userID, except: nil, at: at)
         case .superuserChanged(let userID, let isSuperuser, let at):
@@ -110,8 +114,7 @@ public struct ShardState: Sendable {
         case .passwordResetCompleted(let userID, let passwordHash, let at):
             modifyUser(userID) { user in
                 user.passwordHash = passwordHash
-                user.resetDigest = nil
-                user.resetExpiresAtMilliseconds = nil
+                user.voidPasswordReset()
                 user.updatedAtMilliseconds = at
             }
             revokeSessions(of: userID, except: nil, at: at)

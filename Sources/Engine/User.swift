@@ -47,6 +47,12 @@ public struct User: Sendable, Hashable {
 
     public var isDeleted: Bool { deletedAtMilliseconds != nil }
 
+    /// Forgets the pending password reset: spent, or voided by a change that came after it was asked for.
+    mutating func voidPasswordReset() {
+        resetDigest = nil
+        resetExpiresAtMilliseconds = nil
+    }
+
     /// The form every email is stored and looked up in.
     public static func normalizedEmail(_ email: String) -> String {
         let trimmed = email.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()

@@ -196,6 +196,27 @@ struct LoginThrottleTests {
         #expect(throttle.lockedFor("a@example.com") == nil)
     }
 
+    @Test("attempts under way hold their failures: with five begun, a sixth waits, and whatever they end as, at most five are checked")
+    func attemptsInFlightCount() {
+        let clock = ManualSeconds()
+        let throttle = LoginThrottle(allowedFailures: 5, baseLockSeconds: 60, maxLockSeconds: 900, now: { clock.value })
+        for _ in 0..<5 { #expect(throttle.begin("a@example.com") == nil) }
+        #expect(throttle.begin("a@example.com") == 1, "five guesses are being checked: the sixth may not start")
+        #expect(throttle.begin("b@example.com") == nil, "other accounts are not held up")
+        throttle.abandoned("a@example.com")
+        #expect(throttle.begin("a@example.com") == nil, "an attempt that checked nothing gives its place back")
+        for _ in 0..<4 { #expect(throttle.failed("a@example.com") == nil) }
+        #expect(throttle.failed("a@example.com") == 60)
+        #expect(throttle.begin("a@example.com") == 60)
+        clock.value += 60
+        #expect(throttle.begin("a@example.com") == nil)
+        #expect(throttle.begin("a@example.com") == nil)
+        throttle.succeeded("a@example.com")
+        // The other attempt still counts until it ends.
+        for _ in 0..<4 { #expect(throttle.begin("a@example.com") == nil) }
+        #expect(throttle.begin("a@example.com") == 1)
+    }
+
     @Test("after five wrong passwords even the right one is refused with accountLocked, and unknown emails alike")
     func lockedLogin() async throws {
         let harness = try AuthHarness()

@@ -66,14 +66,6 @@ struct EngineTests {
                                                 newDigest: Fixtures.digest(3))
         #expect(repeated == .repeatedWithinGrace(rotated))
 
-        do {
-            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(9),
-                                         newDigest: Fixtures.digest(4))
-            Issue.record("a wrong secret was accepted")
-        } catch {
-            #expect(error.code == .refreshTokenInvalid)
-        }
-
         harness.clock.advance(byMilliseconds: 6_000)
         do {
             _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
@@ -83,6 +75,94 @@ struct EngineTests {
             #expect(error.code == .refreshTokenReused)
         }
         #expect(!(await engine.isSessionActive(session.id)))
+        await engine.close()
+    }
+
+    @Test("a secret of the session rotated out several rotations ago revokes it, at once or after the grace window")
+    func reuseAnywhereInTheChain() async throws {
+        for waitMilliseconds: Int64 in [0, 60_000] {
+            let harness = EngineHarness()
+            defer { harness.remove() }
+            let engine = try harness.open()
+            let user = try await engine.register(Self.ada)
+            let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(10),
+                                                         device: DeviceInfo())
+            // T0 → T1 → T2 by a thief, then T0 again by the victim.
+            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(10), newDigest: Fixtures.digest(11))
+            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(11), newDigest: Fixtures.digest(12))
+            harness.clock.advance(byMilliseconds: waitMilliseconds)
+            do {
+                _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(10),
+                                             newDigest: Fixtures.digest(13))
+                Issue.record("a token two rotations old was accepted")
+            } catch {
+                #expect(error.code == .refreshTokenReused)
+            }
+            #expect(!(await engine.isSessionActive(session.id)), "the thief's rotation must end with the session")
+            do {
+                _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(12),
+                                             newDigest: Fixtures.digest(14))
+                Issue.record("the thief's current token still rotates")
+            } catch {
+                #expect(error.code == .sessionInactive)
+            }
+            await engine.close()
+        }
+    }
+
+    @Test("a session opens only while the password a login verified is still the user's")
+    func sessionNeedsTheVerifiedPassword() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let user = try await engine.register(Self.ada)
+        try await engine.changePassword(userID: user.id, passwordHash: "$2b$12$new", keptSessionID: nil)
+        do {
+            _ = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(1), device: DeviceInfo(),
+                                               requiringPasswordHash: Self.ada.passwordHash)
+            Issue.record("a session opened with the password the change replaced")
+        } catch {
+            #expect(error.code == .credentialChanged)
+        }
+        #expect(await engine.sessions(of: user.id).isEmpty)
+        _ = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(2), device: DeviceInfo(),
+                                           requiringPasswordHash: "$2b$12$new")
+        _ = try await engine.setActive(userID: user.id, false)
+        do {
+            _ = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(3), device: DeviceInfo(),
+                                               requiringPasswordHash: "$2b$12$new")
+            Issue.record("a session opened for a deactivated user")
+        } catch {
+            #expect(error.code == .userInactive)
+        }
+        await engine.close()
+    }
+
+    @Test("a pending password reset is void after a password change, a deactivation or a deletion")
+    func resetVoided() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let changes: [(String, @Sendable (Engine, UUID) async throws -> Void)] = [
+            ("a password change", { engine, id in try await engine.changePassword(userID: id, passwordHash: "$2b$12$b", keptSessionID: nil) }),
+            ("a deactivation", { engine, id in
+                _ = try await engine.setActive(userID: id, false)
+                _ = try await engine.setActive(userID: id, true)
+            }),
+            ("a deletion", { engine, id in try await engine.deleteUser(id) }),
+        ]
+        for (index, (name, change)) in changes.enumerated() {
+            let user = try await engine.register(NewUser(email: "u\(index)@example.com", passwordHash: "$2b$12$a", firstName: "U"))
+            _ = try await engine.issuePasswordReset(email: user.email, digest: Fixtures.digest(100), lifetimeMilliseconds: 3_600_000)
+            try await change(engine, user.id)
+            do {
+                try await engine.completePasswordReset(userID: user.id, digest: Fixtures.digest(100), passwordHash: "$2b$12$c")
+                Issue.record("a reset asked for before \(name) was still accepted")
+            } catch {
+                #expect(error.code == .invalidArgument)
+            }
+            #expect(await engine.user(id: user.id)?.passwordHash != "$2b$12$c")
+        }
         await engine.close()
     }
 

@@ -17,7 +17,7 @@ final class HTTPHarness: Sendable {
 
     init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
          trustedProxies: Set<String> = [], eddsa: Bool = false, clock: (any EngineClock)? = nil,
-         social: ((AuthService) -> SocialLogin)? = nil,
+         social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
          configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -32,8 +32,8 @@ final class HTTPHarness: Sendable {
                                               nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
                                               retentionSeconds: 900) : nil
         auth = AuthService(engine: engine, keys: keys,
-                           hasher: PasswordHasher(cost: 4, threads: 2), clock: clock ?? SystemClock(),
-                           issuer: "http://tessera.test", signing: ring.map { .eddsa($0) })
+                           hasher: PasswordHasher(cost: bcryptCost, threads: 2), clock: clock ?? SystemClock(),
+                           issuer: "http://tessera.test", throttle: throttle, signing: ring.map { .eddsa($0) })
         server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
             auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
             rateLimiter: rateLimiter, trustedProxies: trustedProxies, social: social?(auth)).router,
