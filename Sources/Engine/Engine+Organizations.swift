@@ -43,7 +43,7 @@ extension Engine {
         if let ownerID { try await requireLiveUser(ownerID) }
         let id = newID()
         let slug = Organization.normalizedSlug(new.slug)
-        guard organizationIndex.withLock({ $0.reserve(slug: slug, for: id) }) else {
+        guard organizationIndex.withLock({ $0.reserve(slug: slug, for: id) }) == .reserved else {
             throw EngineError(.slugTaken, "an organization with this slug exists")
         }
         let now = clock.nowMilliseconds()
@@ -72,9 +72,14 @@ extension Engine {
         update.atMilliseconds = clock.nowMilliseconds()
         update.slug = update.slug.map(Organization.normalizedSlug)
         let id = update.organizationID
+        // Only a slug this update newly reserved is given back when it fails: the organization's own slug stays
+        // its own whatever happens to the update.
+        var reservedSlug: String?
         if let slug = update.slug {
-            guard organizationIndex.withLock({ $0.reserve(slug: slug, for: id) }) else {
-                throw EngineError(.slugTaken, "an organization with this slug exists")
+            switch organizationIndex.withLock({ $0.reserve(slug: slug, for: id) }) {
+            case .reserved: reservedSlug = slug
+            case .alreadyHeld: break
+            case .taken: throw EngineError(.slugTaken, "an organization with this slug exists")
             }
         }
         do {
@@ -83,7 +88,7 @@ extension Engine {
                 return .organizationUpdated(update)
             }!
         } catch {
-            if let slug = update.slug { organizationIndex.withLock { $0.release(slug: slug, of: id) } }
+            if let reservedSlug { organizationIndex.withLock { $0.release(slug: reservedSlug, of: id) } }
             throw error
         }
     }

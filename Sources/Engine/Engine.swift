@@ -175,6 +175,9 @@ public struct StartupReport: Sendable {
     public let snapshotMilliseconds: Int
     public let replayMilliseconds: Int
 
+    /// Whether the data directory held no state at all: no snapshot and no log record (a first start).
+    public var foundNothing: Bool { snapshotLSN == nil && recordsReplayed == 0 }
+
     public var summary: String {
         (snapshotLSN.map { "snapshot at LSN \($0)" } ?? "no snapshot")
             + (skippedSnapshots > 0 ? " (\(skippedSnapshots) damaged snapshot(s) skipped)" : "")

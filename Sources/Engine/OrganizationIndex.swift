@@ -12,11 +12,21 @@ struct OrganizationIndex: Sendable {
         for organization in organizations { replace(nil, with: organization) }
     }
 
-    /// Reserves `slug` for `organizationID`; false when another organization has it.
-    mutating func reserve(slug: String, for organizationID: UUID) -> Bool {
-        if let owner = slugs[slug], owner != organizationID { return false }
+    /// What reserving a slug found.
+    enum Reservation {
+        /// The slug was free and is now held for the organization: release it if the change does not happen.
+        case reserved
+        /// The organization holds the slug already (it is its own): nothing to release, whatever happens.
+        case alreadyHeld
+        /// Another organization has it.
+        case taken
+    }
+
+    /// Reserves `slug` for `organizationID`.
+    mutating func reserve(slug: String, for organizationID: UUID) -> Reservation {
+        if let owner = slugs[slug] { return owner == organizationID ? .alreadyHeld : .taken }
         slugs[slug] = organizationID
-        return true
+        return .reserved
     }
 
     /// Releases a reservation that did not become a change.

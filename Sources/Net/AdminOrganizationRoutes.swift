@@ -26,7 +26,7 @@ extension API {
         }
         router.add(.PUT, "/api/v1/admin/organizations/{org_id}") { request throws(APIError) in
             let claims = try await requireSuperuser(request)
-            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(of: try organizationID(request))
+            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(of: try organizationID(request), allowingStatus: true)
             do throws(EngineError) {
                 let organization = try await auth.engine.updateOrganization(
                     update, by: OrganizationCaller(userID: claims.userID, isSuperuser: true))

@@ -106,7 +106,12 @@ struct OrganizationUpdateBody: Decodable {
         isActive = try container.decodeUnlessAbsent(Bool.self, forKey: .isActive)
     }
 
-    func update(of id: UUID) throws(APIError) -> OrganizationUpdate {
+    /// The update; `is_active` is refused (403) unless `allowingStatus` (the admin API): an owner or admin
+    /// must not undo a superuser's deactivation.
+    func update(of id: UUID, allowingStatus: Bool) throws(APIError) -> OrganizationUpdate {
+        if isActive != nil && !allowingStatus {
+            throw APIError(.forbidden, "AUTH_004", "only an administrator sets the status here", field: "is_active")
+        }
         if let name { try OrganizationRules.check(name: name) }
         if let slug { try OrganizationRules.check(slug: slug) }
         if case .set(let text) = description { try OrganizationRules.check(description: text) }

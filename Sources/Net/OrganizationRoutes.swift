@@ -30,7 +30,7 @@ extension API {
         router.add(.PUT, "/api/v1/organizations/{org_id}") { request throws(APIError) in
             let claims = try await authenticate(request)
             let id = try organizationID(request)
-            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(of: id)
+            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(of: id, allowingStatus: false)
             let caller = await organizationCaller(claims)
             do throws(EngineError) {
                 let organization = try await auth.engine.updateOrganization(update, by: caller)

@@ -27,21 +27,26 @@ public final class RateLimiter: Sendable {
     private let limits: [String: Int]
     private let maxTrackedClients: Int
     private let buckets = Mutex<[Key: Bucket]>([:])
+    /// Nanoseconds on a monotonic clock; injected in tests, so that a limit never depends on how fast the
+    /// machine runs them.
+    private let nowNanoseconds: @Sendable () -> UInt64
 
-    public init(limits: [String: Int] = RateLimiter.contractLimits, maxTrackedClients: Int = 100_000) {
+    public init(limits: [String: Int] = RateLimiter.contractLimits, maxTrackedClients: Int = 100_000,
+                nowNanoseconds: @escaping @Sendable () -> UInt64 = RateLimiter.monotonicNanoseconds) {
         self.limits = limits
         self.maxTrackedClients = maxTrackedClients
+        self.nowNanoseconds = nowNanoseconds
     }
 
     /// Takes one request from the bucket; returns nil when allowed, or the seconds to wait.
     func take(route: String, client: String) -> Int? {
         guard let limit = limits[route], limit > 0 else { return nil }
         let perNanosecond = Double(limit) / 60e9
-        let now = Self.nanoseconds()
+        let now = nowNanoseconds()
         return buckets.withLock { buckets -> Int? in
             let key = Key(route: route, client: client)
             var bucket = buckets[key] ?? Bucket(tokens: Double(limit), updatedNanoseconds: now)
-            bucket.tokens = min(Double(limit), bucket.tokens + Double(now - bucket.updatedNanoseconds) * perNanosecond)
+            bucket.tokens = min(Double(limit), bucket.tokens + Double(now - min(now, bucket.updatedNanoseconds)) * perNanosecond)
             bucket.updatedNanoseconds = now
             if buckets[key] == nil && buckets.count >= maxTrackedClients { evictOldest(&buckets) }
             defer { buckets[key] = bucket }
@@ -57,7 +62,8 @@ public final class RateLimiter: Sendable {
         for key in oldest { buckets[key] = nil }
     }
 
-    private static func nanoseconds() -> UInt64 {
+    /// The system's monotonic clock, in nanoseconds.
+    public static func monotonicNanoseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)

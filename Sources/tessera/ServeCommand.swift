@@ -158,11 +158,15 @@ struct ServeCommand: AsyncParsableCommand {
         say("tessera: snapshot at LSN \(checkpoint.lsn) written; stopped")
     }
 
-    /// On first start, `TESSERA_FIRST_SUPERUSER_EMAIL` and `_PASSWORD` create a superuser.
+    /// On the first start of an empty data directory, `TESSERA_FIRST_SUPERUSER_EMAIL` and `_PASSWORD` create a
+    /// superuser — and never again: a first superuser deleted later stays deleted.
     private func createFirstSuperuser(_ auth: AuthService) async throws {
         guard let email = environment("TESSERA_FIRST_SUPERUSER_EMAIL"),
               let password = environment("TESSERA_FIRST_SUPERUSER_PASSWORD") else { return }
-        guard await auth.engine.user(email: email) == nil else { return }
+        guard auth.engine.startup.foundNothing else {
+            say("tessera: TESSERA_FIRST_SUPERUSER_* ignored: the data directory is not new")
+            return
+        }
         do {
             _ = try await auth.createUser(email: email, password: password, firstName: "Admin", isSuperuser: true)
             say("tessera: created the first superuser \(email)")

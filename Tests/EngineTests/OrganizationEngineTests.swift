@@ -110,6 +110,30 @@ struct OrganizationEngineTests {
         await engine.close()
     }
 
+    @Test("an update refused for its caller, naming the organization's own slug, leaves that slug taken")
+    func refusedUpdateKeepsOwnSlug() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let owner = try await Self.register(engine, "owner")
+        let stranger = try await Self.register(engine, "stranger")
+        let acme = try await engine.createOrganization(NewOrganization(name: "Acme", slug: "acme"), ownerID: owner.id)
+        await #expect(throws: EngineError.self) {
+            _ = try await engine.updateOrganization(OrganizationUpdate(organizationID: acme.id, slug: "acme"),
+                                                    by: Self.caller(stranger))
+        }
+        await #expect(throws: EngineError(.slugTaken, "an organization with this slug exists")) {
+            _ = try await engine.createOrganization(NewOrganization(name: "Copy", slug: "acme"), ownerID: stranger.id)
+        }
+        // A refused update naming a free slug gives it back.
+        await #expect(throws: EngineError.self) {
+            _ = try await engine.updateOrganization(OrganizationUpdate(organizationID: acme.id, slug: "free"),
+                                                    by: Self.caller(stranger))
+        }
+        _ = try await engine.createOrganization(NewOrganization(name: "Free", slug: "free"), ownerID: stranger.id)
+        await engine.close()
+    }
+
     @Test("deleting a user ends its memberships; after a crash between the two, open completes the removal")
     func deletionEndsMemberships() async throws {
         let harness = EngineHarness()

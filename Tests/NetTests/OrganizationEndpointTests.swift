@@ -153,6 +153,39 @@ struct OrganizationEndpointTests {
         await harness.close()
     }
 
+    @Test("an outsider's refused update naming the organization's own slug leaves the slug taken")
+    func refusedUpdateKeepsSlug() async throws {
+        let harness = try await HTTPHarness()
+        let (owner, admin, member, guest, outsider) = try await Self.cast(harness)
+        let id = try await Self.organization(harness, owner: owner, admin: admin, member: member, guest: guest)
+        let refused = try await harness.send("PUT", "/api/v1/organizations/\(id)", json: #"{"slug":"acme"}"#,
+                                             token: outsider.token)
+        #expect(refused.status == 403)
+        let copy = try await harness.send("POST", "/api/v1/organizations", json: #"{"name":"Copy","slug":"acme"}"#,
+                                          token: outsider.token)
+        #expect(copy.status == 409, "a second organization got the slug acme")
+        #expect(copy.errorCode == "SYS_005")
+        await harness.close()
+    }
+
+    @Test("owners and admins cannot set is_active through PUT /organizations/{id}; the admin route can")
+    func statusOnlyThroughAdmin() async throws {
+        let harness = try await HTTPHarness()
+        let root = try await UserEndpointTests.superuserToken(harness)
+        let (owner, admin, member, guest, _) = try await Self.cast(harness)
+        let id = try await Self.organization(harness, owner: owner, admin: admin, member: member, guest: guest)
+        #expect(try await harness.send("PUT", "/api/v1/admin/organizations/\(id)", json: #"{"is_active":false}"#,
+                                       token: root).json["is_active"] as? Bool == false)
+        for user in [owner, admin] {
+            let undo = try await harness.send("PUT", "/api/v1/organizations/\(id)", json: #"{"is_active":true}"#, token: user.token)
+            #expect(undo.status == 403, "an owner or admin undid the deactivation")
+            #expect(undo.errorCode == "AUTH_004")
+            #expect(undo.errorField == "is_active")
+        }
+        #expect(try await harness.send("GET", "/api/v1/admin/organizations/\(id)", token: root).json["is_active"] as? Bool == false)
+        await harness.close()
+    }
+
     @Test("admin organizations: list with search and member counts, create, update, delete, members; users 403")
     func admin() async throws {
         let harness = try await HTTPHarness()
