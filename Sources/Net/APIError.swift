@@ -62,6 +62,8 @@ public struct APIError: Error, Sendable {
     static let notFound = APIError(.notFound, "SYS_002", "no such resource")
     static let methodNotAllowed = APIError(.methodNotAllowed, "SYS_003", "method not allowed")
     static let tooLarge = APIError(.payloadTooLarge, "SYS_006", "the request body is too large")
+    /// The bodies of the requests under way fill the server's budget for them.
+    static let noRoomForBody = APIError(.serviceUnavailable, "SYS_007", "too many request bodies are being read; try again")
     static let internalError = APIError(.internalServerError, "SYS_001", "internal error")
     static let authenticationRequired = APIError(.unauthorized, "AUTH_006", "authentication required")
 

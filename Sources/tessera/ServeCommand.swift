@@ -53,7 +53,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "on or off: a social sign-in may link to or make a user by an email its provider has not verified (TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS).")
     var socialTrustUnverifiedEmails = environment("TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS") ?? "off"
 
+    @Option(help: "Seconds a connection may wait for its next request (TESSERA_IDLE_TIMEOUT_SECONDS).")
+    var idleTimeoutSeconds = Double(environment("TESSERA_IDLE_TIMEOUT_SECONDS") ?? "") ?? 60
+    @Option(help: "Seconds a request's head may take to arrive, from its first byte (TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS).")
+    var requestHeadTimeoutSeconds = Double(environment("TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS") ?? "") ?? 10
+    @Option(help: "Seconds a request's body may take to arrive, after its head (TESSERA_REQUEST_BODY_TIMEOUT_SECONDS).")
+    var requestBodyTimeoutSeconds = Double(environment("TESSERA_REQUEST_BODY_TIMEOUT_SECONDS") ?? "") ?? 30
+    @Option(help: "Connections open at once; 0: what the open-files limit leaves room for (TESSERA_MAX_CONNECTIONS).")
+    var maxConnections = Int(environment("TESSERA_MAX_CONNECTIONS") ?? "") ?? 0
+    @Option(help: "Largest request body in bytes (TESSERA_BODY_LIMIT_BYTES).")
+    var bodyLimitBytes = Int(environment("TESSERA_BODY_LIMIT_BYTES") ?? "") ?? 1 << 20
+    @Option(help: "Request bodies held at once, in bytes, across every connection (TESSERA_BUFFERED_BODY_LIMIT_BYTES).")
+    var bufferedBodyLimitBytes = Int(environment("TESSERA_BUFFERED_BODY_LIMIT_BYTES") ?? "") ?? 64 << 20
+
     func validate() throws {
+        for (name, seconds) in [("--idle-timeout-seconds", idleTimeoutSeconds),
+                                ("--request-head-timeout-seconds", requestHeadTimeoutSeconds),
+                                ("--request-body-timeout-seconds", requestBodyTimeoutSeconds)] {
+            guard seconds > 0 && seconds <= 86_400 else { throw ValidationError("\(name): more than 0, at most 86400") }
+        }
+        guard maxConnections >= 0 else { throw ValidationError("--max-connections: 0 (automatic) or more") }
+        guard bodyLimitBytes >= 1024 else { throw ValidationError("--body-limit-bytes: at least 1024") }
+        guard bufferedBodyLimitBytes >= bodyLimitBytes else {
+            throw ValidationError("--buffered-body-limit-bytes: at least --body-limit-bytes")
+        }
         guard Durability(parsing: durability) != nil else { throw ValidationError("--durability: sync, batch:<ms> or none") }
         guard (1...1024).contains(shards) else { throw ValidationError("--shards: 1 to 1024") }
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
@@ -85,7 +108,21 @@ struct ServeCommand: AsyncParsableCommand {
         return (SocialLogin(auth: auth, providers: providers, trustUnverifiedEmails: socialTrustUnverifiedEmails == "on"), http)
     }
 
+    /// The connection limits of the options; without `--max-connections`, the cap leaves room under the
+    /// open-files limit for the log, snapshots and outgoing connections.
+    private func connectionLimits(openFiles: OpenFilesLimit) -> ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.idleTimeoutSeconds = idleTimeoutSeconds
+        limits.headTimeoutSeconds = requestHeadTimeoutSeconds
+        limits.bodyTimeoutSeconds = requestBodyTimeoutSeconds
+        limits.bodyLimitBytes = bodyLimitBytes
+        limits.bufferedBodyLimitBytes = bufferedBodyLimitBytes
+        limits.maxConnections = maxConnections > 0 ? maxConnections : openFiles.connectionsItLeavesRoomFor
+        return limits
+    }
+
     func run() async throws {
+        let openFiles = OpenFilesLimit.raised()
         var configuration = EngineConfiguration(dataDirectory: data)
         configuration.durability = Durability(parsing: durability)!
         configuration.shardCount = shards
@@ -116,9 +153,15 @@ struct ServeCommand: AsyncParsableCommand {
         let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
                       trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider,
                       social: social)
-        let server = try await HTTPServer.start(host: host, port: port, router: api.router)
+        let limits = connectionLimits(openFiles: openFiles)
+        if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {
+            say("tessera: warning: --max-connections \(limits.maxConnections) is more than the open-files limit "
+                  + "(\(openFiles.soft)) leaves room for; past it, new connections wait until others close, and the log may find no descriptor to open its next file")
+        }
+        let server = try await HTTPServer.start(host: host, port: port, router: api.router, limits: limits)
         say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
-              + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit)"
+              + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit), "
+              + "\(openFiles.summary), at most \(limits.maxConnections) connections"
               + (social.map { ", social login with " + $0.providers.map(\.configuration.name).joined(separator: ", ") } ?? ""))
         let (events, stop) = AsyncStream.makeStream(of: StopReason.self)
         listenForTerminationSignals { stop.yield(.signal) }

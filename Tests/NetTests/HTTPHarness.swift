@@ -18,6 +18,7 @@ final class HTTPHarness: Sendable {
     init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
          trustedProxies: Set<String> = [], eddsa: Bool = false, clock: (any EngineClock)? = nil,
          social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
+         limits: ConnectionLimits = HTTPHarness.limits,
          configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -37,7 +38,14 @@ final class HTTPHarness: Sendable {
         server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
             auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
             rateLimiter: rateLimiter, trustedProxies: trustedProxies, social: social?(auth)).router,
-                                            bodyLimitBytes: 64 << 10, threads: 1)
+                                            limits: limits, threads: 1)
+    }
+
+    /// The server's limits in tests: a 64 KiB body limit, the rest as served.
+    static var limits: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.bodyLimitBytes = 64 << 10
+        return limits
     }
 
     func close() async {

@@ -43,4 +43,54 @@ struct ServeOperationsTests {
         #expect(folder.text("second.log").contains("TESSERA_FIRST_SUPERUSER_* ignored"))
         restarted.kill9()
     }
+
+    @Test("serve raises the soft open-files limit to the hard one and caps connections below it")
+    func raisesOpenFilesLimit() async throws {
+        let folder = TemporaryFolder("nofile")
+        defer { folder.remove() }
+        let server = try ServerProcess(data: folder.path + "/data", outputPath: folder.path + "/serve.log",
+                                       openFiles: (soft: 512, hard: 4096))
+        let log = folder.text("serve.log")
+        #expect(log.contains("open files 512 → 4096"), "\(log)")
+        #expect(log.contains("at most 3840 connections"))
+        server.kill9()
+    }
+
+    @Test("out of descriptors (EMFILE), serve backs off instead of spinning on accept, and serves again once some close")
+    func acceptBacksOffWhenOutOfDescriptors() async throws {
+        let folder = TemporaryFolder("emfile")
+        defer { folder.remove() }
+        // 64 descriptors and a cap above that: connections past the limit wait in the backlog, and accept fails.
+        let server = try ServerProcess(data: folder.path + "/data", outputPath: folder.path + "/serve.log",
+                                       arguments: ["--max-connections", "1000"], openFiles: (soft: 64, hard: 64))
+        // One change first, so that the log has its segment open before descriptors run out (the log itself
+        // needs descriptors to open files: that is why the default cap keeps some free).
+        let (registered, _) = await Client(port: server.port).post(
+            "/api/v1/auth/register", #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#)
+        #expect(registered == 201)
+        var held: [RawConnection] = []
+        for _ in 0..<100 { held.append(try RawConnection(port: server.port)) }
+        // Give accept time to hit EMFILE, then measure the server's CPU over a stretch of wall time.
+        try await Task.sleep(for: .milliseconds(500))
+        try #require(server.process.isRunning, "the server stopped: \(folder.text("serve.log"))")
+        let before = try Self.cpuSeconds(of: server.process.processIdentifier)
+        let started = Date()
+        try await Task.sleep(for: .seconds(2))
+        try #require(server.process.isRunning, "the server stopped: \(server.process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(server.process.terminationStatus) \(folder.text("serve.log"))")
+        let used = try Self.cpuSeconds(of: server.process.processIdentifier) - before
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(used < elapsed * 0.25, "the server used \(used) s of CPU in \(elapsed) s while out of descriptors")
+        held.removeAll()
+        #expect(await eventually { await Client(port: server.port).send("GET", "/health").0 == 200 })
+        server.kill9()
+    }
+
+    /// User and system CPU time a process has used, from /proc.
+    static func cpuSeconds(of pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command name (which is in parentheses and may hold spaces): utime is the 12th, stime the 13th.
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }

@@ -13,13 +13,22 @@ final class ServerProcess {
 
     /// With `superuser`, the server creates `root@example.com` on its first start; `arguments` are added to
     /// `serve`'s (a later `--port` wins), `environment` to the test's.
+    /// With `openFiles`, the server starts under that open-files limit (set by the shell, as `ulimit` would).
     init(data: String, outputPath: String, superuser: Bool = false, arguments: [String] = [],
-         environment extra: [String: String] = [:]) throws {
+         environment extra: [String: String] = [:], openFiles: (soft: Int, hard: Int)? = nil) throws {
         self.outputPath = outputPath
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        process.executableURL = URL(fileURLWithPath: (executable as NSString).deletingLastPathComponent + "/tessera")
-        process.arguments = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4", "--shards", "4",
-                             "--snapshot-every-records", "200", "--rate-limit", "off"] + arguments
+        let tessera = (executable as NSString).deletingLastPathComponent + "/tessera"
+        let serve = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4", "--shards", "4",
+                     "--snapshot-every-records", "200", "--rate-limit", "off"] + arguments
+        if let openFiles {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -Sn \(openFiles.soft) && ulimit -Hn \(openFiles.hard) && exec \"$0\" \"$@\"",
+                                 tessera] + serve
+        } else {
+            process.executableURL = URL(fileURLWithPath: tessera)
+            process.arguments = serve
+        }
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = process.standardOutput
@@ -30,8 +39,8 @@ final class ServerProcess {
         }
         process.environment = environment
         try process.run()
-        // Bounded wait for the line that names the port.
-        for _ in 0..<200 {
+        // Bounded wait for the line that names the port (a minute: a busy machine starts a debug build slowly).
+        for _ in 0..<1200 {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             if let range = text.range(of: "serving on http://127.0.0.1:") {
                 port = Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
