@@ -104,7 +104,7 @@ extension Engine {
 
     private static func writeDataDirectory(_ output: String, states: [ShardState], lsn: LSN, keysFrom keys: String,
                                            shardCount: Int) async throws {
-        guard mkdir(output, 0o755) == 0 else { throw EngineError(.invalidArgument, "cannot create \(output)") }
+        guard mkdir(output, 0o700) == 0 else { throw EngineError(.invalidArgument, "cannot create \(output)") }
         var configuration = EngineConfiguration(dataDirectory: output)
         configuration.shardCount = shardCount
         let store = try SnapshotStore(directory: configuration.snapshotDirectory)

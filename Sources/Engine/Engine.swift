@@ -85,12 +85,13 @@ public final class Engine: Sendable {
         }
         let completed = try completeMembershipRemovals(in: &states, routing: routing, log: log, clock: clock)
         let finished = ContinuousClock.now
-        let startup = StartupReport(
+        var startup = StartupReport(
             snapshotLSN: snapshot?.lsn, snapshotFile: loaded?.fileName, skippedSnapshots: loaded?.skipped.count ?? 0,
             recordsReplayed: replayed, membershipsCompleted: completed, users: states.reduce(0) { $0 + $1.users.count },
             sessions: states.reduce(0) { $0 + $1.sessions.count }, tornBytes: log.recovery.tornBytes,
             milliseconds: (finished - started).milliseconds, snapshotMilliseconds: (snapshotLoaded - started).milliseconds,
             replayMilliseconds: (logReplayed - snapshotLoaded).milliseconds)
+        startup.looseDirectoryMode = accessByOthers(configuration.dataDirectory).map { UInt32($0) }
         return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
                       organizations: states.lazy.flatMap { $0.organizations.values },
@@ -155,6 +156,15 @@ public final class Engine: Sendable {
     }
 }
 
+/// The permission bits of `path` that let others than its owner in (group and other), or nil when there are
+/// none (or it cannot be read).
+func accessByOthers(_ path: String) -> mode_t? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    let loose = status.st_mode & 0o077
+    return loose == 0 ? nil : status.st_mode & 0o777
+}
+
 /// What `Engine.open` found and did, for the start-up log line.
 public struct StartupReport: Sendable {
     /// The snapshot loaded (its LSN and file), if any, and how many newer ones were damaged and skipped.
@@ -174,6 +184,10 @@ public struct StartupReport: Sendable {
     public let milliseconds: Int
     public let snapshotMilliseconds: Int
     public let replayMilliseconds: Int
+
+    /// The data directory's permission bits when they let others than its owner in (it was made so by hand,
+    /// or by an earlier version): worth a warning, since the log and snapshots hold password hashes and emails.
+    public var looseDirectoryMode: UInt32?
 
     /// Whether the data directory held no state at all: no snapshot and no log record (a first start).
     public var foundNothing: Bool { snapshotLSN == nil && recordsReplayed == 0 }
@@ -200,7 +214,7 @@ final class DataDirectoryLock: Sendable {
 
     init(directory: String) throws(EngineError) {
         let path = directory + "/LOCK"
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw EngineError(.invalidArgument, "cannot open \(path)") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             Glibc.close(fd)
@@ -233,12 +247,15 @@ public struct SnapshotState: Sendable {
     }
 }
 
-/// Creates `path` and any missing parent, as `mkdir -p` does; the `errno` of the first failure, or nil.
+/// Creates `path` and any missing parent, as `mkdir -p -m 700` does: the data directory itself only its owner
+/// may enter (its log and snapshots hold every password hash and email), missing parents as usual. The `errno`
+/// of the first failure, or nil.
 func createDirectories(_ path: String) -> Int32? {
     var prefix = path.hasPrefix("/") ? "/" : ""
-    for component in path.split(separator: "/") {
+    let components = path.split(separator: "/")
+    for (index, component) in components.enumerated() {
         prefix += component
-        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return errno }
+        if mkdir(prefix, index == components.count - 1 ? 0o700 : 0o755) != 0 && errno != EEXIST { return errno }
         prefix += "/"
     }
     var status = stat()

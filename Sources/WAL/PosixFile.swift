@@ -26,7 +26,7 @@ extension WALError {
 
 /// Thin, throwing wrappers over the POSIX file calls the log needs.
 enum PosixFile {
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(WALError) -> Int32 {
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws(WALError) -> Int32 {
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
@@ -43,7 +43,7 @@ enum PosixFile {
     {
         let flags = O_WRONLY | (create ? O_CREAT | O_TRUNC : 0)
         if directIO {
-            let fd = Glibc.open(path, flags | O_DIRECT | O_CLOEXEC, 0o644)
+            let fd = Glibc.open(path, flags | O_DIRECT | O_CLOEXEC, 0o600)
             if fd >= 0 { return (fd, true) }
             if errno != EINVAL { throw .system("open", path: path, errno: errno) }
         }
@@ -84,8 +84,9 @@ enum PosixFile {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Makes a directory only its owner may enter: the log and snapshots hold password hashes and emails.
     static func makeDirectory(_ path: String) throws(WALError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .system("mkdir", path: path, errno: errno) }
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw .system("mkdir", path: path, errno: errno) }
     }
 
     /// The names in directory `path`, without "." and "..".

@@ -132,6 +132,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.logRetention = keepLog == "all" ? .everything : .sinceOldestSnapshot
         let engine = try Engine.open(configuration)
         say("tessera: recovered \(engine.startup.summary)")
+        if let mode = engine.startup.looseDirectoryMode {
+            say("tessera: warning: \(data) has mode \(String(mode, radix: 8)): others may read its log and snapshots "
+                  + "(password hashes, emails); run chmod 700 \(data)")
+        }
         let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let tokenLifetime: Int64 = 15 * 60

@@ -93,4 +93,30 @@ struct ServeOperationsTests {
         let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+
+    @Test("the data directory and everything in it are its owner's alone (0700, 0600); a looser existing one is named at start")
+    func dataDirectoryIsPrivate() async throws {
+        let folder = TemporaryFolder("modes")
+        defer { folder.remove() }
+        let data = folder.path + "/data"
+        let server = try ServerProcess(data: data, outputPath: folder.path + "/serve.log", arguments: ["--signing", "eddsa"])
+        let client = Client(port: server.port)
+        #expect(await client.post("/api/v1/auth/register", #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#).0 == 201)
+        _ = await client.post("/api/v1/auth/password-reset/request", #"{"email":"ada@example.com"}"#)
+        #expect(server.terminate() == 0, "a graceful stop writes a snapshot too")
+        #expect(!folder.text("serve.log").contains("others may read"))
+        var checked = 0
+        for path in [data] + (FileManager.default.subpaths(atPath: data) ?? []).map({ data + "/" + $0 }) {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = (attributes[.posixPermissions] as? Int) ?? 0o777
+            #expect(mode & 0o077 == 0, "\(path) has mode \(String(mode, radix: 8))")
+            checked += 1
+        }
+        #expect(checked >= 8, "the log, a snapshot, the keys, the lock and the outbox were all looked at")
+
+        chmod(data, 0o755)
+        let loose = try ServerProcess(data: data, outputPath: folder.path + "/loose.log")
+        #expect(folder.text("loose.log").contains("has mode 755: others may read its log and snapshots"))
+        loose.kill9()
+    }
 }
