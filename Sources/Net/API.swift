@@ -52,6 +52,11 @@ public struct API: Sendable {
 
     public var router: Router {
         var router = Router()
+        // After the log failed, memory may hold changes that were answered 503 and are gone at the restart:
+        // nothing is read from it any more (docs/engine.md).
+        let log = auth.engine.log
+        router.isOutOfService = { log.hasFailed }
+        router.alwaysServed = ["/health", "/metrics"]
         router.add(.GET, "/health") { _ throws(APIError) in health() }
         let document = OpenAPIDocument.json(version: version)
         router.add(.GET, "/api/v1/openapi.json") { _ throws(APIError) in .json(.ok, document) }

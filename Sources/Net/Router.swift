@@ -59,6 +59,11 @@ public struct Router: Sendable {
     private var immediateRoutes: [String: [(method: HTTPMethod, handler: ImmediateRouteHandler)]] = [:]
     /// Counts every answer, when set.
     var metrics: ServiceMetrics?
+    /// While this says so, every route but the `alwaysServed` paths answers 503 (the log has failed: the
+    /// state in memory may hold changes that were never acknowledged, and are lost at the restart).
+    var isOutOfService: (@Sendable () -> Bool)?
+    /// The paths answered even out of service (health, metrics).
+    var alwaysServed: Set<String> = []
 
     public init() {}
 
@@ -82,7 +87,11 @@ public struct Router: Sendable {
             return nil
         }
         let response: HTTPResponse
-        do { response = try handler(request) } catch { response = error.response }
+        if let refusal = outOfServiceAnswer(request) {
+            response = refusal
+        } else {
+            do { response = try handler(request) } catch { response = error.response }
+        }
         metrics?.answered(status: response.status.code)
         return response
     }
@@ -93,10 +102,28 @@ public struct Router: Sendable {
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        let response = await route(request)
+        let response: HTTPResponse
+        if let refusal = outOfServiceAnswer(request) { response = refusal } else { response = await route(request) }
         metrics?.answered(status: response.status.code)
         return response
     }
+
+    /// The 503 every request but the always-served ones gets while the service is out of service: in RFC 6749
+    /// form on the OAuth provider's protocol endpoints, in the contract's envelope elsewhere.
+    private func outOfServiceAnswer(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let isOutOfService, isOutOfService(), !alwaysServed.contains(request.path) else { return nil }
+        if Self.oauthProtocolPaths.contains(request.path) {
+            return APIError(oauth: .unavailable("the service cannot store changes and answers nothing until it restarts"))
+                .response
+        }
+        return APIError(.serviceUnavailable, "SYS_007", "the service cannot store changes and answers nothing until it restarts")
+            .response
+    }
+
+    /// The OAuth provider's endpoints that answer errors in RFC 6749 form.
+    static let oauthProtocolPaths: Set<String> = [
+        "/api/v1/oauth/provider/token", "/api/v1/oauth/provider/revoke", "/api/v1/oauth/provider/introspect",
+    ]
 
     /// What a method and path reach.
     public enum Match: Sendable, Equatable {

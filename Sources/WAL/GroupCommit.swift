@@ -1,7 +1,11 @@
+import Synchronization
+
 /// What the log's threads share: the queue and its lock, segment creation, and the ways a commit ends
 /// (durable, failed, closed).
 final class GroupCommit: Sendable {
     let queue: ConditionLock<AppendQueue>
+    /// Set once the log has failed, read without the queue's lock (by every request, on the hot path).
+    let failed = Atomic<Bool>(false)
     let allocator: SegmentAllocator
     let segmentList: SegmentList
     let durability: Durability
@@ -61,6 +65,7 @@ final class GroupCommit: Sendable {
     /// Makes the log fail: the error goes to every waiting producer and to every later append, and the
     /// log's threads stop.
     func fail(with error: WALError) {
+        failed.store(true, ordering: .releasing)
         let waiting = queue.withLock { state in
             if state.failure == nil { state.failure = error }
             state.pending.removeAll()

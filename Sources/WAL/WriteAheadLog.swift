@@ -17,6 +17,7 @@ public final class WriteAheadLog: Sendable {
     /// What recovery found when the log was opened.
     public let recovery: LogScanReport
     private let queue: ConditionLock<AppendQueue>
+    private let shared: GroupCommit
     private let segments: SegmentList
     private let maxPayloadSize: Int
 
@@ -83,6 +84,7 @@ public final class WriteAheadLog: Sendable {
         allocator.prepareSpare()
         let shared = GroupCommit(queue: queue, allocator: allocator, segmentList: segments,
                                  durability: configuration.durability)
+        self.shared = shared
         let writer = GroupCommitWriter(shared: shared,
                                        makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
         // The segment is handed to the writer thread and never touched here again.
@@ -167,6 +169,9 @@ public final class WriteAheadLog: Sendable {
 
     /// The error that stopped the log, if one did.
     public var failure: WALError? { queue.withLock { $0.failure } }
+
+    /// Whether the log has failed: one atomic load, for checks on every request.
+    public var hasFailed: Bool { shared.failed.load(ordering: .acquiring) }
 
     /// Every record up to this LSN is written and synced.
     public var durableLSN: LSN { queue.withLock { $0.durableLSN } }

@@ -54,4 +54,25 @@ struct LogFailureTests {
         #expect((health.json["checks"] as? [String: String])?["wal"]?.hasPrefix("failed") == true)
         await harness.close()
     }
+
+    @Test("after the log failed, a change answered 503 is never read back: every route but health answers 503 SYS_007")
+    func noDirtyReads() async throws {
+        let key = UUID().uuidString
+        let harness = try await HTTPHarness(configure: { configuration in
+            configuration.logDeviceFactory = { () throws(WALError) in BreakableDevice(key: key) }
+        })
+        let login = try await harness.signUp("ada@example.com")
+        let token = try #require(login.json["access_token"] as? String)
+        BreakableDevice.broken.withLock { _ = $0.insert(key) }
+        let change = try await harness.send("PATCH", "/api/v1/users/me", json: #"{"first_name":"Unacknowledged"}"#, token: token)
+        #expect(change.status == 503)
+        let read = try await harness.send("GET", "/api/v1/users/me", token: token)
+        #expect(read.status == 503, "a read after the failure answered \(read.status)")
+        #expect(read.errorCode == "SYS_007")
+        #expect(!String(decoding: read.body, as: UTF8.self).contains("Unacknowledged"))
+        #expect(try await harness.send("GET", "/api/v1/openapi.json").status == 503)
+        #expect(try await harness.send("GET", "/health").status == 503)
+        #expect(try await harness.send("GET", "/health").json["status"] as? String == "unavailable")
+        await harness.close()
+    }
 }
