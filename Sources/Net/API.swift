@@ -236,9 +236,8 @@ public struct API: Sendable {
         if let phone = body.phoneNumber, !Validation.isPhoneNumber(phone) {
             throw APIError(.unprocessableEntity, "VAL_004", "invalid phone number", field: "phone_number")
         }
-        guard !body.firstName.trimmingSpaces().isEmpty, body.firstName.count <= 100 else {
-            throw APIError(.unprocessableEntity, "VAL_001", "first name required", field: "first_name")
-        }
+        try Validation.checkName(body.firstName, field: "first_name", required: true)
+        if let lastName = body.lastName { try Validation.checkName(lastName, field: "last_name", required: false) }
         do {
             let user = try await auth.register(email: body.email, password: body.password, firstName: body.firstName,
                                                lastName: body.lastName, phoneNumber: body.phoneNumber)
@@ -250,9 +249,23 @@ public struct API: Sendable {
 
     /// The device a new session records: `User-Agent`, `X-Device-Id` and the client's address.
     func device(of request: HTTPRequest) -> DeviceInfo {
-        DeviceInfo(deviceName: request.headers.first(name: "user-agent").map { String($0.prefix(200)) },
-                   deviceID: request.headers.first(name: "x-device-id").map { String($0.prefix(200)) },
+        DeviceInfo(deviceName: request.headers.first(name: "user-agent").map { Self.truncated($0, toBytes: 200) },
+                   deviceID: request.headers.first(name: "x-device-id").map { Self.truncated($0, toBytes: 200) },
                    ipAddress: clientIP(request))
+    }
+
+    /// The longest prefix of `text`, in whole characters, of at most `bytes` bytes of UTF-8.
+    static func truncated(_ text: String, toBytes bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
+        var end = text.startIndex
+        var used = 0
+        for index in text.indices {
+            let next = text.index(after: index)
+            used += text.utf8.distance(from: index, to: next)
+            guard used <= bytes else { break }
+            end = next
+        }
+        return String(text[..<end])
     }
 
     private func login(email: String, password: String, request: HTTPRequest) async throws(APIError) -> HTTPResponse {
@@ -308,16 +321,4 @@ struct LoginBody: Decodable {
 struct RefreshBody: Decodable {
     let refreshToken: String
     enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
-}
-
-/// Input rules of the contract.
-enum Validation {
-    static func isEmail(_ text: String) -> Bool { EmailAddress.isValid(text.trimmingSpaces()) }
-
-    /// `+` or `0`, then 8 to 14 digits.
-    static func isPhoneNumber(_ text: String) -> Bool {
-        guard let first = text.first, first == "+" || first == "0" else { return false }
-        let digits = text.dropFirst()
-        return (8...14).contains(digits.count) && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
-    }
 }

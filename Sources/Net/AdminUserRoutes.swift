@@ -15,6 +15,7 @@ extension API {
             guard Validation.isEmail(body.email) else {
                 throw APIError(.unprocessableEntity, "VAL_003", "invalid email", field: "email")
             }
+            try Validation.checkName(body.firstName, field: "first_name", required: true)
             do throws(AuthError) {
                 let user = try await auth.createUser(email: body.email, password: body.password, firstName: body.firstName,
                                                      isSuperuser: body.isSuperuser ?? false)

@@ -99,9 +99,7 @@ struct ClientRegistrationBody: Decodable {
         guard let kind = OAuthClient.Kind(name: clientType) else {
             throw APIError(.unprocessableEntity, "VAL_001", "client_type is public or confidential", field: "client_type")
         }
-        guard !clientName.trimmingSpaces().isEmpty, clientName.count <= 255 else {
-            throw APIError(.unprocessableEntity, "VAL_001", "client_name must have 1 to 255 characters", field: "client_name")
-        }
+        try Validation.checkText(clientName.trimmingSpaces(), field: "client_name", required: true, maxCharacters: 255)
         guard (1...20).contains(redirectURIs.count), redirectURIs.allSatisfy(Self.isRedirectURI) else {
             throw APIError(.unprocessableEntity, "VAL_001",
                            "1 to 20 absolute http(s) redirect URIs without a fragment", field: "redirect_uris")
@@ -116,7 +114,7 @@ struct ClientRegistrationBody: Decodable {
     /// An absolute `https` URI, or `http` (loopback and development), or a private-use scheme (RFC 8252);
     /// never a fragment.
     static func isRedirectURI(_ text: String) -> Bool {
-        guard text.count <= 2000, !text.contains("#"), !text.contains(where: \.isWhitespace),
+        guard text.utf8.count <= 2000, !text.contains("#"), !text.contains(where: \.isWhitespace),
               let url = URL(string: text), let scheme = url.scheme?.lowercased() else { return false }
         if scheme == "https" || scheme == "http" { return url.host?.isEmpty == false }
         return scheme.contains(".")

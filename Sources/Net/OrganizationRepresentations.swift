@@ -146,10 +146,7 @@ struct MemberRoleBody: Decodable {
 /// The input rules for organizations.
 enum OrganizationRules {
     static func check(name: String) throws(APIError) {
-        let trimmed = name.trimmingSpaces()
-        guard !trimmed.isEmpty, trimmed.count <= 255 else {
-            throw APIError(.unprocessableEntity, "VAL_001", "name must have 1 to 255 characters", field: "name")
-        }
+        try Validation.checkText(name.trimmingSpaces(), field: "name", required: true, maxCharacters: 255)
     }
 
     /// Lower-case letters, digits and single hyphens between them, 2 to 100 characters.
@@ -163,9 +160,9 @@ enum OrganizationRules {
     }
 
     static func check(description: String?) throws(APIError) {
-        if let description, description.count > 2000 {
-            throw APIError(.unprocessableEntity, "VAL_001", "description too long (2000 characters at most)",
-                           field: "description")
+        if let description {
+            try Validation.checkText(description, field: "description", required: false, maxCharacters: 2000,
+                                     multiline: true)
         }
     }
 

@@ -50,12 +50,8 @@ struct ProfileBody: Decodable {
         if passwordGiven {
             throw APIError(.unprocessableEntity, "VAL_001", "use PATCH /api/v1/users/me/password", field: "password")
         }
-        if let firstName, firstName.trimmingSpaces().isEmpty || firstName.count > 100 {
-            throw APIError(.unprocessableEntity, "VAL_001", "first name required", field: "first_name")
-        }
-        if case .set(let name) = lastName, name.count > 100 {
-            throw APIError(.unprocessableEntity, "VAL_001", "last name too long", field: "last_name")
-        }
+        if let firstName { try Validation.checkName(firstName, field: "first_name", required: true) }
+        if case .set(let name) = lastName { try Validation.checkName(name, field: "last_name", required: false) }
         if case .set(let phone) = phoneNumber, !Validation.isPhoneNumber(phone) {
             throw APIError(.unprocessableEntity, "VAL_004", "invalid phone number", field: "phone_number")
         }

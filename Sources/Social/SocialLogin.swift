@@ -232,14 +232,15 @@ public final class SocialLogin: Sendable {
     /// space, else the email's local part; at most 100 characters each.
     static func names(_ profile: SocialProfile, email: String) -> (String, String?) {
         func clean(_ text: String?) -> String? {
-            guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
-            return String(text.prefix(100))
+            guard let text = text.map({ TextRules.cleaned($0, maxCharacters: 100) })?
+                .trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+            return text
         }
         if let given = clean(profile.givenName) { return (given, clean(profile.familyName)) }
         if let name = clean(profile.name) {
             let parts = name.split(separator: " ", maxSplits: 1)
             return (String(parts[0]), parts.count > 1 ? clean(String(parts[1])) : nil)
         }
-        return (String(email.prefix { $0 != "@" }.prefix(100)), nil)
+        return (TextRules.cleaned(String(email.prefix { $0 != "@" }), maxCharacters: 100), nil)
     }
 }
