@@ -8,13 +8,26 @@ public struct ServerKeys: Sendable {
     public let accessTokenKey: [UInt8]
     public let refreshRotationKey: [UInt8]
 
-    /// Reads the keys from `directory`, creating missing ones.
-    public static func loadOrCreate(directory: String) throws(KeyStoreError) -> ServerKeys {
+    /// The key files, in `directory`.
+    public static func paths(in directory: String) -> [String] {
+        [directory + "/access-hs256.key", directory + "/refresh-rotation.key"]
+    }
+
+    /// Reads the keys from `directory`, creating missing ones — only when `creatingMissing`: a data directory
+    /// with state whose keys are gone would otherwise get new ones silently, and every token in circulation
+    /// would stop working. Refused, the error names the missing files.
+    public static func loadOrCreate(directory: String, creatingMissing: Bool = true) throws(KeyStoreError) -> ServerKeys {
         if mkdir(directory, 0o700) != 0 && errno != EEXIST {
             throw KeyStoreError("cannot create \(directory): errno \(errno)")
         }
-        return ServerKeys(accessTokenKey: try loadOrCreateKey(directory + "/access-hs256.key"),
-                          refreshRotationKey: try loadOrCreateKey(directory + "/refresh-rotation.key"))
+        let missing = paths(in: directory).filter { access($0, F_OK) != 0 }
+        if !creatingMissing && !missing.isEmpty {
+            throw KeyStoreError("the data directory holds state but not its key file(s) " + missing.joined(separator: ", ")
+                                + "; restore them, or start with --new-keys to make new ones (every token issued so far "
+                                + "stops working)")
+        }
+        let paths = paths(in: directory)
+        return ServerKeys(accessTokenKey: try loadOrCreateKey(paths[0]), refreshRotationKey: try loadOrCreateKey(paths[1]))
     }
 
     private static func loadOrCreateKey(_ path: String) throws(KeyStoreError) -> [UInt8] {

@@ -92,6 +92,13 @@ public final class Engine: Sendable {
             milliseconds: (finished - started).milliseconds, snapshotMilliseconds: (snapshotLoaded - started).milliseconds,
             replayMilliseconds: (logReplayed - snapshotLoaded).milliseconds)
         startup.looseDirectoryMode = accessByOthers(configuration.dataDirectory).map { UInt32($0) }
+        if let cut = log.recovery.truncatedAt {
+            let report = log.recovery
+            startup.truncation = "--recover=truncate cut the log at LSN \(cut.expectedLSN) (\(cut.reason) in \(cut.file) at byte "
+                + "\(cut.offset)): \(report.droppedRecords) records after it dropped"
+                + (report.droppedLSNs.map { " (LSNs \($0.lowerBound)…\($0.upperBound))" } ?? "")
+                + ", \(report.setAside.count) segment file(s) set aside as *.damaged-N"
+        }
         return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
                       organizations: states.lazy.flatMap { $0.organizations.values },
@@ -188,6 +195,8 @@ public struct StartupReport: Sendable {
     /// The data directory's permission bits when they let others than its owner in (it was made so by hand,
     /// or by an earlier version): worth a warning, since the log and snapshots hold password hashes and emails.
     public var looseDirectoryMode: UInt32?
+    /// What `--recover=truncate` gave up, when it cut the log: where, how many records, which LSNs.
+    public var truncation: String?
 
     /// Whether the data directory held no state at all: no snapshot and no log record (a first start).
     public var foundNothing: Bool { snapshotLSN == nil && recordsReplayed == 0 }
@@ -198,6 +207,7 @@ public struct StartupReport: Sendable {
             + ", \(recordsReplayed) log records replayed, \(users) users, \(sessions) sessions"
             + (membershipsCompleted > 0 ? ", \(membershipsCompleted) memberships of deleted users removed" : "")
             + (tornBytes > 0 ? ", \(tornBytes) torn bytes cut off" : "") + ", in \(milliseconds) ms"
+            + (truncation.map { "; " + $0 } ?? "")
     }
 }
 

@@ -47,6 +47,10 @@ public struct LogScanReport: Sendable {
     /// The damage that `--recover=truncate` cut the log at, and the files it set aside, when it did.
     public var truncatedAt: LogDamage?
     public var setAside: [String] = []
+    /// What that cut gave up: the records that still validate after the damage (the damaged bytes may have
+    /// held more), and their lowest and highest LSN.
+    public var droppedRecords = 0
+    public var droppedLSNs: ClosedRange<LSN>?
     /// Whether the last segment ends cleanly (zeros after its last record) at its full preallocated size,
     /// so that appends can continue in it.
     public var lastSegmentAppendable = false
@@ -205,6 +209,33 @@ enum LogScanner {
             probe += RecordFrame.alignment
         }
         report.tornBytes = lastNonZero + 1 - offset
+    }
+
+    /// The records that validate in the segment at `path` from byte `start` on — probing every aligned offset,
+    /// so that records after damage are found — with their lowest and highest LSN: what a cut there gives up.
+    static func validRecords(in path: String, from start: Int?) -> (count: Int, lsns: ClosedRange<LSN>?) {
+        guard let file = try? MappedFile(path: path), case .success(let header) = SegmentHeader.decode(file.bytes) else {
+            return (0, nil)
+        }
+        let bytes = file.bytes
+        var count = 0
+        var lowest: LSN?
+        var highest: LSN = 0
+        var offset = max(start ?? SegmentHeader.size, SegmentHeader.size)
+        while offset + RecordFrame.headerSize <= bytes.count {
+            if RecordFrame.isValidFrame(bytes, at: offset, epoch: header.epoch, after: header.firstLSN - 1),
+               case .record(let record, let size) = RecordFrame.read(
+                   bytes, at: offset, epoch: header.epoch,
+                   expected: bytes.readLE(UInt64.self, at: offset + RecordFrame.lsnOffset)) {
+                count += 1
+                lowest = min(lowest ?? record.lsn, record.lsn)
+                highest = max(highest, record.lsn)
+                offset += size
+            } else {
+                offset += RecordFrame.alignment
+            }
+        }
+        return (count, lowest.map { $0...highest })
     }
 
     /// The index of the last non-zero byte at or after `start`, or nil when all of it is zero.

@@ -11,7 +11,8 @@ extension WALError {
         if code == ENOSPC || code == EDQUOT {
             return WALError(
                 .diskFull,
-                "disk full (\(reason)) during \(operation); the log has stopped and acknowledges nothing more",
+                "disk full (\(code == ENOSPC ? "ENOSPC" : "EDQUOT"): \(reason)) during \(operation); the log has stopped "
+                    + "and acknowledges nothing more",
                 file: path, errno: code)
         }
         if fatal {
@@ -118,7 +119,8 @@ enum PosixFile {
         defer { close(fd) }
         let fallocated = posix_fallocate(fd, 0, off_t(size))
         if fallocated == ENOSPC || fallocated == EDQUOT {
-            throw .system("preallocation", path: path, errno: fallocated, fatal: true)
+            throw .system("the preallocation of a \(size >> 20) MiB log segment (\(size) bytes needed)", path: path,
+                          errno: fallocated, fatal: true)
         }
         let chunk = AlignedBuffer(capacity: 1 << 20)
         var offset = 0

@@ -215,6 +215,15 @@ public final class WriteAheadLog: Sendable {
         var names = report.segments[firstAside...].map(\.fileName)
         let listed = try LogScanner.segmentNames(in: directory).map(\.name)
         names += listed.filter { name in !report.segments.contains { $0.fileName == name } }
+        // Counted before the files move: the rest of the damaged segment, and every segment after it.
+        var dropped = LogScanner.validRecords(in: directory + "/" + damage.file, from: damage.offset + RecordFrame.alignment)
+        for name in names where name != damage.file {
+            let found = LogScanner.validRecords(in: directory + "/" + name, from: nil)
+            dropped.count += found.count
+            if let lsns = found.lsns {
+                dropped.lsns = dropped.lsns.map { min($0.lowerBound, lsns.lowerBound)...max($0.upperBound, lsns.upperBound) } ?? lsns
+            }
+        }
         for name in names {
             var suffix = 1
             while PosixFile.exists("\(directory)/\(name).damaged-\(suffix)") { suffix += 1 }
@@ -225,6 +234,8 @@ public final class WriteAheadLog: Sendable {
         report.lastSegmentAppendable = false
         report.truncatedAt = damage
         report.setAside = names
+        report.droppedRecords = dropped.count
+        report.droppedLSNs = dropped.lsns
         report.damage = nil
     }
 }

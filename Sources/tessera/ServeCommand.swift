@@ -53,6 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "on or off: a social sign-in may link to or make a user by an email its provider has not verified (TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS).")
     var socialTrustUnverifiedEmails = environment("TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS") ?? "off"
 
+    @Flag(help: "Make new key files when a data directory with state has lost them (every token issued so far stops working).")
+    var newKeys = false
     @Option(help: "Seconds a connection may wait for its next request (TESSERA_IDLE_TIMEOUT_SECONDS).")
     var idleTimeoutSeconds = Double(environment("TESSERA_IDLE_TIMEOUT_SECONDS") ?? "") ?? 60
     @Option(help: "Seconds a request's head may take to arrive, from its first byte (TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS).")
@@ -136,7 +138,14 @@ struct ServeCommand: AsyncParsableCommand {
             say("tessera: warning: \(data) has mode \(String(mode, radix: 8)): others may read its log and snapshots "
                   + "(password hashes, emails); run chmod 700 \(data)")
         }
-        let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
+        let keys: ServerKeys
+        do {
+            keys = try ServerKeys.loadOrCreate(directory: data + "/keys",
+                                               creatingMissing: engine.startup.foundNothing || newKeys)
+        } catch {
+            await engine.close()
+            throw StartupFailure(error.description)
+        }
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let tokenLifetime: Int64 = 15 * 60
         var keyRing: SigningKeyRing?
@@ -218,9 +227,18 @@ struct ServeCommand: AsyncParsableCommand {
             _ = try await auth.createUser(email: email, password: password, firstName: "Admin", isSuperuser: true)
             say("tessera: created the first superuser \(email)")
         } catch {
-            throw ValidationError("the first superuser could not be created: \(error.message)")
+            // A log that failed says why (a disk too small names ENOSPC and the size it needed).
+            let reason = auth.engine.log.failure.map(\.description) ?? error.message
+            await auth.engine.close()
+            throw StartupFailure("the first superuser could not be created: \(reason)")
         }
     }
+}
+
+/// Why `serve` could not start, said as it is (no usage text: the options were fine).
+struct StartupFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Why `serve` stops.

@@ -119,4 +119,89 @@ struct ServeOperationsTests {
         #expect(folder.text("loose.log").contains("has mode 755: others may read its log and snapshots"))
         loose.kill9()
     }
+
+    @Test("--recover truncate names what it gave up: how many records after the damage, and their LSNs")
+    func truncationSaysWhatItDropped() async throws {
+        let folder = TemporaryFolder("truncate")
+        defer { folder.remove() }
+        let data = folder.path + "/data"
+        let server = try ServerProcess(data: data, outputPath: folder.path + "/first.log")
+        let client = Client(port: server.port)
+        for index in 0..<10 {
+            #expect(await client.post("/api/v1/auth/register", #"{"email":"u\#(index)@example.com","password":"Correct-Horse-42","first_name":"U"}"#).0 == 201)
+        }
+        server.kill9()
+        // Damage the fourth record: walk the frames (length first, 8-byte aligned) after the 4 KiB header.
+        let segment = data + "/wal/" + (try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/wal")
+            .filter { $0.hasPrefix("wal-") && $0.hasSuffix(".log") }.sorted().first))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+        var offset = 4096
+        for _ in 0..<3 {
+            let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16
+            offset += (length + 7) & ~7
+        }
+        bytes[offset + 20] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: segment))
+
+        let strict = try? ServerProcess(data: data, outputPath: folder.path + "/strict.log")
+        #expect(strict == nil, "a damaged log started without --recover truncate")
+        let truncated = try ServerProcess(data: data, outputPath: folder.path + "/truncated.log", arguments: ["--recover", "truncate"])
+        let log = folder.text("truncated.log")
+        #expect(log.contains("--recover=truncate cut the log at LSN 4"), "\(log)")
+        #expect(log.contains("6 records after it dropped (LSNs 5…10)"), "\(log)")
+        #expect(await Client(port: truncated.port).login("u2@example.com") != nil)
+        #expect(await Client(port: truncated.port).login("u4@example.com") == nil)
+        truncated.kill9()
+    }
+
+    @Test("key files gone from a data directory with state: the start is refused naming them, unless --new-keys")
+    func missingKeysRefused() async throws {
+        let folder = TemporaryFolder("keys")
+        defer { folder.remove() }
+        let data = folder.path + "/data"
+        let first = try ServerProcess(data: data, outputPath: folder.path + "/first.log")
+        #expect(await Client(port: first.port).post("/api/v1/auth/register", #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#).0 == 201)
+        first.kill9()
+        for name in ["access-hs256.key", "refresh-rotation.key"] { try FileManager.default.removeItem(atPath: data + "/keys/" + name) }
+
+        let refused = try? ServerProcess(data: data, outputPath: folder.path + "/refused.log")
+        #expect(refused == nil, "new keys were made silently")
+        let log = folder.text("refused.log")
+        #expect(log.contains("access-hs256.key") && log.contains("refresh-rotation.key") && log.contains("--new-keys"), "\(log)")
+        #expect(!log.contains("USAGE"), "an operating error is not a usage error")
+
+        let renewed = try ServerProcess(data: data, outputPath: folder.path + "/renewed.log", arguments: ["--new-keys"])
+        #expect(await Client(port: renewed.port).login("ada@example.com") != nil)
+        renewed.kill9()
+    }
+
+    @Test("a disk too small for the first log segment: the start fails naming ENOSPC and the size it needed")
+    func diskTooSmallAtFirstStart() async throws {
+        let folder = TemporaryFolder("tiny")
+        defer { folder.remove() }
+        let mountPoint = folder.path + "/disk"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        // An 8 MiB file system: root may mount one here; where it may not, there is no small disk to try.
+        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint]) == 0 else { return }
+        defer { _ = Self.run("/bin/umount", [mountPoint]) }
+        let server = try? ServerProcess(data: mountPoint + "/data", outputPath: folder.path + "/serve.log", superuser: true)
+        #expect(server == nil, "the server started on a disk with no room for its log")
+        server?.kill9()
+        let log = folder.text("serve.log")
+        #expect(log.contains("ENOSPC"), "\(log)")
+        #expect(log.contains("64 MiB log segment"), "\(log)")
+        #expect(!log.contains("USAGE"))
+    }
+
+    /// Runs a program to its end; its exit status.
+    static func run(_ path: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }

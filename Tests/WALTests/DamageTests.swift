@@ -53,6 +53,9 @@ struct DamageTests {
         #expect(log.recovery.setAside.count == segments.count - 2)
         #expect(records.count == Int(firstOfSegment - 1) + 4)
         #expect(records.last?.lsn == firstOfSegment + 3)
+        // What the cut gave up, counted: every record after the damaged one still validates.
+        #expect(log.recovery.droppedRecords == 190 - records.count - 1)
+        #expect(log.recovery.droppedLSNs == (firstOfSegment + 5)...190)
         let next = try await log.append(type: 2, payload: [1])
         #expect(next == firstOfSegment + 4)
         await log.close()
