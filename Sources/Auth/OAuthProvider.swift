@@ -34,7 +34,11 @@ public final class OAuthProvider: Sendable {
     public let consentURL: String
     public let codeLifetimeMilliseconds: Int64
 
-    public init(auth: AuthService, scopesSupported: [String] = ["read", "write", "profile", "email"],
+    /// The scopes of the original backend, Tessera's default.
+    public static let defaultScopes = ["openid", "profile", "email", "read:users", "write:users", "read:organizations",
+                                       "write:organizations", "admin"]
+
+    public init(auth: AuthService, scopesSupported: [String] = OAuthProvider.defaultScopes,
                 consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000) {
         self.auth = auth
         self.scopesSupported = scopesSupported

@@ -112,7 +112,7 @@ struct BenchTarget {
         guard let local else { throw ValidationError("with --url, introspection needs --client-id and --client-secret") }
         let provider = OAuthProvider(auth: local.auth, consentURL: "http://localhost:3000/oauth/consent")
         let registered = try await provider.registerClient(name: "resource server", kind: .confidential,
-                                                           redirectURIs: ["https://rs.example/cb"], scopes: ["read"])
+                                                           redirectURIs: ["https://rs.example/cb"], scopes: ["read:users"])
         return "Basic " + Data("\(registered.client.id.uuidString.lowercased()):\(registered.secret!)".utf8)
             .base64EncodedString()
     }

@@ -85,7 +85,7 @@ extension Engine {
                 return (record, .rotated)
             }
             if let previous = session.previousRefreshDigest, presentedDigest.constantTimeEquals(previous),
-               let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt <= grace {
+               let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt < grace {
                 return (nil, .done(.repeatedWithinGrace(session)))
             }
             return (.sessionRevoked(userID: session.userID, sessionID: sessionID, atMilliseconds: now), .reused)

@@ -54,6 +54,15 @@ extension Engine {
         }
     }
 
+    /// The user a social sign-in state was started to link an account to, when it is a linking's and still
+    /// unspent and unexpired; nil otherwise. It reveals nothing a holder of the state does not know.
+    public func linkingUser(ofSocialState id: UUID) async -> UUID? {
+        let now = clock.nowMilliseconds()
+        return await shard(of: id).read { state in
+            state.socialStates[id].flatMap { now < $0.expiresAtMilliseconds ? $0.linkingUserID : nil }
+        }
+    }
+
     /// Forgets expired social sign-in states, one record per shard that has any; returns how many.
     func purgeExpiredSocialStates(now: Int64) async throws(EngineError) -> Int {
         var purged = 0

@@ -41,7 +41,7 @@ extension API {
         }
         router.add(.POST, "/api/v1/oauth/provider/clients") { request throws(APIError) in
             _ = try await requireSuperuser(request)
-            let body = try JSONBody.decode(ClientRegistrationBody.self, from: request)
+            let body = try ClientRegistrationBody.read(from: request)
             let kind = try body.validated(supportedScopes: provider.scopesSupported)
             do throws(AuthError) {
                 let (client, secret) = try await provider.registerClient(name: body.clientName, kind: kind,
@@ -84,7 +84,9 @@ extension API {
     }
 }
 
-/// `{client_name, redirect_uris, client_type, scopes}`.
+/// `{client_name, redirect_uris, client_type, scopes}` as JSON — `redirect_uris` an array, `scopes` an array or a
+/// space-separated string — or, as the original backend took them, form fields: `redirect_uris`
+/// comma-separated, `scopes` space-separated.
 struct ClientRegistrationBody: Decodable {
     let clientName: String
     let redirectURIs: [String]
@@ -94,6 +96,43 @@ struct ClientRegistrationBody: Decodable {
     enum CodingKeys: String, CodingKey {
         case clientName = "client_name", redirectURIs = "redirect_uris", clientType = "client_type", scopes
     }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        clientName = try container.decode(String.self, forKey: .clientName)
+        redirectURIs = try container.decode([String].self, forKey: .redirectURIs)
+        clientType = try container.decode(String.self, forKey: .clientType)
+        if let text = try? container.decode(String.self, forKey: .scopes) {
+            scopes = Self.words(text)
+        } else {
+            scopes = try container.decode([String].self, forKey: .scopes)
+        }
+    }
+
+    private init(form: [String: String]) throws(APIError) {
+        func field(_ name: String) throws(APIError) -> String {
+            guard let value = form[name] else { throw APIError(.unprocessableEntity, "VAL_001", "field required", field: name) }
+            return value
+        }
+        clientName = try field("client_name")
+        redirectURIs = try field("redirect_uris").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        clientType = try field("client_type")
+        scopes = Self.words(try field("scopes"))
+    }
+
+    /// The body of a registration, JSON or form.
+    static func read(from request: HTTPRequest) throws(APIError) -> ClientRegistrationBody {
+        let isForm = request.headers.first(name: "content-type")?
+            .hasPrefixIgnoringASCIICase("application/x-www-form-urlencoded") == true
+        guard isForm else { return try JSONBody.decode(ClientRegistrationBody.self, from: request) }
+        let form: [String: String]
+        do throws(OAuthError) { form = try OAuthForm.parse(request) } catch {
+            throw APIError(.unprocessableEntity, "VAL_001", error.description)
+        }
+        return try ClientRegistrationBody(form: form)
+    }
+
+    private static func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
 
     func validated(supportedScopes: [String]) throws(APIError) -> OAuthClient.Kind {
         guard let kind = OAuthClient.Kind(name: clientType) else {

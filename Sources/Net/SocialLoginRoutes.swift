@@ -21,32 +21,19 @@ extension API {
             let social = try socialLogin()
             // With a Bearer token the flow links an account to its user instead of signing in.
             let linkingUserID = request.headers.contains(name: "authorization") ? try await authenticate(request).userID : nil
-            guard let redirectURI = request.query["redirect_uri"], !redirectURI.isEmpty else {
-                throw APIError(.unprocessableEntity, "VAL_001", "redirect_uri is required", field: "redirect_uri")
-            }
-            // A browser keeps its binding across flows, so that two tabs signing in at once both finish.
-            let binding = Self.bindingCookie(of: request).flatMap { SocialLogin.isBrowserBinding($0) ? $0 : nil }
-                ?? SocialLogin.newBrowserBinding()
-            let provider = try providerName(request)
-            let started: SocialAuthorization
-            do throws(SocialLoginError) {
-                started = try await social.start(provider: provider, redirectURI: redirectURI,
-                                                 browserBinding: binding, linkingUserID: linkingUserID)
-            } catch {
-                throw error.apiError
-            }
-            var response = HTTPResponse.json(.ok, JSONBody.encode([
-                "authorization_url": started.authorizationURL, "state": started.state,
-            ]), noStore: true)
-            response.headers.add(name: "set-cookie", value: "\(Self.bindingCookie)=\(binding); Path=/api/v1/oauth; "
-                                 + "Max-Age=600; HttpOnly; Secure; SameSite=Lax")
-            return response
+            return try await startFlow(social, request, redirectURI: request.query["redirect_uri"],
+                                       linkingUserID: linkingUserID)
         }
         router.add(.POST, "/api/v1/oauth/callback/{provider}") { request throws(APIError) in
             try limit("social-callback", request)
             let social = try socialLogin()
             let provider = try providerName(request)
             let body = try JSONBody.decode(SocialCallbackBody.self, from: request)
+            // A linking's state finishes the linking (as the original backend's callback did), for the user
+            // who started it, in the browser it started in.
+            if let userID = await social.linkingUser(ofState: body.state) {
+                return try await finishLinking(social, request, userID: userID, provider: provider, body: body)
+            }
             do throws(SocialLoginError) {
                 let signIn = try await social.finishSignIn(provider: provider, code: body.code,
                                                            state: body.state, browserBinding: Self.bindingCookie(of: request),
@@ -64,15 +51,15 @@ extension API {
             let claims = try await authenticate(request)
             let social = try socialLogin()
             let provider = try providerName(request)
-            let body = try JSONBody.decode(SocialCallbackBody.self, from: request)
-            do throws(SocialLoginError) {
-                let account = try await social.finishLinking(userID: claims.userID, provider: provider,
-                                                             code: body.code, state: body.state,
-                                                             browserBinding: Self.bindingCookie(of: request))
-                return .json(.ok, JSONBody.encode(ExternalAccountResponse(account: account)))
-            } catch {
-                throw error.apiError
+            // Without a code, the original backend's shape: this starts a linking (as GET authorize with a
+            // Bearer token does), and the callback — or this route with the code — finishes it.
+            let body = request.body.readableBytes == 0 ? SocialLinkBody() : try JSONBody.decode(SocialLinkBody.self, from: request)
+            guard let code = body.code, let state = body.state else {
+                return try await startFlow(social, request, redirectURI: body.redirectURI ?? request.query["redirect_uri"],
+                                           linkingUserID: claims.userID)
             }
+            return try await finishLinking(social, request, userID: claims.userID, provider: provider,
+                                           body: SocialCallbackBody(code: code, state: state))
         }
         router.add(.GET, "/api/v1/oauth/accounts") { request throws(APIError) in
             let claims = try await authenticate(request)
@@ -88,6 +75,45 @@ extension API {
                 throw error.apiError
             }
             return .json(.ok, JSONBody.encode(MessageResponse(message: "the \(provider) account is unlinked")))
+        }
+    }
+
+    /// Starts a sign-in (or, with `linkingUserID`, a linking): `{authorization_url, state}` and the browser's
+    /// binding cookie.
+    private func startFlow(_ social: SocialLogin, _ request: HTTPRequest, redirectURI: String?, linkingUserID: UUID?)
+        async throws(APIError) -> HTTPResponse
+    {
+        guard let redirectURI, !redirectURI.isEmpty else {
+            throw APIError(.unprocessableEntity, "VAL_001", "redirect_uri is required", field: "redirect_uri")
+        }
+        // A browser keeps its binding across flows, so that two tabs signing in at once both finish.
+        let binding = Self.bindingCookie(of: request).flatMap { SocialLogin.isBrowserBinding($0) ? $0 : nil }
+            ?? SocialLogin.newBrowserBinding()
+        let provider = try providerName(request)
+        let started: SocialAuthorization
+        do throws(SocialLoginError) {
+            started = try await social.start(provider: provider, redirectURI: redirectURI,
+                                             browserBinding: binding, linkingUserID: linkingUserID)
+        } catch {
+            throw error.apiError
+        }
+        var response = HTTPResponse.json(.ok, JSONBody.encode([
+            "authorization_url": started.authorizationURL, "state": started.state,
+        ]), noStore: true)
+        response.headers.add(name: "set-cookie", value: "\(Self.bindingCookie)=\(binding); Path=/api/v1/oauth; "
+                             + "Max-Age=600; HttpOnly; Secure; SameSite=Lax")
+        return response
+    }
+
+    /// Finishes `userID`'s linking with the code and state: the linked account.
+    private func finishLinking(_ social: SocialLogin, _ request: HTTPRequest, userID: UUID, provider: String,
+                               body: SocialCallbackBody) async throws(APIError) -> HTTPResponse {
+        do throws(SocialLoginError) {
+            let account = try await social.finishLinking(userID: userID, provider: provider, code: body.code,
+                                                         state: body.state, browserBinding: Self.bindingCookie(of: request))
+            return .json(.ok, JSONBody.encode(ExternalAccountResponse(account: account)))
+        } catch {
+            throw error.apiError
         }
     }
 

@@ -8,6 +8,22 @@ struct SocialCallbackBody: Decodable {
     let state: String
 }
 
+/// The body of `POST /oauth/link/{provider}`: `{code, state}` finishes a linking; none of them (an empty body, or
+/// just `redirect_uri`) starts one.
+struct SocialLinkBody: Decodable {
+    let code: String?
+    let state: String?
+    let redirectURI: String?
+
+    enum CodingKeys: String, CodingKey { case code, state, redirectURI = "redirect_uri" }
+
+    init(code: String? = nil, state: String? = nil, redirectURI: String? = nil) {
+        self.code = code
+        self.state = state
+        self.redirectURI = redirectURI
+    }
+}
+
 /// A configured provider, as a sign-in page lists it.
 struct ProviderResponse: Encodable {
     let name: String

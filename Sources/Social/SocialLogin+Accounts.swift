@@ -1,5 +1,6 @@
 public import Engine
 public import Foundation
+import Auth
 
 extension SocialLogin {
     /// Finishes linking: spends a state the same user started in the same browser, has the provider prove
@@ -15,6 +16,13 @@ extension SocialLogin {
         let outcome = await link(identity, profile: profile, to: userID)
         await identityTurns.release(identity)
         return try outcome.get()
+    }
+
+    /// The user whose linking `state` finishes, when it was started as a linking (the original backend's
+    /// callback finishes both kinds of flow); nil for a sign-in's state or a bad one.
+    public func linkingUser(ofState state: String) async -> UUID? {
+        guard let token = SecretToken(parsing: state) else { return nil }
+        return await engine.linkingUser(ofSocialState: token.id)
     }
 
     /// The linking of `identity`, in its turn.

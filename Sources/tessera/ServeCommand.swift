@@ -47,12 +47,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The page that asks a user for consent (TESSERA_CONSENT_URL; default <frontend-url>/oauth/consent).")
     var consentURL = environment("TESSERA_CONSENT_URL") ?? ""
     @Option(help: "Space-separated scopes OAuth clients may be registered with (TESSERA_OAUTH_SCOPES).")
-    var oauthScopes = environment("TESSERA_OAUTH_SCOPES") ?? "read write profile email"
+    var oauthScopes = environment("TESSERA_OAUTH_SCOPES") ?? OAuthProvider.defaultScopes.joined(separator: " ")
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
     var recover = RecoveryPolicy(rawValue: environment("TESSERA_RECOVER") ?? "") ?? .strict
     @Option(help: "on or off: a social sign-in may link to or make a user by an email its provider has not verified (TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS).")
     var socialTrustUnverifiedEmails = environment("TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS") ?? "off"
 
+    @Option(help: "Seconds during which a rotated-out refresh token presented again gets the same new pair instead of ending the session (TESSERA_REFRESH_GRACE_SECONDS).")
+    var refreshGraceSeconds = Double(environment("TESSERA_REFRESH_GRACE_SECONDS") ?? "") ?? 10
     @Flag(help: "Make new key files when a data directory with state has lost them (every token issued so far stops working).")
     var newKeys = false
     @Option(help: "Seconds a connection may wait for its next request (TESSERA_IDLE_TIMEOUT_SECONDS).")
@@ -75,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard seconds > 0 && seconds <= 86_400 else { throw ValidationError("\(name): more than 0, at most 86400") }
         }
         guard maxConnections >= 0 else { throw ValidationError("--max-connections: 0 (automatic) or more") }
+        guard (0...300).contains(refreshGraceSeconds) else { throw ValidationError("--refresh-grace-seconds: 0 to 300") }
         guard bodyLimitBytes >= 1024 else { throw ValidationError("--body-limit-bytes: at least 1024") }
         guard bufferedBodyLimitBytes >= bodyLimitBytes else {
             throw ValidationError("--buffered-body-limit-bytes: at least --body-limit-bytes")
@@ -128,6 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = EngineConfiguration(dataDirectory: data)
         configuration.durability = Durability(parsing: durability)!
         configuration.shardCount = shards
+        configuration.refreshGraceMilliseconds = Int64(refreshGraceSeconds * 1000)
         configuration.recovery = recover
         configuration.snapshotEveryRecords = max(1, snapshotEveryRecords)
         configuration.keptSnapshots = keepSnapshots

@@ -32,7 +32,7 @@ def main():
     def register(kind):
         answer = requests.post(base + "/api/v1/oauth/provider/clients", headers=bearer, timeout=10, json={
             "client_name": f"authlib {kind}", "redirect_uris": [REDIRECT], "client_type": kind,
-            "scopes": ["read", "write"]})
+            "scopes": ["read:users", "write:users"]})
         check(answer.status_code == 201, f"a {kind} client is registered")
         return answer.json()
 
@@ -52,7 +52,7 @@ def main():
 
     # A public client: PKCE, no secret.
     public = register("public")
-    session = OAuth2Session(public["client_id"], redirect_uri=REDIRECT, scope="read write",
+    session = OAuth2Session(public["client_id"], redirect_uri=REDIRECT, scope="read:users write:users",
                             code_challenge_method="S256", token_endpoint_auth_method="none")
     verifier = secrets.token_urlsafe(48)
     location = authorize(session, verifier)
@@ -64,7 +64,7 @@ def main():
     key = keys.get_signing_key_from_jwt(token["access_token"])
     claims = jwt.decode(token["access_token"], key.key, algorithms=["EdDSA"], audience=public["client_id"],
                         issuer=metadata["issuer"])
-    check(claims["client_id"] == public["client_id"] and claims["scope"] == "read write",
+    check(claims["client_id"] == public["client_id"] and claims["scope"] == "read:users write:users",
           "PyJWT verified the EdDSA access token against the JWKS document")
 
     refreshed = session.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
@@ -73,7 +73,7 @@ def main():
     # A confidential client: client_secret_basic; it also introspects.
     confidential = register("confidential")
     server_side = OAuth2Session(confidential["client_id"], confidential["client_secret"], redirect_uri=REDIRECT,
-                                scope="read", token_endpoint_auth_method="client_secret_basic")
+                                scope="read:users", token_endpoint_auth_method="client_secret_basic")
     location = authorize(server_side, None)
     server_token = server_side.fetch_token(metadata["token_endpoint"], authorization_response=location)
     check("access_token" in server_token, "authlib exchanged a code with client_secret_basic")

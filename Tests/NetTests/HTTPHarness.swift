@@ -37,9 +37,14 @@ final class HTTPHarness: Sendable {
                            issuer: "http://tessera.test", throttle: throttle, signing: ring.map { .eddsa($0) })
         server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
             auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
-            rateLimiter: rateLimiter, trustedProxies: trustedProxies, social: social?(auth)).router,
+            rateLimiter: rateLimiter, trustedProxies: trustedProxies,
+            provider: OAuthProvider(auth: auth, scopesSupported: Self.scopes, consentURL: "https://app.example/oauth/consent"),
+            social: social?(auth)).router,
                                             limits: limits, threads: 1)
     }
+
+    /// The scopes clients may have in tests: short ones, as the tests name them.
+    static let scopes = ["read", "write", "profile", "email"]
 
     /// The server's limits in tests: a 64 KiB body limit, the rest as served.
     static var limits: ConnectionLimits {

@@ -324,6 +324,26 @@ struct OAuthProviderTests {
         await harness.close()
     }
 
+    @Test("clients register as the original backend took them too: form fields, redirect_uris comma-separated, scopes space-separated")
+    func formRegistration() async throws {
+        let fixture = try await ProviderFixture.make()
+        let form = try await fixture.harness.sendForm("/api/v1/oauth/provider/clients", [
+            ("client_name", "Form app"), ("redirect_uris", "https://a.example/cb, https://b.example/cb"),
+            ("client_type", "confidential"), ("scopes", "read write")], token: fixture.root)
+        #expect(form.status == 201, "\(form.json)")
+        #expect(form.json["redirect_uris"] as? [String] == ["https://a.example/cb", "https://b.example/cb"])
+        #expect(form.json["client_secret"] is String)
+        let stringScopes = try await fixture.harness.send("POST", "/api/v1/oauth/provider/clients", json:
+            #"{"client_name":"J","redirect_uris":["https://a.example/cb"],"client_type":"public","scopes":"read write"}"#,
+            token: fixture.root)
+        #expect(stringScopes.status == 201)
+        #expect(Set(stringScopes.json["scopes"] as? [String] ?? []) == ["read", "write"])
+        let missing = try await fixture.harness.sendForm("/api/v1/oauth/provider/clients", [("client_name", "X")], token: fixture.root)
+        #expect(missing.status == 422)
+        #expect(missing.errorField == "redirect_uris" || missing.errorField == "client_type" || missing.errorField == "scopes")
+        await fixture.harness.close()
+    }
+
     @Test("metadata names every endpoint; with EdDSA the JWKS document publishes the key that signs")
     func metadataAndJWKS() async throws {
         let fixture = try await ProviderFixture.make(eddsa: true)

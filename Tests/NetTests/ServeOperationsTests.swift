@@ -204,4 +204,23 @@ struct ServeOperationsTests {
         process.waitUntilExit()
         return process.terminationStatus
     }
+
+    @Test("the original backend's defaults: its OAuth scopes, and a refresh grace window set by --refresh-grace-seconds")
+    func originalDefaults() async throws {
+        let folder = TemporaryFolder("defaults")
+        defer { folder.remove() }
+        let server = try ServerProcess(data: folder.path + "/data", outputPath: folder.path + "/serve.log",
+                                       arguments: ["--refresh-grace-seconds", "0"])
+        let client = Client(port: server.port)
+        let (_, metadata) = await client.send("GET", "/.well-known/oauth-authorization-server")
+        #expect((metadata as? [String: Any])?["scopes_supported"] as? [String] == [
+            "openid", "profile", "email", "read:users", "write:users", "read:organizations", "write:organizations", "admin"])
+        _ = await client.post("/api/v1/auth/register", #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#)
+        let (_, login) = await client.post("/api/v1/auth/login", #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
+        let t0 = try #require(login["refresh_token"] as? String)
+        #expect(await client.post("/api/v1/auth/refresh", #"{"refresh_token":"\#(t0)"}"#).0 == 200)
+        // With no grace window, the same token again at once is a reuse: 401, and the session is over.
+        #expect(await client.post("/api/v1/auth/refresh", #"{"refresh_token":"\#(t0)"}"#).0 == 401)
+        server.kill9()
+    }
 }

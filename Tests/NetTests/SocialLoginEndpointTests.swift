@@ -210,11 +210,9 @@ struct SocialLoginEndpointTests {
         let password = try await fixture.harness.signUp("someone@example.com")
         let token = try #require(password.json["access_token"] as? String)
 
-        // A linking state does not finish a sign-in.
         let browser = SocialFlow.Browser()
         let started = try await fixture.flow.authorize("github", browser: browser, token: token)
         let (code, state) = try await fixture.flow.visitProvider(try #require(started.json["authorization_url"] as? String))
-        #expect(try await fixture.flow.finish("github", code: code, state: state, browser: browser).status == 400)
         let other = try await fixture.harness.signUp("other@example.com")
         let otherToken = try #require(other.json["access_token"] as? String)
         #expect(try await fixture.flow.finish("github", code: code, state: state, browser: browser, token: otherToken).status == 400)
@@ -229,6 +227,32 @@ struct SocialLoginEndpointTests {
         #expect(taken.status == 409 && taken.errorCode == "USER_002")
         #expect(try await fixture.harness.send("GET", "/api/v1/oauth/authorize/github?redirect_uri=https://a.example/cb",
                                                token: "not-a-token").status == 401)
+        await fixture.close()
+    }
+
+    @Test("linking as the original backend did it: POST /link starts it, the callback finishes it for that user and browser only")
+    func linkingStartedAtLink() async throws {
+        let fixture = try await Fixture()
+        let password = try await fixture.harness.signUp("someone@example.com")
+        let token = try #require(password.json["access_token"] as? String)
+        let browser = SocialFlow.Browser()
+        let started = try await HTTPHarness.send(port: fixture.harness.server.port, "POST", "/api/v1/oauth/link/github",
+                                                 json: #"{"redirect_uri":"\#(SocialFlow.redirectURI)"}"#, token: token,
+                                                 headers: browser.headers)
+        #expect(started.status == 200, "\(started.json)")
+        browser.keep(started)
+        let (code, state) = try await fixture.flow.visitProvider(try #require(started.json["authorization_url"] as? String))
+        #expect(state == started.json["state"] as? String)
+        // Another browser cannot finish it.
+        #expect(try await fixture.flow.finish("github", code: code, state: state, browser: SocialFlow.Browser()).status == 400)
+        let linked = try await fixture.flow.finish("github", code: code, state: state, browser: browser)
+        #expect(linked.status == 200 && linked.json["provider"] as? String == "github", "\(linked.json)")
+        #expect(linked.json["access_token"] == nil, "finishing a linking signs nobody in")
+        let accounts = try await fixture.harness.send("GET", "/api/v1/oauth/accounts", token: token)
+        #expect((accounts.json["accounts"] as? [[String: Any]])?.count == 1)
+        let signIn = try await fixture.flow.signIn("github")
+        #expect(Fixture.userID(signIn) == Fixture.userID(password))
+        #expect(try await HTTPHarness.send(port: fixture.harness.server.port, "POST", "/api/v1/oauth/link/github").status == 401)
         await fixture.close()
     }
 
