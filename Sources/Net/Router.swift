@@ -64,6 +64,10 @@ public struct Router: Sendable {
     var isOutOfService: (@Sendable () -> Bool)?
     /// The paths answered even out of service (health, metrics).
     var alwaysServed: Set<String> = []
+    /// Browser origins allowed to call from scripts; nil: none (no CORS header is ever sent).
+    var cors: CORSPolicy?
+    /// The `Strict-Transport-Security` value every answer carries, when configured (HTTPS in production).
+    var strictTransportSecurity: String?
 
     public init() {}
 
@@ -86,12 +90,13 @@ public struct Router: Sendable {
         guard let handler = immediateRoutes[request.path]?.first(where: { $0.method == request.method })?.handler else {
             return nil
         }
-        let response: HTTPResponse
+        var response: HTTPResponse
         if let refusal = outOfServiceAnswer(request) {
             response = refusal
         } else {
             do { response = try handler(request) } catch { response = error.response }
         }
+        decorate(&response, for: request)
         metrics?.answered(status: response.status.code)
         return response
     }
@@ -102,8 +107,15 @@ public struct Router: Sendable {
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        let response: HTTPResponse
-        if let refusal = outOfServiceAnswer(request) { response = refusal } else { response = await route(request) }
+        var response: HTTPResponse
+        if let preflight = cors?.preflightAnswer(request) {
+            response = preflight
+        } else if let refusal = outOfServiceAnswer(request) {
+            response = refusal
+        } else {
+            response = await route(request)
+        }
+        decorate(&response, for: request)
         metrics?.answered(status: response.status.code)
         return response
     }
@@ -118,6 +130,12 @@ public struct Router: Sendable {
         }
         return APIError(.serviceUnavailable, "SYS_007", "the service cannot store changes and answers nothing until it restarts")
             .response
+    }
+
+    /// The headers of the deployment's policy: CORS for allowed origins, HSTS when configured.
+    private func decorate(_ response: inout HTTPResponse, for request: HTTPRequest) {
+        cors?.decorate(&response, for: request)
+        if let strictTransportSecurity { response.headers.add(name: "strict-transport-security", value: strictTransportSecurity) }
     }
 
     /// The OAuth provider's endpoints that answer errors in RFC 6749 form.

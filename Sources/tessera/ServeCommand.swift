@@ -55,6 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds during which a rotated-out refresh token presented again gets the same new pair instead of ending the session (TESSERA_REFRESH_GRACE_SECONDS).")
     var refreshGraceSeconds = Double(environment("TESSERA_REFRESH_GRACE_SECONDS") ?? "") ?? 10
+    @Option(help: "Comma-separated browser origins allowed to call the API from scripts, e.g. https://app.example (TESSERA_CORS_ORIGINS; default none).")
+    var corsOrigins = environment("TESSERA_CORS_ORIGINS") ?? ""
+    @Option(help: "Strict-Transport-Security max-age in seconds on every answer, 0 for none (TESSERA_HSTS_MAX_AGE_SECONDS; set it when Tessera is reached over HTTPS).")
+    var hstsMaxAgeSeconds = Int(environment("TESSERA_HSTS_MAX_AGE_SECONDS") ?? "") ?? 0
     @Flag(help: "Make new key files when a data directory with state has lost them (every token issued so far stops working).")
     var newKeys = false
     @Option(help: "Seconds a connection may wait for its next request (TESSERA_IDLE_TIMEOUT_SECONDS).")
@@ -77,6 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
             guard seconds > 0 && seconds <= 86_400 else { throw ValidationError("\(name): more than 0, at most 86400") }
         }
         guard maxConnections >= 0 else { throw ValidationError("--max-connections: 0 (automatic) or more") }
+        for origin in corsOriginList where !CORSPolicy.isOrigin(origin) {
+            throw ValidationError("--cors-origins: \(origin) is not an origin (scheme://host[:port], no path)")
+        }
+        guard hstsMaxAgeSeconds >= 0 else { throw ValidationError("--hsts-max-age-seconds: 0 or more") }
         guard (0...300).contains(refreshGraceSeconds) else { throw ValidationError("--refresh-grace-seconds: 0 to 300") }
         guard bodyLimitBytes >= 1024 else { throw ValidationError("--body-limit-bytes: at least 1024") }
         guard bufferedBodyLimitBytes >= bodyLimitBytes else {
@@ -111,6 +119,10 @@ struct ServeCommand: AsyncParsableCommand {
         let http = ProviderHTTPClient()
         let providers = configurations.map { SocialLogin.makeProvider($0, http: http) }
         return (SocialLogin(auth: auth, providers: providers, trustUnverifiedEmails: socialTrustUnverifiedEmails == "on"), http)
+    }
+
+    private var corsOriginList: [String] {
+        corsOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// The connection limits of the options; without `--max-connections`, the cap leaves room under the
@@ -169,7 +181,8 @@ struct ServeCommand: AsyncParsableCommand {
         let (social, providerHTTP) = try socialLogin(auth)
         let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
                       trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider,
-                      social: social)
+                      social: social, cors: corsOriginList.isEmpty ? nil : CORSPolicy(allowedOrigins: Set(corsOriginList)),
+                      hstsMaxAgeSeconds: hstsMaxAgeSeconds > 0 ? hstsMaxAgeSeconds : nil)
         let limits = connectionLimits(openFiles: openFiles)
         if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {
             say("tessera: warning: --max-connections \(limits.maxConnections) is more than the open-files limit "

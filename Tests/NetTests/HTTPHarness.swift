@@ -18,7 +18,7 @@ final class HTTPHarness: Sendable {
     init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
          trustedProxies: Set<String> = [], eddsa: Bool = false, clock: (any EngineClock)? = nil,
          social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
-         limits: ConnectionLimits = HTTPHarness.limits,
+         limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
          configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -39,7 +39,7 @@ final class HTTPHarness: Sendable {
             auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
             rateLimiter: rateLimiter, trustedProxies: trustedProxies,
             provider: OAuthProvider(auth: auth, scopesSupported: Self.scopes, consentURL: "https://app.example/oauth/consent"),
-            social: social?(auth)).router,
+            social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds).router,
                                             limits: limits, threads: 1)
     }
 
