@@ -289,9 +289,9 @@ struct MaintenanceTests {
         }
         // Bounded waits for the periodic work to happen; they check that it happens, not how fast.
         let snapshots = SnapshotStoreProbe(directory: configuration.dataDirectory + "/snapshots")
-        for _ in 0..<100 where snapshots.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        for _ in 0..<600 where snapshots.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!snapshots.isEmpty)
-        for _ in 0..<100 where !(await engine.sessions(of: user.id)).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        for _ in 0..<600 where !(await engine.sessions(of: user.id)).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         #expect(await engine.sessions(of: user.id).isEmpty)
         maintenance.cancel()
         await maintenance.value

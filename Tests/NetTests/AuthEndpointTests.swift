@@ -232,7 +232,6 @@ struct LogoutAndReuseTests {
         let first = try #require(login.json["refresh_token"] as? String)
         let rotated = try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(first)"}"#)
         let second = try #require(rotated.json["refresh_token"] as? String)
-        try await Task.sleep(for: .milliseconds(5))
         let reused = try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(first)"}"#)
         #expect(reused.status == 401)
         #expect(reused.errorCode == "AUTH_003")
