@@ -86,7 +86,8 @@ extension OpenAPIDocument {
             "SocialCallback": object(["code": ["type": "string", "minLength": 1], "state": string()],
                                      required: ["code", "state"]),
             "SocialLink": object(["code": ["type": "string", "minLength": 1], "state": string(),
-                                  "redirect_uri": string("uri")]),
+                                  "redirect_uri": string("uri")])
+                .merging(["dependentRequired": ["code": ["state"], "state": ["code"]]]) { $1 },
             "SocialCallbackAnswer": ["oneOf": [ref("SocialTokenPair"), ref("ExternalAccount")]],
             "SocialLinkAnswer": ["oneOf": [ref("ExternalAccount"), ref("SocialAuthorization")]],
             "ExternalAccount": externalAccount,

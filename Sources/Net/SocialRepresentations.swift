@@ -22,6 +22,20 @@ struct SocialLinkBody: Decodable {
         self.state = state
         self.redirectURI = redirectURI
     }
+
+    /// An explicit `null` is refused (the document marks none of these nullable), and so is one of `code` and
+    /// `state` without the other.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        code = try container.decodeUnlessAbsent(String.self, forKey: .code)
+        state = try container.decodeUnlessAbsent(String.self, forKey: .state)
+        redirectURI = try container.decodeUnlessAbsent(String.self, forKey: .redirectURI)
+        if (code == nil) != (state == nil) {
+            let missing: CodingKeys = code == nil ? .code : .state
+            throw Swift.DecodingError.keyNotFound(missing, Swift.DecodingError.Context(
+                codingPath: [], debugDescription: "code and state come together"))
+        }
+    }
 }
 
 /// A configured provider, as a sign-in page lists it.

@@ -268,28 +268,10 @@ struct ClientAddressTests {
 @Suite("Malformed HTTP")
 struct MalformedHTTPTests {
     /// Sends raw bytes and returns what the server answered before closing.
-    static func raw(_ bytes: String, port: Int) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw CrashTestError("connect failed") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = Array(bytes.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            answer += buffer[0..<count]
-        }
-        return String(decoding: answer, as: UTF8.self)
+    static func raw(_ bytes: String, port: Int) async throws -> String {
+        let connection = try RawConnection(port: port)
+        connection.send(bytes)
+        return try #require(await connection.readUntilClosed(), "the server kept the connection open")
     }
 
     @Test("a chunked body that grows past the limit is cut off with 413 SYS_006")
@@ -299,7 +281,7 @@ struct MalformedHTTPTests {
         let hex = String(chunk.utf8.count, radix: 16)
         let request = "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n"
-        let answer = try Self.raw(request, port: harness.server.port)
+        let answer = try await Self.raw(request, port: harness.server.port)
         #expect(answer.hasPrefix("HTTP/1.1 413"))
         #expect(answer.contains("SYS_006"))
         await harness.close()
@@ -308,7 +290,7 @@ struct MalformedHTTPTests {
     @Test("a request the parser cannot read gets 400 in the envelope, not a 500 or a bare close")
     func garbage() async throws {
         let harness = try await HTTPHarness()
-        let answer = try Self.raw("THIS IS NOT HTTP\r\n\r\n", port: harness.server.port)
+        let answer = try await Self.raw("THIS IS NOT HTTP\r\n\r\n", port: harness.server.port)
         #expect(answer.hasPrefix("HTTP/1.1 400"))
         #expect(answer.contains("VAL_006"))
         await harness.close()
