@@ -55,6 +55,7 @@ let package = Package(
             name: "Auth",
             dependencies: [
                 "Engine",
+                "WAL",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,3 +1,5 @@
+import WAL
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,6 +9,8 @@ import Glibc
 public struct ServerKeys: Sendable {
     public let accessTokenKey: [UInt8]
     public let refreshRotationKey: [UInt8]
+    /// Key files a process killed while writing them left half written (`*.tmp`), removed when loading.
+    public let removedTemporaryFiles: [String]
 
     /// The key files, in `directory`.
     public static func paths(in directory: String) -> [String] {
@@ -17,8 +21,12 @@ public struct ServerKeys: Sendable {
     /// with state whose keys are gone would otherwise get new ones silently, and every token in circulation
     /// would stop working. Refused, the error names the missing files.
     public static func loadOrCreate(directory: String, creatingMissing: Bool = true) throws(KeyStoreError) -> ServerKeys {
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw KeyStoreError("cannot create \(directory): errno \(errno)")
+        let removed: [String]
+        do {
+            try Durable.makeDirectory(directory)
+            removed = try Durable.removeTemporaryFiles(in: directory)
+        } catch {
+            throw KeyStoreError("cannot prepare \(directory): \(error.message)")
         }
         let missing = paths(in: directory).filter { access($0, F_OK) != 0 }
         if !creatingMissing && !missing.isEmpty {
@@ -27,7 +35,8 @@ public struct ServerKeys: Sendable {
                                 + "stops working)")
         }
         let paths = paths(in: directory)
-        return ServerKeys(accessTokenKey: try loadOrCreateKey(paths[0]), refreshRotationKey: try loadOrCreateKey(paths[1]))
+        return ServerKeys(accessTokenKey: try loadOrCreateKey(paths[0]), refreshRotationKey: try loadOrCreateKey(paths[1]),
+                          removedTemporaryFiles: removed)
     }
 
     private static func loadOrCreateKey(_ path: String) throws(KeyStoreError) -> [UInt8] {
@@ -40,8 +49,8 @@ public struct ServerKeys: Sendable {
     }
 }
 
-/// Key files: read whole, written through a temporary file, fsync and rename (mode 0600), so that a crash
-/// never leaves half a key.
+/// Key files: read whole, written through a temporary file, fsync, rename and a sync of the directory (mode
+/// 0600), so that neither a crash nor a power loss leaves half a key or loses one that signed a token.
 enum KeyFile {
     static func read(_ path: String, size: Int) throws(KeyStoreError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -54,20 +63,8 @@ enum KeyFile {
     }
 
     static func write(_ key: [UInt8], to path: String) throws(KeyStoreError) {
-        let temporary = path + ".tmp"
-        let out = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard out >= 0 else { throw KeyStoreError("cannot create \(temporary): errno \(errno)") }
-        let written = key.withUnsafeBytes { Glibc.write(out, $0.baseAddress, key.count) }
-        let synced = fsync(out)
-        close(out)
-        guard written == key.count, synced == 0, rename(temporary, path) == 0 else {
-            throw KeyStoreError("cannot write \(path): errno \(errno)")
-        }
-        let directory = String(path[..<path.lastIndex(of: "/")!])
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
+        do { try Durable.replaceFile(path, with: key) } catch {
+            throw KeyStoreError("cannot write \(path): \(error.message)")
         }
     }
 }

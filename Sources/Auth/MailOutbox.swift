@@ -1,4 +1,5 @@
 import Foundation
+import WAL
 
 /// A message for a user.
 public struct Mail: Sendable, Codable, Hashable {
@@ -16,8 +17,9 @@ public protocol MailOutbox: Sendable {
     func send(_ mail: Mail) throws
 }
 
-/// Appends each message as one JSON line (one `write(2)` with `O_APPEND`, then `fsync`), so that lines from
-/// concurrent senders never interleave and a sent message survives a crash.
+/// Appends each message as one JSON line (one `write(2)` with `O_APPEND`, then `fsync`; the file's entry is
+/// made durable when it is created), so that lines from concurrent senders never interleave and a sent message
+/// survives a crash or a power loss.
 public struct JSONLinesOutbox: MailOutbox {
     public let path: String
 
@@ -28,8 +30,10 @@ public struct JSONLinesOutbox: MailOutbox {
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         var line = try encoder.encode(mail)
         line.append(UInt8(ascii: "\n"))
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw MailError("cannot open \(path)") }
+        let fd: Int32
+        do { fd = try Durable.openCreating(path, flags: O_WRONLY | O_APPEND) } catch {
+            throw MailError("cannot open \(path): \(error.message)")
+        }
         defer { close(fd) }
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(fd) == 0 else { throw MailError("cannot write \(path)") }

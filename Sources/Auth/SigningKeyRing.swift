@@ -1,5 +1,6 @@
 import Crypto
 import Synchronization
+import WAL
 
 #if canImport(Glibc)
 import Glibc
@@ -32,8 +33,11 @@ public final class SigningKeyRing: Sendable {
         self.directory = directory
         self.rotationSeconds = rotationSeconds
         self.retentionSeconds = retentionSeconds
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw KeyStoreError("cannot create \(directory): errno \(errno)")
+        do {
+            try Durable.makeDirectory(directory)
+            _ = try Durable.removeTemporaryFiles(in: directory)
+        } catch {
+            throw KeyStoreError("cannot prepare \(directory): \(error.message)")
         }
         var loaded: [Key] = []
         for name in try Self.keyFileNames(in: directory) {
@@ -78,7 +82,9 @@ public final class SigningKeyRing: Sendable {
             keys.removeAll { key in gone.contains { $0.createdAt == key.createdAt } }
             return gone
         }
-        for key in expired { unlink(directory + "/\(key.createdAt).key") }
+        do { try Durable.remove(expired.map { directory + "/\($0.createdAt).key" }) } catch {
+            throw KeyStoreError("cannot remove an expired signing key: \(error.message)")
+        }
     }
 
     /// The key that signs now.

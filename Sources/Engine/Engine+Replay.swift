@@ -104,7 +104,8 @@ extension Engine {
 
     private static func writeDataDirectory(_ output: String, states: [ShardState], lsn: LSN, keysFrom keys: String,
                                            shardCount: Int) async throws {
-        guard mkdir(output, 0o700) == 0 else { throw EngineError(.invalidArgument, "cannot create \(output)") }
+        guard access(output, F_OK) != 0 else { throw EngineError(.invalidArgument, "\(output) exists already") }
+        try Durable.makeDirectory(output)
         var configuration = EngineConfiguration(dataDirectory: output)
         configuration.shardCount = shardCount
         let store = try SnapshotStore(directory: configuration.snapshotDirectory)
@@ -117,10 +118,11 @@ extension Engine {
         try copyKeys(from: keys, to: output + "/keys")
     }
 
+    /// Copies the key files (`*.key`) of `source` into `destination`, each made durable.
     private static func copyKeys(from source: String, to destination: String) throws {
         guard let directory = opendir(source) else { return }
         defer { closedir(directory) }
-        guard mkdir(destination, 0o700) == 0 else { throw EngineError(.invalidArgument, "cannot create \(destination)") }
+        try Durable.makeDirectory(destination)
         while let entry = readdir(directory) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
@@ -129,16 +131,15 @@ extension Engine {
             let input = Glibc.open(source + "/" + name, O_RDONLY | O_CLOEXEC)
             guard input >= 0 else { throw EngineError(.invalidArgument, "cannot read \(source)/\(name)") }
             defer { Glibc.close(input) }
-            let out = Glibc.open(destination + "/" + name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard out >= 0 else { throw EngineError(.invalidArgument, "cannot write \(destination)/\(name)") }
-            defer { Glibc.close(out) }
+            var bytes: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let count: Int = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, 4096) }
-                if count <= 0 { break }
-                _ = buffer.withUnsafeBytes { Glibc.write(out, $0.baseAddress, count) }
+                guard count >= 0 else { throw EngineError(.invalidArgument, "cannot read \(source)/\(name)") }
+                if count == 0 { break }
+                bytes += buffer[..<count]
             }
-            fsync(out)
+            try Durable.replaceFile(destination + "/" + name, with: bytes)
         }
     }
 }

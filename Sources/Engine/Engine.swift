@@ -16,6 +16,8 @@ public final class Engine: Sendable {
     public let log: WriteAheadLog
     /// What opening found and did.
     public let startup: StartupReport
+    /// Which data directory this is: made on its first start, kept for its lifetime.
+    public let identity: DataDirectoryIdentity
     /// Held while the engine exists: one process per data directory.
     let lock: DataDirectoryLock
     /// The newest snapshot written or loaded, or the last snapshot failure, for `/health`.
@@ -41,12 +43,24 @@ public final class Engine: Sendable {
     public static func open(
         _ configuration: EngineConfiguration, clock: any EngineClock = SystemClock(), random: RandomSource = .system
     ) throws -> Engine {
-        if let failure = createDirectories(configuration.dataDirectory) {
-            throw EngineError(.invalidArgument,
-                              "cannot create the data directory \(configuration.dataDirectory): \(String(cString: strerror(failure)))")
+        do { try Durable.makeDirectories(configuration.dataDirectory) } catch {
+            throw EngineError(.invalidArgument, "cannot create the data directory \(configuration.dataDirectory): "
+                                  + "\(error.errno.map { String(cString: strerror($0)) } ?? error.message)")
         }
         let started = ContinuousClock.now
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
+        let existingIdentity = try DataDirectoryIdentity.read(in: configuration.dataDirectory)
+        var lostState: [String] = []
+        if let existingIdentity {
+            lostState = DataDirectoryIdentity.missingState(logDirectory: configuration.logDirectory)
+            if !lostState.isEmpty && !configuration.acceptLostState {
+                throw EngineError(.invalidArgument, "the data directory \(configuration.dataDirectory) has served "
+                                      + "(instance \(existingIdentity.instanceID.uuidString.lowercased())) but "
+                                      + lostState.joined(separator: " and ") + " is missing: starting would lose every "
+                                      + "change acknowledged in it; restore what is missing, or start with "
+                                      + "--accept-lost-state to go on with what is left")
+            }
+        }
         let routing = ShardRouting(shardCount: configuration.shardCount)
         var states = Array(repeating: ShardState(), count: routing.shardCount)
         var replayed = 0
@@ -84,6 +98,17 @@ public final class Engine: Sendable {
             }
         }
         let completed = try completeMembershipRemovals(in: &states, routing: routing, log: log, clock: clock)
+        // Written once the log has its segment file and before anything is acknowledged: from now on a
+        // missing log means lost state, not a new directory.
+        let identity: DataDirectoryIdentity
+        if let existingIdentity {
+            identity = existingIdentity
+        } else {
+            var generator = RandomSourceGenerator(source: random)
+            identity = DataDirectoryIdentity(instanceID: ShardRouting.uuid(routingLike: nil, using: &generator),
+                                             createdAtMilliseconds: clock.nowMilliseconds())
+            try identity.write(in: configuration.dataDirectory)
+        }
         let finished = ContinuousClock.now
         var startup = StartupReport(
             snapshotLSN: snapshot?.lsn, snapshotFile: loaded?.fileName, skippedSnapshots: loaded?.skipped.count ?? 0,
@@ -92,6 +117,9 @@ public final class Engine: Sendable {
             milliseconds: (finished - started).milliseconds, snapshotMilliseconds: (snapshotLoaded - started).milliseconds,
             replayMilliseconds: (logReplayed - snapshotLoaded).milliseconds)
         startup.looseDirectoryMode = accessByOthers(configuration.dataDirectory).map { UInt32($0) }
+        startup.identityCreated = existingIdentity == nil
+        startup.acceptedLoss = lostState
+        startup.removedTemporaryFiles = snapshots.removedTemporaryFiles.map { "snapshots/" + $0 }
         if let cut = log.recovery.truncatedAt {
             let report = log.recovery
             startup.truncation = "--recover=truncate cut the log at LSN \(cut.expectedLSN) (\(cut.reason) in \(cut.file) at byte "
@@ -103,14 +131,15 @@ public final class Engine: Sendable {
                       shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
                       organizations: states.lazy.flatMap { $0.organizations.values },
                       clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
-                      identities: identities, startup: startup, lock: lock)
+                      identities: identities, startup: startup, lock: lock, identity: identity)
     }
 
     private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
                  routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
                  emails: [String: UUID], organizations: some Sequence<Organization>,
                  clients: some Sequence<OAuthClient>, identities: [ExternalIdentity: UUID], startup: StartupReport,
-                 lock: DataDirectoryLock) {
+                 lock: DataDirectoryLock, identity: DataDirectoryIdentity) {
+        self.identity = identity
         self.externalIdentities = Mutex(identities)
         self.organizationIndex = Mutex(OrganizationIndex(organizations: organizations))
         self.clientDirectory = Mutex(Dictionary(clients.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }))
@@ -197,6 +226,13 @@ public struct StartupReport: Sendable {
     public var looseDirectoryMode: UInt32?
     /// What `--recover=truncate` gave up, when it cut the log: where, how many records, which LSNs.
     public var truncation: String?
+    /// Whether this open wrote the data directory's identity: a new directory, or one of a Tessera that
+    /// predates identities.
+    public var identityCreated = false
+    /// What a directory that had served was missing, when `acceptLostState` let it open anyway.
+    public var acceptedLoss: [String] = []
+    /// Temporary files a killed process had left half written, removed (paths inside the data directory).
+    public var removedTemporaryFiles: [String] = []
 
     /// Whether the data directory held no state at all: no snapshot and no log record (a first start).
     public var foundNothing: Bool { snapshotLSN == nil && recordsReplayed == 0 }
@@ -208,6 +244,9 @@ public struct StartupReport: Sendable {
             + (membershipsCompleted > 0 ? ", \(membershipsCompleted) memberships of deleted users removed" : "")
             + (tornBytes > 0 ? ", \(tornBytes) torn bytes cut off" : "") + ", in \(milliseconds) ms"
             + (truncation.map { "; " + $0 } ?? "")
+            + (acceptedLoss.isEmpty ? "" : "; started without " + acceptedLoss.joined(separator: " and ")
+                + " (--accept-lost-state)")
+            + (removedTemporaryFiles.isEmpty ? "" : "; removed the half-written " + removedTemporaryFiles.joined(separator: ", "))
     }
 }
 
@@ -224,8 +263,10 @@ final class DataDirectoryLock: Sendable {
 
     init(directory: String) throws(EngineError) {
         let path = directory + "/LOCK"
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw EngineError(.invalidArgument, "cannot open \(path)") }
+        let fd: Int32
+        do { fd = try Durable.openCreating(path, flags: O_RDWR) } catch {
+            throw EngineError(.invalidArgument, "cannot open \(path): \(error.message)")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             Glibc.close(fd)
             throw EngineError(.invalidArgument, "\(directory) is in use by another process")
@@ -255,20 +296,4 @@ public struct SnapshotState: Sendable {
         if let failure { return "failed: \(failure)" }
         return lsn.map { "ok (LSN \($0))" } ?? "none yet"
     }
-}
-
-/// Creates `path` and any missing parent, as `mkdir -p -m 700` does: the data directory itself only its owner
-/// may enter (its log and snapshots hold every password hash and email), missing parents as usual. The `errno`
-/// of the first failure, or nil.
-func createDirectories(_ path: String) -> Int32? {
-    var prefix = path.hasPrefix("/") ? "/" : ""
-    let components = path.split(separator: "/")
-    for (index, component) in components.enumerated() {
-        prefix += component
-        if mkdir(prefix, index == components.count - 1 ? 0o700 : 0o755) != 0 && errno != EEXIST { return errno }
-        prefix += "/"
-    }
-    var status = stat()
-    guard stat(path, &status) == 0 else { return errno }
-    return status.st_mode & S_IFMT == S_IFDIR ? nil : ENOTDIR
 }

@@ -30,6 +30,10 @@ public struct EngineConfiguration: Sendable {
     /// Which log segments a checkpoint deletes.
     public var logRetention: LogRetention = .sinceOldestSnapshot
 
+    /// Open a data directory that has served (it has an identity) even though its log or snapshots are gone,
+    /// going on with what is left. Off by default: such a start would silently lose acknowledged changes.
+    public var acceptLostState = false
+
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 
     var logDirectory: String { dataDirectory + "/wal" }

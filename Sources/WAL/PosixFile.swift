@@ -75,20 +75,7 @@ enum PosixFile {
         }
     }
 
-    static func rename(_ from: String, _ to: String) throws(WALError) {
-        if Glibc.rename(from, to) != 0 { throw .system("rename to \(to)", path: from, errno: errno) }
-    }
-
-    static func remove(_ path: String) throws(WALError) {
-        if unlink(path) != 0 && errno != ENOENT { throw .system("unlink", path: path, errno: errno) }
-    }
-
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
-
-    /// Makes a directory only its owner may enter: the log and snapshots hold password hashes and emails.
-    static func makeDirectory(_ path: String) throws(WALError) {
-        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw .system("mkdir", path: path, errno: errno) }
-    }
 
     /// The names in directory `path`, without "." and "..".
     static func list(_ path: String) throws(WALError) -> [String] {

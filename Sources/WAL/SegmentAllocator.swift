@@ -25,7 +25,7 @@ final class SegmentAllocator: Sendable {
         self.segmentSizeBytes = segmentSizeBytes
         self.directIO = directIO
         // A spare left by an earlier run may be half written; never trust it.
-        try? PosixFile.remove(directory + "/" + Self.spareName)
+        try? Durable.remove([directory + "/" + Self.spareName])
     }
 
     /// Starts preparing a spare in the background unless one is ready or on its way.
@@ -66,8 +66,7 @@ final class SegmentAllocator: Sendable {
             header.encoded().withUnsafeBytes { block.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             try PosixFile.writeAll(fd, block.bytes(0..<SegmentHeader.size), at: 0, path: sparePath)
             if fdatasync(fd) != 0 { throw WALError.system("fdatasync", path: sparePath, errno: errno, fatal: true) }
-            try PosixFile.rename(sparePath, path)
-            try PosixFile.syncDirectory(directory)
+            try Durable.rename(sparePath, path)
         } catch {
             PosixFile.close(fd)
             throw error

@@ -36,17 +36,22 @@ public struct SnapshotStore: Sendable {
     static let manifestMagic: [UInt8] = Array("TSRAMAN1".utf8)
     /// How many snapshots are kept: the current one and its fallbacks (at least 2).
     public let retainedCount: Int
+    /// Temporary files of snapshots or manifests that a killed process left half written, removed at open.
+    public let removedTemporaryFiles: [String]
 
+    /// Opens the store in `directory`, creating it when missing, and removes what a killed writer left there.
     public init(directory: String, retainedCount: Int = 2) throws(WALError) {
         self.directory = directory
         self.retainedCount = max(2, retainedCount)
-        try PosixFile.makeDirectory(directory)
+        try Durable.makeDirectory(directory)
+        removedTemporaryFiles = try Durable.removeTemporaryFiles(in: directory)
     }
 
-    /// A store over an existing directory that is only read (nothing is created).
+    /// A store over an existing directory that is only read (nothing is created or removed).
     public init(readingFrom directory: String) {
         self.directory = directory
         self.retainedCount = 2
+        self.removedTemporaryFiles = []
     }
 
     /// Writes a snapshot covering every record through `lsn`; `fill` streams the payload into the writer.
@@ -54,7 +59,7 @@ public struct SnapshotStore: Sendable {
         lsn: LSN, _ fill: (inout SnapshotWriter) throws -> Void
     ) throws -> SnapshotWriteResult {
         let name = SnapshotFile.fileName(lsn: lsn)
-        let temporary = directory + "/" + name + ".tmp"
+        let temporary = directory + "/" + name + Durable.temporarySuffix
         let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
         let payloadBytes: Int
         do {
@@ -68,11 +73,10 @@ public struct SnapshotStore: Sendable {
             PosixFile.close(fd)
         } catch {
             PosixFile.close(fd)
-            try? PosixFile.remove(temporary)
+            try? Durable.remove([temporary])
             throw error
         }
-        try PosixFile.rename(temporary, directory + "/" + name)
-        try PosixFile.syncDirectory(directory)
+        try Durable.rename(temporary, directory + "/" + name)
         try writeManifest(naming: name, lsn: lsn)
         let kept = try removeOldSnapshots()
         return SnapshotWriteResult(lsn: lsn, fileName: name, payloadBytes: payloadBytes,
@@ -145,22 +149,13 @@ public struct SnapshotStore: Sendable {
         var bytes = Self.manifestMagic
         bytes.appendLE(lsn)
         bytes.appendLE(CRC32C.checksum(bytes))
-        let path = directory + "/" + Self.manifestName
-        let temporary = path + ".tmp"
-        let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-        defer { PosixFile.close(fd) }
-        try bytes.withBytes { (raw) throws(WALError) in try PosixFile.writeAll(fd, raw, at: 0, path: temporary) }
-        try PosixFile.syncFile(fd, path: temporary)
-        try PosixFile.rename(temporary, path)
-        try PosixFile.syncDirectory(directory)
+        try Durable.replaceFile(directory + "/" + Self.manifestName, with: bytes)
     }
 
     /// Deletes all but the newest `retainedCount` snapshots; returns the LSNs kept.
     private func removeOldSnapshots() throws(WALError) -> [LSN] {
         let all = try snapshotLSNs().sorted(by: >)
-        for lsn in all.dropFirst(retainedCount) {
-            try PosixFile.remove(directory + "/" + SnapshotFile.fileName(lsn: lsn))
-        }
+        try Durable.remove(all.dropFirst(retainedCount).map { directory + "/" + SnapshotFile.fileName(lsn: $0) })
         return Array(all.prefix(retainedCount))
     }
 }

@@ -36,7 +36,7 @@ public final class WriteAheadLog: Sendable {
             // Fail at open, not at the first append, when io_uring was asked for and is not there.
             _ = try LogBackend.uring.makeDevice()
         }
-        try PosixFile.makeDirectory(configuration.directory)
+        try Durable.makeDirectory(configuration.directory)
         var report = try LogScanner.scan(directory: configuration.directory, after: after, syncFirst: true,
                                          visit: replay)
         if let damage = report.damage {
@@ -50,8 +50,7 @@ public final class WriteAheadLog: Sendable {
         if !report.staleSegments.isEmpty {
             // Created ahead of the records that would have filled the segment before them, and empty: a new
             // segment is made when a commit is laid out, before that commit reaches the previous segment.
-            for name in report.staleSegments { try PosixFile.remove(configuration.directory + "/" + name) }
-            try PosixFile.syncDirectory(configuration.directory)
+            try Durable.remove(report.staleSegments.map { configuration.directory + "/" + $0 })
         }
         let lastLSN = report.lastLSN ?? (report.segments.first.map { $0.firstLSN - 1 } ?? after)
         if let first = report.segments.first?.firstLSN, first > after + 1 {
@@ -62,26 +61,33 @@ public final class WriteAheadLog: Sendable {
             throw WALError(.damaged, "the log ends at LSN \(lastLSN) but the snapshot covers LSN \(after)",
                            file: configuration.directory)
         }
-        var continuing: ActiveSegment?
-        if report.lastSegmentAppendable, let last = report.segments.last, let header = last.header {
-            continuing = try ActiveSegment.reopen(path: last.path, header: header, endOffset: last.endOffset,
-                                                  directIO: configuration.directIO)
-        }
-        return WriteAheadLog(configuration: configuration, recovery: report, nextLSN: lastLSN + 1,
-                             continuing: continuing)
-    }
-
-    private init(configuration: WALConfiguration, recovery: LogScanReport, nextLSN: LSN,
-                 continuing: ActiveSegment?) {
-        self.configuration = configuration
-        self.recovery = recovery
-        self.queue = ConditionLock(AppendQueue(nextLSN: nextLSN))
-        self.segments = SegmentList(recovery.segments.map(\.firstLSN))
-        self.maxPayloadSize = configuration.maxPayloadSize
         let allocator = SegmentAllocator(directory: configuration.directory,
                                          segmentSizeBytes: configuration.segmentSizeBytes,
                                          directIO: configuration.directIO)
+        var continuing: ActiveSegment?
+        var segmentFirstLSNs = report.segments.map(\.firstLSN)
+        if report.lastSegmentAppendable, let last = report.segments.last, let header = last.header {
+            continuing = try ActiveSegment.reopen(path: last.path, header: header, endOffset: last.endOffset,
+                                                  directIO: configuration.directIO)
+        } else if segmentFirstLSNs.isEmpty {
+            // A log that was opened always has a segment file, durably, before anything is acknowledged: so
+            // a log directory without one has lost its records (the data directory's identity tells the two
+            // apart), never merely "not written yet".
+            continuing = try allocator.create(firstLSN: lastLSN + 1)
+            segmentFirstLSNs.append(lastLSN + 1)
+        }
         allocator.prepareSpare()
+        return WriteAheadLog(configuration: configuration, recovery: report, nextLSN: lastLSN + 1,
+                             segmentFirstLSNs: segmentFirstLSNs, continuing: continuing, allocator: allocator)
+    }
+
+    private init(configuration: WALConfiguration, recovery: LogScanReport, nextLSN: LSN, segmentFirstLSNs: [LSN],
+                 continuing: ActiveSegment?, allocator: SegmentAllocator) {
+        self.configuration = configuration
+        self.recovery = recovery
+        self.queue = ConditionLock(AppendQueue(nextLSN: nextLSN))
+        self.segments = SegmentList(segmentFirstLSNs)
+        self.maxPayloadSize = configuration.maxPayloadSize
         let shared = GroupCommit(queue: queue, allocator: allocator, segmentList: segments,
                                  durability: configuration.durability)
         self.shared = shared
@@ -197,10 +203,7 @@ public final class WriteAheadLog: Sendable {
     @discardableResult
     public func removeSegments(coveredThrough lsn: LSN) throws(WALError) -> Int {
         let covered = segments.takeCovered(through: lsn)
-        for first in covered {
-            try PosixFile.remove(configuration.directory + "/" + SegmentName.fileName(firstLSN: first))
-        }
-        if !covered.isEmpty { try PosixFile.syncDirectory(configuration.directory) }
+        try Durable.remove(covered.map { configuration.directory + "/" + SegmentName.fileName(firstLSN: $0) })
         return covered.count
     }
 
@@ -227,9 +230,8 @@ public final class WriteAheadLog: Sendable {
         for name in names {
             var suffix = 1
             while PosixFile.exists("\(directory)/\(name).damaged-\(suffix)") { suffix += 1 }
-            try PosixFile.rename("\(directory)/\(name)", "\(directory)/\(name).damaged-\(suffix)")
+            try Durable.rename("\(directory)/\(name)", "\(directory)/\(name).damaged-\(suffix)")
         }
-        try PosixFile.syncDirectory(directory)
         report.segments.removeSubrange(firstAside...)
         report.lastSegmentAppendable = false
         report.truncatedAt = damage

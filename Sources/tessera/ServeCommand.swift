@@ -61,6 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
     var hstsMaxAgeSeconds = Int(environment("TESSERA_HSTS_MAX_AGE_SECONDS") ?? "") ?? 0
     @Flag(help: "Make new key files when a data directory with state has lost them (every token issued so far stops working).")
     var newKeys = false
+    @Flag(help: "Start a data directory that has served although its log or snapshots are gone, with what is left (acknowledged changes are lost).")
+    var acceptLostState = false
+    @Option(help: "Size of each log segment file in bytes, a multiple of 4096 from 256 KiB to 4 GiB (TESSERA_SEGMENT_SIZE_BYTES).")
+    var segmentSizeBytes = Int(environment("TESSERA_SEGMENT_SIZE_BYTES") ?? "") ?? 64 << 20
     @Option(help: "Seconds a connection may wait for its next request (TESSERA_IDLE_TIMEOUT_SECONDS).")
     var idleTimeoutSeconds = Double(environment("TESSERA_IDLE_TIMEOUT_SECONDS") ?? "") ?? 60
     @Option(help: "Seconds a request's head may take to arrive, from its first byte (TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS).")
@@ -92,6 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard Durability(parsing: durability) != nil else { throw ValidationError("--durability: sync, batch:<ms> or none") }
         guard (1...1024).contains(shards) else { throw ValidationError("--shards: 1 to 1024") }
+        guard (256 << 10...1 << 32).contains(segmentSizeBytes), segmentSizeBytes % 4096 == 0 else {
+            throw ValidationError("--segment-size-bytes: a multiple of 4096 from 262144 (256 KiB) to 4294967296 (4 GiB)")
+        }
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
         guard ["on", "off"].contains(rateLimit) else { throw ValidationError("--rate-limit: on or off") }
@@ -148,8 +155,18 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.snapshotEveryRecords = max(1, snapshotEveryRecords)
         configuration.keptSnapshots = keepSnapshots
         configuration.logRetention = keepLog == "all" ? .everything : .sinceOldestSnapshot
-        let engine = try Engine.open(configuration)
+        configuration.segmentSizeBytes = segmentSizeBytes
+        configuration.acceptLostState = acceptLostState
+        let engine: Engine
+        do { engine = try Engine.open(configuration) } catch {
+            // An operating error, said as it is (no usage text).
+            throw StartupFailure((error as? EngineError)?.message ?? "\(error)")
+        }
         say("tessera: recovered \(engine.startup.summary)")
+        if engine.startup.identityCreated {
+            say("tessera: \(data)/IDENTITY written (instance \(engine.identity.instanceID.uuidString.lowercased())): "
+                  + "from now on this directory is known to have served, and a start without its log is refused")
+        }
         if let mode = engine.startup.looseDirectoryMode {
             say("tessera: warning: \(data) has mode \(String(mode, radix: 8)): others may read its log and snapshots "
                   + "(password hashes, emails); run chmod 700 \(data)")
@@ -161,6 +178,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             await engine.close()
             throw StartupFailure(error.description)
+        }
+        if !keys.removedTemporaryFiles.isEmpty {
+            say("tessera: removed the half-written key file(s) " + keys.removedTemporaryFiles.joined(separator: ", "))
         }
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let tokenLifetime: Int64 = 15 * 60

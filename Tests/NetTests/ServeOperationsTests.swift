@@ -175,6 +175,44 @@ struct ServeOperationsTests {
         renewed.kill9()
     }
 
+    @Test("the log folder gone from a data directory that served: the start is refused naming it, unless --accept-lost-state")
+    func missingLogRefused() async throws {
+        let folder = TemporaryFolder("lost")
+        defer { folder.remove() }
+        let data = folder.path + "/data"
+        let first = try ServerProcess(data: data, outputPath: folder.path + "/first.log")
+        #expect(folder.text("first.log").contains("IDENTITY written"))
+        #expect(await Client(port: first.port).post("/api/v1/auth/register", #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#).0 == 201)
+        first.kill9()
+        try FileManager.default.removeItem(atPath: data + "/wal")
+
+        let refused = try? ServerProcess(data: data, outputPath: folder.path + "/refused.log")
+        #expect(refused == nil, "the server started empty over a lost log")
+        refused?.kill9()
+        let log = folder.text("refused.log")
+        #expect(log.contains(data + "/wal") && log.contains("--accept-lost-state"), "\(log)")
+        #expect(!log.contains("USAGE"), "an operating error is not a usage error")
+        #expect(!FileManager.default.fileExists(atPath: data + "/wal"), "the refused start changed the directory")
+
+        let accepted = try ServerProcess(data: data, outputPath: folder.path + "/accepted.log", arguments: ["--accept-lost-state"])
+        #expect(folder.text("accepted.log").contains("started without the log folder"))
+        #expect(await Client(port: accepted.port).login("ada@example.com") == nil, "the user lived only in the lost log")
+        accepted.kill9()
+    }
+
+    @Test("--segment-size-bytes below 256 KiB or not a multiple of 4096 is refused as a usage error")
+    func segmentSizeValidated() async throws {
+        let folder = TemporaryFolder("segment")
+        defer { folder.remove() }
+        for size in ["65536", "300000"] {
+            let refused = try? ServerProcess(data: folder.path + "/data", outputPath: folder.path + "/\(size).log",
+                                             arguments: ["--segment-size-bytes", size])
+            #expect(refused == nil)
+            refused?.kill9()
+            #expect(folder.text("\(size).log").contains("--segment-size-bytes"))
+        }
+    }
+
     @Test("a disk too small for the first log segment: the start fails naming ENOSPC and the size it needed")
     func diskTooSmallAtFirstStart() async throws {
         let folder = TemporaryFolder("tiny")
