@@ -3,7 +3,8 @@ SWIFT ?= swift
 # Warnings fail the build of the tests (and so CI).
 STRICT := -Xswiftc -warnings-as-errors
 # ca-certificates: the trust roots AsyncHTTPClient (NIOSSL) reads to reach social login providers over HTTPS.
-SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates
+# fuse3: fusermount3 and libfuse3, for the power-loss test's file system (Tests/PowerLoss).
+SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates fuse3
 export PATH := $(PATH):/opt/swift/usr/bin
 
 .PHONY: deps build serve test release bench-wal clean
@@ -26,6 +27,7 @@ deps:
 	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install --quiet openapi-spec-validator
 	@python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install --quiet schemathesis
 	@python3 -c "import authlib, jwt, cryptography, requests" 2>/dev/null || python3 -m pip install --quiet authlib pyjwt cryptography requests
+	@python3 -c "import mfusepy" 2>/dev/null || python3 -m pip install --quiet mfusepy
 
 ## serve: an optimized build, then the service on http://127.0.0.1:8000 with its data in ./tessera-data.
 serve: deps
@@ -36,10 +38,12 @@ build: deps
 	$(SWIFT) build
 
 ## test: the whole test suite (both log devices, real file system, crash tests with SIGKILL), then
-## schemathesis against the real server with 50 examples per operation (scripts/fuzz-api.py).
+## schemathesis against the real server with 50 examples per operation (scripts/fuzz-api.py), then power
+## cuts under load on a file system that drops what was not made durable (Tests/PowerLoss/power_loss.py).
 test: deps
 	$(SWIFT) test $(STRICT)
 	python3 scripts/fuzz-api.py --binary "$$($(SWIFT) build --show-bin-path)/tessera" --examples 50
+	python3 Tests/PowerLoss/power_loss.py --binary "$$($(SWIFT) build --show-bin-path)/tessera"
 
 ## release: an optimized build of the tessera and Bench executables.
 release: deps
