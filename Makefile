@@ -37,10 +37,12 @@ serve: deps
 build: deps
 	$(SWIFT) build
 
-## test: the whole test suite (both log devices, real file system, crash tests with SIGKILL), then
+## test: every target imports exactly what Package.swift declares (scripts/check-imports.py), then
+## the whole test suite (both log devices, real file system, crash tests with SIGKILL), then
 ## schemathesis against the real server with 50 examples per operation (scripts/fuzz-api.py), then power
 ## cuts under load on a file system that drops what was not made durable (Tests/PowerLoss/power_loss.py).
 test: deps
+	python3 scripts/check-imports.py
 	$(SWIFT) test $(STRICT)
 	python3 scripts/fuzz-api.py --binary "$$($(SWIFT) build --show-bin-path)/tessera" --examples 50
 	python3 Tests/PowerLoss/power_loss.py --binary "$$($(SWIFT) build --show-bin-path)/tessera"

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // liburing's inline helpers, imported through a module map (Debian's liburing has no -ffi variant).
@@ -70,6 +71,8 @@ let package = Package(
                 "Auth", "Engine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -80,10 +83,12 @@ let package = Package(
                 "Auth",
                 "Engine",
                 "Social",
+                "WAL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -96,6 +101,7 @@ let package = Package(
                 "Net",
                 "Social",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -124,9 +130,9 @@ let package = Package(
         ),
         .testTarget(
             name: "NetTests",
-            dependencies: ["Net", "Auth", "Engine", "Social", "tessera", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["Net", "Auth", "Engine", "Social", "WAL", "tessera", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOHTTP1", package: "swift-nio")],
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -137,7 +143,8 @@ let package = Package(
         .testTarget(
             name: "AuthTests",
             dependencies: ["Auth", "Engine", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+                           .product(name: "_CryptoExtras", package: "swift-crypto"),
+                           .product(name: "ExtrasBase64", package: "swift-extras-base64")],
             swiftSettings: strictSettings
         ),
         .testTarget(

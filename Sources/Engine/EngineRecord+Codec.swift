@@ -177,11 +177,11 @@ extension EngineRecord {
     }
 
     /// Decodes a record of `type` from its payload.
-    public init(type rawType: UInt16, payload: UnsafeRawBufferPointer) throws(DecodingError) {
-        guard let type = EngineRecordType(rawValue: rawType) else { throw DecodingError("unknown record type \(rawType)") }
+    public init(type rawType: UInt16, payload: UnsafeRawBufferPointer) throws(RecordDecodingError) {
+        guard let type = EngineRecordType(rawValue: rawType) else { throw RecordDecodingError("unknown record type \(rawType)") }
         var reader = BinaryReader(payload)
         let version = try reader.read(UInt8.self)
-        guard version == Self.formatVersion else { throw DecodingError("unknown record version \(version)") }
+        guard version == Self.formatVersion else { throw RecordDecodingError("unknown record version \(version)") }
         switch type {
         case .userRegistered:
             self = .userRegistered(try reader.read(User.self))
@@ -238,7 +238,7 @@ extension EngineRecord {
             case 0: nil
             case 1: false
             case 2: true
-            case let other: throw DecodingError("invalid is_active tag \(other)")
+            case let other: throw RecordDecodingError("invalid is_active tag \(other)")
             }
             self = .organizationUpdated(OrganizationUpdate(
                 organizationID: id, name: name, slug: slug, description: description, settings: settings,
@@ -296,16 +296,16 @@ extension EngineRecord {
             self = .socialStateConsumed(stateID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         case .socialStatesPurged:
             let count = try reader.readLength()
-            guard count <= payload.count / 16 else { throw DecodingError("\(count) states in \(payload.count) bytes") }
+            guard count <= payload.count / 16 else { throw RecordDecodingError("\(count) states in \(payload.count) bytes") }
             var ids: [UUID] = []
             for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
             self = .socialStatesPurged(stateIDs: ids, atMilliseconds: try reader.read(Int64.self))
         }
-        guard reader.isAtEnd else { throw DecodingError("\(reader.offset) bytes used of \(payload.count)") }
+        guard reader.isAtEnd else { throw RecordDecodingError("\(reader.offset) bytes used of \(payload.count)") }
     }
 
     /// An owner's id, a list of ids, a time: the shape of every purge record.
-    private static func readIDList(_ reader: inout BinaryReader) throws(DecodingError) -> (UUID, [UUID], Int64) {
+    private static func readIDList(_ reader: inout BinaryReader) throws(RecordDecodingError) -> (UUID, [UUID], Int64) {
         let owner = try reader.read(UUID.self)
         let count = try reader.readLength()
         var ids: [UUID] = []
@@ -367,7 +367,7 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
-    mutating func read(_: User.Type) throws(DecodingError) -> User {
+    mutating func read(_: User.Type) throws(RecordDecodingError) -> User {
         var user = User(
             id: try read(UUID.self), email: try read(String.self), passwordHash: try read(String.self),
             firstName: try read(String.self), lastName: try readOptional(String.self),
@@ -380,7 +380,7 @@ extension BinaryReader {
         return user
     }
 
-    mutating func read(_: Session.Type) throws(DecodingError) -> Session {
+    mutating func read(_: Session.Type) throws(RecordDecodingError) -> Session {
         var session = Session(
             id: try read(UUID.self), userID: try read(UUID.self), deviceName: try readOptional(String.self),
             deviceID: try readOptional(String.self), ipAddress: try readOptional(String.self),
@@ -395,16 +395,16 @@ extension BinaryReader {
         return session
     }
 
-    mutating func readOptional(_: UUID.Type) throws(DecodingError) -> UUID? {
+    mutating func readOptional(_: UUID.Type) throws(RecordDecodingError) -> UUID? {
         try read(Bool.self) ? try read(UUID.self) : nil
     }
 
-    mutating func read(_: Change<String>.Type) throws(DecodingError) -> Change<String> {
+    mutating func read(_: Change<String>.Type) throws(RecordDecodingError) -> Change<String> {
         switch try read(UInt8.self) {
         case 0: return .unchanged
         case 1: return .cleared
         case 2: return .set(try read(String.self))
-        case let other: throw DecodingError("invalid change tag \(other)")
+        case let other: throw RecordDecodingError("invalid change tag \(other)")
         }
     }
 }

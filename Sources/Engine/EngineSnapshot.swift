@@ -58,39 +58,39 @@ struct EngineSnapshot {
         }
     }
 
-    static func decode(_ payload: [UInt8]) throws(DecodingError) -> EngineSnapshot {
+    static func decode(_ payload: [UInt8]) throws(RecordDecodingError) -> EngineSnapshot {
         // The header, and where each shard's bytes lie.
         let header = payload.withUnsafeBytes { bytes in
-            Result { () throws(DecodingError) -> (UInt8, [LSN], [Range<Int>]) in
+            Result { () throws(RecordDecodingError) -> (UInt8, [LSN], [Range<Int>]) in
                 var reader = BinaryReader(bytes)
                 let version = try reader.read(UInt8.self)
-                guard (1...formatVersion).contains(version) else { throw DecodingError("unknown snapshot version \(version)") }
+                guard (1...formatVersion).contains(version) else { throw RecordDecodingError("unknown snapshot version \(version)") }
                 let shardCount = try reader.readLength()
-                guard shardCount >= 1, shardCount <= 1024 else { throw DecodingError("shard count \(shardCount)") }
+                guard shardCount >= 1, shardCount <= 1024 else { throw RecordDecodingError("shard count \(shardCount)") }
                 var watermarks: [LSN] = []
                 for _ in 0..<shardCount { watermarks.append(try reader.read(UInt64.self)) }
                 guard version >= 4 else { return (version, watermarks, [reader.offset..<bytes.count]) }
                 var sections: [Range<Int>] = []
                 for _ in 0..<shardCount {
                     let length = try reader.read(UInt64.self)
-                    guard length <= UInt64(bytes.count - reader.offset) else { throw DecodingError("a shard runs past the end") }
+                    guard length <= UInt64(bytes.count - reader.offset) else { throw RecordDecodingError("a shard runs past the end") }
                     sections.append(reader.offset..<reader.offset + Int(length))
                     try reader.skip(Int(length))
                 }
-                guard reader.isAtEnd else { throw DecodingError("bytes after the snapshot's last shard") }
+                guard reader.isAtEnd else { throw RecordDecodingError("bytes after the snapshot's last shard") }
                 return (version, watermarks, sections)
             }
         }
         let (version, watermarks, sections) = try header.get()
         let decoded = concurrentMap(sections.count) { index in
             payload.withUnsafeBytes { bytes in
-                Result { () throws(DecodingError) -> [ShardEntities] in
+                Result { () throws(RecordDecodingError) -> [ShardEntities] in
                     var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: bytes[sections[index]]))
                     // Before version 4, one section holds every shard, one after the other.
                     let count = version >= 4 ? 1 : watermarks.count
                     var shards: [ShardEntities] = []
                     for _ in 0..<count { shards.append(try ShardState.decodeEntities(from: &reader, formatVersion: version)) }
-                    guard reader.isAtEnd else { throw DecodingError("bytes after the snapshot's last shard") }
+                    guard reader.isAtEnd else { throw RecordDecodingError("bytes after the snapshot's last shard") }
                     return shards
                 }
             }

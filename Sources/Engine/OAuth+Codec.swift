@@ -52,11 +52,11 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
-    mutating func read(_: OAuthClient.Type) throws(DecodingError) -> OAuthClient {
+    mutating func read(_: OAuthClient.Type) throws(RecordDecodingError) -> OAuthClient {
         let id = try read(UUID.self)
         let name = try read(String.self)
         let rawKind = try read(UInt8.self)
-        guard let kind = OAuthClient.Kind(rawValue: rawKind) else { throw DecodingError("invalid client kind \(rawKind)") }
+        guard let kind = OAuthClient.Kind(rawValue: rawKind) else { throw RecordDecodingError("invalid client kind \(rawKind)") }
         var client = OAuthClient(id: id, name: name, kind: kind, redirectURIs: try readStrings(),
                                  scopes: try readStrings(), secretDigest: try readOptional(SecretDigest.self),
                                  createdAtMilliseconds: try read(Int64.self))
@@ -64,15 +64,15 @@ extension BinaryReader {
         return client
     }
 
-    mutating func read(_: OAuthGrant.Type) throws(DecodingError) -> OAuthGrant {
+    mutating func read(_: OAuthGrant.Type) throws(RecordDecodingError) -> OAuthGrant {
         OAuthGrant(clientID: try read(UUID.self), scope: try read(String.self))
     }
 
-    mutating func read(_: Consent.Type) throws(DecodingError) -> Consent {
+    mutating func read(_: Consent.Type) throws(RecordDecodingError) -> Consent {
         Consent(clientID: try read(UUID.self), scope: try read(String.self), grantedAtMilliseconds: try read(Int64.self))
     }
 
-    mutating func read(_: AuthorizationCode.Type) throws(DecodingError) -> AuthorizationCode {
+    mutating func read(_: AuthorizationCode.Type) throws(RecordDecodingError) -> AuthorizationCode {
         var code = AuthorizationCode(
             id: try read(UUID.self), userID: try read(UUID.self), clientID: try read(UUID.self),
             redirectURI: try read(String.self), scope: try read(String.self), codeChallenge: try readOptional(String.self),
@@ -82,16 +82,16 @@ extension BinaryReader {
         return code
     }
 
-    mutating func read(_: ClientToken.Type) throws(DecodingError) -> ClientToken {
+    mutating func read(_: ClientToken.Type) throws(RecordDecodingError) -> ClientToken {
         var token = ClientToken(id: try read(UUID.self), clientID: try read(UUID.self), scope: try read(String.self),
                                 createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: try read(Int64.self))
         token.revokedAtMilliseconds = try readOptional(Int64.self)
         return token
     }
 
-    mutating func readStrings() throws(DecodingError) -> [String] {
+    mutating func readStrings() throws(RecordDecodingError) -> [String] {
         let count = try readLength()
-        guard count <= 1024 else { throw DecodingError("\(count) strings in a list") }
+        guard count <= 1024 else { throw RecordDecodingError("\(count) strings in a list") }
         var strings: [String] = []
         for _ in 0..<count { strings.append(try read(String.self)) }
         return strings

@@ -22,7 +22,7 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
-    mutating func read(_: Organization.Type) throws(DecodingError) -> Organization {
+    mutating func read(_: Organization.Type) throws(RecordDecodingError) -> Organization {
         var organization = Organization(
             id: try read(UUID.self), name: try read(String.self), slug: try read(String.self),
             description: try readOptional(String.self), settings: try readOptional(String.self),
@@ -32,20 +32,20 @@ extension BinaryReader {
         for _ in 0..<count {
             let membership = try read(Membership.self)
             guard organization.members.updateValue(membership, forKey: membership.userID) == nil else {
-                throw DecodingError("member \(membership.userID) twice in organization \(organization.id)")
+                throw RecordDecodingError("member \(membership.userID) twice in organization \(organization.id)")
             }
         }
         return organization
     }
 
-    mutating func read(_: Membership.Type) throws(DecodingError) -> Membership {
+    mutating func read(_: Membership.Type) throws(RecordDecodingError) -> Membership {
         Membership(userID: try read(UUID.self), role: try read(OrganizationRole.self),
                    joinedAtMilliseconds: try read(Int64.self))
     }
 
-    mutating func read(_: OrganizationRole.Type) throws(DecodingError) -> OrganizationRole {
+    mutating func read(_: OrganizationRole.Type) throws(RecordDecodingError) -> OrganizationRole {
         let raw = try read(UInt8.self)
-        guard let role = OrganizationRole(rawValue: raw) else { throw DecodingError("invalid role \(raw)") }
+        guard let role = OrganizationRole(rawValue: raw) else { throw RecordDecodingError("invalid role \(raw)") }
         return role
     }
 }

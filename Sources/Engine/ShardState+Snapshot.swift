@@ -140,10 +140,10 @@ extension ShardState {
     }
 
     /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state.
-    static func decodeEntities(from reader: inout BinaryReader, formatVersion: UInt8) throws(DecodingError)
+    static func decodeEntities(from reader: inout BinaryReader, formatVersion: UInt8) throws(RecordDecodingError)
         -> ShardEntities
     {
-        func list<T>(_ read: (inout BinaryReader) throws(DecodingError) -> T) throws(DecodingError) -> [T] {
+        func list<T>(_ read: (inout BinaryReader) throws(RecordDecodingError) -> T) throws(RecordDecodingError) -> [T] {
             let count = try reader.readLength()
             var items: [T] = []
             items.reserveCapacity(min(count, 1 << 20))
@@ -151,26 +151,26 @@ extension ShardState {
             return items
         }
         var entities = ShardEntities()
-        entities.users = try list { reader throws(DecodingError) in try reader.read(User.self) }
-        entities.sessions = try list { reader throws(DecodingError) in try reader.read(Session.self) }
+        entities.users = try list { reader throws(RecordDecodingError) in try reader.read(User.self) }
+        entities.sessions = try list { reader throws(RecordDecodingError) in try reader.read(Session.self) }
         guard formatVersion >= 2 else { return entities }
-        entities.organizations = try list { reader throws(DecodingError) in try reader.read(Organization.self) }
+        entities.organizations = try list { reader throws(RecordDecodingError) in try reader.read(Organization.self) }
         guard formatVersion >= 3 else { return entities }
-        entities.clients = try list { reader throws(DecodingError) in try reader.read(OAuthClient.self) }
-        entities.clientTokens = try list { reader throws(DecodingError) in try reader.read(ClientToken.self) }
-        entities.consents = try list { reader throws(DecodingError) in
+        entities.clients = try list { reader throws(RecordDecodingError) in try reader.read(OAuthClient.self) }
+        entities.clientTokens = try list { reader throws(RecordDecodingError) in try reader.read(ClientToken.self) }
+        entities.consents = try list { reader throws(RecordDecodingError) in
             (try reader.read(UUID.self), try reader.read(Consent.self))
         }
-        entities.authorizationCodes = try list { reader throws(DecodingError) in try reader.read(AuthorizationCode.self) }
-        entities.grants = try list { reader throws(DecodingError) in
+        entities.authorizationCodes = try list { reader throws(RecordDecodingError) in try reader.read(AuthorizationCode.self) }
+        entities.grants = try list { reader throws(RecordDecodingError) in
             (try reader.read(UUID.self), try reader.read(OAuthGrant.self))
         }
         guard formatVersion >= 5 else { return entities }
-        entities.externalAccounts = try list { reader throws(DecodingError) in
+        entities.externalAccounts = try list { reader throws(RecordDecodingError) in
             (try reader.read(UUID.self), try reader.read(ExternalAccount.self))
         }
         guard formatVersion >= 6 else { return entities }
-        entities.socialStates = try list { reader throws(DecodingError) in try reader.read(SocialLoginState.self) }
+        entities.socialStates = try list { reader throws(RecordDecodingError) in try reader.read(SocialLoginState.self) }
         return entities
     }
 

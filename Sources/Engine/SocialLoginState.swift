@@ -53,7 +53,7 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
-    mutating func read(_: SocialLoginState.Type) throws(DecodingError) -> SocialLoginState {
+    mutating func read(_: SocialLoginState.Type) throws(RecordDecodingError) -> SocialLoginState {
         SocialLoginState(
             id: try read(UUID.self), digest: try read(SecretDigest.self), browserBinding: try read(SecretDigest.self),
             provider: try read(String.self), redirectURI: try read(String.self), codeVerifier: try read(String.self),

@@ -66,6 +66,7 @@ public struct APIError: Error, Sendable {
     static let noRoomForBody = APIError(.serviceUnavailable, "SYS_007", "too many request bodies are being read; try again")
     static let internalError = APIError(.internalServerError, "SYS_001", "internal error")
     static let authenticationRequired = APIError(.unauthorized, "AUTH_006", "authentication required")
+    static let forbidden = APIError(.forbidden, "AUTH_004", "insufficient permissions")
 
     /// 429 SYS_004 with `Retry-After`.
     static func retryLater(_ message: String, seconds: Int) -> APIError {

@@ -4,62 +4,46 @@ import Foundation
 
 /// `/api/v1/admin/organizations…`: superusers list, create, change and delete organizations and manage their
 /// members. The role rules still hold (a superuser acts as an owner; the last owner stays).
-extension API {
-    func addAdminOrganizationRoutes(to router: inout Router) {
-        router.add(.GET, "/api/v1/admin/organizations") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            return try await listOrganizations(request)
-        }
-        router.add(.POST, "/api/v1/admin/organizations") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
+extension Endpoints {
+    func addAdminOrganizationRoutes(to group: RouteGroup) {
+        group.get("") { request, _ in try await listOrganizations(request) }
+        group.post("") { request, _ in
             let new = try JSONBody.decode(OrganizationCreateBody.self, from: request).validated(allowingStatus: true)
-            do throws(EngineError) {
-                let organization = try await auth.engine.createOrganization(new, ownerID: nil)
-                return .json(.created, JSONBody.encode(OrganizationResponse(organization: organization)))
-            } catch {
-                throw error.organizationAPIError
-            }
+            let organization = try await engine.createOrganization(new, ownerID: nil)
+            return .json(.created, JSONBody.encode(OrganizationResponse(organization: organization)))
         }
-        router.add(.GET, "/api/v1/admin/organizations/{org_id}") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            return .json(.ok, JSONBody.encode(OrganizationResponse(organization: try await existingOrganization(request))))
+        group.get("/{org_id}") { request, _ in
+            .json(.ok, JSONBody.encode(OrganizationResponse(organization: try await existingOrganization(request))))
         }
-        router.add(.PUT, "/api/v1/admin/organizations/{org_id}") { request throws(APIError) in
-            let claims = try await requireSuperuser(request)
-            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(of: try organizationID(request), allowingStatus: true)
-            do throws(EngineError) {
-                let organization = try await auth.engine.updateOrganization(
-                    update, by: OrganizationCaller(userID: claims.userID, isSuperuser: true))
-                return .json(.ok, JSONBody.encode(OrganizationResponse(organization: organization)))
-            } catch {
-                throw error.organizationAPIError
-            }
+        group.put("/{org_id}") { request, context in
+            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request)
+                .update(of: try request.organizationID(), allowingStatus: true)
+            let organization = try await engine.updateOrganization(update, by: try superuserCaller(context))
+            return .json(.ok, JSONBody.encode(OrganizationResponse(organization: organization)))
         }
-        router.add(.DELETE, "/api/v1/admin/organizations/{org_id}") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            let id = try organizationID(request)
-            do throws(EngineError) { try await auth.engine.deleteOrganization(id) } catch {
-                throw error.organizationAPIError
-            }
+        group.delete("/{org_id}") { request, _ in
+            try await engine.deleteOrganization(try request.organizationID())
             return .json(.ok, JSONBody.encode(MessageResponse(message: "organization deleted")))
         }
-        router.add(.GET, "/api/v1/admin/organizations/{org_id}/members") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            return try await membersPage(of: try await existingOrganization(request), request)
+        group.get("/{org_id}/members") { request, _ in
+            try await membersPage(of: try await existingOrganization(request), request)
         }
-        router.add(.POST, "/api/v1/admin/organizations/{org_id}/members") { request throws(APIError) in
-            let claims = try await requireSuperuser(request)
-            return try await addMember(request, caller: OrganizationCaller(userID: claims.userID, isSuperuser: true))
+        group.post("/{org_id}/members") { request, context in
+            try await addMember(request, caller: try superuserCaller(context))
         }
-        router.add(.DELETE, "/api/v1/admin/organizations/{org_id}/members/{user_id}") { request throws(APIError) in
-            let claims = try await requireSuperuser(request)
-            return try await removeMember(request, caller: OrganizationCaller(userID: claims.userID, isSuperuser: true))
+        group.delete("/{org_id}/members/{user_id}") { request, context in
+            try await removeMember(request, caller: try superuserCaller(context))
         }
     }
 
-    private func existingOrganization(_ request: HTTPRequest) async throws(APIError) -> Organization {
-        guard let organization = await auth.engine.organization(id: try organizationID(request)) else {
-            throw EngineError(.organizationNotFound, "").organizationAPIError
+    /// The caller of an admin route, a superuser (its group's guard saw to it), as the role rules see it.
+    private func superuserCaller(_ context: RequestContext) throws(APIError) -> OrganizationCaller {
+        OrganizationCaller(userID: try context.requireIdentity().userID, isSuperuser: true)
+    }
+
+    private func existingOrganization(_ request: HTTPRequest) async throws -> Organization {
+        guard let organization = await engine.organization(id: try request.organizationID()) else {
+            throw EngineError(.organizationNotFound, "no such organization")
         }
         return organization
     }
@@ -68,7 +52,7 @@ extension API {
     private func listOrganizations(_ request: HTTPRequest) async throws(APIError) -> HTTPResponse {
         let page = try PageRequest(request.query, sortable: ["created_at", "name", "slug", "member_count"],
                                    defaultSort: "created_at")
-        var organizations = await auth.engine.allOrganizations()
+        var organizations = await engine.allOrganizations()
         if let search = request.query["search"]?.lowercased(), !search.isEmpty {
             organizations = organizations.filter { $0.name.lowercased().contains(search) || $0.slug.contains(search) }
         }

@@ -2,14 +2,13 @@ import Engine
 import Foundation
 
 /// `GET /api/v1/admin/sessions`: every session with its user, for superusers.
-extension API {
-    func addAdminSessionRoutes(to router: inout Router) {
-        router.add(.GET, "/api/v1/admin/sessions") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
+extension Endpoints {
+    func addAdminSessionRoutes(to group: RouteGroup) {
+        group.get("") { request, _ in
             let page = try PageRequest(request.query, sortable: ["created_at", "last_used_at", "expires_at"],
                                        defaultSort: "created_at")
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            var entries = await auth.engine.allSessions()
+            var entries = await engine.allSessions()
             if let text = request.query["is_active"] {
                 guard let wanted = Bool(text) else {
                     throw APIError(.unprocessableEntity, "VAL_001", "is_active is true or false", field: "is_active")

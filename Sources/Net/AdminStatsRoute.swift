@@ -3,18 +3,17 @@ import Foundation
 
 /// `GET /api/v1/admin/stats`: the operators' dashboard, read from counters the shards keep (no user is
 /// visited) and from each shard's largest organizations.
-extension API {
-    func addAdminStatsRoute(to router: inout Router) {
-        router.add(.GET, "/api/v1/admin/stats") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            let counters = await auth.engine.userCounters()
-            let today = UserCounters.day(ofMilliseconds: auth.engine.clock.nowMilliseconds())
+extension Endpoints {
+    func addAdminStatsRoute(to admin: RouteGroup) {
+        admin.get("/stats") { _, _ in
+            let counters = await engine.userCounters()
+            let today = UserCounters.day(ofMilliseconds: engine.clock.nowMilliseconds())
             let (live, active) = counters.liveAndActive
             let stats = AdminStats(
                 userGrowth: counters.growth(days: 30, endingOn: today).map {
                     .init(date: Self.date(ofDay: $0.day), totalUsers: $0.total, activeUsers: $0.active)
                 },
-                organizationDistribution: await auth.engine.largestOrganizations(limit: 6).map {
+                organizationDistribution: await engine.largestOrganizations(limit: 6).map {
                     .init(name: $0.name, value: $0.members)
                 },
                 registrationActivity: counters.registrations(days: 14, endingOn: today).map {

@@ -3,66 +3,50 @@ import Engine
 import Foundation
 
 /// `/api/v1/admin/users…`: superusers manage accounts. No operation acts on the caller's own account.
-extension API {
-    func addAdminUserRoutes(to router: inout Router) {
-        router.add(.GET, "/api/v1/admin/users") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            return try await listUsers(request, searchable: true)
-        }
-        router.add(.POST, "/api/v1/admin/users") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
+extension Endpoints {
+    func addAdminUserRoutes(to group: RouteGroup) {
+        group.get("") { request, _ in try await listUsers(request, searchable: true) }
+        group.post("") { request, _ in
             let body = try JSONBody.decode(AdminCreateBody.self, from: request)
             guard Validation.isEmail(body.email) else {
                 throw APIError(.unprocessableEntity, "VAL_003", "invalid email", field: "email")
             }
             try Validation.checkName(body.firstName, field: "first_name", required: true)
-            do throws(AuthError) {
-                let user = try await auth.createUser(email: body.email, password: body.password, firstName: body.firstName,
-                                                     isSuperuser: body.isSuperuser ?? false)
-                return .json(.created, JSONBody.encode(UserResponse(user: user)))
-            } catch {
-                throw error.apiError
-            }
+            let user = try await auth.createUser(email: body.email, password: body.password, firstName: body.firstName,
+                                                 isSuperuser: body.isSuperuser ?? false)
+            return .json(.created, JSONBody.encode(UserResponse(user: user)))
         }
-        router.add(.GET, "/api/v1/admin/users/{user_id}") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            return .json(.ok, JSONBody.encode(UserResponse(user: try await existingUser(try userID(request)))))
+        group.get("/{user_id}") { request, _ in
+            .json(.ok, JSONBody.encode(UserResponse(user: try await existingUser(try request.userID()))))
         }
-        router.add(.PUT, "/api/v1/admin/users/{user_id}") { request throws(APIError) in
-            let claims = try await requireSuperuser(request)
-            let id = try userID(request)
+        group.put("/{user_id}") { request, context in
+            let id = try request.userID()
             let body = try JSONBody.decode(AdminUpdateBody.self, from: request)
-            if id == claims.userID && (body.isActive != nil || body.isSuperuser != nil) {
+            if id == (try context.requireIdentity().userID) && (body.isActive != nil || body.isSuperuser != nil) {
                 throw APIError(.forbidden, "AUTH_007", "you cannot change your own status or rights")
             }
-            var user = try await body.profile.apply(to: id, engine: auth.engine)
-            do {
-                if let isActive = body.isActive, isActive != user.isActive {
-                    user = try await auth.engine.setActive(userID: id, isActive)
-                }
-                if let isSuperuser = body.isSuperuser, isSuperuser != user.isSuperuser {
-                    user = try await auth.engine.setSuperuser(userID: id, isSuperuser)
-                }
-                return .json(.ok, JSONBody.encode(UserResponse(user: user)))
-            } catch {
-                throw APIError(.serviceUnavailable, "SYS_007", "the user could not be updated")
+            var user = try await body.profile.apply(to: id, engine: engine)
+            if let isActive = body.isActive, isActive != user.isActive {
+                user = try await engine.setActive(userID: id, isActive)
             }
+            if let isSuperuser = body.isSuperuser, isSuperuser != user.isSuperuser {
+                user = try await engine.setSuperuser(userID: id, isSuperuser)
+            }
+            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
         }
-        router.add(.DELETE, "/api/v1/admin/users/{user_id}") { request throws(APIError) in
-            let claims = try await requireSuperuser(request)
-            try await apply(.delete, to: try userID(request), caller: claims.userID)
+        group.delete("/{user_id}") { request, context in
+            try await apply(.delete, to: try request.userID(), caller: try context.requireIdentity().userID)
             return .json(.ok, JSONBody.encode(MessageResponse(message: "user deleted")))
         }
         for action in [BulkAction.activate, .deactivate] {
-            router.add(.POST, "/api/v1/admin/users/{user_id}/\(action.rawValue)") { request throws(APIError) in
-                let claims = try await requireSuperuser(request)
-                let id = try userID(request)
-                try await apply(action, to: id, caller: claims.userID)
+            group.post("/{user_id}/\(action.rawValue)") { request, context in
+                let id = try request.userID()
+                try await apply(action, to: id, caller: try context.requireIdentity().userID)
                 return .json(.ok, JSONBody.encode(UserResponse(user: try await existingUser(id))))
             }
         }
-        router.add(.POST, "/api/v1/admin/users/bulk-action") { request throws(APIError) in
-            let claims = try await requireSuperuser(request)
+        group.post("/bulk-action") { request, context in
+            let caller = try context.requireIdentity().userID
             let body = try JSONBody.decode(BulkBody.self, from: request)
             guard (1...100).contains(body.userIDs.count) else {
                 throw APIError(.unprocessableEntity, "VAL_001", "between 1 and 100 user ids", field: "user_ids")
@@ -73,35 +57,25 @@ extension API {
                     failed.append(text)
                     continue
                 }
-                do throws(APIError) { try await apply(body.action, to: id, caller: claims.userID) } catch { failed.append(text) }
+                do { try await apply(body.action, to: id, caller: caller) } catch { failed.append(text) }
             }
-            let answer = BulkAnswer(affectedCount: body.userIDs.count - failed.count, failedCount: failed.count,
-                                    message: "\(body.action.rawValue): \(body.userIDs.count - failed.count) done, \(failed.count) failed",
+            let done = body.userIDs.count - failed.count
+            let answer = BulkAnswer(affectedCount: done, failedCount: failed.count,
+                                    message: "\(body.action.rawValue): \(done) done, \(failed.count) failed",
                                     failedIDs: failed)
             return .json(.ok, JSONBody.encode(answer))
         }
     }
 
     /// Activates, deactivates or deletes `id`, never the caller.
-    private func apply(_ action: BulkAction, to id: UUID, caller: UUID) async throws(APIError) {
+    private func apply(_ action: BulkAction, to id: UUID, caller: UUID) async throws {
         guard id != caller else { throw APIError(.forbidden, "AUTH_007", "you cannot do this to your own account") }
         _ = try await existingUser(id)
-        do {
-            switch action {
-            case .activate: _ = try await auth.engine.setActive(userID: id, true)
-            case .deactivate: _ = try await auth.engine.setActive(userID: id, false)
-            case .delete: try await auth.engine.deleteUser(id)
-            }
-        } catch {
-            throw APIError(.serviceUnavailable, "SYS_007", "the change could not be stored")
+        switch action {
+        case .activate: _ = try await engine.setActive(userID: id, true)
+        case .deactivate: _ = try await engine.setActive(userID: id, false)
+        case .delete: try await engine.deleteUser(id)
         }
-    }
-
-    private func existingUser(_ id: UUID) async throws(APIError) -> User {
-        guard let user = await auth.engine.user(id: id), !user.isDeleted else {
-            throw APIError(.notFound, "USER_001", "user not found")
-        }
-        return user
     }
 }
 

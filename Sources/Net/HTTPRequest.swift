@@ -13,8 +13,6 @@ public struct HTTPRequest: Sendable {
     /// The peer's address, from the socket.
     let remoteAddress: SocketAddress?
 
-    /// The peer's IP address, from the socket (formatted when asked: most routes never ask).
-    public var clientIP: String? { remoteAddress?.ipAddress }
     /// Values the router took from the path (`{session_id}` → `session_id`).
     public internal(set) var parameters: [String: String] = [:]
 

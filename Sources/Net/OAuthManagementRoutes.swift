@@ -5,72 +5,45 @@ import NIOHTTP1
 
 /// The OAuth provider's user-facing and administrative endpoints: authorization and consent (a signed-in user),
 /// consents (the user's own), clients (superusers). Errors use the contract's envelope.
-extension API {
-    func addOAuthManagementRoutes(to router: inout Router) {
-        router.add(.GET, "/api/v1/oauth/provider/authorize") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            return Self.answer(await provider.authorize(AuthorizationRequest(parameters: request.query), userID: claims.userID))
+extension Endpoints {
+    func addOAuthManagementRoutes(signedIn: RouteGroup, superusers: RouteGroup) {
+        signedIn.get("/authorize") { request, context in
+            Self.answer(await provider.authorize(AuthorizationRequest(parameters: request.query),
+                                                 userID: try context.requireIdentity().userID))
         }
-        router.add(.POST, "/api/v1/oauth/provider/authorize/consent") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            let form: [String: String]
-            do throws(OAuthError) { form = try OAuthForm.parse(request) } catch {
-                throw APIError(.unprocessableEntity, "VAL_001", error.description)
-            }
+        signedIn.post("/authorize/consent") { request, context in
+            let claims = try context.requireIdentity()
+            let form = try OAuthForm.parse(request)
             guard let approved = form["approved"].flatMap(Bool.init) else {
                 throw APIError(.unprocessableEntity, "VAL_001", "approved is true or false", field: "approved")
             }
             return Self.answer(await provider.decide(AuthorizationRequest(parameters: form), userID: claims.userID,
                                                      approved: approved))
         }
-        router.add(.GET, "/api/v1/oauth/provider/consents") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            let consents = await auth.engine.consents(of: claims.userID).compactMap { consent in
-                auth.engine.liveClient(consent.clientID).map { ConsentResponse(consent: consent, client: $0) }
+        signedIn.get("/consents") { _, context in
+            let consents = await engine.consents(of: try context.requireIdentity().userID).compactMap { consent in
+                engine.liveClient(consent.clientID).map { ConsentResponse(consent: consent, client: $0) }
             }
             return .json(.ok, JSONBody.encode(consents))
         }
-        router.add(.DELETE, "/api/v1/oauth/provider/consents/{client_id}") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            let clientID = try Self.clientID(request)
-            do throws(EngineError) { try await auth.engine.revokeConsent(userID: claims.userID, clientID: clientID) } catch {
-                if error.code == .clientNotFound { throw APIError(.notFound, "SYS_002", "no consent to this client") }
-                throw APIError(.serviceUnavailable, "SYS_007", "the consent could not be revoked")
-            }
+        signedIn.delete("/consents/{client_id}") { request, context in
+            try await engine.revokeConsent(userID: try context.requireIdentity().userID, clientID: try request.clientID())
             return .json(.ok, JSONBody.encode(MessageResponse(message: "consent revoked; the client's tokens are revoked")))
         }
-        router.add(.POST, "/api/v1/oauth/provider/clients") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
+        superusers.post("/clients") { request, _ in
             let body = try ClientRegistrationBody.read(from: request)
             let kind = try body.validated(supportedScopes: provider.scopesSupported)
-            do throws(AuthError) {
-                let (client, secret) = try await provider.registerClient(name: body.clientName, kind: kind,
-                                                                         redirectURIs: body.redirectURIs, scopes: body.scopes)
-                return .json(.created, JSONBody.encode(ClientResponse(client: client, secret: secret)), noStore: true)
-            } catch {
-                throw error.apiError
-            }
+            let (client, secret) = try await provider.registerClient(name: body.clientName, kind: kind,
+                                                                     redirectURIs: body.redirectURIs, scopes: body.scopes)
+            return .json(.created, JSONBody.encode(ClientResponse(client: client, secret: secret)), noStore: true)
         }
-        router.add(.GET, "/api/v1/oauth/provider/clients") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            return .json(.ok, JSONBody.encode(auth.engine.liveClients().map { ClientResponse(client: $0, secret: nil) }))
+        superusers.get("/clients") { _, _ in
+            .json(.ok, JSONBody.encode(engine.liveClients().map { ClientResponse(client: $0, secret: nil) }))
         }
-        router.add(.DELETE, "/api/v1/oauth/provider/clients/{client_id}") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            let clientID = try Self.clientID(request)
-            do throws(EngineError) { try await auth.engine.deleteClient(clientID) } catch {
-                if error.code == .clientNotFound { throw APIError(.notFound, "SYS_002", "client not found") }
-                throw APIError(.serviceUnavailable, "SYS_007", "the client could not be deleted")
-            }
+        superusers.delete("/clients/{client_id}") { request, _ in
+            try await engine.deleteClient(try request.clientID())
             return .json(.ok, JSONBody.encode(MessageResponse(message: "client deleted; its tokens are revoked")))
         }
-    }
-
-    static func clientID(_ request: HTTPRequest) throws(APIError) -> UUID {
-        guard let text = request.parameters["client_id"], let id = UUID(uuidString: text) else {
-            throw APIError(.unprocessableEntity, "VAL_005", "invalid client id", field: "client_id")
-        }
-        return id
     }
 
     /// 302 with `Location`, or 400 in the envelope when nothing may be redirected.
@@ -121,15 +94,11 @@ struct ClientRegistrationBody: Decodable {
     }
 
     /// The body of a registration, JSON or form.
-    static func read(from request: HTTPRequest) throws(APIError) -> ClientRegistrationBody {
+    static func read(from request: HTTPRequest) throws -> ClientRegistrationBody {
         let isForm = request.headers.first(name: "content-type")?
             .hasPrefixIgnoringASCIICase("application/x-www-form-urlencoded") == true
         guard isForm else { return try JSONBody.decode(ClientRegistrationBody.self, from: request) }
-        let form: [String: String]
-        do throws(OAuthError) { form = try OAuthForm.parse(request) } catch {
-            throw APIError(.unprocessableEntity, "VAL_001", error.description)
-        }
-        return try ClientRegistrationBody(form: form)
+        return try ClientRegistrationBody(form: try OAuthForm.parse(request))
     }
 
     private static func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
@@ -198,4 +167,9 @@ struct ConsentResponse: Encodable {
         try container.encode(consent.scope, forKey: .scope)
         try container.encode(iso8601(milliseconds: consent.grantedAtMilliseconds), forKey: .grantedAt)
     }
+}
+
+extension HTTPRequest {
+    /// The `{client_id}` of the path.
+    func clientID() throws(APIError) -> UUID { try uuidParameter("client_id", what: "client") }
 }

@@ -6,60 +6,59 @@ import NIOHTTP1
 
 /// The OAuth provider's protocol endpoints: token, revocation (RFC 7009), introspection (RFC 7662), metadata
 /// (RFC 8414) and JWKS. Errors here are RFC 6749 §5.2 objects, not the contract's envelope.
-extension API {
-    func addOAuthProviderRoutes(to router: inout Router) {
-        router.add(.POST, "/api/v1/oauth/provider/token") { request throws(APIError) in
-            let (form, client) = try authenticatedClient(request)
-            do throws(OAuthError) {
-                let answer = try await provider.token(form, client: client)
-                var body = ["access_token": answer.accessToken, "token_type": "Bearer", "scope": answer.scope]
-                if let refresh = answer.refreshToken { body["refresh_token"] = refresh }
-                var json = JSONBody.encode(body)
-                // `expires_in` is a number: spliced in before the closing brace.
-                json.removeLast()
-                json += Array(",\"expires_in\":\(answer.expiresIn)}".utf8)
-                var response = HTTPResponse.json(.ok, json, noStore: true)
-                response.headers.add(name: "pragma", value: "no-cache")
-                return response
-            } catch {
-                throw error.apiError
-            }
+extension Endpoints {
+    /// `clients`: the protocol endpoints, behind client authentication; `root`: the well-known documents.
+    func addOAuthProtocolRoutes(clients: RouteGroup, root: RouteGroup) {
+        clients.post("/token") { _, context in
+            let (form, client) = try context.requireClient().formAndClient
+            let answer = try await provider.token(form, client: client)
+            var response = HTTPResponse.json(.ok, JSONBody.encode(TokenEndpointAnswer(answer)), noStore: true)
+            response.headers.add(name: "pragma", value: "no-cache")
+            return response
         }
-        router.add(.POST, "/api/v1/oauth/provider/revoke") { request throws(APIError) in
-            let (form, client) = try authenticatedClient(request)
-            guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required").apiError }
-            do throws(OAuthError) { try await provider.revoke(token, client: client) } catch { throw error.apiError }
+        clients.post("/revoke") { _, context in
+            let (form, client) = try context.requireClient().formAndClient
+            guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
+            try await provider.revoke(token, client: client)
             return .json(.ok, Array("{}".utf8), noStore: true)
         }
         // The hot path: answered on the event loop (client authentication, signature, one locked shard read).
-        router.addImmediate(.POST, "/api/v1/oauth/provider/introspect") { request throws(APIError) in
-            let (form, client) = try authenticatedClient(request)
+        clients.immediate(.POST, "/introspect") { _, context in
+            let (form, client) = try context.requireClient().formAndClient
             guard client.kind == .confidential else {
-                throw OAuthError.invalidClient("introspection is for confidential clients").apiError
+                throw OAuthError.invalidClient("introspection is for confidential clients")
             }
-            guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required").apiError }
+            guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
             return HTTPResponse(status: .ok, headers: Self.introspectionHeaders, body: provider.introspect(token).json())
         }
-        let issuer = auth.signer.issuer
-        let metadata = JSONBody.encode(AuthorizationServerMetadata(issuer: issuer, scopes: provider.scopesSupported,
+        let metadata = JSONBody.encode(AuthorizationServerMetadata(issuer: auth.signer.issuer,
+                                                                   scopes: provider.scopesSupported,
                                                                    signing: auth.signer.algorithm))
-        router.add(.GET, "/.well-known/oauth-authorization-server") { _ throws(APIError) in .json(.ok, metadata) }
-        router.add(.GET, "/.well-known/jwks.json") { _ throws(APIError) in .json(.ok, auth.signer.jwks()) }
+        root.get("/.well-known/oauth-authorization-server") { _, _ in .json(.ok, metadata) }
+        root.get("/.well-known/jwks.json") { _, _ in .json(.ok, auth.signer.jwks()) }
     }
 
     static let introspectionHeaders: HTTPHeaders = ["content-type": "application/json", "cache-control": "no-store"]
+}
 
-    /// The form of a provider request and the client it authenticates (RFC 6749 §2.3): the body must be
-    /// `application/x-www-form-urlencoded`, with no parameter twice.
-    func authenticatedClient(_ request: HTTPRequest) throws(APIError) -> ([String: String], OAuthClient) {
-        do throws(OAuthError) {
-            let form = try OAuthForm.parse(request)
-            let credentials = try ClientCredentials.from(authorization: request.headers.first(name: "authorization"),
-                                                         form: form)
-            return (form, try provider.authenticate(credentials))
-        } catch {
-            throw error.apiError
-        }
+/// The token endpoint's answer (RFC 6749 §5.1).
+struct TokenEndpointAnswer: Encodable {
+    let answer: ProviderTokenAnswer
+
+    init(_ answer: ProviderTokenAnswer) { self.answer = answer }
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
+        case refreshToken = "refresh_token", scope
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(answer.accessToken, forKey: .accessToken)
+        try container.encode("Bearer", forKey: .tokenType)
+        try container.encode(answer.expiresIn, forKey: .expiresIn)
+        try container.encodeIfPresent(answer.refreshToken, forKey: .refreshToken)
+        try container.encode(answer.scope, forKey: .scope)
     }
 }
 
@@ -89,16 +88,6 @@ enum OAuthForm {
         }
         if let duplicate { throw OAuthError.invalidRequest("\(duplicate) is given more than once") }
         return form
-    }
-}
-
-extension OAuthError {
-    /// `{"error": …, "error_description": …}`; 401 with `WWW-Authenticate` for client authentication.
-    var apiError: APIError {
-        var error = APIError(oauth: self)
-        if status == 401 { error.headers.add(name: "www-authenticate", value: #"Basic realm="tessera""#) }
-        error.headers.add(name: "cache-control", value: "no-store")
-        return error
     }
 }
 

@@ -182,19 +182,3 @@ enum OrganizationRules {
         return role
     }
 }
-
-extension EngineError {
-    /// The answer for an organization operation that the engine refused.
-    var organizationAPIError: APIError {
-        switch code {
-        case .organizationNotFound: APIError(.notFound, "SYS_002", "organization not found")
-        case .userNotFound: APIError(.notFound, "USER_001", "user not found")
-        case .notMember: APIError(.notFound, "SYS_002", "the user is not a member of this organization")
-        case .slugTaken: APIError(.conflict, "SYS_005", "an organization with this slug exists", field: "slug")
-        case .alreadyMember: APIError(.conflict, "SYS_005", "the user is a member already", field: "user_id")
-        case .insufficientRole: APIError(.forbidden, "AUTH_004", message)
-        case .lastOwner: APIError(.forbidden, "AUTH_007", message)
-        default: APIError(.serviceUnavailable, "SYS_007", "the change could not be stored")
-        }
-    }
-}

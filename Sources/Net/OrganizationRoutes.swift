@@ -6,101 +6,79 @@ import NIOHTTP1
 /// `/api/v1/organizations…`: any user creates organizations and sees its own; members read; owners and admins
 /// manage (the engine decides role rules inside the organization's shard, so two concurrent changes cannot
 /// both take the last owner away).
-extension API {
-    func addOrganizationRoutes(to router: inout Router) {
-        router.add(.GET, "/api/v1/organizations/me") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            let memberships = await auth.engine.organizations(of: claims.userID)
-            return .json(.ok, JSONBody.encode(memberships.map { OrganizationResponse(organization: $0.organization, role: $0.role) }))
+extension Endpoints {
+    func addOrganizationRoutes(to group: RouteGroup) {
+        group.get("/me") { _, context in
+            let memberships = await engine.organizations(of: try context.requireIdentity().userID)
+            return .json(.ok, JSONBody.encode(memberships.map {
+                OrganizationResponse(organization: $0.organization, role: $0.role)
+            }))
         }
-        router.add(.POST, "/api/v1/organizations") { request throws(APIError) in
-            let claims = try await authenticate(request)
+        group.post("") { request, context in
             let new = try JSONBody.decode(OrganizationCreateBody.self, from: request).validated(allowingStatus: false)
-            do throws(EngineError) {
-                let organization = try await auth.engine.createOrganization(new, ownerID: claims.userID)
-                return .json(.created, JSONBody.encode(OrganizationResponse(organization: organization, role: .owner)))
-            } catch {
-                throw error.organizationAPIError
-            }
+            let organization = try await engine.createOrganization(new, ownerID: try context.requireIdentity().userID)
+            return .json(.created, JSONBody.encode(OrganizationResponse(organization: organization, role: .owner)))
         }
-        router.add(.GET, "/api/v1/organizations/{org_id}") { request throws(APIError) in
-            let (organization, role) = try await memberView(request)
+        group.get("/{org_id}") { request, context in
+            let (organization, role) = try await memberView(request, context)
             return .json(.ok, JSONBody.encode(OrganizationResponse(organization: organization, role: role)))
         }
-        router.add(.PUT, "/api/v1/organizations/{org_id}") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            let id = try organizationID(request)
+        group.put("/{org_id}") { request, context in
+            let id = try request.organizationID()
             let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(of: id, allowingStatus: false)
-            let caller = await organizationCaller(claims)
-            do throws(EngineError) {
-                let organization = try await auth.engine.updateOrganization(update, by: caller)
-                return .json(.ok, JSONBody.encode(OrganizationResponse(organization: organization,
-                                                                       role: organization.members[claims.userID]?.role)))
-            } catch {
-                throw error.organizationAPIError
-            }
+            let caller = try await organizationCaller(context)
+            let organization = try await engine.updateOrganization(update, by: caller)
+            return .json(.ok, JSONBody.encode(OrganizationResponse(organization: organization,
+                                                                   role: organization.members[caller.userID]?.role)))
         }
-        router.add(.GET, "/api/v1/organizations/{org_id}/members") { request throws(APIError) in
-            let (organization, _) = try await memberView(request)
+        group.get("/{org_id}/members") { request, context in
+            let (organization, _) = try await memberView(request, context)
             return try await membersPage(of: organization, request)
         }
-        router.add(.POST, "/api/v1/organizations/{org_id}/members") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            return try await addMember(request, caller: await organizationCaller(claims))
+        group.post("/{org_id}/members") { request, context in
+            try await addMember(request, caller: try await organizationCaller(context))
         }
-        router.add(.PATCH, "/api/v1/organizations/{org_id}/members/{user_id}") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            let id = try organizationID(request)
-            let member = try userID(request)
+        group.patch("/{org_id}/members/{user_id}") { request, context in
+            let id = try request.organizationID()
+            let member = try request.userID()
             let role = try OrganizationRules.role(try JSONBody.decode(MemberRoleBody.self, from: request).role)
-            let caller = await organizationCaller(claims)
-            let membership: Membership
-            do throws(EngineError) {
-                membership = try await auth.engine.changeMemberRole(member, to: role, in: id, by: caller)
-            } catch {
-                throw error.organizationAPIError
-            }
-            return try await memberAnswer(membership, status: .ok)
+            let caller = try await organizationCaller(context)
+            return try await memberAnswer(try await engine.changeMemberRole(member, to: role, in: id, by: caller),
+                                          status: .ok)
         }
-        router.add(.DELETE, "/api/v1/organizations/{org_id}/members/{user_id}") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            return try await removeMember(request, caller: await organizationCaller(claims))
+        group.delete("/{org_id}/members/{user_id}") { request, context in
+            try await removeMember(request, caller: try await organizationCaller(context))
         }
-    }
-
-    /// The `{org_id}` of the path.
-    func organizationID(_ request: HTTPRequest) throws(APIError) -> UUID {
-        guard let text = request.parameters["org_id"], let id = UUID(uuidString: text) else {
-            throw APIError(.unprocessableEntity, "VAL_005", "invalid organization id", field: "org_id")
-        }
-        return id
     }
 
     /// The caller as the engine's role rules see it: superuser rights are checked against the user now.
-    func organizationCaller(_ claims: AccessClaims) async -> OrganizationCaller {
-        OrganizationCaller(userID: claims.userID, isSuperuser: claims.isSuperuser ? await isSuperuser(claims.userID) : false)
+    func organizationCaller(_ context: RequestContext) async throws(APIError) -> OrganizationCaller {
+        let claims = try context.requireIdentity()
+        return OrganizationCaller(userID: claims.userID,
+                                  isSuperuser: claims.isSuperuser ? await isSuperuser(claims.userID) : false)
     }
 
     /// The organization of the path and the caller's role in it; members (and superusers) only.
-    private func memberView(_ request: HTTPRequest) async throws(APIError) -> (Organization, OrganizationRole?) {
-        let claims = try await authenticate(request)
-        let id = try organizationID(request)
-        guard let organization = await auth.engine.organization(id: id) else {
-            throw EngineError(.organizationNotFound, "").organizationAPIError
+    private func memberView(_ request: HTTPRequest, _ context: RequestContext) async throws
+        -> (Organization, OrganizationRole?)
+    {
+        let caller = try await organizationCaller(context)
+        guard let organization = await engine.organization(id: try request.organizationID()) else {
+            throw EngineError(.organizationNotFound, "no such organization")
         }
-        let role = organization.members[claims.userID]?.role
-        if role == nil, await organizationCaller(claims).isSuperuser == false {
+        let role = organization.members[caller.userID]?.role
+        if role == nil, !caller.isSuperuser {
             throw APIError(.forbidden, "AUTH_004", "only members of the organization may see it")
         }
         return (organization, role)
     }
 
     /// A page of the organization's members with their users, ordered by joining time (or as asked).
-    func membersPage(of organization: Organization, _ request: HTTPRequest) async throws(APIError) -> HTTPResponse {
+    func membersPage(of organization: Organization, _ request: HTTPRequest) async throws -> HTTPResponse {
         let page = try PageRequest(request.query, sortable: ["joined_at", "email", "role"], defaultSort: "joined_at")
         var members: [MemberResponse] = []
         for membership in organization.membersByJoining {
-            guard let user = await auth.engine.user(id: membership.userID), !user.isDeleted else { continue }
+            guard let user = await engine.user(id: membership.userID), !user.isDeleted else { continue }
             members.append(MemberResponse(membership: membership, user: user))
         }
         if page.sortBy != "joined_at" {
@@ -115,34 +93,31 @@ extension API {
     }
 
     /// `POST …/members` for a caller (owner or admin of the organization, or a superuser).
-    func addMember(_ request: HTTPRequest, caller: OrganizationCaller) async throws(APIError) -> HTTPResponse {
-        let id = try organizationID(request)
+    func addMember(_ request: HTTPRequest, caller: OrganizationCaller) async throws -> HTTPResponse {
+        let id = try request.organizationID()
         let body = try JSONBody.decode(MemberAddBody.self, from: request)
         guard let member = UUID(uuidString: body.userID) else {
             throw APIError(.unprocessableEntity, "VAL_005", "invalid user id", field: "user_id")
         }
         let role = try OrganizationRules.role(body.role)
-        let membership: Membership
-        do throws(EngineError) { membership = try await auth.engine.addMember(member, role: role, to: id, by: caller) } catch {
-            throw error.organizationAPIError
-        }
-        return try await memberAnswer(membership, status: .created)
+        return try await memberAnswer(try await engine.addMember(member, role: role, to: id, by: caller), status: .created)
     }
 
     /// `DELETE …/members/{user_id}` for a caller.
-    func removeMember(_ request: HTTPRequest, caller: OrganizationCaller) async throws(APIError) -> HTTPResponse {
-        let id = try organizationID(request)
-        let member = try userID(request)
-        do throws(EngineError) { try await auth.engine.removeMember(member, from: id, by: caller) } catch {
-            throw error.organizationAPIError
-        }
+    func removeMember(_ request: HTTPRequest, caller: OrganizationCaller) async throws -> HTTPResponse {
+        try await engine.removeMember(try request.userID(), from: try request.organizationID(), by: caller)
         return .json(.ok, JSONBody.encode(MessageResponse(message: "member removed")))
     }
 
     private func memberAnswer(_ membership: Membership, status: HTTPResponseStatus) async throws(APIError) -> HTTPResponse {
-        guard let user = await auth.engine.user(id: membership.userID) else {
+        guard let user = await engine.user(id: membership.userID) else {
             throw APIError(.notFound, "USER_001", "user not found")
         }
         return .json(status, JSONBody.encode(MemberResponse(membership: membership, user: user)))
     }
+}
+
+extension HTTPRequest {
+    /// The `{org_id}` of the path.
+    func organizationID() throws(APIError) -> UUID { try uuidParameter("org_id", what: "organization") }
 }

@@ -2,6 +2,30 @@ import Auth
 import Engine
 import Foundation
 
+/// `/api/v1/users/me` and its password: the caller reads and edits its own profile.
+extension Endpoints {
+    func addProfileRoutes(to signedIn: RouteGroup) {
+        signedIn.get("/users/me") { _, context in
+            guard let user = await engine.user(id: try context.requireIdentity().userID) else {
+                throw APIError(.notFound, "USER_001", "user not found")
+            }
+            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+        }
+        signedIn.patch("/users/me") { request, context in
+            let body = try JSONBody.decode(ProfileBody.self, from: request)
+            let user = try await body.apply(to: try context.requireIdentity().userID, engine: engine)
+            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+        }
+        signedIn.patch("/users/me/password", limit: .passwordChange) { request, context in
+            let claims = try context.requireIdentity()
+            let body = try JSONBody.decode(PasswordChangeBody.self, from: request)
+            try await auth.changePassword(userID: claims.userID, sessionID: claims.sessionID,
+                                          current: body.currentPassword, new: body.newPassword)
+            return .json(.ok, JSONBody.encode(MessageResponse(message: "password changed; other sessions ended")))
+        }
+    }
+}
+
 /// The body of `PATCH /users/me`: each field absent (unchanged), null (cleared, where allowed) or a value.
 /// Password and privilege fields are refused: they have their own endpoints.
 struct ProfileBody: Decodable {
@@ -66,16 +90,11 @@ struct ProfileBody: Decodable {
 
 extension ProfileBody {
     /// Checks the body and stores it as `userID`'s profile; returns the user as it now is.
-    func apply(to userID: UUID, engine: Engine) async throws(APIError) -> User {
+    func apply(to userID: UUID, engine: Engine) async throws -> User {
         try validate()
-        do {
-            return try await engine.updateProfile(userID: userID, firstName: firstName, lastName: lastName,
-                                                  phoneNumber: phoneNumber, preferences: preferences,
-                                                  locale: locale.mapped { $0.lowercased() })
-        } catch {
-            if error.code == .userNotFound { throw APIError(.notFound, "USER_001", "user not found") }
-            throw APIError(.serviceUnavailable, "SYS_007", "the profile could not be stored")
-        }
+        return try await engine.updateProfile(userID: userID, firstName: firstName, lastName: lastName,
+                                              phoneNumber: phoneNumber, preferences: preferences,
+                                              locale: locale.mapped { $0.lowercased() })
     }
 }
 

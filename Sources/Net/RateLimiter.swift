@@ -4,49 +4,41 @@ import Synchronization
 import Glibc
 #endif
 
-/// Token buckets per client IP and route, in memory: each route allows `limit` requests a minute from one
+/// Token buckets per client address and rate limit, in memory: each limit allows its requests a minute from one
 /// address, refilled continuously. At most `maxTrackedClients` buckets are kept; the least recently used
 /// go first, so that many addresses cannot grow memory without bound.
 public final class RateLimiter: Sendable {
-    /// The limits of the contract, per minute and client IP.
-    public static let contractLimits: [String: Int] = [
-        "register": 5, "login": 10, "refresh": 30, "password-reset-request": 3, "password-reset-confirm": 5,
-        "logout": 10, "logout-all": 5, "password-change": 5, "social-authorize": 20, "social-callback": 10,
-    ]
-
     private struct Bucket {
         var tokens: Double
         var updatedNanoseconds: UInt64
     }
 
     private struct Key: Hashable {
-        let route: String
+        let limit: RateLimit
         let client: String
     }
 
-    private let limits: [String: Int]
     private let maxTrackedClients: Int
     private let buckets = Mutex<[Key: Bucket]>([:])
     /// Nanoseconds on a monotonic clock; injected in tests, so that a limit never depends on how fast the
     /// machine runs them.
     private let nowNanoseconds: @Sendable () -> UInt64
 
-    public init(limits: [String: Int] = RateLimiter.contractLimits, maxTrackedClients: Int = 100_000,
+    public init(maxTrackedClients: Int = 100_000,
                 nowNanoseconds: @escaping @Sendable () -> UInt64 = RateLimiter.monotonicNanoseconds) {
-        self.limits = limits
         self.maxTrackedClients = maxTrackedClients
         self.nowNanoseconds = nowNanoseconds
     }
 
     /// Takes one request from the bucket; returns nil when allowed, or the seconds to wait.
-    func take(route: String, client: String) -> Int? {
-        guard let limit = limits[route], limit > 0 else { return nil }
-        let perNanosecond = Double(limit) / 60e9
+    func take(_ limit: RateLimit, client: String) -> Int? {
+        let capacity = Double(limit.requestsPerMinute)
+        let perNanosecond = capacity / 60e9
         let now = nowNanoseconds()
         return buckets.withLock { buckets -> Int? in
-            let key = Key(route: route, client: client)
-            var bucket = buckets[key] ?? Bucket(tokens: Double(limit), updatedNanoseconds: now)
-            bucket.tokens = min(Double(limit), bucket.tokens + Double(now - min(now, bucket.updatedNanoseconds)) * perNanosecond)
+            let key = Key(limit: limit, client: client)
+            var bucket = buckets[key] ?? Bucket(tokens: capacity, updatedNanoseconds: now)
+            bucket.tokens = min(capacity, bucket.tokens + Double(now - min(now, bucket.updatedNanoseconds)) * perNanosecond)
             bucket.updatedNanoseconds = now
             if buckets[key] == nil && buckets.count >= maxTrackedClients { evictOldest(&buckets) }
             defer { buckets[key] = bucket }

@@ -1,3 +1,4 @@
+import Auth
 import Engine
 import Foundation
 
@@ -38,6 +39,18 @@ struct TokenResponse: Encodable {
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", refreshToken = "refresh_token", tokenType = "token_type"
         case expiresIn = "expires_in", user
+    }
+
+    init(accessToken: String, refreshToken: String, expiresIn: Int64, user: UserResponse) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.expiresIn = expiresIn
+        self.user = user
+    }
+
+    init(_ pair: TokenPair) {
+        self.init(accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresIn: pair.expiresIn,
+                  user: UserResponse(user: pair.user))
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -1,147 +1,60 @@
+public import Logging
 public import NIOHTTP1
+import Synchronization
 
-/// What a route does with a request.
-public typealias RouteHandler = @Sendable (HTTPRequest) async throws(APIError) -> HTTPResponse
-
-/// A route that answers without suspending, on the event loop that read the request: no task is created and no
-/// thread is crossed. For hot paths whose work is a few locks and some hashing (introspection).
-public typealias ImmediateRouteHandler = @Sendable (HTTPRequest) throws(APIError) -> HTTPResponse
-
-/// Maps method and path to a handler. Paths are fixed segments and `{name}` parameters. An unknown path is
-/// 404 SYS_002; a known path with another method is 405 SYS_003 with `Allow`. Where a path fits several
-/// patterns, the one with the most fixed segments wins.
+/// The route table, built once, and the way every request goes through it: resolve the route (404 SYS_002 for
+/// an unknown path; 405 SYS_003 with `Allow` for a known path and another method; where several patterns fit,
+/// the one with the most fixed segments wins), take its rate limit, run its guards, run its handler, and turn
+/// whatever was thrown into an answer at `ErrorBoundary` — the only place errors become answers.
 public struct Router: Sendable {
-    struct Route: Sendable {
-        enum Segment: Sendable {
-            case fixed(String)
-            case parameter(name: String)
-        }
+    /// What the deployment decides about every answer.
+    public struct Options: Sendable {
+        /// Nil when rate limiting is off (`--rate-limit off`, for benchmarks).
+        public var rateLimiter: RateLimiter?
+        /// Proxies whose `X-Forwarded-For` is believed (by their socket address); none by default.
+        public var trustedProxies: Set<String> = []
+        /// Where request lines (at `debug`) and unexpected errors go.
+        public var logger = Logger(label: "tessera.http")
+        /// Counts every answer, when set.
+        public var metrics: ServiceMetrics?
+        /// While this says so, every route but those served out of service answers 503: the log has failed, and
+        /// memory may hold changes that were never acknowledged and are lost at the restart.
+        public var isOutOfService: (@Sendable () -> Bool)?
+        /// Browser origins allowed to call from scripts; nil: none (no CORS header is ever sent).
+        public var cors: CORSPolicy?
+        /// The `Strict-Transport-Security` value every answer carries, when configured (HTTPS in production).
+        public var strictTransportSecurity: String?
 
-        let method: HTTPMethod
-        let path: String
-        let segments: [Segment]
-        /// How many segments are fixed: the route with the most wins.
-        let fixedCount: Int
-        let handler: RouteHandler
-
-        init(method: HTTPMethod, path: String, handler: @escaping RouteHandler) {
-            self.method = method
-            self.path = path
-            segments = path.split(separator: "/").map { part in
-                part.first == "{" && part.last == "}" ? .parameter(name: String(part.dropFirst().dropLast())) : .fixed(String(part))
-            }
-            fixedCount = segments.count { if case .fixed = $0 { true } else { false } }
-            self.handler = handler
-        }
-
-        /// Whether every fixed segment is the request's (the segment counts are equal).
-        func fits(_ parts: [Substring]) -> Bool {
-            for (segment, part) in zip(segments, parts) {
-                if case .fixed(let text) = segment, part != text { return false }
-            }
-            return true
-        }
-
-        func parameters(_ parts: [Substring]) -> [String: String] {
-            var parameters: [String: String] = [:]
-            for (segment, part) in zip(segments, parts) {
-                if case .parameter(let name) = segment { parameters[name] = String(part) }
-            }
-            return parameters
-        }
+        public init(rateLimiter: RateLimiter? = nil) { self.rateLimiter = rateLimiter }
     }
 
+    private let options: Options
     /// Every route, in the order added.
-    private var routes: [Route] = []
+    private let routes: [Route]
     /// The same routes by their number of segments: a request is only compared with routes of its length.
-    private var routesBySegmentCount: [Int: [Route]] = [:]
-    /// Immediate routes by fixed path, with their methods.
-    private var immediateRoutes: [String: [(method: HTTPMethod, handler: ImmediateRouteHandler)]] = [:]
-    /// Counts every answer, when set.
-    var metrics: ServiceMetrics?
-    /// While this says so, every route but the `alwaysServed` paths answers 503 (the log has failed: the
-    /// state in memory may hold changes that were never acknowledged, and are lost at the restart).
-    var isOutOfService: (@Sendable () -> Bool)?
-    /// The paths answered even out of service (health, metrics).
-    var alwaysServed: Set<String> = []
-    /// Browser origins allowed to call from scripts; nil: none (no CORS header is ever sent).
-    var cors: CORSPolicy?
-    /// The `Strict-Transport-Security` value every answer carries, when configured (HTTPS in production).
-    var strictTransportSecurity: String?
+    private let routesBySegmentCount: [Int: [Route]]
+    /// Immediate routes by fixed path.
+    private let immediateRoutes: [String: [Route]]
+    private let requestNumbers = RequestNumbers()
 
-    public init() {}
-
-    public mutating func add(_ method: HTTPMethod, _ path: String, _ handler: @escaping RouteHandler) {
-        let route = Route(method: method, path: path, handler: handler)
-        routes.append(route)
-        routesBySegmentCount[route.segments.count, default: []].append(route)
-    }
-
-    /// Adds a route answered on the event loop, without suspending (see `ImmediateRouteHandler`); `path` has no
-    /// parameters.
-    public mutating func addImmediate(_ method: HTTPMethod, _ path: String, _ handler: @escaping ImmediateRouteHandler) {
-        precondition(!path.contains("{"), "immediate routes have fixed paths")
-        immediateRoutes[path, default: []].append((method, handler))
-        add(method, path) { request throws(APIError) in try handler(request) }
-    }
-
-    /// The answer of an immediate route for this request, or nil when its route suspends (or there is none).
-    func handleNow(_ request: HTTPRequest) -> HTTPResponse? {
-        guard let handler = immediateRoutes[request.path]?.first(where: { $0.method == request.method })?.handler else {
-            return nil
+    /// A router whose routes `build` adds to the root group it is given.
+    public init(_ options: Options = Options(), build: (RouteGroup) -> Void) {
+        let root = RouteGroup(table: RouteGroup.Table())
+        build(root)
+        self.options = options
+        routes = root.table.routes
+        routesBySegmentCount = Dictionary(grouping: routes) { $0.segments.count }
+        var immediate: [String: [Route]] = [:]
+        for route in routes {
+            if case .immediate = route.handler { immediate[route.path, default: []].append(route) }
         }
-        var response: HTTPResponse
-        if let refusal = outOfServiceAnswer(request) {
-            response = refusal
-        } else {
-            do { response = try handler(request) } catch { response = error.response }
-        }
-        decorate(&response, for: request)
-        metrics?.answered(status: response.status.code)
-        return response
+        immediateRoutes = immediate
     }
 
     /// The paths and methods served, for documentation and tests.
     public var operations: [(method: HTTPMethod, path: String)] {
         routes.map { ($0.method, $0.path) }
     }
-
-    func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        var response: HTTPResponse
-        if let preflight = cors?.preflightAnswer(request) {
-            response = preflight
-        } else if let refusal = outOfServiceAnswer(request) {
-            response = refusal
-        } else {
-            response = await route(request)
-        }
-        decorate(&response, for: request)
-        metrics?.answered(status: response.status.code)
-        return response
-    }
-
-    /// The 503 every request but the always-served ones gets while the service is out of service: in RFC 6749
-    /// form on the OAuth provider's protocol endpoints, in the contract's envelope elsewhere.
-    private func outOfServiceAnswer(_ request: HTTPRequest) -> HTTPResponse? {
-        guard let isOutOfService, isOutOfService(), !alwaysServed.contains(request.path) else { return nil }
-        if Self.oauthProtocolPaths.contains(request.path) {
-            return APIError(oauth: .unavailable("the service cannot store changes and answers nothing until it restarts"))
-                .response
-        }
-        return APIError(.serviceUnavailable, "SYS_007", "the service cannot store changes and answers nothing until it restarts")
-            .response
-    }
-
-    /// The headers of the deployment's policy: CORS for allowed origins, HSTS when configured.
-    private func decorate(_ response: inout HTTPResponse, for request: HTTPRequest) {
-        cors?.decorate(&response, for: request)
-        if let strictTransportSecurity { response.headers.add(name: "strict-transport-security", value: strictTransportSecurity) }
-    }
-
-    /// The OAuth provider's endpoints that answer errors in RFC 6749 form.
-    static let oauthProtocolPaths: Set<String> = [
-        "/api/v1/oauth/provider/token", "/api/v1/oauth/provider/revoke", "/api/v1/oauth/provider/introspect",
-    ]
 
     /// What a method and path reach.
     public enum Match: Sendable, Equatable {
@@ -161,10 +74,99 @@ public struct Router: Sendable {
         }
     }
 
+    /// The answer of an immediate route for this request, or nil when its route suspends (or there is none).
+    func handleNow(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let route = immediateRoutes[request.path]?.first(where: { $0.method == request.method }),
+              case .immediate(let handler, let guards) = route.handler else { return nil }
+        var context = makeContext(request)
+        var response: HTTPResponse
+        if isOutOfService {
+            response = ErrorBoundary.outOfService(style: route.errorStyle).response
+        } else {
+            do {
+                for guardian in guards { try guardian.checkNow(request, &context) }
+                response = try handler(request, context)
+            } catch {
+                response = ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
+            }
+        }
+        finish(&response, for: request, context: context)
+        return response
+    }
+
+    /// The answer for a request of a suspending route, or of no route.
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        var context = makeContext(request)
+        var response: HTTPResponse
+        if let preflight = options.cors?.preflightAnswer(request) {
+            response = preflight
+        } else {
+            response = await route(request, &context)
+        }
+        finish(&response, for: request, context: context)
+        return response
+    }
+
+    private func route(_ request: HTTPRequest, _ context: inout RequestContext) async -> HTTPResponse {
+        let resolution = resolve(request.method, path: request.path)
+        if isOutOfService {
+            guard case .route(let route, _) = resolution, route.servedWhenOutOfService else {
+                return ErrorBoundary.outOfService(style: resolution.errorStyle).response
+            }
+        }
+        switch resolution {
+        case .notFound:
+            return APIError.notFound.response
+        case .methodNotAllowed(let allowed):
+            // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+            var error = APIError.methodNotAllowed
+            error.headers.add(name: "allow", value: allowed.joined(separator: ", "))
+            return error.response
+        case .route(let route, let parameters):
+            var request = request
+            request.parameters = parameters
+            do {
+                if let limit = route.rateLimit, let limiter = options.rateLimiter,
+                   let wait = limiter.take(limit, client: context.clientAddress) {
+                    throw APIError.retryLater("too many requests; retry in \(wait) s", seconds: wait)
+                }
+                for guardian in route.guards { try await guardian.check(request, &context) }
+                switch route.handler {
+                case .suspending(let handler): return try await handler(request, context)
+                case .immediate(let handler, _): return try handler(request, context)
+                }
+            } catch {
+                return ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
+            }
+        }
+    }
+
+    private var isOutOfService: Bool { options.isOutOfService?() == true }
+
+    private func makeContext(_ request: HTTPRequest) -> RequestContext {
+        RequestContext(request: request, requestID: requestNumbers.next(), logger: options.logger,
+                       trustedProxies: options.trustedProxies)
+    }
+
+    /// The headers of the deployment's policy (CORS for allowed origins, HSTS when configured), the count, and
+    /// the request line at `debug`.
+    private func finish(_ response: inout HTTPResponse, for request: HTTPRequest, context: RequestContext) {
+        options.cors?.decorate(&response, for: request)
+        if let value = options.strictTransportSecurity { response.headers.add(name: "strict-transport-security", value: value) }
+        options.metrics?.answered(status: response.status.code)
+        // The path only: a query string may hold a code or a state.
+        context.logger.debug("\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: context.metadata)
+    }
+
     private enum Resolution {
         case route(Route, parameters: [String: String])
         case notFound
         case methodNotAllowed([String])
+
+        /// How an error about this request is written: in its route's style, in the envelope without one.
+        var errorStyle: ErrorStyle {
+            if case .route(let route, _) = self { route.errorStyle } else { .envelope }
+        }
     }
 
     private func resolve(_ method: HTTPMethod, path: String) -> Resolution {
@@ -203,24 +205,11 @@ public struct Router: Sendable {
         if start != index { parts.append(path[start..<index]) }
         return parts
     }
+}
 
-    private func route(_ request: HTTPRequest) async -> HTTPResponse {
-        switch resolve(request.method, path: request.path) {
-        case .notFound:
-            return APIError.notFound.response
-        case .methodNotAllowed(let allowed):
-            // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
-            var error = APIError.methodNotAllowed
-            error.headers.add(name: "allow", value: allowed.joined(separator: ", "))
-            return error.response
-        case .route(let route, let parameters):
-            var request = request
-            request.parameters = parameters
-            do {
-                return try await route.handler(request)
-            } catch {
-                return error.response
-            }
-        }
-    }
+/// Numbers requests in the order they arrive, for the logs.
+private final class RequestNumbers: Sendable {
+    private let last = Atomic<UInt64>(0)
+
+    func next() -> UInt64 { last.wrappingAdd(1, ordering: .relaxed).newValue }
 }

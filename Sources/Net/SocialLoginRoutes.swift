@@ -7,25 +7,22 @@ import Social
 /// Social login (API.md): `/api/v1/oauth/providers`, `authorize/{provider}`, `callback/{provider}`,
 /// `link/{provider}`, `accounts`. The browser that starts a flow gets a cookie whose digest the state keeps;
 /// the callback must come with it, so a state lifted from one browser cannot finish in another.
-extension API {
+extension Endpoints {
     /// The cookie that binds a flow to its browser. Scoped to these routes, never readable by scripts.
     static let bindingCookie = "tessera_social_binding"
 
-    func addSocialLoginRoutes(to router: inout Router) {
-        router.add(.GET, "/api/v1/oauth/providers") { _ throws(APIError) in
+    func addSocialLoginRoutes(public group: RouteGroup, signedIn: RouteGroup) {
+        group.get("/providers") { _, _ in
             let entries = (social?.providers ?? []).map { ProviderResponse(configuration: $0.configuration) }
             return .json(.ok, JSONBody.encode(["providers": entries]))
         }
-        router.add(.GET, "/api/v1/oauth/authorize/{provider}") { request throws(APIError) in
-            try limit("social-authorize", request)
-            let social = try socialLogin()
-            // With a Bearer token the flow links an account to its user instead of signing in.
-            let linkingUserID = request.headers.contains(name: "authorization") ? try await authenticate(request).userID : nil
-            return try await startFlow(social, request, redirectURI: request.query["redirect_uri"],
-                                       linkingUserID: linkingUserID)
-        }
-        router.add(.POST, "/api/v1/oauth/callback/{provider}") { request throws(APIError) in
-            try limit("social-callback", request)
+        // With a Bearer token the flow links an account to its user instead of signing in.
+        group.group(guards: [Authenticated(auth: auth, optional: true)])
+            .get("/authorize/{provider}", limit: .socialAuthorize) { request, context in
+                try await startFlow(try socialLogin(), request, redirectURI: request.query["redirect_uri"],
+                                    linkingUserID: context.identity?.userID)
+            }
+        group.post("/callback/{provider}", limit: .socialCallback) { request, context in
             let social = try socialLogin()
             let provider = try providerName(request)
             let body = try JSONBody.decode(SocialCallbackBody.self, from: request)
@@ -34,21 +31,14 @@ extension API {
             if let userID = await social.linkingUser(ofState: body.state) {
                 return try await finishLinking(social, request, userID: userID, provider: provider, body: body)
             }
-            do throws(SocialLoginError) {
-                let signIn = try await social.finishSignIn(provider: provider, code: body.code,
-                                                           state: body.state, browserBinding: Self.bindingCookie(of: request),
-                                                           device: device(of: request))
-                return .json(.ok, JSONBody.encode(SocialTokenResponse(
-                    tokens: TokenResponse(accessToken: signIn.tokens.accessToken, refreshToken: signIn.tokens.refreshToken,
-                                          expiresIn: signIn.tokens.expiresIn, user: UserResponse(user: signIn.tokens.user)),
-                    isNewUser: signIn.isNewUser)), noStore: true)
-            } catch {
-                throw error.apiError
-            }
+            let signIn = try await social.finishSignIn(provider: provider, code: body.code, state: body.state,
+                                                       browserBinding: Self.bindingCookie(of: request),
+                                                       device: device(of: request, context))
+            return .json(.ok, JSONBody.encode(SocialTokenResponse(tokens: TokenResponse(signIn.tokens),
+                                                                  isNewUser: signIn.isNewUser)), noStore: true)
         }
-        router.add(.POST, "/api/v1/oauth/link/{provider}") { request throws(APIError) in
-            try limit("social-callback", request)
-            let claims = try await authenticate(request)
+        signedIn.post("/link/{provider}", limit: .socialCallback) { request, context in
+            let userID = try context.requireIdentity().userID
             let social = try socialLogin()
             let provider = try providerName(request)
             // Without a code, the original backend's shape: this starts a linking (as GET authorize with a
@@ -56,24 +46,21 @@ extension API {
             let body = request.body.readableBytes == 0 ? SocialLinkBody() : try JSONBody.decode(SocialLinkBody.self, from: request)
             guard let code = body.code, let state = body.state else {
                 return try await startFlow(social, request, redirectURI: body.redirectURI ?? request.query["redirect_uri"],
-                                           linkingUserID: claims.userID)
+                                           linkingUserID: userID)
             }
-            return try await finishLinking(social, request, userID: claims.userID, provider: provider,
+            return try await finishLinking(social, request, userID: userID, provider: provider,
                                            body: SocialCallbackBody(code: code, state: state))
         }
-        router.add(.GET, "/api/v1/oauth/accounts") { request throws(APIError) in
-            let claims = try await authenticate(request)
-            guard let user = await auth.engine.user(id: claims.userID) else { throw APIError(.notFound, "USER_001", "user not found") }
-            let accounts = await auth.engine.externalAccounts(of: claims.userID)
+        signedIn.get("/accounts") { _, context in
+            let userID = try context.requireIdentity().userID
+            guard let user = await engine.user(id: userID) else { throw APIError(.notFound, "USER_001", "user not found") }
+            let accounts = await engine.externalAccounts(of: userID)
             return .json(.ok, JSONBody.encode(ExternalAccountList(accounts: accounts.map(ExternalAccountResponse.init),
                                                                   hasPassword: user.hasPassword)))
         }
-        router.add(.DELETE, "/api/v1/oauth/accounts/{provider}") { request throws(APIError) in
-            let claims = try await authenticate(request)
+        signedIn.delete("/accounts/{provider}") { request, context in
             let provider = try providerName(request)
-            do throws(SocialLoginError) { try await SocialLogin.unlink(userID: claims.userID, provider: provider, engine: auth.engine) } catch {
-                throw error.apiError
-            }
+            try await SocialLogin.unlink(userID: try context.requireIdentity().userID, provider: provider, engine: engine)
             return .json(.ok, JSONBody.encode(MessageResponse(message: "the \(provider) account is unlinked")))
         }
     }
@@ -81,7 +68,7 @@ extension API {
     /// Starts a sign-in (or, with `linkingUserID`, a linking): `{authorization_url, state}` and the browser's
     /// binding cookie.
     private func startFlow(_ social: SocialLogin, _ request: HTTPRequest, redirectURI: String?, linkingUserID: UUID?)
-        async throws(APIError) -> HTTPResponse
+        async throws -> HTTPResponse
     {
         guard let redirectURI, !redirectURI.isEmpty else {
             throw APIError(.unprocessableEntity, "VAL_001", "redirect_uri is required", field: "redirect_uri")
@@ -90,13 +77,8 @@ extension API {
         let binding = Self.bindingCookie(of: request).flatMap { SocialLogin.isBrowserBinding($0) ? $0 : nil }
             ?? SocialLogin.newBrowserBinding()
         let provider = try providerName(request)
-        let started: SocialAuthorization
-        do throws(SocialLoginError) {
-            started = try await social.start(provider: provider, redirectURI: redirectURI,
-                                             browserBinding: binding, linkingUserID: linkingUserID)
-        } catch {
-            throw error.apiError
-        }
+        let started = try await social.start(provider: provider, redirectURI: redirectURI, browserBinding: binding,
+                                             linkingUserID: linkingUserID)
         var response = HTTPResponse.json(.ok, JSONBody.encode([
             "authorization_url": started.authorizationURL, "state": started.state,
         ]), noStore: true)
@@ -107,14 +89,10 @@ extension API {
 
     /// Finishes `userID`'s linking with the code and state: the linked account.
     private func finishLinking(_ social: SocialLogin, _ request: HTTPRequest, userID: UUID, provider: String,
-                               body: SocialCallbackBody) async throws(APIError) -> HTTPResponse {
-        do throws(SocialLoginError) {
-            let account = try await social.finishLinking(userID: userID, provider: provider, code: body.code,
-                                                         state: body.state, browserBinding: Self.bindingCookie(of: request))
-            return .json(.ok, JSONBody.encode(ExternalAccountResponse(account: account)))
-        } catch {
-            throw error.apiError
-        }
+                               body: SocialCallbackBody) async throws -> HTTPResponse {
+        let account = try await social.finishLinking(userID: userID, provider: provider, code: body.code,
+                                                     state: body.state, browserBinding: Self.bindingCookie(of: request))
+        return .json(.ok, JSONBody.encode(ExternalAccountResponse(account: account)))
     }
 
     private func socialLogin() throws(APIError) -> SocialLogin {
@@ -138,24 +116,5 @@ extension API {
             }
         }
         return nil
-    }
-}
-
-extension SocialLoginError {
-    /// The contract's answer for this refusal.
-    var apiError: APIError {
-        switch code {
-        case .unknownProvider: APIError(.notFound, "SYS_002", message)
-        case .invalidRequest: APIError(.unprocessableEntity, "VAL_001", message, field: field)
-        case .stateInvalid, .codeRefused, .identityRejected: APIError(.badRequest, "AUTH_003", message, field: field)
-        case .emailRequired: APIError(.badRequest, "VAL_003", message, field: "email")
-        case .emailUnverified: APIError(.forbidden, "AUTH_007", message, field: "email")
-        case .userInactive: APIError(.forbidden, "AUTH_005", message)
-        case .alreadyLinked: APIError(.conflict, "USER_002", message)
-        case .notLinked: APIError(.notFound, "SYS_002", message)
-        case .lastSignInMethod: APIError(.forbidden, "AUTH_007", message)
-        case .providerUnavailable: APIError(.serviceUnavailable, "SYS_007", message)
-        case .unavailable: APIError(.serviceUnavailable, "SYS_007", message)
-        }
     }
 }

@@ -4,30 +4,23 @@ import Foundation
 
 /// `/api/v1/users` and `/api/v1/users/{user_id}`: superusers list and manage users; a user may read and edit
 /// itself.
-extension API {
-    func addUserRoutes(to router: inout Router) {
-        router.add(.GET, "/api/v1/users") { request throws(APIError) in
-            _ = try await requireSuperuser(request)
-            return try await listUsers(request, searchable: false)
+extension Endpoints {
+    func addUserRoutes(signedIn: RouteGroup, superusers: RouteGroup) {
+        superusers.get("") { request, _ in try await listUsers(request, searchable: false) }
+        signedIn.get("/{user_id}") { request, context in
+            .json(.ok, JSONBody.encode(UserResponse(user: try await selfOrSuperuser(request, context))))
         }
-        router.add(.GET, "/api/v1/users/{user_id}") { request throws(APIError) in
-            let (_, user) = try await selfOrSuperuser(request)
-            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
-        }
-        router.add(.PATCH, "/api/v1/users/{user_id}") { request throws(APIError) in
-            let (_, user) = try await selfOrSuperuser(request)
+        signedIn.patch("/{user_id}") { request, context in
+            let user = try await selfOrSuperuser(request, context)
             let body = try JSONBody.decode(ProfileBody.self, from: request)
-            let updated = try await body.apply(to: user.id, engine: auth.engine)
-            return .json(.ok, JSONBody.encode(UserResponse(user: updated)))
+            return .json(.ok, JSONBody.encode(UserResponse(user: try await body.apply(to: user.id, engine: engine))))
         }
-        router.add(.DELETE, "/api/v1/users/{user_id}") { request throws(APIError) in
-            let claims = try await requireSuperuser(request)
-            let id = try userID(request)
-            guard id != claims.userID else { throw APIError(.forbidden, "AUTH_007", "you cannot delete yourself") }
-            do throws(EngineError) { try await auth.engine.deleteUser(id) } catch {
-                if error.code == .userNotFound { throw APIError(.notFound, "USER_001", "user not found") }
-                throw APIError(.serviceUnavailable, "SYS_007", "the user could not be deleted")
+        superusers.delete("/{user_id}") { request, context in
+            let id = try request.userID()
+            guard id != (try context.requireIdentity().userID) else {
+                throw APIError(.forbidden, "AUTH_007", "you cannot delete yourself")
             }
+            try await engine.deleteUser(id)
             return .json(.ok, JSONBody.encode(MessageResponse(message: "user deleted")))
         }
     }
@@ -37,7 +30,7 @@ extension API {
     func listUsers(_ request: HTTPRequest, searchable: Bool) async throws(APIError) -> HTTPResponse {
         let page = try PageRequest(request.query, sortable: ["created_at", "updated_at", "email", "first_name", "last_name"],
                                    defaultSort: "created_at")
-        var users = await auth.engine.activeAndInactiveUsers()
+        var users = await engine.activeAndInactiveUsers()
         for (name, keyPath) in [("is_active", \User.isActive), ("is_superuser", \User.isSuperuser)] {
             guard let text = request.query[name] else { continue }
             guard let wanted = Bool(text) else {
@@ -64,40 +57,32 @@ extension API {
         return .json(.ok, JSONBody.encode(Page(data: slice.map(UserResponse.init), pagination: pagination)))
     }
 
-    /// The caller's claims, when the caller is a superuser now; else 403 AUTH_004.
-    func requireSuperuser(_ request: HTTPRequest) async throws(APIError) -> AccessClaims {
-        let claims = try await authenticate(request)
-        guard claims.isSuperuser, await isSuperuser(claims.userID) else { throw APIError.forbidden }
-        return claims
-    }
-
-    /// The `{user_id}` of the path.
-    func userID(_ request: HTTPRequest) throws(APIError) -> UUID {
-        guard let text = request.parameters["user_id"], let id = UUID(uuidString: text) else {
-            throw APIError(.unprocessableEntity, "VAL_005", "invalid user id", field: "user_id")
-        }
-        return id
-    }
-
-    /// The caller, and the user of the path, which must be the caller or the caller a superuser.
-    private func selfOrSuperuser(_ request: HTTPRequest) async throws(APIError) -> (AccessClaims, User) {
-        let claims = try await authenticate(request)
-        let id = try userID(request)
+    /// The user of the path, which must be the caller, or the caller a superuser.
+    private func selfOrSuperuser(_ request: HTTPRequest, _ context: RequestContext) async throws -> User {
+        let claims = try context.requireIdentity()
+        let id = try request.userID()
         if id != claims.userID {
             guard claims.isSuperuser, await isSuperuser(claims.userID) else { throw APIError.forbidden }
         }
-        guard let user = await auth.engine.user(id: id), !user.isDeleted else {
-            throw APIError(.notFound, "USER_001", "user not found")
-        }
-        return (claims, user)
+        return try await existingUser(id)
     }
 
     /// Whether the user is a superuser now (the token's claim may predate a change).
     func isSuperuser(_ id: UUID) async -> Bool {
-        await auth.engine.user(id: id)?.isSuperuser == true
+        await engine.user(id: id)?.isSuperuser == true
+    }
+
+    /// The user, unless it does not exist or is deleted (404 USER_001).
+    func existingUser(_ id: UUID) async throws(APIError) -> User {
+        guard let user = await engine.user(id: id), !user.isDeleted else {
+            throw APIError(.notFound, "USER_001", "user not found")
+        }
+        return user
     }
 }
 
-extension APIError {
-    static let forbidden = APIError(.forbidden, "AUTH_004", "insufficient permissions")
+extension HTTPRequest {
+    /// The `{user_id}` of the path.
+    func userID() throws(APIError) -> UUID { try uuidParameter("user_id", what: "user") }
 }
+

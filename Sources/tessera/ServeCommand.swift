@@ -3,6 +3,7 @@ import Auth
 @preconcurrency import Dispatch
 import Engine
 import Foundation
+import Logging
 import Net
 import Social
 import WAL
@@ -65,6 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
     var acceptLostState = false
     @Option(help: "Size of each log segment file in bytes, a multiple of 4096 from 256 KiB to 4 GiB (TESSERA_SEGMENT_SIZE_BYTES).")
     var segmentSizeBytes = Int(environment("TESSERA_SEGMENT_SIZE_BYTES") ?? "") ?? 64 << 20
+    @Option(help: "trace, debug, info, notice, warning, error or critical: the least severe line written to standard error; debug adds a line per request (TESSERA_LOG_LEVEL).")
+    var logLevel = environment("TESSERA_LOG_LEVEL") ?? "info"
     @Option(help: "Seconds a connection may wait for its next request (TESSERA_IDLE_TIMEOUT_SECONDS).")
     var idleTimeoutSeconds = Double(environment("TESSERA_IDLE_TIMEOUT_SECONDS") ?? "") ?? 60
     @Option(help: "Seconds a request's head may take to arrive, from its first byte (TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS).")
@@ -79,6 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
     var bufferedBodyLimitBytes = Int(environment("TESSERA_BUFFERED_BODY_LIMIT_BYTES") ?? "") ?? 64 << 20
 
     func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level: one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
         for (name, seconds) in [("--idle-timeout-seconds", idleTimeoutSeconds),
                                 ("--request-head-timeout-seconds", requestHeadTimeoutSeconds),
                                 ("--request-body-timeout-seconds", requestBodyTimeoutSeconds)] {
@@ -147,6 +153,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let openFiles = OpenFilesLimit.raised()
+        let logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
         var configuration = EngineConfiguration(dataDirectory: data)
         configuration.durability = Durability(parsing: durability)!
         configuration.shardCount = shards
@@ -202,7 +214,8 @@ struct ServeCommand: AsyncParsableCommand {
         let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
                       trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider,
                       social: social, cors: corsOriginList.isEmpty ? nil : CORSPolicy(allowedOrigins: Set(corsOriginList)),
-                      hstsMaxAgeSeconds: hstsMaxAgeSeconds > 0 ? hstsMaxAgeSeconds : nil)
+                      hstsMaxAgeSeconds: hstsMaxAgeSeconds > 0 ? hstsMaxAgeSeconds : nil,
+                      logger: Logger(label: "tessera.http"))
         let limits = connectionLimits(openFiles: openFiles)
         if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {
             say("tessera: warning: --max-connections \(limits.maxConnections) is more than the open-files limit "

@@ -147,14 +147,14 @@ struct Fixture: Sendable {
         hs256Tokens = distinct(hs256)
         eddsaTokens = distinct(eddsa)
         refreshToken = session.id.uuidString.lowercased() + "." + String(repeating: "A", count: 43)
-        var router = Router()
-        for path in ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/users/me",
-                     "/api/v1/users/{user_id}", "/api/v1/sessions/me", "/api/v1/sessions/{session_id}",
-                     "/api/v1/organizations/{org_id}", "/api/v1/organizations/{org_id}/members/{user_id}"] {
-            for method in [HTTPMethod.GET, .POST, .DELETE] {
-                router.add(method, path) { _ throws(APIError) in HTTPResponse(status: .ok) }
+        router = Router { root in
+            for path in ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/users/me",
+                         "/api/v1/users/{user_id}", "/api/v1/sessions/me", "/api/v1/sessions/{session_id}",
+                         "/api/v1/organizations/{org_id}", "/api/v1/organizations/{org_id}/members/{user_id}"] {
+                for method in [HTTPMethod.GET, .POST, .DELETE] {
+                    root.on(method, path) { _, _ in HTTPResponse(status: .ok) }
+                }
             }
         }
-        self.router = router
     }
 }
