@@ -2,7 +2,9 @@
 import PackageDescription
 
 /// Tessera: an authentication engine whose state lives in memory and whose every mutation goes to a
-/// write-ahead log. Dependencies point one way: Net → Social → Auth → Engine → WAL, with the CLI and Bench on top.
+/// write-ahead log. Dependencies point one way: Net → Social → Auth → Engine → WAL (a module may skip layers
+/// below it), Bytes (wire text helpers) under Auth, Social and Net, the CLI and Bench on top. Each target declares
+/// exactly what it imports: `scripts/check-imports.py` (in `make test`) fails otherwise.
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
@@ -19,6 +21,7 @@ let package = Package(
         .library(name: "Auth", targets: ["Auth"]),
         .library(name: "Social", targets: ["Social"]),
         .library(name: "Net", targets: ["Net"]),
+        .library(name: "Bytes", targets: ["Bytes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +48,12 @@ let package = Package(
             dependencies: ["CLiburing", "CCRC32C"],
             swiftSettings: strictSettings
         ),
+        // Text and bytes on the wire, shared by Auth, Social and Net: base64url, JSON strings, form encoding.
+        .target(
+            name: "Bytes",
+            dependencies: [.product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            swiftSettings: strictSettings
+        ),
         // Users, sessions and their records: pure domain state in shard actors, logged through WAL.
         .target(
             name: "Engine",
@@ -55,10 +64,10 @@ let package = Package(
         .target(
             name: "Auth",
             dependencies: [
+                "Bytes",
                 "Engine",
                 "WAL",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
@@ -68,9 +77,10 @@ let package = Package(
         .target(
             name: "Social",
             dependencies: [
-                "Auth", "Engine",
+                "Auth", "Bytes", "Engine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -81,6 +91,7 @@ let package = Package(
             name: "Net",
             dependencies: [
                 "Auth",
+                "Bytes",
                 "Engine",
                 "Social",
                 "WAL",
@@ -142,9 +153,18 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "Engine", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "_CryptoExtras", package: "swift-crypto"),
-                           .product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            dependencies: ["Auth", "Bytes", "Engine", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BytesTests",
+            dependencies: ["Bytes"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SocialTests",
+            dependencies: ["Social", "Bytes", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(

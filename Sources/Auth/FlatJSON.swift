@@ -1,3 +1,4 @@
+import Bytes
 /// The JSON of token headers and claims: one flat object of strings, integers and booleans. Written by hand
 /// and read by a strict parser of exactly that shape, so that verifying a token needs no Foundation JSON
 /// (it runs on every authenticated request) and anything else is refused.

@@ -1,3 +1,4 @@
+import Bytes
 import Crypto
 
 /// How access tokens are signed.

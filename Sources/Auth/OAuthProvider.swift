@@ -1,3 +1,4 @@
+import Bytes
 public import Engine
 import FoundationEssentials
 import Crypto

@@ -1,3 +1,4 @@
+import Bytes
 public import Engine
 public import FoundationEssentials
 import Crypto

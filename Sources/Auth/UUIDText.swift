@@ -1,3 +1,4 @@
+import Bytes
 public import FoundationEssentials
 
 /// UUIDs as text on the hot paths: Foundation's `UUID(uuidString:)` goes through `sscanf`, and `uuidString`

@@ -1,4 +1,5 @@
 import Auth
+import Bytes
 public import NIOCore
 public import NIOHTTP1
 

@@ -1,4 +1,5 @@
 import Auth
+import Bytes
 import Engine
 import Foundation
 import NIOHTTP1

@@ -1,4 +1,4 @@
-public import Auth
+import Auth
 import Foundation
 
 /// GitHub's OAuth apps as Tessera's sign-in uses them: the web flow at `/login/oauth/authorize` with PKCE

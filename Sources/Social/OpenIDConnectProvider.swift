@@ -1,4 +1,4 @@
-public import Auth
+import Auth
 import Foundation
 import Synchronization
 

@@ -1,4 +1,4 @@
-public import Auth
+import Auth
 
 /// What a provider vouches for at sign-in: its stable id of the person, and the email and names it gave.
 public struct SocialProfile: Sendable, Hashable {

@@ -1,4 +1,5 @@
 @testable import Auth
+import Bytes
 import ExtrasBase64
 import Foundation
 import Testing

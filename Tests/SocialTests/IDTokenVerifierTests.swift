@@ -1,4 +1,5 @@
-@testable import Auth
+@testable import Social
+import Bytes
 import Crypto
 import _CryptoExtras
 import Foundation

@@ -1,4 +1,4 @@
-import Auth
+import Bytes
 import Foundation
 import Testing
 

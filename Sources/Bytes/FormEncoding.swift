@@ -36,7 +36,7 @@ public enum FormEncoding {
 }
 
 /// The value of one hexadecimal digit (either case), or nil.
-func hexDigitValue(_ byte: UInt8) -> UInt8? {
+package func hexDigitValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case 0x30...0x39: byte - 0x30
     case 0x41...0x46: byte - 0x41 + 10

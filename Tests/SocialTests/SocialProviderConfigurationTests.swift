@@ -1,4 +1,4 @@
-import Auth
+import Social
 import Testing
 
 @Suite("Social login providers come from the environment as API.md names it, over HTTPS or to this machine")
