@@ -1,9 +1,9 @@
 import ArgumentParser
 import Auth
-@preconcurrency import Dispatch
 import Engine
 import Foundation
 import Logging
+import ServiceLifecycle
 import Net
 import Social
 import WAL
@@ -159,6 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = logLevel
             return handler
         }
+        let logger = Logger(label: "tessera")
         var configuration = EngineConfiguration(dataDirectory: data)
         configuration.durability = Durability(parsing: durability)!
         configuration.shardCount = shards
@@ -174,14 +175,14 @@ struct ServeCommand: AsyncParsableCommand {
             // An operating error, said as it is (no usage text).
             throw StartupFailure((error as? EngineError)?.message ?? "\(error)")
         }
-        say("tessera: recovered \(engine.startup.summary)")
+        logger.info("recovered \(engine.startup.summary)")
         if engine.startup.identityCreated {
-            say("tessera: \(data)/IDENTITY written (instance \(engine.identity.instanceID.uuidString.lowercased())): "
-                  + "from now on this directory is known to have served, and a start without its log is refused")
+            let instance = engine.identity.instanceID.uuidString.lowercased()
+            logger.info("\(data)/IDENTITY written (instance \(instance)): from now on this directory is known to have served, and a start without its log is refused")
         }
         if let mode = engine.startup.looseDirectoryMode {
-            say("tessera: warning: \(data) has mode \(String(mode, radix: 8)): others may read its log and snapshots "
-                  + "(password hashes, emails); run chmod 700 \(data)")
+            let octal = String(mode, radix: 8)
+            logger.warning("\(data) has mode \(octal): others may read its log and snapshots (password hashes, emails); run chmod 700 \(data)")
         }
         let keys: ServerKeys
         do {
@@ -192,7 +193,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw StartupFailure(error.description)
         }
         if !keys.removedTemporaryFiles.isEmpty {
-            say("tessera: removed the half-written key file(s) " + keys.removedTemporaryFiles.joined(separator: ", "))
+            logger.info("removed the half-written key file(s) \(keys.removedTemporaryFiles.joined(separator: ", "))")
         }
         let hasher = PasswordHasher(cost: UInt8(bcryptCost), threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let tokenLifetime: Int64 = 15 * 60
@@ -204,7 +205,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let auth = AuthService(engine: engine, keys: keys, hasher: hasher, issuer: issuer.isEmpty ? "http://\(host):\(port)" : issuer,
                                accessTokenLifetimeSeconds: tokenLifetime, signing: keyRing.map { .eddsa($0) })
-        try await createFirstSuperuser(auth)
+        try await createFirstSuperuser(auth, logger: logger)
         let reset = PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
                                          frontendURL: frontendURL)
         let proxies = Set(trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
@@ -218,64 +219,56 @@ struct ServeCommand: AsyncParsableCommand {
                       logger: Logger(label: "tessera.http"))
         let limits = connectionLimits(openFiles: openFiles)
         if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {
-            say("tessera: warning: --max-connections \(limits.maxConnections) is more than the open-files limit "
-                  + "(\(openFiles.soft)) leaves room for; past it, new connections wait until others close, and the log may find no descriptor to open its next file")
+            logger.warning("--max-connections \(limits.maxConnections) is more than the open-files limit (\(openFiles.soft)) leaves room for; past it, new connections wait until others close, and the log may find no descriptor to open its next file")
         }
         let server = try await HTTPServer.start(host: host, port: port, router: api.router, limits: limits)
-        say("tessera serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
-              + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit), "
-              + "\(openFiles.summary), at most \(limits.maxConnections) connections"
-              + (social.map { ", social login with " + $0.providers.map(\.configuration.name).joined(separator: ", ") } ?? ""))
-        let (events, stop) = AsyncStream.makeStream(of: StopReason.self)
-        listenForTerminationSignals { stop.yield(.signal) }
-        let maintenance = Task {
-            // Signing keys rotate on schedule; the replaced one verifies until its tokens have expired.
-            let rotation = keyRing.map { ring in
-                Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(3600))
-                        if (try? ring.rotateIfDue(nowSeconds: engine.clock.nowMilliseconds() / 1000)) == true {
-                            say("tessera: a new signing key signs from now on")
-                        }
-                    }
-                }
-            }
-            defer { rotation?.cancel() }
-            await engine.runMaintenance { say("tessera: \($0)") }
-            // Maintenance ends on its own only when the log has failed.
-            if engine.log.failure != nil { stop.yield(.logFailed) }
+        let socialSummary = social.map { ", social login with " + $0.providers.map(\.configuration.name).joined(separator: ", ") } ?? ""
+        let serving: String = "serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
+            + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit), "
+            + "\(openFiles.summary), at most \(limits.maxConnections) connections" + socialSummary
+        logger.notice("\(serving)")
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: MaintenanceService(engine: engine, keyRing: keyRing, logger: logger),
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+                // Last: shut down first, so that requests in flight finish while maintenance still runs.
+                .init(service: HTTPService(server: server)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "tessera.lifecycle")))
+        var logFailure: String?
+        do { try await group.run() } catch let error as MaintenanceService.LogFailed {
+            logFailure = error.description
+        } catch let error as ServiceGroupError {
+            // The service's own error travels inside the group's.
+            logFailure = engine.log.failure.map { "\($0)" } ?? "\(error)"
         }
-        var iterator = events.makeAsyncIterator()
-        let reason = await iterator.next() ?? .signal
-        say("tessera: shutting down")
-        await server.stop()
+        logger.info("shutting down")
         await providerHTTP?.shutdown()
-        maintenance.cancel()
-        await maintenance.value
-        if reason == .logFailed || engine.log.failure != nil {
+        if let reason = logFailure ?? engine.log.failure.map({ "\($0)" }) {
             // A failed write or fsync is fatal (DESIGN.md): nothing more is acknowledged, and a restart recovers
             // from what the log holds.
-            say("tessera: the log failed (\(engine.log.failure.map { "\($0)" } ?? "unknown")); exiting without a snapshot")
+            logger.error("the log failed (\(reason)); exiting without a snapshot")
             await engine.close()
             throw ExitCode(1)
         }
         let checkpoint = try await engine.checkpoint()
         await engine.close()
-        say("tessera: snapshot at LSN \(checkpoint.lsn) written; stopped")
+        logger.info("snapshot at LSN \(checkpoint.lsn) written; stopped")
     }
 
     /// On the first start of an empty data directory, `TESSERA_FIRST_SUPERUSER_EMAIL` and `_PASSWORD` create a
     /// superuser — and never again: a first superuser deleted later stays deleted.
-    private func createFirstSuperuser(_ auth: AuthService) async throws {
+    private func createFirstSuperuser(_ auth: AuthService, logger: Logger) async throws {
         guard let email = environment("TESSERA_FIRST_SUPERUSER_EMAIL"),
               let password = environment("TESSERA_FIRST_SUPERUSER_PASSWORD") else { return }
         guard auth.engine.startup.foundNothing else {
-            say("tessera: TESSERA_FIRST_SUPERUSER_* ignored: the data directory is not new")
+            logger.info("TESSERA_FIRST_SUPERUSER_* ignored: the data directory is not new")
             return
         }
         do {
             _ = try await auth.createUser(email: email, password: password, firstName: "Admin", isSuperuser: true)
-            say("tessera: created the first superuser \(email)")
+            logger.info("created the first superuser \(email)")
         } catch {
             // A log that failed says why (a disk too small names ENOSPC and the size it needed).
             let reason = auth.engine.log.failure.map(\.description) ?? error.message
@@ -289,44 +282,6 @@ struct ServeCommand: AsyncParsableCommand {
 struct StartupFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Why `serve` stops.
-enum StopReason: Sendable {
-    case signal
-    case logFailed
-}
-
-/// Calls `handler` (once) when SIGINT or SIGTERM arrives.
-func listenForTerminationSignals(_ handler: @escaping @Sendable () -> Void) {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    TerminationSignals(handler).start()
-}
-
-/// The signal sources of `serve`. They live until the process ends.
-///
-/// `@unchecked Sendable`: `fired` is only touched on the serial queue the sources deliver on.
-private final class TerminationSignals: @unchecked Sendable {
-    private let handler: @Sendable () -> Void
-    private let queue = DispatchQueue(label: "tessera.signals")
-    private var sources: [any DispatchSourceSignal] = []
-    private var fired = false
-
-    init(_ handler: @escaping @Sendable () -> Void) { self.handler = handler }
-
-    func start() {
-        sources = [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [self] in
-                guard !fired else { return }
-                fired = true
-                handler()
-            }
-            source.resume()
-            return source
-        }
-    }
 }
 
 func environment(_ name: String) -> String? {
