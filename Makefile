@@ -7,7 +7,7 @@ STRICT := -Xswiftc -warnings-as-errors
 SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates fuse3
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: deps build serve test release bench-wal clean
+.PHONY: deps build serve test lint format release bench-wal clean
 
 ## deps: make sure liburing's headers and pkg-config are present (apt-get install them when root).
 deps:
@@ -37,15 +37,23 @@ serve: deps
 build: deps
 	$(SWIFT) build
 
-## test: every target imports exactly what Package.swift declares (scripts/check-imports.py), then
+## test: the code is formatted (lint), every target imports exactly what Package.swift declares
+## (scripts/check-imports.py), then
 ## the whole test suite (both log devices, real file system, crash tests with SIGKILL), then
 ## schemathesis against the real server with 50 examples per operation (scripts/fuzz-api.py), then power
 ## cuts under load on a file system that drops what was not made durable (Tests/PowerLoss/power_loss.py).
-test: deps
+test: deps lint
 	python3 scripts/check-imports.py
 	$(SWIFT) test $(STRICT)
 	python3 scripts/fuzz-api.py --binary "$$($(SWIFT) build --show-bin-path)/tessera" --examples 50
 	python3 Tests/PowerLoss/power_loss.py --binary "$$($(SWIFT) build --show-bin-path)/tessera"
+
+## lint: the code as swift-format (from the toolchain) and .swift-format want it; `make format` rewrites it so.
+lint:
+	swift-format lint --strict --recursive --parallel Sources Tests Package.swift Benchmarks/Package.swift Benchmarks/Benchmarks
+
+format:
+	swift-format format --in-place --recursive --parallel Sources Tests Package.swift Benchmarks/Package.swift Benchmarks/Benchmarks
 
 ## release: an optimized build of the tessera and Bench executables.
 release: deps

@@ -143,9 +143,11 @@ let package = Package(
         ),
         .testTarget(
             name: "NetTests",
-            dependencies: ["Net", "Auth", "Engine", "Social", "WAL", "tessera", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Net", "Auth", "Engine", "Social", "WAL", "tessera", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -165,8 +167,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SocialTests",
-            dependencies: ["Social", "Bytes", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [
+                "Social", "Bytes", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

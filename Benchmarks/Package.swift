@@ -31,6 +31,6 @@ let package = Package(
             ],
             path: "Benchmarks/TesseraBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        )
     ]
 )

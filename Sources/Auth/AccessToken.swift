@@ -1,5 +1,5 @@
-public import FoundationEssentials
 import Crypto
+public import FoundationEssentials
 
 /// The claims of an access token.
 public struct AccessClaims: Sendable, Hashable {
@@ -13,8 +13,10 @@ public struct AccessClaims: Sendable, Hashable {
     public let email: String
     public let firstName: String
 
-    public init(userID: UUID, sessionID: UUID, issuedAt: Int64, expiresAt: Int64, tokenID: UUID, isSuperuser: Bool,
-                email: String, firstName: String) {
+    public init(
+        userID: UUID, sessionID: UUID, issuedAt: Int64, expiresAt: Int64, tokenID: UUID, isSuperuser: Bool,
+        email: String, firstName: String
+    ) {
         self.userID = userID
         self.sessionID = sessionID
         self.issuedAt = issuedAt
@@ -41,8 +43,10 @@ public struct ProviderClaims: Sendable, Hashable {
     public let expiresAt: Int64
     public let tokenID: UUID
 
-    public init(subject: UUID, sessionID: UUID, clientID: UUID, scope: String, issuedAt: Int64, expiresAt: Int64,
-                tokenID: UUID) {
+    public init(
+        subject: UUID, sessionID: UUID, clientID: UUID, scope: String, issuedAt: Int64, expiresAt: Int64,
+        tokenID: UUID
+    ) {
         self.subject = subject
         self.sessionID = sessionID
         self.clientID = clientID
@@ -83,35 +87,37 @@ public struct AccessTokenSigner: Sendable {
     }
 
     public func sign(_ claims: AccessClaims) -> String {
-        jwt.sign(FlatJSON.encode([
-            ("sub", .string(UUIDText.lowercased(claims.userID))),
-            ("sid", .string(UUIDText.lowercased(claims.sessionID))),
-            ("type", .string("access")),
-            ("iat", .integer(claims.issuedAt)),
-            ("exp", .integer(claims.expiresAt)),
-            ("jti", .string(UUIDText.lowercased(claims.tokenID))),
-            ("is_superuser", .bool(claims.isSuperuser)),
-            ("email", .string(claims.email)),
-            ("first_name", .string(claims.firstName)),
-            ("iss", .string(issuer)),
-        ]))
+        jwt.sign(
+            FlatJSON.encode([
+                ("sub", .string(UUIDText.lowercased(claims.userID))),
+                ("sid", .string(UUIDText.lowercased(claims.sessionID))),
+                ("type", .string("access")),
+                ("iat", .integer(claims.issuedAt)),
+                ("exp", .integer(claims.expiresAt)),
+                ("jti", .string(UUIDText.lowercased(claims.tokenID))),
+                ("is_superuser", .bool(claims.isSuperuser)),
+                ("email", .string(claims.email)),
+                ("first_name", .string(claims.firstName)),
+                ("iss", .string(issuer)),
+            ]))
     }
 
     public func sign(_ claims: ProviderClaims) -> String {
         let client = UUIDText.lowercased(claims.clientID)
-        return jwt.sign(FlatJSON.encode([
-            ("sub", .string(UUIDText.lowercased(claims.subject))),
-            ("sid", .string(UUIDText.lowercased(claims.sessionID))),
-            ("type", .string("access")),
-            ("client_id", .string(client)),
-            ("aud", .string(client)),
-            ("scope", .string(claims.scope)),
-            ("iat", .integer(claims.issuedAt)),
-            ("nbf", .integer(claims.issuedAt)),
-            ("exp", .integer(claims.expiresAt)),
-            ("jti", .string(UUIDText.lowercased(claims.tokenID))),
-            ("iss", .string(issuer)),
-        ]))
+        return jwt.sign(
+            FlatJSON.encode([
+                ("sub", .string(UUIDText.lowercased(claims.subject))),
+                ("sid", .string(UUIDText.lowercased(claims.sessionID))),
+                ("type", .string("access")),
+                ("client_id", .string(client)),
+                ("aud", .string(client)),
+                ("scope", .string(claims.scope)),
+                ("iat", .integer(claims.issuedAt)),
+                ("nbf", .integer(claims.issuedAt)),
+                ("exp", .integer(claims.expiresAt)),
+                ("jti", .string(UUIDText.lowercased(claims.tokenID))),
+                ("iss", .string(issuer)),
+            ]))
     }
 
     /// The claims of a first-party token this signer issued, that has not expired at `nowSeconds`. Anything
@@ -137,23 +143,27 @@ public struct AccessTokenSigner: Sendable {
         guard claims["type"] == .string("access") else { throw TokenError(.wrongType) }
         guard claims["iss"] == .string(issuer) else { throw TokenError(.wrongIssuer) }
         guard case .string(let subject)? = claims["sub"], let subjectID = UUIDText.parse(subject),
-              case .string(let sid)? = claims["sid"], let sessionID = UUIDText.parse(sid),
-              case .string(let jti)? = claims["jti"], let tokenID = UUIDText.parse(jti),
-              case .integer(let issuedAt)? = claims["iat"], case .integer(let expiresAt)? = claims["exp"]
+            case .string(let sid)? = claims["sid"], let sessionID = UUIDText.parse(sid),
+            case .string(let jti)? = claims["jti"], let tokenID = UUIDText.parse(jti),
+            case .integer(let issuedAt)? = claims["iat"], case .integer(let expiresAt)? = claims["exp"]
         else { throw TokenError(.malformed) }
         guard nowSeconds < expiresAt else { throw TokenError(.expired) }
         if case .string(let client)? = claims["client_id"] {
             guard let clientID = UUIDText.parse(client), case .string(let scope)? = claims["scope"] else {
                 throw TokenError(.malformed)
             }
-            return .provider(ProviderClaims(subject: subjectID, sessionID: sessionID, clientID: clientID, scope: scope,
-                                            issuedAt: issuedAt, expiresAt: expiresAt, tokenID: tokenID))
+            return .provider(
+                ProviderClaims(
+                    subject: subjectID, sessionID: sessionID, clientID: clientID, scope: scope,
+                    issuedAt: issuedAt, expiresAt: expiresAt, tokenID: tokenID))
         }
         guard case .bool(let isSuperuser)? = claims["is_superuser"], case .string(let email)? = claims["email"],
-              case .string(let firstName)? = claims["first_name"]
+            case .string(let firstName)? = claims["first_name"]
         else { throw TokenError(.malformed) }
-        return .firstParty(AccessClaims(userID: subjectID, sessionID: sessionID, issuedAt: issuedAt, expiresAt: expiresAt,
-                                        tokenID: tokenID, isSuperuser: isSuperuser, email: email, firstName: firstName))
+        return .firstParty(
+            AccessClaims(
+                userID: subjectID, sessionID: sessionID, issuedAt: issuedAt, expiresAt: expiresAt,
+                tokenID: tokenID, isSuperuser: isSuperuser, email: email, firstName: firstName))
     }
 
     /// `GET /.well-known/jwks.json`: the public keys that verify tokens now (none for HS256).

@@ -24,9 +24,11 @@ public final class AuthService: Sendable {
     /// Failed logins per account.
     public let throttle: LoginThrottle
 
-    public init(engine: Engine, keys: ServerKeys, hasher: PasswordHasher, clock: any EngineClock = SystemClock(),
-                issuer: String = "tessera", accessTokenLifetimeSeconds: Int64 = 15 * 60,
-                throttle: LoginThrottle? = nil, signing: SigningMethod? = nil) {
+    public init(
+        engine: Engine, keys: ServerKeys, hasher: PasswordHasher, clock: any EngineClock = SystemClock(),
+        issuer: String = "tessera", accessTokenLifetimeSeconds: Int64 = 15 * 60,
+        throttle: LoginThrottle? = nil, signing: SigningMethod? = nil
+    ) {
         self.throttle = throttle ?? LoginThrottle()
         self.engine = engine
         self.signer = AccessTokenSigner(method: signing ?? .hs256(key: keys.accessTokenKey), issuer: issuer)
@@ -37,19 +39,26 @@ public final class AuthService: Sendable {
     }
 
     /// Registers a user after checking the password rule; never a superuser (that is the admin API's).
-    public func register(email: String, password: String, firstName: String, lastName: String? = nil,
-                         phoneNumber: String? = nil) async throws(AuthError) -> User {
-        try await create(NewUser(email: email, passwordHash: "", firstName: firstName, lastName: lastName,
-                                 phoneNumber: phoneNumber), password: password)
+    public func register(
+        email: String, password: String, firstName: String, lastName: String? = nil,
+        phoneNumber: String? = nil
+    ) async throws(AuthError) -> User {
+        try await create(
+            NewUser(
+                email: email, passwordHash: "", firstName: firstName, lastName: lastName,
+                phoneNumber: phoneNumber), password: password)
     }
 
     /// Creates a user as an operator does (the first superuser, `tessera user create`): same rules as
     /// registration, and it may be a superuser.
-    public func createUser(email: String, password: String, firstName: String, isSuperuser: Bool)
+    public func createUser(
+        email: String, password: String, firstName: String, isSuperuser: Bool
+    )
         async throws(AuthError) -> User
     {
-        try await create(NewUser(email: email, passwordHash: "", firstName: firstName, isSuperuser: isSuperuser),
-                         password: password)
+        try await create(
+            NewUser(email: email, passwordHash: "", firstName: firstName, isSuperuser: isSuperuser),
+            password: password)
     }
 
     /// Hashes `password` (after the rule's check) into `user`, and registers the user.
@@ -85,7 +94,7 @@ public final class AuthService: Sendable {
         throttle.succeeded(account)
         do {
             return try await openSession(for: user, device: device, verifiedPasswordHash: hash)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             // Deleted since its password was checked: as if it had never been there.
             throw AuthError(.invalidCredentials, "invalid email or password")
         }
@@ -99,31 +108,40 @@ public final class AuthService: Sendable {
 
     /// Opens a session; with `verifiedPasswordHash`, only while that is still the user's password (a change or
     /// reset racing the login wins: `invalidCredentials`).
-    private func openSession(for user: User, device: DeviceInfo, verifiedPasswordHash: String?)
+    private func openSession(
+        for user: User, device: DeviceInfo, verifiedPasswordHash: String?
+    )
         async throws(AuthError) -> TokenPair
     {
         guard user.isActive, !user.isDeleted else { throw AuthError(.userInactive, "the account is inactive") }
         let secret = minter.randomSecret()
         let session: Session
         do {
-            session = try await engine.createSession(userID: user.id, refreshDigest: SecretToken.digest(ofSecret: secret),
-                                                     device: device, requiringPasswordHash: verifiedPasswordHash)
+            session = try await engine.createSession(
+                userID: user.id, refreshDigest: SecretToken.digest(ofSecret: secret),
+                device: device, requiringPasswordHash: verifiedPasswordHash)
         } catch {
             throw Self.mapped(error)
         }
         let token = SecretToken(id: session.id, secret: secret)
-        return pair(user: user, session: session, refresh: token,
-                    issuedAtSeconds: session.createdAtMilliseconds / 1000)
+        return pair(
+            user: user, session: session, refresh: token,
+            issuedAtSeconds: session.createdAtMilliseconds / 1000)
     }
 
     /// Rotates a refresh token. The same token presented again within the grace window answers the same pair.
     public func refresh(_ text: String) async throws(AuthError) -> TokenPair {
-        guard let presented = SecretToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
+        guard let presented = SecretToken(parsing: text) else {
+            throw AuthError(.tokenInvalid, "invalid refresh token")
+        }
         let (session, next): (Session, SecretToken)
         do { (session, next) = try await rotate(presented, clientID: nil) } catch { throw Self.mapped(error) }
-        guard let user = await engine.user(id: session.userID) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
-        return pair(user: user, session: session, refresh: next,
-                    issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
+        guard let user = await engine.user(id: session.userID) else {
+            throw AuthError(.tokenInvalid, "invalid refresh token")
+        }
+        return pair(
+            user: user, session: session, refresh: next,
+            issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
     }
 
     /// The claims of a valid access token whose session is still active: the check of every authenticated
@@ -133,7 +151,8 @@ public final class AuthService: Sendable {
         do {
             claims = try signer.verify(accessToken, nowSeconds: clock.nowMilliseconds() / 1000)
         } catch {
-            throw error.code == .expired ? AuthError(.tokenExpired, "the token has expired")
+            throw error.code == .expired
+                ? AuthError(.tokenExpired, "the token has expired")
                 : AuthError(.tokenInvalid, "invalid token")
         }
         guard await engine.isSessionActive(claims.sessionID, of: claims.userID) else {
@@ -149,9 +168,10 @@ public final class AuthService: Sendable {
         let next = minter.next(after: presented)
         let outcome: RefreshOutcome
         do {
-            outcome = try await engine.refresh(sessionID: presented.id, presentedDigest: presented.digest,
-                                               newDigest: next.digest, clientID: clientID)
-        } catch where error.code == .sessionNotFound {
+            outcome = try await engine.refresh(
+                sessionID: presented.id, presentedDigest: presented.digest,
+                newDigest: next.digest, clientID: clientID)
+        } catch  where error.code == .sessionNotFound {
             // As invalid as a wrong secret: a different answer would tell which session ids exist.
             throw EngineError(.refreshTokenInvalid, "no such session")
         }
@@ -177,7 +197,9 @@ public final class AuthService: Sendable {
 
     /// Changes the password after checking the current one; every other session of the user ends.
     public func changePassword(userID: UUID, sessionID: UUID, current: String, new: String) async throws(AuthError) {
-        guard let user = await engine.user(id: userID), !user.isDeleted else { throw AuthError(.notFound, "user not found") }
+        guard let user = await engine.user(id: userID), !user.isDeleted else {
+            throw AuthError(.notFound, "user not found")
+        }
         let matches: Bool
         // A user without a password (made by a social sign-in) sets one by a password reset, not here.
         do { matches = user.hasPassword ? try await hasher.verify(current, hash: user.passwordHash) : false } catch {
@@ -210,12 +232,14 @@ public final class AuthService: Sendable {
     }
 
     private func pair(user: User, session: Session, refresh: SecretToken, issuedAtSeconds: Int64) -> TokenPair {
-        let claims = AccessClaims(userID: user.id, sessionID: session.id, issuedAt: issuedAtSeconds,
-                                  expiresAt: issuedAtSeconds + accessTokenLifetimeSeconds,
-                                  tokenID: minter.tokenID(for: refresh), isSuperuser: user.isSuperuser,
-                                  email: user.email, firstName: user.firstName)
-        return TokenPair(accessToken: signer.sign(claims), refreshToken: refresh.text,
-                         expiresIn: accessTokenLifetimeSeconds, user: user, session: session)
+        let claims = AccessClaims(
+            userID: user.id, sessionID: session.id, issuedAt: issuedAtSeconds,
+            expiresAt: issuedAtSeconds + accessTokenLifetimeSeconds,
+            tokenID: minter.tokenID(for: refresh), isSuperuser: user.isSuperuser,
+            email: user.email, firstName: user.firstName)
+        return TokenPair(
+            accessToken: signer.sign(claims), refreshToken: refresh.text,
+            expiresIn: accessTokenLifetimeSeconds, user: user, session: session)
     }
 
     static func mapped(_ error: EngineError) -> AuthError {
@@ -226,7 +250,8 @@ public final class AuthService: Sendable {
         case .credentialChanged: AuthError(.invalidCredentials, "invalid email or password")
         case .sessionNotFound: AuthError(.notFound, "session not found")
         case .notYourSession: AuthError(.forbidden, "the session belongs to another user")
-        case .sessionInactive, .refreshTokenInvalid, .refreshTokenReused: AuthError(.tokenInvalid, "invalid refresh token")
+        case .sessionInactive, .refreshTokenInvalid, .refreshTokenReused:
+            AuthError(.tokenInvalid, "invalid refresh token")
         case .logUnavailable: AuthError(.unavailable, "the service cannot store changes right now")
         default: AuthError(.unavailable, "the operation failed")
         }

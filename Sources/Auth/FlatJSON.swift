@@ -1,4 +1,5 @@
 import Bytes
+
 /// The JSON of token headers and claims: one flat object of strings, integers and booleans. Written by hand
 /// and read by a strict parser of exactly that shape, so that verifying a token needs no Foundation JSON
 /// (it runs on every authenticated request) and anything else is refused.
@@ -85,7 +86,9 @@ enum FlatJSON {
 
         mutating func literal(_ word: StaticString) -> Bool {
             let utf8 = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-            guard bytes.count - index >= utf8.count, bytes[index..<index + utf8.count].elementsEqual(utf8) else { return false }
+            guard bytes.count - index >= utf8.count, bytes[index..<index + utf8.count].elementsEqual(utf8) else {
+                return false
+            }
             index += utf8.count
             return true
         }
@@ -97,7 +100,9 @@ enum FlatJSON {
             while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
             guard index > digitsStart, index - digitsStart <= 18 else { return nil }
             if index < bytes.count,
-               bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e")
+                    || bytes[index] == UInt8(ascii: "E")
+            {
                 return nil
             }
             // At most 18 digits: no overflow.
@@ -111,7 +116,9 @@ enum FlatJSON {
             index += 1
             // Without escapes (every string Tessera writes but a quoted name), the bytes become the string at once.
             var end = index
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"),
+                bytes[end] >= 0x20
+            {
                 end += 1
             }
             if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
@@ -138,8 +145,9 @@ enum FlatJSON {
                     case UInt8(ascii: "f"): out.append(12)
                     case UInt8(ascii: "u"):
                         guard bytes.count - index >= 4,
-                              let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
-                              let scalar = Unicode.Scalar(code) else { return nil }
+                            let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
+                            let scalar = Unicode.Scalar(code)
+                        else { return nil }
                         index += 4
                         out.append(contentsOf: String(Character(scalar)).utf8)
                     default: return nil

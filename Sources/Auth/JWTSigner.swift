@@ -23,8 +23,10 @@ struct JWTSigner: Sendable {
         switch method {
         case .hs256(let key):
             precondition(key.count >= 32, "an HS256 key has at least 256 bits")
-            self.method = .hs256(SymmetricKey(data: key), header: Base64URL.encode(
-                FlatJSON.encode([("alg", .string("HS256")), ("typ", .string("JWT"))])))
+            self.method = .hs256(
+                SymmetricKey(data: key),
+                header: Base64URL.encode(
+                    FlatJSON.encode([("alg", .string("HS256")), ("typ", .string("JWT"))])))
         case .eddsa(let ring):
             self.method = .eddsa(ring)
         }
@@ -51,8 +53,11 @@ struct JWTSigner: Sendable {
             return String(decoding: token, as: UTF8.self)
         case .eddsa(let ring):
             let key = ring.signingKey
-            let header = Base64URL.encode(FlatJSON.encode([("alg", .string("EdDSA")), ("typ", .string("JWT")),
-                                                           ("kid", .string(key.kid))]))
+            let header = Base64URL.encode(
+                FlatJSON.encode([
+                    ("alg", .string("EdDSA")), ("typ", .string("JWT")),
+                    ("kid", .string(key.kid)),
+                ]))
             let signingInput = header + "." + Base64URL.encode(payload)
             // Signing with a valid key over bytes in memory cannot fail in swift-crypto's Ed25519.
             let signature = (try? key.privateKey.signature(for: Array(signingInput.utf8))).map(Array.init) ?? []
@@ -70,9 +75,9 @@ struct JWTSigner: Sendable {
 
     private func verifiedClaims(_ token: UnsafeBufferPointer<UInt8>) throws(TokenError) -> [String: FlatJSON.Value] {
         guard let firstDot = token.firstIndex(of: UInt8(ascii: ".")),
-              let secondDot = token[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
-              !token[(secondDot + 1)...].contains(UInt8(ascii: ".")),
-              let signature = Base64URL.decode(bytes: token[(secondDot + 1)...])
+            let secondDot = token[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+            !token[(secondDot + 1)...].contains(UInt8(ascii: ".")),
+            let signature = Base64URL.decode(bytes: token[(secondDot + 1)...])
         else { throw TokenError(.malformed) }
         let header = token[..<firstDot]
         let payload = token[(firstDot + 1)..<secondDot]
@@ -96,13 +101,15 @@ struct JWTSigner: Sendable {
         case .eddsa(let ring):
             guard fields["alg"] == .string("EdDSA") else { throw TokenError(.unsupportedAlgorithm) }
             guard case .string(let kid)? = fields["kid"], let key = ring.key(kid: Substring(kid)),
-                  key.privateKey.publicKey.isValidSignature(signature, for: signingInput)
+                key.privateKey.publicKey.isValidSignature(signature, for: signingInput)
             else { throw TokenError(.badSignature) }
         }
         return try Self.claims(payload)
     }
 
-    private static func claims(_ encoded: Slice<UnsafeBufferPointer<UInt8>>) throws(TokenError) -> [String: FlatJSON.Value] {
+    private static func claims(
+        _ encoded: Slice<UnsafeBufferPointer<UInt8>>
+    ) throws(TokenError) -> [String: FlatJSON.Value] {
         guard let payload = Base64URL.decode(bytes: encoded), let claims = FlatJSON.decode(payload) else {
             throw TokenError(.malformed)
         }
@@ -113,9 +120,12 @@ struct JWTSigner: Sendable {
     func jwks() -> [UInt8] {
         guard case .eddsa(let ring) = method else { return Array(#"{"keys":[]}"#.utf8) }
         let entries = ring.publicKeys.map { key in
-            String(decoding: FlatJSON.encode([("kty", .string("OKP")), ("crv", .string("Ed25519")), ("x", .string(key.x)),
-                                              ("kid", .string(key.kid)), ("use", .string("sig")),
-                                              ("alg", .string("EdDSA"))]), as: UTF8.self)
+            String(
+                decoding: FlatJSON.encode([
+                    ("kty", .string("OKP")), ("crv", .string("Ed25519")), ("x", .string(key.x)),
+                    ("kid", .string(key.kid)), ("use", .string("sig")),
+                    ("alg", .string("EdDSA")),
+                ]), as: UTF8.self)
         }
         return Array(("{\"keys\":[" + entries.joined(separator: ",") + "]}").utf8)
     }

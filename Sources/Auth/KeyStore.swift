@@ -20,7 +20,8 @@ public struct ServerKeys: Sendable {
     /// Reads the keys from `directory`, creating missing ones — only when `creatingMissing`: a data directory
     /// with state whose keys are gone would otherwise get new ones silently, and every token in circulation
     /// would stop working. Refused, the error names the missing files.
-    public static func loadOrCreate(directory: String, creatingMissing: Bool = true) throws(KeyStoreError) -> ServerKeys {
+    public static func loadOrCreate(directory: String, creatingMissing: Bool = true) throws(KeyStoreError) -> ServerKeys
+    {
         let removed: [String]
         do {
             try Durable.makeDirectory(directory)
@@ -30,13 +31,15 @@ public struct ServerKeys: Sendable {
         }
         let missing = paths(in: directory).filter { access($0, F_OK) != 0 }
         if !creatingMissing && !missing.isEmpty {
-            throw KeyStoreError("the data directory holds state but not its key file(s) " + missing.joined(separator: ", ")
-                                + "; restore them, or start with --new-keys to make new ones (every token issued so far "
-                                + "stops working)")
+            throw KeyStoreError(
+                "the data directory holds state but not its key file(s) " + missing.joined(separator: ", ")
+                    + "; restore them, or start with --new-keys to make new ones (every token issued so far "
+                    + "stops working)")
         }
         let paths = paths(in: directory)
-        return ServerKeys(accessTokenKey: try loadOrCreateKey(paths[0]), refreshRotationKey: try loadOrCreateKey(paths[1]),
-                          removedTemporaryFiles: removed)
+        return ServerKeys(
+            accessTokenKey: try loadOrCreateKey(paths[0]), refreshRotationKey: try loadOrCreateKey(paths[1]),
+            removedTemporaryFiles: removed)
     }
 
     private static func loadOrCreateKey(_ path: String) throws(KeyStoreError) -> [UInt8] {

@@ -31,8 +31,10 @@ public final class LoginThrottle: Sendable {
     /// Seconds on a monotonic clock; injected in tests.
     private let now: @Sendable () -> Int
 
-    public init(allowedFailures: Int = 5, baseLockSeconds: Int = 60, maxLockSeconds: Int = 900, maxTracked: Int = 100_000,
-                now: (@Sendable () -> Int)? = nil) {
+    public init(
+        allowedFailures: Int = 5, baseLockSeconds: Int = 60, maxLockSeconds: Int = 900, maxTracked: Int = 100_000,
+        now: (@Sendable () -> Int)? = nil
+    ) {
         self.now = now ?? { LoginThrottle.monotonicSeconds() }
         self.allowedFailures = allowedFailures
         self.baseLockSeconds = baseLockSeconds

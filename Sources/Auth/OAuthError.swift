@@ -14,7 +14,9 @@ public struct OAuthError: Error, Sendable, Hashable {
         self.status = status
     }
 
-    public static func invalidRequest(_ description: String) -> OAuthError { OAuthError("invalid_request", description) }
+    public static func invalidRequest(_ description: String) -> OAuthError {
+        OAuthError("invalid_request", description)
+    }
     public static func invalidClient(_ description: String) -> OAuthError {
         OAuthError("invalid_client", description, status: 401)
     }

@@ -23,9 +23,11 @@ public struct AuthorizationRequest: Sendable, Hashable {
     }
 
     var parameters: [(String, String)] {
-        [("response_type", responseType), ("client_id", clientID), ("redirect_uri", redirectURI), ("scope", scope),
-         ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", codeChallengeMethod)]
-            .compactMap { name, value in value.map { (name, $0) } }
+        [
+            ("response_type", responseType), ("client_id", clientID), ("redirect_uri", redirectURI), ("scope", scope),
+            ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", codeChallengeMethod),
+        ]
+        .compactMap { name, value in value.map { (name, $0) } }
     }
 }
 
@@ -57,7 +59,8 @@ extension OAuthProvider {
         }
         let consents = await engine.consents(of: userID)
         if let consent = consents.first(where: { $0.clientID == checked.client.id }),
-           Scope.isSubset(checked.scope, of: Scope.tokens(consent.scope)) {
+            Scope.isSubset(checked.scope, of: Scope.tokens(consent.scope))
+        {
             return await issueCode(checked, request: request, userID: userID)
         }
         var parameters = request.parameters
@@ -75,13 +78,16 @@ extension OAuthProvider {
         case .success(let value): checked = value
         }
         guard approved else {
-            return .redirect(Self.errorRedirect(checked.redirectURI, "access_denied", "the user refused", state: request.state))
+            return .redirect(
+                Self.errorRedirect(checked.redirectURI, "access_denied", "the user refused", state: request.state))
         }
         do {
             try await engine.grantConsent(userID: userID, clientID: checked.client.id, scope: Scope.text(checked.scope))
         } catch {
-            return .redirect(Self.errorRedirect(checked.redirectURI, "server_error", "the consent could not be stored",
-                                                state: request.state))
+            return .redirect(
+                Self.errorRedirect(
+                    checked.redirectURI, "server_error", "the consent could not be stored",
+                    state: request.state))
         }
         return await issueCode(checked, request: request, userID: userID)
     }
@@ -109,7 +115,9 @@ extension OAuthProvider {
         func fail(_ error: String, _ description: String) -> Result<CheckedAuthorization, CheckFailure> {
             .failure(.redirect(Self.errorRedirect(redirectURI, error, description, state: request.state)))
         }
-        guard request.responseType == "code" else { return fail("unsupported_response_type", "response_type must be code") }
+        guard request.responseType == "code" else {
+            return fail("unsupported_response_type", "response_type must be code")
+        }
         if let challenge = request.codeChallenge {
             guard request.codeChallengeMethod == "S256" else {
                 return fail("invalid_request", "code_challenge_method must be S256")
@@ -126,11 +134,15 @@ extension OAuthProvider {
         guard !scope.isEmpty, Scope.isSubset(scope, of: client.scopes) else {
             return fail("invalid_scope", "the client may ask for: " + client.scopes.joined(separator: " "))
         }
-        return .success(CheckedAuthorization(client: client, redirectURI: redirectURI, scope: scope,
-                                             challenge: request.codeChallenge))
+        return .success(
+            CheckedAuthorization(
+                client: client, redirectURI: redirectURI, scope: scope,
+                challenge: request.codeChallenge))
     }
 
-    private func issueCode(_ checked: CheckedAuthorization, request: AuthorizationRequest, userID: UUID) async
+    private func issueCode(
+        _ checked: CheckedAuthorization, request: AuthorizationRequest, userID: UUID
+    ) async
         -> AuthorizationAnswer
     {
         let secret = auth.minter.randomSecret()
@@ -144,8 +156,10 @@ extension OAuthProvider {
             return .redirect(Self.url(checked.redirectURI, adding: parameters))
         } catch {
             let description = error.code == .userNotFound ? "the user cannot sign in" : "the code could not be stored"
-            return .redirect(Self.errorRedirect(checked.redirectURI, error.code == .userNotFound ? "access_denied" : "server_error",
-                                                description, state: request.state))
+            return .redirect(
+                Self.errorRedirect(
+                    checked.redirectURI, error.code == .userNotFound ? "access_denied" : "server_error",
+                    description, state: request.state))
         }
     }
 
@@ -168,7 +182,8 @@ extension OAuthProvider {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, 0x2d, 0x2e, 0x5f, 0x7e: out.append(Character(UnicodeScalar(byte)))
+            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, 0x2d, 0x2e, 0x5f, 0x7e:
+                out.append(Character(UnicodeScalar(byte)))
             default:
                 let hex = Array("0123456789ABCDEF".utf8)
                 out += "%" + String(UnicodeScalar(hex[Int(byte >> 4)])) + String(UnicodeScalar(hex[Int(byte & 15)]))

@@ -1,5 +1,5 @@
-public import FoundationEssentials
 public import Engine
+public import FoundationEssentials
 
 /// What introspection (RFC 7662) says of a token. An inactive token gets `active: false` and nothing else.
 public struct Introspection: Sendable, Hashable {
@@ -40,7 +40,8 @@ extension OAuthProvider {
         switch verified {
         case .firstParty(let claims):
             guard let found = engine.activeSession(claims.sessionID), found.grant == nil,
-                  found.session.userID == claims.userID else { return .inactive }
+                found.session.userID == claims.userID
+            else { return .inactive }
             answer.username = found.userEmail
             answer.subject = claims.userID
             answer.sessionID = claims.sessionID
@@ -51,7 +52,8 @@ extension OAuthProvider {
                 else { return .inactive }
             } else {
                 guard let found = engine.activeSession(claims.sessionID), found.grant?.clientID == claims.clientID,
-                      found.session.userID == claims.subject else { return .inactive }
+                    found.session.userID == claims.subject
+                else { return .inactive }
                 answer.username = found.userEmail
                 answer.sessionID = claims.sessionID
             }
@@ -66,7 +68,8 @@ extension OAuthProvider {
 
     private func introspectRefresh(_ token: SecretToken, now: Int64) -> Introspection {
         guard let found = engine.activeSession(token.id),
-              found.session.refreshDigest.constantTimeEquals(token.digest) else { return .inactive }
+            found.session.refreshDigest.constantTimeEquals(token.digest)
+        else { return .inactive }
         var answer = Introspection(active: true)
         answer.tokenType = "refresh_token"
         answer.issuer = auth.signer.issuer
@@ -89,7 +92,7 @@ extension OAuthProvider {
         do {
             if let refresh = SecretToken(parsing: token) {
                 guard let found = engine.activeSession(refresh.id), found.grant?.clientID == client.id,
-                      found.session.refreshDigest.constantTimeEquals(refresh.digest)
+                    found.session.refreshDigest.constantTimeEquals(refresh.digest)
                         || found.session.previousRefreshDigest.map({ $0.constantTimeEquals(refresh.digest) }) == true
                 else { return }
                 _ = try await engine.revokeProviderSession(refresh.id, clientID: client.id)
@@ -97,7 +100,8 @@ extension OAuthProvider {
             }
             let now = auth.clock.nowMilliseconds() / 1000
             guard case .provider(let claims)? = try? auth.signer.verifyAny(token, nowSeconds: now),
-                  claims.clientID == client.id else { return }
+                claims.clientID == client.id
+            else { return }
             if claims.isClientToken {
                 _ = try await engine.revokeClientToken(claims.sessionID, clientID: client.id)
             } else {

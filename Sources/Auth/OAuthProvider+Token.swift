@@ -1,7 +1,7 @@
 import Bytes
 public import Engine
-import FoundationEssentials
 import ExtrasBase64
+import FoundationEssentials
 
 /// The answer of the token endpoint.
 public struct ProviderTokenAnswer: Sendable, Hashable {
@@ -22,11 +22,15 @@ extension ClientCredentials {
             guard let (id, secret) = Self.basicCredentials(authorization.utf8.dropFirst(6)) else {
                 throw OAuthError.invalidClient("malformed Basic credentials")
             }
-            if let formID = form["client_id"], formID != id { throw OAuthError.invalidClient("two different client ids") }
+            if let formID = form["client_id"], formID != id {
+                throw OAuthError.invalidClient("two different client ids")
+            }
             return ClientCredentials(clientID: id, secret: secret, method: .clientSecretBasic)
         }
         guard let id = form["client_id"] else { throw OAuthError.invalidClient("client authentication is required") }
-        if let secret = form["client_secret"] { return ClientCredentials(clientID: id, secret: secret, method: .clientSecretPost) }
+        if let secret = form["client_secret"] {
+            return ClientCredentials(clientID: id, secret: secret, method: .clientSecretPost)
+        }
         return ClientCredentials(clientID: id, secret: nil, method: .none)
     }
 
@@ -35,12 +39,13 @@ extension ClientCredentials {
     static func basicCredentials(_ text: Substring.UTF8View) -> (id: String, secret: String)? {
         let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }),
-              let bytes = try? Base64.decode(bytes: text[first...last])
+            let bytes = try? Base64.decode(bytes: text[first...last])
         else { return nil }
         return bytes.withUnsafeBytes { decoded -> (id: String, secret: String)? in
             guard let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
-                  let id = FormEncoding.decoded(UnsafeRawBufferPointer(rebasing: decoded[..<colon]), strict: true),
-                  let secret = FormEncoding.decoded(UnsafeRawBufferPointer(rebasing: decoded[(colon + 1)...]), strict: true)
+                let id = FormEncoding.decoded(UnsafeRawBufferPointer(rebasing: decoded[..<colon]), strict: true),
+                let secret = FormEncoding.decoded(
+                    UnsafeRawBufferPointer(rebasing: decoded[(colon + 1)...]), strict: true)
             else { return nil }
             return (id, secret)
         }
@@ -56,13 +61,18 @@ extension OAuthProvider {
         case "refresh_token": return try await refresh(form, client: client)
         case "client_credentials": return try await clientCredentials(form, client: client)
         case nil: throw OAuthError.invalidRequest("grant_type is required")
-        default: throw OAuthError.unsupportedGrantType("grant_type must be authorization_code, refresh_token or client_credentials")
+        default:
+            throw OAuthError.unsupportedGrantType(
+                "grant_type must be authorization_code, refresh_token or client_credentials")
         }
     }
 
-    private func exchangeCode(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer {
+    private func exchangeCode(
+        _ form: [String: String], client: OAuthClient
+    ) async throws(OAuthError) -> ProviderTokenAnswer {
         guard let text = form["code"] else { throw OAuthError.invalidRequest("code is required") }
-        guard let redirectURI = form["redirect_uri"] ?? (client.redirectURIs.count == 1 ? client.redirectURIs[0] : nil) else {
+        guard let redirectURI = form["redirect_uri"] ?? (client.redirectURIs.count == 1 ? client.redirectURIs[0] : nil)
+        else {
             throw OAuthError.invalidRequest("redirect_uri is required")
         }
         var challenge: String?
@@ -76,22 +86,26 @@ extension OAuthProvider {
         let secret = auth.minter.randomSecret()
         let redeemed: (session: Session, grant: OAuthGrant, user: User)
         do {
-            redeemed = try await engine.redeemAuthorizationCode(CodeExchange(
-                codeID: code.id, digest: code.digest, clientID: client.id, redirectURI: redirectURI,
-                verifierChallenge: challenge, refreshDigest: SecretToken.digest(ofSecret: secret)))
+            redeemed = try await engine.redeemAuthorizationCode(
+                CodeExchange(
+                    codeID: code.id, digest: code.digest, clientID: client.id, redirectURI: redirectURI,
+                    verifierChallenge: challenge, refreshDigest: SecretToken.digest(ofSecret: secret)))
         } catch {
             switch error.code {
-            case .codeReused: throw OAuthError.invalidGrant("the code was used before; the tokens it produced are revoked")
+            case .codeReused:
+                throw OAuthError.invalidGrant("the code was used before; the tokens it produced are revoked")
             case .codeInvalid: throw OAuthError.invalidGrant("invalid, expired or mismatched authorization code")
             default: throw OAuthError.unavailable("the service cannot store changes right now")
             }
         }
         let token = SecretToken(id: redeemed.session.id, secret: secret)
-        return answer(session: redeemed.session, refresh: token, client: client, scope: redeemed.grant.scope,
-                      issuedAtSeconds: redeemed.session.createdAtMilliseconds / 1000)
+        return answer(
+            session: redeemed.session, refresh: token, client: client, scope: redeemed.grant.scope,
+            issuedAtSeconds: redeemed.session.createdAtMilliseconds / 1000)
     }
 
-    private func refresh(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer {
+    private func refresh(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer
+    {
         guard let text = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required") }
         guard let presented = SecretToken(parsing: text) else { throw OAuthError.invalidGrant("invalid refresh token") }
         guard let grant = await engine.grant(of: presented.id), grant.clientID == client.id else {
@@ -107,15 +121,21 @@ extension OAuthProvider {
         }
         let (session, next): (Session, SecretToken)
         do { (session, next) = try await auth.rotate(presented, clientID: client.id) } catch {
-            if error.code == .logUnavailable { throw OAuthError.unavailable("the service cannot store changes right now") }
-            throw OAuthError.invalidGrant(error.code == .refreshTokenReused
-                ? "the refresh token was used before; the grant is revoked" : "invalid refresh token")
+            if error.code == .logUnavailable {
+                throw OAuthError.unavailable("the service cannot store changes right now")
+            }
+            throw OAuthError.invalidGrant(
+                error.code == .refreshTokenReused
+                    ? "the refresh token was used before; the grant is revoked" : "invalid refresh token")
         }
-        return answer(session: session, refresh: next, client: client, scope: scope,
-                      issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
+        return answer(
+            session: session, refresh: next, client: client, scope: scope,
+            issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
     }
 
-    private func clientCredentials(_ form: [String: String], client: OAuthClient) async throws(OAuthError)
+    private func clientCredentials(
+        _ form: [String: String], client: OAuthClient
+    ) async throws(OAuthError)
         -> ProviderTokenAnswer
     {
         guard client.kind == .confidential else {
@@ -128,25 +148,32 @@ extension OAuthProvider {
         let lifetime = auth.accessTokenLifetimeSeconds
         let token: ClientToken
         do {
-            token = try await engine.issueClientToken(clientID: client.id, scope: Scope.text(scope),
-                                                      lifetimeMilliseconds: lifetime * 1000)
+            token = try await engine.issueClientToken(
+                clientID: client.id, scope: Scope.text(scope),
+                lifetimeMilliseconds: lifetime * 1000)
         } catch {
             throw OAuthError.unavailable("the service cannot store changes right now")
         }
         let issuedAt = token.createdAtMilliseconds / 1000
-        let claims = ProviderClaims(subject: client.id, sessionID: token.id, clientID: client.id, scope: token.scope,
-                                    issuedAt: issuedAt, expiresAt: issuedAt + lifetime, tokenID: token.id)
-        return ProviderTokenAnswer(accessToken: auth.signer.sign(claims), expiresIn: lifetime, refreshToken: nil,
-                                   scope: token.scope)
+        let claims = ProviderClaims(
+            subject: client.id, sessionID: token.id, clientID: client.id, scope: token.scope,
+            issuedAt: issuedAt, expiresAt: issuedAt + lifetime, tokenID: token.id)
+        return ProviderTokenAnswer(
+            accessToken: auth.signer.sign(claims), expiresIn: lifetime, refreshToken: nil,
+            scope: token.scope)
     }
 
-    private func answer(session: Session, refresh: SecretToken, client: OAuthClient, scope: String,
-                        issuedAtSeconds: Int64) -> ProviderTokenAnswer {
+    private func answer(
+        session: Session, refresh: SecretToken, client: OAuthClient, scope: String,
+        issuedAtSeconds: Int64
+    ) -> ProviderTokenAnswer {
         let lifetime = auth.accessTokenLifetimeSeconds
-        let claims = ProviderClaims(subject: session.userID, sessionID: session.id, clientID: client.id, scope: scope,
-                                    issuedAt: issuedAtSeconds, expiresAt: issuedAtSeconds + lifetime,
-                                    tokenID: auth.minter.tokenID(for: refresh))
-        return ProviderTokenAnswer(accessToken: auth.signer.sign(claims), expiresIn: lifetime,
-                                   refreshToken: refresh.text, scope: scope)
+        let claims = ProviderClaims(
+            subject: session.userID, sessionID: session.id, clientID: client.id, scope: scope,
+            issuedAt: issuedAtSeconds, expiresAt: issuedAtSeconds + lifetime,
+            tokenID: auth.minter.tokenID(for: refresh))
+        return ProviderTokenAnswer(
+            accessToken: auth.signer.sign(claims), expiresIn: lifetime,
+            refreshToken: refresh.text, scope: scope)
     }
 }

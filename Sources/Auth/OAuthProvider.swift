@@ -1,7 +1,7 @@
 import Bytes
+import Crypto
 public import Engine
 import FoundationEssentials
-import Crypto
 
 /// How a client presented itself at the token, revocation or introspection endpoint.
 public struct ClientCredentials: Sendable, Hashable {
@@ -36,11 +36,15 @@ public final class OAuthProvider: Sendable {
     public let codeLifetimeMilliseconds: Int64
 
     /// The scopes of the original backend, Tessera's default.
-    public static let defaultScopes = ["openid", "profile", "email", "read:users", "write:users", "read:organizations",
-                                       "write:organizations", "admin"]
+    public static let defaultScopes = [
+        "openid", "profile", "email", "read:users", "write:users", "read:organizations",
+        "write:organizations", "admin",
+    ]
 
-    public init(auth: AuthService, scopesSupported: [String] = OAuthProvider.defaultScopes,
-                consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000) {
+    public init(
+        auth: AuthService, scopesSupported: [String] = OAuthProvider.defaultScopes,
+        consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000
+    ) {
         self.auth = auth
         self.scopesSupported = scopesSupported
         self.consentURL = consentURL
@@ -51,14 +55,17 @@ public final class OAuthProvider: Sendable {
 
     /// Registers a client; a confidential one gets a random 256-bit secret, returned here once and stored only
     /// as its SHA-256.
-    public func registerClient(name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String])
+    public func registerClient(
+        name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String]
+    )
         async throws(AuthError) -> (client: OAuthClient, secret: String?)
     {
         let secret = kind == .confidential ? Base64URL.encode(auth.minter.randomSecret()) : nil
         do {
-            let client = try await engine.registerClient(NewOAuthClient(
-                name: name, kind: kind, redirectURIs: redirectURIs, scopes: Scope.normalized(scopes),
-                secretDigest: secret.map(Self.digest(ofSecret:))))
+            let client = try await engine.registerClient(
+                NewOAuthClient(
+                    name: name, kind: kind, redirectURIs: redirectURIs, scopes: Scope.normalized(scopes),
+                    secretDigest: secret.map(Self.digest(ofSecret:))))
             return (client, secret)
         } catch {
             throw AuthService.mapped(error)
@@ -73,7 +80,7 @@ public final class OAuthProvider: Sendable {
         switch client.kind {
         case .confidential:
             guard let secret = credentials.secret, let expected = client.secretDigest,
-                  expected.constantTimeEquals(Self.digest(ofSecret: secret))
+                expected.constantTimeEquals(Self.digest(ofSecret: secret))
             else { throw refused }
         case .public:
             guard credentials.secret == nil, credentials.method == .none else { throw refused }
@@ -95,10 +102,11 @@ public final class OAuthProvider: Sendable {
 
     /// RFC 7636 §4.1: 43 to 128 characters of `[A-Z a-z 0-9 - . _ ~]`.
     static func isValidVerifier(_ verifier: String) -> Bool {
-        (43...128).contains(verifier.utf8.count) && verifier.utf8.allSatisfy { byte in
-            (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte)
-                || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e
-        }
+        (43...128).contains(verifier.utf8.count)
+            && verifier.utf8.allSatisfy { byte in
+                (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte)
+                    || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e
+            }
     }
 }
 

@@ -15,7 +15,9 @@ public enum PasswordPolicy {
         if !password.contains(where: { $0.isLowercase }) { missing.append("a lower-case letter") }
         if !password.contains(where: { $0.isUppercase }) { missing.append("an upper-case letter") }
         if !password.contains(where: { $0.isNumber }) { missing.append("a digit") }
-        if !password.contains(where: { !$0.isLetter && !$0.isNumber && !$0.isWhitespace }) { missing.append("a symbol") }
+        if !password.contains(where: { !$0.isLetter && !$0.isNumber && !$0.isWhitespace }) {
+            missing.append("a symbol")
+        }
         if commonPasswords.contains(password.lowercased()) { missing.append("not a common password") }
         return missing
     }

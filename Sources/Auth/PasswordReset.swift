@@ -11,8 +11,10 @@ public struct PasswordResetService: Sendable {
     public let frontendURL: String
     public let lifetimeMilliseconds: Int64
 
-    public init(auth: AuthService, outbox: any MailOutbox, frontendURL: String,
-                lifetimeMilliseconds: Int64 = 3_600_000) {
+    public init(
+        auth: AuthService, outbox: any MailOutbox, frontendURL: String,
+        lifetimeMilliseconds: Int64 = 3_600_000
+    ) {
         self.auth = auth
         self.outbox = outbox
         self.frontendURL = frontendURL
@@ -25,17 +27,19 @@ public struct PasswordResetService: Sendable {
         let secret = auth.minter.randomSecret()
         let issued: User?
         do {
-            issued = try await auth.engine.issuePasswordReset(email: email, digest: SecretToken.digest(ofSecret: secret),
-                                                               lifetimeMilliseconds: lifetimeMilliseconds)
+            issued = try await auth.engine.issuePasswordReset(
+                email: email, digest: SecretToken.digest(ofSecret: secret),
+                lifetimeMilliseconds: lifetimeMilliseconds)
         } catch {
             throw AuthService.mapped(error)
         }
         guard let user = issued else { return }
         let token = SecretToken(id: user.id, secret: secret).text
-        let mail = Mail(to: user.email, subject: "Reset your password",
-                        body: "Someone asked to reset the password of \(user.email). If it was you, open "
-                            + "\(frontendURL)/reset-password?token=\(token) within one hour. Otherwise ignore this message.",
-                        createdAt: ISO8601DateFormatter().string(from: Date()))
+        let mail = Mail(
+            to: user.email, subject: "Reset your password",
+            body: "Someone asked to reset the password of \(user.email). If it was you, open "
+                + "\(frontendURL)/reset-password?token=\(token) within one hour. Otherwise ignore this message.",
+            createdAt: ISO8601DateFormatter().string(from: Date()))
         do { try outbox.send(mail) } catch {
             throw AuthError(.unavailable, "the reset mail could not be sent")
         }
@@ -45,14 +49,15 @@ public struct PasswordResetService: Sendable {
     public func confirm(token text: String, newPassword: String) async throws(AuthError) {
         // A reset token has the shape of a refresh token, with the user's id where a session id would be.
         guard let token = SecretToken(parsing: text), let user = await auth.engine.user(id: token.id),
-              let pending = user.resetDigest, pending.constantTimeEquals(token.digest)
+            let pending = user.resetDigest, pending.constantTimeEquals(token.digest)
         else { throw AuthError(.tokenInvalid, "invalid or expired reset token") }
         // The engine checks again (and the expiry) when it records the change; this spares a bcrypt round.
         let hash = try await auth.hashPassword(newPassword)
         do {
             try await auth.engine.completePasswordReset(userID: token.id, digest: token.digest, passwordHash: hash)
         } catch {
-            throw error.code == .invalidArgument ? AuthError(.tokenInvalid, "invalid or expired reset token")
+            throw error.code == .invalidArgument
+                ? AuthError(.tokenInvalid, "invalid or expired reset token")
                 : AuthService.mapped(error)
         }
     }

@@ -1,7 +1,7 @@
 import Bytes
+import Crypto
 public import Engine
 public import FoundationEssentials
-import Crypto
 
 /// An opaque token, `<id>.<secret>`: a refresh token (the id is its session's), a password-reset token (the
 /// user's id) or an authorization code (the code's id). The id routes it to its shard, which keeps only the
@@ -39,9 +39,10 @@ public struct SecretToken: Sendable, Hashable {
         guard text.utf8.count == 80 else { return nil }
         var text = text
         let parsed = text.withUTF8 { bytes -> (UUID, [UInt8])? in
-            guard bytes[36] == UInt8(ascii: "."), let id = UUIDText.parse(bytes: UnsafeBufferPointer(rebasing: bytes[0..<36])),
-                  let secret = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: bytes[37...])),
-                  secret.count == Self.secretSize
+            guard bytes[36] == UInt8(ascii: "."),
+                let id = UUIDText.parse(bytes: UnsafeBufferPointer(rebasing: bytes[0..<36])),
+                let secret = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: bytes[37...])),
+                secret.count == Self.secretSize
             else { return nil }
             return (id, secret)
         }
@@ -69,8 +70,9 @@ public struct RefreshTokenMinter: Sendable {
         var message = Array("tessera refresh rotation".utf8)
         withUnsafeBytes(of: token.id.uuid) { message.append(contentsOf: $0) }
         message.append(contentsOf: token.secret)
-        return SecretToken(id: token.id,
-                            secret: Array(HMAC<SHA256>.authenticationCode(for: message, using: key)))
+        return SecretToken(
+            id: token.id,
+            secret: Array(HMAC<SHA256>.authenticationCode(for: message, using: key)))
     }
 
     /// An id derived from a token, for the `jti` of the access token issued with it (so that a repeated
@@ -79,8 +81,11 @@ public struct RefreshTokenMinter: Sendable {
         var message = Array("tessera access jti".utf8)
         message.append(contentsOf: token.secret)
         let bytes = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6] & 0x0F | 0x40,
-                           bytes[7], bytes[8] & 0x3F | 0x80, bytes[9], bytes[10], bytes[11], bytes[12], bytes[13],
-                           bytes[14], bytes[15]))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6] & 0x0F | 0x40,
+                bytes[7], bytes[8] & 0x3F | 0x80, bytes[9], bytes[10], bytes[11], bytes[12], bytes[13],
+                bytes[14], bytes[15]
+            ))
     }
 }

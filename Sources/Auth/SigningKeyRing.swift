@@ -28,7 +28,9 @@ public final class SigningKeyRing: Sendable {
     private let keys: Mutex<[Key]>
 
     /// Loads the keys, creating the first one (or a new one, when the newest is older than `rotationSeconds`).
-    public init(directory: String, nowSeconds: Int64, rotationSeconds: Int64?, retentionSeconds: Int64)
+    public init(
+        directory: String, nowSeconds: Int64, rotationSeconds: Int64?, retentionSeconds: Int64
+    )
         throws(KeyStoreError)
     {
         self.directory = directory
@@ -106,7 +108,9 @@ public final class SigningKeyRing: Sendable {
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if name.hasSuffix(".key"), name.dropLast(4).allSatisfy(\.isNumber) { names.append(name) }
         }
         return names

@@ -23,7 +23,9 @@ public enum UUIDText {
                     position += 1
                     continue
                 }
-                guard let high = hexDigitValue(bytes[position]), let low = hexDigitValue(bytes[position + 1]) else { return false }
+                guard let high = hexDigitValue(bytes[position]), let low = hexDigitValue(bytes[position + 1]) else {
+                    return false
+                }
                 out[index] = high << 4 | low
                 index += 1
                 position += 2

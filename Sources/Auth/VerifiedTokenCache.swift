@@ -36,7 +36,8 @@ final class VerifiedTokenCache: Sendable {
 
     /// The verified token, while it has not expired at `nowSeconds`.
     func get(_ token: String, nowSeconds: Int64) -> VerifiedAccessToken? {
-        guard let verified = part(for: token).entries.withLock({ $0.tokens[token] }), nowSeconds < verified.expiresAt else {
+        guard let verified = part(for: token).entries.withLock({ $0.tokens[token] }), nowSeconds < verified.expiresAt
+        else {
             return nil
         }
         return verified

@@ -4,9 +4,9 @@ import Dispatch
 import Engine
 import Foundation
 import HummingbirdBcrypt
-import Net
 import NIOCore
 import NIOPosix
+import Net
 import WAL
 
 /// A Tessera server in this process, on a fresh data directory, for the HTTP scenarios.
@@ -15,33 +15,46 @@ struct BenchServer {
     let auth: AuthService
     let server: HTTPServer
 
-    static func start(bcryptCost: UInt8, durability: Durability, keep: String?, shards: Int = 16,
-                      threads: Int = System.coreCount, eddsa: Bool = false) async throws -> BenchServer
-    {
+    static func start(
+        bcryptCost: UInt8, durability: Durability, keep: String?, shards: Int = 16,
+        threads: Int = System.coreCount, eddsa: Bool = false
+    ) async throws -> BenchServer {
         let directory = try keep ?? makeTemporaryDirectory()
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
         configuration.durability = durability
         configuration.shardCount = shards
-        return try await start(engine: Engine.open(configuration), directory: directory, bcryptCost: bcryptCost,
-                               threads: threads, eddsa: eddsa)
+        return try await start(
+            engine: Engine.open(configuration), directory: directory, bcryptCost: bcryptCost,
+            threads: threads, eddsa: eddsa)
     }
 
     /// Serves an open engine whose data directory is `directory + "/data"`, as `tessera serve` would (rate
     /// limits off).
-    static func start(engine: Engine, directory: String, bcryptCost: UInt8, threads: Int = System.coreCount,
-                      eddsa: Bool = false) async throws -> BenchServer {
+    static func start(
+        engine: Engine, directory: String, bcryptCost: UInt8, threads: Int = System.coreCount,
+        eddsa: Bool = false
+    ) async throws -> BenchServer {
         let data = engine.configuration.dataDirectory
         let keys = try ServerKeys.loadOrCreate(directory: data + "/keys")
-        let ring = eddsa ? try SigningKeyRing(directory: data + "/keys/ed25519",
-                                              nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
-                                              retentionSeconds: 900) : nil
-        let auth = AuthService(engine: engine, keys: keys,
-                               hasher: PasswordHasher(cost: bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount),
-                               signing: ring.map { .eddsa($0) })
-        let server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(
-            auth: auth, passwordReset: PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
-                                                           frontendURL: "http://localhost:3000"),
-            rateLimiter: nil).router, threads: threads)
+        let ring =
+            eddsa
+            ? try SigningKeyRing(
+                directory: data + "/keys/ed25519",
+                nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
+                retentionSeconds: 900) : nil
+        let auth = AuthService(
+            engine: engine, keys: keys,
+            hasher: PasswordHasher(cost: bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount),
+            signing: ring.map { .eddsa($0) })
+        let server = try await HTTPServer.start(
+            host: "127.0.0.1", port: 0,
+            router: API(
+                auth: auth,
+                passwordReset: PasswordResetService(
+                    auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
+                    frontendURL: "http://localhost:3000"),
+                rateLimiter: nil
+            ).router, threads: threads)
         return BenchServer(directory: directory, auth: auth, server: server)
     }
 
@@ -63,7 +76,9 @@ struct RefreshBenchmark: AsyncParsableCommand {
     @Option(help: "Engine shards of the server started here.") var shards = 16
 
     func run() async throws {
-        guard let mode = Durability(parsing: durability) else { throw ValidationError("--durability: sync, batch:<ms>, none") }
+        guard let mode = Durability(parsing: durability) else {
+            throw ValidationError("--durability: sync, batch:<ms>, none")
+        }
         let progress = Progress()
         let target: BenchTarget
         if load.url == nil {
@@ -77,18 +92,25 @@ struct RefreshBenchmark: AsyncParsableCommand {
         let current = TokenTable(seeded.map(\.refreshToken))
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // The ceiling answers what a refresh answers (a login's answer has the same fields and sizes).
-        let sample = try await target.send(LoadRequest(
-            path: "/api/v1/auth/login", body: Array(#"{"email":"\#(seeded[0].email)","password":"\#(DataSet.password)"}"#.utf8)))
+        let sample = try await target.send(
+            LoadRequest(
+                path: "/api/v1/auth/login",
+                body: Array(#"{"email":"\#(seeded[0].email)","password":"\#(DataSet.password)"}"#.utf8)))
         let ceiling = try await CeilingServer.measure(
-            load, answer: sample.body, request: LoadRequest(path: "/api/v1/auth/refresh",
-                                                            body: Array(#"{"refresh_token":"\#(seeded[0].refreshToken)"}"#.utf8)),
+            load, answer: sample.body,
+            request: LoadRequest(
+                path: "/api/v1/auth/refresh",
+                body: Array(#"{"refresh_token":"\#(seeded[0].refreshToken)"}"#.utf8)),
             group: client, progress: progress)
         progress.start("refresh", total: 0)
-        let result = try await HTTPLoad.run(load.target(port: target.port, host: target.host), group: client,
-                                            progress: progress) { connection, body in
+        let result = try await HTTPLoad.run(
+            load.target(port: target.port, host: target.host), group: client,
+            progress: progress
+        ) { connection, body in
             if let body, let token = jsonString("refresh_token", in: body) { current.set(connection, token) }
-            return LoadRequest(path: "/api/v1/auth/refresh",
-                               body: Array(#"{"refresh_token":"\#(current.get(connection))"}"#.utf8))
+            return LoadRequest(
+                path: "/api/v1/auth/refresh",
+                body: Array(#"{"refresh_token":"\#(current.get(connection))"}"#.utf8))
         }
         progress.finish()
         try await client.shutdownGracefully()
@@ -96,13 +118,17 @@ struct RefreshBenchmark: AsyncParsableCommand {
         await target.stop()
         var report = Report(scenario: "refresh")
         report.run("ceiling (bare NIO, same answer)", ceiling, detail: "\(System.coreCount) event loops")
-        report.run("refresh", result, detail: load.url == nil ? "durability \(mode), \(shards) shards, \(load.shape)" : load.shape)
+        report.run(
+            "refresh", result,
+            detail: load.url == nil ? "durability \(mode), \(shards) shards, \(load.shape)" : load.shape)
         if let statistics {
             report.figure("log syncs", Double(statistics.syncs), unit: "")
             report.figure("records per sync", Double(statistics.records) / Double(max(1, statistics.syncs)), unit: "")
         }
         report.figure("rate ÷ ceiling's", result.rate / max(1, ceiling.rate), unit: "")
-        if mode == .sync && load.url == nil { report.target("refreshes per second, durability sync", value: result.rate, atLeast: 10_000, unit: "/s") }
+        if mode == .sync && load.url == nil {
+            report.target("refreshes per second, durability sync", value: result.rate, atLeast: 10_000, unit: "/s")
+        }
         try report.emit(output)
     }
 }
@@ -110,7 +136,8 @@ struct RefreshBenchmark: AsyncParsableCommand {
 /// `Bench login`: password logins over HTTP, against bcrypt's own rate on this machine measured in the same run.
 struct LoginBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "login", abstract: "POST /auth/login against the bcrypt ceiling (target ≥ 0.9 × cores ÷ bcrypt time).")
+        commandName: "login",
+        abstract: "POST /auth/login against the bcrypt ceiling (target ≥ 0.9 × cores ÷ bcrypt time).")
 
     @OptionGroup var load: LoadOptions
     @OptionGroup var output: ReportOptions
@@ -149,8 +176,10 @@ struct LoginBenchmark: AsyncParsableCommand {
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let body = Array(#"{"email":"\#(user.email)","password":"\#(DataSet.password)"}"#.utf8)
         progress.start("login", total: 0)
-        let result = try await HTTPLoad.run(load.target(port: target.port, host: target.host), group: client,
-                                            progress: progress) { _, _ in
+        let result = try await HTTPLoad.run(
+            load.target(port: target.port, host: target.host), group: client,
+            progress: progress
+        ) { _, _ in
             LoadRequest(path: "/api/v1/auth/login", body: body)
         }
         progress.finish()

@@ -7,7 +7,9 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Bench",
         abstract: "Measure Tessera against the machine's own ceiling, side by side in one run.",
-        subcommands: [CeilingBenchmark.self, IntrospectBenchmark.self, RefreshBenchmark.self, LoginBenchmark.self,
-                      MixedBenchmark.self, RecoveryBenchmark.self, MemoryBenchmark.self, WalBenchmark.self, ColdStart.self]
+        subcommands: [
+            CeilingBenchmark.self, IntrospectBenchmark.self, RefreshBenchmark.self, LoginBenchmark.self,
+            MixedBenchmark.self, RecoveryBenchmark.self, MemoryBenchmark.self, WalBenchmark.self, ColdStart.self,
+        ]
     )
 }

@@ -10,13 +10,21 @@ import WAL
 struct LoadOptions: ParsableArguments {
     @Option(help: "Keep-alive connections.") var connections = 64
     @Option(help: "Seconds of load.") var seconds: Double = 10
-    @Option(help: "Open loop: requests per second over all connections, each sent at its scheduled time (latency counts from then). Default: closed loop.")
+    @Option(
+        help:
+            "Open loop: requests per second over all connections, each sent at its scheduled time (latency counts from then). Default: closed loop."
+    )
     var rate: Double?
-    @Option(help: "Load a running Tessera at this URL (http://host:port) instead of starting one; users are registered through its API.")
+    @Option(
+        help:
+            "Load a running Tessera at this URL (http://host:port) instead of starting one; users are registered through its API."
+    )
     var url: String?
 
     func validate() throws {
-        guard connections > 0, seconds > 0 else { throw ValidationError("--connections and --seconds must be positive") }
+        guard connections > 0, seconds > 0 else {
+            throw ValidationError("--connections and --seconds must be positive")
+        }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if let url, BenchTarget.hostAndPort(url) == nil { throw ValidationError("--url: http://host:port") }
     }
@@ -46,22 +54,26 @@ struct BenchTarget {
     let local: BenchServer?
     private let seeding: MultiThreadedEventLoopGroup
 
-    static func start(url: String?, bcryptCost: UInt8 = 4, durability: Durability = .sync,
-                      threads: Int = System.coreCount, eddsa: Bool = false) async throws -> BenchTarget {
+    static func start(
+        url: String?, bcryptCost: UInt8 = 4, durability: Durability = .sync,
+        threads: Int = System.coreCount, eddsa: Bool = false
+    ) async throws -> BenchTarget {
         let seeding = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         if let url {
             guard let (host, port) = hostAndPort(url) else { throw ValidationError("--url: http://host:port") }
             return BenchTarget(host: host, port: port, local: nil, seeding: seeding)
         }
-        let server = try await BenchServer.start(bcryptCost: bcryptCost, durability: durability, keep: nil,
-                                                 threads: threads, eddsa: eddsa)
+        let server = try await BenchServer.start(
+            bcryptCost: bcryptCost, durability: durability, keep: nil,
+            threads: threads, eddsa: eddsa)
         return BenchTarget(host: "127.0.0.1", port: server.server.port, local: server, seeding: seeding)
     }
 
     /// A server already started in this process.
     static func serving(_ server: BenchServer) async throws -> BenchTarget {
-        BenchTarget(host: "127.0.0.1", port: server.server.port, local: server,
-                    seeding: MultiThreadedEventLoopGroup(numberOfThreads: 1))
+        BenchTarget(
+            host: "127.0.0.1", port: server.server.port, local: server,
+            seeding: MultiThreadedEventLoopGroup(numberOfThreads: 1))
     }
 
     static func hostAndPort(_ url: String) -> (String, Int)? {
@@ -93,12 +105,14 @@ struct BenchTarget {
 
     private func seedUser(email: String) async throws -> SeededUser {
         let credentials = #"{"email":"\#(email)","password":"\#(DataSet.password)"}"#
-        let registered = try await send(LoadRequest(
-            path: "/api/v1/auth/register", body: Array(#"{"email":"\#(email)","password":"\#(DataSet.password)","first_name":"Bench"}"#.utf8)))
+        let registered = try await send(
+            LoadRequest(
+                path: "/api/v1/auth/register",
+                body: Array(#"{"email":"\#(email)","password":"\#(DataSet.password)","first_name":"Bench"}"#.utf8)))
         guard registered.status == 201 else { throw BenchError("registering \(email): status \(registered.status)") }
         let login = try await send(LoadRequest(path: "/api/v1/auth/login", body: Array(credentials.utf8)))
         guard login.status == 200, let access = jsonString("access_token", in: login.body),
-              let refresh = jsonString("refresh_token", in: login.body)
+            let refresh = jsonString("refresh_token", in: login.body)
         else { throw BenchError("logging in \(email): status \(login.status)") }
         return SeededUser(email: email, accessToken: access, refreshToken: refresh)
     }
@@ -109,11 +123,15 @@ struct BenchTarget {
         if let clientID, let clientSecret {
             return "Basic " + Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
         }
-        guard let local else { throw ValidationError("with --url, introspection needs --client-id and --client-secret") }
+        guard let local else {
+            throw ValidationError("with --url, introspection needs --client-id and --client-secret")
+        }
         let provider = OAuthProvider(auth: local.auth, consentURL: "http://localhost:3000/oauth/consent")
-        let registered = try await provider.registerClient(name: "resource server", kind: .confidential,
-                                                           redirectURIs: ["https://rs.example/cb"], scopes: ["read:users"])
-        return "Basic " + Data("\(registered.client.id.uuidString.lowercased()):\(registered.secret!)".utf8)
+        let registered = try await provider.registerClient(
+            name: "resource server", kind: .confidential,
+            redirectURIs: ["https://rs.example/cb"], scopes: ["read:users"])
+        return "Basic "
+            + Data("\(registered.client.id.uuidString.lowercased()):\(registered.secret!)".utf8)
             .base64EncodedString()
     }
 

@@ -6,7 +6,8 @@ import NIOPosix
 /// same load generator, and the yardstick the other scenarios are measured against.
 struct CeilingBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ceiling", abstract: "A bare SwiftNIO HTTP/1.1 server answering a fixed body (the machine's ceiling).")
+        commandName: "ceiling",
+        abstract: "A bare SwiftNIO HTTP/1.1 server answering a fixed body (the machine's ceiling).")
 
     @OptionGroup var load: LoadOptions
     @OptionGroup var output: ReportOptions
@@ -31,7 +32,9 @@ struct CeilingBenchmark: AsyncParsableCommand {
         try await client.shutdownGracefully()
         await server.stop()
         var report = Report(scenario: "ceiling")
-        report.run("ceiling (bare NIO)", result, detail: "\(threads) event loops, \(body.utf8.count)-byte answer, \(load.shape)")
+        report.run(
+            "ceiling (bare NIO)", result,
+            detail: "\(threads) event loops, \(body.utf8.count)-byte answer, \(load.shape)")
         try report.emit(output)
     }
 }
@@ -39,8 +42,10 @@ struct CeilingBenchmark: AsyncParsableCommand {
 extension CeilingServer {
     /// The ceiling of a scenario, measured in its run: a bare server with `threads` event loops answering
     /// `answer` to every request, under the scenario's own load shape and client.
-    static func measure(_ load: LoadOptions, threads: Int = System.coreCount, answer: [UInt8], request: LoadRequest,
-                        group: any EventLoopGroup, progress: Progress) async throws -> LoadResult {
+    static func measure(
+        _ load: LoadOptions, threads: Int = System.coreCount, answer: [UInt8], request: LoadRequest,
+        group: any EventLoopGroup, progress: Progress
+    ) async throws -> LoadResult {
         let server = try await CeilingServer.start(threads: threads, body: String(decoding: answer, as: UTF8.self))
         progress.start("ceiling", total: 0)
         let result = try await HTTPLoad.run(load.target(port: server.port), group: group, progress: progress) { _, _ in

@@ -38,13 +38,16 @@ struct ColdStart: AsyncParsableCommand {
         let engine = try Engine.open(configuration)
         let startup = engine.startup
         let bench = try await BenchServer.start(engine: engine, directory: dir, bcryptCost: 4)
-        let request = startup.users > 0
-            ? LoadRequest(path: "/api/v1/auth/login",
-                          body: Array(#"{"email":"\#(DataSet.email(0))","password":"\#(DataSet.password)"}"#.utf8))
+        let request =
+            startup.users > 0
+            ? LoadRequest(
+                path: "/api/v1/auth/login",
+                body: Array(#"{"email":"\#(DataSet.email(0))","password":"\#(DataSet.password)"}"#.utf8))
             : LoadRequest(method: .GET, path: "/health", body: [])
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let answer = try await HTTPLoad.run(port: bench.server.port, connections: 1, seconds: 0, group: client,
-                                            next: { _, _ in request })
+        let answer = try await HTTPLoad.run(
+            port: bench.server.port, connections: 1, seconds: 0, group: client,
+            next: { _, _ in request })
         result.firstAnswerMilliseconds = Double(monotonicNanoseconds() - started) / 1e6
         result.firstAnswerSucceeded = answer.requests == 1 && answer.errors == 0
         result.residentBytesAfter = residentBytes()
@@ -69,8 +72,9 @@ struct ColdStart: AsyncParsableCommand {
         try child.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         child.waitUntilExit()
-        guard child.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self)
-            .split(separator: "\n").last(where: { $0.hasPrefix("{") })
+        guard child.terminationStatus == 0,
+            let line = String(decoding: data, as: UTF8.self)
+                .split(separator: "\n").last(where: { $0.hasPrefix("{") })
         else { throw BenchError("the cold start of \(directory) failed (exit status \(child.terminationStatus))") }
         return try JSONDecoder().decode(ColdStartResult.self, from: Data(line.utf8))
     }

@@ -43,15 +43,21 @@ struct DataSet {
 
         progress.start("users", total: users)
         let userIDs = try await Self.concurrently(count: users, progress: progress) { index in
-            try await engine.register(NewUser(email: Self.email(index), passwordHash: hash, firstName: "Bench",
-                                              lastName: "User \(index)")).id
+            try await engine.register(
+                NewUser(
+                    email: Self.email(index), passwordHash: hash, firstName: "Bench",
+                    lastName: "User \(index)")
+            ).id
         }
         let sessionCount = users * sessionsPerUser
         progress.start("sessions", total: sessionCount)
         let sessionIDs = try await Self.concurrently(count: sessionCount, progress: progress) { index in
-            try await engine.createSession(userID: userIDs[index % users], refreshDigest: Self.digest(session: index, generation: 0),
-                                           device: DeviceInfo(deviceName: "bench", deviceID: "device-\(index)",
-                                                              ipAddress: "10.0.\(index / 256 % 256).\(index % 256)")).id
+            try await engine.createSession(
+                userID: userIDs[index % users], refreshDigest: Self.digest(session: index, generation: 0),
+                device: DeviceInfo(
+                    deviceName: "bench", deviceID: "device-\(index)",
+                    ipAddress: "10.0.\(index / 256 % 256).\(index % 256)")
+            ).id
         }
         let checkpoint = try await engine.checkpoint()
         let before = engine.log.statistics.records
@@ -64,9 +70,10 @@ struct DataSet {
             let generation = refreshed / sessionCount
             let round = min(sessionCount, tail - refreshed)
             _ = try await Self.concurrently(count: round, progress: progress) { session in
-                _ = try await engine.refresh(sessionID: sessionIDs[session],
-                                             presentedDigest: Self.digest(session: session, generation: generation),
-                                             newDigest: Self.digest(session: session, generation: generation + 1))
+                _ = try await engine.refresh(
+                    sessionID: sessionIDs[session],
+                    presentedDigest: Self.digest(session: session, generation: generation),
+                    newDigest: Self.digest(session: session, generation: generation + 1))
                 return ()
             }
             refreshed += round
@@ -74,8 +81,9 @@ struct DataSet {
         let tailRecords = Int(engine.log.statistics.records - before)
         await engine.close()
         progress.finish()
-        return Built(seconds: Double(monotonicNanoseconds() - started) / 1e9, snapshotBytes: checkpoint.bytes,
-                     logRecordsAfterSnapshot: tailRecords)
+        return Built(
+            seconds: Double(monotonicNanoseconds() - started) / 1e9, snapshotBytes: checkpoint.bytes,
+            logRecordsAfterSnapshot: tailRecords)
     }
 
     /// Runs `body` for each of `0..<count` from 64 tasks at a time and collects the results in order.

@@ -59,11 +59,13 @@ enum HTTPLoad {
             for index in 0..<target.connections {
                 let schedule = target.rate.map { rate -> LoadHandler.Schedule in
                     let interval = Double(target.connections) / rate * 1e9
-                    return LoadHandler.Schedule(first: start + UInt64(interval * Double(index) / Double(target.connections)),
-                                                interval: UInt64(max(1, interval)))
+                    return LoadHandler.Schedule(
+                        first: start + UInt64(interval * Double(index) / Double(target.connections)),
+                        interval: UInt64(max(1, interval)))
                 }
-                let handler = LoadHandler.Settings(connection: index, host: target.host, deadline: deadline,
-                                                   schedule: schedule, progress: progress, answered: answered, next: next)
+                let handler = LoadHandler.Settings(
+                    connection: index, host: target.host, deadline: deadline,
+                    schedule: schedule, progress: progress, answered: answered, next: next)
                 tasks.addTask {
                     let promise = group.next().makePromise(of: LoadResult.self)
                     let channel = try await ClientBootstrap(group: group)
@@ -96,13 +98,16 @@ enum HTTPLoad {
     }
 
     /// Sends one request and returns the answer's status and body (for seeding a server through its API).
-    static func once(_ request: LoadRequest, host: String, port: Int, group: any EventLoopGroup) async throws
+    static func once(
+        _ request: LoadRequest, host: String, port: Int, group: any EventLoopGroup
+    ) async throws
         -> (status: Int, body: [UInt8])
     {
         let answer = Mutex<(status: Int, body: [UInt8])>((0, []))
-        let result = try await run(LoadTarget(host: host, port: port, connections: 1, seconds: 0), group: group,
-                                   answered: { status, body in answer.withLock { $0 = (status, body) } },
-                                   next: { _, _ in request })
+        let result = try await run(
+            LoadTarget(host: host, port: port, connections: 1, seconds: 0), group: group,
+            answered: { status, body in answer.withLock { $0 = (status, body) } },
+            next: { _, _ in request })
         guard result.requests == 1 else { throw BenchError("\(request.path): no answer from \(host):\(port)") }
         return answer.withLock { $0 }
     }
@@ -228,11 +233,16 @@ final class LoadHandler: ChannelInboundHandler {
         var headers = HTTPHeaders(request.headers)
         headers.add(name: "host", value: settings.host)
         headers.add(name: "content-length", value: String(request.body.count))
-        context.write(wrapOutboundOut(.head(HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path,
-                                                            headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(
+                .head(
+                    HTTPRequestHead(
+                        version: .http1_1, method: request.method, uri: request.path,
+                        headers: headers))), promise: nil)
         if !request.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: request.body)))),
-                          promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: request.body)))),
+                promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

@@ -7,7 +7,8 @@ import Synchronization
 struct IntrospectBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "introspect",
-        abstract: "POST /oauth/provider/introspect against a bare NIO server (target ≥ 0.8 × its rate, p99 ≤ 2 × its p99).")
+        abstract:
+            "POST /oauth/provider/introspect against a bare NIO server (target ≥ 0.8 × its rate, p99 ≤ 2 × its p99).")
 
     @OptionGroup var load: LoadOptions
     @OptionGroup var output: ReportOptions
@@ -20,15 +21,17 @@ struct IntrospectBenchmark: AsyncParsableCommand {
     func run() async throws {
         guard ["hs256", "eddsa"].contains(signing) else { throw ValidationError("--signing: hs256 or eddsa") }
         let progress = Progress()
-        let target = try await BenchTarget.start(url: load.url, durability: .none, threads: threads, eddsa: signing == "eddsa")
+        let target = try await BenchTarget.start(
+            url: load.url, durability: .none, threads: threads, eddsa: signing == "eddsa")
         let seeded = try await target.seedUsers(users, progress: progress)
         let basic = try await target.introspectionAuthorization(clientID: clientID, clientSecret: clientSecret)
         let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", basic)]
         let bodies = seeded.map { Array("token=\($0.accessToken)&token_type_hint=access_token".utf8) }
         let counter = RequestCounter()
         let request: @Sendable (Int, [UInt8]?) -> LoadRequest = { _, _ in
-            LoadRequest(path: "/api/v1/oauth/provider/introspect", body: bodies[counter.next() % bodies.count],
-                        headers: headers)
+            LoadRequest(
+                path: "/api/v1/oauth/provider/introspect", body: bodies[counter.next() % bodies.count],
+                headers: headers)
         }
 
         // Check that the answers are what they should be, and keep one: the ceiling answers the same bytes, so
@@ -36,18 +39,22 @@ struct IntrospectBenchmark: AsyncParsableCommand {
         let sample = Mutex<[UInt8]?>(nil)
         let probe = try await target.send(request(0, nil))
         sample.withLock { $0 = probe.body }
-        guard probe.status == 200, let answer = sample.withLock({ $0 }), answer.starts(with: Array(#"{"active":true"#.utf8))
+        guard probe.status == 200, let answer = sample.withLock({ $0 }),
+            answer.starts(with: Array(#"{"active":true"#.utf8))
         else { throw ValidationError("introspection did not answer active tokens") }
 
-        let ceilingServer = try await CeilingServer.start(threads: threads, body: String(decoding: answer, as: UTF8.self))
+        let ceilingServer = try await CeilingServer.start(
+            threads: threads, body: String(decoding: answer, as: UTF8.self))
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         progress.start("ceiling", total: 0)
-        let ceiling = try await HTTPLoad.run(load.target(port: ceilingServer.port), group: client, progress: progress,
-                                             next: request)
+        let ceiling = try await HTTPLoad.run(
+            load.target(port: ceilingServer.port), group: client, progress: progress,
+            next: request)
         await ceilingServer.stop()
         progress.start("introspect", total: 0)
-        let introspection = try await HTTPLoad.run(load.target(port: target.port, host: target.host), group: client,
-                                                   progress: progress, next: request)
+        let introspection = try await HTTPLoad.run(
+            load.target(port: target.port, host: target.host), group: client,
+            progress: progress, next: request)
         progress.finish()
         try await client.shutdownGracefully()
         await target.stop()
@@ -59,8 +66,10 @@ struct IntrospectBenchmark: AsyncParsableCommand {
         if load.rate == nil {
             report.target("rate ÷ ceiling's", value: introspection.rate / max(1, ceiling.rate), atLeast: 0.8)
         }
-        report.target("p99 ÷ ceiling's", value: introspection.latency.milliseconds(at: 99)
-                      / max(0.001, ceiling.latency.milliseconds(at: 99)), atMost: 2)
+        report.target(
+            "p99 ÷ ceiling's",
+            value: introspection.latency.milliseconds(at: 99)
+                / max(0.001, ceiling.latency.milliseconds(at: 99)), atMost: 2)
         try report.emit(output)
     }
 }

@@ -2,7 +2,8 @@ import Histogram
 
 /// Latencies in microseconds, recorded into an HdrHistogram (1 µs to 60 s, three significant digits).
 struct LatencyHistogram: Sendable {
-    private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    private(set) var histogram = Histogram<UInt64>(
+        highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
 
     mutating func record(nanoseconds: UInt64) {
         _ = histogram.record(max(1, nanoseconds / 1000))

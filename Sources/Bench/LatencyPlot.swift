@@ -6,7 +6,9 @@ struct LatencyPlot {
     let title: String
     let series: [(name: String, latency: LatencyHistogram)]
 
-    private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    private static let colors = [
+        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    ]
     private let width = 1100.0, height = 540.0
     private let left = 70.0, right = 360.0, top = 40.0, bottom = 50.0
 
@@ -36,29 +38,37 @@ struct LatencyPlot {
 
             """
         for nines in 0...Int(maxNines) {
-            let label = nines == 0 ? "0%" : nines == 1 ? "90%"
-                : "99" + (nines > 2 ? "." + String(repeating: "9", count: nines - 2) : "") + "%"
+            let label =
+                nines == 0
+                ? "0%"
+                : nines == 1
+                    ? "90%"
+                    : "99" + (nines > 2 ? "." + String(repeating: "9", count: nines - 2) : "") + "%"
             let position = x(Double(nines))
-            svg += #"<line x1="\#(position)" y1="\#(top)" x2="\#(position)" y2="\#(top + plotHeight)" stroke="lightgray"/>"#
+            svg +=
+                #"<line x1="\#(position)" y1="\#(top)" x2="\#(position)" y2="\#(top + plotHeight)" stroke="lightgray"/>"#
             svg += #"<text x="\#(position)" y="\#(top + plotHeight + 18)" text-anchor="middle">\#(label)</text>"#
             svg += "\n"
         }
         for step in 0...5 {
             let value = maxMilliseconds * Double(step) / 5
             let position = y(value)
-            svg += #"<line x1="\#(left)" y1="\#(position)" x2="\#(left + plotWidth)" y2="\#(position)" stroke="gainsboro"/>"#
+            svg +=
+                #"<line x1="\#(left)" y1="\#(position)" x2="\#(left + plotWidth)" y2="\#(position)" stroke="gainsboro"/>"#
             svg += #"<text x="\#(left - 8)" y="\#(position + 4)" text-anchor="end">\#(format(value))</text>"#
             svg += "\n"
         }
         svg += #"<text x="\#(left + plotWidth / 2)" y="\#(height - 10)" text-anchor="middle">percentile</text>"#
-        svg += #"<text x="16" y="\#(top + plotHeight / 2)" transform="rotate(-90 16 \#(top + plotHeight / 2))" text-anchor="middle">latency (ms)</text>"#
+        svg +=
+            #"<text x="16" y="\#(top + plotHeight / 2)" transform="rotate(-90 16 \#(top + plotHeight / 2))" text-anchor="middle">latency (ms)</text>"#
         svg += "\n"
         for (index, line) in lines.enumerated() {
             let color = Self.colors[index % Self.colors.count]
             let path = line.points.map { "\(format(x($0.0))),\(format(y($0.1)))" }.joined(separator: " ")
             svg += #"<polyline fill="none" stroke="\#(color)" stroke-width="2" points="\#(path)"/>"#
             let legendY = top + 20 * Double(index) + 10
-            svg += #"<line x1="\#(width - right + 15)" y1="\#(legendY)" x2="\#(width - right + 40)" y2="\#(legendY)" stroke="\#(color)" stroke-width="3"/>"#
+            svg +=
+                #"<line x1="\#(width - right + 15)" y1="\#(legendY)" x2="\#(width - right + 40)" y2="\#(legendY)" stroke="\#(color)" stroke-width="3"/>"#
             svg += #"<text x="\#(width - right + 46)" y="\#(legendY + 4)">\#(escaped(line.name))</text>"#
             svg += "\n"
         }

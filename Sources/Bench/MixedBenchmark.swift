@@ -37,15 +37,19 @@ struct MixedBenchmark: AsyncParsableCommand {
 
         let client = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // The ceiling answers what an introspection (nine requests in ten) answers.
-        let introspection = LoadRequest(path: "/api/v1/oauth/provider/introspect",
-                                        body: Array("token=\(pool[0].accessToken)".utf8),
-                                        headers: [("content-type", "application/x-www-form-urlencoded"), ("authorization", basic)])
+        let introspection = LoadRequest(
+            path: "/api/v1/oauth/provider/introspect",
+            body: Array("token=\(pool[0].accessToken)".utf8),
+            headers: [("content-type", "application/x-www-form-urlencoded"), ("authorization", basic)])
         let sample = try await target.send(introspection)
-        let ceiling = try await CeilingServer.measure(load, answer: sample.body, request: introspection, group: client,
-                                                      progress: progress)
+        let ceiling = try await CeilingServer.measure(
+            load, answer: sample.body, request: introspection, group: client,
+            progress: progress)
         progress.start("mixed load", total: 0)
-        let result = try await HTTPLoad.run(load.target(port: target.port, host: target.host), group: client,
-                                            progress: progress) { connection, body in
+        let result = try await HTTPLoad.run(
+            load.target(port: target.port, host: target.host), group: client,
+            progress: progress
+        ) { connection, body in
             connections.next(connection, previous: body)
         }
         progress.finish()
@@ -87,8 +91,9 @@ final class MixedConnections: @unchecked Sendable {
 
     init(own: [SeededUser], weights: [Int], pool: [SeededUser], basic: String) {
         slots = own.enumerated().map { index, user in
-            Slot(user: user, accessToken: user.accessToken, refreshToken: user.refreshToken,
-                 random: 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1))
+            Slot(
+                user: user, accessToken: user.accessToken, refreshToken: user.refreshToken,
+                random: 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1))
         }
         var sum = 0
         thresholds = weights.map { weight in
@@ -107,7 +112,9 @@ final class MixedConnections: @unchecked Sendable {
         defer { slots[connection] = slot }
         // Adopt the tokens a refresh or a login answered.
         if let previous, slot.last == 1 || slot.last == 2,
-           let access = jsonString("access_token", in: previous), let refresh = jsonString("refresh_token", in: previous) {
+            let access = jsonString("access_token", in: previous),
+            let refresh = jsonString("refresh_token", in: previous)
+        {
             slot.accessToken = access
             slot.refreshToken = refresh
         }
@@ -121,17 +128,21 @@ final class MixedConnections: @unchecked Sendable {
         switch kind {
         case 0:
             let user = pool[Int(draw64(&slot.random) % UInt64(pool.count))]
-            return LoadRequest(path: "/api/v1/oauth/provider/introspect",
-                               body: Array("token=\(user.accessToken)&token_type_hint=access_token".utf8),
-                               headers: introspectHeaders)
+            return LoadRequest(
+                path: "/api/v1/oauth/provider/introspect",
+                body: Array("token=\(user.accessToken)&token_type_hint=access_token".utf8),
+                headers: introspectHeaders)
         case 1:
-            return LoadRequest(path: "/api/v1/auth/refresh", body: Array(#"{"refresh_token":"\#(slot.refreshToken)"}"#.utf8))
+            return LoadRequest(
+                path: "/api/v1/auth/refresh", body: Array(#"{"refresh_token":"\#(slot.refreshToken)"}"#.utf8))
         case 2:
-            return LoadRequest(path: "/api/v1/auth/login",
-                               body: Array(#"{"email":"\#(slot.user.email)","password":"\#(DataSet.password)"}"#.utf8))
+            return LoadRequest(
+                path: "/api/v1/auth/login",
+                body: Array(#"{"email":"\#(slot.user.email)","password":"\#(DataSet.password)"}"#.utf8))
         default:
-            return LoadRequest(path: "/api/v1/auth/logout", body: Array(#"{"refresh_token":"\#(slot.refreshToken)"}"#.utf8),
-                               headers: [("content-type", "application/json"), ("authorization", "Bearer \(slot.accessToken)")])
+            return LoadRequest(
+                path: "/api/v1/auth/logout", body: Array(#"{"refresh_token":"\#(slot.refreshToken)"}"#.utf8),
+                headers: [("content-type", "application/json"), ("authorization", "Bearer \(slot.accessToken)")])
         }
     }
 

@@ -37,7 +37,7 @@ final class Progress: Sendable {
         let now = monotonicNanoseconds()
         let last = lastPrintedAt.load(ordering: .relaxed)
         guard now - last >= 1_000_000_000,
-              lastPrintedAt.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+            lastPrintedAt.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
         else { return }
         print(line(count: count, now: now), terminator: "\r")
     }

@@ -45,7 +45,9 @@ struct RawDiskLoop {
         while now < end {
             if offset + block.count > fileSizeBytes { offset = 0 }
             let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            guard written == block.count, fdatasync(fd) == 0 else { throw BenchError("raw write failed: errno \(errno)") }
+            guard written == block.count, fdatasync(fd) == 0 else {
+                throw BenchError("raw write failed: errno \(errno)")
+            }
             offset += block.count
             let finished = monotonicNanoseconds()
             result.latency.record(nanoseconds: finished - now, count: batch)

@@ -9,7 +9,8 @@ import Glibc
 struct RecoveryBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recovery",
-        abstract: "Cold start of N users + N sessions and a log tail (targets: ≥ 1,000,000 records/s replayed, serving in < 5 s).",
+        abstract:
+            "Cold start of N users + N sessions and a log tail (targets: ≥ 1,000,000 records/s replayed, serving in < 5 s).",
         discussion: """
             Builds a data directory through the engine (every change logged), writes a snapshot, logs --tail \
             refreshes after it, then starts it cold in a child process: snapshot load, log replay, the HTTP \
@@ -25,10 +26,11 @@ struct RecoveryBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let progress = Progress()
-        let root = try dir.map { path -> String in
-            _ = mkdir(path, 0o755)
-            return path
-        } ?? makeTemporaryDirectory()
+        let root =
+            try dir.map { path -> String in
+                _ = mkdir(path, 0o755)
+                return path
+            } ?? makeTemporaryDirectory()
         defer { if dir == nil { removeTree(root) } }
 
         let built = try await DataSet(users: users, sessionsPerUser: 1, tail: tail, shards: shards)
@@ -60,7 +62,8 @@ struct RecoveryBenchmark: AsyncParsableCommand {
             report.target("replay rate", value: replayRate, atLeast: 1_000_000, unit: "records/s")
         }
         if users >= 1_000_000 {
-            report.target("serving after a cold start", value: start.firstAnswerMilliseconds / 1000, atMost: 5, unit: "s")
+            report.target(
+                "serving after a cold start", value: start.firstAnswerMilliseconds / 1000, atMost: 5, unit: "s")
         }
         try report.emit(output)
     }
@@ -88,8 +91,10 @@ struct MemoryBenchmark: AsyncParsableCommand {
         for sessions in [-1, 0, 1] {
             let root = try makeTemporaryDirectory()
             defer { removeTree(root) }
-            _ = try await DataSet(users: sessions < 0 ? 0 : users, sessionsPerUser: max(0, sessions), tail: 0, shards: shards)
-                .build(into: root, progress: progress)
+            _ = try await DataSet(
+                users: sessions < 0 ? 0 : users, sessionsPerUser: max(0, sessions), tail: 0, shards: shards
+            )
+            .build(into: root, progress: progress)
             progress.start("cold start", total: 0)
             let start = try ColdStart.measure(directory: root, shards: shards)
             progress.finish()

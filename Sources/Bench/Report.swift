@@ -54,10 +54,12 @@ struct Report: Encodable {
 
     mutating func run(_ name: String, _ result: LoadResult, detail: String = "") {
         let latency = result.latency
-        runs.append(Run(name: name, detail: detail, requests: result.requests, errors: result.errors,
-                        seconds: result.seconds, rate: result.rate, p50: latency.milliseconds(at: 50),
-                        p90: latency.milliseconds(at: 90), p99: latency.milliseconds(at: 99),
-                        p999: latency.milliseconds(at: 99.9), max: latency.maxMilliseconds))
+        runs.append(
+            Run(
+                name: name, detail: detail, requests: result.requests, errors: result.errors,
+                seconds: result.seconds, rate: result.rate, p50: latency.milliseconds(at: 50),
+                p90: latency.milliseconds(at: 90), p99: latency.milliseconds(at: 99),
+                p999: latency.milliseconds(at: 99.9), max: latency.maxMilliseconds))
         histograms.append((name, latency))
     }
 
@@ -66,18 +68,21 @@ struct Report: Encodable {
     }
 
     mutating func target(_ name: String, value: Double, atLeast bound: Double, unit: String = "") {
-        targets.append(Target(name: name, value: value, unit: unit, target: "≥ \(Self.readable(bound))", met: value >= bound))
+        targets.append(
+            Target(name: name, value: value, unit: unit, target: "≥ \(Self.readable(bound))", met: value >= bound))
     }
 
     mutating func target(_ name: String, value: Double, atMost bound: Double, unit: String = "") {
-        targets.append(Target(name: name, value: value, unit: unit, target: "≤ \(Self.readable(bound))", met: value <= bound))
+        targets.append(
+            Target(name: name, value: value, unit: unit, target: "≤ \(Self.readable(bound))", met: value <= bound))
     }
 
     /// Prints the report as `options` ask and draws the plot when one is asked for.
     func emit(_ options: ReportOptions) throws {
         if let path = options.plot {
-            try LatencyPlot(title: "Bench \(scenario)", series: histograms).svg().write(toFile: path, atomically: true,
-                                                                                       encoding: .utf8)
+            try LatencyPlot(title: "Bench \(scenario)", series: histograms).svg().write(
+                toFile: path, atomically: true,
+                encoding: .utf8)
         }
         if options.json {
             let encoder = JSONEncoder()
@@ -94,17 +99,21 @@ struct Report: Encodable {
         if !runs.isEmpty {
             var rows = [["run", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "requests", "errors", ""]]
             for run in runs {
-                rows.append([run.name, String(Int(run.rate)), format(run.p50), format(run.p90), format(run.p99),
-                             format(run.p999), format(run.max), String(run.requests), String(run.errors), run.detail])
+                rows.append([
+                    run.name, String(Int(run.rate)), format(run.p50), format(run.p90), format(run.p99),
+                    format(run.p999), format(run.max), String(run.requests), String(run.errors), run.detail,
+                ])
             }
             lines += aligned(rows)
         }
         for figure in figures {
-            lines.append("\(figure.name): \(Self.readable(figure.value)) \(figure.unit)".trimmingCharacters(in: .whitespaces))
+            lines.append(
+                "\(figure.name): \(Self.readable(figure.value)) \(figure.unit)".trimmingCharacters(in: .whitespaces))
         }
         for target in targets {
-            lines.append("\(target.name): \(Self.readable(target.value)) \(target.unit) (target \(target.target)) → "
-                         + (target.met ? "met" : "not met"))
+            lines.append(
+                "\(target.name): \(Self.readable(target.value)) \(target.unit) (target \(target.target)) → "
+                    + (target.met ? "met" : "not met"))
         }
         return lines.joined(separator: "\n")
     }

@@ -52,16 +52,20 @@ struct WalBenchmark: AsyncParsableCommand {
             }
             return value
         }
-        guard let device = LogBackend(rawValue: backend) else { throw ValidationError("backend: automatic, uring or pwrite") }
-        let root = try dir.map { path -> String in
-            _ = mkdir(path, 0o755)
-            return path
-        } ?? makeTemporaryDirectory()
+        guard let device = LogBackend(rawValue: backend) else {
+            throw ValidationError("backend: automatic, uring or pwrite")
+        }
+        let root =
+            try dir.map { path -> String in
+                _ = mkdir(path, 0o755)
+                return path
+            } ?? makeTemporaryDirectory()
         defer { if dir == nil { removeTree(root) } }
 
         var rows: [Row] = []
         for size in batches {
-            let raw = RawDiskLoop(path: root + "/raw-\(size).bin", fileSizeBytes: 256 << 20, recordSizeBytes: recordSize)
+            let raw = RawDiskLoop(
+                path: root + "/raw-\(size).bin", fileSizeBytes: 256 << 20, recordSizeBytes: recordSize)
             var rawResult = RawDiskLoop.Result()
             if !logOnly {
                 try raw.prepare()
@@ -75,12 +79,17 @@ struct WalBenchmark: AsyncParsableCommand {
             if !json {
                 print(row.progressLine)
                 let statistics = logResult.statistics
-                print("  log threads: staging \(statistics.stagingNanoseconds / 1_000_000) ms, device "
-                      + "\(statistics.deviceNanoseconds / 1_000_000) ms, gather \(statistics.gatherNanoseconds / 1_000_000) ms "
-                      + "in \(Int(logResult.seconds * 1000)) ms; \(statistics.syncs) syncs")
+                print(
+                    "  log threads: staging \(statistics.stagingNanoseconds / 1_000_000) ms, device "
+                        + "\(statistics.deviceNanoseconds / 1_000_000) ms, gather \(statistics.gatherNanoseconds / 1_000_000) ms "
+                        + "in \(Int(logResult.seconds * 1000)) ms; \(statistics.syncs) syncs")
             }
         }
-        if json { print(Row.json(rows, recordSize: recordSize)) } else { print(Row.table(rows, recordSize: recordSize)) }
+        if json {
+            print(Row.json(rows, recordSize: recordSize))
+        } else {
+            print(Row.table(rows, recordSize: recordSize))
+        }
     }
 
     private func runLog(directory: String, producers: Int, device: LogBackend) async throws -> LogResult {
@@ -133,21 +142,26 @@ struct Row {
     var logRate: Double { Double(log.records) / log.seconds }
     var rawRate: Double { raw.seconds == 0 ? 0 : Double(raw.records) / raw.seconds }
     var ratio: Double { rawRate == 0 ? 0 : logRate / rawRate }
-    var recordsPerCommit: Double { log.statistics.syncs == 0 ? 0 : Double(log.statistics.records) / Double(log.statistics.syncs) }
+    var recordsPerCommit: Double {
+        log.statistics.syncs == 0 ? 0 : Double(log.statistics.records) / Double(log.statistics.syncs)
+    }
 
     var progressLine: String {
         "batch \(batch): log \(Int(logRate)) records/s, raw \(Int(rawRate)) records/s, ratio \(format(ratio))"
     }
 
     static func table(_ rows: [Row], recordSize: Int) -> String {
-        var lines = ["record size \(recordSize) B",
-                     "| batch | log records/s | log p50 ms | log p99 ms | records/commit | raw records/s | raw p50 ms | raw p99 ms | ratio |",
-                     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        var lines = [
+            "record size \(recordSize) B",
+            "| batch | log records/s | log p50 ms | log p99 ms | records/commit | raw records/s | raw p50 ms | raw p99 ms | ratio |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for row in rows {
-            lines.append("| \(row.batch) | \(Int(row.logRate)) | \(format(row.log.latency.milliseconds(at: 50))) | "
-                         + "\(format(row.log.latency.milliseconds(at: 99))) | \(format(row.recordsPerCommit)) | "
-                         + "\(Int(row.rawRate)) | \(format(row.raw.latency.milliseconds(at: 50))) | "
-                         + "\(format(row.raw.latency.milliseconds(at: 99))) | \(format(row.ratio)) |")
+            lines.append(
+                "| \(row.batch) | \(Int(row.logRate)) | \(format(row.log.latency.milliseconds(at: 50))) | "
+                    + "\(format(row.log.latency.milliseconds(at: 99))) | \(format(row.recordsPerCommit)) | "
+                    + "\(Int(row.rawRate)) | \(format(row.raw.latency.milliseconds(at: 50))) | "
+                    + "\(format(row.raw.latency.milliseconds(at: 99))) | \(format(row.ratio)) |")
         }
         return lines.joined(separator: "\n")
     }

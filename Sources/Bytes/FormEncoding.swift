@@ -16,7 +16,8 @@ public enum FormEncoding {
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), index + 1 < text.count, let high = hexDigitValue(text[index]),
-                      let low = hexDigitValue(text[index + 1]) {
+                let low = hexDigitValue(text[index + 1])
+            {
                 bytes.append(high << 4 | low)
                 index += 2
             } else if byte == UInt8(ascii: "%") && strict {
@@ -52,7 +53,9 @@ extension StringProtocol {
         let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
         var actual = utf8.makeIterator()
         for byte in expected {
-            guard let next = actual.next(), Self.lowercasedASCII(next) == Self.lowercasedASCII(byte) else { return false }
+            guard let next = actual.next(), Self.lowercasedASCII(next) == Self.lowercasedASCII(byte) else {
+                return false
+            }
         }
         return true
     }

@@ -72,8 +72,9 @@ public struct BinaryReader {
     }
 
     public mutating func read(_: SecretDigest.Type) throws(RecordDecodingError) -> SecretDigest {
-        SecretDigest(word0: try read(UInt64.self), word1: try read(UInt64.self), word2: try read(UInt64.self),
-               word3: try read(UInt64.self))
+        SecretDigest(
+            word0: try read(UInt64.self), word1: try read(UInt64.self), word2: try read(UInt64.self),
+            word3: try read(UInt64.self))
     }
 
     public mutating func readOptional(_: SecretDigest.Type) throws(RecordDecodingError) -> SecretDigest? {

@@ -44,21 +44,24 @@ public struct DataDirectoryIdentity: Sendable, Hashable {
             fields[line[..<equals]] = line[line.index(after: equals)...]
         }
         guard let version = fields["format"].flatMap({ Int($0) }),
-              let instance = fields["instance"].flatMap({ UUID(uuidString: String($0)) }),
-              let created = fields["created_ms"].flatMap({ Int64($0) })
+            let instance = fields["instance"].flatMap({ UUID(uuidString: String($0)) }),
+            let created = fields["created_ms"].flatMap({ Int64($0) })
         else {
             throw EngineError(.invalidArgument, "\(path) is not a Tessera identity file (format, instance, created_ms)")
         }
         guard version <= currentFormatVersion else {
-            throw EngineError(.invalidArgument, "\(path) is of format \(version); this Tessera reads up to "
-                                  + "\(currentFormatVersion): start a newer version")
+            throw EngineError(
+                .invalidArgument,
+                "\(path) is of format \(version); this Tessera reads up to "
+                    + "\(currentFormatVersion): start a newer version")
         }
         return DataDirectoryIdentity(formatVersion: version, instanceID: instance, createdAtMilliseconds: created)
     }
 
     /// Writes this identity into `dataDirectory` and makes it durable (file and directory entry).
     func write(in dataDirectory: String) throws(EngineError) {
-        let text = "# Tessera data directory: do not edit or copy into another data directory\n"
+        let text =
+            "# Tessera data directory: do not edit or copy into another data directory\n"
             + "format=\(formatVersion)\ninstance=\(instanceID.uuidString.lowercased())\n"
             + "created_ms=\(createdAtMilliseconds)\n"
         do { try Durable.replaceFile(dataDirectory + "/" + Self.fileName, with: Array(text.utf8)) } catch {

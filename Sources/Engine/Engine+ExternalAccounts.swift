@@ -17,7 +17,9 @@ extension Engine {
     /// Registers the user a first social sign-in creates: no password (a password reset can set one later),
     /// the provider account linked in the same record. Fails with `emailTaken` when another user that is not
     /// deleted has the email, and with `externalAccountTaken` when the identity signs someone in already.
-    public func registerExternalUser(email: String, firstName: String, lastName: String?, profile: ExternalProfile)
+    public func registerExternalUser(
+        email: String, firstName: String, lastName: String?, profile: ExternalProfile
+    )
         async throws(EngineError) -> User
     {
         let email = User.normalizedEmail(email)
@@ -28,11 +30,13 @@ extension Engine {
             throw error
         }
         let now = clock.nowMilliseconds()
-        let user = User(id: id, email: email, passwordHash: "", firstName: firstName, lastName: lastName, phoneNumber: nil,
-                        isActive: true, isSuperuser: false, preferences: nil, locale: nil, createdAtMilliseconds: now,
-                        updatedAtMilliseconds: now, deletedAtMilliseconds: nil)
-        let account = ExternalAccount(provider: profile.identity.provider, subject: profile.identity.subject,
-                                      email: profile.email, emailVerified: profile.emailVerified, linkedAtMilliseconds: now)
+        let user = User(
+            id: id, email: email, passwordHash: "", firstName: firstName, lastName: lastName, phoneNumber: nil,
+            isActive: true, isSuperuser: false, preferences: nil, locale: nil, createdAtMilliseconds: now,
+            updatedAtMilliseconds: now, deletedAtMilliseconds: nil)
+        let account = ExternalAccount(
+            provider: profile.identity.provider, subject: profile.identity.subject,
+            email: profile.email, emailVerified: profile.emailVerified, linkedAtMilliseconds: now)
         do {
             return try await commit(on: id) { _ throws(EngineError) in
                 (EngineRecord.externalUserRegistered(user, account: account), user)
@@ -47,16 +51,22 @@ extension Engine {
     /// Links a provider account to a user that is not deleted: afterwards signing in there signs this user in.
     /// `externalAccountTaken` when the identity is linked to anyone already (this user included) or when the
     /// user has an account of that provider.
-    public func linkExternalAccount(userID: UUID, profile: ExternalProfile) async throws(EngineError) -> ExternalAccount {
+    public func linkExternalAccount(userID: UUID, profile: ExternalProfile) async throws(EngineError) -> ExternalAccount
+    {
         try reserve(profile.identity, for: userID)
         let now = clock.nowMilliseconds()
-        let account = ExternalAccount(provider: profile.identity.provider, subject: profile.identity.subject,
-                                      email: profile.email, emailVerified: profile.emailVerified, linkedAtMilliseconds: now)
+        let account = ExternalAccount(
+            provider: profile.identity.provider, subject: profile.identity.subject,
+            email: profile.email, emailVerified: profile.emailVerified, linkedAtMilliseconds: now)
         do {
             return try await commit(on: userID) { state throws(EngineError) in
-                guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
-                guard state.externalAccounts[userID]?.contains(where: { $0.provider == account.provider }) != true else {
-                    throw EngineError(.externalAccountTaken, "the user has a \(account.provider) account linked already")
+                guard let user = state.users[userID], !user.isDeleted else {
+                    throw EngineError(.userNotFound, "no such user")
+                }
+                guard state.externalAccounts[userID]?.contains(where: { $0.provider == account.provider }) != true
+                else {
+                    throw EngineError(
+                        .externalAccountTaken, "the user has a \(account.provider) account linked already")
                 }
                 return (EngineRecord.externalAccountLinked(userID: userID, account: account), account)
             }
@@ -70,14 +80,18 @@ extension Engine {
     /// no other linked account): `lastSignInMethod` then.
     public func unlinkExternalAccount(userID: UUID, provider: String) async throws(EngineError) {
         let now = clock.nowMilliseconds()
-        let identity = try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: ExternalIdentity) in
-            guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+        let identity = try await commit(on: userID) {
+            state throws(EngineError) -> (record: EngineRecord?, result: ExternalIdentity) in
+            guard let user = state.users[userID], !user.isDeleted else {
+                throw EngineError(.userNotFound, "no such user")
+            }
             let accounts = state.externalAccounts[userID] ?? []
             guard let account = accounts.first(where: { $0.provider == provider }) else {
                 throw EngineError(.externalAccountNotFound, "no \(provider) account is linked")
             }
             guard user.hasPassword || accounts.count > 1 else {
-                throw EngineError(.lastSignInMethod, "the account is the only way left to sign in; set a password first")
+                throw EngineError(
+                    .lastSignInMethod, "the account is the only way left to sign in; set a password first")
             }
             return (.externalAccountUnlinked(userID: userID, provider: provider, atMilliseconds: now), account.identity)
         }

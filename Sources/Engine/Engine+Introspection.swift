@@ -16,7 +16,7 @@ extension Engine {
         let now = clock.nowMilliseconds()
         let found = shard(of: id).readNow { state -> ActiveSession? in
             guard let session = state.sessions[id], session.isActive(at: now), let user = state.users[session.userID],
-                  user.isActive, !user.isDeleted
+                user.isActive, !user.isDeleted
             else { return nil }
             return ActiveSession(session: session, userEmail: user.email, grant: state.grants[id])
         }
@@ -42,10 +42,16 @@ extension Engine {
         var purged = 0
         for shard in shards {
             let (codes, tokens) = await shard.read { state in
-                (Dictionary(grouping: state.authorizationCodes.values.filter { $0.expiresAtMilliseconds <= now },
-                            by: \.userID).mapValues { $0.map(\.id) },
-                 Dictionary(grouping: state.clientTokens.values.filter { !$0.isActive(at: now) },
-                            by: \.clientID).mapValues { $0.map(\.id) })
+                (
+                    Dictionary(
+                        grouping: state.authorizationCodes.values.filter { $0.expiresAtMilliseconds <= now },
+                        by: \.userID
+                    ).mapValues { $0.map(\.id) },
+                    Dictionary(
+                        grouping: state.clientTokens.values.filter { !$0.isActive(at: now) },
+                        by: \.clientID
+                    ).mapValues { $0.map(\.id) }
+                )
             }
             for (userID, ids) in codes {
                 try await commit(on: userID) { _ throws(EngineError) -> (record: EngineRecord?, result: Void) in

@@ -14,10 +14,13 @@ extension Engine {
             let lsn = log.nextLSN - 1
             let bytes = log.statistics.bytes
             if lsn - lastSnapshotLSN >= configuration.snapshotEveryRecords
-                || bytes - lastSnapshotBytes >= configuration.snapshotEveryBytes {
+                || bytes - lastSnapshotBytes >= configuration.snapshotEveryBytes
+            {
                 do {
                     let result = try await checkpoint()
-                    report("snapshot at LSN \(result.lsn): \(result.bytes) bytes, \(result.segmentsRemoved) segments removed")
+                    report(
+                        "snapshot at LSN \(result.lsn): \(result.bytes) bytes, \(result.segmentsRemoved) segments removed"
+                    )
                     lastSnapshotLSN = lsn
                     lastSnapshotBytes = bytes
                 } catch {

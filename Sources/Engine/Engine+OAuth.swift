@@ -8,8 +8,10 @@ public struct NewOAuthClient: Sendable {
     public var scopes: [String]
     public var secretDigest: SecretDigest?
 
-    public init(name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String],
-                secretDigest: SecretDigest?) {
+    public init(
+        name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String],
+        secretDigest: SecretDigest?
+    ) {
         self.name = name
         self.kind = kind
         self.redirectURIs = redirectURIs
@@ -29,8 +31,10 @@ public struct CodeExchange: Sendable {
     /// The digest of the new session's first refresh secret.
     public var refreshDigest: SecretDigest
 
-    public init(codeID: UUID, digest: SecretDigest, clientID: UUID, redirectURI: String, verifierChallenge: String?,
-                refreshDigest: SecretDigest) {
+    public init(
+        codeID: UUID, digest: SecretDigest, clientID: UUID, redirectURI: String, verifierChallenge: String?,
+        refreshDigest: SecretDigest
+    ) {
         self.codeID = codeID
         self.digest = digest
         self.clientID = clientID
@@ -43,9 +47,10 @@ public struct CodeExchange: Sendable {
 extension Engine {
     /// Registers a client.
     public func registerClient(_ new: NewOAuthClient) async throws(EngineError) -> OAuthClient {
-        let client = OAuthClient(id: newID(), name: new.name, kind: new.kind, redirectURIs: new.redirectURIs,
-                                 scopes: new.scopes, secretDigest: new.secretDigest,
-                                 createdAtMilliseconds: clock.nowMilliseconds())
+        let client = OAuthClient(
+            id: newID(), name: new.name, kind: new.kind, redirectURIs: new.redirectURIs,
+            scopes: new.scopes, secretDigest: new.secretDigest,
+            createdAtMilliseconds: clock.nowMilliseconds())
         return try await commit(on: client.id) { _ throws(EngineError) in
             (EngineRecord.clientRegistered(client), ())
         } then: { _, _ in
@@ -99,7 +104,9 @@ extension Engine {
     public func revokeConsent(userID: UUID, clientID: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
-            guard state.consents[userID]?[clientID] != nil else { throw EngineError(.clientNotFound, "no such consent") }
+            guard state.consents[userID]?[clientID] != nil else {
+                throw EngineError(.clientNotFound, "no such consent")
+            }
             return (.consentRevoked(userID: userID, clientID: clientID, atMilliseconds: now), ())
         }
     }
@@ -115,14 +122,17 @@ extension Engine {
 
 extension Engine {
     /// Issues an authorization code for an active user; `digest` is the SHA-256 of its secret.
-    public func issueAuthorizationCode(userID: UUID, clientID: UUID, redirectURI: String, scope: String,
-                                       codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64)
+    public func issueAuthorizationCode(
+        userID: UUID, clientID: UUID, redirectURI: String, scope: String,
+        codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64
+    )
         async throws(EngineError) -> AuthorizationCode
     {
         let now = clock.nowMilliseconds()
-        let code = AuthorizationCode(id: newID(routingLike: userID), userID: userID, clientID: clientID,
-                                     redirectURI: redirectURI, scope: scope, codeChallenge: codeChallenge, digest: digest,
-                                     createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds)
+        let code = AuthorizationCode(
+            id: newID(routingLike: userID), userID: userID, clientID: clientID,
+            redirectURI: redirectURI, scope: scope, codeChallenge: codeChallenge, digest: digest,
+            createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds)
         return try await commit(on: userID) { state throws(EngineError) in
             guard let user = state.users[userID], !user.isDeleted, user.isActive else {
                 throw EngineError(.userNotFound, "no such user")
@@ -134,7 +144,9 @@ extension Engine {
     /// Exchanges a code for a new provider session. The code must be unspent, unexpired, and bound to this
     /// client, redirect URI and PKCE verifier. A spent code presented again revokes the session it made and
     /// throws `codeReused`.
-    public func redeemAuthorizationCode(_ exchange: CodeExchange) async throws(EngineError)
+    public func redeemAuthorizationCode(
+        _ exchange: CodeExchange
+    ) async throws(EngineError)
         -> (session: Session, grant: OAuthGrant, user: User)
     {
         let now = clock.nowMilliseconds()
@@ -145,29 +157,33 @@ extension Engine {
             case reused
         }
         let invalid = EngineError(.codeInvalid, "invalid, expired or mismatched authorization code")
-        let step = try await commit(on: exchange.codeID) { state throws(EngineError) -> (record: EngineRecord?, result: Step) in
+        let step = try await commit(on: exchange.codeID) {
+            state throws(EngineError) -> (record: EngineRecord?, result: Step) in
             guard let code = state.authorizationCodes[exchange.codeID], code.digest.constantTimeEquals(exchange.digest),
-                  code.clientID == exchange.clientID
+                code.clientID == exchange.clientID
             else { throw invalid }
             if code.sessionID != nil {
                 return (.authorizationCodeReused(userID: code.userID, codeID: code.id, atMilliseconds: now), .reused)
             }
             guard now < code.expiresAtMilliseconds, code.redirectURI == exchange.redirectURI,
-                  code.codeChallenge == exchange.verifierChallenge,
-                  let user = state.users[code.userID], !user.isDeleted, user.isActive
+                code.codeChallenge == exchange.verifierChallenge,
+                let user = state.users[code.userID], !user.isDeleted, user.isActive
             else { throw invalid }
-            let session = Session(id: sessionID, userID: code.userID, deviceName: nil, deviceID: nil, ipAddress: nil,
-                                  createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetime,
-                                  refreshDigest: exchange.refreshDigest)
+            let session = Session(
+                id: sessionID, userID: code.userID, deviceName: nil, deviceID: nil, ipAddress: nil,
+                createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetime,
+                refreshDigest: exchange.refreshDigest)
             let grant = OAuthGrant(clientID: code.clientID, scope: code.scope)
             return (.authorizationCodeRedeemed(codeID: code.id, session: session, grant: grant), .redeemed(grant))
         }
         switch step {
         case .reused: throw EngineError(.codeReused, "the authorization code was used before; its tokens are revoked")
         case .redeemed(let grant):
-            guard let (session, user) = await shard(of: sessionID).read({ state in
-                state.sessions[sessionID].flatMap { session in state.users[session.userID].map { (session, $0) } }
-            }) else { throw invalid }
+            guard
+                let (session, user) = await shard(of: sessionID).read({ state in
+                    state.sessions[sessionID].flatMap { session in state.users[session.userID].map { (session, $0) } }
+                })
+            else { throw invalid }
             return (session, grant, user)
         }
     }
@@ -192,12 +208,15 @@ extension Engine {
 
 extension Engine {
     /// Issues a `client_credentials` token to a live client.
-    public func issueClientToken(clientID: UUID, scope: String, lifetimeMilliseconds: Int64) async throws(EngineError)
+    public func issueClientToken(
+        clientID: UUID, scope: String, lifetimeMilliseconds: Int64
+    ) async throws(EngineError)
         -> ClientToken
     {
         let now = clock.nowMilliseconds()
-        let token = ClientToken(id: newID(routingLike: clientID), clientID: clientID, scope: scope,
-                                createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds)
+        let token = ClientToken(
+            id: newID(routingLike: clientID), clientID: clientID, scope: scope,
+            createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds)
         return try await commit(on: clientID) { state throws(EngineError) in
             guard let client = state.clients[clientID], !client.isDeleted else {
                 throw EngineError(.clientNotFound, "no such client")

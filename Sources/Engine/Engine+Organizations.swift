@@ -10,7 +10,8 @@ public struct NewOrganization: Sendable {
     public var settings: String?
     public var isActive: Bool
 
-    public init(name: String, slug: String, description: String? = nil, settings: String? = nil, isActive: Bool = true) {
+    public init(name: String, slug: String, description: String? = nil, settings: String? = nil, isActive: Bool = true)
+    {
         self.name = name
         self.slug = slug
         self.description = description
@@ -48,9 +49,10 @@ extension Engine {
         }
         let now = clock.nowMilliseconds()
         let members = ownerID.map { [$0: Membership(userID: $0, role: .owner, joinedAtMilliseconds: now)] } ?? [:]
-        let organization = Organization(id: id, name: new.name, slug: slug, description: new.description,
-                                        settings: new.settings, isActive: new.isActive, createdAtMilliseconds: now,
-                                        updatedAtMilliseconds: now, members: members)
+        let organization = Organization(
+            id: id, name: new.name, slug: slug, description: new.description,
+            settings: new.settings, isActive: new.isActive, createdAtMilliseconds: now,
+            updatedAtMilliseconds: now, members: members)
         do {
             return try await commit(on: id) { _ throws(EngineError) in
                 (EngineRecord.organizationCreated(organization), ())
@@ -65,7 +67,9 @@ extension Engine {
     }
 
     /// Changes an organization's fields; the caller must be an owner or admin of it (or a superuser).
-    public func updateOrganization(_ update: OrganizationUpdate, by caller: OrganizationCaller)
+    public func updateOrganization(
+        _ update: OrganizationUpdate, by caller: OrganizationCaller
+    )
         async throws(EngineError) -> Organization
     {
         var update = update
@@ -130,7 +134,9 @@ extension Engine {
 extension Engine {
     /// Adds a user that is not deleted to an organization. Owners and admins add members; only an owner
     /// grants the owner role.
-    public func addMember(_ userID: UUID, role: OrganizationRole, to organizationID: UUID, by caller: OrganizationCaller)
+    public func addMember(
+        _ userID: UUID, role: OrganizationRole, to organizationID: UUID, by caller: OrganizationCaller
+    )
         async throws(EngineError) -> Membership
     {
         try await requireLiveUser(userID)
@@ -141,8 +147,9 @@ extension Engine {
             guard organization.members[userID] == nil else {
                 throw EngineError(.alreadyMember, "the user is a member already")
             }
-            return .memberAdded(organizationID: organizationID,
-                                membership: Membership(userID: userID, role: role, joinedAtMilliseconds: now))
+            return .memberAdded(
+                organizationID: organizationID,
+                membership: Membership(userID: userID, role: role, joinedAtMilliseconds: now))
         }?.members[userID]
         // A deletion that ran while this was being added has already removed the user's memberships; this one
         // would outlive it, so it goes too (and, after a crash before that, `open` removes it).
@@ -155,8 +162,10 @@ extension Engine {
 
     /// Changes a member's role. Owners and admins change roles; only an owner touches the owner role; the last
     /// owner is never demoted.
-    public func changeMemberRole(_ userID: UUID, to role: OrganizationRole, in organizationID: UUID,
-                                 by caller: OrganizationCaller) async throws(EngineError) -> Membership {
+    public func changeMemberRole(
+        _ userID: UUID, to role: OrganizationRole, in organizationID: UUID,
+        by caller: OrganizationCaller
+    ) async throws(EngineError) -> Membership {
         let now = clock.nowMilliseconds()
         let organization = try await changeOrganization(organizationID) { organization throws(EngineError) in
             let callerRole = try Self.require(caller, managing: organization)
@@ -170,7 +179,9 @@ extension Engine {
     }
 
     /// Removes a member. Owners and admins remove members; only an owner removes an owner; the last owner stays.
-    public func removeMember(_ userID: UUID, from organizationID: UUID, by caller: OrganizationCaller)
+    public func removeMember(
+        _ userID: UUID, from organizationID: UUID, by caller: OrganizationCaller
+    )
         async throws(EngineError)
     {
         let now = clock.nowMilliseconds()
@@ -194,7 +205,7 @@ extension Engine {
                     organization.members[userID] == nil
                         ? nil : .memberRemoved(organizationID: id, userID: userID, atMilliseconds: now)
                 }
-            } catch where error.code == .organizationNotFound {
+            } catch  where error.code == .organizationNotFound {
                 continue
             }
         }
@@ -202,8 +213,10 @@ extension Engine {
 
     /// Removes, before the shards start, memberships whose user is deleted: what a crash between a user's
     /// deletion and the removal of its memberships left. Returns how many.
-    static func completeMembershipRemovals(in states: inout [ShardState], routing: ShardRouting, log: WriteAheadLog,
-                                           clock: any EngineClock) throws(EngineError) -> Int {
+    static func completeMembershipRemovals(
+        in states: inout [ShardState], routing: ShardRouting, log: WriteAheadLog,
+        clock: any EngineClock
+    ) throws(EngineError) -> Int {
         var orphans: [(organizationID: UUID, userID: UUID)] = []
         for state in states {
             for organization in state.organizations.values {
@@ -214,8 +227,9 @@ extension Engine {
             }
         }
         for orphan in orphans {
-            let record = EngineRecord.memberRemoved(organizationID: orphan.organizationID, userID: orphan.userID,
-                                                    atMilliseconds: clock.nowMilliseconds())
+            let record = EngineRecord.memberRemoved(
+                organizationID: orphan.organizationID, userID: orphan.userID,
+                atMilliseconds: clock.nowMilliseconds())
             let lsn: LSN
             do { lsn = try log.enqueue(type: record.type.rawValue, payload: record.encoded()) } catch {
                 throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
@@ -233,7 +247,9 @@ extension Engine {
 
     /// The caller's role, when it lets the caller manage the organization.
     @discardableResult
-    static func require(_ caller: OrganizationCaller, managing organization: Organization)
+    static func require(
+        _ caller: OrganizationCaller, managing organization: Organization
+    )
         throws(EngineError) -> OrganizationRole
     {
         guard let role = caller.role(in: organization), role.manages else {
@@ -243,7 +259,9 @@ extension Engine {
     }
 
     private func requireLiveUser(_ userID: UUID) async throws(EngineError) {
-        guard let user = await user(id: userID), !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+        guard let user = await user(id: userID), !user.isDeleted else {
+            throw EngineError(.userNotFound, "no such user")
+        }
     }
 
     /// Runs a change to an existing organization on its shard, keeps the index in step in the same actor step,

@@ -1,8 +1,9 @@
+import FoundationEssentials
+public import WAL
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
-public import WAL
 
 /// How far `Engine.replay` goes.
 public enum ReplayLimit: Sendable, Hashable {
@@ -73,15 +74,19 @@ extension Engine {
                 if applied % 100_000 == 0 { progress(applied, view.lsn) }
             }
         } catch is ReachedLimit {}
-        try await writeDataDirectory(output, states: states, lsn: lastLSN, keysFrom: source + "/keys",
-                                     shardCount: shardCount)
+        try await writeDataDirectory(
+            output, states: states, lsn: lastLSN, keysFrom: source + "/keys",
+            shardCount: shardCount)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let elapsed = ContinuousClock.now - started
         return ReplaySummary(
             snapshotLSN: snapshot?.lsn, recordsApplied: applied, lastLSN: lastLSN,
             users: states.reduce(0) { $0 + $1.users.count },
-            activeSessions: states.reduce(0) { count, state in count + state.sessions.values.filter { $0.isActive(at: now) }.count },
-            milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+            activeSessions: states.reduce(0) { count, state in
+                count + state.sessions.values.filter { $0.isActive(at: now) }.count
+            },
+            milliseconds: Int(
+                elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
     }
 
     /// The last LSN within `limit`: for a time, the record before the first one made after it.
@@ -102,15 +107,19 @@ extension Engine {
         }
     }
 
-    private static func writeDataDirectory(_ output: String, states: [ShardState], lsn: LSN, keysFrom keys: String,
-                                           shardCount: Int) async throws {
+    private static func writeDataDirectory(
+        _ output: String, states: [ShardState], lsn: LSN, keysFrom keys: String,
+        shardCount: Int
+    ) async throws {
         guard access(output, F_OK) != 0 else { throw EngineError(.invalidArgument, "\(output) exists already") }
         try Durable.makeDirectory(output)
         var configuration = EngineConfiguration(dataDirectory: output)
         configuration.shardCount = shardCount
         let store = try SnapshotStore(directory: configuration.snapshotDirectory)
         let watermarks = Array(repeating: lsn, count: states.count)
-        _ = try store.write(lsn: lsn) { file in try EngineSnapshot.write(states: states, watermarks: watermarks, into: &file) }
+        _ = try store.write(lsn: lsn) { file in
+            try EngineSnapshot.write(states: states, watermarks: watermarks, into: &file)
+        }
         var logConfiguration = configuration.logConfiguration
         logConfiguration.durability = .sync
         let log = try WriteAheadLog.open(logConfiguration, after: lsn)
@@ -143,4 +152,3 @@ extension Engine {
         }
     }
 }
-

@@ -28,9 +28,10 @@ extension Engine {
     /// `requiringPasswordHash` is the hash a login verified the password against: when the user's hash is
     /// another one by the time the session would open (a password change or reset won the race), the login
     /// fails with `credentialChanged` instead of outliving the change that ended every other session.
-    public func createSession(userID: UUID, refreshDigest: SecretDigest, device: DeviceInfo,
-                              requiringPasswordHash: String? = nil) async throws(EngineError) -> Session
-    {
+    public func createSession(
+        userID: UUID, refreshDigest: SecretDigest, device: DeviceInfo,
+        requiringPasswordHash: String? = nil
+    ) async throws(EngineError) -> Session {
         let id = newID(routingLike: userID)
         let now = clock.nowMilliseconds()
         let lifetime = configuration.sessionLifetimeMilliseconds
@@ -42,9 +43,10 @@ extension Engine {
             if let requiringPasswordHash, user.passwordHash != requiringPasswordHash {
                 throw EngineError(.credentialChanged, "the password was changed meanwhile")
             }
-            let session = Session(id: id, userID: userID, deviceName: device.deviceName, deviceID: device.deviceID,
-                                  ipAddress: device.ipAddress, createdAtMilliseconds: now,
-                                  expiresAtMilliseconds: now + lifetime, refreshDigest: refreshDigest)
+            let session = Session(
+                id: id, userID: userID, deviceName: device.deviceName, deviceID: device.deviceID,
+                ipAddress: device.ipAddress, createdAtMilliseconds: now,
+                expiresAtMilliseconds: now + lifetime, refreshDigest: refreshDigest)
             return (.sessionCreated(session), session)
         }
     }
@@ -57,9 +59,10 @@ extension Engine {
     ///
     /// `clientID` names the OAuth client a provider session must have been granted to; nil (first-party
     /// refresh) refuses provider sessions, and a client refuses first-party sessions and other clients' ones.
-    public func refresh(sessionID: UUID, presentedDigest: SecretDigest, newDigest: SecretDigest,
-                        clientID: UUID? = nil) async throws(EngineError) -> RefreshOutcome
-    {
+    public func refresh(
+        sessionID: UUID, presentedDigest: SecretDigest, newDigest: SecretDigest,
+        clientID: UUID? = nil
+    ) async throws(EngineError) -> RefreshOutcome {
         let now = clock.nowMilliseconds()
         let lifetime = configuration.sessionLifetimeMilliseconds
         let grace = configuration.refreshGraceMilliseconds
@@ -68,7 +71,8 @@ extension Engine {
             case done(RefreshOutcome)
             case reused
         }
-        let step = try await commit(on: sessionID) { state throws(EngineError) -> (record: EngineRecord?, result: Step) in
+        let step = try await commit(on: sessionID) {
+            state throws(EngineError) -> (record: EngineRecord?, result: Step) in
             guard let session = state.sessions[sessionID] else {
                 throw EngineError(.sessionNotFound, "no such session")
             }
@@ -85,7 +89,8 @@ extension Engine {
                 return (record, .rotated)
             }
             if let previous = session.previousRefreshDigest, presentedDigest.constantTimeEquals(previous),
-               let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt < grace {
+                let rotatedAt = session.rotatedAtMilliseconds, now - rotatedAt < grace
+            {
                 return (nil, .done(.repeatedWithinGrace(session)))
             }
             return (.sessionRevoked(userID: session.userID, sessionID: sessionID, atMilliseconds: now), .reused)
@@ -97,7 +102,8 @@ extension Engine {
         switch step {
         case .rotated: preconditionFailure("a rotation is read back after it is applied")
         case .done(let outcome): return outcome
-        case .reused: throw EngineError(.refreshTokenReused, "a rotated-out refresh token was used again; the session is revoked")
+        case .reused:
+            throw EngineError(.refreshTokenReused, "a rotated-out refresh token was used again; the session is revoked")
         }
     }
 
@@ -108,8 +114,12 @@ extension Engine {
             throw EngineError(.notYourSession, "the session belongs to another user")
         }
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
-            guard let session = state.sessions[sessionID] else { throw EngineError(.sessionNotFound, "no such session") }
-            guard session.userID == userID else { throw EngineError(.notYourSession, "the session belongs to another user") }
+            guard let session = state.sessions[sessionID] else {
+                throw EngineError(.sessionNotFound, "no such session")
+            }
+            guard session.userID == userID else {
+                throw EngineError(.notYourSession, "the session belongs to another user")
+            }
             guard session.revokedAtMilliseconds == nil else { return (nil, ()) }
             return (.sessionRevoked(userID: userID, sessionID: sessionID, atMilliseconds: now), ())
         }
@@ -123,7 +133,9 @@ extension Engine {
             guard state.users.index(forKey: userID) != nil else { throw EngineError(.userNotFound, "no such user") }
             let active = state.sessions(of: userID).filter { $0.id != keptSessionID && $0.revokedAtMilliseconds == nil }
             guard !active.isEmpty else { return (nil, 0) }
-            return (.allSessionsRevoked(userID: userID, keptSessionID: keptSessionID, atMilliseconds: now), active.count)
+            return (
+                .allSessionsRevoked(userID: userID, keptSessionID: keptSessionID, atMilliseconds: now), active.count
+            )
         }
     }
 

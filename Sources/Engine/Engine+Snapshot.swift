@@ -49,9 +49,11 @@ extension Engine {
         let written = try snapshots.write(lsn: lsn) { file in
             try EngineSnapshot.write(states: states, watermarks: watermarks, into: &file)
         }
-        let removed = configuration.logRetention == .everything
+        let removed =
+            configuration.logRetention == .everything
             ? 0 : try log.removeSegments(coveredThrough: written.removableThroughLSN)
-        return CheckpointResult(lsn: lsn, fileName: written.fileName, bytes: written.payloadBytes, segmentsRemoved: removed)
+        return CheckpointResult(
+            lsn: lsn, fileName: written.fileName, bytes: written.payloadBytes, segmentsRemoved: removed)
     }
 
     /// Every shard's state in canonical form, for comparing two engines.

@@ -11,8 +11,10 @@ public struct NewSocialLoginState: Sendable {
     public var linkingUserID: UUID?
     public var lifetimeMilliseconds: Int64
 
-    public init(digest: SecretDigest, browserBinding: SecretDigest, provider: String, redirectURI: String,
-                codeVerifier: String, nonce: String?, linkingUserID: UUID?, lifetimeMilliseconds: Int64 = 600_000) {
+    public init(
+        digest: SecretDigest, browserBinding: SecretDigest, provider: String, redirectURI: String,
+        codeVerifier: String, nonce: String?, linkingUserID: UUID?, lifetimeMilliseconds: Int64 = 600_000
+    ) {
         self.digest = digest
         self.browserBinding = browserBinding
         self.provider = provider
@@ -34,21 +36,23 @@ extension Engine {
             redirectURI: new.redirectURI, codeVerifier: new.codeVerifier, nonce: new.nonce,
             linkingUserID: new.linkingUserID, createdAtMilliseconds: now,
             expiresAtMilliseconds: now + new.lifetimeMilliseconds)
-        return try await commit(on: state.id) { _ throws(EngineError) in (EngineRecord.socialStateIssued(state), state) }
+        return try await commit(on: state.id) { _ throws(EngineError) in (EngineRecord.socialStateIssued(state), state)
+        }
     }
 
     /// Spends a state as the provider's callback presents it: its secret's digest, the browser's binding, the
     /// provider and what it was started for (`linkingUserID`: the user linking an account, nil for a sign-in)
     /// must all match, and it must not have expired. Once spent it is gone: a second use fails like an unknown
     /// state (`socialStateInvalid`). A mismatch leaves the state for its rightful browser.
-    public func consumeSocialState(id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String,
-                                   linkingUserID: UUID? = nil) async throws(EngineError) -> SocialLoginState
-    {
+    public func consumeSocialState(
+        id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String,
+        linkingUserID: UUID? = nil
+    ) async throws(EngineError) -> SocialLoginState {
         let now = clock.nowMilliseconds()
         return try await commit(on: id) { state throws(EngineError) in
             guard let found = state.socialStates[id], found.digest.constantTimeEquals(digest),
-                  found.browserBinding.constantTimeEquals(browserBinding), found.provider == provider,
-                  found.linkingUserID == linkingUserID, now < found.expiresAtMilliseconds
+                found.browserBinding.constantTimeEquals(browserBinding), found.provider == provider,
+                found.linkingUserID == linkingUserID, now < found.expiresAtMilliseconds
             else { throw EngineError(.socialStateInvalid, "the sign-in state is unknown, used or expired") }
             return (EngineRecord.socialStateConsumed(stateID: id, atMilliseconds: now), found)
         }

@@ -9,8 +9,10 @@ public struct NewUser: Sendable {
     public var phoneNumber: String?
     public var isSuperuser: Bool
 
-    public init(email: String, passwordHash: String, firstName: String, lastName: String? = nil,
-                phoneNumber: String? = nil, isSuperuser: Bool = false) {
+    public init(
+        email: String, passwordHash: String, firstName: String, lastName: String? = nil,
+        phoneNumber: String? = nil, isSuperuser: Bool = false
+    ) {
         self.email = email
         self.passwordHash = passwordHash
         self.firstName = firstName
@@ -28,10 +30,11 @@ extension Engine {
         let id = newID()
         try reserve(email: email, for: id)
         let now = clock.nowMilliseconds()
-        let user = User(id: id, email: email, passwordHash: new.passwordHash, firstName: new.firstName,
-                        lastName: new.lastName, phoneNumber: new.phoneNumber, isActive: true,
-                        isSuperuser: new.isSuperuser, preferences: nil, locale: nil, createdAtMilliseconds: now,
-                        updatedAtMilliseconds: now, deletedAtMilliseconds: nil)
+        let user = User(
+            id: id, email: email, passwordHash: new.passwordHash, firstName: new.firstName,
+            lastName: new.lastName, phoneNumber: new.phoneNumber, isActive: true,
+            isSuperuser: new.isSuperuser, preferences: nil, locale: nil, createdAtMilliseconds: now,
+            updatedAtMilliseconds: now, deletedAtMilliseconds: nil)
         do {
             return try await commit(on: id) { state throws(EngineError) in
                 (EngineRecord.userRegistered(user), user)
@@ -72,10 +75,13 @@ extension Engine {
 
 extension Engine {
     /// Changes profile fields; `update.userID` names the user, its time is set here.
-    public func updateProfile(userID: UUID, firstName: String?, lastName: Change<String>, phoneNumber: Change<String>,
-                              preferences: Change<String>, locale: Change<String>) async throws(EngineError) -> User {
-        let update = ProfileUpdate(userID: userID, firstName: firstName, lastName: lastName, phoneNumber: phoneNumber,
-                                   preferences: preferences, locale: locale, atMilliseconds: clock.nowMilliseconds())
+    public func updateProfile(
+        userID: UUID, firstName: String?, lastName: Change<String>, phoneNumber: Change<String>,
+        preferences: Change<String>, locale: Change<String>
+    ) async throws(EngineError) -> User {
+        let update = ProfileUpdate(
+            userID: userID, firstName: firstName, lastName: lastName, phoneNumber: phoneNumber,
+            preferences: preferences, locale: locale, atMilliseconds: clock.nowMilliseconds())
         return try await changeUser(userID, record: .profileUpdated(update))
     }
 
@@ -83,9 +89,14 @@ extension Engine {
     public func changePassword(userID: UUID, passwordHash: String, keptSessionID: UUID?) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
-            guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
-            return (.passwordChanged(userID: userID, passwordHash: passwordHash, keptSessionID: keptSessionID,
-                                     atMilliseconds: now), ())
+            guard let user = state.users[userID], !user.isDeleted else {
+                throw EngineError(.userNotFound, "no such user")
+            }
+            return (
+                .passwordChanged(
+                    userID: userID, passwordHash: passwordHash, keptSessionID: keptSessionID,
+                    atMilliseconds: now), ()
+            )
         }
     }
 }
@@ -94,7 +105,8 @@ extension Engine {
     /// Activates or deactivates a user; deactivation ends every session at once.
     public func setActive(userID: UUID, _ isActive: Bool) async throws(EngineError) -> User {
         let now = clock.nowMilliseconds()
-        return try await changeUser(userID, record: .activeChanged(userID: userID, isActive: isActive, atMilliseconds: now))
+        return try await changeUser(
+            userID, record: .activeChanged(userID: userID, isActive: isActive, atMilliseconds: now))
     }
 
     /// Soft-deletes a user: it cannot log in any more, its sessions end, its email and its provider accounts
@@ -103,9 +115,13 @@ extension Engine {
         let now = clock.nowMilliseconds()
         let (email, identities) = try await commit(on: userID) {
             state throws(EngineError) -> (record: EngineRecord?, result: (String, [ExternalIdentity])) in
-            guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
-            return (.userDeleted(userID: userID, atMilliseconds: now),
-                    (user.email, (state.externalAccounts[userID] ?? []).map(\.identity)))
+            guard let user = state.users[userID], !user.isDeleted else {
+                throw EngineError(.userNotFound, "no such user")
+            }
+            return (
+                .userDeleted(userID: userID, atMilliseconds: now),
+                (user.email, (state.externalAccounts[userID] ?? []).map(\.identity))
+            )
         }
         release(email: email, of: userID)
         // Its provider accounts may sign a new user up (the deleted one keeps them, for the audit trail).
@@ -130,14 +146,17 @@ extension Engine {
     /// Grants or withdraws superuser rights.
     public func setSuperuser(userID: UUID, _ isSuperuser: Bool) async throws(EngineError) -> User {
         let now = clock.nowMilliseconds()
-        return try await changeUser(userID,
-                                    record: .superuserChanged(userID: userID, isSuperuser: isSuperuser, atMilliseconds: now))
+        return try await changeUser(
+            userID,
+            record: .superuserChanged(userID: userID, isSuperuser: isSuperuser, atMilliseconds: now))
     }
 
     /// Logs `record` for a user that exists and is not deleted, and returns the user as the record left it.
     private func changeUser(_ userID: UUID, record: EngineRecord) async throws(EngineError) -> User {
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
-            guard let user = state.users[userID], !user.isDeleted else { throw EngineError(.userNotFound, "no such user") }
+            guard let user = state.users[userID], !user.isDeleted else {
+                throw EngineError(.userNotFound, "no such user")
+            }
             return (record, ())
         } then: { state, _ in
             state.users[userID]!
@@ -148,25 +167,32 @@ extension Engine {
 extension Engine {
     /// Records a pending password reset for the active user with this email (replacing an earlier one);
     /// returns the user, or nil when there is no such active user (the caller answers the same either way).
-    public func issuePasswordReset(email: String, digest: SecretDigest, lifetimeMilliseconds: Int64)
+    public func issuePasswordReset(
+        email: String, digest: SecretDigest, lifetimeMilliseconds: Int64
+    )
         async throws(EngineError) -> User?
     {
         guard let id = emails.withLock({ $0[User.normalizedEmail(email)] }) else { return nil }
         let now = clock.nowMilliseconds()
         return try await commit(on: id) { state throws(EngineError) -> (record: EngineRecord?, result: User?) in
             guard let user = state.users[id], !user.isDeleted, user.isActive else { return (nil, nil) }
-            return (.passwordResetIssued(userID: id, digest: digest, expiresAtMilliseconds: now + lifetimeMilliseconds,
-                                         atMilliseconds: now), user)
+            return (
+                .passwordResetIssued(
+                    userID: id, digest: digest, expiresAtMilliseconds: now + lifetimeMilliseconds,
+                    atMilliseconds: now), user
+            )
         }
     }
 
     /// Spends a reset token: when `digest` is the user's pending, unexpired reset, stores the new hash and
     /// ends every session. Any other token (unknown, spent, expired, another user's) throws `invalidArgument`.
-    public func completePasswordReset(userID: UUID, digest: SecretDigest, passwordHash: String) async throws(EngineError) {
+    public func completePasswordReset(
+        userID: UUID, digest: SecretDigest, passwordHash: String
+    ) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
             guard let user = state.users[userID], !user.isDeleted, let pending = user.resetDigest,
-                  pending.constantTimeEquals(digest), let expires = user.resetExpiresAtMilliseconds, now < expires
+                pending.constantTimeEquals(digest), let expires = user.resetExpiresAtMilliseconds, now < expires
             else { throw EngineError(.invalidArgument, "invalid or expired reset token") }
             return (.passwordResetCompleted(userID: userID, passwordHash: passwordHash, atMilliseconds: now), ())
         }

@@ -1,6 +1,6 @@
 import FoundationEssentials
-public import WAL
 import Synchronization
+public import WAL
 
 #if canImport(Glibc)
 import Glibc
@@ -44,8 +44,10 @@ public final class Engine: Sendable {
         _ configuration: EngineConfiguration, clock: any EngineClock = SystemClock(), random: RandomSource = .system
     ) throws -> Engine {
         do { try Durable.makeDirectories(configuration.dataDirectory) } catch {
-            throw EngineError(.invalidArgument, "cannot create the data directory \(configuration.dataDirectory): "
-                                  + "\(error.errno.map { String(cString: strerror($0)) } ?? error.message)")
+            throw EngineError(
+                .invalidArgument,
+                "cannot create the data directory \(configuration.dataDirectory): "
+                    + "\(error.errno.map { String(cString: strerror($0)) } ?? error.message)")
         }
         let started = ContinuousClock.now
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
@@ -54,18 +56,21 @@ public final class Engine: Sendable {
         if let existingIdentity {
             lostState = DataDirectoryIdentity.missingState(logDirectory: configuration.logDirectory)
             if !lostState.isEmpty && !configuration.acceptLostState {
-                throw EngineError(.invalidArgument, "the data directory \(configuration.dataDirectory) has served "
-                                      + "(instance \(existingIdentity.instanceID.uuidString.lowercased())) but "
-                                      + lostState.joined(separator: " and ") + " is missing: starting would lose every "
-                                      + "change acknowledged in it; restore what is missing, or start with "
-                                      + "--accept-lost-state to go on with what is left")
+                throw EngineError(
+                    .invalidArgument,
+                    "the data directory \(configuration.dataDirectory) has served "
+                        + "(instance \(existingIdentity.instanceID.uuidString.lowercased())) but "
+                        + lostState.joined(separator: " and ") + " is missing: starting would lose every "
+                        + "change acknowledged in it; restore what is missing, or start with "
+                        + "--accept-lost-state to go on with what is left")
             }
         }
         let routing = ShardRouting(shardCount: configuration.shardCount)
         var states = Array(repeating: ShardState(), count: routing.shardCount)
         var replayed = 0
-        let snapshots = try SnapshotStore(directory: configuration.snapshotDirectory,
-                                          retainedCount: configuration.keptSnapshots)
+        let snapshots = try SnapshotStore(
+            directory: configuration.snapshotDirectory,
+            retainedCount: configuration.keptSnapshots)
         let oldestSegment = try WriteAheadLog.oldestSegmentFirstLSN(directory: configuration.logDirectory)
         let loaded = try snapshots.loadNewest { lsn in oldestSegment.map { $0 <= lsn + 1 } ?? true }
         var snapshot: EngineSnapshot?
@@ -105,8 +110,9 @@ public final class Engine: Sendable {
             identity = existingIdentity
         } else {
             var generator = RandomSourceGenerator(source: random)
-            identity = DataDirectoryIdentity(instanceID: ShardRouting.uuid(routingLike: nil, using: &generator),
-                                             createdAtMilliseconds: clock.nowMilliseconds())
+            identity = DataDirectoryIdentity(
+                instanceID: ShardRouting.uuid(routingLike: nil, using: &generator),
+                createdAtMilliseconds: clock.nowMilliseconds())
             try identity.write(in: configuration.dataDirectory)
         }
         let finished = ContinuousClock.now
@@ -114,7 +120,8 @@ public final class Engine: Sendable {
             snapshotLSN: snapshot?.lsn, snapshotFile: loaded?.fileName, skippedSnapshots: loaded?.skipped.count ?? 0,
             recordsReplayed: replayed, membershipsCompleted: completed, users: states.reduce(0) { $0 + $1.users.count },
             sessions: states.reduce(0) { $0 + $1.sessions.count }, tornBytes: log.recovery.tornBytes,
-            milliseconds: (finished - started).milliseconds, snapshotMilliseconds: (snapshotLoaded - started).milliseconds,
+            milliseconds: (finished - started).milliseconds,
+            snapshotMilliseconds: (snapshotLoaded - started).milliseconds,
             replayMilliseconds: (logReplayed - snapshotLoaded).milliseconds)
         startup.looseDirectoryMode = accessByOthers(configuration.dataDirectory).map { UInt32($0) }
         startup.identityCreated = existingIdentity == nil
@@ -122,23 +129,27 @@ public final class Engine: Sendable {
         startup.removedTemporaryFiles = snapshots.removedTemporaryFiles.map { "snapshots/" + $0 }
         if let cut = log.recovery.truncatedAt {
             let report = log.recovery
-            startup.truncation = "--recover=truncate cut the log at LSN \(cut.expectedLSN) (\(cut.reason) in \(cut.file) at byte "
+            startup.truncation =
+                "--recover=truncate cut the log at LSN \(cut.expectedLSN) (\(cut.reason) in \(cut.file) at byte "
                 + "\(cut.offset)): \(report.droppedRecords) records after it dropped"
                 + (report.droppedLSNs.map { " (LSNs \($0.lowerBound)…\($0.upperBound))" } ?? "")
                 + ", \(report.setAside.count) segment file(s) set aside as *.damaged-N"
         }
-        return Engine(configuration: configuration, log: log, snapshots: snapshots, routing: routing,
-                      shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
-                      organizations: states.lazy.flatMap { $0.organizations.values },
-                      clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
-                      identities: identities, startup: startup, lock: lock, identity: identity)
+        return Engine(
+            configuration: configuration, log: log, snapshots: snapshots, routing: routing,
+            shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
+            organizations: states.lazy.flatMap { $0.organizations.values },
+            clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
+            identities: identities, startup: startup, lock: lock, identity: identity)
     }
 
-    private init(configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
-                 routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
-                 emails: [String: UUID], organizations: some Sequence<Organization>,
-                 clients: some Sequence<OAuthClient>, identities: [ExternalIdentity: UUID], startup: StartupReport,
-                 lock: DataDirectoryLock, identity: DataDirectoryIdentity) {
+    private init(
+        configuration: EngineConfiguration, log: WriteAheadLog, snapshots: SnapshotStore,
+        routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
+        emails: [String: UUID], organizations: some Sequence<Organization>,
+        clients: some Sequence<OAuthClient>, identities: [ExternalIdentity: UUID], startup: StartupReport,
+        lock: DataDirectoryLock, identity: DataDirectoryIdentity
+    ) {
         self.identity = identity
         self.externalIdentities = Mutex(identities)
         self.organizationIndex = Mutex(OrganizationIndex(organizations: organizations))
@@ -244,9 +255,12 @@ public struct StartupReport: Sendable {
             + (membershipsCompleted > 0 ? ", \(membershipsCompleted) memberships of deleted users removed" : "")
             + (tornBytes > 0 ? ", \(tornBytes) torn bytes cut off" : "") + ", in \(milliseconds) ms"
             + (truncation.map { "; " + $0 } ?? "")
-            + (acceptedLoss.isEmpty ? "" : "; started without " + acceptedLoss.joined(separator: " and ")
-                + " (--accept-lost-state)")
-            + (removedTemporaryFiles.isEmpty ? "" : "; removed the half-written " + removedTemporaryFiles.joined(separator: ", "))
+            + (acceptedLoss.isEmpty
+                ? ""
+                : "; started without " + acceptedLoss.joined(separator: " and ")
+                    + " (--accept-lost-state)")
+            + (removedTemporaryFiles.isEmpty
+                ? "" : "; removed the half-written " + removedTemporaryFiles.joined(separator: ", "))
     }
 }
 

@@ -3,7 +3,8 @@
 public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case userNotFound, userInactive, credentialChanged, emailTaken, sessionNotFound, sessionInactive, notYourSession
+            case userNotFound, userInactive, credentialChanged, emailTaken, sessionNotFound, sessionInactive,
+                notYourSession
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
             case clientNotFound, codeInvalid, codeReused

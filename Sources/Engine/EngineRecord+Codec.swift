@@ -82,7 +82,7 @@ extension EngineRecord {
             writer.write(keptSessionID)
             writer.write(at)
         case .sessionsPurged(let owner, let ids, let at), .authorizationCodesPurged(let owner, let ids, let at),
-             .clientTokensPurged(let owner, let ids, let at):
+            .clientTokensPurged(let owner, let ids, let at):
             writer.write(owner)
             writer.writeLength(ids.count)
             for id in ids { writer.write(id) }
@@ -147,7 +147,7 @@ extension EngineRecord {
             writer.write(session)
             writer.write(grant)
         case .consentRevoked(let first, let second, let at), .authorizationCodeReused(let first, let second, let at),
-             .clientTokenRevoked(let first, let second, let at):
+            .clientTokenRevoked(let first, let second, let at):
             writer.write(first)
             writer.write(second)
             writer.write(at)
@@ -178,7 +178,9 @@ extension EngineRecord {
 
     /// Decodes a record of `type` from its payload.
     public init(type rawType: UInt16, payload: UnsafeRawBufferPointer) throws(RecordDecodingError) {
-        guard let type = EngineRecordType(rawValue: rawType) else { throw RecordDecodingError("unknown record type \(rawType)") }
+        guard let type = EngineRecordType(rawValue: rawType) else {
+            throw RecordDecodingError("unknown record type \(rawType)")
+        }
         var reader = BinaryReader(payload)
         let version = try reader.read(UInt8.self)
         guard version == Self.formatVersion else { throw RecordDecodingError("unknown record version \(version)") }
@@ -186,46 +188,55 @@ extension EngineRecord {
         case .userRegistered:
             self = .userRegistered(try reader.read(User.self))
         case .profileUpdated:
-            self = .profileUpdated(ProfileUpdate(
-                userID: try reader.read(UUID.self), firstName: try reader.readOptional(String.self),
-                lastName: try reader.read(Change<String>.self), phoneNumber: try reader.read(Change<String>.self),
-                preferences: try reader.read(Change<String>.self), locale: try reader.read(Change<String>.self),
-                atMilliseconds: try reader.read(Int64.self)))
+            self = .profileUpdated(
+                ProfileUpdate(
+                    userID: try reader.read(UUID.self), firstName: try reader.readOptional(String.self),
+                    lastName: try reader.read(Change<String>.self), phoneNumber: try reader.read(Change<String>.self),
+                    preferences: try reader.read(Change<String>.self), locale: try reader.read(Change<String>.self),
+                    atMilliseconds: try reader.read(Int64.self)))
         case .passwordChanged:
-            self = .passwordChanged(userID: try reader.read(UUID.self), passwordHash: try reader.read(String.self),
-                                    keptSessionID: try reader.readOptional(UUID.self),
-                                    atMilliseconds: try reader.read(Int64.self))
+            self = .passwordChanged(
+                userID: try reader.read(UUID.self), passwordHash: try reader.read(String.self),
+                keptSessionID: try reader.readOptional(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .sessionCreated:
             self = .sessionCreated(try reader.read(Session.self))
         case .sessionRefreshed:
-            self = .sessionRefreshed(userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
-                                     newDigest: try reader.read(SecretDigest.self), atMilliseconds: try reader.read(Int64.self),
-                                     expiresAtMilliseconds: try reader.read(Int64.self))
+            self = .sessionRefreshed(
+                userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
+                newDigest: try reader.read(SecretDigest.self), atMilliseconds: try reader.read(Int64.self),
+                expiresAtMilliseconds: try reader.read(Int64.self))
         case .sessionRevoked:
-            self = .sessionRevoked(userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
-                                   atMilliseconds: try reader.read(Int64.self))
+            self = .sessionRevoked(
+                userID: try reader.read(UUID.self), sessionID: try reader.read(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .allSessionsRevoked:
-            self = .allSessionsRevoked(userID: try reader.read(UUID.self),
-                                       keptSessionID: try reader.readOptional(UUID.self),
-                                       atMilliseconds: try reader.read(Int64.self))
+            self = .allSessionsRevoked(
+                userID: try reader.read(UUID.self),
+                keptSessionID: try reader.readOptional(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .sessionsPurged:
             let (userID, ids, at) = try Self.readIDList(&reader)
             self = .sessionsPurged(userID: userID, sessionIDs: ids, atMilliseconds: at)
         case .activeChanged:
-            self = .activeChanged(userID: try reader.read(UUID.self), isActive: try reader.read(Bool.self),
-                                  atMilliseconds: try reader.read(Int64.self))
+            self = .activeChanged(
+                userID: try reader.read(UUID.self), isActive: try reader.read(Bool.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .userDeleted:
             self = .userDeleted(userID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         case .superuserChanged:
-            self = .superuserChanged(userID: try reader.read(UUID.self), isSuperuser: try reader.read(Bool.self),
-                                     atMilliseconds: try reader.read(Int64.self))
+            self = .superuserChanged(
+                userID: try reader.read(UUID.self), isSuperuser: try reader.read(Bool.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .passwordResetIssued:
-            self = .passwordResetIssued(userID: try reader.read(UUID.self), digest: try reader.read(SecretDigest.self),
-                                        expiresAtMilliseconds: try reader.read(Int64.self),
-                                        atMilliseconds: try reader.read(Int64.self))
+            self = .passwordResetIssued(
+                userID: try reader.read(UUID.self), digest: try reader.read(SecretDigest.self),
+                expiresAtMilliseconds: try reader.read(Int64.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .passwordResetCompleted:
-            self = .passwordResetCompleted(userID: try reader.read(UUID.self), passwordHash: try reader.read(String.self),
-                                           atMilliseconds: try reader.read(Int64.self))
+            self = .passwordResetCompleted(
+                userID: try reader.read(UUID.self), passwordHash: try reader.read(String.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .organizationCreated:
             self = .organizationCreated(try reader.read(Organization.self))
         case .organizationUpdated:
@@ -234,27 +245,33 @@ extension EngineRecord {
             let slug = try reader.readOptional(String.self)
             let description = try reader.read(Change<String>.self)
             let settings = try reader.read(Change<String>.self)
-            let isActive: Bool? = switch try reader.read(UInt8.self) {
-            case 0: nil
-            case 1: false
-            case 2: true
-            case let other: throw RecordDecodingError("invalid is_active tag \(other)")
-            }
-            self = .organizationUpdated(OrganizationUpdate(
-                organizationID: id, name: name, slug: slug, description: description, settings: settings,
-                isActive: isActive, atMilliseconds: try reader.read(Int64.self)))
+            let isActive: Bool? =
+                switch try reader.read(UInt8.self) {
+                case 0: nil
+                case 1: false
+                case 2: true
+                case let other: throw RecordDecodingError("invalid is_active tag \(other)")
+                }
+            self = .organizationUpdated(
+                OrganizationUpdate(
+                    organizationID: id, name: name, slug: slug, description: description, settings: settings,
+                    isActive: isActive, atMilliseconds: try reader.read(Int64.self)))
         case .organizationDeleted:
-            self = .organizationDeleted(organizationID: try reader.read(UUID.self),
-                                        atMilliseconds: try reader.read(Int64.self))
+            self = .organizationDeleted(
+                organizationID: try reader.read(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .memberAdded:
-            self = .memberAdded(organizationID: try reader.read(UUID.self), membership: try reader.read(Membership.self))
+            self = .memberAdded(
+                organizationID: try reader.read(UUID.self), membership: try reader.read(Membership.self))
         case .memberRoleChanged:
-            self = .memberRoleChanged(organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
-                                      role: try reader.read(OrganizationRole.self),
-                                      atMilliseconds: try reader.read(Int64.self))
+            self = .memberRoleChanged(
+                organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
+                role: try reader.read(OrganizationRole.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .memberRemoved:
-            self = .memberRemoved(organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
-                                  atMilliseconds: try reader.read(Int64.self))
+            self = .memberRemoved(
+                organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .clientRegistered:
             self = .clientRegistered(try reader.read(OAuthClient.self))
         case .clientDeleted:
@@ -262,21 +279,25 @@ extension EngineRecord {
         case .consentGranted:
             self = .consentGranted(userID: try reader.read(UUID.self), consent: try reader.read(Consent.self))
         case .consentRevoked:
-            self = .consentRevoked(userID: try reader.read(UUID.self), clientID: try reader.read(UUID.self),
-                                   atMilliseconds: try reader.read(Int64.self))
+            self = .consentRevoked(
+                userID: try reader.read(UUID.self), clientID: try reader.read(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .authorizationCodeIssued:
             self = .authorizationCodeIssued(try reader.read(AuthorizationCode.self))
         case .authorizationCodeRedeemed:
-            self = .authorizationCodeRedeemed(codeID: try reader.read(UUID.self), session: try reader.read(Session.self),
-                                              grant: try reader.read(OAuthGrant.self))
+            self = .authorizationCodeRedeemed(
+                codeID: try reader.read(UUID.self), session: try reader.read(Session.self),
+                grant: try reader.read(OAuthGrant.self))
         case .authorizationCodeReused:
-            self = .authorizationCodeReused(userID: try reader.read(UUID.self), codeID: try reader.read(UUID.self),
-                                            atMilliseconds: try reader.read(Int64.self))
+            self = .authorizationCodeReused(
+                userID: try reader.read(UUID.self), codeID: try reader.read(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .clientTokenIssued:
             self = .clientTokenIssued(try reader.read(ClientToken.self))
         case .clientTokenRevoked:
-            self = .clientTokenRevoked(clientID: try reader.read(UUID.self), tokenID: try reader.read(UUID.self),
-                                       atMilliseconds: try reader.read(Int64.self))
+            self = .clientTokenRevoked(
+                clientID: try reader.read(UUID.self), tokenID: try reader.read(UUID.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .authorizationCodesPurged:
             let (owner, ids, at) = try Self.readIDList(&reader)
             self = .authorizationCodesPurged(userID: owner, codeIDs: ids, atMilliseconds: at)
@@ -286,17 +307,22 @@ extension EngineRecord {
         case .externalUserRegistered:
             self = .externalUserRegistered(try reader.read(User.self), account: try reader.read(ExternalAccount.self))
         case .externalAccountLinked:
-            self = .externalAccountLinked(userID: try reader.read(UUID.self), account: try reader.read(ExternalAccount.self))
+            self = .externalAccountLinked(
+                userID: try reader.read(UUID.self), account: try reader.read(ExternalAccount.self))
         case .externalAccountUnlinked:
-            self = .externalAccountUnlinked(userID: try reader.read(UUID.self), provider: try reader.read(String.self),
-                                            atMilliseconds: try reader.read(Int64.self))
+            self = .externalAccountUnlinked(
+                userID: try reader.read(UUID.self), provider: try reader.read(String.self),
+                atMilliseconds: try reader.read(Int64.self))
         case .socialStateIssued:
             self = .socialStateIssued(try reader.read(SocialLoginState.self))
         case .socialStateConsumed:
-            self = .socialStateConsumed(stateID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
+            self = .socialStateConsumed(
+                stateID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         case .socialStatesPurged:
             let count = try reader.readLength()
-            guard count <= payload.count / 16 else { throw RecordDecodingError("\(count) states in \(payload.count) bytes") }
+            guard count <= payload.count / 16 else {
+                throw RecordDecodingError("\(count) states in \(payload.count) bytes")
+            }
             var ids: [UUID] = []
             for _ in 0..<count { ids.append(try reader.read(UUID.self)) }
             self = .socialStatesPurged(stateIDs: ids, atMilliseconds: try reader.read(Int64.self))
@@ -384,7 +410,8 @@ extension BinaryReader {
         var session = Session(
             id: try read(UUID.self), userID: try read(UUID.self), deviceName: try readOptional(String.self),
             deviceID: try readOptional(String.self), ipAddress: try readOptional(String.self),
-            createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: 0, refreshDigest: SecretDigest(word0: 0, word1: 0, word2: 0, word3: 0))
+            createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: 0,
+            refreshDigest: SecretDigest(word0: 0, word1: 0, word2: 0, word3: 0))
         session.lastUsedAtMilliseconds = try read(Int64.self)
         session.expiresAtMilliseconds = try read(Int64.self)
         session.refreshDigest = try read(SecretDigest.self)

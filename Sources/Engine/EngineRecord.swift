@@ -10,8 +10,9 @@ public enum EngineRecord: Sendable, Hashable {
     case passwordChanged(userID: UUID, passwordHash: String, keptSessionID: UUID?, atMilliseconds: Int64)
     case sessionCreated(Session)
     /// The refresh token was rotated: `newDigest` replaces the current digest, which becomes the previous one.
-    case sessionRefreshed(userID: UUID, sessionID: UUID, newDigest: SecretDigest, atMilliseconds: Int64,
-                          expiresAtMilliseconds: Int64)
+    case sessionRefreshed(
+        userID: UUID, sessionID: UUID, newDigest: SecretDigest, atMilliseconds: Int64,
+        expiresAtMilliseconds: Int64)
     case sessionRevoked(userID: UUID, sessionID: UUID, atMilliseconds: Int64)
     /// Every session of the user is revoked, except `keptSessionID`.
     case allSessionsRevoked(userID: UUID, keptSessionID: UUID?, atMilliseconds: Int64)
@@ -106,7 +107,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .externalAccountUnlinked(let userID, _, _): userID
         case .socialStateIssued(let state): state.id
         case .socialStateConsumed(let stateID, _): stateID
-        case .socialStatesPurged(let stateIDs, _): stateIDs.first ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        case .socialStatesPurged(let stateIDs, _):
+            stateIDs.first ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         }
     }
 
@@ -163,9 +165,11 @@ public struct ProfileUpdate: Sendable, Hashable {
     public var locale: Change<String>
     public let atMilliseconds: Int64
 
-    public init(userID: UUID, firstName: String? = nil, lastName: Change<String> = .unchanged,
-                phoneNumber: Change<String> = .unchanged, preferences: Change<String> = .unchanged,
-                locale: Change<String> = .unchanged, atMilliseconds: Int64) {
+    public init(
+        userID: UUID, firstName: String? = nil, lastName: Change<String> = .unchanged,
+        phoneNumber: Change<String> = .unchanged, preferences: Change<String> = .unchanged,
+        locale: Change<String> = .unchanged, atMilliseconds: Int64
+    ) {
         self.userID = userID
         self.firstName = firstName
         self.lastName = lastName

@@ -1,6 +1,6 @@
+import Dispatch
 import FoundationEssentials
 import WAL
-import Dispatch
 
 /// The engine's snapshot: every shard's state, each captured at its own watermark — the LSN up to which every
 /// record of that shard is reflected. Replay skips a record when the shard that owned its user when the
@@ -64,16 +64,22 @@ struct EngineSnapshot {
             Result { () throws(RecordDecodingError) -> (UInt8, [LSN], [Range<Int>]) in
                 var reader = BinaryReader(bytes)
                 let version = try reader.read(UInt8.self)
-                guard (1...formatVersion).contains(version) else { throw RecordDecodingError("unknown snapshot version \(version)") }
+                guard (1...formatVersion).contains(version) else {
+                    throw RecordDecodingError("unknown snapshot version \(version)")
+                }
                 let shardCount = try reader.readLength()
-                guard shardCount >= 1, shardCount <= 1024 else { throw RecordDecodingError("shard count \(shardCount)") }
+                guard shardCount >= 1, shardCount <= 1024 else {
+                    throw RecordDecodingError("shard count \(shardCount)")
+                }
                 var watermarks: [LSN] = []
                 for _ in 0..<shardCount { watermarks.append(try reader.read(UInt64.self)) }
                 guard version >= 4 else { return (version, watermarks, [reader.offset..<bytes.count]) }
                 var sections: [Range<Int>] = []
                 for _ in 0..<shardCount {
                     let length = try reader.read(UInt64.self)
-                    guard length <= UInt64(bytes.count - reader.offset) else { throw RecordDecodingError("a shard runs past the end") }
+                    guard length <= UInt64(bytes.count - reader.offset) else {
+                        throw RecordDecodingError("a shard runs past the end")
+                    }
                     sections.append(reader.offset..<reader.offset + Int(length))
                     try reader.skip(Int(length))
                 }
@@ -89,7 +95,9 @@ struct EngineSnapshot {
                     // Before version 4, one section holds every shard, one after the other.
                     let count = version >= 4 ? 1 : watermarks.count
                     var shards: [ShardEntities] = []
-                    for _ in 0..<count { shards.append(try ShardState.decodeEntities(from: &reader, formatVersion: version)) }
+                    for _ in 0..<count {
+                        shards.append(try ShardState.decodeEntities(from: &reader, formatVersion: version))
+                    }
                     guard reader.isAtEnd else { throw RecordDecodingError("bytes after the snapshot's last shard") }
                     return shards
                 }
@@ -97,7 +105,8 @@ struct EngineSnapshot {
         }
         var shards: [ShardEntities] = []
         for section in decoded { shards += try section.get() }
-        return EngineSnapshot(routing: ShardRouting(shardCount: watermarks.count), watermarks: watermarks, shards: shards)
+        return EngineSnapshot(
+            routing: ShardRouting(shardCount: watermarks.count), watermarks: watermarks, shards: shards)
     }
 }
 

@@ -53,7 +53,8 @@ extension BinaryWriter {
 
 extension BinaryReader {
     mutating func read(_: ExternalAccount.Type) throws(RecordDecodingError) -> ExternalAccount {
-        ExternalAccount(provider: try read(String.self), subject: try read(String.self), email: try readOptional(String.self),
-                        emailVerified: try read(Bool.self), linkedAtMilliseconds: try read(Int64.self))
+        ExternalAccount(
+            provider: try read(String.self), subject: try read(String.self), email: try readOptional(String.self),
+            emailVerified: try read(Bool.self), linkedAtMilliseconds: try read(Int64.self))
     }
 }

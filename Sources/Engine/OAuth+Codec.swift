@@ -56,10 +56,13 @@ extension BinaryReader {
         let id = try read(UUID.self)
         let name = try read(String.self)
         let rawKind = try read(UInt8.self)
-        guard let kind = OAuthClient.Kind(rawValue: rawKind) else { throw RecordDecodingError("invalid client kind \(rawKind)") }
-        var client = OAuthClient(id: id, name: name, kind: kind, redirectURIs: try readStrings(),
-                                 scopes: try readStrings(), secretDigest: try readOptional(SecretDigest.self),
-                                 createdAtMilliseconds: try read(Int64.self))
+        guard let kind = OAuthClient.Kind(rawValue: rawKind) else {
+            throw RecordDecodingError("invalid client kind \(rawKind)")
+        }
+        var client = OAuthClient(
+            id: id, name: name, kind: kind, redirectURIs: try readStrings(),
+            scopes: try readStrings(), secretDigest: try readOptional(SecretDigest.self),
+            createdAtMilliseconds: try read(Int64.self))
         client.deletedAtMilliseconds = try readOptional(Int64.self)
         return client
     }
@@ -69,13 +72,15 @@ extension BinaryReader {
     }
 
     mutating func read(_: Consent.Type) throws(RecordDecodingError) -> Consent {
-        Consent(clientID: try read(UUID.self), scope: try read(String.self), grantedAtMilliseconds: try read(Int64.self))
+        Consent(
+            clientID: try read(UUID.self), scope: try read(String.self), grantedAtMilliseconds: try read(Int64.self))
     }
 
     mutating func read(_: AuthorizationCode.Type) throws(RecordDecodingError) -> AuthorizationCode {
         var code = AuthorizationCode(
             id: try read(UUID.self), userID: try read(UUID.self), clientID: try read(UUID.self),
-            redirectURI: try read(String.self), scope: try read(String.self), codeChallenge: try readOptional(String.self),
+            redirectURI: try read(String.self), scope: try read(String.self),
+            codeChallenge: try readOptional(String.self),
             digest: try read(SecretDigest.self), createdAtMilliseconds: try read(Int64.self),
             expiresAtMilliseconds: try read(Int64.self))
         code.sessionID = try readOptional(UUID.self)
@@ -83,8 +88,9 @@ extension BinaryReader {
     }
 
     mutating func read(_: ClientToken.Type) throws(RecordDecodingError) -> ClientToken {
-        var token = ClientToken(id: try read(UUID.self), clientID: try read(UUID.self), scope: try read(String.self),
-                                createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: try read(Int64.self))
+        var token = ClientToken(
+            id: try read(UUID.self), clientID: try read(UUID.self), scope: try read(String.self),
+            createdAtMilliseconds: try read(Int64.self), expiresAtMilliseconds: try read(Int64.self))
         token.revokedAtMilliseconds = try readOptional(Int64.self)
         return token
     }

@@ -25,8 +25,10 @@ public struct OAuthClient: Sendable, Hashable {
     public let createdAtMilliseconds: Int64
     public var deletedAtMilliseconds: Int64?
 
-    public init(id: UUID, name: String, kind: Kind, redirectURIs: [String], scopes: [String], secretDigest: SecretDigest?,
-                createdAtMilliseconds: Int64) {
+    public init(
+        id: UUID, name: String, kind: Kind, redirectURIs: [String], scopes: [String], secretDigest: SecretDigest?,
+        createdAtMilliseconds: Int64
+    ) {
         self.id = id
         self.name = name
         self.kind = kind
@@ -82,8 +84,10 @@ public struct AuthorizationCode: Sendable, Hashable {
     /// The session the code was exchanged for, once it was.
     public var sessionID: UUID?
 
-    public init(id: UUID, userID: UUID, clientID: UUID, redirectURI: String, scope: String, codeChallenge: String?,
-                digest: SecretDigest, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64) {
+    public init(
+        id: UUID, userID: UUID, clientID: UUID, redirectURI: String, scope: String, codeChallenge: String?,
+        digest: SecretDigest, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64
+    ) {
         self.id = id
         self.userID = userID
         self.clientID = clientID

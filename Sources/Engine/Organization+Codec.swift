@@ -39,8 +39,9 @@ extension BinaryReader {
     }
 
     mutating func read(_: Membership.Type) throws(RecordDecodingError) -> Membership {
-        Membership(userID: try read(UUID.self), role: try read(OrganizationRole.self),
-                   joinedAtMilliseconds: try read(Int64.self))
+        Membership(
+            userID: try read(UUID.self), role: try read(OrganizationRole.self),
+            joinedAtMilliseconds: try read(Int64.self))
     }
 
     mutating func read(_: OrganizationRole.Type) throws(RecordDecodingError) -> OrganizationRole {

@@ -53,8 +53,10 @@ public struct Organization: Sendable, Hashable {
     public var updatedAtMilliseconds: Int64
     public var members: [UUID: Membership]
 
-    public init(id: UUID, name: String, slug: String, description: String?, settings: String?, isActive: Bool,
-                createdAtMilliseconds: Int64, updatedAtMilliseconds: Int64, members: [UUID: Membership]) {
+    public init(
+        id: UUID, name: String, slug: String, description: String?, settings: String?, isActive: Bool,
+        createdAtMilliseconds: Int64, updatedAtMilliseconds: Int64, members: [UUID: Membership]
+    ) {
         self.id = id
         self.name = name
         self.slug = slug
@@ -93,8 +95,10 @@ public struct OrganizationUpdate: Sendable, Hashable {
     public var isActive: Bool?
     public var atMilliseconds: Int64
 
-    public init(organizationID: UUID, name: String? = nil, slug: String? = nil, description: Change<String> = .unchanged,
-                settings: Change<String> = .unchanged, isActive: Bool? = nil, atMilliseconds: Int64 = 0) {
+    public init(
+        organizationID: UUID, name: String? = nil, slug: String? = nil, description: Change<String> = .unchanged,
+        settings: Change<String> = .unchanged, isActive: Bool? = nil, atMilliseconds: Int64 = 0
+    ) {
         self.organizationID = organizationID
         self.name = name
         self.slug = slug

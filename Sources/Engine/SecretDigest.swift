@@ -22,10 +22,11 @@ public struct SecretDigest: Sendable, Hashable {
     /// The digest whose 32 bytes are `rawBytes`, read as four little-endian words without a copy.
     public init(rawBytes: UnsafeRawBufferPointer) {
         precondition(rawBytes.count == 32, "a SHA-256 digest has 32 bytes")
-        self.init(word0: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                  word1: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                  word2: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                  word3: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        self.init(
+            word0: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            word1: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            word2: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+            word3: UInt64(littleEndian: rawBytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
     }
 
     /// Equality that takes the same time wherever the digests differ.

@@ -32,10 +32,13 @@ actor Shard {
         } catch {
             throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
         }
-        return (lsn, state.withLock { state in
-            state.apply(record, lsn: lsn)
-            return finish(state, planned)
-        })
+        return (
+            lsn,
+            state.withLock { state in
+                state.apply(record, lsn: lsn)
+                return finish(state, planned)
+            }
+        )
     }
 
     /// A copy of the state and the LSN up to which it reflects every record of this shard: records are

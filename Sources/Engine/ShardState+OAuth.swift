@@ -30,7 +30,8 @@ extension ShardState {
             insertOrdered(session)
             grants[session.id] = grant
         case .authorizationCodeReused(_, let codeID, let at):
-            if let sessionID = authorizationCodes[codeID]?.sessionID, sessions[sessionID]?.revokedAtMilliseconds == nil {
+            if let sessionID = authorizationCodes[codeID]?.sessionID, sessions[sessionID]?.revokedAtMilliseconds == nil
+            {
                 sessions[sessionID]?.revokedAtMilliseconds = at
             }
         case .clientTokenIssued(let token):

@@ -47,7 +47,11 @@ struct ShardEntities {
             }
         }
         for organization in organizations {
-            if ours(organization.id) { state.restore(organization: organization) } else { strays.organizations.append(organization) }
+            if ours(organization.id) {
+                state.restore(organization: organization)
+            } else {
+                strays.organizations.append(organization)
+            }
         }
         for client in clients {
             if ours(client.id) { state.clients[client.id] = client } else { strays.clients.append(client) }
@@ -63,7 +67,11 @@ struct ShardEntities {
             }
         }
         for code in authorizationCodes {
-            if ours(code.userID) { state.authorizationCodes[code.id] = code } else { strays.authorizationCodes.append(code) }
+            if ours(code.userID) {
+                state.authorizationCodes[code.id] = code
+            } else {
+                strays.authorizationCodes.append(code)
+            }
         }
         for (sessionID, grant) in grants {
             if ours(sessionID) { state.grants[sessionID] = grant } else { strays.grants.append((sessionID, grant)) }
@@ -76,7 +84,11 @@ struct ShardEntities {
             }
         }
         for socialState in socialStates {
-            if ours(socialState.id) { state.socialStates[socialState.id] = socialState } else { strays.socialStates.append(socialState) }
+            if ours(socialState.id) {
+                state.socialStates[socialState.id] = socialState
+            } else {
+                strays.socialStates.append(socialState)
+            }
         }
         return strays
     }
@@ -86,7 +98,9 @@ struct ShardEntities {
     func restore(into states: inout [ShardState], routing: ShardRouting) {
         for user in users { states[routing.shard(of: user.id)].restore(user: user) }
         for session in sessions { states[routing.shard(of: session.userID)].restore(session: session) }
-        for organization in organizations { states[routing.shard(of: organization.id)].restore(organization: organization) }
+        for organization in organizations {
+            states[routing.shard(of: organization.id)].restore(organization: organization)
+        }
         for client in clients { states[routing.shard(of: client.id)].clients[client.id] = client }
         for token in clientTokens { states[routing.shard(of: token.clientID)].clientTokens[token.id] = token }
         for (userID, consent) in consents {
@@ -140,7 +154,9 @@ extension ShardState {
     }
 
     /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state.
-    static func decodeEntities(from reader: inout BinaryReader, formatVersion: UInt8) throws(RecordDecodingError)
+    static func decodeEntities(
+        from reader: inout BinaryReader, formatVersion: UInt8
+    ) throws(RecordDecodingError)
         -> ShardEntities
     {
         func list<T>(_ read: (inout BinaryReader) throws(RecordDecodingError) -> T) throws(RecordDecodingError) -> [T] {
@@ -161,7 +177,9 @@ extension ShardState {
         entities.consents = try list { reader throws(RecordDecodingError) in
             (try reader.read(UUID.self), try reader.read(Consent.self))
         }
-        entities.authorizationCodes = try list { reader throws(RecordDecodingError) in try reader.read(AuthorizationCode.self) }
+        entities.authorizationCodes = try list { reader throws(RecordDecodingError) in
+            try reader.read(AuthorizationCode.self)
+        }
         entities.grants = try list { reader throws(RecordDecodingError) in
             (try reader.read(UUID.self), try reader.read(OAuthGrant.self))
         }
@@ -170,7 +188,8 @@ extension ShardState {
             (try reader.read(UUID.self), try reader.read(ExternalAccount.self))
         }
         guard formatVersion >= 6 else { return entities }
-        entities.socialStates = try list { reader throws(RecordDecodingError) in try reader.read(SocialLoginState.self) }
+        entities.socialStates = try list { reader throws(RecordDecodingError) in try reader.read(SocialLoginState.self)
+        }
         return entities
     }
 

@@ -81,7 +81,9 @@ public struct ShardState: Sendable {
         case .sessionsPurged(let userID, let sessionIDs, _):
             let purged = Set(sessionIDs)
             for id in sessionIDs {
-                precondition(sessions.index(forKey: id).map { sessions.values[$0].userID } == userID, "purged session \(id) is not \(userID)'s")
+                precondition(
+                    sessions.index(forKey: id).map { sessions.values[$0].userID } == userID,
+                    "purged session \(id) is not \(userID)'s")
                 sessions[id] = nil
                 grants[id] = nil
             }
@@ -149,8 +151,8 @@ public struct ShardState: Sendable {
                 precondition(removed != nil, "removal of non-member \(userID)")
             }
         case .clientRegistered, .clientDeleted, .consentGranted, .consentRevoked, .authorizationCodeIssued,
-             .authorizationCodeRedeemed, .authorizationCodeReused, .clientTokenIssued, .clientTokenRevoked,
-             .authorizationCodesPurged, .clientTokensPurged:
+            .authorizationCodeRedeemed, .authorizationCodeReused, .clientTokenIssued, .clientTokenRevoked,
+            .authorizationCodesPurged, .clientTokensPurged:
             applyOAuth(record)
         case .externalUserRegistered(let user, let account):
             precondition(users.index(forKey: user.id) == nil, "user \(user.id) registered twice")
@@ -159,8 +161,9 @@ public struct ShardState: Sendable {
             externalAccounts[user.id] = [account]
         case .externalAccountLinked(let userID, let account):
             precondition(users.index(forKey: userID) != nil, "account linked to unknown user \(userID)")
-            precondition(externalAccounts[userID]?.contains { $0.provider == account.provider } != true,
-                         "a second \(account.provider) account linked to \(userID)")
+            precondition(
+                externalAccounts[userID]?.contains { $0.provider == account.provider } != true,
+                "a second \(account.provider) account linked to \(userID)")
             externalAccounts[userID, default: []].append(account)
         case .externalAccountUnlinked(let userID, let provider, _):
             externalAccounts[userID]?.removeAll { $0.provider == provider }
@@ -190,7 +193,9 @@ public struct ShardState: Sendable {
     private func position(of session: Session, among ids: [UUID]) -> Int {
         var index = ids.count
         // Read in place (`values[i]`): a lookup by key would copy each session out.
-        while index > 0, let found = sessions.index(forKey: ids[index - 1]), Self.precedes(session, sessions.values[found]) {
+        while index > 0, let found = sessions.index(forKey: ids[index - 1]),
+            Self.precedes(session, sessions.values[found])
+        {
             index -= 1
         }
         return index
@@ -221,8 +226,10 @@ public struct ShardState: Sendable {
     }
 
     /// Revokes `userID`'s sessions but `keptSessionID` (and, when given, only those `including` selects).
-    mutating func revokeSessions(of userID: UUID, except keptSessionID: UUID?, at: Int64,
-                                 including: (UUID) -> Bool = { _ in true }) {
+    mutating func revokeSessions(
+        of userID: UUID, except keptSessionID: UUID?, at: Int64,
+        including: (UUID) -> Bool = { _ in true }
+    ) {
         for id in sessionIDsByUser[userID] ?? [] where id != keptSessionID && including(id) {
             if sessions[id]?.revokedAtMilliseconds == nil { sessions[id]?.revokedAtMilliseconds = at }
         }

@@ -21,9 +21,11 @@ public struct SocialLoginState: Sendable, Hashable {
     public let createdAtMilliseconds: Int64
     public let expiresAtMilliseconds: Int64
 
-    public init(id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String, redirectURI: String,
-                codeVerifier: String, nonce: String?, linkingUserID: UUID?, createdAtMilliseconds: Int64,
-                expiresAtMilliseconds: Int64) {
+    public init(
+        id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String, redirectURI: String,
+        codeVerifier: String, nonce: String?, linkingUserID: UUID?, createdAtMilliseconds: Int64,
+        expiresAtMilliseconds: Int64
+    ) {
         self.id = id
         self.digest = digest
         self.browserBinding = browserBinding

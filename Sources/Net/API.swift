@@ -9,10 +9,12 @@ public struct API: Sendable {
     public let router: Router
 
     /// `provider` defaults to one whose consent page is `<frontend URL>/oauth/consent`.
-    public init(auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
-                rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
-                metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil, social: SocialLogin? = nil,
-                cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil, logger: Logger = Logger(label: "tessera.http")) {
+    public init(
+        auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
+        rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
+        metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil, social: SocialLogin? = nil,
+        cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil, logger: Logger = Logger(label: "tessera.http")
+    ) {
         let endpoints = Endpoints(
             auth: auth, engine: auth.engine, passwordReset: passwordReset, version: version, metrics: metrics,
             provider: provider ?? OAuthProvider(auth: auth, consentURL: passwordReset.frontendURL + "/oauth/consent"),
@@ -66,16 +68,18 @@ struct Endpoints: Sendable {
         addOAuthProtocolRoutes(
             clients: provider.group(guards: [OAuthClientAuthenticated(provider: self.provider)], errorStyle: .oauth),
             root: root)
-        addOAuthManagementRoutes(signedIn: signedIn.group("/oauth/provider"),
-                                 superusers: superusers.group("/oauth/provider"))
+        addOAuthManagementRoutes(
+            signedIn: signedIn.group("/oauth/provider"),
+            superusers: superusers.group("/oauth/provider"))
         addSocialLoginRoutes(public: v1.group("/oauth"), signedIn: signedIn.group("/oauth"))
     }
 
     /// The device a new session records: `User-Agent`, `X-Device-Id` and the client's address.
     func device(of request: HTTPRequest, _ context: RequestContext) -> DeviceInfo {
-        DeviceInfo(deviceName: request.headers.first(name: "user-agent").map { Self.truncated($0, toBytes: 200) },
-                   deviceID: request.headers.first(name: "x-device-id").map { Self.truncated($0, toBytes: 200) },
-                   ipAddress: context.clientAddress)
+        DeviceInfo(
+            deviceName: request.headers.first(name: "user-agent").map { Self.truncated($0, toBytes: 200) },
+            deviceID: request.headers.first(name: "x-device-id").map { Self.truncated($0, toBytes: 200) },
+            ipAddress: context.clientAddress)
     }
 
     /// The longest prefix of `text`, in whole characters, of at most `bytes` bytes of UTF-8.

@@ -53,7 +53,9 @@ public struct APIError: Error, Sendable {
             let success = false
             let errors: [Entry]
         }
-        let bytes = (try? JSONEncoder().encode(Envelope(errors: entries))).map(Array.init) ?? Array(#"{"success":false,"errors":[]}"#.utf8)
+        let bytes =
+            (try? JSONEncoder().encode(Envelope(errors: entries))).map(Array.init)
+            ?? Array(#"{"success":false,"errors":[]}"#.utf8)
         var response = HTTPResponse.json(status, bytes)
         response.headers.add(contentsOf: headers)
         return response
@@ -63,7 +65,8 @@ public struct APIError: Error, Sendable {
     static let methodNotAllowed = APIError(.methodNotAllowed, "SYS_003", "method not allowed")
     static let tooLarge = APIError(.payloadTooLarge, "SYS_006", "the request body is too large")
     /// The bodies of the requests under way fill the server's budget for them.
-    static let noRoomForBody = APIError(.serviceUnavailable, "SYS_007", "too many request bodies are being read; try again")
+    static let noRoomForBody = APIError(
+        .serviceUnavailable, "SYS_007", "too many request bodies are being read; try again")
     static let internalError = APIError(.internalServerError, "SYS_001", "internal error")
     static let authenticationRequired = APIError(.unauthorized, "AUTH_006", "authentication required")
     static let forbidden = APIError(.forbidden, "AUTH_004", "insufficient permissions")

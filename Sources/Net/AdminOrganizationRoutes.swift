@@ -50,8 +50,9 @@ extension Endpoints {
 
     /// A page of every organization, filtered by `search` in name and slug, sorted as asked.
     private func listOrganizations(_ request: HTTPRequest) async throws(APIError) -> HTTPResponse {
-        let page = try PageRequest(request.query, sortable: ["created_at", "name", "slug", "member_count"],
-                                   defaultSort: "created_at")
+        let page = try PageRequest(
+            request.query, sortable: ["created_at", "name", "slug", "member_count"],
+            defaultSort: "created_at")
         var organizations = await engine.allOrganizations()
         if let search = request.query["search"]?.lowercased(), !search.isEmpty {
             organizations = organizations.filter { $0.name.lowercased().contains(search) || $0.slug.contains(search) }
@@ -63,16 +64,21 @@ extension Endpoints {
             organizations = organizations.filter { $0.isActive == wanted }
         }
         organizations.sort { a, b in
-            let ordered: Bool = switch page.sortBy {
-            case "name": (a.name, a.slug) < (b.name, b.slug)
-            case "slug": a.slug < b.slug
-            case "member_count": (a.members.count, a.slug) < (b.members.count, b.slug)
-            default: (a.createdAtMilliseconds, a.slug) < (b.createdAtMilliseconds, b.slug)
-            }
+            let ordered: Bool =
+                switch page.sortBy {
+                case "name": (a.name, a.slug) < (b.name, b.slug)
+                case "slug": a.slug < b.slug
+                case "member_count": (a.members.count, a.slug) < (b.members.count, b.slug)
+                default: (a.createdAtMilliseconds, a.slug) < (b.createdAtMilliseconds, b.slug)
+                }
             return page.descending ? !ordered : ordered
         }
         let (slice, pagination) = page.slice(organizations)
-        return .json(.ok, JSONBody.encode(Page(data: slice.map { OrganizationResponse(organization: $0) },
-                                               pagination: pagination)))
+        return .json(
+            .ok,
+            JSONBody.encode(
+                Page(
+                    data: slice.map { OrganizationResponse(organization: $0) },
+                    pagination: pagination)))
     }
 }

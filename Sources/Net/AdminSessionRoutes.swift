@@ -5,8 +5,9 @@ import Foundation
 extension Endpoints {
     func addAdminSessionRoutes(to group: RouteGroup) {
         group.get("") { request, _ in
-            let page = try PageRequest(request.query, sortable: ["created_at", "last_used_at", "expires_at"],
-                                       defaultSort: "created_at")
+            let page = try PageRequest(
+                request.query, sortable: ["created_at", "last_used_at", "expires_at"],
+                defaultSort: "created_at")
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             var entries = await engine.allSessions()
             if let text = request.query["is_active"] {
@@ -16,11 +17,12 @@ extension Endpoints {
                 entries = entries.filter { AdminSessionResponse.isActive($0.session, $0.user, at: now) == wanted }
             }
             entries.sort { a, b in
-                let key: (Session) -> Int64 = switch page.sortBy {
-                case "last_used_at": { $0.lastUsedAtMilliseconds }
-                case "expires_at": { $0.expiresAtMilliseconds }
-                default: { $0.createdAtMilliseconds }
-                }
+                let key: (Session) -> Int64 =
+                    switch page.sortBy {
+                    case "last_used_at": { $0.lastUsedAtMilliseconds }
+                    case "expires_at": { $0.expiresAtMilliseconds }
+                    default: { $0.createdAtMilliseconds }
+                    }
                 let ordered = (key(a.session), a.session.id.uuidString) < (key(b.session), b.session.id.uuidString)
                 return page.descending ? !ordered : ordered
             }
@@ -53,7 +55,8 @@ struct AdminSessionResponse: Encodable {
         try container.encode(session.id.uuidString.lowercased(), forKey: .id)
         try container.encode(user.id.uuidString.lowercased(), forKey: .userID)
         try container.encode(user.email, forKey: .userEmail)
-        try container.encode([user.firstName, user.lastName].compactMap { $0 }.joined(separator: " "), forKey: .userFullName)
+        try container.encode(
+            [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " "), forKey: .userFullName)
         try container.encode(session.deviceName, forKey: .deviceName)
         try container.encode(session.ipAddress, forKey: .ipAddress)
         try container.encode(Self.isActive(session, user, at: nowMilliseconds), forKey: .isActive)

@@ -12,8 +12,9 @@ extension Endpoints {
                 throw APIError(.unprocessableEntity, "VAL_003", "invalid email", field: "email")
             }
             try Validation.checkName(body.firstName, field: "first_name", required: true)
-            let user = try await auth.createUser(email: body.email, password: body.password, firstName: body.firstName,
-                                                 isSuperuser: body.isSuperuser ?? false)
+            let user = try await auth.createUser(
+                email: body.email, password: body.password, firstName: body.firstName,
+                isSuperuser: body.isSuperuser ?? false)
             return .json(.created, JSONBody.encode(UserResponse(user: user)))
         }
         group.get("/{user_id}") { request, _ in
@@ -60,9 +61,10 @@ extension Endpoints {
                 do { try await apply(body.action, to: id, caller: caller) } catch { failed.append(text) }
             }
             let done = body.userIDs.count - failed.count
-            let answer = BulkAnswer(affectedCount: done, failedCount: failed.count,
-                                    message: "\(body.action.rawValue): \(done) done, \(failed.count) failed",
-                                    failedIDs: failed)
+            let answer = BulkAnswer(
+                affectedCount: done, failedCount: failed.count,
+                message: "\(body.action.rawValue): \(done) done, \(failed.count) failed",
+                failedIDs: failed)
             return .json(.ok, JSONBody.encode(answer))
         }
     }

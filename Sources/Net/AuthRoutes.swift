@@ -10,8 +10,10 @@ extension Endpoints {
         }
         group.post("/login", limit: .login) { request, context in
             let body = try JSONBody.decode(LoginBody.self, from: request)
-            return Self.tokenAnswer(try await auth.login(email: body.email, password: body.password,
-                                                         device: device(of: request, context)))
+            return Self.tokenAnswer(
+                try await auth.login(
+                    email: body.email, password: body.password,
+                    device: device(of: request, context)))
         }
         group.post("/login/oauth", limit: .login) { request, context in
             let form = HTTPRequest.parseQuery(Substring(String(buffer: request.body)))
@@ -21,8 +23,10 @@ extension Endpoints {
             guard let password = form["password"] else {
                 throw APIError(.unprocessableEntity, "VAL_001", "field required", field: "password")
             }
-            return Self.tokenAnswer(try await auth.login(email: username, password: password,
-                                                         device: device(of: request, context)))
+            return Self.tokenAnswer(
+                try await auth.login(
+                    email: username, password: password,
+                    device: device(of: request, context)))
         }
         group.post("/refresh", limit: .refresh) { request, _ in
             Self.tokenAnswer(try await auth.refresh(try JSONBody.decode(RefreshBody.self, from: request).refreshToken))
@@ -34,7 +38,8 @@ extension Endpoints {
         }
         signedIn.post("/logout-all", limit: .logoutAll) { _, context in
             let count = try await auth.logoutEverywhere(userID: try context.requireIdentity().userID)
-            return .json(.ok, JSONBody.encode(MessageResponse(message: "logged out of \(count) sessions", count: count)))
+            return .json(
+                .ok, JSONBody.encode(MessageResponse(message: "logged out of \(count) sessions", count: count)))
         }
     }
 
@@ -50,8 +55,9 @@ extension Endpoints {
         }
         try Validation.checkName(body.firstName, field: "first_name", required: true)
         if let lastName = body.lastName { try Validation.checkName(lastName, field: "last_name", required: false) }
-        return try await auth.register(email: body.email, password: body.password, firstName: body.firstName,
-                                       lastName: body.lastName, phoneNumber: body.phoneNumber)
+        return try await auth.register(
+            email: body.email, password: body.password, firstName: body.firstName,
+            lastName: body.lastName, phoneNumber: body.phoneNumber)
     }
 }
 

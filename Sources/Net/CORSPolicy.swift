@@ -32,7 +32,8 @@ public struct CORSPolicy: Sendable, Hashable {
     /// The answer to a preflight (`OPTIONS` with `Access-Control-Request-Method`) from an allowed origin.
     func preflightAnswer(_ request: HTTPRequest) -> HTTPResponse? {
         guard request.method == .OPTIONS, request.headers.contains(name: "access-control-request-method"),
-              let origin = allowedOrigin(of: request) else { return nil }
+            let origin = allowedOrigin(of: request)
+        else { return nil }
         var response = HTTPResponse(status: .noContent)
         response.headers.add(name: "access-control-allow-methods", value: "GET, POST, PUT, PATCH, DELETE")
         response.headers.add(name: "access-control-allow-headers", value: "Authorization, Content-Type, X-Device-Id")

@@ -26,17 +26,20 @@ enum ErrorBoundary {
         case let error as SocialLoginError: return answer(for: error)
         case let error as DecodingError: return JSONBody.validationError(error)
         default:
-            context?.logger.error("a route failed with an unexpected error",
-                                  metadata: (context?.metadata ?? [:]).merging(
-                                      ["error_type": "\(String(reflecting: type(of: error)))"]) { $1 })
-            return style == .oauth ? APIError(oauth: OAuthError("server_error", "internal error", status: 500)) : .internalError
+            context?.logger.error(
+                "a route failed with an unexpected error",
+                metadata: (context?.metadata ?? [:]).merging(
+                    ["error_type": "\(String(reflecting: type(of: error)))"]) { $1 })
+            return style == .oauth
+                ? APIError(oauth: OAuthError("server_error", "internal error", status: 500)) : .internalError
         }
     }
 
     /// The 503 of a service whose log has failed, in the route's style.
     static func outOfService(style: ErrorStyle) -> APIError {
         let message = "the service cannot store changes and answers nothing until it restarts"
-        return style == .oauth ? answer(for: OAuthError.unavailable(message), style: .oauth)
+        return style == .oauth
+            ? answer(for: OAuthError.unavailable(message), style: .oauth)
             : APIError(.serviceUnavailable, "SYS_007", message)
     }
 
@@ -100,7 +103,8 @@ enum ErrorBoundary {
         switch error.code {
         case .unknownProvider, .notLinked: APIError(.notFound, "SYS_002", error.message)
         case .invalidRequest: APIError(.unprocessableEntity, "VAL_001", error.message, field: error.field)
-        case .stateInvalid, .codeRefused, .identityRejected: APIError(.badRequest, "AUTH_003", error.message, field: error.field)
+        case .stateInvalid, .codeRefused, .identityRejected:
+            APIError(.badRequest, "AUTH_003", error.message, field: error.field)
         case .emailRequired: APIError(.badRequest, "VAL_003", error.message, field: "email")
         case .emailUnverified: APIError(.forbidden, "AUTH_007", error.message, field: "email")
         case .userInactive: APIError(.forbidden, "AUTH_005", error.message)

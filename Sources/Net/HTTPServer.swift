@@ -22,8 +22,10 @@ public final class HTTPServer: Sendable {
     let bodies: BodyBudget
 
     /// Binds and starts serving. `port` 0 picks a free port (see `port`).
-    public static func start(host: String, port: Int, router: Router, limits: ConnectionLimits = ConnectionLimits(),
-                             threads: Int = System.coreCount) async throws -> HTTPServer {
+    public static func start(
+        host: String, port: Int, router: Router, limits: ConnectionLimits = ConnectionLimits(),
+        threads: Int = System.coreCount
+    ) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let inFlight = InFlightRequests()
         let connections = ConnectionCount(limit: limits.maxConnections)
@@ -51,14 +53,16 @@ public final class HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
                     try channel.pipeline.syncOperations.addHandler(MalformedRequestHandler())
                     try channel.pipeline.syncOperations.addHandler(
-                        RequestHandler(router: router, limits: limits, bodies: bodies, connectionGuard: connectionGuard,
-                                       inFlight: inFlight))
+                        RequestHandler(
+                            router: router, limits: limits, bodies: bodies, connectionGuard: connectionGuard,
+                            inFlight: inFlight))
                 }
             }
         do {
             let channel = try await bootstrap.bind(host: host, port: port).get()
-            return HTTPServer(host: host, port: channel.localAddress?.port ?? port, limits: limits, channel: channel,
-                              group: group, inFlight: inFlight, connections: connections, bodies: bodies)
+            return HTTPServer(
+                host: host, port: channel.localAddress?.port ?? port, limits: limits, channel: channel,
+                group: group, inFlight: inFlight, connections: connections, bodies: bodies)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -71,9 +75,11 @@ public final class HTTPServer: Sendable {
     /// Bytes of request bodies held now, across every connection.
     public var bufferedBodyBytes: Int { bodies.reservedBytes }
 
-    private init(host: String, port: Int, limits: ConnectionLimits, channel: any Channel,
-                 group: MultiThreadedEventLoopGroup, inFlight: InFlightRequests, connections: ConnectionCount,
-                 bodies: BodyBudget) {
+    private init(
+        host: String, port: Int, limits: ConnectionLimits, channel: any Channel,
+        group: MultiThreadedEventLoopGroup, inFlight: InFlightRequests, connections: ConnectionCount,
+        bodies: BodyBudget
+    ) {
         self.host = host
         self.port = port
         self.limits = limits
@@ -116,8 +122,10 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// What this request holds of the body budget, given back once it is answered.
     private var reservedBytes = 0
 
-    init(router: Router, limits: ConnectionLimits, bodies: BodyBudget, connectionGuard: ConnectionGuard,
-         inFlight: InFlightRequests) {
+    init(
+        router: Router, limits: ConnectionLimits, bodies: BodyBudget, connectionGuard: ConnectionGuard,
+        inFlight: InFlightRequests
+    ) {
         self.router = router
         self.bodyLimitBytes = limits.bodyLimitBytes
         self.bodies = bodies
@@ -149,7 +157,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             // A body without a length reserves as it comes.
             if body.readableBytes + chunk.readableBytes > reservedBytes,
-               !reserve(body.readableBytes + chunk.readableBytes - reservedBytes) {
+                !reserve(body.readableBytes + chunk.readableBytes - reservedBytes)
+            {
                 refuse(APIError.noRoomForBody, context: context)
                 return
             }
@@ -197,7 +206,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         write(error.response, version: head?.version ?? .http1_1, keepAlive: false, context: context)
     }
 
-    private func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext)
+    {
         releaseBody()
         // Before the end is written: writing it may hand this handler the next pipelined request at once.
         connectionGuard.answerSent()
@@ -206,9 +216,12 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(contentsOf: HTTPResponse.securityHeaders)
         headers.add(name: "content-length", value: String(response.body.readableBytes))
         if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))),
-                      promise: nil)
-        if response.body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil) }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))),
+            promise: nil)
+        if response.body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        }
         guard !keepAlive else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             return

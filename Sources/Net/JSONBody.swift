@@ -18,10 +18,12 @@ enum JSONBody {
         func field(_ path: [any CodingKey]) -> String? { path.last.map(\.stringValue) }
         switch error {
         case .keyNotFound(let key, let context):
-            return APIError(.unprocessableEntity, "VAL_001", "field required",
-                            field: field(context.codingPath + [key]))
+            return APIError(
+                .unprocessableEntity, "VAL_001", "field required",
+                field: field(context.codingPath + [key]))
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return APIError(.unprocessableEntity, "VAL_001", "wrong type or missing value", field: field(context.codingPath))
+            return APIError(
+                .unprocessableEntity, "VAL_001", "wrong type or missing value", field: field(context.codingPath))
         case .dataCorrupted(let context):
             return context.codingPath.isEmpty
                 ? APIError(.unprocessableEntity, "VAL_001", "the body is not valid JSON")
@@ -64,7 +66,8 @@ func iso8601(milliseconds: Int64) -> String {
     let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
     let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
     func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(year)-\(two(month))-\(two(day))T\(two(secondsOfDay / 3600)):\(two(secondsOfDay % 3600 / 60)):\(two(secondsOfDay % 60))Z"
+    return
+        "\(year)-\(two(month))-\(two(day))T\(two(secondsOfDay / 3600)):\(two(secondsOfDay % 3600 / 60)):\(two(secondsOfDay % 60))Z"
 }
 
 /// Any JSON value, for the free-form `preferences` object.
@@ -78,12 +81,19 @@ indirect enum JSONValue: Codable, Sendable, Equatable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     func encode(to encoder: any Encoder) throws {

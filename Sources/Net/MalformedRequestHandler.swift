@@ -23,8 +23,9 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
             for (name, value) in HTTPResponse.securityHeaders { headers.replaceOrAdd(name: name, value: value) }
             headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
             headers.replaceOrAdd(name: "connection", value: "close")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))),
-                          promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))),
+                promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }

@@ -19,14 +19,18 @@ public final class ServiceMetrics: Sendable {
     public init() {
         let registry = registry
         func gauge(_ subsystem: String?, _ name: String, _ unit: String, _ help: String) -> Gauge {
-            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "tessera", subsystem: subsystem,
-                                                                metricName: name, unitName: unit, helpText: help))
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "tessera", subsystem: subsystem,
+                    metricName: name, unitName: unit, helpText: help))
         }
-        let responses = MetricNameDescriptor(namespace: "tessera", subsystem: "http", metricName: "responses",
-                                             unitName: "total", helpText: "HTTP answers by status class")
-        answers = Dictionary(uniqueKeysWithValues: (1...5).map { digit in
-            (digit, registry.makeCounter(descriptor: responses, labels: [("status", "\(digit)xx")]))
-        })
+        let responses = MetricNameDescriptor(
+            namespace: "tessera", subsystem: "http", metricName: "responses",
+            unitName: "total", helpText: "HTTP answers by status class")
+        answers = Dictionary(
+            uniqueKeysWithValues: (1...5).map { digit in
+                (digit, registry.makeCounter(descriptor: responses, labels: [("status", "\(digit)xx")]))
+            })
         logCommits = gauge("wal", "commits", "total", "Log writes since start")
         logSyncs = gauge("wal", "syncs", "total", "Log fdatasync calls since start")
         logRecords = gauge("wal", "records", "total", "Log records written since start")

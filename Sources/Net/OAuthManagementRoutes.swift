@@ -9,8 +9,10 @@ import NIOHTTP1
 extension Endpoints {
     func addOAuthManagementRoutes(signedIn: RouteGroup, superusers: RouteGroup) {
         signedIn.get("/authorize") { request, context in
-            Self.answer(await provider.authorize(AuthorizationRequest(parameters: request.query),
-                                                 userID: try context.requireIdentity().userID))
+            Self.answer(
+                await provider.authorize(
+                    AuthorizationRequest(parameters: request.query),
+                    userID: try context.requireIdentity().userID))
         }
         signedIn.post("/authorize/consent") { request, context in
             let claims = try context.requireIdentity()
@@ -18,8 +20,10 @@ extension Endpoints {
             guard let approved = form["approved"].flatMap(Bool.init) else {
                 throw APIError(.unprocessableEntity, "VAL_001", "approved is true or false", field: "approved")
             }
-            return Self.answer(await provider.decide(AuthorizationRequest(parameters: form), userID: claims.userID,
-                                                     approved: approved))
+            return Self.answer(
+                await provider.decide(
+                    AuthorizationRequest(parameters: form), userID: claims.userID,
+                    approved: approved))
         }
         signedIn.get("/consents") { _, context in
             let consents = await engine.consents(of: try context.requireIdentity().userID).compactMap { consent in
@@ -28,14 +32,17 @@ extension Endpoints {
             return .json(.ok, JSONBody.encode(consents))
         }
         signedIn.delete("/consents/{client_id}") { request, context in
-            try await engine.revokeConsent(userID: try context.requireIdentity().userID, clientID: try request.clientID())
-            return .json(.ok, JSONBody.encode(MessageResponse(message: "consent revoked; the client's tokens are revoked")))
+            try await engine.revokeConsent(
+                userID: try context.requireIdentity().userID, clientID: try request.clientID())
+            return .json(
+                .ok, JSONBody.encode(MessageResponse(message: "consent revoked; the client's tokens are revoked")))
         }
         superusers.post("/clients") { request, _ in
             let body = try ClientRegistrationBody.read(from: request)
             let kind = try body.validated(supportedScopes: provider.scopesSupported)
-            let (client, secret) = try await provider.registerClient(name: body.clientName, kind: kind,
-                                                                     redirectURIs: body.redirectURIs, scopes: body.scopes)
+            let (client, secret) = try await provider.registerClient(
+                name: body.clientName, kind: kind,
+                redirectURIs: body.redirectURIs, scopes: body.scopes)
             return .json(.created, JSONBody.encode(ClientResponse(client: client, secret: secret)), noStore: true)
         }
         superusers.get("/clients") { _, _ in
@@ -85,18 +92,23 @@ struct ClientRegistrationBody: Decodable {
 
     private init(form: [String: String]) throws(APIError) {
         func field(_ name: String) throws(APIError) -> String {
-            guard let value = form[name] else { throw APIError(.unprocessableEntity, "VAL_001", "field required", field: name) }
+            guard let value = form[name] else {
+                throw APIError(.unprocessableEntity, "VAL_001", "field required", field: name)
+            }
             return value
         }
         clientName = try field("client_name")
-        redirectURIs = try field("redirect_uris").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        redirectURIs = try field("redirect_uris").split(separator: ",").map { $0.trimmingSpaces() }.filter {
+            !$0.isEmpty
+        }
         clientType = try field("client_type")
         scopes = Self.words(try field("scopes"))
     }
 
     /// The body of a registration, JSON or form.
     static func read(from request: HTTPRequest) throws -> ClientRegistrationBody {
-        let isForm = request.headers.first(name: "content-type")?
+        let isForm =
+            request.headers.first(name: "content-type")?
             .hasPrefixIgnoringASCIICase("application/x-www-form-urlencoded") == true
         guard isForm else { return try JSONBody.decode(ClientRegistrationBody.self, from: request) }
         return try ClientRegistrationBody(form: try OAuthForm.parse(request))
@@ -106,16 +118,19 @@ struct ClientRegistrationBody: Decodable {
 
     func validated(supportedScopes: [String]) throws(APIError) -> OAuthClient.Kind {
         guard let kind = OAuthClient.Kind(name: clientType) else {
-            throw APIError(.unprocessableEntity, "VAL_001", "client_type is public or confidential", field: "client_type")
+            throw APIError(
+                .unprocessableEntity, "VAL_001", "client_type is public or confidential", field: "client_type")
         }
         try Validation.checkText(clientName.trimmingSpaces(), field: "client_name", required: true, maxCharacters: 255)
         guard (1...20).contains(redirectURIs.count), redirectURIs.allSatisfy(Self.isRedirectURI) else {
-            throw APIError(.unprocessableEntity, "VAL_001",
-                           "1 to 20 absolute http(s) redirect URIs without a fragment", field: "redirect_uris")
+            throw APIError(
+                .unprocessableEntity, "VAL_001",
+                "1 to 20 absolute http(s) redirect URIs without a fragment", field: "redirect_uris")
         }
         guard !scopes.isEmpty, Set(scopes).isSubset(of: supportedScopes) else {
-            throw APIError(.unprocessableEntity, "VAL_001", "scopes among: " + supportedScopes.joined(separator: " "),
-                           field: "scopes")
+            throw APIError(
+                .unprocessableEntity, "VAL_001", "scopes among: " + supportedScopes.joined(separator: " "),
+                field: "scopes")
         }
         return kind
     }
@@ -124,7 +139,8 @@ struct ClientRegistrationBody: Decodable {
     /// never a fragment.
     static func isRedirectURI(_ text: String) -> Bool {
         guard text.utf8.count <= 2000, !text.contains("#"), !text.contains(where: \.isWhitespace),
-              let url = URL(string: text), let scheme = url.scheme?.lowercased() else { return false }
+            let url = URL(string: text), let scheme = url.scheme?.lowercased()
+        else { return false }
         if scheme == "https" || scheme == "http" { return url.host?.isEmpty == false }
         return scheme.contains(".")
     }

@@ -30,11 +30,14 @@ extension Endpoints {
                 throw OAuthError.invalidClient("introspection is for confidential clients")
             }
             guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required") }
-            return HTTPResponse(status: .ok, headers: Self.introspectionHeaders, body: provider.introspect(token).json())
+            return HTTPResponse(
+                status: .ok, headers: Self.introspectionHeaders, body: provider.introspect(token).json())
         }
-        let metadata = JSONBody.encode(AuthorizationServerMetadata(issuer: auth.signer.issuer,
-                                                                   scopes: provider.scopesSupported,
-                                                                   signing: auth.signer.algorithm))
+        let metadata = JSONBody.encode(
+            AuthorizationServerMetadata(
+                issuer: auth.signer.issuer,
+                scopes: provider.scopesSupported,
+                signing: auth.signer.algorithm))
         root.get("/.well-known/oauth-authorization-server") { _, _ in .json(.ok, metadata) }
         root.get("/.well-known/jwks.json") { _, _ in .json(.ok, auth.signer.jwks()) }
     }
@@ -66,7 +69,9 @@ struct TokenEndpointAnswer: Encodable {
 /// Form bodies of the provider's endpoints.
 enum OAuthForm {
     static func parse(_ request: HTTPRequest) throws(OAuthError) -> [String: String] {
-        guard request.headers.first(name: "content-type")?.hasPrefixIgnoringASCIICase("application/x-www-form-urlencoded") == true
+        guard
+            request.headers.first(name: "content-type")?.hasPrefixIgnoringASCIICase("application/x-www-form-urlencoded")
+                == true
         else {
             throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
@@ -82,7 +87,8 @@ enum OAuthForm {
                 let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.count
                 let name = HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[..<equals]))
                 guard !name.isEmpty else { continue }
-                let value = equals == pair.count
+                let value =
+                    equals == pair.count
                     ? "" : HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[(equals + 1)...]))
                 if form.updateValue(value, forKey: name) != nil { duplicate = name }
             }

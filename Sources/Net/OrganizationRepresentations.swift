@@ -76,8 +76,9 @@ struct OrganizationCreateBody: Decodable {
             throw APIError(.forbidden, "AUTH_004", "only an administrator sets the status here", field: "is_active")
         }
         let settingsText = try settings.map { object throws(APIError) in try OrganizationRules.settingsText(object) }
-        return NewOrganization(name: name.trimmingSpaces(), slug: slug, description: description,
-                               settings: settingsText, isActive: isActive ?? true)
+        return NewOrganization(
+            name: name.trimmingSpaces(), slug: slug, description: description,
+            settings: settingsText, isActive: isActive ?? true)
     }
 }
 
@@ -96,12 +97,14 @@ struct OrganizationUpdateBody: Decodable {
         name = try container.decodeUnlessAbsent(String.self, forKey: .name)
         slug = try container.decodeUnlessAbsent(String.self, forKey: .slug)
         if container.contains(.description) {
-            description = try container.decodeNil(forKey: .description)
+            description =
+                try container.decodeNil(forKey: .description)
                 ? .cleared : .set(try container.decode(String.self, forKey: .description))
         }
         if container.contains(.settings) {
-            settings = .some(try container.decodeNil(forKey: .settings)
-                ? nil : try container.decode([String: JSONValue].self, forKey: .settings))
+            settings = .some(
+                try container.decodeNil(forKey: .settings)
+                    ? nil : try container.decode([String: JSONValue].self, forKey: .settings))
         }
         isActive = try container.decodeUnlessAbsent(Bool.self, forKey: .isActive)
     }
@@ -115,13 +118,15 @@ struct OrganizationUpdateBody: Decodable {
         if let name { try OrganizationRules.check(name: name) }
         if let slug { try OrganizationRules.check(slug: slug) }
         if case .set(let text) = description { try OrganizationRules.check(description: text) }
-        let settingsChange: Change<String> = switch settings {
-        case .none: .unchanged
-        case .some(.none): .cleared
-        case .some(.some(let object)): .set(try OrganizationRules.settingsText(object))
-        }
-        return OrganizationUpdate(organizationID: id, name: name?.trimmingSpaces(), slug: slug, description: description,
-                                  settings: settingsChange, isActive: isActive)
+        let settingsChange: Change<String> =
+            switch settings {
+            case .none: .unchanged
+            case .some(.none): .cleared
+            case .some(.some(let object)): .set(try OrganizationRules.settingsText(object))
+            }
+        return OrganizationUpdate(
+            organizationID: id, name: name?.trimmingSpaces(), slug: slug, description: description,
+            settings: settingsChange, isActive: isActive)
     }
 }
 
@@ -151,18 +156,22 @@ enum OrganizationRules {
 
     /// Lower-case letters, digits and single hyphens between them, 2 to 100 characters.
     static func check(slug: String) throws(APIError) {
-        let valid = (2...100).contains(slug.count) && !slug.hasPrefix("-") && !slug.hasSuffix("-")
-            && !slug.contains("--") && slug.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d }
+        let valid =
+            (2...100).contains(slug.count) && !slug.hasPrefix("-") && !slug.hasSuffix("-")
+            && !slug.contains("--")
+            && slug.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d }
         guard valid else {
-            throw APIError(.unprocessableEntity, "VAL_001",
-                           "slug: 2 to 100 lower-case letters, digits and single hyphens inside", field: "slug")
+            throw APIError(
+                .unprocessableEntity, "VAL_001",
+                "slug: 2 to 100 lower-case letters, digits and single hyphens inside", field: "slug")
         }
     }
 
     static func check(description: String?) throws(APIError) {
         if let description {
-            try Validation.checkText(description, field: "description", required: false, maxCharacters: 2000,
-                                     multiline: true)
+            try Validation.checkText(
+                description, field: "description", required: false, maxCharacters: 2000,
+                multiline: true)
         }
     }
 

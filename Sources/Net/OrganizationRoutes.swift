@@ -10,9 +10,12 @@ extension Endpoints {
     func addOrganizationRoutes(to group: RouteGroup) {
         group.get("/me") { _, context in
             let memberships = await engine.organizations(of: try context.requireIdentity().userID)
-            return .json(.ok, JSONBody.encode(memberships.map {
-                OrganizationResponse(organization: $0.organization, role: $0.role)
-            }))
+            return .json(
+                .ok,
+                JSONBody.encode(
+                    memberships.map {
+                        OrganizationResponse(organization: $0.organization, role: $0.role)
+                    }))
         }
         group.post("") { request, context in
             let new = try JSONBody.decode(OrganizationCreateBody.self, from: request).validated(allowingStatus: false)
@@ -25,11 +28,16 @@ extension Endpoints {
         }
         group.put("/{org_id}") { request, context in
             let id = try request.organizationID()
-            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(of: id, allowingStatus: false)
+            let update = try JSONBody.decode(OrganizationUpdateBody.self, from: request).update(
+                of: id, allowingStatus: false)
             let caller = try await organizationCaller(context)
             let organization = try await engine.updateOrganization(update, by: caller)
-            return .json(.ok, JSONBody.encode(OrganizationResponse(organization: organization,
-                                                                   role: organization.members[caller.userID]?.role)))
+            return .json(
+                .ok,
+                JSONBody.encode(
+                    OrganizationResponse(
+                        organization: organization,
+                        role: organization.members[caller.userID]?.role)))
         }
         group.get("/{org_id}/members") { request, context in
             let (organization, _) = try await memberView(request, context)
@@ -43,8 +51,9 @@ extension Endpoints {
             let member = try request.userID()
             let role = try OrganizationRules.role(try JSONBody.decode(MemberRoleBody.self, from: request).role)
             let caller = try await organizationCaller(context)
-            return try await memberAnswer(try await engine.changeMemberRole(member, to: role, in: id, by: caller),
-                                          status: .ok)
+            return try await memberAnswer(
+                try await engine.changeMemberRole(member, to: role, in: id, by: caller),
+                status: .ok)
         }
         group.delete("/{org_id}/members/{user_id}") { request, context in
             try await removeMember(request, caller: try await organizationCaller(context))
@@ -54,12 +63,15 @@ extension Endpoints {
     /// The caller as the engine's role rules see it: superuser rights are checked against the user now.
     func organizationCaller(_ context: RequestContext) async throws(APIError) -> OrganizationCaller {
         let claims = try context.requireIdentity()
-        return OrganizationCaller(userID: claims.userID,
-                                  isSuperuser: claims.isSuperuser ? await isSuperuser(claims.userID) : false)
+        return OrganizationCaller(
+            userID: claims.userID,
+            isSuperuser: claims.isSuperuser ? await isSuperuser(claims.userID) : false)
     }
 
     /// The organization of the path and the caller's role in it; members (and superusers) only.
-    private func memberView(_ request: HTTPRequest, _ context: RequestContext) async throws
+    private func memberView(
+        _ request: HTTPRequest, _ context: RequestContext
+    ) async throws
         -> (Organization, OrganizationRole?)
     {
         let caller = try await organizationCaller(context)
@@ -83,7 +95,8 @@ extension Endpoints {
         }
         if page.sortBy != "joined_at" {
             members.sort { a, b in
-                page.sortBy == "email" ? a.user.email < b.user.email
+                page.sortBy == "email"
+                    ? a.user.email < b.user.email
                     : (a.membership.role, a.user.email) < (b.membership.role, b.user.email)
             }
         }
@@ -100,7 +113,8 @@ extension Endpoints {
             throw APIError(.unprocessableEntity, "VAL_005", "invalid user id", field: "user_id")
         }
         let role = try OrganizationRules.role(body.role)
-        return try await memberAnswer(try await engine.addMember(member, role: role, to: id, by: caller), status: .created)
+        return try await memberAnswer(
+            try await engine.addMember(member, role: role, to: id, by: caller), status: .created)
     }
 
     /// `DELETE …/members/{user_id}` for a caller.
@@ -109,7 +123,9 @@ extension Endpoints {
         return .json(.ok, JSONBody.encode(MessageResponse(message: "member removed")))
     }
 
-    private func memberAnswer(_ membership: Membership, status: HTTPResponseStatus) async throws(APIError) -> HTTPResponse {
+    private func memberAnswer(
+        _ membership: Membership, status: HTTPResponseStatus
+    ) async throws(APIError) -> HTTPResponse {
         guard let user = await engine.user(id: membership.userID) else {
             throw APIError(.notFound, "USER_001", "user not found")
         }

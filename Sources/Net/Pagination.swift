@@ -9,7 +9,8 @@ struct PageRequest {
         func number(_ name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
             guard let text = query[name] else { return value }
             guard let number = Int(text), range.contains(number) else {
-                throw APIError(.unprocessableEntity, "VAL_001", "\(name) must be a whole number in \(range)", field: name)
+                throw APIError(
+                    .unprocessableEntity, "VAL_001", "\(name) must be a whole number in \(range)", field: name)
             }
             return number
         }
@@ -17,8 +18,9 @@ struct PageRequest {
         limit = try number("limit", default: 20, range: 1...100)
         sortBy = query["sort_by"] ?? defaultSort
         guard sortable.contains(sortBy) else {
-            throw APIError(.unprocessableEntity, "VAL_001", "sort_by is one of \(sortable.sorted().joined(separator: ", "))",
-                           field: "sort_by")
+            throw APIError(
+                .unprocessableEntity, "VAL_001", "sort_by is one of \(sortable.sorted().joined(separator: ", "))",
+                field: "sort_by")
         }
         switch query["sort_order"] ?? "asc" {
         case "asc": descending = false
@@ -32,8 +34,12 @@ struct PageRequest {
         let start = min(items.count, (page - 1) * limit)
         let end = min(items.count, start + limit)
         let totalPages = (items.count + limit - 1) / limit
-        return (items[start..<end], Pagination(total: items.count, page: page, pageSize: limit, totalPages: totalPages,
-                                               hasNext: page < totalPages, hasPrev: page > 1))
+        return (
+            items[start..<end],
+            Pagination(
+                total: items.count, page: page, pageSize: limit, totalPages: totalPages,
+                hasNext: page < totalPages, hasPrev: page > 1)
+        )
     }
 }
 

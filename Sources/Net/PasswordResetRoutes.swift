@@ -16,12 +16,17 @@ extension Endpoints {
             Task(priority: .background) { [passwordReset] in
                 try? await Task.sleep(for: .milliseconds(20))
                 do throws(AuthError) { try await passwordReset.request(email: body.email) } catch {
-                    context.logger.error("a password reset failed", metadata: context.metadata.merging(
-                        ["reason": "\(error.message)"]) { $1 })
+                    context.logger.error(
+                        "a password reset failed",
+                        metadata: context.metadata.merging(
+                            ["reason": "\(error.message)"]) { $1 })
                 }
             }
-            return .json(.ok, JSONBody.encode(MessageResponse(
-                message: "if an account with this email exists, a reset link has been sent")))
+            return .json(
+                .ok,
+                JSONBody.encode(
+                    MessageResponse(
+                        message: "if an account with this email exists, a reset link has been sent")))
         }
         group.post("/confirm", limit: .passwordResetConfirm) { request, _ in
             struct Body: Decodable {
@@ -30,7 +35,9 @@ extension Endpoints {
                 enum CodingKeys: String, CodingKey { case token, newPassword = "new_password" }
             }
             let body = try JSONBody.decode(Body.self, from: request)
-            do throws(AuthError) { try await passwordReset.confirm(token: body.token, newPassword: body.newPassword) } catch {
+            do throws(AuthError) {
+                try await passwordReset.confirm(token: body.token, newPassword: body.newPassword)
+            } catch {
                 // A reset token that does not work is the body's fault (400 naming it), not the caller's identity.
                 guard error.code == .tokenInvalid else { throw error }
                 throw APIError(.badRequest, "AUTH_003", error.message, field: "token")

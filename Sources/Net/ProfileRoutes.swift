@@ -19,8 +19,9 @@ extension Endpoints {
         signedIn.patch("/users/me/password", limit: .passwordChange) { request, context in
             let claims = try context.requireIdentity()
             let body = try JSONBody.decode(PasswordChangeBody.self, from: request)
-            try await auth.changePassword(userID: claims.userID, sessionID: claims.sessionID,
-                                          current: body.currentPassword, new: body.newPassword)
+            try await auth.changePassword(
+                userID: claims.userID, sessionID: claims.sessionID,
+                current: body.currentPassword, new: body.newPassword)
             return .json(.ok, JSONBody.encode(MessageResponse(message: "password changed; other sessions ended")))
         }
     }
@@ -62,7 +63,9 @@ struct ProfileBody: Decodable {
         privilegeGiven = container.contains(.isSuperuser) || container.contains(.isActive)
     }
 
-    private static func change(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Change<String> {
+    private static func change(
+        _ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys
+    ) throws -> Change<String> {
         guard container.contains(key) else { return .unchanged }
         if try container.decodeNil(forKey: key) { return .cleared }
         return .set(try container.decode(String.self, forKey: key))
@@ -70,7 +73,9 @@ struct ProfileBody: Decodable {
 
     /// Refuses what the contract refuses, naming the field.
     func validate() throws(APIError) {
-        if privilegeGiven { throw APIError(.forbidden, "AUTH_004", "privileges are not changed here", field: "is_superuser") }
+        if privilegeGiven {
+            throw APIError(.forbidden, "AUTH_004", "privileges are not changed here", field: "is_superuser")
+        }
         if passwordGiven {
             throw APIError(.unprocessableEntity, "VAL_001", "use PATCH /api/v1/users/me/password", field: "password")
         }
@@ -92,9 +97,10 @@ extension ProfileBody {
     /// Checks the body and stores it as `userID`'s profile; returns the user as it now is.
     func apply(to userID: UUID, engine: Engine) async throws -> User {
         try validate()
-        return try await engine.updateProfile(userID: userID, firstName: firstName, lastName: lastName,
-                                              phoneNumber: phoneNumber, preferences: preferences,
-                                              locale: locale.mapped { $0.lowercased() })
+        return try await engine.updateProfile(
+            userID: userID, firstName: firstName, lastName: lastName,
+            phoneNumber: phoneNumber, preferences: preferences,
+            locale: locale.mapped { $0.lowercased() })
     }
 }
 

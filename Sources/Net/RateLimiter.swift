@@ -24,8 +24,10 @@ public final class RateLimiter: Sendable {
     /// machine runs them.
     private let nowNanoseconds: @Sendable () -> UInt64
 
-    public init(maxTrackedClients: Int = 100_000,
-                nowNanoseconds: @escaping @Sendable () -> UInt64 = RateLimiter.monotonicNanoseconds) {
+    public init(
+        maxTrackedClients: Int = 100_000,
+        nowNanoseconds: @escaping @Sendable () -> UInt64 = RateLimiter.monotonicNanoseconds
+    ) {
         self.maxTrackedClients = maxTrackedClients
         self.nowNanoseconds = nowNanoseconds
     }
@@ -38,11 +40,14 @@ public final class RateLimiter: Sendable {
         return buckets.withLock { buckets -> Int? in
             let key = Key(limit: limit, client: client)
             var bucket = buckets[key] ?? Bucket(tokens: capacity, updatedNanoseconds: now)
-            bucket.tokens = min(capacity, bucket.tokens + Double(now - min(now, bucket.updatedNanoseconds)) * perNanosecond)
+            bucket.tokens = min(
+                capacity, bucket.tokens + Double(now - min(now, bucket.updatedNanoseconds)) * perNanosecond)
             bucket.updatedNanoseconds = now
             if buckets[key] == nil && buckets.count >= maxTrackedClients { evictOldest(&buckets) }
             defer { buckets[key] = bucket }
-            guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / perNanosecond / 1e9).rounded(.up))) }
+            guard bucket.tokens >= 1 else {
+                return max(1, Int(((1 - bucket.tokens) / perNanosecond / 1e9).rounded(.up)))
+            }
             bucket.tokens -= 1
             return nil
         }

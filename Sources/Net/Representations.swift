@@ -49,8 +49,9 @@ struct TokenResponse: Encodable {
     }
 
     init(_ pair: TokenPair) {
-        self.init(accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresIn: pair.expiresIn,
-                  user: UserResponse(user: pair.user))
+        self.init(
+            accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresIn: pair.expiresIn,
+            user: UserResponse(user: pair.user))
     }
 
     func encode(to encoder: any Encoder) throws {

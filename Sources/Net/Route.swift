@@ -33,8 +33,10 @@ struct Route: Sendable {
     let servedWhenOutOfService: Bool
     let handler: Handler
 
-    init(method: HTTPMethod, path: String, rateLimit: RateLimit?, guards: [any RequestGuard], errorStyle: ErrorStyle,
-         servedWhenOutOfService: Bool, handler: Handler) {
+    init(
+        method: HTTPMethod, path: String, rateLimit: RateLimit?, guards: [any RequestGuard], errorStyle: ErrorStyle,
+        servedWhenOutOfService: Bool, handler: Handler
+    ) {
         self.method = method
         self.path = path
         segments = path.split(separator: "/").map { part in

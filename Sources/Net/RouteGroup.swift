@@ -27,16 +27,21 @@ public struct RouteGroup {
 
     /// A group below this one: `prefix` is appended to this group's, `guards` run after this group's.
     func group(_ prefix: String = "", guards: [any RequestGuard] = [], errorStyle: ErrorStyle? = nil) -> RouteGroup {
-        RouteGroup(table: table, prefix: self.prefix + prefix, guards: self.guards + guards,
-                   errorStyle: errorStyle ?? self.errorStyle)
+        RouteGroup(
+            table: table, prefix: self.prefix + prefix, guards: self.guards + guards,
+            errorStyle: errorStyle ?? self.errorStyle)
     }
 
     /// Adds a route. `path` may have `{name}` segments, whose values the request's `parameters` hold.
-    public func on(_ method: HTTPMethod, _ path: String, limit: RateLimit? = nil, servedWhenOutOfService: Bool = false,
-            _ handler: @escaping RouteHandler) {
-        table.routes.append(Route(method: method, path: prefix + path, rateLimit: limit, guards: guards,
-                                  errorStyle: errorStyle, servedWhenOutOfService: servedWhenOutOfService,
-                                  handler: .suspending(handler)))
+    public func on(
+        _ method: HTTPMethod, _ path: String, limit: RateLimit? = nil, servedWhenOutOfService: Bool = false,
+        _ handler: @escaping RouteHandler
+    ) {
+        table.routes.append(
+            Route(
+                method: method, path: prefix + path, rateLimit: limit, guards: guards,
+                errorStyle: errorStyle, servedWhenOutOfService: servedWhenOutOfService,
+                handler: .suspending(handler)))
     }
 
     public func get(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
@@ -65,8 +70,10 @@ public struct RouteGroup {
         precondition(!path.contains("{"), "immediate routes have fixed paths")
         let immediateGuards = guards.compactMap { $0 as? any ImmediateRequestGuard }
         precondition(immediateGuards.count == guards.count, "an immediate route's guards never suspend")
-        table.routes.append(Route(method: method, path: prefix + path, rateLimit: nil, guards: guards,
-                                  errorStyle: errorStyle, servedWhenOutOfService: false,
-                                  handler: .immediate(handler, guards: immediateGuards)))
+        table.routes.append(
+            Route(
+                method: method, path: prefix + path, rateLimit: nil, guards: guards,
+                errorStyle: errorStyle, servedWhenOutOfService: false,
+                handler: .immediate(handler, guards: immediateGuards)))
     }
 }

@@ -77,7 +77,8 @@ public struct Router: Sendable {
     /// The answer of an immediate route for this request, or nil when its route suspends (or there is none).
     func handleNow(_ request: HTTPRequest) -> HTTPResponse? {
         guard let route = immediateRoutes[request.path]?.first(where: { $0.method == request.method }),
-              case .immediate(let handler, let guards) = route.handler else { return nil }
+            case .immediate(let handler, let guards) = route.handler
+        else { return nil }
         var context = makeContext(request)
         var response: HTTPResponse
         if isOutOfService {
@@ -127,7 +128,8 @@ public struct Router: Sendable {
             request.parameters = parameters
             do {
                 if let limit = route.rateLimit, let limiter = options.rateLimiter,
-                   let wait = limiter.take(limit, client: context.clientAddress) {
+                    let wait = limiter.take(limit, client: context.clientAddress)
+                {
                     throw APIError.retryLater("too many requests; retry in \(wait) s", seconds: wait)
                 }
                 for guardian in route.guards { try await guardian.check(request, &context) }
@@ -144,18 +146,22 @@ public struct Router: Sendable {
     private var isOutOfService: Bool { options.isOutOfService?() == true }
 
     private func makeContext(_ request: HTTPRequest) -> RequestContext {
-        RequestContext(request: request, requestID: requestNumbers.next(), logger: options.logger,
-                       trustedProxies: options.trustedProxies)
+        RequestContext(
+            request: request, requestID: requestNumbers.next(), logger: options.logger,
+            trustedProxies: options.trustedProxies)
     }
 
     /// The headers of the deployment's policy (CORS for allowed origins, HSTS when configured), the count, and
     /// the request line at `debug`.
     private func finish(_ response: inout HTTPResponse, for request: HTTPRequest, context: RequestContext) {
         options.cors?.decorate(&response, for: request)
-        if let value = options.strictTransportSecurity { response.headers.add(name: "strict-transport-security", value: value) }
+        if let value = options.strictTransportSecurity {
+            response.headers.add(name: "strict-transport-security", value: value)
+        }
         options.metrics?.answered(status: response.status.code)
         // The path only: a query string may hold a code or a state.
-        context.logger.debug("\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: context.metadata)
+        context.logger.debug(
+            "\(request.method.rawValue) \(request.path) \(response.status.code)", metadata: context.metadata)
     }
 
     private enum Resolution {

@@ -23,7 +23,9 @@ extension Endpoints {
         group.delete("/{session_id}") { request, context in
             let claims = try context.requireIdentity()
             let id = try request.uuidParameter("session_id", what: "session")
-            guard let session = await engine.session(id: id) else { throw APIError(.notFound, "SYS_002", "session not found") }
+            guard let session = await engine.session(id: id) else {
+                throw APIError(.notFound, "SYS_002", "session not found")
+            }
             guard session.userID == claims.userID else { throw APIError(.forbidden, "AUTH_004", "not your session") }
             try await engine.revokeSession(id, of: claims.userID)
             return .json(.ok, JSONBody.encode(MessageResponse(message: "session revoked")))

@@ -19,8 +19,9 @@ extension Endpoints {
         // With a Bearer token the flow links an account to its user instead of signing in.
         group.group(guards: [Authenticated(auth: auth, optional: true)])
             .get("/authorize/{provider}", limit: .socialAuthorize) { request, context in
-                try await startFlow(try socialLogin(), request, redirectURI: request.query["redirect_uri"],
-                                    linkingUserID: context.identity?.userID)
+                try await startFlow(
+                    try socialLogin(), request, redirectURI: request.query["redirect_uri"],
+                    linkingUserID: context.identity?.userID)
             }
         group.post("/callback/{provider}", limit: .socialCallback) { request, context in
             let social = try socialLogin()
@@ -31,11 +32,16 @@ extension Endpoints {
             if let userID = await social.linkingUser(ofState: body.state) {
                 return try await finishLinking(social, request, userID: userID, provider: provider, body: body)
             }
-            let signIn = try await social.finishSignIn(provider: provider, code: body.code, state: body.state,
-                                                       browserBinding: Self.bindingCookie(of: request),
-                                                       device: device(of: request, context))
-            return .json(.ok, JSONBody.encode(SocialTokenResponse(tokens: TokenResponse(signIn.tokens),
-                                                                  isNewUser: signIn.isNewUser)), noStore: true)
+            let signIn = try await social.finishSignIn(
+                provider: provider, code: body.code, state: body.state,
+                browserBinding: Self.bindingCookie(of: request),
+                device: device(of: request, context))
+            return .json(
+                .ok,
+                JSONBody.encode(
+                    SocialTokenResponse(
+                        tokens: TokenResponse(signIn.tokens),
+                        isNewUser: signIn.isNewUser)), noStore: true)
         }
         signedIn.post("/link/{provider}", limit: .socialCallback) { request, context in
             let userID = try context.requireIdentity().userID
@@ -43,55 +49,77 @@ extension Endpoints {
             let provider = try providerName(request)
             // Without a code, the original backend's shape: this starts a linking (as GET authorize with a
             // Bearer token does), and the callback — or this route with the code — finishes it.
-            let body = request.body.readableBytes == 0 ? SocialLinkBody() : try JSONBody.decode(SocialLinkBody.self, from: request)
+            let body =
+                request.body.readableBytes == 0
+                ? SocialLinkBody() : try JSONBody.decode(SocialLinkBody.self, from: request)
             guard let code = body.code, let state = body.state else {
-                return try await startFlow(social, request, redirectURI: body.redirectURI ?? request.query["redirect_uri"],
-                                           linkingUserID: userID)
+                return try await startFlow(
+                    social, request, redirectURI: body.redirectURI ?? request.query["redirect_uri"],
+                    linkingUserID: userID)
             }
-            return try await finishLinking(social, request, userID: userID, provider: provider,
-                                           body: SocialCallbackBody(code: code, state: state))
+            return try await finishLinking(
+                social, request, userID: userID, provider: provider,
+                body: SocialCallbackBody(code: code, state: state))
         }
         signedIn.get("/accounts") { _, context in
             let userID = try context.requireIdentity().userID
-            guard let user = await engine.user(id: userID) else { throw APIError(.notFound, "USER_001", "user not found") }
+            guard let user = await engine.user(id: userID) else {
+                throw APIError(.notFound, "USER_001", "user not found")
+            }
             let accounts = await engine.externalAccounts(of: userID)
-            return .json(.ok, JSONBody.encode(ExternalAccountList(accounts: accounts.map(ExternalAccountResponse.init),
-                                                                  hasPassword: user.hasPassword)))
+            return .json(
+                .ok,
+                JSONBody.encode(
+                    ExternalAccountList(
+                        accounts: accounts.map(ExternalAccountResponse.init),
+                        hasPassword: user.hasPassword)))
         }
         signedIn.delete("/accounts/{provider}") { request, context in
             let provider = try providerName(request)
-            try await SocialLogin.unlink(userID: try context.requireIdentity().userID, provider: provider, engine: engine)
+            try await SocialLogin.unlink(
+                userID: try context.requireIdentity().userID, provider: provider, engine: engine)
             return .json(.ok, JSONBody.encode(MessageResponse(message: "the \(provider) account is unlinked")))
         }
     }
 
     /// Starts a sign-in (or, with `linkingUserID`, a linking): `{authorization_url, state}` and the browser's
     /// binding cookie.
-    private func startFlow(_ social: SocialLogin, _ request: HTTPRequest, redirectURI: String?, linkingUserID: UUID?)
+    private func startFlow(
+        _ social: SocialLogin, _ request: HTTPRequest, redirectURI: String?, linkingUserID: UUID?
+    )
         async throws -> HTTPResponse
     {
         guard let redirectURI, !redirectURI.isEmpty else {
             throw APIError(.unprocessableEntity, "VAL_001", "redirect_uri is required", field: "redirect_uri")
         }
         // A browser keeps its binding across flows, so that two tabs signing in at once both finish.
-        let binding = Self.bindingCookie(of: request).flatMap { SocialLogin.isBrowserBinding($0) ? $0 : nil }
+        let binding =
+            Self.bindingCookie(of: request).flatMap { SocialLogin.isBrowserBinding($0) ? $0 : nil }
             ?? SocialLogin.newBrowserBinding()
         let provider = try providerName(request)
-        let started = try await social.start(provider: provider, redirectURI: redirectURI, browserBinding: binding,
-                                             linkingUserID: linkingUserID)
-        var response = HTTPResponse.json(.ok, JSONBody.encode([
-            "authorization_url": started.authorizationURL, "state": started.state,
-        ]), noStore: true)
-        response.headers.add(name: "set-cookie", value: "\(Self.bindingCookie)=\(binding); Path=/api/v1/oauth; "
-                             + "Max-Age=600; HttpOnly; Secure; SameSite=Lax")
+        let started = try await social.start(
+            provider: provider, redirectURI: redirectURI, browserBinding: binding,
+            linkingUserID: linkingUserID)
+        var response = HTTPResponse.json(
+            .ok,
+            JSONBody.encode([
+                "authorization_url": started.authorizationURL, "state": started.state,
+            ]), noStore: true)
+        response.headers.add(
+            name: "set-cookie",
+            value: "\(Self.bindingCookie)=\(binding); Path=/api/v1/oauth; "
+                + "Max-Age=600; HttpOnly; Secure; SameSite=Lax")
         return response
     }
 
     /// Finishes `userID`'s linking with the code and state: the linked account.
-    private func finishLinking(_ social: SocialLogin, _ request: HTTPRequest, userID: UUID, provider: String,
-                               body: SocialCallbackBody) async throws -> HTTPResponse {
-        let account = try await social.finishLinking(userID: userID, provider: provider, code: body.code,
-                                                     state: body.state, browserBinding: Self.bindingCookie(of: request))
+    private func finishLinking(
+        _ social: SocialLogin, _ request: HTTPRequest, userID: UUID, provider: String,
+        body: SocialCallbackBody
+    ) async throws -> HTTPResponse {
+        let account = try await social.finishLinking(
+            userID: userID, provider: provider, code: body.code,
+            state: body.state, browserBinding: Self.bindingCookie(of: request))
         return .json(.ok, JSONBody.encode(ExternalAccountResponse(account: account)))
     }
 

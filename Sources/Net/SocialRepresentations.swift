@@ -32,8 +32,10 @@ struct SocialLinkBody: Decodable {
         redirectURI = try container.decodeUnlessAbsent(String.self, forKey: .redirectURI)
         if (code == nil) != (state == nil) {
             let missing: CodingKeys = code == nil ? .code : .state
-            throw Swift.DecodingError.keyNotFound(missing, Swift.DecodingError.Context(
-                codingPath: [], debugDescription: "code and state come together"))
+            throw Swift.DecodingError.keyNotFound(
+                missing,
+                Swift.DecodingError.Context(
+                    codingPath: [], debugDescription: "code and state come together"))
         }
     }
 }

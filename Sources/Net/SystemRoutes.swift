@@ -10,8 +10,9 @@ extension Endpoints {
         root.get("/api/v1/openapi.json") { _, _ in .json(.ok, document) }
         if let metrics {
             root.on(.GET, "/metrics", servedWhenOutOfService: true) { _, _ in
-                HTTPResponse(status: .ok, headers: ["content-type": "text/plain; version=0.0.4"],
-                             body: ByteBuffer(bytes: await metrics.scrape(engine)))
+                HTTPResponse(
+                    status: .ok, headers: ["content-type": "text/plain; version=0.0.4"],
+                    body: ByteBuffer(bytes: await metrics.scrape(engine)))
             }
         }
     }
@@ -25,11 +26,14 @@ extension Endpoints {
             let checks: [String: String]
         }
         let failure = engine.log.failure
-        let answer = Answer(status: failure == nil ? "ok" : "unavailable",
-                            timestamp: iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)),
-                            version: version, durability: engine.configuration.durability.description,
-                            checks: ["wal": failure.map { "failed: \($0.code)" } ?? "ok",
-                                     "snapshot": engine.snapshotStatus.summary])
+        let answer = Answer(
+            status: failure == nil ? "ok" : "unavailable",
+            timestamp: iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)),
+            version: version, durability: engine.configuration.durability.description,
+            checks: [
+                "wal": failure.map { "failed: \($0.code)" } ?? "ok",
+                "snapshot": engine.snapshotStatus.summary,
+            ])
         return .json(failure == nil ? .ok : .serviceUnavailable, JSONBody.encode(answer))
     }
 }

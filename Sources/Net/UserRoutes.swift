@@ -28,8 +28,9 @@ extension Endpoints {
     /// A page of the users that are not deleted, filtered by `is_active` and `is_superuser` (and, when
     /// `searchable`, by `search` in email and names), sorted as asked.
     func listUsers(_ request: HTTPRequest, searchable: Bool) async throws(APIError) -> HTTPResponse {
-        let page = try PageRequest(request.query, sortable: ["created_at", "updated_at", "email", "first_name", "last_name"],
-                                   defaultSort: "created_at")
+        let page = try PageRequest(
+            request.query, sortable: ["created_at", "updated_at", "email", "first_name", "last_name"],
+            defaultSort: "created_at")
         var users = await engine.activeAndInactiveUsers()
         for (name, keyPath) in [("is_active", \User.isActive), ("is_superuser", \User.isSuperuser)] {
             guard let text = request.query[name] else { continue }
@@ -40,17 +41,20 @@ extension Endpoints {
         }
         if searchable, let search = request.query["search"]?.lowercased(), !search.isEmpty {
             users = users.filter { user in
-                [user.email, user.firstName.lowercased(), user.lastName?.lowercased() ?? ""].contains { $0.contains(search) }
+                [user.email, user.firstName.lowercased(), user.lastName?.lowercased() ?? ""].contains {
+                    $0.contains(search)
+                }
             }
         }
         users.sort { a, b in
-            let ordered: Bool = switch page.sortBy {
-            case "updated_at": (a.updatedAtMilliseconds, a.email) < (b.updatedAtMilliseconds, b.email)
-            case "email": a.email < b.email
-            case "first_name": (a.firstName, a.email) < (b.firstName, b.email)
-            case "last_name": (a.lastName ?? "", a.email) < (b.lastName ?? "", b.email)
-            default: (a.createdAtMilliseconds, a.email) < (b.createdAtMilliseconds, b.email)
-            }
+            let ordered: Bool =
+                switch page.sortBy {
+                case "updated_at": (a.updatedAtMilliseconds, a.email) < (b.updatedAtMilliseconds, b.email)
+                case "email": a.email < b.email
+                case "first_name": (a.firstName, a.email) < (b.firstName, b.email)
+                case "last_name": (a.lastName ?? "", a.email) < (b.lastName ?? "", b.email)
+                default: (a.createdAtMilliseconds, a.email) < (b.createdAtMilliseconds, b.email)
+                }
             return page.descending ? !ordered : ordered
         }
         let (slice, pagination) = page.slice(users)
@@ -85,4 +89,3 @@ extension HTTPRequest {
     /// The `{user_id}` of the path.
     func userID() throws(APIError) -> UUID { try uuidParameter("user_id", what: "user") }
 }
-

@@ -18,17 +18,21 @@ enum Validation {
 
     /// A text field: at most `maxCharacters` characters and their bytes (`TextRules.maxBytes`), not blank when
     /// `required`, and no character `TextRules.isAllowed` refuses.
-    static func checkText(_ text: String, field: String, required: Bool, maxCharacters: Int,
-                          multiline: Bool = false) throws(APIError) {
+    static func checkText(
+        _ text: String, field: String, required: Bool, maxCharacters: Int,
+        multiline: Bool = false
+    ) throws(APIError) {
         if required && text.trimmingSpaces().isEmpty {
             throw APIError(.unprocessableEntity, "VAL_001", "\(field) is required", field: field)
         }
         guard text.utf8.count <= TextRules.maxBytes(forCharacters: maxCharacters), text.count <= maxCharacters else {
-            throw APIError(.unprocessableEntity, "VAL_001", "\(field): at most \(maxCharacters) characters", field: field)
+            throw APIError(
+                .unprocessableEntity, "VAL_001", "\(field): at most \(maxCharacters) characters", field: field)
         }
         if let refused = text.unicodeScalars.first(where: { !TextRules.isAllowed($0, multiline: multiline) }) {
             let code = String(refused.value, radix: 16, uppercase: true)
-            throw APIError(.unprocessableEntity, "VAL_001", "\(field) cannot hold the character U+\(code)", field: field)
+            throw APIError(
+                .unprocessableEntity, "VAL_001", "\(field) cannot hold the character U+\(code)", field: field)
         }
     }
 }

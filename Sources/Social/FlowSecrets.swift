@@ -11,12 +11,15 @@ enum FlowSecrets {
     static func randomText() -> String { Base64URL.encode(SecretToken.randomSecret()) }
 
     /// `BASE64URL(SHA256(verifier))`.
-    static func challenge(of verifier: String) -> String { Base64URL.encode(Array(SHA256.hash(data: Array(verifier.utf8)))) }
+    static func challenge(of verifier: String) -> String {
+        Base64URL.encode(Array(SHA256.hash(data: Array(verifier.utf8))))
+    }
 
     /// The digest kept of a browser binding, or nil when `text` is not one (43 base64url characters of 256
     /// bits, as `randomText` makes them).
     static func bindingDigest(_ text: String) -> SecretDigest? {
-        guard text.utf8.count == 43, let bytes = Base64URL.decode(Substring(text)), bytes.count == SecretToken.secretSize
+        guard text.utf8.count == 43, let bytes = Base64URL.decode(Substring(text)),
+            bytes.count == SecretToken.secretSize
         else { return nil }
         return SecretToken.digest(ofSecret: bytes)
     }

@@ -29,50 +29,64 @@ public final class GitHubProvider: SocialProvider {
     static let scope = "read:user user:email"
 
     /// `<base>/login/oauth/authorize` with the client, redirect URI, scope, state and S256 challenge.
-    public func authorizationURL(redirectURI: String, state: String, nonce _: String?, codeChallenge: String)
+    public func authorizationURL(
+        redirectURI: String, state: String, nonce _: String?, codeChallenge: String
+    )
         async throws(SocialError) -> String
     {
-        baseURL + "/login/oauth/authorize?" + ProviderHTTPClient.formEncoded([
-            ("client_id", configuration.clientID), ("redirect_uri", redirectURI), ("scope", Self.scope),
-            ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", "S256"),
-        ])
+        baseURL + "/login/oauth/authorize?"
+            + ProviderHTTPClient.formEncoded([
+                ("client_id", configuration.clientID), ("redirect_uri", redirectURI), ("scope", Self.scope),
+                ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", "S256"),
+            ])
     }
 
     /// The code exchanged for an access token, then the profile read with it from `/user` and `/user/emails`.
-    public func signIn(code: String, redirectURI: String, codeVerifier: String, nonce _: String?, nowSeconds _: Int64)
+    public func signIn(
+        code: String, redirectURI: String, codeVerifier: String, nonce _: String?, nowSeconds _: Int64
+    )
         async throws(SocialError) -> SocialProfile
     {
         let accessToken = try await exchange(code: code, redirectURI: redirectURI, codeVerifier: codeVerifier)
         let headers = [("authorization", "Bearer " + accessToken), ("x-github-api-version", "2022-11-28")]
         let user: GitHubUser = try await read(apiURL + "/user", headers: headers, what: "the user")
-        let emails: [GitHubEmail] = try await read(apiURL + "/user/emails", headers: headers, what: "the email addresses")
+        let emails: [GitHubEmail] = try await read(
+            apiURL + "/user/emails", headers: headers, what: "the email addresses")
         let verified = emails.first { $0.primary && $0.verified } ?? emails.first { $0.verified }
         let email = verified?.email ?? emails.first { $0.primary }?.email ?? user.email
-        return SocialProfile(subject: String(user.id), email: email, emailVerified: verified != nil,
-                             name: user.name ?? user.login)
+        return SocialProfile(
+            subject: String(user.id), email: email, emailVerified: verified != nil,
+            name: user.name ?? user.login)
     }
 
     /// The access token the code is worth. GitHub answers a refused code with status 200 and an `error`.
     private func exchange(code: String, redirectURI: String, codeVerifier: String) async throws(SocialError) -> String {
-        let answer = try await http.postForm(baseURL + "/login/oauth/access_token", form: [
-            ("client_id", configuration.clientID), ("client_secret", configuration.clientSecret), ("code", code),
-            ("redirect_uri", redirectURI), ("code_verifier", codeVerifier),
-        ])
+        let answer = try await http.postForm(
+            baseURL + "/login/oauth/access_token",
+            form: [
+                ("client_id", configuration.clientID), ("client_secret", configuration.clientSecret), ("code", code),
+                ("redirect_uri", redirectURI), ("code_verifier", codeVerifier),
+            ])
         struct TokenAnswer: Decodable {
             let accessToken: String?
             let error: String?
             enum CodingKeys: String, CodingKey { case accessToken = "access_token", error }
         }
-        guard answer.status < 500, let parsed = try? JSONDecoder().decode(TokenAnswer.self, from: Data(answer.body)) else {
-            throw SocialError(.providerUnavailable, "github: the token answer could not be read (status \(answer.status))")
+        guard answer.status < 500, let parsed = try? JSONDecoder().decode(TokenAnswer.self, from: Data(answer.body))
+        else {
+            throw SocialError(
+                .providerUnavailable, "github: the token answer could not be read (status \(answer.status))")
         }
         guard answer.status == 200, let token = parsed.accessToken, !token.isEmpty else {
-            throw SocialError(.codeRefused, "github: the code was refused (\(parsed.error ?? "status \(answer.status)"))")
+            throw SocialError(
+                .codeRefused, "github: the code was refused (\(parsed.error ?? "status \(answer.status)"))")
         }
         return token
     }
 
-    private func read<T: Decodable>(_ url: String, headers: [(String, String)], what: String) async throws(SocialError) -> T {
+    private func read<T: Decodable>(
+        _ url: String, headers: [(String, String)], what: String
+    ) async throws(SocialError) -> T {
         let answer = try await http.get(url, headers: headers)
         guard answer.status == 200, let value = try? JSONDecoder().decode(T.self, from: Data(answer.body)) else {
             throw SocialError(.providerUnavailable, "github: \(what) could not be read (status \(answer.status))")

@@ -1,7 +1,7 @@
 import Bytes
 import Crypto
-import _CryptoExtras
 import Foundation
+import _CryptoExtras
 
 /// Why an ID token from a social login provider was refused.
 public struct IDTokenError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -37,7 +37,7 @@ public struct ProviderKeySet: Sendable {
     /// Reads a JWKS document; fails when it is not one or holds no usable signing key.
     public init(jwks: [UInt8]) throws(IDTokenError) {
         guard let document = try? JSONSerialization.jsonObject(with: Data(jwks)) as? [String: Any],
-              let entries = document["keys"] as? [[String: Any]]
+            let entries = document["keys"] as? [[String: Any]]
         else { throw IDTokenError("the JWKS document is not a JSON object with keys") }
         var keys: [(kid: String?, key: Key)] = []
         for entry in entries where (entry["use"] as? String ?? "sig") == "sig" {
@@ -88,13 +88,16 @@ public struct IDTokenClaims: Sendable, Hashable {
 /// issuer, this client among the audiences (and as `azp` when there are several), not expired, not issued in
 /// the future, and the nonce this sign-in sent.
 public enum IDTokenVerifier {
-    public static func verify(_ token: String, keys: ProviderKeySet, issuer: String, clientID: String, nonce: String,
-                              nowSeconds: Int64, leewaySeconds: Int64 = 60) throws(IDTokenError) -> IDTokenClaims {
+    public static func verify(
+        _ token: String, keys: ProviderKeySet, issuer: String, clientID: String, nonce: String,
+        nowSeconds: Int64, leewaySeconds: Int64 = 60
+    ) throws(IDTokenError) -> IDTokenClaims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
-              let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)),
-              let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes))
+        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
+            let payloadBytes = Base64URL.decode(parts[1]),
+            let signature = Base64URL.decode(parts[2]),
+            let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)),
+            let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes))
         else { throw IDTokenError("the ID token is not a JWS in compact form") }
         guard let algorithm = header.alg, ["RS256", "ES256", "EdDSA"].contains(algorithm) else {
             throw IDTokenError("the ID token's algorithm is not RS256, ES256 or EdDSA")
@@ -103,7 +106,9 @@ public enum IDTokenVerifier {
             throw IDTokenError("no published key signs this ID token", isUnknownKey: true)
         }
         let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-        guard isValid(signature, of: signingInput, by: key) else { throw IDTokenError("the ID token's signature is wrong") }
+        guard isValid(signature, of: signingInput, by: key) else {
+            throw IDTokenError("the ID token's signature is wrong")
+        }
 
         guard claims.iss == issuer else { throw IDTokenError("the ID token is from another issuer") }
         let audiences = claims.aud?.values ?? []
@@ -121,9 +126,10 @@ public enum IDTokenVerifier {
             throw IDTokenError("the ID token's nonce is not this sign-in's")
         }
         guard let subject = claims.sub, !subject.isEmpty else { throw IDTokenError("the ID token has no subject") }
-        return IDTokenClaims(subject: subject, email: claims.email, emailVerified: claims.email_verified?.value ?? false,
-                             name: claims.name, givenName: claims.given_name, familyName: claims.family_name,
-                             expiresAt: Int64(exp.rounded(.down)))
+        return IDTokenClaims(
+            subject: subject, email: claims.email, emailVerified: claims.email_verified?.value ?? false,
+            name: claims.name, givenName: claims.given_name, familyName: claims.family_name,
+            expiresAt: Int64(exp.rounded(.down)))
     }
 
     private struct Header: Decodable {
@@ -176,8 +182,9 @@ public enum IDTokenVerifier {
     private static func isValid(_ signature: [UInt8], of input: [UInt8], by key: ProviderKeySet.Key) -> Bool {
         switch key {
         case .rsa(let key):
-            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input),
-                                        padding: .insecurePKCS1v1_5)
+            return key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input),
+                padding: .insecurePKCS1v1_5)
         case .p256(let key):
             guard let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
             return key.isValidSignature(parsed, for: SHA256.hash(data: input))

@@ -40,12 +40,16 @@ public final class OpenIDConnectProvider: SocialProvider {
     public func metadata() async throws(SocialError) -> OpenIDMetadata {
         if let known = cache.withLock({ $0.metadata }) { return known }
         let answer = try await http.get(issuer + "/.well-known/openid-configuration")
-        guard answer.status == 200, let metadata = try? JSONDecoder().decode(OpenIDMetadata.self, from: Data(answer.body)) else {
-            throw SocialError(.providerUnavailable,
-                              "\(configuration.name): the discovery document could not be read (status \(answer.status))")
+        guard answer.status == 200,
+            let metadata = try? JSONDecoder().decode(OpenIDMetadata.self, from: Data(answer.body))
+        else {
+            throw SocialError(
+                .providerUnavailable,
+                "\(configuration.name): the discovery document could not be read (status \(answer.status))")
         }
         guard metadata.issuer == issuer else {
-            throw SocialError(.providerUnavailable, "\(configuration.name): the discovery document names another issuer")
+            throw SocialError(
+                .providerUnavailable, "\(configuration.name): the discovery document names another issuer")
         }
         cache.withLock { $0.metadata = metadata }
         return metadata
@@ -53,7 +57,9 @@ public final class OpenIDConnectProvider: SocialProvider {
 
     /// Where to send the browser: the authorization endpoint with `response_type=code`, `scope=openid email
     /// profile`, the state, the nonce and the S256 challenge of the PKCE verifier.
-    public func authorizationURL(redirectURI: String, state: String, nonce: String?, codeChallenge: String)
+    public func authorizationURL(
+        redirectURI: String, state: String, nonce: String?, codeChallenge: String
+    )
         async throws(SocialError) -> String
     {
         guard let nonce else { throw SocialError(.identityRejected, "\(configuration.name): a sign-in needs a nonce") }
@@ -69,23 +75,29 @@ public final class OpenIDConnectProvider: SocialProvider {
     /// Exchanges the code the provider sent back (with the PKCE verifier and the same redirect URI, the client
     /// authenticating with its secret, RFC 6749 §2.3.1) and verifies the ID token it answers. The provider's
     /// access and refresh tokens are dropped: Tessera needs nothing more from the provider.
-    public func signIn(code: String, redirectURI: String, codeVerifier: String, nonce: String?, nowSeconds: Int64)
+    public func signIn(
+        code: String, redirectURI: String, codeVerifier: String, nonce: String?, nowSeconds: Int64
+    )
         async throws(SocialError) -> SocialProfile
     {
         guard let nonce else { throw SocialError(.identityRejected, "\(configuration.name): a sign-in needs a nonce") }
         let metadata = try await metadata()
-        let credentials = ProviderHTTPClient.percentEncoded(configuration.clientID) + ":"
+        let credentials =
+            ProviderHTTPClient.percentEncoded(configuration.clientID) + ":"
             + ProviderHTTPClient.percentEncoded(configuration.clientSecret)
-        let answer = try await http.postForm(metadata.tokenEndpoint, form: [
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
-            ("code_verifier", codeVerifier),
-        ], headers: [("authorization", "Basic " + Data(credentials.utf8).base64EncodedString())])
+        let answer = try await http.postForm(
+            metadata.tokenEndpoint,
+            form: [
+                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+                ("code_verifier", codeVerifier),
+            ], headers: [("authorization", "Basic " + Data(credentials.utf8).base64EncodedString())])
         guard answer.status == 200 else {
-            throw SocialError((400..<500).contains(answer.status) ? .codeRefused : .providerUnavailable,
-                              "\(configuration.name): the code was refused (status \(answer.status))")
+            throw SocialError(
+                (400..<500).contains(answer.status) ? .codeRefused : .providerUnavailable,
+                "\(configuration.name): the code was refused (status \(answer.status))")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any],
-              let idToken = object["id_token"] as? String
+            let idToken = object["id_token"] as? String
         else { throw SocialError(.providerUnavailable, "\(configuration.name): the token answer has no ID token") }
         let claims: IDTokenClaims
         do {
@@ -94,18 +106,23 @@ public final class OpenIDConnectProvider: SocialProvider {
             // A key not seen yet: the provider may have rotated its keys since they were fetched.
             claims = try verify(idToken, keys: try await keys(refresh: true), nonce: nonce, nowSeconds: nowSeconds)
         }
-        return SocialProfile(subject: claims.subject, email: claims.email, emailVerified: claims.emailVerified,
-                             givenName: claims.givenName, familyName: claims.familyName, name: claims.name)
+        return SocialProfile(
+            subject: claims.subject, email: claims.email, emailVerified: claims.emailVerified,
+            givenName: claims.givenName, familyName: claims.familyName, name: claims.name)
     }
 
-    private func verify(_ token: String, keys: ProviderKeySet, nonce: String, nowSeconds: Int64) throws(SocialError)
+    private func verify(
+        _ token: String, keys: ProviderKeySet, nonce: String, nowSeconds: Int64
+    ) throws(SocialError)
         -> IDTokenClaims
     {
         do {
-            return try IDTokenVerifier.verify(token, keys: keys, issuer: issuer, clientID: configuration.clientID,
-                                              nonce: nonce, nowSeconds: nowSeconds)
+            return try IDTokenVerifier.verify(
+                token, keys: keys, issuer: issuer, clientID: configuration.clientID,
+                nonce: nonce, nowSeconds: nowSeconds)
         } catch {
-            throw SocialError(.identityRejected, "\(configuration.name): \(error.reason)", isUnknownKey: error.isUnknownKey)
+            throw SocialError(
+                .identityRejected, "\(configuration.name): \(error.reason)", isUnknownKey: error.isUnknownKey)
         }
     }
 

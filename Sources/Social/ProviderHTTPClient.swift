@@ -65,7 +65,9 @@ public final class ProviderHTTPClient: Sendable {
     }
 
     /// POSTs `form` as `application/x-www-form-urlencoded`.
-    func postForm(_ url: String, form: [(String, String)], headers: [(String, String)] = []) async throws(SocialError)
+    func postForm(
+        _ url: String, form: [(String, String)], headers: [(String, String)] = []
+    ) async throws(SocialError)
         -> Answer
     {
         var request = HTTPClientRequest(url: url)
@@ -85,8 +87,9 @@ public final class ProviderHTTPClient: Sendable {
             let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
             return Answer(status: Int(response.status.code), body: Array(body.readableBytesView))
         } catch {
-            throw SocialError(.providerUnavailable,
-                              "the provider at \(Self.origin(of: request.url)) could not be reached or answered too much")
+            throw SocialError(
+                .providerUnavailable,
+                "the provider at \(Self.origin(of: request.url)) could not be reached or answered too much")
         }
     }
 
@@ -99,11 +102,13 @@ public final class ProviderHTTPClient: Sendable {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
+                out +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
             }
         }
         return out

@@ -1,16 +1,19 @@
+import Auth
 public import Engine
 public import Foundation
-import Auth
 
 extension SocialLogin {
     /// Finishes linking: spends a state the same user started in the same browser, has the provider prove
     /// the identity, and links it. No email check: the user proved both sides. Linking an identity the user
     /// has linked already answers its account; one that signs another user in is `alreadyLinked`.
-    public func finishLinking(userID: UUID, provider name: String, code: String, state: String, browserBinding: String?)
+    public func finishLinking(
+        userID: UUID, provider name: String, code: String, state: String, browserBinding: String?
+    )
         async throws(SocialLoginError) -> ExternalAccount
     {
-        let (_, profile) = try await verify(provider: name, code: code, state: state, browserBinding: browserBinding,
-                                            linkingUserID: userID)
+        let (_, profile) = try await verify(
+            provider: name, code: code, state: state, browserBinding: browserBinding,
+            linkingUserID: userID)
         let identity = ExternalIdentity(provider: name, subject: profile.subject)
         await identityTurns.acquire(identity)
         let outcome = await link(identity, profile: profile, to: userID)
@@ -26,19 +29,26 @@ extension SocialLogin {
     }
 
     /// The linking of `identity`, in its turn.
-    private func link(_ identity: ExternalIdentity, profile: SocialProfile, to userID: UUID) async
+    private func link(
+        _ identity: ExternalIdentity, profile: SocialProfile, to userID: UUID
+    ) async
         -> Result<ExternalAccount, SocialLoginError>
     {
         let name = identity.provider
         if let linked = await engine.user(linkedTo: identity) {
-            guard linked.id == userID, let account = await accounts(of: userID).first(where: { $0.identity == identity })
-            else { return .failure(SocialLoginError(.alreadyLinked, "this \(name) account signs another user in already")) }
+            guard linked.id == userID,
+                let account = await accounts(of: userID).first(where: { $0.identity == identity })
+            else {
+                return .failure(SocialLoginError(.alreadyLinked, "this \(name) account signs another user in already"))
+            }
             return .success(account)
         }
         let email = profile.email.map(User.normalizedEmail)
         do {
-            return .success(try await engine.linkExternalAccount(
-                userID: userID, profile: ExternalProfile(identity: identity, email: email, emailVerified: profile.emailVerified)))
+            return .success(
+                try await engine.linkExternalAccount(
+                    userID: userID,
+                    profile: ExternalProfile(identity: identity, email: email, emailVerified: profile.emailVerified)))
         } catch {
             return .failure(Self.mapped(error))
         }

@@ -45,7 +45,9 @@ public final class SocialLogin: Sendable {
     var engine: Engine { auth.engine }
 
     /// The provider a configuration describes, talking through `http`.
-    public static func makeProvider(_ configuration: SocialProviderConfiguration, http: ProviderHTTPClient)
+    public static func makeProvider(
+        _ configuration: SocialProviderConfiguration, http: ProviderHTTPClient
+    )
         -> any SocialProvider
     {
         switch configuration.kind {
@@ -71,7 +73,9 @@ public final class SocialLogin: Sendable {
     /// PKCE verifier and a nonce, bound to `browserBinding`, and answers the provider's authorization URL.
     /// `redirectURI` must be an absolute `https` URL (plain `http` only to this machine) without a fragment; the
     /// provider checks it against the ones registered with it.
-    public func start(provider name: String, redirectURI: String, browserBinding: String, linkingUserID: UUID? = nil)
+    public func start(
+        provider name: String, redirectURI: String, browserBinding: String, linkingUserID: UUID? = nil
+    )
         async throws(SocialLoginError) -> SocialAuthorization
     {
         let provider = try provider(named: name)
@@ -84,16 +88,18 @@ public final class SocialLogin: Sendable {
         let nonce = provider.usesNonce ? FlowSecrets.randomText() : nil
         let kept: SocialLoginState
         do {
-            kept = try await engine.issueSocialState(NewSocialLoginState(
-                digest: SecretToken.digest(ofSecret: secret), browserBinding: binding, provider: name,
-                redirectURI: redirectURI, codeVerifier: verifier, nonce: nonce, linkingUserID: linkingUserID))
+            kept = try await engine.issueSocialState(
+                NewSocialLoginState(
+                    digest: SecretToken.digest(ofSecret: secret), browserBinding: binding, provider: name,
+                    redirectURI: redirectURI, codeVerifier: verifier, nonce: nonce, linkingUserID: linkingUserID))
         } catch {
             throw SocialLoginError(.unavailable, "the sign-in could not be started; try again")
         }
         let state = SecretToken(id: kept.id, secret: secret).text
         do {
-            let url = try await provider.authorizationURL(redirectURI: redirectURI, state: state, nonce: nonce,
-                                                          codeChallenge: FlowSecrets.challenge(of: verifier))
+            let url = try await provider.authorizationURL(
+                redirectURI: redirectURI, state: state, nonce: nonce,
+                codeChallenge: FlowSecrets.challenge(of: verifier))
             return SocialAuthorization(authorizationURL: url, state: state)
         } catch {
             throw Self.mapped(error)
@@ -103,11 +109,13 @@ public final class SocialLogin: Sendable {
     /// Finishes a sign-in: spends the state (which must come from the same browser, for this provider), has the
     /// provider prove who signed in, and opens a session for the linked user — linking or making one first
     /// when the identity is new.
-    public func finishSignIn(provider name: String, code: String, state: String, browserBinding: String?,
-                             device: DeviceInfo) async throws(SocialLoginError) -> SocialSignIn
-    {
-        let (provider, profile) = try await verify(provider: name, code: code, state: state,
-                                                   browserBinding: browserBinding, linkingUserID: nil)
+    public func finishSignIn(
+        provider name: String, code: String, state: String, browserBinding: String?,
+        device: DeviceInfo
+    ) async throws(SocialLoginError) -> SocialSignIn {
+        let (provider, profile) = try await verify(
+            provider: name, code: code, state: state,
+            browserBinding: browserBinding, linkingUserID: nil)
         let identity = ExternalIdentity(provider: name, subject: profile.subject)
         await identityTurns.acquire(identity)
         let outcome = await signIn(identity, profile: profile, provider: provider, device: device)
@@ -116,19 +124,23 @@ public final class SocialLogin: Sendable {
     }
 
     /// The sign-in of `identity`, in its turn.
-    private func signIn(_ identity: ExternalIdentity, profile: SocialProfile, provider: any SocialProvider,
-                        device: DeviceInfo) async -> Result<SocialSignIn, SocialLoginError>
-    {
+    private func signIn(
+        _ identity: ExternalIdentity, profile: SocialProfile, provider: any SocialProvider,
+        device: DeviceInfo
+    ) async -> Result<SocialSignIn, SocialLoginError> {
         // Twice at most: a registration of the same email can win the race between the look-up and the change;
         // the second round then finds that user.
         for round in 0..<2 {
             do {
                 let (user, isNew) = try await user(for: identity, profile: profile, provider: provider)
                 do {
-                    return .success(SocialSignIn(tokens: try await auth.openSession(for: user, device: device), isNewUser: isNew))
+                    return .success(
+                        SocialSignIn(tokens: try await auth.openSession(for: user, device: device), isNewUser: isNew))
                 } catch {
-                    return .failure(error.code == .userInactive ? SocialLoginError(.userInactive, "the account is inactive")
-                        : SocialLoginError(.unavailable, "the session could not be opened; try again"))
+                    return .failure(
+                        error.code == .userInactive
+                            ? SocialLoginError(.userInactive, "the account is inactive")
+                            : SocialLoginError(.unavailable, "the session could not be opened; try again"))
                 }
             } catch let error as EngineError where round == 0 && error.code == .emailTaken {
                 continue
@@ -144,7 +156,9 @@ public final class SocialLogin: Sendable {
     }
 
     /// The user `identity` signs in, linking it (by a trusted email) or making a user when it is new.
-    private func user(for identity: ExternalIdentity, profile: SocialProfile, provider: any SocialProvider)
+    private func user(
+        for identity: ExternalIdentity, profile: SocialProfile, provider: any SocialProvider
+    )
         async throws -> (User, isNew: Bool)
     {
         if let linked = await engine.user(linkedTo: identity) { return (linked, false) }
@@ -152,8 +166,9 @@ public final class SocialLogin: Sendable {
             throw SocialLoginError(.emailRequired, "\(provider.configuration.displayName) gave no email address")
         }
         guard profile.emailVerified || trustUnverifiedEmails else {
-            throw SocialLoginError(.emailUnverified,
-                                   "\(provider.configuration.displayName) has not verified \(email); verify it there first")
+            throw SocialLoginError(
+                .emailUnverified,
+                "\(provider.configuration.displayName) has not verified \(email); verify it there first")
         }
         let external = ExternalProfile(identity: identity, email: email, emailVerified: profile.emailVerified)
         if let existing = await engine.user(email: email), !existing.isDeleted {
@@ -162,33 +177,44 @@ public final class SocialLogin: Sendable {
             return (existing, false)
         }
         let (first, last) = Self.names(profile, email: email)
-        return (try await engine.registerExternalUser(email: email, firstName: first, lastName: last, profile: external), true)
+        return (
+            try await engine.registerExternalUser(email: email, firstName: first, lastName: last, profile: external),
+            true
+        )
     }
 
     /// Spends the state and has the provider prove who signed in.
-    func verify(provider name: String, code: String, state text: String, browserBinding: String?, linkingUserID: UUID?)
+    func verify(
+        provider name: String, code: String, state text: String, browserBinding: String?, linkingUserID: UUID?
+    )
         async throws(SocialLoginError) -> (any SocialProvider, SocialProfile)
     {
         let provider = try provider(named: name)
-        guard !code.isEmpty, code.utf8.count <= 2048 else { throw SocialLoginError(.invalidRequest, "code is required", field: "code") }
+        guard !code.isEmpty, code.utf8.count <= 2048 else {
+            throw SocialLoginError(.invalidRequest, "code is required", field: "code")
+        }
         guard let token = SecretToken(parsing: text) else {
             throw SocialLoginError(.stateInvalid, "the state is unknown, used or expired", field: "state")
         }
         guard let binding = browserBinding.flatMap(FlowSecrets.bindingDigest) else {
-            throw SocialLoginError(.stateInvalid, "the sign-in must finish in the browser that started it", field: "state")
+            throw SocialLoginError(
+                .stateInvalid, "the sign-in must finish in the browser that started it", field: "state")
         }
         let state: SocialLoginState
         do {
-            state = try await engine.consumeSocialState(id: token.id, digest: token.digest, browserBinding: binding,
-                                                        provider: name, linkingUserID: linkingUserID)
+            state = try await engine.consumeSocialState(
+                id: token.id, digest: token.digest, browserBinding: binding,
+                provider: name, linkingUserID: linkingUserID)
         } catch {
             throw error.code == .socialStateInvalid
-                ? SocialLoginError(.stateInvalid, "the state is unknown, used, expired or from another browser", field: "state")
+                ? SocialLoginError(
+                    .stateInvalid, "the state is unknown, used, expired or from another browser", field: "state")
                 : SocialLoginError(.unavailable, "the sign-in could not be finished; try again")
         }
         do throws(SocialError) {
-            let profile = try await provider.signIn(code: code, redirectURI: state.redirectURI, codeVerifier: state.codeVerifier,
-                                                    nonce: state.nonce, nowSeconds: engine.clock.nowMilliseconds() / 1000)
+            let profile = try await provider.signIn(
+                code: code, redirectURI: state.redirectURI, codeVerifier: state.codeVerifier,
+                nonce: state.nonce, nowSeconds: engine.clock.nowMilliseconds() / 1000)
             guard !profile.subject.isEmpty, profile.subject.utf8.count <= 255 else {
                 throw SocialError(.identityRejected, "\(name): the profile has no usable id")
             }
@@ -220,11 +246,12 @@ public final class SocialLogin: Sendable {
     /// An absolute URL, `https` or `http` to this machine, without a fragment (RFC 6749 §3.1.2).
     static func checkRedirectURI(_ text: String) throws(SocialLoginError) {
         guard text.utf8.count <= 2000, let url = URL(string: text), let host = url.host, !host.isEmpty,
-              url.fragment == nil, !text.contains("#")
+            url.fragment == nil, !text.contains("#")
         else { throw SocialLoginError(.invalidRequest, "redirect_uri must be an absolute URL", field: "redirect_uri") }
         guard SocialProviderConfiguration.isHTTPSOrLocal(url) else {
-            throw SocialLoginError(.invalidRequest, "redirect_uri must use https (plain http only to this machine)",
-                                   field: "redirect_uri")
+            throw SocialLoginError(
+                .invalidRequest, "redirect_uri must use https (plain http only to this machine)",
+                field: "redirect_uri")
         }
     }
 
@@ -232,8 +259,10 @@ public final class SocialLogin: Sendable {
     /// space, else the email's local part; at most 100 characters each.
     static func names(_ profile: SocialProfile, email: String) -> (String, String?) {
         func clean(_ text: String?) -> String? {
-            guard let text = text.map({ TextRules.cleaned($0, maxCharacters: 100) })?
-                .trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+            guard
+                let text = text.map({ TextRules.cleaned($0, maxCharacters: 100) })?
+                    .trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty
+            else { return nil }
             return text
         }
         if let given = clean(profile.givenName) { return (given, clean(profile.familyName)) }

@@ -13,8 +13,10 @@ public struct SocialProfile: Sendable, Hashable {
     /// The full name, or a login name, when the provider gives no parts.
     public let name: String?
 
-    public init(subject: String, email: String?, emailVerified: Bool, givenName: String? = nil,
-                familyName: String? = nil, name: String? = nil) {
+    public init(
+        subject: String, email: String?, emailVerified: Bool, givenName: String? = nil,
+        familyName: String? = nil, name: String? = nil
+    ) {
         self.subject = subject
         self.email = email
         self.emailVerified = emailVerified
@@ -33,11 +35,15 @@ public protocol SocialProvider: Sendable {
 
     /// The provider's authorization URL with the client, `redirectURI`, `state`, the nonce (when the provider
     /// uses one) and the S256 challenge of the PKCE verifier.
-    func authorizationURL(redirectURI: String, state: String, nonce: String?, codeChallenge: String)
+    func authorizationURL(
+        redirectURI: String, state: String, nonce: String?, codeChallenge: String
+    )
         async throws(SocialError) -> String
 
     /// Exchanges the code (with the same redirect URI and the PKCE verifier) and answers who signed in. The
     /// provider's tokens are dropped once the profile is read: Tessera keeps none.
-    func signIn(code: String, redirectURI: String, codeVerifier: String, nonce: String?, nowSeconds: Int64)
+    func signIn(
+        code: String, redirectURI: String, codeVerifier: String, nonce: String?, nowSeconds: Int64
+    )
         async throws(SocialError) -> SocialProfile
 }

@@ -33,23 +33,31 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
     /// optionally `_DISPLAY_NAME` and `_ICON` for a sign-in page (the name capitalized, and the name); and GitHub
     /// when `TESSERA_GITHUB_CLIENT_ID` is set, with `_CLIENT_SECRET`, `TESSERA_GITHUB_BASE_URL` and
     /// `TESSERA_GITHUB_API_URL` (the real service by default).
-    public static func fromEnvironment(_ environment: [String: String]) throws(Problem) -> [SocialProviderConfiguration] {
+    public static func fromEnvironment(_ environment: [String: String]) throws(Problem) -> [SocialProviderConfiguration]
+    {
         var providers: [SocialProviderConfiguration] = []
         let names = (environment["TESSERA_OIDC_PROVIDERS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         for name in names {
-            guard name != "github", name.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d })
-            else { throw Problem(description: "TESSERA_OIDC_PROVIDERS: \"\(name)\" is not a provider name (a-z, 0-9, -; not github)") }
+            guard name != "github",
+                name.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d })
+            else {
+                throw Problem(
+                    description: "TESSERA_OIDC_PROVIDERS: \"\(name)\" is not a provider name (a-z, 0-9, -; not github)")
+            }
             let prefix = "TESSERA_OIDC_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
             let issuer = environment[prefix + "_ISSUER"] ?? (name == "google" ? googleIssuer : nil)
             guard let issuer else { throw Problem(description: "\(prefix)_ISSUER is required") }
             try checkURL(issuer, variable: prefix + "_ISSUER")
-            providers.append(SocialProviderConfiguration(
-                name: name, displayName: environment[prefix + "_DISPLAY_NAME"] ?? (name == "google" ? "Google" : name.capitalized),
-                icon: environment[prefix + "_ICON"] ?? name,
-                kind: .openIDConnect(issuer: issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer),
-                clientID: try required(prefix + "_CLIENT_ID", in: environment),
-                clientSecret: try required(prefix + "_CLIENT_SECRET", in: environment)))
+            providers.append(
+                SocialProviderConfiguration(
+                    name: name,
+                    displayName: environment[prefix + "_DISPLAY_NAME"]
+                        ?? (name == "google" ? "Google" : name.capitalized),
+                    icon: environment[prefix + "_ICON"] ?? name,
+                    kind: .openIDConnect(issuer: issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer),
+                    clientID: try required(prefix + "_CLIENT_ID", in: environment),
+                    clientSecret: try required(prefix + "_CLIENT_SECRET", in: environment)))
         }
         if let clientID = environment["TESSERA_GITHUB_CLIENT_ID"] {
             let baseURL = environment["TESSERA_GITHUB_BASE_URL"] ?? "https://github.com"
@@ -57,16 +65,19 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
             try checkURL(baseURL, variable: "TESSERA_GITHUB_BASE_URL")
             try checkURL(apiURL, variable: "TESSERA_GITHUB_API_URL")
             guard !clientID.isEmpty else { throw Problem(description: "TESSERA_GITHUB_CLIENT_ID is empty") }
-            providers.append(SocialProviderConfiguration(
-                name: "github", displayName: "GitHub", icon: "github",
-                kind: .github(baseURL: trimmed(baseURL), apiURL: trimmed(apiURL)), clientID: clientID,
-                clientSecret: try required("TESSERA_GITHUB_CLIENT_SECRET", in: environment)))
+            providers.append(
+                SocialProviderConfiguration(
+                    name: "github", displayName: "GitHub", icon: "github",
+                    kind: .github(baseURL: trimmed(baseURL), apiURL: trimmed(apiURL)), clientID: clientID,
+                    clientSecret: try required("TESSERA_GITHUB_CLIENT_SECRET", in: environment)))
         }
         return providers
     }
 
     private static func required(_ variable: String, in environment: [String: String]) throws(Problem) -> String {
-        guard let value = environment[variable], !value.isEmpty else { throw Problem(description: "\(variable) is required") }
+        guard let value = environment[variable], !value.isEmpty else {
+            throw Problem(description: "\(variable) is required")
+        }
         return value
     }
 
@@ -74,7 +85,8 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
     /// every URL a social sign-in sends a secret or a code to.
     package static func isHTTPSOrLocal(_ url: URL) -> Bool {
         guard let host = url.host else { return false }
-        return url.scheme == "https" || (url.scheme == "http" && ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host))
+        return url.scheme == "https"
+            || (url.scheme == "http" && ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host))
     }
 
     private static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }

@@ -31,7 +31,9 @@ final class ActiveSegment {
     var remaining: Int { capacity - writeOffset }
 
     /// Opens an existing segment to continue after its last valid record.
-    static func reopen(path: String, header: SegmentHeader, endOffset: Int, directIO: Bool) throws(WALError)
+    static func reopen(
+        path: String, header: SegmentHeader, endOffset: Int, directIO: Bool
+    ) throws(WALError)
         -> ActiveSegment
     {
         let (fd, direct) = try PosixFile.openForWriting(path, directIO: directIO)

@@ -63,8 +63,9 @@ final class CommitBuilder {
                 buffer.grow(to: used + frameSize + AlignedBuffer.alignment, keeping: used)
                 let destination = buffer.base + used
                 destination.copyMemory(from: frames.baseAddress! + offset, byteCount: frameSize)
-                RecordFrame.seal(UnsafeMutableRawBufferPointer(start: destination, count: frameSize),
-                                 epoch: segment.header.epoch)
+                RecordFrame.seal(
+                    UnsafeMutableRawBufferPointer(start: destination, count: frameSize),
+                    epoch: segment.header.epoch)
                 used += frameSize
                 segment.writeOffset += frameSize
                 offset += frameSize
@@ -81,12 +82,15 @@ final class CommitBuilder {
     /// `segment` (the periodic sync of `batch` mode).
     func finish(sync: Bool, segment: ActiveSegment, lastWritten: LSN) -> Commit {
         if open == nil && pieces.isEmpty && sync {
-            pieces.append(CommitPiece(fd: segment.fd, path: segment.path, range: 0..<0,
-                                      fileOffset: segment.writeOffset, sync: true, closesSegment: false))
+            pieces.append(
+                CommitPiece(
+                    fd: segment.fd, path: segment.path, range: 0..<0,
+                    fileOffset: segment.writeOffset, sync: true, closesSegment: false))
         }
         closePiece(sync: sync, closesSegment: false)
-        return Commit(buffer: buffer, pieces: pieces, records: records, bytes: bytes,
-                      lastLSN: records > 0 ? lastLSN : lastWritten, sync: sync)
+        return Commit(
+            buffer: buffer, pieces: pieces, records: records, bytes: bytes,
+            lastLSN: records > 0 ? lastLSN : lastWritten, sync: sync)
     }
 
     /// Ends the full `segment`: its last piece (or, when this commit wrote nothing to it, an empty one) is
@@ -95,8 +99,10 @@ final class CommitBuilder {
         if open != nil {
             closePiece(sync: true, closesSegment: true)
         } else {
-            pieces.append(CommitPiece(fd: segment.fd, path: segment.path, range: used..<used,
-                                      fileOffset: segment.writeOffset, sync: true, closesSegment: true))
+            pieces.append(
+                CommitPiece(
+                    fd: segment.fd, path: segment.path, range: used..<used,
+                    fileOffset: segment.writeOffset, sync: true, closesSegment: true))
         }
     }
 
@@ -125,8 +131,10 @@ final class CommitBuilder {
             let tailStart = start + AlignedBuffer.alignDown(used - start)
             segment.tail = Array(buffer.bytes(tailStart..<used))
         }
-        pieces.append(CommitPiece(fd: segment.fd, path: segment.path, range: start..<end, fileOffset: fileOffset,
-                                  sync: sync || closesSegment, closesSegment: closesSegment))
+        pieces.append(
+            CommitPiece(
+                fd: segment.fd, path: segment.path, range: start..<end, fileOffset: fileOffset,
+                sync: sync || closesSegment, closesSegment: closesSegment))
         used = end
     }
 }

@@ -54,8 +54,9 @@ final class ConditionLock<Value>: @unchecked Sendable {
         while !ready(&value) {
             if let deadlineNanoseconds {
                 if MonotonicClock.nanoseconds() >= deadlineNanoseconds { break }
-                var deadline = timespec(tv_sec: Int(deadlineNanoseconds / 1_000_000_000),
-                                        tv_nsec: Int(deadlineNanoseconds % 1_000_000_000))
+                var deadline = timespec(
+                    tv_sec: Int(deadlineNanoseconds / 1_000_000_000),
+                    tv_nsec: Int(deadlineNanoseconds % 1_000_000_000))
                 pthread_cond_timedwait(conditions + condition.index, mutex, &deadline)
             } else {
                 pthread_cond_wait(conditions + condition.index, mutex)

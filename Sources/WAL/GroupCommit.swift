@@ -10,8 +10,10 @@ final class GroupCommit: Sendable {
     let segmentList: SegmentList
     let durability: Durability
 
-    init(queue: ConditionLock<AppendQueue>, allocator: SegmentAllocator, segmentList: SegmentList,
-         durability: Durability) {
+    init(
+        queue: ConditionLock<AppendQueue>, allocator: SegmentAllocator, segmentList: SegmentList,
+        durability: Durability
+    ) {
         self.queue = queue
         self.allocator = allocator
         self.segmentList = segmentList

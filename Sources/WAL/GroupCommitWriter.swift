@@ -23,8 +23,9 @@ final class GroupCommitWriter: Sendable {
             let device = try makeDevice()
             var active = segment
             if active == nil { active = try shared.newSegment(firstLSN: firstLSN) }
-            let area = StagingArea(builder: CommitBuilder(buffer: AlignedBuffer(capacity: 1 << 20)),
-                                   segment: active!, lastLaidOut: firstLSN - 1)
+            let area = StagingArea(
+                builder: CommitBuilder(buffer: AlignedBuffer(capacity: 1 << 20)),
+                segment: active!, lastLaidOut: firstLSN - 1)
             queue.withLock { $0.staging = area }
             startDetachedThread(name: "tessera-wal-stage") { [stager] in stager.run() }
             stagerStarted = true
@@ -49,14 +50,17 @@ final class GroupCommitWriter: Sendable {
         while true {
             let deadline = syncDeadline(unsynced: unsynced, lastSync: lastSyncNanoseconds)
             // Wait for the staging area (the stager may hold it briefly) and for something to do.
-            let (area, closing) = queue.wait(on: .first, until: { state in
-                if state.failure != nil { return true }
-                guard state.staging != nil else { return false }
-                if state.closing || state.pendingRecords > 0 || state.stagedBytes > 0 { return true }
-                if let deadline, MonotonicClock.nanoseconds() >= deadline { return true }
-                state.writerWakeThreshold = 1
-                return false
-            }, deadlineNanoseconds: deadline) { state -> (StagingArea?, Bool) in
+            let (area, closing) = queue.wait(
+                on: .first,
+                until: { state in
+                    if state.failure != nil { return true }
+                    guard state.staging != nil else { return false }
+                    if state.closing || state.pendingRecords > 0 || state.stagedBytes > 0 { return true }
+                    if let deadline, MonotonicClock.nanoseconds() >= deadline { return true }
+                    state.writerWakeThreshold = 1
+                    return false
+                }, deadlineNanoseconds: deadline
+            ) { state -> (StagingArea?, Bool) in
                 state.writerWakeThreshold = 0
                 guard state.failure == nil else { return (nil, true) }
                 defer { state.staging = nil }
@@ -118,11 +122,14 @@ final class GroupCommitWriter: Sendable {
     /// Waits until `records` are queued or the deadline passes.
     private func waitForProducers(records: Int, deadline: UInt64) {
         let start = MonotonicClock.nanoseconds()
-        queue.wait(on: .first, until: { state in
-            let ready = state.pendingRecords >= records || state.closing || state.failure != nil
-            state.writerWakeThreshold = ready ? 0 : records
-            return ready
-        }, deadlineNanoseconds: deadline) { state in
+        queue.wait(
+            on: .first,
+            until: { state in
+                let ready = state.pendingRecords >= records || state.closing || state.failure != nil
+                state.writerWakeThreshold = ready ? 0 : records
+                return ready
+            }, deadlineNanoseconds: deadline
+        ) { state in
             state.writerWakeThreshold = 0
             state.statistics.gatherNanoseconds += MonotonicClock.nanoseconds() - start
         }
@@ -131,8 +138,9 @@ final class GroupCommitWriter: Sendable {
     private func write(_ commit: Commit, device: any LogDevice) throws(WALError) {
         for piece in commit.pieces {
             do {
-                try device.write(fd: piece.fd, bytes: commit.buffer.bytes(piece.range), offset: piece.fileOffset,
-                                 sync: piece.sync)
+                try device.write(
+                    fd: piece.fd, bytes: commit.buffer.bytes(piece.range), offset: piece.fileOffset,
+                    sync: piece.sync)
             } catch {
                 throw WALError.system(error.operation, path: piece.path, errno: error.errno, fatal: true)
             }

@@ -51,9 +51,10 @@ public enum LogBackend: String, Sendable, CaseIterable {
             return PwriteDevice()
         case .uring:
             do { return try UringDevice() } catch {
-                throw WALError(.invalidConfiguration,
-                               "io_uring is not available (\(String(cString: strerror(error.errno))))",
-                               errno: error.errno)
+                throw WALError(
+                    .invalidConfiguration,
+                    "io_uring is not available (\(String(cString: strerror(error.errno))))",
+                    errno: error.errno)
             }
         case .automatic:
             return (try? UringDevice()) ?? PwriteDevice()

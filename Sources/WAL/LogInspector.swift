@@ -29,7 +29,8 @@ public enum LogInspector {
     /// Calls `visit` with every frame in log order; returns the places where a segment could not be followed
     /// further (an implausible length, or a bad header).
     @discardableResult
-    public static func inspect(directory: String, visit: (InspectedFrame) -> Void) throws(WALError) -> [InspectionStop] {
+    public static func inspect(directory: String, visit: (InspectedFrame) -> Void) throws(WALError) -> [InspectionStop]
+    {
         var stops: [InspectionStop] = []
         let names = try LogScanner.segmentNames(in: directory)
         for (index, entry) in names.enumerated() {
@@ -47,17 +48,22 @@ public enum LogInspector {
                 let length = Int(bytes.readLE(UInt32.self, at: offset))
                 if length == 0 { break }
                 guard length >= RecordFrame.headerSize, length <= bytes.count - offset else {
-                    stops.append(InspectionStop(segment: entry.name, offset: offset,
-                                                reason: "implausible length \(length); the rest cannot be followed"))
+                    stops.append(
+                        InspectionStop(
+                            segment: entry.name, offset: offset,
+                            reason: "implausible length \(length); the rest cannot be followed"))
                     break
                 }
                 let frame = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-                let valid = frame.readLE(UInt32.self, at: RecordFrame.crcOffset)
+                let valid =
+                    frame.readLE(UInt32.self, at: RecordFrame.crcOffset)
                     == RecordFrame.checksum(of: frame, length: length, epoch: header.epoch)
                 let lsn = frame.readLE(UInt64.self, at: RecordFrame.lsnOffset)
-                visit(InspectedFrame(segment: entry.name, offset: offset, lsn: lsn,
-                                     type: frame.readLE(UInt16.self, at: RecordFrame.typeOffset), length: length,
-                                     checksum: valid ? .ok : .bad, inSequence: lsn == expected))
+                visit(
+                    InspectedFrame(
+                        segment: entry.name, offset: offset, lsn: lsn,
+                        type: frame.readLE(UInt16.self, at: RecordFrame.typeOffset), length: length,
+                        checksum: valid ? .ok : .bad, inSequence: lsn == expected))
                 expected = (valid ? lsn : expected) + 1
                 offset += RecordFrame.alignUp(length)
             }
@@ -104,7 +110,9 @@ public struct LogStatistics: Sendable {
 public enum LogReader {
     /// Hands every valid record with an LSN above `after` to `visit`, in order, and reports what was found.
     /// Nothing is written, synced, truncated or deleted. `visit` may throw to stop early.
-    public static func read(directory: String, after: LSN, visit: (WALRecordView) throws -> Void) throws -> LogScanReport {
+    public static func read(
+        directory: String, after: LSN, visit: (WALRecordView) throws -> Void
+    ) throws -> LogScanReport {
         try LogScanner.scan(directory: directory, after: after, syncFirst: false, visit: visit)
     }
 }

@@ -85,8 +85,11 @@ enum LogScanner {
             let endsLog = try scanSegment(
                 file, name: entry.name, firstLSN: entry.firstLSN, limit: limit, after: after, report: &report,
                 laterSegmentsHoldRecords: { () throws(WALError) in
-                    for segment in later where try firstRecordIsValid(directory + "/" + segment.name,
-                                                                      firstLSN: segment.firstLSN) {
+                    for segment in later
+                    where try firstRecordIsValid(
+                        directory + "/" + segment.name,
+                        firstLSN: segment.firstLSN)
+                    {
                         return true
                     }
                     return false
@@ -104,7 +107,8 @@ enum LogScanner {
     private static func firstRecordIsValid(_ path: String, firstLSN: LSN) throws(WALError) -> Bool {
         let file = try MappedFile(path: path)
         guard case .success(let header) = SegmentHeader.decode(file.bytes) else { return false }
-        if case .record = RecordFrame.read(file.bytes, at: SegmentHeader.size, epoch: header.epoch, expected: firstLSN) {
+        if case .record = RecordFrame.read(file.bytes, at: SegmentHeader.size, epoch: header.epoch, expected: firstLSN)
+        {
             return true
         }
         return false
@@ -134,15 +138,18 @@ enum LogScanner {
         let header: SegmentHeader
         switch SegmentHeader.decode(bytes) {
         case .failure(let defect):
-            report.segments.append(SegmentReport(fileName: name, path: file.path, firstLSN: firstLSN,
-                recordCount: 0, endOffset: 0, fileSize: bytes.count, header: nil))
+            report.segments.append(
+                SegmentReport(
+                    fileName: name, path: file.path, firstLSN: firstLSN,
+                    recordCount: 0, endOffset: 0, fileSize: bytes.count, header: nil))
             damage(defect.rawValue, offset: 0, expected: firstLSN)
             return false
         case .success(let decoded):
             header = decoded
         }
-        var segment = SegmentReport(fileName: name, path: file.path, firstLSN: firstLSN, recordCount: 0,
-                                    endOffset: SegmentHeader.size, fileSize: bytes.count, header: header)
+        var segment = SegmentReport(
+            fileName: name, path: file.path, firstLSN: firstLSN, recordCount: 0,
+            endOffset: SegmentHeader.size, fileSize: bytes.count, header: header)
         defer { report.segments.append(segment) }
         guard header.firstLSN == firstLSN else {
             damage("segment header names first LSN \(header.firstLSN)", offset: 0, expected: firstLSN)
@@ -163,8 +170,9 @@ enum LogScanner {
                 segment.endOffset = offset
             case .end where limit != nil:
                 guard try !laterSegmentsHoldRecords() else {
-                    damage("segment ends at LSN \(expected - 1) but the next segment begins at LSN \(limit! + 1) "
-                           + "(records \(expected)…\(limit!) are missing)", offset: offset, expected: expected)
+                    damage(
+                        "segment ends at LSN \(expected - 1) but the next segment begins at LSN \(limit! + 1) "
+                            + "(records \(expected)…\(limit!) are missing)", offset: offset, expected: expected)
                     return false
                 }
                 classifyTail(bytes, offset: offset, header: header, expected: expected, name: name, report: &report)
@@ -177,9 +185,11 @@ enum LogScanner {
                 classifyTail(bytes, offset: offset, header: header, expected: expected, name: name, report: &report)
                 return true
             case .end, .defect:
-                classifyTail(bytes, offset: offset, header: header, expected: expected, name: name,
-                             report: &report)
-                report.lastSegmentAppendable = report.damage == nil && report.tornBytes == 0
+                classifyTail(
+                    bytes, offset: offset, header: header, expected: expected, name: name,
+                    report: &report)
+                report.lastSegmentAppendable =
+                    report.damage == nil && report.tornBytes == 0
                     && bytes.count == Int(header.segmentSizeBytes)
                 return false
             }
@@ -202,8 +212,9 @@ enum LogScanner {
                 case .defect(let defect): reason = defect.rawValue
                 default: reason = "zeroed record"
                 }
-                report.damage = LogDamage(file: name, offset: offset, expectedLSN: expected,
-                                          reason: reason + " followed by valid records")
+                report.damage = LogDamage(
+                    file: name, offset: offset, expectedLSN: expected,
+                    reason: reason + " followed by valid records")
                 return
             }
             probe += RecordFrame.alignment
@@ -214,7 +225,8 @@ enum LogScanner {
     /// The records that validate in the segment at `path` from byte `start` on — probing every aligned offset,
     /// so that records after damage are found — with their lowest and highest LSN: what a cut there gives up.
     static func validRecords(in path: String, from start: Int?) -> (count: Int, lsns: ClosedRange<LSN>?) {
-        guard let file = try? MappedFile(path: path), case .success(let header) = SegmentHeader.decode(file.bytes) else {
+        guard let file = try? MappedFile(path: path), case .success(let header) = SegmentHeader.decode(file.bytes)
+        else {
             return (0, nil)
         }
         let bytes = file.bytes
@@ -224,9 +236,10 @@ enum LogScanner {
         var offset = max(start ?? SegmentHeader.size, SegmentHeader.size)
         while offset + RecordFrame.headerSize <= bytes.count {
             if RecordFrame.isValidFrame(bytes, at: offset, epoch: header.epoch, after: header.firstLSN - 1),
-               case .record(let record, let size) = RecordFrame.read(
-                   bytes, at: offset, epoch: header.epoch,
-                   expected: bytes.readLE(UInt64.self, at: offset + RecordFrame.lsnOffset)) {
+                case .record(let record, let size) = RecordFrame.read(
+                    bytes, at: offset, epoch: header.epoch,
+                    expected: bytes.readLE(UInt64.self, at: offset + RecordFrame.lsnOffset))
+            {
                 count += 1
                 lowest = min(lowest ?? record.lsn, record.lsn)
                 highest = max(highest, record.lsn)

@@ -39,7 +39,9 @@ enum PosixFile {
 
     /// Opens `path` for writing, with O_DIRECT when asked and the file system supports it (tmpfs and some
     /// others refuse it with EINVAL; the buffered path is used there). Returns whether O_DIRECT is on.
-    static func openForWriting(_ path: String, directIO: Bool, create: Bool = false) throws(WALError)
+    static func openForWriting(
+        _ path: String, directIO: Bool, create: Bool = false
+    ) throws(WALError)
         -> (fd: Int32, direct: Bool)
     {
         let flags = O_WRONLY | (create ? O_CREAT | O_TRUNC : 0)
@@ -106,8 +108,9 @@ enum PosixFile {
         defer { close(fd) }
         let fallocated = posix_fallocate(fd, 0, off_t(size))
         if fallocated == ENOSPC || fallocated == EDQUOT {
-            throw .system("the preallocation of a \(size >> 20) MiB log segment (\(size) bytes needed)", path: path,
-                          errno: fallocated, fatal: true)
+            throw .system(
+                "the preallocation of a \(size >> 20) MiB log segment (\(size) bytes needed)", path: path,
+                errno: fallocated, fatal: true)
         }
         let chunk = AlignedBuffer(capacity: 1 << 20)
         var offset = 0

@@ -26,7 +26,6 @@ public enum RecordFrame {
         alignUp(headerSize + payloadCount)
     }
 
-
     static func alignUp(_ value: Int) -> Int { (value + alignment - 1) & ~(alignment - 1) }
 
     /// Appends a frame whose checksum field is still zero; `seal` fills it in once the segment is known.

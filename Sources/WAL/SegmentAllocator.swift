@@ -39,7 +39,9 @@ final class SegmentAllocator: Sendable {
         guard start else { return }
         startDetachedThread(name: "tessera-wal-prep") { [self] in
             var failure: WALError?
-            do throws(WALError) { try PosixFile.createZeroFilled(sparePath, size: segmentSizeBytes, directIO: directIO) } catch { failure = error }
+            do throws(WALError) {
+                try PosixFile.createZeroFilled(sparePath, size: segmentSizeBytes, directIO: directIO)
+            } catch { failure = error }
             state.withLock { state in
                 state.preparing = false
                 state.spareReady = failure == nil
@@ -57,8 +59,9 @@ final class SegmentAllocator: Sendable {
             return state.spareReady
         }
         if !ready { try PosixFile.createZeroFilled(sparePath, size: segmentSizeBytes, directIO: directIO) }
-        let header = SegmentHeader(epoch: Self.randomEpoch(), firstLSN: firstLSN,
-                                   segmentSizeBytes: UInt64(segmentSizeBytes))
+        let header = SegmentHeader(
+            epoch: Self.randomEpoch(), firstLSN: firstLSN,
+            segmentSizeBytes: UInt64(segmentSizeBytes))
         let path = directory + "/" + SegmentName.fileName(firstLSN: firstLSN)
         let (fd, direct) = try PosixFile.openForWriting(sparePath, directIO: directIO)
         do throws(WALError) {

@@ -68,7 +68,8 @@ public struct SnapshotStore: Sendable {
             try writer.flush()
             payloadBytes = writer.length
             let header = SnapshotFile.header(lsn: lsn, payloadLength: writer.length, payloadCRC: writer.crc)
-            try header.withBytes { (bytes) throws(WALError) in try PosixFile.writeAll(fd, bytes, at: 0, path: temporary) }
+            try header.withBytes { (bytes) throws(WALError) in try PosixFile.writeAll(fd, bytes, at: 0, path: temporary)
+            }
             try PosixFile.syncFile(fd, path: temporary)
             PosixFile.close(fd)
         } catch {
@@ -79,8 +80,9 @@ public struct SnapshotStore: Sendable {
         try Durable.rename(temporary, directory + "/" + name)
         try writeManifest(naming: name, lsn: lsn)
         let kept = try removeOldSnapshots()
-        return SnapshotWriteResult(lsn: lsn, fileName: name, payloadBytes: payloadBytes,
-                                   removableThroughLSN: kept.min() ?? 0)
+        return SnapshotWriteResult(
+            lsn: lsn, fileName: name, payloadBytes: payloadBytes,
+            removableThroughLSN: kept.min() ?? 0)
     }
 
     /// Loads the snapshot the manifest names or, when it is damaged, the newest older one that is intact and
@@ -100,8 +102,11 @@ public struct SnapshotStore: Sendable {
                     throw WALError(.snapshotDamaged, "snapshot header names LSN \(storedLSN)", file: name)
                 }
                 guard logContinues(lsn) else {
-                    skipped.append(WALError(.noUsableSnapshot, "the log no longer holds the records after "
-                                            + "LSN \(lsn)", file: name))
+                    skipped.append(
+                        WALError(
+                            .noUsableSnapshot,
+                            "the log no longer holds the records after "
+                                + "LSN \(lsn)", file: name))
                     continue
                 }
                 return LoadedSnapshot(lsn: lsn, payload: payload, fileName: name, skipped: skipped)
@@ -111,8 +116,10 @@ public struct SnapshotStore: Sendable {
         }
         if logContinues(0) { return nil }
         let reasons = skipped.map(\.description).joined(separator: "; ")
-        throw WALError(.noUsableSnapshot, "no intact snapshot that the log continues"
-                           + (reasons.isEmpty ? "" : ": \(reasons)"), file: directory)
+        throw WALError(
+            .noUsableSnapshot,
+            "no intact snapshot that the log continues"
+                + (reasons.isEmpty ? "" : ": \(reasons)"), file: directory)
     }
 
     /// The snapshot at `lsn`, checked; throws `snapshotDamaged` when it fails its checksums.
@@ -137,7 +144,7 @@ public struct SnapshotStore: Sendable {
         let file = try MappedFile(path: path)
         let bytes = file.bytes
         guard bytes.count == 20, bytes.prefix(8).elementsEqual(Self.manifestMagic),
-              bytes.readLE(UInt32.self, at: 16) == CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: bytes[0..<16]))
+            bytes.readLE(UInt32.self, at: 16) == CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: bytes[0..<16]))
         else {
             // A damaged manifest: fall back to the files themselves, newest intact first.
             return nil

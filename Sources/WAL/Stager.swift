@@ -12,10 +12,13 @@ final class Stager: Sendable {
         let queue = shared.queue
         var batch: [UInt8] = []
         while true {
-            let area = queue.wait(on: .second, until: { state in
-                if state.writerStopped || state.failure != nil { return true }
-                return state.writing && state.staging != nil && state.pendingRecords >= Self.wakeThreshold
-            }) { state -> StagingArea? in
+            let area = queue.wait(
+                on: .second,
+                until: { state in
+                    if state.writerStopped || state.failure != nil { return true }
+                    return state.writing && state.staging != nil && state.pendingRecords >= Self.wakeThreshold
+                }
+            ) { state -> StagingArea? in
                 guard !state.writerStopped, state.failure == nil else { return nil }
                 defer { state.staging = nil }
                 return state.staging

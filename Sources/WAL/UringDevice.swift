@@ -1,7 +1,8 @@
+import CLiburing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLiburing
 
 /// The io_uring device: one write linked to one `fdatasync`, submitted together and reaped together, so a
 /// commit costs one system call. A short write cancels the linked sync; the rest is then resubmitted.
@@ -24,8 +25,9 @@ final class UringDevice: LogDevice {
         while done < bytes.count {
             let remaining = bytes.count - done
             let writeEntry = nextEntry()
-            io_uring_prep_write(writeEntry, fd, bytes.baseAddress! + done, UInt32(min(remaining, Int(Int32.max))),
-                                UInt64(offset + done))
+            io_uring_prep_write(
+                writeEntry, fd, bytes.baseAddress! + done, UInt32(min(remaining, Int(Int32.max))),
+                UInt64(offset + done))
             writeEntry.pointee.user_data = Self.writeTag
             if sync {
                 writeEntry.pointee.flags |= tessera_iosqe_io_link()

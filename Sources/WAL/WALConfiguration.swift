@@ -70,7 +70,8 @@ public struct WALConfiguration: Sendable {
 
     /// The largest payload a record may have: it must fit in one segment after the header, and in the queue.
     var maxPayloadSize: Int {
-        min(RecordFrame.maxPayloadSize, segmentSizeBytes - SegmentHeader.size - RecordFrame.headerSize,
+        min(
+            RecordFrame.maxPayloadSize, segmentSizeBytes - SegmentHeader.size - RecordFrame.headerSize,
             maxQueuedBytes - RecordFrame.headerSize - RecordFrame.alignment)
     }
 }

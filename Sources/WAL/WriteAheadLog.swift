@@ -37,13 +37,16 @@ public final class WriteAheadLog: Sendable {
             _ = try LogBackend.uring.makeDevice()
         }
         try Durable.makeDirectory(configuration.directory)
-        var report = try LogScanner.scan(directory: configuration.directory, after: after, syncFirst: true,
-                                         visit: replay)
+        var report = try LogScanner.scan(
+            directory: configuration.directory, after: after, syncFirst: true,
+            visit: replay)
         if let damage = report.damage {
             guard configuration.recovery == .truncateAfterDamage else {
-                throw WALError(.damaged, "\(damage.reason) at LSN \(damage.expectedLSN); start with "
-                                   + "--recover=truncate to keep only the records before it",
-                               file: configuration.directory + "/" + damage.file, offset: damage.offset)
+                throw WALError(
+                    .damaged,
+                    "\(damage.reason) at LSN \(damage.expectedLSN); start with "
+                        + "--recover=truncate to keep only the records before it",
+                    file: configuration.directory + "/" + damage.file, offset: damage.offset)
             }
             try setAsideSegments(from: damage, report: &report, directory: configuration.directory)
         }
@@ -54,21 +57,26 @@ public final class WriteAheadLog: Sendable {
         }
         let lastLSN = report.lastLSN ?? (report.segments.first.map { $0.firstLSN - 1 } ?? after)
         if let first = report.segments.first?.firstLSN, first > after + 1 {
-            throw WALError(.damaged, "the log starts at LSN \(first) but records after LSN \(after) are needed; "
-                               + "a snapshot covering them is missing", file: configuration.directory)
+            throw WALError(
+                .damaged,
+                "the log starts at LSN \(first) but records after LSN \(after) are needed; "
+                    + "a snapshot covering them is missing", file: configuration.directory)
         }
         if lastLSN < after {
-            throw WALError(.damaged, "the log ends at LSN \(lastLSN) but the snapshot covers LSN \(after)",
-                           file: configuration.directory)
+            throw WALError(
+                .damaged, "the log ends at LSN \(lastLSN) but the snapshot covers LSN \(after)",
+                file: configuration.directory)
         }
-        let allocator = SegmentAllocator(directory: configuration.directory,
-                                         segmentSizeBytes: configuration.segmentSizeBytes,
-                                         directIO: configuration.directIO)
+        let allocator = SegmentAllocator(
+            directory: configuration.directory,
+            segmentSizeBytes: configuration.segmentSizeBytes,
+            directIO: configuration.directIO)
         var continuing: ActiveSegment?
         var segmentFirstLSNs = report.segments.map(\.firstLSN)
         if report.lastSegmentAppendable, let last = report.segments.last, let header = last.header {
-            continuing = try ActiveSegment.reopen(path: last.path, header: header, endOffset: last.endOffset,
-                                                  directIO: configuration.directIO)
+            continuing = try ActiveSegment.reopen(
+                path: last.path, header: header, endOffset: last.endOffset,
+                directIO: configuration.directIO)
         } else if segmentFirstLSNs.isEmpty {
             // A log that was opened always has a segment file, durably, before anything is acknowledged: so
             // a log directory without one has lost its records (the data directory's identity tells the two
@@ -77,22 +85,27 @@ public final class WriteAheadLog: Sendable {
             segmentFirstLSNs.append(lastLSN + 1)
         }
         allocator.prepareSpare()
-        return WriteAheadLog(configuration: configuration, recovery: report, nextLSN: lastLSN + 1,
-                             segmentFirstLSNs: segmentFirstLSNs, continuing: continuing, allocator: allocator)
+        return WriteAheadLog(
+            configuration: configuration, recovery: report, nextLSN: lastLSN + 1,
+            segmentFirstLSNs: segmentFirstLSNs, continuing: continuing, allocator: allocator)
     }
 
-    private init(configuration: WALConfiguration, recovery: LogScanReport, nextLSN: LSN, segmentFirstLSNs: [LSN],
-                 continuing: ActiveSegment?, allocator: SegmentAllocator) {
+    private init(
+        configuration: WALConfiguration, recovery: LogScanReport, nextLSN: LSN, segmentFirstLSNs: [LSN],
+        continuing: ActiveSegment?, allocator: SegmentAllocator
+    ) {
         self.configuration = configuration
         self.recovery = recovery
         self.queue = ConditionLock(AppendQueue(nextLSN: nextLSN))
         self.segments = SegmentList(segmentFirstLSNs)
         self.maxPayloadSize = configuration.maxPayloadSize
-        let shared = GroupCommit(queue: queue, allocator: allocator, segmentList: segments,
-                                 durability: configuration.durability)
+        let shared = GroupCommit(
+            queue: queue, allocator: allocator, segmentList: segments,
+            durability: configuration.durability)
         self.shared = shared
-        let writer = GroupCommitWriter(shared: shared,
-                                       makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
+        let writer = GroupCommitWriter(
+            shared: shared,
+            makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
         // The segment is handed to the writer thread and never touched here again.
         nonisolated(unsafe) let handOver = continuing
         startDetachedThread(name: "tessera-wal") { writer.run(continuing: handOver, firstLSN: nextLSN) }
@@ -219,12 +232,15 @@ public final class WriteAheadLog: Sendable {
         let listed = try LogScanner.segmentNames(in: directory).map(\.name)
         names += listed.filter { name in !report.segments.contains { $0.fileName == name } }
         // Counted before the files move: the rest of the damaged segment, and every segment after it.
-        var dropped = LogScanner.validRecords(in: directory + "/" + damage.file, from: damage.offset + RecordFrame.alignment)
+        var dropped = LogScanner.validRecords(
+            in: directory + "/" + damage.file, from: damage.offset + RecordFrame.alignment)
         for name in names where name != damage.file {
             let found = LogScanner.validRecords(in: directory + "/" + name, from: nil)
             dropped.count += found.count
             if let lsns = found.lsns {
-                dropped.lsns = dropped.lsns.map { min($0.lowerBound, lsns.lowerBound)...max($0.upperBound, lsns.upperBound) } ?? lsns
+                dropped.lsns =
+                    dropped.lsns.map { min($0.lowerBound, lsns.lowerBound)...max($0.upperBound, lsns.upperBound) }
+                    ?? lsns
             }
         }
         for name in names {

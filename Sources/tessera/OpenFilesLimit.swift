@@ -16,7 +16,9 @@ struct OpenFilesLimit: Sendable, Hashable {
     /// Raises the soft limit to the hard one (as far as the kernel lets it), and says where it ended.
     static func raised() -> OpenFilesLimit {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return OpenFilesLimit(before: 1024, soft: 1024) }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
+            return OpenFilesLimit(before: 1024, soft: 1024)
+        }
         let before = Int(clamping: limit.rlim_cur)
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit

@@ -24,12 +24,14 @@ struct ReplayCommand: AsyncParsableCommand {
         } else {
             throw ValidationError("--until takes an LSN or an RFC 3339 time such as 2026-11-27T20:13:30Z")
         }
-        let summary = try await Engine.replay(source: data, until: limit, into: out, shardCount: shards) { applied, lsn in
+        let summary = try await Engine.replay(source: data, until: limit, into: out, shardCount: shards) {
+            applied, lsn in
             say("replay: \(applied) records applied, at LSN \(lsn)")
         }
-        say("replayed to LSN \(summary.lastLSN)"
-            + (summary.snapshotLSN.map { " from the snapshot at LSN \($0)" } ?? " from the start of the log")
-            + ": \(summary.recordsApplied) records applied, \(summary.users) users, \(summary.activeSessions) active "
-            + "sessions, in \(summary.milliseconds) ms; serve it with: tessera serve --data \(out)")
+        say(
+            "replayed to LSN \(summary.lastLSN)"
+                + (summary.snapshotLSN.map { " from the snapshot at LSN \($0)" } ?? " from the start of the log")
+                + ": \(summary.recordsApplied) records applied, \(summary.users) users, \(summary.activeSessions) active "
+                + "sessions, in \(summary.milliseconds) ms; serve it with: tessera serve --data \(out)")
     }
 }

@@ -3,8 +3,8 @@ import Auth
 import Engine
 import Foundation
 import Logging
-import ServiceLifecycle
 import Net
+import ServiceLifecycle
 import Social
 import WAL
 
@@ -51,26 +51,52 @@ struct ServeCommand: AsyncParsableCommand {
     var oauthScopes = environment("TESSERA_OAUTH_SCOPES") ?? OAuthProvider.defaultScopes.joined(separator: " ")
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
     var recover = RecoveryPolicy(rawValue: environment("TESSERA_RECOVER") ?? "") ?? .strict
-    @Option(help: "on or off: a social sign-in may link to or make a user by an email its provider has not verified (TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS).")
+    @Option(
+        help:
+            "on or off: a social sign-in may link to or make a user by an email its provider has not verified (TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS)."
+    )
     var socialTrustUnverifiedEmails = environment("TESSERA_SOCIAL_TRUST_UNVERIFIED_EMAILS") ?? "off"
 
-    @Option(help: "Seconds during which a rotated-out refresh token presented again gets the same new pair instead of ending the session (TESSERA_REFRESH_GRACE_SECONDS).")
+    @Option(
+        help:
+            "Seconds during which a rotated-out refresh token presented again gets the same new pair instead of ending the session (TESSERA_REFRESH_GRACE_SECONDS)."
+    )
     var refreshGraceSeconds = Double(environment("TESSERA_REFRESH_GRACE_SECONDS") ?? "") ?? 10
-    @Option(help: "Comma-separated browser origins allowed to call the API from scripts, e.g. https://app.example (TESSERA_CORS_ORIGINS; default none).")
+    @Option(
+        help:
+            "Comma-separated browser origins allowed to call the API from scripts, e.g. https://app.example (TESSERA_CORS_ORIGINS; default none)."
+    )
     var corsOrigins = environment("TESSERA_CORS_ORIGINS") ?? ""
-    @Option(help: "Strict-Transport-Security max-age in seconds on every answer, 0 for none (TESSERA_HSTS_MAX_AGE_SECONDS; set it when Tessera is reached over HTTPS).")
+    @Option(
+        help:
+            "Strict-Transport-Security max-age in seconds on every answer, 0 for none (TESSERA_HSTS_MAX_AGE_SECONDS; set it when Tessera is reached over HTTPS)."
+    )
     var hstsMaxAgeSeconds = Int(environment("TESSERA_HSTS_MAX_AGE_SECONDS") ?? "") ?? 0
-    @Flag(help: "Make new key files when a data directory with state has lost them (every token issued so far stops working).")
+    @Flag(
+        help:
+            "Make new key files when a data directory with state has lost them (every token issued so far stops working)."
+    )
     var newKeys = false
-    @Flag(help: "Start a data directory that has served although its log or snapshots are gone, with what is left (acknowledged changes are lost).")
+    @Flag(
+        help:
+            "Start a data directory that has served although its log or snapshots are gone, with what is left (acknowledged changes are lost)."
+    )
     var acceptLostState = false
-    @Option(help: "Size of each log segment file in bytes, a multiple of 4096 from 256 KiB to 4 GiB (TESSERA_SEGMENT_SIZE_BYTES).")
+    @Option(
+        help:
+            "Size of each log segment file in bytes, a multiple of 4096 from 256 KiB to 4 GiB (TESSERA_SEGMENT_SIZE_BYTES)."
+    )
     var segmentSizeBytes = Int(environment("TESSERA_SEGMENT_SIZE_BYTES") ?? "") ?? 64 << 20
-    @Option(help: "trace, debug, info, notice, warning, error or critical: the least severe line written to standard error; debug adds a line per request (TESSERA_LOG_LEVEL).")
+    @Option(
+        help:
+            "trace, debug, info, notice, warning, error or critical: the least severe line written to standard error; debug adds a line per request (TESSERA_LOG_LEVEL)."
+    )
     var logLevel = environment("TESSERA_LOG_LEVEL") ?? "info"
     @Option(help: "Seconds a connection may wait for its next request (TESSERA_IDLE_TIMEOUT_SECONDS).")
     var idleTimeoutSeconds = Double(environment("TESSERA_IDLE_TIMEOUT_SECONDS") ?? "") ?? 60
-    @Option(help: "Seconds a request's head may take to arrive, from its first byte (TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS).")
+    @Option(
+        help: "Seconds a request's head may take to arrive, from its first byte (TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS)."
+    )
     var requestHeadTimeoutSeconds = Double(environment("TESSERA_REQUEST_HEAD_TIMEOUT_SECONDS") ?? "") ?? 10
     @Option(help: "Seconds a request's body may take to arrive, after its head (TESSERA_REQUEST_BODY_TIMEOUT_SECONDS).")
     var requestBodyTimeoutSeconds = Double(environment("TESSERA_REQUEST_BODY_TIMEOUT_SECONDS") ?? "") ?? 30
@@ -83,11 +109,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level: one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+            throw ValidationError(
+                "--log-level: one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        for (name, seconds) in [("--idle-timeout-seconds", idleTimeoutSeconds),
-                                ("--request-head-timeout-seconds", requestHeadTimeoutSeconds),
-                                ("--request-body-timeout-seconds", requestBodyTimeoutSeconds)] {
+        for (name, seconds) in [
+            ("--idle-timeout-seconds", idleTimeoutSeconds),
+            ("--request-head-timeout-seconds", requestHeadTimeoutSeconds),
+            ("--request-body-timeout-seconds", requestBodyTimeoutSeconds),
+        ] {
             guard seconds > 0 && seconds <= 86_400 else { throw ValidationError("\(name): more than 0, at most 86400") }
         }
         guard maxConnections >= 0 else { throw ValidationError("--max-connections: 0 (automatic) or more") }
@@ -95,15 +124,20 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--cors-origins: \(origin) is not an origin (scheme://host[:port], no path)")
         }
         guard hstsMaxAgeSeconds >= 0 else { throw ValidationError("--hsts-max-age-seconds: 0 or more") }
-        guard (0...300).contains(refreshGraceSeconds) else { throw ValidationError("--refresh-grace-seconds: 0 to 300") }
+        guard (0...300).contains(refreshGraceSeconds) else {
+            throw ValidationError("--refresh-grace-seconds: 0 to 300")
+        }
         guard bodyLimitBytes >= 1024 else { throw ValidationError("--body-limit-bytes: at least 1024") }
         guard bufferedBodyLimitBytes >= bodyLimitBytes else {
             throw ValidationError("--buffered-body-limit-bytes: at least --body-limit-bytes")
         }
-        guard Durability(parsing: durability) != nil else { throw ValidationError("--durability: sync, batch:<ms> or none") }
+        guard Durability(parsing: durability) != nil else {
+            throw ValidationError("--durability: sync, batch:<ms> or none")
+        }
         guard (1...1024).contains(shards) else { throw ValidationError("--shards: 1 to 1024") }
         guard (256 << 10...1 << 32).contains(segmentSizeBytes), segmentSizeBytes % 4096 == 0 else {
-            throw ValidationError("--segment-size-bytes: a multiple of 4096 from 262144 (256 KiB) to 4294967296 (4 GiB)")
+            throw ValidationError(
+                "--segment-size-bytes: a multiple of 4096 from 262144 (256 KiB) to 4294967296 (4 GiB)")
         }
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
@@ -131,7 +165,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard !configurations.isEmpty else { return (nil, nil) }
         let http = ProviderHTTPClient()
         let providers = configurations.map { SocialLogin.makeProvider($0, http: http) }
-        return (SocialLogin(auth: auth, providers: providers, trustUnverifiedEmails: socialTrustUnverifiedEmails == "on"), http)
+        return (
+            SocialLogin(auth: auth, providers: providers, trustUnverifiedEmails: socialTrustUnverifiedEmails == "on"),
+            http
+        )
     }
 
     private var corsOriginList: [String] {
@@ -178,16 +215,21 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("recovered \(engine.startup.summary)")
         if engine.startup.identityCreated {
             let instance = engine.identity.instanceID.uuidString.lowercased()
-            logger.info("\(data)/IDENTITY written (instance \(instance)): from now on this directory is known to have served, and a start without its log is refused")
+            logger.info(
+                "\(data)/IDENTITY written (instance \(instance)): from now on this directory is known to have served, and a start without its log is refused"
+            )
         }
         if let mode = engine.startup.looseDirectoryMode {
             let octal = String(mode, radix: 8)
-            logger.warning("\(data) has mode \(octal): others may read its log and snapshots (password hashes, emails); run chmod 700 \(data)")
+            logger.warning(
+                "\(data) has mode \(octal): others may read its log and snapshots (password hashes, emails); run chmod 700 \(data)"
+            )
         }
         let keys: ServerKeys
         do {
-            keys = try ServerKeys.loadOrCreate(directory: data + "/keys",
-                                               creatingMissing: engine.startup.foundNothing || newKeys)
+            keys = try ServerKeys.loadOrCreate(
+                directory: data + "/keys",
+                creatingMissing: engine.startup.foundNothing || newKeys)
         } catch {
             await engine.close()
             throw StartupFailure(error.description)
@@ -199,43 +241,55 @@ struct ServeCommand: AsyncParsableCommand {
         let tokenLifetime: Int64 = 15 * 60
         var keyRing: SigningKeyRing?
         if signing == "eddsa" {
-            keyRing = try SigningKeyRing(directory: data + "/keys/ed25519", nowSeconds: engine.clock.nowMilliseconds() / 1000,
-                                         rotationSeconds: Int64(rotateSigningKeyDays) * 86_400,
-                                         retentionSeconds: tokenLifetime)
+            keyRing = try SigningKeyRing(
+                directory: data + "/keys/ed25519", nowSeconds: engine.clock.nowMilliseconds() / 1000,
+                rotationSeconds: Int64(rotateSigningKeyDays) * 86_400,
+                retentionSeconds: tokenLifetime)
         }
-        let auth = AuthService(engine: engine, keys: keys, hasher: hasher, issuer: issuer.isEmpty ? "http://\(host):\(port)" : issuer,
-                               accessTokenLifetimeSeconds: tokenLifetime, signing: keyRing.map { .eddsa($0) })
+        let auth = AuthService(
+            engine: engine, keys: keys, hasher: hasher, issuer: issuer.isEmpty ? "http://\(host):\(port)" : issuer,
+            accessTokenLifetimeSeconds: tokenLifetime, signing: keyRing.map { .eddsa($0) })
         try await createFirstSuperuser(auth, logger: logger)
-        let reset = PasswordResetService(auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
-                                         frontendURL: frontendURL)
-        let proxies = Set(trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
-        let provider = OAuthProvider(auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
-                                     consentURL: consentURL.isEmpty ? frontendURL + "/oauth/consent" : consentURL)
+        let reset = PasswordResetService(
+            auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
+            frontendURL: frontendURL)
+        let proxies = Set(
+            trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
+        let provider = OAuthProvider(
+            auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
+            consentURL: consentURL.isEmpty ? frontendURL + "/oauth/consent" : consentURL)
         let (social, providerHTTP) = try socialLogin(auth)
-        let api = API(auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
-                      trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider,
-                      social: social, cors: corsOriginList.isEmpty ? nil : CORSPolicy(allowedOrigins: Set(corsOriginList)),
-                      hstsMaxAgeSeconds: hstsMaxAgeSeconds > 0 ? hstsMaxAgeSeconds : nil,
-                      logger: Logger(label: "tessera.http"))
+        let api = API(
+            auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
+            trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider,
+            social: social, cors: corsOriginList.isEmpty ? nil : CORSPolicy(allowedOrigins: Set(corsOriginList)),
+            hstsMaxAgeSeconds: hstsMaxAgeSeconds > 0 ? hstsMaxAgeSeconds : nil,
+            logger: Logger(label: "tessera.http"))
         let limits = connectionLimits(openFiles: openFiles)
         if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {
-            logger.warning("--max-connections \(limits.maxConnections) is more than the open-files limit (\(openFiles.soft)) leaves room for; past it, new connections wait until others close, and the log may find no descriptor to open its next file")
+            logger.warning(
+                "--max-connections \(limits.maxConnections) is more than the open-files limit (\(openFiles.soft)) leaves room for; past it, new connections wait until others close, and the log may find no descriptor to open its next file"
+            )
         }
         let server = try await HTTPServer.start(host: host, port: port, router: api.router, limits: limits)
-        let socialSummary = social.map { ", social login with " + $0.providers.map(\.configuration.name).joined(separator: ", ") } ?? ""
-        let serving: String = "serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
+        let socialSummary =
+            social.map { ", social login with " + $0.providers.map(\.configuration.name).joined(separator: ", ") } ?? ""
+        let serving: String =
+            "serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
             + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit), "
             + "\(openFiles.summary), at most \(limits.maxConnections) connections" + socialSummary
         logger.notice("\(serving)")
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: MaintenanceService(engine: engine, keyRing: keyRing, logger: logger),
-                      failureTerminationBehavior: .gracefullyShutdownGroup),
-                // Last: shut down first, so that requests in flight finish while maintenance still runs.
-                .init(service: HTTPService(server: server)),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: Logger(label: "tessera.lifecycle")))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(
+                        service: MaintenanceService(engine: engine, keyRing: keyRing, logger: logger),
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                    // Last: shut down first, so that requests in flight finish while maintenance still runs.
+                    .init(service: HTTPService(server: server)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "tessera.lifecycle")))
         var logFailure: String?
         do { try await group.run() } catch let error as MaintenanceService.LogFailed {
             logFailure = error.description
@@ -261,7 +315,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// superuser — and never again: a first superuser deleted later stays deleted.
     private func createFirstSuperuser(_ auth: AuthService, logger: Logger) async throws {
         guard let email = environment("TESSERA_FIRST_SUPERUSER_EMAIL"),
-              let password = environment("TESSERA_FIRST_SUPERUSER_PASSWORD") else { return }
+            let password = environment("TESSERA_FIRST_SUPERUSER_PASSWORD")
+        else { return }
         guard auth.engine.startup.foundNothing else {
             logger.info("TESSERA_FIRST_SUPERUSER_* ignored: the data directory is not new")
             return

@@ -22,11 +22,13 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost: 4 to 31") }
             let engine = try Engine.open(EngineConfiguration(dataDirectory: data))
-            let auth = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: data + "/keys"),
-                                   hasher: PasswordHasher(cost: UInt8(bcryptCost), threads: 1))
+            let auth = AuthService(
+                engine: engine, keys: try ServerKeys.loadOrCreate(directory: data + "/keys"),
+                hasher: PasswordHasher(cost: UInt8(bcryptCost), threads: 1))
             do {
-                let user = try await auth.createUser(email: email, password: password, firstName: firstName,
-                                                     isSuperuser: superuser)
+                let user = try await auth.createUser(
+                    email: email, password: password, firstName: firstName,
+                    isSuperuser: superuser)
                 await engine.close()
                 say("created \(superuser ? "superuser" : "user") \(user.email) (\(user.id.uuidString.lowercased()))")
             } catch {

@@ -1,8 +1,9 @@
+public import ArgumentParser
+import WAL
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import ArgumentParser
-import WAL
 
 /// `tessera wal …`: look into a log directory without starting the service.
 struct WalCommand: AsyncParsableCommand {
@@ -35,12 +36,15 @@ struct WalInspect: ParsableCommand {
     func run() throws {
         let stops = try LogInspector.inspect(directory: log.resolved) { frame in
             if json {
-                print(#"{"lsn":\#(frame.lsn),"type":\#(frame.type),"length":\#(frame.length),"#
-                      + #""checksum":"\#(frame.checksum.rawValue)","in_sequence":\#(frame.inSequence),"#
-                      + #""segment":"\#(frame.segment)","offset":\#(frame.offset)}"#)
+                print(
+                    #"{"lsn":\#(frame.lsn),"type":\#(frame.type),"length":\#(frame.length),"#
+                        + #""checksum":"\#(frame.checksum.rawValue)","in_sequence":\#(frame.inSequence),"#
+                        + #""segment":"\#(frame.segment)","offset":\#(frame.offset)}"#)
             } else {
-                print("lsn=\(frame.lsn) type=\(frame.type) length=\(frame.length) checksum=\(frame.checksum.rawValue)"
-                      + (frame.inSequence ? "" : " out-of-sequence") + " segment=\(frame.segment) offset=\(frame.offset)")
+                print(
+                    "lsn=\(frame.lsn) type=\(frame.type) length=\(frame.length) checksum=\(frame.checksum.rawValue)"
+                        + (frame.inSequence ? "" : " out-of-sequence")
+                        + " segment=\(frame.segment) offset=\(frame.offset)")
             }
         }
         for stop in stops {
@@ -72,11 +76,14 @@ struct WalVerify: AsyncParsableCommand {
         if recover == .truncateAfterDamage {
             var configuration = WALConfiguration(directory: directory)
             configuration.recovery = .truncateAfterDamage
-            if let header = report.segments.first?.header { configuration.segmentSizeBytes = Int(header.segmentSizeBytes) }
+            if let header = report.segments.first?.header {
+                configuration.segmentSizeBytes = Int(header.segmentSizeBytes)
+            }
             let opened = try WriteAheadLog.open(configuration)
             await opened.close()
-            print("truncated: kept LSN \(opened.recovery.firstLSN.map(String.init) ?? "-")…"
-                  + "\(opened.recovery.lastLSN.map(String.init) ?? "-"); damage was \(damage)")
+            print(
+                "truncated: kept LSN \(opened.recovery.firstLSN.map(String.init) ?? "-")…"
+                    + "\(opened.recovery.lastLSN.map(String.init) ?? "-"); damage was \(damage)")
             return
         }
         printError("damaged: \(damage) (file \(directory)/\(damage.file), offset \(damage.offset))")

@@ -1,8 +1,9 @@
-@testable import Auth
 import Bytes
 import ExtrasBase64
 import Foundation
 import Testing
+
+@testable import Auth
 
 @Suite("Access tokens: signed, verified, and forgeries refused")
 struct AccessTokenTests {
@@ -65,11 +66,14 @@ struct AccessTokenTests {
 
     @Test("the claims parser refuses nesting, floats, null, duplicates and trailing bytes")
     func strictJSON() {
-        for text in [#"{"a":{"b":1}}"#, #"{"a":1.5}"#, #"{"a":null}"#, #"{"a":1,"a":2}"#, #"{"a":1}x"#, #"[1]"#,
-                     #"{"a":"\q"}"#, #"{"a":1,}"#, ""] {
+        for text in [
+            #"{"a":{"b":1}}"#, #"{"a":1.5}"#, #"{"a":null}"#, #"{"a":1,"a":2}"#, #"{"a":1}x"#, #"[1]"#,
+            #"{"a":"\q"}"#, #"{"a":1,}"#, "",
+        ] {
             #expect(FlatJSON.decode(Array(text.utf8)) == nil, "\(text)")
         }
-        #expect(FlatJSON.decode(Array(#" { "a" : "x\"y" , "b" : -3 , "c" : true } "#.utf8))
+        #expect(
+            FlatJSON.decode(Array(#" { "a" : "x\"y" , "b" : -3 , "c" : true } "#.utf8))
                 == ["a": .string("x\"y"), "b": .integer(-3), "c": .bool(true)])
     }
 }

@@ -16,8 +16,9 @@ struct AuthHarness {
         configuration.shardCount = 4
         configuration.segmentSizeBytes = 1 << 20
         let engine = try Engine.open(configuration, clock: clock)
-        service = AuthService(engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
-                              hasher: PasswordHasher(cost: 4, threads: 2), clock: clock)
+        service = AuthService(
+            engine: engine, keys: try ServerKeys.loadOrCreate(directory: directory + "/data/keys"),
+            hasher: PasswordHasher(cost: 4, threads: 2), clock: clock)
     }
 
     func close() async {
@@ -35,8 +36,9 @@ struct AuthServiceTests {
         let harness = try AuthHarness()
         let user = try await harness.service.engine.registerExternalUser(
             email: "octo@example.com", firstName: "Octo", lastName: nil,
-            profile: ExternalProfile(identity: ExternalIdentity(provider: "github", subject: "7"), email: nil,
-                                     emailVerified: false))
+            profile: ExternalProfile(
+                identity: ExternalIdentity(provider: "github", subject: "7"), email: nil,
+                emailVerified: false))
         for attempt in ["", "Correct-Horse-42"] {
             do {
                 _ = try await harness.service.login(email: "octo@example.com", password: attempt, device: DeviceInfo())
@@ -46,8 +48,9 @@ struct AuthServiceTests {
             }
         }
         do {
-            try await harness.service.changePassword(userID: user.id, sessionID: UUID(), current: "",
-                                                     new: "Another-Horse-43")
+            try await harness.service.changePassword(
+                userID: user.id, sessionID: UUID(), current: "",
+                new: "Another-Horse-43")
             Issue.record("a password was changed without one")
         } catch {
             #expect(error.code == .wrongCurrentPassword)
@@ -81,8 +84,9 @@ struct AuthServiceTests {
                 #expect(error.code == .invalidCredentials)
             }
         }
-        let pair = try await harness.service.login(email: " ADA@example.com", password: Self.password,
-                                                   device: DeviceInfo(deviceName: "curl"))
+        let pair = try await harness.service.login(
+            email: " ADA@example.com", password: Self.password,
+            device: DeviceInfo(deviceName: "curl"))
         let claims = try await harness.service.authenticate(pair.accessToken)
         #expect(claims.userID == pair.user.id)
         #expect(claims.sessionID == pair.session.id)
@@ -93,7 +97,8 @@ struct AuthServiceTests {
     func refresh() async throws {
         let harness = try AuthHarness()
         _ = try await harness.service.register(email: "ada@example.com", password: Self.password, firstName: "Ada")
-        let first = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        let first = try await harness.service.login(
+            email: "ada@example.com", password: Self.password, device: DeviceInfo())
         harness.clock.advance(byMilliseconds: 60_000)
         let second = try await harness.service.refresh(first.refreshToken)
         #expect(second.refreshToken != first.refreshToken)
@@ -110,7 +115,8 @@ struct AuthServiceTests {
     func refreshIsNotAccess() async throws {
         let harness = try AuthHarness()
         _ = try await harness.service.register(email: "ada@example.com", password: Self.password, firstName: "Ada")
-        let pair = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        let pair = try await harness.service.login(
+            email: "ada@example.com", password: Self.password, device: DeviceInfo())
         do {
             _ = try await harness.service.authenticate(pair.refreshToken)
             Issue.record("a refresh token authenticated")
@@ -123,9 +129,12 @@ struct AuthServiceTests {
     @Test("after logout-all, the access tokens of every session stop working at once")
     func immediateRevocation() async throws {
         let harness = try AuthHarness()
-        let user = try await harness.service.register(email: "ada@example.com", password: Self.password, firstName: "Ada")
-        let phone = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
-        let laptop = try await harness.service.login(email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        let user = try await harness.service.register(
+            email: "ada@example.com", password: Self.password, firstName: "Ada")
+        let phone = try await harness.service.login(
+            email: "ada@example.com", password: Self.password, device: DeviceInfo())
+        let laptop = try await harness.service.login(
+            email: "ada@example.com", password: Self.password, device: DeviceInfo())
         #expect(try await harness.service.logoutEverywhere(userID: user.id) == 2)
         for token in [phone.accessToken, laptop.accessToken] {
             await #expect(throws: AuthError.self) { _ = try await harness.service.authenticate(token) }
@@ -140,36 +149,44 @@ struct InactiveUserTests {
     @Test("deactivation ends every session at once and refuses login; activation lets the user back in")
     func deactivate() async throws {
         let harness = try AuthHarness()
-        let user = try await harness.service.register(email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
-        let pair = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+        let user = try await harness.service.register(
+            email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
+        let pair = try await harness.service.login(
+            email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
         _ = try await harness.service.engine.setActive(userID: user.id, false)
         await #expect(throws: AuthError.self) { _ = try await harness.service.authenticate(pair.accessToken) }
         do {
-            _ = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+            _ = try await harness.service.login(
+                email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
             Issue.record("an inactive user logged in")
         } catch {
             #expect(error.code == .userInactive)
         }
         _ = try await harness.service.engine.setActive(userID: user.id, true)
-        _ = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+        _ = try await harness.service.login(
+            email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
         await harness.close()
     }
 
     @Test("a deleted user cannot log in, its tokens stop at once, and its email can be registered again")
     func delete() async throws {
         let harness = try AuthHarness()
-        let user = try await harness.service.register(email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
-        let pair = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+        let user = try await harness.service.register(
+            email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
+        let pair = try await harness.service.login(
+            email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
         try await harness.service.engine.deleteUser(user.id)
         await #expect(throws: AuthError.self) { _ = try await harness.service.authenticate(pair.accessToken) }
         await #expect(throws: AuthError.self) { _ = try await harness.service.refresh(pair.refreshToken) }
         do {
-            _ = try await harness.service.login(email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
+            _ = try await harness.service.login(
+                email: "ada@example.com", password: AuthServiceTests.password, device: DeviceInfo())
             Issue.record("a deleted user logged in")
         } catch {
             #expect(error.code == .invalidCredentials)
         }
-        let again = try await harness.service.register(email: "ADA@example.com", password: AuthServiceTests.password, firstName: "New")
+        let again = try await harness.service.register(
+            email: "ADA@example.com", password: AuthServiceTests.password, firstName: "New")
         #expect(again.id != user.id)
         await harness.close()
     }
@@ -196,7 +213,9 @@ struct LoginThrottleTests {
         #expect(throttle.lockedFor("a@example.com") == nil)
     }
 
-    @Test("attempts under way hold their failures: with five begun, a sixth waits, and whatever they end as, at most five are checked")
+    @Test(
+        "attempts under way hold their failures: with five begun, a sixth waits, and whatever they end as, at most five are checked"
+    )
     func attemptsInFlightCount() {
         let clock = ManualSeconds()
         let throttle = LoginThrottle(allowedFailures: 5, baseLockSeconds: 60, maxLockSeconds: 900, now: { clock.value })
@@ -220,7 +239,8 @@ struct LoginThrottleTests {
     @Test("after five wrong passwords even the right one is refused with accountLocked, and unknown emails alike")
     func lockedLogin() async throws {
         let harness = try AuthHarness()
-        _ = try await harness.service.register(email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
+        _ = try await harness.service.register(
+            email: "ada@example.com", password: AuthServiceTests.password, firstName: "Ada")
         for email in ["ada@example.com", "nobody@example.com"] {
             for _ in 0..<5 {
                 await #expect(throws: AuthError.self) {
@@ -228,7 +248,8 @@ struct LoginThrottleTests {
                 }
             }
             do {
-                _ = try await harness.service.login(email: email, password: AuthServiceTests.password, device: DeviceInfo())
+                _ = try await harness.service.login(
+                    email: email, password: AuthServiceTests.password, device: DeviceInfo())
                 Issue.record("a locked account logged in")
             } catch {
                 #expect(error.code == .accountLocked)

@@ -1,6 +1,7 @@
-@testable import Auth
 import Foundation
 import Testing
+
+@testable import Auth
 
 @Suite("EdDSA signing keys, JWKS, and the verified-token cache")
 struct SigningTests {
@@ -17,8 +18,9 @@ struct SigningTests {
     func eddsa() throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ring = try SigningKeyRing(directory: directory + "/ed25519", nowSeconds: 1_800_000_000, rotationSeconds: nil,
-                                      retentionSeconds: 900)
+        let ring = try SigningKeyRing(
+            directory: directory + "/ed25519", nowSeconds: 1_800_000_000, rotationSeconds: nil,
+            retentionSeconds: 900)
         let signer = AccessTokenSigner(method: .eddsa(ring), issuer: "tessera")
         let token = signer.sign(Self.claims)
         #expect(try signer.verifyAny(token, nowSeconds: 1_800_000_100) == .provider(Self.claims))
@@ -28,8 +30,11 @@ struct SigningTests {
             try signer.verifyAny(hs256.sign(Self.claims), nowSeconds: 1_800_000_100)
         }
         // The same directory read again holds the same key.
-        let reloaded = AccessTokenSigner(method: .eddsa(try SigningKeyRing(
-            directory: directory + "/ed25519", nowSeconds: 1_800_000_000, rotationSeconds: nil, retentionSeconds: 900)),
+        let reloaded = AccessTokenSigner(
+            method: .eddsa(
+                try SigningKeyRing(
+                    directory: directory + "/ed25519", nowSeconds: 1_800_000_000, rotationSeconds: nil,
+                    retentionSeconds: 900)),
             issuer: "tessera")
         #expect(try reloaded.verifyAny(token, nowSeconds: 1_800_000_100) == .provider(Self.claims))
     }
@@ -38,8 +43,9 @@ struct SigningTests {
     func rotation() throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ring = try SigningKeyRing(directory: directory + "/ed25519", nowSeconds: 1_800_000_000,
-                                      rotationSeconds: 86_400, retentionSeconds: 900)
+        let ring = try SigningKeyRing(
+            directory: directory + "/ed25519", nowSeconds: 1_800_000_000,
+            rotationSeconds: 86_400, retentionSeconds: 900)
         let signer = AccessTokenSigner(method: .eddsa(ring), issuer: "tessera")
         let old = signer.sign(Self.claims)
         #expect(try ring.rotateIfDue(nowSeconds: 1_800_086_400))
@@ -60,7 +66,9 @@ struct SigningTests {
         #expect(try signer.verifyAny(token, nowSeconds: 1_800_000_200) == .provider(Self.claims))
         var bytes = Array(token.utf8)
         bytes[bytes.count - 2] = bytes[bytes.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        #expect(throws: TokenError.self) { try signer.verifyAny(String(decoding: bytes, as: UTF8.self), nowSeconds: 1_800_000_200) }
+        #expect(throws: TokenError.self) {
+            try signer.verifyAny(String(decoding: bytes, as: UTF8.self), nowSeconds: 1_800_000_200)
+        }
         #expect(throws: TokenError(.expired)) { try signer.verifyAny(token, nowSeconds: 1_800_000_900) }
 
         // 16 parts of one token each: two tokens ending with the same byte share a part, the older gives way.

@@ -48,9 +48,12 @@ struct BenchScenarioTests {
 
     static let short = ["--seconds", "0.5", "--connections", "4"]
 
-    @Test("the HTTP scenarios answer every request without an error",
-          arguments: [["ceiling"], ["introspect", "--users", "20"], ["refresh"], ["login", "--bcrypt-cost", "4"],
-                      ["mixed", "--users", "20"]])
+    @Test(
+        "the HTTP scenarios answer every request without an error",
+        arguments: [
+            ["ceiling"], ["introspect", "--users", "20"], ["refresh"], ["login", "--bcrypt-cost", "4"],
+            ["mixed", "--users", "20"],
+        ])
     func httpScenarios(arguments: [String]) throws {
         let report = try Self.bench(arguments + Self.short)
         #expect(report.scenario == arguments[0])
@@ -66,7 +69,9 @@ struct BenchScenarioTests {
     func openLoopAndPlot() throws {
         let plot = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID()).svg").path
         defer { try? FileManager.default.removeItem(atPath: plot) }
-        let report = try Self.bench(["ceiling", "--seconds", "1", "--connections", "4", "--rate", "400", "--plot", plot])
+        let report = try Self.bench([
+            "ceiling", "--seconds", "1", "--connections", "4", "--rate", "400", "--plot", plot,
+        ])
         let run = try #require(report.runs.first)
         // 400 requests scheduled over one second; the last ones may fall just past the deadline.
         #expect((380...401).contains(run.requests), "sent \(run.requests)")

@@ -10,9 +10,12 @@ struct JSONTextTests {
         return try JSONDecoder().decode(String.self, from: Data(out))
     }
 
-    @Test("plain, quoted, backslashed, control characters, non-ASCII, short and long strings",
-          arguments: ["", "ada@example.com", "a", #"Ada "the first""#, #"C:\path\"#, "tab\there\nline\u{1}\u{1f}",
-                      "Zoë 日本 🚀", String(repeating: "x", count: 300), String(repeating: "\"", count: 40)])
+    @Test(
+        "plain, quoted, backslashed, control characters, non-ASCII, short and long strings",
+        arguments: [
+            "", "ada@example.com", "a", #"Ada "the first""#, #"C:\path\"#, "tab\there\nline\u{1}\u{1f}",
+            "Zoë 日本 🚀", String(repeating: "x", count: 300), String(repeating: "\"", count: 40),
+        ])
     func strings(value: String) throws {
         #expect(try Self.roundTrip(value) == value)
     }

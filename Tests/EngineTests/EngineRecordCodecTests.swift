@@ -20,7 +20,9 @@ struct EngineRecordCodecTests {
             let bytes = record.encoded()
             for length in 0..<bytes.count {
                 #expect(throws: RecordDecodingError.self) {
-                    try Array(bytes[0..<length]).withUnsafeBytes { try EngineRecord(type: record.type.rawValue, payload: $0) }
+                    try Array(bytes[0..<length]).withUnsafeBytes {
+                        try EngineRecord(type: record.type.rawValue, payload: $0)
+                    }
                 }
             }
             #expect(throws: RecordDecodingError.self) {
@@ -32,9 +34,13 @@ struct EngineRecordCodecTests {
     @Test("an unknown record type or format version is refused")
     func unknownTypeOrVersion() {
         let bytes = Fixtures.everyRecordType[0].encoded()
-        #expect(throws: RecordDecodingError.self) { try bytes.withUnsafeBytes { try EngineRecord(type: 999, payload: $0) } }
+        #expect(throws: RecordDecodingError.self) {
+            try bytes.withUnsafeBytes { try EngineRecord(type: 999, payload: $0) }
+        }
         var future = bytes
         future[0] = 2
-        #expect(throws: RecordDecodingError.self) { try future.withUnsafeBytes { try EngineRecord(type: 1, payload: $0) } }
+        #expect(throws: RecordDecodingError.self) {
+            try future.withUnsafeBytes { try EngineRecord(type: 1, payload: $0) }
+        }
     }
 }

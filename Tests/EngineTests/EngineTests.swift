@@ -51,25 +51,31 @@ struct EngineTests {
         defer { harness.remove() }
         let engine = try harness.open()
         let user = try await engine.register(Self.ada)
-        let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(1),
-                                                     device: DeviceInfo(deviceName: "Firefox", ipAddress: "10.0.0.1"))
+        let session = try await engine.createSession(
+            userID: user.id, refreshDigest: Fixtures.digest(1),
+            device: DeviceInfo(deviceName: "Firefox", ipAddress: "10.0.0.1"))
         #expect(await engine.isSessionActive(session.id))
 
-        guard case .rotated(let rotated) = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
-                                                                   newDigest: Fixtures.digest(2)) else {
+        guard
+            case .rotated(let rotated) = try await engine.refresh(
+                sessionID: session.id, presentedDigest: Fixtures.digest(1),
+                newDigest: Fixtures.digest(2))
+        else {
             Issue.record("the current secret did not rotate")
             return
         }
         #expect(rotated.generation == 1)
         harness.clock.advance(byMilliseconds: 5_000)
-        let repeated = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
-                                                newDigest: Fixtures.digest(3))
+        let repeated = try await engine.refresh(
+            sessionID: session.id, presentedDigest: Fixtures.digest(1),
+            newDigest: Fixtures.digest(3))
         #expect(repeated == .repeatedWithinGrace(rotated))
 
         harness.clock.advance(byMilliseconds: 6_000)
         do {
-            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
-                                         newDigest: Fixtures.digest(5))
+            _ = try await engine.refresh(
+                sessionID: session.id, presentedDigest: Fixtures.digest(1),
+                newDigest: Fixtures.digest(5))
             Issue.record("reuse after the grace window was accepted")
         } catch {
             #expect(error.code == .refreshTokenReused)
@@ -85,23 +91,28 @@ struct EngineTests {
             defer { harness.remove() }
             let engine = try harness.open()
             let user = try await engine.register(Self.ada)
-            let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(10),
-                                                         device: DeviceInfo())
+            let session = try await engine.createSession(
+                userID: user.id, refreshDigest: Fixtures.digest(10),
+                device: DeviceInfo())
             // T0 → T1 → T2 by a thief, then T0 again by the victim.
-            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(10), newDigest: Fixtures.digest(11))
-            _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(11), newDigest: Fixtures.digest(12))
+            _ = try await engine.refresh(
+                sessionID: session.id, presentedDigest: Fixtures.digest(10), newDigest: Fixtures.digest(11))
+            _ = try await engine.refresh(
+                sessionID: session.id, presentedDigest: Fixtures.digest(11), newDigest: Fixtures.digest(12))
             harness.clock.advance(byMilliseconds: waitMilliseconds)
             do {
-                _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(10),
-                                             newDigest: Fixtures.digest(13))
+                _ = try await engine.refresh(
+                    sessionID: session.id, presentedDigest: Fixtures.digest(10),
+                    newDigest: Fixtures.digest(13))
                 Issue.record("a token two rotations old was accepted")
             } catch {
                 #expect(error.code == .refreshTokenReused)
             }
             #expect(!(await engine.isSessionActive(session.id)), "the thief's rotation must end with the session")
             do {
-                _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(12),
-                                             newDigest: Fixtures.digest(14))
+                _ = try await engine.refresh(
+                    sessionID: session.id, presentedDigest: Fixtures.digest(12),
+                    newDigest: Fixtures.digest(14))
                 Issue.record("the thief's current token still rotates")
             } catch {
                 #expect(error.code == .sessionInactive)
@@ -118,19 +129,22 @@ struct EngineTests {
         let user = try await engine.register(Self.ada)
         try await engine.changePassword(userID: user.id, passwordHash: "$2b$12$new", keptSessionID: nil)
         do {
-            _ = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(1), device: DeviceInfo(),
-                                               requiringPasswordHash: Self.ada.passwordHash)
+            _ = try await engine.createSession(
+                userID: user.id, refreshDigest: Fixtures.digest(1), device: DeviceInfo(),
+                requiringPasswordHash: Self.ada.passwordHash)
             Issue.record("a session opened with the password the change replaced")
         } catch {
             #expect(error.code == .credentialChanged)
         }
         #expect(await engine.sessions(of: user.id).isEmpty)
-        _ = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(2), device: DeviceInfo(),
-                                           requiringPasswordHash: "$2b$12$new")
+        _ = try await engine.createSession(
+            userID: user.id, refreshDigest: Fixtures.digest(2), device: DeviceInfo(),
+            requiringPasswordHash: "$2b$12$new")
         _ = try await engine.setActive(userID: user.id, false)
         do {
-            _ = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(3), device: DeviceInfo(),
-                                               requiringPasswordHash: "$2b$12$new")
+            _ = try await engine.createSession(
+                userID: user.id, refreshDigest: Fixtures.digest(3), device: DeviceInfo(),
+                requiringPasswordHash: "$2b$12$new")
             Issue.record("a session opened for a deactivated user")
         } catch {
             #expect(error.code == .userInactive)
@@ -144,19 +158,30 @@ struct EngineTests {
         defer { harness.remove() }
         let engine = try harness.open()
         let changes: [(String, @Sendable (Engine, UUID) async throws -> Void)] = [
-            ("a password change", { engine, id in try await engine.changePassword(userID: id, passwordHash: "$2b$12$b", keptSessionID: nil) }),
-            ("a deactivation", { engine, id in
-                _ = try await engine.setActive(userID: id, false)
-                _ = try await engine.setActive(userID: id, true)
-            }),
+            (
+                "a password change",
+                { engine, id in
+                    try await engine.changePassword(userID: id, passwordHash: "$2b$12$b", keptSessionID: nil)
+                }
+            ),
+            (
+                "a deactivation",
+                { engine, id in
+                    _ = try await engine.setActive(userID: id, false)
+                    _ = try await engine.setActive(userID: id, true)
+                }
+            ),
             ("a deletion", { engine, id in try await engine.deleteUser(id) }),
         ]
         for (index, (name, change)) in changes.enumerated() {
-            let user = try await engine.register(NewUser(email: "u\(index)@example.com", passwordHash: "$2b$12$a", firstName: "U"))
-            _ = try await engine.issuePasswordReset(email: user.email, digest: Fixtures.digest(100), lifetimeMilliseconds: 3_600_000)
+            let user = try await engine.register(
+                NewUser(email: "u\(index)@example.com", passwordHash: "$2b$12$a", firstName: "U"))
+            _ = try await engine.issuePasswordReset(
+                email: user.email, digest: Fixtures.digest(100), lifetimeMilliseconds: 3_600_000)
             try await change(engine, user.id)
             do {
-                try await engine.completePasswordReset(userID: user.id, digest: Fixtures.digest(100), passwordHash: "$2b$12$c")
+                try await engine.completePasswordReset(
+                    userID: user.id, digest: Fixtures.digest(100), passwordHash: "$2b$12$c")
                 Issue.record("a reset asked for before \(name) was still accepted")
             } catch {
                 #expect(error.code == .invalidArgument)
@@ -172,12 +197,14 @@ struct EngineTests {
         defer { harness.remove() }
         let engine = try harness.open()
         let user = try await engine.register(Self.ada)
-        let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(1), device: DeviceInfo())
+        let session = try await engine.createSession(
+            userID: user.id, refreshDigest: Fixtures.digest(1), device: DeviceInfo())
         let outcomes = try await withThrowingTaskGroup(of: RefreshOutcome.self) { group in
             for index in 0..<32 {
                 group.addTask {
-                    try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(1),
-                                             newDigest: Fixtures.digest(UInt64(100 + index)))
+                    try await engine.refresh(
+                        sessionID: session.id, presentedDigest: Fixtures.digest(1),
+                        newDigest: Fixtures.digest(UInt64(100 + index)))
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -196,8 +223,10 @@ struct EngineTests {
         let user = try await engine.register(Self.ada)
         var sessions: [Session] = []
         for index in 0..<3 {
-            sessions.append(try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
-                                                           device: DeviceInfo()))
+            sessions.append(
+                try await engine.createSession(
+                    userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
+                    device: DeviceInfo()))
         }
         #expect(try await engine.revokeAllSessions(of: user.id, except: sessions[0].id) == 2)
         #expect(await engine.isSessionActive(sessions[0].id))
@@ -241,15 +270,19 @@ struct EngineTests {
         var users: [User] = []
         var sessions: [UUID: Session] = [:]
         for index in 0..<20 {
-            let user = try await engine.register(NewUser(email: "user\(index)@example.com", passwordHash: "h\(index)",
-                                                         firstName: "U\(index)"))
+            let user = try await engine.register(
+                NewUser(
+                    email: "user\(index)@example.com", passwordHash: "h\(index)",
+                    firstName: "U\(index)"))
             users.append(user)
-            let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
-                                                         device: DeviceInfo(deviceID: "d\(index)"))
+            let session = try await engine.createSession(
+                userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
+                device: DeviceInfo(deviceID: "d\(index)"))
             sessions[session.id] = session
             if index % 3 == 0 {
-                _ = try await engine.refresh(sessionID: session.id, presentedDigest: Fixtures.digest(UInt64(index)),
-                                             newDigest: Fixtures.digest(UInt64(1000 + index)))
+                _ = try await engine.refresh(
+                    sessionID: session.id, presentedDigest: Fixtures.digest(UInt64(index)),
+                    newDigest: Fixtures.digest(UInt64(1000 + index)))
             }
             if index % 5 == 0 { try await engine.revokeSession(session.id, of: user.id) }
         }
@@ -283,15 +316,18 @@ struct MaintenanceTests {
         let maintenance = Task { await engine.runMaintenance() }
         let user = try await engine.register(EngineTests.ada)
         for index in 0..<12 {
-            let session = try await engine.createSession(userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
-                                                         device: DeviceInfo())
+            let session = try await engine.createSession(
+                userID: user.id, refreshDigest: Fixtures.digest(UInt64(index)),
+                device: DeviceInfo())
             try await engine.revokeSession(session.id, of: user.id)
         }
         // Bounded waits for the periodic work to happen; they check that it happens, not how fast.
         let snapshots = SnapshotStoreProbe(directory: configuration.dataDirectory + "/snapshots")
         for _ in 0..<600 where snapshots.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!snapshots.isEmpty)
-        for _ in 0..<600 where !(await engine.sessions(of: user.id)).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        for _ in 0..<600 where !(await engine.sessions(of: user.id)).isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(await engine.sessions(of: user.id).isEmpty)
         maintenance.cancel()
         await maintenance.value

@@ -5,12 +5,15 @@ import Testing
 @Suite("Social login accounts: one identity per user, the last way to sign in kept, the index rebuilt on open")
 struct ExternalAccountTests {
     static func profile(_ provider: String, _ subject: String, email: String? = nil) -> ExternalProfile {
-        ExternalProfile(identity: ExternalIdentity(provider: provider, subject: subject), email: email, emailVerified: true)
+        ExternalProfile(
+            identity: ExternalIdentity(provider: provider, subject: subject), email: email, emailVerified: true)
     }
 
     /// Runs `body`, which must fail with `code`.
-    static func expectFailure<T>(_ code: EngineError.Code, sourceLocation: SourceLocation = #_sourceLocation,
-                                 _ body: () async throws -> T) async {
+    static func expectFailure<T>(
+        _ code: EngineError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> T
+    ) async {
         do {
             _ = try await body()
             Issue.record("succeeded; expected \(code)", sourceLocation: sourceLocation)
@@ -19,28 +22,34 @@ struct ExternalAccountTests {
         }
     }
 
-    @Test("a social sign-up makes a user without a password, found again by its identity; the identity and the email stay unique")
+    @Test(
+        "a social sign-up makes a user without a password, found again by its identity; the identity and the email stay unique"
+    )
     func registration() async throws {
         let harness = EngineHarness()
         defer { harness.remove() }
         let engine = try harness.open()
-        let octo = try await engine.registerExternalUser(email: "Octo@Example.com", firstName: "Octo", lastName: nil,
-                                                        profile: Self.profile("github", "583231", email: "octo@example.com"))
+        let octo = try await engine.registerExternalUser(
+            email: "Octo@Example.com", firstName: "Octo", lastName: nil,
+            profile: Self.profile("github", "583231", email: "octo@example.com"))
         #expect(!octo.hasPassword)
         #expect(octo.email == "octo@example.com")
         #expect(await engine.user(linkedTo: ExternalIdentity(provider: "github", subject: "583231"))?.id == octo.id)
         #expect(await engine.externalAccounts(of: octo.id).map(\.provider) == ["github"])
 
         await Self.expectFailure(.externalAccountTaken) {
-            try await engine.registerExternalUser(email: "other@example.com", firstName: "O", lastName: nil,
-                                                  profile: Self.profile("github", "583231"))
+            try await engine.registerExternalUser(
+                email: "other@example.com", firstName: "O", lastName: nil,
+                profile: Self.profile("github", "583231"))
         }
         // The same email from another provider is refused, and the identity it tried is not kept reserved.
         await Self.expectFailure(.emailTaken) {
-            try await engine.registerExternalUser(email: "octo@example.com", firstName: "O", lastName: nil,
-                                                  profile: Self.profile("google", "1"))
+            try await engine.registerExternalUser(
+                email: "octo@example.com", firstName: "O", lastName: nil,
+                profile: Self.profile("google", "1"))
         }
-        let ada = try await engine.register(NewUser(email: "ada@example.com", passwordHash: "$2b$12$ada", firstName: "Ada"))
+        let ada = try await engine.register(
+            NewUser(email: "ada@example.com", passwordHash: "$2b$12$ada", firstName: "Ada"))
         _ = try await engine.linkExternalAccount(userID: ada.id, profile: Self.profile("google", "1"))
         #expect(await engine.user(linkedTo: ExternalIdentity(provider: "google", subject: "1"))?.id == ada.id)
         await engine.close()
@@ -51,9 +60,11 @@ struct ExternalAccountTests {
         let harness = EngineHarness()
         defer { harness.remove() }
         let engine = try harness.open()
-        let ada = try await engine.register(NewUser(email: "ada@example.com", passwordHash: "$2b$12$ada", firstName: "Ada"))
-        let octo = try await engine.registerExternalUser(email: "octo@example.com", firstName: "Octo", lastName: nil,
-                                                        profile: Self.profile("github", "7"))
+        let ada = try await engine.register(
+            NewUser(email: "ada@example.com", passwordHash: "$2b$12$ada", firstName: "Ada"))
+        let octo = try await engine.registerExternalUser(
+            email: "octo@example.com", firstName: "Octo", lastName: nil,
+            profile: Self.profile("github", "7"))
         _ = try await engine.linkExternalAccount(userID: ada.id, profile: Self.profile("google", "ada"))
         await Self.expectFailure(.externalAccountTaken) {
             try await engine.linkExternalAccount(userID: ada.id, profile: Self.profile("google", "someone-else"))
@@ -87,7 +98,8 @@ struct ExternalAccountTests {
         let engine = try harness.open()
         var users: [User] = []
         for index in 0..<8 {
-            users.append(try await engine.register(NewUser(email: "u\(index)@example.com", passwordHash: "h", firstName: "U")))
+            users.append(
+                try await engine.register(NewUser(email: "u\(index)@example.com", passwordHash: "h", firstName: "U")))
         }
         let identity = Self.profile("acme", "shared")
         let winners = await withTaskGroup(of: Bool.self) { group in
@@ -109,13 +121,15 @@ struct ExternalAccountTests {
         let harness = EngineHarness()
         defer { harness.remove() }
         let engine = try harness.open()
-        let octo = try await engine.registerExternalUser(email: "octo@example.com", firstName: "Octo", lastName: nil,
-                                                        profile: Self.profile("github", "7"))
+        let octo = try await engine.registerExternalUser(
+            email: "octo@example.com", firstName: "Octo", lastName: nil,
+            profile: Self.profile("github", "7"))
         try await engine.deleteUser(octo.id)
         #expect(await engine.user(linkedTo: ExternalIdentity(provider: "github", subject: "7")) == nil)
         #expect(await engine.externalAccounts(of: octo.id).count == 1)
-        let again = try await engine.registerExternalUser(email: "octo@example.com", firstName: "Octo", lastName: nil,
-                                                         profile: Self.profile("github", "7"))
+        let again = try await engine.registerExternalUser(
+            email: "octo@example.com", firstName: "Octo", lastName: nil,
+            profile: Self.profile("github", "7"))
         #expect(again.id != octo.id)
         await engine.close()
 
@@ -132,11 +146,14 @@ struct ExternalAccountTests {
         var configuration = harness.configuration
         configuration.logRetention = .everything
         let engine = try Engine.open(configuration, clock: harness.clock, random: .seeded(3))
-        let ada = try await engine.register(NewUser(email: "ada@example.com", passwordHash: "$2b$12$ada", firstName: "Ada"))
-        _ = try await engine.linkExternalAccount(userID: ada.id, profile: Self.profile("google", "ada", email: "ada@example.com"))
+        let ada = try await engine.register(
+            NewUser(email: "ada@example.com", passwordHash: "$2b$12$ada", firstName: "Ada"))
+        _ = try await engine.linkExternalAccount(
+            userID: ada.id, profile: Self.profile("google", "ada", email: "ada@example.com"))
         _ = try await engine.checkpoint()
-        let octo = try await engine.registerExternalUser(email: "octo@example.com", firstName: "Octo", lastName: nil,
-                                                        profile: Self.profile("github", "7"))
+        let octo = try await engine.registerExternalUser(
+            email: "octo@example.com", firstName: "Octo", lastName: nil,
+            profile: Self.profile("github", "7"))
         _ = try await engine.linkExternalAccount(userID: ada.id, profile: Self.profile("github", "8"))
         try await engine.unlinkExternalAccount(userID: ada.id, provider: "google")
         let live = await engine.canonicalState()

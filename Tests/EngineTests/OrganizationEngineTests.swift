@@ -19,7 +19,8 @@ struct OrganizationEngineTests {
         let admin = try await Self.register(engine, "admin")
         let member = try await Self.register(engine, "member")
         let guest = try await Self.register(engine, "guest")
-        let organization = try await engine.createOrganization(NewOrganization(name: "Acme", slug: "Acme"), ownerID: owner.id)
+        let organization = try await engine.createOrganization(
+            NewOrganization(name: "Acme", slug: "Acme"), ownerID: owner.id)
         #expect(organization.slug == "acme")
         #expect(organization.members[owner.id]?.role == .owner)
 
@@ -41,7 +42,8 @@ struct OrganizationEngineTests {
         await #expect(throws: EngineError.self) {
             _ = try await engine.changeMemberRole(owner.id, to: .member, in: organization.id, by: Self.caller(admin))
         }
-        let promoted = try await engine.changeMemberRole(guest.id, to: .member, in: organization.id, by: Self.caller(admin))
+        let promoted = try await engine.changeMemberRole(
+            guest.id, to: .member, in: organization.id, by: Self.caller(admin))
         #expect(promoted.role == .member)
         #expect(await engine.organizations(of: guest.id).map(\.role) == [.member])
     }
@@ -53,7 +55,8 @@ struct OrganizationEngineTests {
         let engine = try harness.open()
         let first = try await Self.register(engine, "first")
         let second = try await Self.register(engine, "second")
-        let organization = try await engine.createOrganization(NewOrganization(name: "Acme", slug: "acme"), ownerID: first.id)
+        let organization = try await engine.createOrganization(
+            NewOrganization(name: "Acme", slug: "acme"), ownerID: first.id)
         let superuser = OrganizationCaller(userID: UUID(), isSuperuser: true)
         for caller in [Self.caller(first), superuser] {
             await #expect(throws: EngineError(.lastOwner, "the last owner cannot be removed or demoted")) {
@@ -65,8 +68,9 @@ struct OrganizationEngineTests {
         }
         _ = try await engine.addMember(second.id, role: .owner, to: organization.id, by: Self.caller(first))
         try await engine.removeMember(first.id, from: organization.id, by: Self.caller(second))
-        #expect(await engine.organization(id: organization.id)?.members.keys.sorted { $0.uuidString < $1.uuidString }
-            == [second.id])
+        #expect(
+            await engine.organization(id: organization.id)?.members.keys.sorted { $0.uuidString < $1.uuidString }
+                == [second.id])
         #expect(await engine.organizations(of: first.id).isEmpty)
     }
 
@@ -77,7 +81,8 @@ struct OrganizationEngineTests {
         let engine = try harness.open()
         let first = try await Self.register(engine, "first")
         let second = try await Self.register(engine, "second")
-        let organization = try await engine.createOrganization(NewOrganization(name: "Acme", slug: "acme"), ownerID: first.id)
+        let organization = try await engine.createOrganization(
+            NewOrganization(name: "Acme", slug: "acme"), ownerID: first.id)
         _ = try await engine.addMember(second.id, role: .owner, to: organization.id, by: Self.caller(first))
         async let a = try? engine.changeMemberRole(first.id, to: .member, in: organization.id, by: Self.caller(second))
         async let b = try? engine.changeMemberRole(second.id, to: .member, in: organization.id, by: Self.caller(first))
@@ -95,8 +100,9 @@ struct OrganizationEngineTests {
         await #expect(throws: EngineError(.slugTaken, "an organization with this slug exists")) {
             _ = try await engine.createOrganization(NewOrganization(name: "Other", slug: "ACME"), ownerID: owner.id)
         }
-        _ = try await engine.updateOrganization(OrganizationUpdate(organizationID: acme.id, slug: "acme-2"),
-                                                by: Self.caller(owner))
+        _ = try await engine.updateOrganization(
+            OrganizationUpdate(organizationID: acme.id, slug: "acme-2"),
+            by: Self.caller(owner))
         let reused = try await engine.createOrganization(NewOrganization(name: "New", slug: "acme"), ownerID: nil)
         await engine.close()
 
@@ -119,16 +125,18 @@ struct OrganizationEngineTests {
         let stranger = try await Self.register(engine, "stranger")
         let acme = try await engine.createOrganization(NewOrganization(name: "Acme", slug: "acme"), ownerID: owner.id)
         await #expect(throws: EngineError.self) {
-            _ = try await engine.updateOrganization(OrganizationUpdate(organizationID: acme.id, slug: "acme"),
-                                                    by: Self.caller(stranger))
+            _ = try await engine.updateOrganization(
+                OrganizationUpdate(organizationID: acme.id, slug: "acme"),
+                by: Self.caller(stranger))
         }
         await #expect(throws: EngineError(.slugTaken, "an organization with this slug exists")) {
             _ = try await engine.createOrganization(NewOrganization(name: "Copy", slug: "acme"), ownerID: stranger.id)
         }
         // A refused update naming a free slug gives it back.
         await #expect(throws: EngineError.self) {
-            _ = try await engine.updateOrganization(OrganizationUpdate(organizationID: acme.id, slug: "free"),
-                                                    by: Self.caller(stranger))
+            _ = try await engine.updateOrganization(
+                OrganizationUpdate(organizationID: acme.id, slug: "free"),
+                by: Self.caller(stranger))
         }
         _ = try await engine.createOrganization(NewOrganization(name: "Free", slug: "free"), ownerID: stranger.id)
         await engine.close()
@@ -142,7 +150,8 @@ struct OrganizationEngineTests {
         let owner = try await Self.register(engine, "owner")
         let gone = try await Self.register(engine, "gone")
         let stays = try await Self.register(engine, "stays")
-        let organization = try await engine.createOrganization(NewOrganization(name: "Acme", slug: "acme"), ownerID: owner.id)
+        let organization = try await engine.createOrganization(
+            NewOrganization(name: "Acme", slug: "acme"), ownerID: owner.id)
         for user in [gone, stays] {
             _ = try await engine.addMember(user.id, role: .member, to: organization.id, by: Self.caller(owner))
         }
@@ -152,7 +161,8 @@ struct OrganizationEngineTests {
 
         // The crash: the deletion of `stays` reached the log, the removal of its membership did not.
         let record = EngineRecord.userDeleted(userID: stays.id, atMilliseconds: harness.clock.nowMilliseconds())
-        try await engine.log.waitUntilDurable(try engine.log.enqueue(type: record.type.rawValue, payload: record.encoded()))
+        try await engine.log.waitUntilDurable(
+            try engine.log.enqueue(type: record.type.rawValue, payload: record.encoded()))
         await engine.close()
 
         engine = try harness.open(seed: 2)

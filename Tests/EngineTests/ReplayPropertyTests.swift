@@ -7,8 +7,10 @@ import WAL
 struct ReplayPropertyTests {
     /// Runs `count` random operations (some of them failing on purpose), with checkpoints among them.
     /// Without `socialLogin`, no linked accounts or sign-in states (what snapshots before format 5 could not hold).
-    static func runRandomOperations(on engine: Engine, clock: ManualClock, seed: UInt64, count: Int,
-                                    socialLogin: Bool = true) async throws {
+    static func runRandomOperations(
+        on engine: Engine, clock: ManualClock, seed: UInt64, count: Int,
+        socialLogin: Bool = true
+    ) async throws {
         var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
         var socialStates: [(id: UUID, digest: SecretDigest, linking: UUID?)] = []
@@ -28,23 +30,30 @@ struct ReplayPropertyTests {
             switch Int.random(in: 0..<150, using: &generator) {
             case 0..<15:
                 let name = "s\(seed)-u\(Int.random(in: 0..<40, using: &generator))"
-                if let user = try? await engine.register(NewUser(email: "\(name)@Example.com", passwordHash: "h-\(name)",
-                                                                   firstName: name)) {
+                if let user = try? await engine.register(
+                    NewUser(
+                        email: "\(name)@Example.com", passwordHash: "h-\(name)",
+                        firstName: name))
+                {
                     users.append(user.id)
                 }
             case 15..<40 where !users.isEmpty:
                 let user = users.randomElement(using: &generator)!
                 let digest = nextDigest()
-                if let session = try? await engine.createSession(userID: user, refreshDigest: digest,
-                                                                  device: DeviceInfo(deviceName: "d", ipAddress: "::1")) {
+                if let session = try? await engine.createSession(
+                    userID: user, refreshDigest: digest,
+                    device: DeviceInfo(deviceName: "d", ipAddress: "::1"))
+                {
                     sessions.append((session.id, user, digest))
                 }
             case 40..<75 where !sessions.isEmpty:
                 let index = Int.random(in: 0..<sessions.count, using: &generator)
                 let presented = Bool.random(using: &generator) ? sessions[index].digest : nextDigest()
                 let new = nextDigest()
-                if case .rotated = try? await engine.refresh(sessionID: sessions[index].id, presentedDigest: presented,
-                                                             newDigest: new) {
+                if case .rotated = try? await engine.refresh(
+                    sessionID: sessions[index].id, presentedDigest: presented,
+                    newDigest: new)
+                {
                     sessions[index].digest = new
                 }
             case 75..<85 where !sessions.isEmpty:
@@ -55,55 +64,65 @@ struct ReplayPropertyTests {
             case 90..<93:
                 _ = try await engine.checkpoint()
             case 93..<96 where !users.isEmpty:
-                _ = try? await engine.setActive(userID: users.randomElement(using: &generator)!, Bool.random(using: &generator))
+                _ = try? await engine.setActive(
+                    userID: users.randomElement(using: &generator)!, Bool.random(using: &generator))
             case 96..<98 where !users.isEmpty:
                 try? await engine.deleteUser(users.randomElement(using: &generator)!)
             case 100..<104 where !users.isEmpty:
                 let slug = "org-\(Int.random(in: 0..<12, using: &generator))"
                 if let organization = try? await engine.createOrganization(
-                    NewOrganization(name: slug.uppercased(), slug: slug), ownerID: users.randomElement(using: &generator)!)
+                    NewOrganization(name: slug.uppercased(), slug: slug),
+                    ownerID: users.randomElement(using: &generator)!)
                 {
                     organizations.append(organization.id)
                 }
             case 104..<110 where !users.isEmpty && !organizations.isEmpty:
-                _ = try? await engine.addMember(users.randomElement(using: &generator)!,
-                                                role: OrganizationRole.allCases.randomElement(using: &generator)!,
-                                                to: organizations.randomElement(using: &generator)!, by: superuser)
+                _ = try? await engine.addMember(
+                    users.randomElement(using: &generator)!,
+                    role: OrganizationRole.allCases.randomElement(using: &generator)!,
+                    to: organizations.randomElement(using: &generator)!, by: superuser)
             case 110..<114 where !users.isEmpty && !organizations.isEmpty:
-                _ = try? await engine.changeMemberRole(users.randomElement(using: &generator)!,
-                                                       to: OrganizationRole.allCases.randomElement(using: &generator)!,
-                                                       in: organizations.randomElement(using: &generator)!, by: superuser)
+                _ = try? await engine.changeMemberRole(
+                    users.randomElement(using: &generator)!,
+                    to: OrganizationRole.allCases.randomElement(using: &generator)!,
+                    in: organizations.randomElement(using: &generator)!, by: superuser)
             case 114..<117 where !users.isEmpty && !organizations.isEmpty:
-                try? await engine.removeMember(users.randomElement(using: &generator)!,
-                                               from: organizations.randomElement(using: &generator)!, by: superuser)
+                try? await engine.removeMember(
+                    users.randomElement(using: &generator)!,
+                    from: organizations.randomElement(using: &generator)!, by: superuser)
             case 117..<119 where !organizations.isEmpty:
                 _ = try? await engine.updateOrganization(
-                    OrganizationUpdate(organizationID: organizations.randomElement(using: &generator)!,
-                                       slug: "org-\(Int.random(in: 0..<12, using: &generator))",
-                                       description: .set("d\(Int.random(in: 0..<9, using: &generator))")),
+                    OrganizationUpdate(
+                        organizationID: organizations.randomElement(using: &generator)!,
+                        slug: "org-\(Int.random(in: 0..<12, using: &generator))",
+                        description: .set("d\(Int.random(in: 0..<9, using: &generator))")),
                     by: superuser)
             case 119 where !organizations.isEmpty:
                 try? await engine.deleteOrganization(organizations.randomElement(using: &generator)!)
             case 120..<122:
-                if let client = try? await engine.registerClient(NewOAuthClient(
-                    name: "c", kind: Bool.random(using: &generator) ? .public : .confidential,
-                    redirectURIs: ["https://c.example/cb"], scopes: ["read"], secretDigest: nextDigest()))
+                if let client = try? await engine.registerClient(
+                    NewOAuthClient(
+                        name: "c", kind: Bool.random(using: &generator) ? .public : .confidential,
+                        redirectURIs: ["https://c.example/cb"], scopes: ["read"], secretDigest: nextDigest()))
                 {
                     clients.append(client.id)
                 }
             case 122 where !clients.isEmpty:
                 try? await engine.deleteClient(clients.randomElement(using: &generator)!)
             case 123..<126 where !users.isEmpty && !clients.isEmpty:
-                try? await engine.grantConsent(userID: users.randomElement(using: &generator)!,
-                                               clientID: clients.randomElement(using: &generator)!, scope: "read")
+                try? await engine.grantConsent(
+                    userID: users.randomElement(using: &generator)!,
+                    clientID: clients.randomElement(using: &generator)!, scope: "read")
             case 126 where !users.isEmpty && !clients.isEmpty:
-                try? await engine.revokeConsent(userID: users.randomElement(using: &generator)!,
-                                                clientID: clients.randomElement(using: &generator)!)
+                try? await engine.revokeConsent(
+                    userID: users.randomElement(using: &generator)!,
+                    clientID: clients.randomElement(using: &generator)!)
             case 127..<130 where !users.isEmpty && !clients.isEmpty:
                 let digest = nextDigest()
                 let client = clients.randomElement(using: &generator)!
                 if let code = try? await engine.issueAuthorizationCode(
-                    userID: users.randomElement(using: &generator)!, clientID: client, redirectURI: "https://c.example/cb",
+                    userID: users.randomElement(using: &generator)!, clientID: client,
+                    redirectURI: "https://c.example/cb",
                     scope: "read", codeChallenge: "x", digest: digest, lifetimeMilliseconds: 600_000)
                 {
                     codes.append((code.id, digest, client))
@@ -111,16 +130,20 @@ struct ReplayPropertyTests {
             case 130..<134 where !codes.isEmpty:
                 let code = codes.randomElement(using: &generator)!
                 let digest = nextDigest()
-                if let redeemed = try? await engine.redeemAuthorizationCode(CodeExchange(
-                    codeID: code.id, digest: code.digest, clientID: code.client, redirectURI: "https://c.example/cb",
-                    verifierChallenge: "x", refreshDigest: digest))
+                if let redeemed = try? await engine.redeemAuthorizationCode(
+                    CodeExchange(
+                        codeID: code.id, digest: code.digest, clientID: code.client,
+                        redirectURI: "https://c.example/cb",
+                        verifierChallenge: "x", refreshDigest: digest))
                 {
                     sessions.append((redeemed.session.id, redeemed.session.userID, digest))
                 }
             case 134..<136 where !clients.isEmpty:
                 let client = clients.randomElement(using: &generator)!
-                if let token = try? await engine.issueClientToken(clientID: client, scope: "read",
-                                                                 lifetimeMilliseconds: 60_000) {
+                if let token = try? await engine.issueClientToken(
+                    clientID: client, scope: "read",
+                    lifetimeMilliseconds: 60_000)
+                {
                     clientTokens.append((token.id, client))
                 }
             case 136 where !clientTokens.isEmpty:
@@ -129,42 +152,51 @@ struct ReplayPropertyTests {
             case 137:
                 _ = try? await engine.purgeOAuthLeftovers()
             case 140..<142 where socialLogin:
-                let identity = ExternalIdentity(provider: ["google", "github"].randomElement(using: &generator)!,
-                                                subject: "p\(Int.random(in: 0..<20, using: &generator))")
+                let identity = ExternalIdentity(
+                    provider: ["google", "github"].randomElement(using: &generator)!,
+                    subject: "p\(Int.random(in: 0..<20, using: &generator))")
                 if let user = try? await engine.registerExternalUser(
                     email: "s\(seed)-x\(Int.random(in: 0..<40, using: &generator))@example.com", firstName: "X",
-                    lastName: nil, profile: ExternalProfile(identity: identity, email: nil, emailVerified: false)) {
+                    lastName: nil, profile: ExternalProfile(identity: identity, email: nil, emailVerified: false))
+                {
                     users.append(user.id)
                 }
             case 142..<144 where socialLogin && !users.isEmpty:
-                let identity = ExternalIdentity(provider: ["google", "github", "acme"].randomElement(using: &generator)!,
-                                                subject: "p\(Int.random(in: 0..<20, using: &generator))")
+                let identity = ExternalIdentity(
+                    provider: ["google", "github", "acme"].randomElement(using: &generator)!,
+                    subject: "p\(Int.random(in: 0..<20, using: &generator))")
                 _ = try? await engine.linkExternalAccount(
                     userID: users.randomElement(using: &generator)!,
                     profile: ExternalProfile(identity: identity, email: "e@example.com", emailVerified: true))
             case 144..<146 where socialLogin && !users.isEmpty:
-                try? await engine.unlinkExternalAccount(userID: users.randomElement(using: &generator)!,
-                                                        provider: ["google", "github", "acme"].randomElement(using: &generator)!)
+                try? await engine.unlinkExternalAccount(
+                    userID: users.randomElement(using: &generator)!,
+                    provider: ["google", "github", "acme"].randomElement(using: &generator)!)
             case 146..<148 where socialLogin:
                 let digest = nextDigest()
-                if let state = try? await engine.issueSocialState(NewSocialLoginState(
-                    digest: digest, browserBinding: digest, provider: "google", redirectURI: "https://app.example/cb",
-                    codeVerifier: "v", nonce: Bool.random(using: &generator) ? "n" : nil,
-                    linkingUserID: users.randomElement(using: &generator))) {
+                if let state = try? await engine.issueSocialState(
+                    NewSocialLoginState(
+                        digest: digest, browserBinding: digest, provider: "google",
+                        redirectURI: "https://app.example/cb",
+                        codeVerifier: "v", nonce: Bool.random(using: &generator) ? "n" : nil,
+                        linkingUserID: users.randomElement(using: &generator)))
+                {
                     socialStates.append((state.id, digest, state.linkingUserID))
                 }
             case 148..<150 where socialLogin && !socialStates.isEmpty:
                 let state = socialStates.randomElement(using: &generator)!
-                _ = try? await engine.consumeSocialState(id: state.id, digest: state.digest, browserBinding: state.digest,
-                                                         provider: "google", linkingUserID: state.linking)
+                _ = try? await engine.consumeSocialState(
+                    id: state.id, digest: state.digest, browserBinding: state.digest,
+                    provider: "google", linkingUserID: state.linking)
             default:
                 continue
             }
         }
     }
 
-    @Test("after random operations, the whole log and a snapshot plus the log's tail both rebuild the live state",
-          arguments: [1, 2, 3] as [UInt64])
+    @Test(
+        "after random operations, the whole log and a snapshot plus the log's tail both rebuild the live state",
+        arguments: [1, 2, 3] as [UInt64])
     func replayEqualsLive(seed: UInt64) async throws {
         let harness = EngineHarness()
         defer { harness.remove() }

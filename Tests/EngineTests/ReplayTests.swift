@@ -45,13 +45,15 @@ struct ReplayTests {
             let rebuilt = try Engine.open(configuration, clock: harness.clock)
             #expect(await rebuilt.canonicalState() == middleState, "\(name)")
             // The rebuilt directory is a working one: it takes new changes.
-            _ = try await rebuilt.register(NewUser(email: "after-\(name)@example.com", passwordHash: "h", firstName: "A"))
+            _ = try await rebuilt.register(
+                NewUser(email: "after-\(name)@example.com", passwordHash: "h", firstName: "A"))
             await rebuilt.close()
         }
         // To the end: from the newest snapshot plus the log after it.
         let latest = try await Engine.replay(source: source, until: .lsn(lastLSN), into: harness.directory + "/latest")
         #expect(latest.snapshotLSN != nil)
-        let rebuilt = try Engine.open(EngineConfiguration(dataDirectory: harness.directory + "/latest"), clock: harness.clock)
+        let rebuilt = try Engine.open(
+            EngineConfiguration(dataDirectory: harness.directory + "/latest"), clock: harness.clock)
         #expect(await rebuilt.canonicalState() == finalState)
         await rebuilt.close()
         #expect(Self.contents(of: source) == before, "the source directory was changed")

@@ -54,8 +54,9 @@ struct SnapshotCompatibilityTests {
         var configuration = harness.configuration
         configuration.logRetention = .everything
         let engine = try Engine.open(configuration, clock: harness.clock, random: .seeded(9))
-        try await ReplayPropertyTests.runRandomOperations(on: engine, clock: harness.clock, seed: 9, count: 150,
-                                                          socialLogin: false)
+        try await ReplayPropertyTests.runRandomOperations(
+            on: engine, clock: harness.clock, seed: 9, count: 150,
+            socialLogin: false)
         let checkpoint = try await engine.checkpoint()
         let live = await engine.canonicalState()
         await engine.close()

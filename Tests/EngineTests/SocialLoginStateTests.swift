@@ -5,16 +5,20 @@ import Testing
 @Suite("Social sign-in states: single use, ten minutes, bound to the browser and the provider, durable")
 struct SocialLoginStateTests {
     static func new(provider: String = "google", binding: UInt64 = 2, linking: UUID? = nil) -> NewSocialLoginState {
-        NewSocialLoginState(digest: Fixtures.digest(1), browserBinding: Fixtures.digest(binding), provider: provider,
-                            redirectURI: "https://app.example/callback", codeVerifier: String(repeating: "v", count: 43),
-                            nonce: "nonce-1", linkingUserID: linking)
+        NewSocialLoginState(
+            digest: Fixtures.digest(1), browserBinding: Fixtures.digest(binding), provider: provider,
+            redirectURI: "https://app.example/callback", codeVerifier: String(repeating: "v", count: 43),
+            nonce: "nonce-1", linkingUserID: linking)
     }
 
-    static func consume(_ engine: Engine, _ state: SocialLoginState, digest: UInt64 = 1, binding: UInt64 = 2,
-                        provider: String = "google", linking: UUID? = nil) async -> SocialLoginState? {
-        try? await engine.consumeSocialState(id: state.id, digest: Fixtures.digest(digest),
-                                             browserBinding: Fixtures.digest(binding), provider: provider,
-                                             linkingUserID: linking)
+    static func consume(
+        _ engine: Engine, _ state: SocialLoginState, digest: UInt64 = 1, binding: UInt64 = 2,
+        provider: String = "google", linking: UUID? = nil
+    ) async -> SocialLoginState? {
+        try? await engine.consumeSocialState(
+            id: state.id, digest: Fixtures.digest(digest),
+            browserBinding: Fixtures.digest(binding), provider: provider,
+            linkingUserID: linking)
     }
 
     @Test("a state is spent once; a wrong secret, browser or provider fails and leaves it for its own browser")

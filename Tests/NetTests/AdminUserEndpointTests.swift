@@ -7,8 +7,11 @@ struct AdminUserEndpointTests {
     func manage() async throws {
         let harness = try await HTTPHarness()
         let root = try await UserEndpointTests.superuserToken(harness)
-        let created = try await harness.send("POST", "/api/v1/admin/users", json:
-            #"{"email":"Op@Example.com","password":"Correct-Horse-42","first_name":"Operator","is_superuser":true}"#, token: root)
+        let created = try await harness.send(
+            "POST", "/api/v1/admin/users",
+            json:
+                #"{"email":"Op@Example.com","password":"Correct-Horse-42","first_name":"Operator","is_superuser":true}"#,
+            token: root)
         #expect(created.status == 201)
         #expect(created.json["is_superuser"] as? Bool == true)
         let ada = try await harness.signUp("ada@example.com")
@@ -19,21 +22,26 @@ struct AdminUserEndpointTests {
         let found = try await harness.send("GET", "/api/v1/admin/users?search=OPER", token: root)
         #expect((found.json["data"] as? [[String: Any]])?.compactMap { $0["email"] as? String } == ["op@example.com"])
 
-        let updated = try await harness.send("PUT", "/api/v1/admin/users/\(adaID)",
-                                             json: #"{"first_name":"Augusta","is_superuser":true}"#, token: root)
+        let updated = try await harness.send(
+            "PUT", "/api/v1/admin/users/\(adaID)",
+            json: #"{"first_name":"Augusta","is_superuser":true}"#, token: root)
         #expect(updated.json["first_name"] as? String == "Augusta")
         #expect(updated.json["is_superuser"] as? Bool == true)
 
         let deactivated = try await harness.send("POST", "/api/v1/admin/users/\(adaID)/deactivate", token: root)
         #expect(deactivated.json["is_active"] as? Bool == false)
         #expect(try await harness.send("GET", "/api/v1/users/me", token: adaToken).status == 401)
-        let refused = try await harness.send("POST", "/api/v1/auth/login",
-                                             json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
+        let refused = try await harness.send(
+            "POST", "/api/v1/auth/login",
+            json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
         #expect(refused.status == 403)
         #expect(refused.errorCode == "AUTH_005")
         #expect(try await harness.send("POST", "/api/v1/admin/users/\(adaID)/activate", token: root).status == 200)
-        #expect(try await harness.send("POST", "/api/v1/auth/login",
-                                       json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#).status == 200)
+        #expect(
+            try await harness.send(
+                "POST", "/api/v1/auth/login",
+                json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#
+            ).status == 200)
         await harness.close()
     }
 
@@ -47,7 +55,8 @@ struct AdminUserEndpointTests {
             let login = try await harness.signUp("user\(index)@example.com")
             ids.append(try #require((login.json["user"] as? [String: Any])?["id"] as? String))
         }
-        let body = #"{"action":"deactivate","user_ids":["\#(ids[0])","\#(ids[1])","\#(rootID)","garbage","\#(UUID().uuidString)"]}"#
+        let body =
+            #"{"action":"deactivate","user_ids":["\#(ids[0])","\#(ids[1])","\#(rootID)","garbage","\#(UUID().uuidString)"]}"#
         let answer = try await harness.send("POST", "/api/v1/admin/users/bulk-action", json: body, token: root)
         #expect(answer.status == 200)
         #expect(answer.json["affected_count"] as? Int == 2)
@@ -57,14 +66,17 @@ struct AdminUserEndpointTests {
         let inactive = try await harness.send("GET", "/api/v1/admin/users?is_active=false", token: root)
         #expect((inactive.json["pagination"] as? [String: Any])?["total"] as? Int == 2)
 
-        let empty = try await harness.send("POST", "/api/v1/admin/users/bulk-action",
-                                           json: #"{"action":"delete","user_ids":[]}"#, token: root)
+        let empty = try await harness.send(
+            "POST", "/api/v1/admin/users/bulk-action",
+            json: #"{"action":"delete","user_ids":[]}"#, token: root)
         #expect(empty.errorField == "user_ids")
-        let unknown = try await harness.send("POST", "/api/v1/admin/users/bulk-action",
-                                             json: #"{"action":"explode","user_ids":["\#(ids[2])"]}"#, token: root)
+        let unknown = try await harness.send(
+            "POST", "/api/v1/admin/users/bulk-action",
+            json: #"{"action":"explode","user_ids":["\#(ids[2])"]}"#, token: root)
         #expect(unknown.status == 422)
-        #expect(try await harness.send("PUT", "/api/v1/admin/users/\(rootID)", json: #"{"is_active":false}"#, token: root)
-                    .errorCode == "AUTH_007")
+        #expect(
+            try await harness.send("PUT", "/api/v1/admin/users/\(rootID)", json: #"{"is_active":false}"#, token: root)
+                .errorCode == "AUTH_007")
         await harness.close()
     }
 }
@@ -78,7 +90,8 @@ struct AdminSessionEndpointTests {
         let ada = try await harness.signUp("ada@example.com")
         let adaToken = try #require(ada.json["access_token"] as? String)
         _ = try await harness.send("POST", "/api/v1/auth/logout-all", token: adaToken)
-        _ = try await harness.send("POST", "/api/v1/auth/login", json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
+        _ = try await harness.send(
+            "POST", "/api/v1/auth/login", json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
 
         #expect(try await harness.send("GET", "/api/v1/admin/sessions", token: adaToken).status == 401)
         let all = try await harness.send("GET", "/api/v1/admin/sessions?sort_order=desc", token: root)

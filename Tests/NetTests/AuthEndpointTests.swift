@@ -23,24 +23,28 @@ struct AuthEndpointTests {
     @Test("register: 201, the same email in another case 409, self-granted superuser 403, weak password 422")
     func register() async throws {
         let harness = try await HTTPHarness()
-        let created = try await harness.send("POST", "/api/v1/auth/register",
-                                             json: #"{"email":"Ada@Example.com","password":"Correct-Horse-42","first_name":"Ada"}"#)
+        let created = try await harness.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"Ada@Example.com","password":"Correct-Horse-42","first_name":"Ada"}"#)
         #expect(created.status == 201)
         #expect(created.json["email"] as? String == "ada@example.com")
         #expect(created.json["password_hash"] == nil)
 
-        let duplicate = try await harness.send("POST", "/api/v1/auth/register",
-                                               json: #"{"email":"ADA@example.com","password":"Correct-Horse-42","first_name":"B"}"#)
+        let duplicate = try await harness.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"ADA@example.com","password":"Correct-Horse-42","first_name":"B"}"#)
         #expect(duplicate.status == 409)
         #expect(duplicate.errorCode == "USER_002")
 
-        let superuser = try await harness.send("POST", "/api/v1/auth/register",
-                                               json: #"{"email":"eve@example.com","password":"Correct-Horse-42","first_name":"E","is_superuser":true}"#)
+        let superuser = try await harness.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"eve@example.com","password":"Correct-Horse-42","first_name":"E","is_superuser":true}"#)
         #expect(superuser.status == 403)
         #expect(superuser.errorCode == "AUTH_004")
 
-        let weak = try await harness.send("POST", "/api/v1/auth/register",
-                                          json: #"{"email":"bob@example.com","password":"short","first_name":"Bob"}"#)
+        let weak = try await harness.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"bob@example.com","password":"short","first_name":"Bob"}"#)
         #expect(weak.status == 422)
         #expect(weak.errorCode == "VAL_002")
         await harness.close()
@@ -54,7 +58,10 @@ struct AuthEndpointTests {
             (#"{"email":"a@b.co","password":12,"first_name":"A"}"#, 422, "VAL_001", "password"),
             (#"{"email":"a@b.co","password":"Correct-Horse-42"}"#, 422, "VAL_001", "first_name"),
             (#"{"email":"not-an-email","password":"Correct-Horse-42","first_name":"A"}"#, 422, "VAL_003", "email"),
-            (#"{"email":"a@b.co","password":"Correct-Horse-42","first_name":"A","phone_number":"12"}"#, 422, "VAL_004", "phone_number"),
+            (
+                #"{"email":"a@b.co","password":"Correct-Horse-42","first_name":"A","phone_number":"12"}"#, 422,
+                "VAL_004", "phone_number"
+            ),
         ]
         for (body, status, code, field) in cases {
             let answer = try await harness.send("POST", "/api/v1/auth/register", json: body)
@@ -79,15 +86,18 @@ struct AuthEndpointTests {
         #expect(answer.status == 200)
         #expect(answer.json["token_type"] as? String == "bearer")
         #expect(answer.headers["cache-control"] == "no-store")
-        for body in [#"{"email":"ada@example.com","password":"Wrong-Horse-42!"}"#,
-                     #"{"email":"nobody@example.com","password":"Correct-Horse-42"}"#] {
+        for body in [
+            #"{"email":"ada@example.com","password":"Wrong-Horse-42!"}"#,
+            #"{"email":"nobody@example.com","password":"Correct-Horse-42"}"#,
+        ] {
             let refused = try await harness.send("POST", "/api/v1/auth/login", json: body)
             #expect(refused.status == 401)
             #expect(refused.errorCode == "AUTH_001")
         }
-        let form = try await harness.send("POST", "/api/v1/auth/login/oauth",
-                                          body: Data("username=ada%40example.com&password=Correct-Horse-42".utf8),
-                                          headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        let form = try await harness.send(
+            "POST", "/api/v1/auth/login/oauth",
+            body: Data("username=ada%40example.com&password=Correct-Horse-42".utf8),
+            headers: ["Content-Type": "application/x-www-form-urlencoded"])
         #expect(form.status == 200)
         await harness.close()
     }
@@ -128,7 +138,8 @@ struct AuthEndpointTests {
         let bobRefresh = try #require(bob.json["refresh_token"] as? String)
         let bobSession = String(bobRefresh.split(separator: ".")[0])
         #expect(try await harness.send("DELETE", "/api/v1/sessions/\(bobSession)", token: adaToken).status == 403)
-        #expect(try await harness.send("DELETE", "/api/v1/sessions/\(UUID().uuidString)", token: adaToken).status == 404)
+        #expect(
+            try await harness.send("DELETE", "/api/v1/sessions/\(UUID().uuidString)", token: adaToken).status == 404)
         #expect(try await harness.send("DELETE", "/api/v1/sessions/not-a-uuid", token: adaToken).errorCode == "VAL_005")
         await harness.close()
     }
@@ -136,30 +147,43 @@ struct AuthEndpointTests {
 
 @Suite("Rate limits")
 struct RateLimitTests {
-    @Test("the sixth registration from one address within a minute is 429 SYS_004 with Retry-After; a refill lets one more in")
+    @Test(
+        "the sixth registration from one address within a minute is 429 SYS_004 with Retry-After; a refill lets one more in"
+    )
     func registerLimit() async throws {
         // The limiter's clock stands still unless the test moves it: however slowly a busy machine runs the
         // five registrations, they happen within the same minute.
         let clock = ManualNanoseconds()
         let harness = try await HTTPHarness(rateLimiter: RateLimiter(nowNanoseconds: { clock.now }))
         for index in 0..<5 {
-            let answer = try await harness.send("POST", "/api/v1/auth/register",
-                                                json: #"{"email":"u\#(index)@example.com","password":"Correct-Horse-42","first_name":"U"}"#)
+            let answer = try await harness.send(
+                "POST", "/api/v1/auth/register",
+                json: #"{"email":"u\#(index)@example.com","password":"Correct-Horse-42","first_name":"U"}"#)
             #expect(answer.status == 201)
         }
-        let refused = try await harness.send("POST", "/api/v1/auth/register",
-                                             json: #"{"email":"u9@example.com","password":"Correct-Horse-42","first_name":"U"}"#)
+        let refused = try await harness.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"u9@example.com","password":"Correct-Horse-42","first_name":"U"}"#)
         #expect(refused.status == 429)
         #expect(refused.errorCode == "SYS_004")
         #expect(Int(refused.headers["retry-after"] ?? "") == 12, "one registration comes back every 12 s")
         clock.advance(bySeconds: 12)
-        #expect(try await harness.send("POST", "/api/v1/auth/register",
-                                       json: #"{"email":"u10@example.com","password":"Correct-Horse-42","first_name":"U"}"#).status == 201)
-        #expect(try await harness.send("POST", "/api/v1/auth/register",
-                                       json: #"{"email":"u11@example.com","password":"Correct-Horse-42","first_name":"U"}"#).status == 429)
+        #expect(
+            try await harness.send(
+                "POST", "/api/v1/auth/register",
+                json: #"{"email":"u10@example.com","password":"Correct-Horse-42","first_name":"U"}"#
+            ).status == 201)
+        #expect(
+            try await harness.send(
+                "POST", "/api/v1/auth/register",
+                json: #"{"email":"u11@example.com","password":"Correct-Horse-42","first_name":"U"}"#
+            ).status == 429)
         // Other routes have their own buckets.
-        #expect(try await harness.send("POST", "/api/v1/auth/login",
-                                       json: #"{"email":"u0@example.com","password":"Correct-Horse-42"}"#).status == 200)
+        #expect(
+            try await harness.send(
+                "POST", "/api/v1/auth/login",
+                json: #"{"email":"u0@example.com","password":"Correct-Horse-42"}"#
+            ).status == 200)
         await harness.close()
     }
 }
@@ -173,7 +197,9 @@ struct RefreshRaceTests {
         let refresh = try #require(login.json["refresh_token"] as? String)
         let answers = try await withThrowingTaskGroup(of: HTTPHarness.Answer.self) { group in
             for _ in 0..<20 {
-                group.addTask { try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#) }
+                group.addTask {
+                    try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#)
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -191,7 +217,8 @@ struct RefreshRaceTests {
         let access = try #require(login.json["access_token"] as? String)
         let parts = access.split(separator: ".").map(String.init)
         let noneHeader = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
-            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+                of: "/", with: "_")
         for forged in [noneHeader + "." + parts[1] + ".", parts[0] + "." + parts[1] + "x." + parts[2], "garbage"] {
             let answer = try await harness.send("GET", "/api/v1/users/me", token: forged)
             #expect(answer.status == 401)
@@ -212,15 +239,21 @@ struct LogoutAndReuseTests {
         let adaRefresh = try #require(ada.json["refresh_token"] as? String)
         let bobRefresh = try #require(bob.json["refresh_token"] as? String)
 
-        #expect(try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(adaRefresh)"}"#).status == 401)
-        let foreign = try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(bobRefresh)"}"#,
-                                             token: adaAccess)
+        #expect(
+            try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(adaRefresh)"}"#).status
+                == 401)
+        let foreign = try await harness.send(
+            "POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(bobRefresh)"}"#,
+            token: adaAccess)
         #expect(foreign.status == 403)
-        let own = try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(adaRefresh)"}"#,
-                                         token: adaAccess)
+        let own = try await harness.send(
+            "POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(adaRefresh)"}"#,
+            token: adaAccess)
         #expect(own.status == 200)
         #expect(own.json["success"] as? Bool == true)
-        #expect(try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(adaRefresh)"}"#).status == 401)
+        #expect(
+            try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(adaRefresh)"}"#).status
+                == 401)
         #expect(try await harness.send("GET", "/api/v1/users/me", token: adaAccess).status == 401)
         await harness.close()
     }
@@ -236,7 +269,9 @@ struct LogoutAndReuseTests {
         #expect(reused.status == 401)
         #expect(reused.errorCode == "AUTH_003")
         // The thief's copy revoked the session: the legitimate holder's newer token is dead too.
-        #expect(try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(second)"}"#).status == 401)
+        #expect(
+            try await harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(second)"}"#).status
+                == 401)
         await harness.close()
     }
 }
@@ -244,11 +279,13 @@ struct LogoutAndReuseTests {
 @Suite("The client's address")
 struct ClientAddressTests {
     static func sessionIP(_ harness: HTTPHarness) async throws -> String? {
-        _ = try await harness.send("POST", "/api/v1/auth/register",
-                                   json: #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#)
-        let login = try await harness.send("POST", "/api/v1/auth/login",
-                                           json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#,
-                                           headers: ["X-Forwarded-For": "198.51.100.7, 203.0.113.9"])
+        _ = try await harness.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#)
+        let login = try await harness.send(
+            "POST", "/api/v1/auth/login",
+            json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#,
+            headers: ["X-Forwarded-For": "198.51.100.7, 203.0.113.9"])
         let token = try #require(login.json["access_token"] as? String)
         let sessions = try await harness.send("GET", "/api/v1/sessions/me", token: token)
         return ((sessions.json["sessions"] as? [[String: Any]])?.first)?["ip_address"] as? String
@@ -279,7 +316,8 @@ struct MalformedHTTPTests {
         let harness = try await HTTPHarness()
         let chunk = String(repeating: "a", count: 40_000)
         let hex = String(chunk.utf8.count, radix: 16)
-        let request = "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let request =
+            "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n"
         let answer = try await Self.raw(request, port: harness.server.port)
         #expect(answer.hasPrefix("HTTP/1.1 413"))

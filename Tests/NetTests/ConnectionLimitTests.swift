@@ -47,8 +47,9 @@ struct ConnectionLimitTests {
     func stalledBody() async throws {
         let harness = try await HTTPHarness(limits: Self.shortDeadlines)
         let stalled = try RawConnection(port: harness.server.port)
-        stalled.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\n"
-                       + "Content-Length: 1000\r\n\r\n{\"email\":")
+        stalled.send(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 1000\r\n\r\n{\"email\":")
         let answer = try #require(await stalled.readUntilClosed(), "a stalled body keeps its connection")
         #expect(answer.hasPrefix("HTTP/1.1 408"))
         #expect(await eventually { harness.server.bufferedBodyBytes == 0 })
@@ -58,7 +59,9 @@ struct ConnectionLimitTests {
         await harness.close()
     }
 
-    @Test("past the connection cap a new connection is answered 503 SYS_007 and closed; once one closes, new ones are served")
+    @Test(
+        "past the connection cap a new connection is answered 503 SYS_007 and closed; once one closes, new ones are served"
+    )
     func connectionCap() async throws {
         var limits = HTTPHarness.limits
         limits.maxConnections = 3
@@ -71,8 +74,9 @@ struct ConnectionLimitTests {
         #expect(answer.hasPrefix("HTTP/1.1 503"))
         #expect(answer.contains(#""code":"SYS_007""#))
         held.removeFirst()
-        #expect(await eventually { (try? await harness.send("GET", "/health"))?.status == 200 },
-                "a connection closed, yet new ones are still refused")
+        #expect(
+            await eventually { (try? await harness.send("GET", "/health"))?.status == 200 },
+            "a connection closed, yet new ones are still refused")
         _ = held
         await harness.close()
     }
@@ -82,7 +86,8 @@ struct ConnectionLimitTests {
         var limits = HTTPHarness.limits
         limits.bufferedBodyLimitBytes = 80_000
         let harness = try await HTTPHarness(limits: limits)
-        let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\nContent-Length: 40000\r\n\r\n"
+        let head =
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\nContent-Length: 40000\r\n\r\n"
         var stalled = try (0..<2).map { _ in try RawConnection(port: harness.server.port) }
         for connection in stalled { connection.send(head + "{") }
         #expect(await eventually { harness.server.bufferedBodyBytes == 80_000 })
@@ -92,9 +97,11 @@ struct ConnectionLimitTests {
         #expect(answer.hasPrefix("HTTP/1.1 503"))
         #expect(answer.contains(#""code":"SYS_007""#))
         stalled.removeAll()
-        #expect(await eventually { harness.server.bufferedBodyBytes == 0 }, "closed connections kept their bodies' room")
-        let whole = try await harness.send("POST", "/api/v1/auth/login", body: Data(repeating: UInt8(ascii: " "), count: 40_000),
-                                           headers: ["Content-Type": "application/json"])
+        #expect(
+            await eventually { harness.server.bufferedBodyBytes == 0 }, "closed connections kept their bodies' room")
+        let whole = try await harness.send(
+            "POST", "/api/v1/auth/login", body: Data(repeating: UInt8(ascii: " "), count: 40_000),
+            headers: ["Content-Type": "application/json"])
         #expect(whole.status == 422, "a body that fits is read again")
         await harness.close()
     }

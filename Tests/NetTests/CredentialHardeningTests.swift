@@ -9,40 +9,61 @@ struct CredentialHardeningTests {
         String(decoding: try! JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
     }
 
-    @Test("a password with a NUL is refused at registration, admin creation, change and reset; the prefix before it never logs in")
+    @Test(
+        "a password with a NUL is refused at registration, admin creation, change and reset; the prefix before it never logs in"
+    )
     func nulInPassword() async throws {
         let harness = try await HTTPHarness()
         let root = try await UserEndpointTests.superuserToken(harness)
         for (index, password) in ["\u{0}Abcdefgh1234!", "a\u{0}Bcdefgh1234!", "Abcdefgh1234!\u{0}"].enumerated() {
             let email = "nul\(index)@example.com"
-            let registered = try await harness.send("POST", "/api/v1/auth/register",
-                                                    json: Self.json(["email": email, "password": password, "first_name": "N"]))
+            let registered = try await harness.send(
+                "POST", "/api/v1/auth/register",
+                json: Self.json(["email": email, "password": password, "first_name": "N"]))
             #expect(registered.status == 422, "registration took a password with a NUL")
             #expect(registered.errorCode == "VAL_002")
-            let created = try await harness.send("POST", "/api/v1/admin/users",
-                                                 json: Self.json(["email": email, "password": password, "first_name": "N"]), token: root)
+            let created = try await harness.send(
+                "POST", "/api/v1/admin/users",
+                json: Self.json(["email": email, "password": password, "first_name": "N"]), token: root)
             #expect(created.status == 422, "admin creation took a password with a NUL")
             let prefix = String(password.prefix { $0 != "\u{0}" })
-            #expect(try await harness.send("POST", "/api/v1/auth/login",
-                                           json: Self.json(["email": email, "password": prefix])).status == 401)
+            #expect(
+                try await harness.send(
+                    "POST", "/api/v1/auth/login",
+                    json: Self.json(["email": email, "password": prefix])
+                ).status == 401)
         }
         let login = try await harness.signUp("ada@example.com")
         let token = try #require(login.json["access_token"] as? String)
-        let changed = try await harness.send("PATCH", "/api/v1/users/me/password", json: Self.json([
-            "current_password": HTTPHarness.password, "new_password": "Ab\u{0}cdefgh1234!"]), token: token)
+        let changed = try await harness.send(
+            "PATCH", "/api/v1/users/me/password",
+            json: Self.json([
+                "current_password": HTTPHarness.password, "new_password": "Ab\u{0}cdefgh1234!",
+            ]), token: token)
         #expect(changed.status == 422)
         #expect(changed.errorCode == "VAL_002")
         _ = try await harness.send("POST", "/api/v1/auth/password-reset/request", json: #"{"email":"ada@example.com"}"#)
         _ = try await PasswordResetTests.mails(harness, count: 1)
         let resetToken = try #require(try PasswordResetTests.lastToken(harness))
-        let reset = try await harness.send("POST", "/api/v1/auth/password-reset/confirm",
-                                           json: Self.json(["token": resetToken, "new_password": "\u{0}Abcdefgh1234!"]))
+        let reset = try await harness.send(
+            "POST", "/api/v1/auth/password-reset/confirm",
+            json: Self.json(["token": resetToken, "new_password": "\u{0}Abcdefgh1234!"]))
         #expect(reset.status == 422)
         // The real password followed by a NUL and more is not the real password.
-        #expect(try await harness.send("POST", "/api/v1/auth/login", json: Self.json([
-            "email": "ada@example.com", "password": HTTPHarness.password + "\u{0}anything"])).status == 401)
-        #expect(try await harness.send("POST", "/api/v1/auth/login", json: Self.json([
-            "email": "ada@example.com", "password": HTTPHarness.password])).status == 200)
+        #expect(
+            try await harness.send(
+                "POST", "/api/v1/auth/login",
+                json: Self.json([
+                    "email": "ada@example.com", "password": HTTPHarness.password + "\u{0}anything",
+                ])
+            ).status == 401)
+        #expect(
+            try await harness.send(
+                "POST", "/api/v1/auth/login",
+                json: Self.json([
+                    "email": "ada@example.com", "password": HTTPHarness.password,
+                ])
+            ).status == 200)
         await harness.close()
     }
 
@@ -67,16 +88,19 @@ struct CredentialHardeningTests {
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<30 {
                 group.addTask {
-                    try await harness.send("POST", "/api/v1/auth/login",
-                                           json: #"{"email":"ada@example.com","password":"Wrong-Guess-\#(index)!"}"#).status
+                    try await harness.send(
+                        "POST", "/api/v1/auth/login",
+                        json: #"{"email":"ada@example.com","password":"Wrong-Guess-\#(index)!"}"#
+                    ).status
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(statuses.count { $0 == 401 } <= 5, "every 401 is a guess checked against the hash: \(statuses)")
         #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 })
-        let right = try await harness.send("POST", "/api/v1/auth/login",
-                                           json: #"{"email":"ada@example.com","password":"\#(HTTPHarness.password)"}"#)
+        let right = try await harness.send(
+            "POST", "/api/v1/auth/login",
+            json: #"{"email":"ada@example.com","password":"\#(HTTPHarness.password)"}"#)
         #expect(right.status == 429, "five failures lock the account")
         await harness.close()
     }
@@ -104,20 +128,25 @@ struct CredentialHardeningTests {
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
             }
-            let changed = try await harness.send("PATCH", "/api/v1/users/me/password", json: Self.json([
-                "current_password": current, "new_password": next]), token: token)
+            let changed = try await harness.send(
+                "PATCH", "/api/v1/users/me/password",
+                json: Self.json([
+                    "current_password": current, "new_password": next,
+                ]), token: token)
             #expect(changed.status == 200)
             for raced in try await racing.value {
                 if raced.status == 200, let access = raced.json["access_token"] as? String {
-                    #expect(try await harness.send("GET", "/api/v1/users/me", token: access).status == 401,
-                            "round \(round): a session opened with the old password survived the change")
+                    #expect(
+                        try await harness.send("GET", "/api/v1/users/me", token: access).status == 401,
+                        "round \(round): a session opened with the old password survived the change")
                 } else {
                     #expect(raced.status == 401, "round \(round): \(raced.status)")
                 }
             }
             current = next
-            let fresh = try await harness.send("POST", "/api/v1/auth/login",
-                                               json: Self.json(["email": "ada@example.com", "password": current]))
+            let fresh = try await harness.send(
+                "POST", "/api/v1/auth/login",
+                json: Self.json(["email": "ada@example.com", "password": current]))
             token = try #require(fresh.json["access_token"] as? String)
         }
         await harness.close()
@@ -134,10 +163,16 @@ struct CredentialHardeningTests {
         _ = try await harness.send("POST", "/api/v1/auth/password-reset/request", json: #"{"email":"ada@example.com"}"#)
         _ = try await PasswordResetTests.mails(harness, count: 1)
         let beforeChange = try #require(try PasswordResetTests.lastToken(harness))
-        #expect(try await harness.send("PATCH", "/api/v1/users/me/password", json: Self.json([
-            "current_password": HTTPHarness.password, "new_password": "Changed-Horse-43"]), token: token).status == 200)
-        let afterChange = try await harness.send("POST", "/api/v1/auth/password-reset/confirm",
-                                                 json: Self.json(["token": beforeChange, "new_password": "Attacker-Horse-44"]))
+        #expect(
+            try await harness.send(
+                "PATCH", "/api/v1/users/me/password",
+                json: Self.json([
+                    "current_password": HTTPHarness.password, "new_password": "Changed-Horse-43",
+                ]), token: token
+            ).status == 200)
+        let afterChange = try await harness.send(
+            "POST", "/api/v1/auth/password-reset/confirm",
+            json: Self.json(["token": beforeChange, "new_password": "Attacker-Horse-44"]))
         #expect(afterChange.status == 400, "the reset undid the change")
         #expect(afterChange.errorCode == "AUTH_003")
 
@@ -146,11 +181,17 @@ struct CredentialHardeningTests {
         let beforeDeactivation = try #require(try PasswordResetTests.lastToken(harness))
         #expect(try await harness.send("POST", "/api/v1/admin/users/\(userID)/deactivate", token: root).status == 200)
         #expect(try await harness.send("POST", "/api/v1/admin/users/\(userID)/activate", token: root).status == 200)
-        let afterDeactivation = try await harness.send("POST", "/api/v1/auth/password-reset/confirm",
-                                                       json: Self.json(["token": beforeDeactivation, "new_password": "Attacker-Horse-44"]))
+        let afterDeactivation = try await harness.send(
+            "POST", "/api/v1/auth/password-reset/confirm",
+            json: Self.json(["token": beforeDeactivation, "new_password": "Attacker-Horse-44"]))
         #expect(afterDeactivation.status == 400, "a reset asked for before a deactivation survived it")
-        #expect(try await harness.send("POST", "/api/v1/auth/login", json: Self.json([
-            "email": "ada@example.com", "password": "Changed-Horse-43"])).status == 200)
+        #expect(
+            try await harness.send(
+                "POST", "/api/v1/auth/login",
+                json: Self.json([
+                    "email": "ada@example.com", "password": "Changed-Horse-43",
+                ])
+            ).status == 200)
         await harness.close()
     }
 }

@@ -15,11 +15,13 @@ final class HTTPHarness: Sendable {
     let server: HTTPServer
     let auth: AuthService
 
-    init(rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
-         trustedProxies: Set<String> = [], eddsa: Bool = false, clock: (any EngineClock)? = nil,
-         social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
-         limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
-         configure: (inout EngineConfiguration) -> Void = { _ in }) async throws {
+    init(
+        rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
+        trustedProxies: Set<String> = [], eddsa: Bool = false, clock: (any EngineClock)? = nil,
+        social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
+        limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
+        configure: (inout EngineConfiguration) -> Void = { _ in }
+    ) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         var configuration = EngineConfiguration(dataDirectory: directory + "/data")
@@ -29,18 +31,29 @@ final class HTTPHarness: Sendable {
         configure(&configuration)
         let engine = try clock.map { try Engine.open(configuration, clock: $0) } ?? Engine.open(configuration)
         let keys = try ServerKeys.loadOrCreate(directory: directory + "/data/keys")
-        let ring = eddsa ? try SigningKeyRing(directory: directory + "/data/keys/ed25519",
-                                              nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
-                                              retentionSeconds: 900) : nil
-        auth = AuthService(engine: engine, keys: keys,
-                           hasher: PasswordHasher(cost: bcryptCost, threads: 2), clock: clock ?? SystemClock(),
-                           issuer: "http://tessera.test", throttle: throttle, signing: ring.map { .eddsa($0) })
-        server = try await HTTPServer.start(host: "127.0.0.1", port: 0, router: API(auth: auth, passwordReset: PasswordResetService(
-            auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"), frontendURL: "https://app.example"),
-            rateLimiter: rateLimiter, trustedProxies: trustedProxies,
-            provider: OAuthProvider(auth: auth, scopesSupported: Self.scopes, consentURL: "https://app.example/oauth/consent"),
-            social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds).router,
-                                            limits: limits, threads: 1)
+        let ring =
+            eddsa
+            ? try SigningKeyRing(
+                directory: directory + "/data/keys/ed25519",
+                nowSeconds: Int64(Date().timeIntervalSince1970), rotationSeconds: nil,
+                retentionSeconds: 900) : nil
+        auth = AuthService(
+            engine: engine, keys: keys,
+            hasher: PasswordHasher(cost: bcryptCost, threads: 2), clock: clock ?? SystemClock(),
+            issuer: "http://tessera.test", throttle: throttle, signing: ring.map { .eddsa($0) })
+        server = try await HTTPServer.start(
+            host: "127.0.0.1", port: 0,
+            router: API(
+                auth: auth,
+                passwordReset: PasswordResetService(
+                    auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"),
+                    frontendURL: "https://app.example"),
+                rateLimiter: rateLimiter, trustedProxies: trustedProxies,
+                provider: OAuthProvider(
+                    auth: auth, scopesSupported: Self.scopes, consentURL: "https://app.example/oauth/consent"),
+                social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds
+            ).router,
+            limits: limits, threads: 1)
     }
 
     /// The scopes clients may have in tests: short ones, as the tests name them.
@@ -73,14 +86,18 @@ final class HTTPHarness: Sendable {
 
     /// Sends a request over a fresh connection and returns the answer exactly as the server wrote it (a 302 is
     /// not followed, a 401 is not answered with credentials).
-    func send(_ method: String, _ path: String, json: String? = nil, body: Data? = nil, token: String? = nil,
-              headers: [String: String] = [:]) async throws -> Answer {
+    func send(
+        _ method: String, _ path: String, json: String? = nil, body: Data? = nil, token: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Answer {
         try await Self.send(port: server.port, method, path, json: json, body: body, token: token, headers: headers)
     }
 
     /// `send` to any server on this machine (a `tessera serve` process).
-    static func send(port: Int, _ method: String, _ path: String, json: String? = nil, body: Data? = nil,
-                     token: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
+    static func send(
+        port: Int, _ method: String, _ path: String, json: String? = nil, body: Data? = nil,
+        token: String? = nil, headers: [String: String] = [:]
+    ) async throws -> Answer {
         var fields: [(String, String)] = []
         var payload = body
         if let json {
@@ -89,13 +106,16 @@ final class HTTPHarness: Sendable {
         }
         if let token { fields.append(("Authorization", "Bearer \(token)")) }
         for (name, value) in headers { fields.append((name, value)) }
-        let answer = try await PlainHTTPClient.send(port: port, method: method, path: path, headers: fields,
-                                                    body: payload)
+        let answer = try await PlainHTTPClient.send(
+            port: port, method: method, path: path, headers: fields,
+            body: payload)
         return Answer(status: answer.status, headers: answer.headers, body: answer.body)
     }
 
     /// POSTs a form (`application/x-www-form-urlencoded`), with HTTP Basic credentials when given.
-    func sendForm(_ path: String, _ fields: [(String, String)], basic: (String, String)? = nil, token: String? = nil)
+    func sendForm(
+        _ path: String, _ fields: [(String, String)], basic: (String, String)? = nil, token: String? = nil
+    )
         async throws -> Answer
     {
         func encoded(_ text: String) -> String {
@@ -113,9 +133,11 @@ final class HTTPHarness: Sendable {
 
     /// Registers and logs in; returns the login answer.
     func signUp(_ email: String) async throws -> Answer {
-        let registered = try await send("POST", "/api/v1/auth/register",
-                                        json: #"{"email":"\#(email)","password":"\#(Self.password)","first_name":"A"}"#)
+        let registered = try await send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"\#(email)","password":"\#(Self.password)","first_name":"A"}"#)
         #expect(registered.status == 201)
-        return try await send("POST", "/api/v1/auth/login", json: #"{"email":"\#(email)","password":"\#(Self.password)"}"#)
+        return try await send(
+            "POST", "/api/v1/auth/login", json: #"{"email":"\#(email)","password":"\#(Self.password)"}"#)
     }
 }

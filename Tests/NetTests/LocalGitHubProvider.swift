@@ -29,8 +29,10 @@ final class LocalGitHubProvider: Sendable {
     private let codes = Mutex<[String: Grant]>([:])
     private let tokens = Mutex<[String: Account]>([:])
     /// Who the authorization page signs in.
-    let signedIn = Mutex(Account(id: 583_231, login: "octocat", name: "The Octocat",
-                                 emails: [("octo@example.com", true, true), ("old@example.com", false, false)]))
+    let signedIn = Mutex(
+        Account(
+            id: 583_231, login: "octocat", name: "The Octocat",
+            emails: [("octo@example.com", true, true), ("old@example.com", false, false)]))
 
     private init(server: LocalHTTPServer) { self.server = server }
 
@@ -48,8 +50,10 @@ final class LocalGitHubProvider: Sendable {
 
     /// The environment `tessera serve` reads to use this provider.
     var environment: [String: String] {
-        ["TESSERA_GITHUB_CLIENT_ID": clientID, "TESSERA_GITHUB_CLIENT_SECRET": clientSecret,
-         "TESSERA_GITHUB_BASE_URL": baseURL, "TESSERA_GITHUB_API_URL": baseURL + "/api"]
+        [
+            "TESSERA_GITHUB_CLIENT_ID": clientID, "TESSERA_GITHUB_CLIENT_SECRET": clientSecret,
+            "TESSERA_GITHUB_BASE_URL": baseURL, "TESSERA_GITHUB_API_URL": baseURL + "/api",
+        ]
     }
 
     private func answer(_ request: LocalRequest) -> LocalAnswer {
@@ -57,7 +61,8 @@ final class LocalGitHubProvider: Sendable {
         case (.GET, "/login/oauth/authorize"):
             let query = request.query
             guard query["client_id"] == clientID, query["code_challenge_method"] == "S256",
-                  let redirectURI = query["redirect_uri"], let state = query["state"], let challenge = query["code_challenge"]
+                let redirectURI = query["redirect_uri"], let state = query["state"],
+                let challenge = query["code_challenge"]
             else { return .json(.badRequest, ["error": "invalid_request"]) }
             let code = UUID().uuidString
             let account = signedIn.withLock { $0 }
@@ -69,20 +74,25 @@ final class LocalGitHubProvider: Sendable {
                 return .json(.ok, ["error": "incorrect_client_credentials"])
             }
             guard let code = form["code"], let grant = codes.withLock({ $0.removeValue(forKey: code) }),
-                  form["redirect_uri"] == grant.redirectURI, let verifier = form["code_verifier"],
-                  LocalOpenIDProvider.base64URL(Array(SHA256.hash(data: Data(verifier.utf8)))) == grant.challenge
+                form["redirect_uri"] == grant.redirectURI, let verifier = form["code_verifier"],
+                LocalOpenIDProvider.base64URL(Array(SHA256.hash(data: Data(verifier.utf8)))) == grant.challenge
             else { return .json(.ok, ["error": "bad_verification_code"]) }
             let token = "gho_" + UUID().uuidString
             tokens.withLock { $0[token] = grant.account }
             return .json(.ok, ["access_token": token, "token_type": "bearer", "scope": "read:user,user:email"])
         case (.GET, "/api/user"):
-            guard let account = account(of: request) else { return .json(.unauthorized, ["message": "Bad credentials"]) }
+            guard let account = account(of: request) else {
+                return .json(.unauthorized, ["message": "Bad credentials"])
+            }
             var user: [String: Any] = ["id": account.id, "login": account.login, "email": NSNull()]
             if let name = account.name { user["name"] = name }
             return .json(.ok, user)
         case (.GET, "/api/user/emails"):
-            guard let account = account(of: request) else { return .json(.unauthorized, ["message": "Bad credentials"]) }
-            return .json(.ok, account.emails.map { ["email": $0.0, "primary": $0.1, "verified": $0.2, "visibility": NSNull()] })
+            guard let account = account(of: request) else {
+                return .json(.unauthorized, ["message": "Bad credentials"])
+            }
+            return .json(
+                .ok, account.emails.map { ["email": $0.0, "primary": $0.1, "verified": $0.2, "visibility": NSNull()] })
         default:
             return .json(.notFound, ["message": "Not Found"])
         }

@@ -36,7 +36,9 @@ struct LocalAnswer: Sendable {
         LocalAnswer(status: status, body: Array(try! JSONSerialization.data(withJSONObject: object)))
     }
 
-    static func redirect(to location: String) -> LocalAnswer { LocalAnswer(status: .found, headers: [("location", location)]) }
+    static func redirect(to location: String) -> LocalAnswer {
+        LocalAnswer(status: .found, headers: [("location", location)])
+    }
 }
 
 /// HTTP/1.1 on 127.0.0.1 and an ephemeral port, answering each whole request through `answer`: the transport
@@ -87,15 +89,19 @@ private final class Handler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-            let request = LocalRequest(method: head.method, path: String(parts[0]),
-                                       query: parts.count > 1 ? LocalRequest.parse(String(parts[1])) : [:],
-                                       headers: head.headers, body: body)
+            let request = LocalRequest(
+                method: head.method, path: String(parts[0]),
+                query: parts.count > 1 ? LocalRequest.parse(String(parts[1])) : [:],
+                headers: head.headers, body: body)
             let reply = answer(request)
-            var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(reply.body.count))])
+            var headers = HTTPHeaders([
+                ("content-type", "application/json"), ("content-length", String(reply.body.count)),
+            ])
             headers.add(contentsOf: reply.headers)
             if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: reply.status, headers: headers))),
-                          promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: reply.status, headers: headers))),
+                promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: reply.body)))), promise: nil)
             let keepAlive = head.isKeepAlive
             let channel = context.channel

@@ -75,8 +75,10 @@ final class LocalOpenIDProvider: Sendable {
     /// The environment `tessera serve` reads to use this provider under `name`.
     func environment(name: String = "local") -> [String: String] {
         let prefix = "TESSERA_OIDC_" + name.uppercased()
-        return ["TESSERA_OIDC_PROVIDERS": name, prefix + "_ISSUER": issuer, prefix + "_CLIENT_ID": clientID,
-                prefix + "_CLIENT_SECRET": clientSecret]
+        return [
+            "TESSERA_OIDC_PROVIDERS": name, prefix + "_ISSUER": issuer, prefix + "_CLIENT_ID": clientID,
+            prefix + "_CLIENT_SECRET": clientSecret,
+        ]
     }
 
     /// A code for this person, as the provider's login page would send back to the redirect URI.
@@ -89,14 +91,26 @@ final class LocalOpenIDProvider: Sendable {
     private func answer(_ request: LocalRequest) -> LocalAnswer {
         switch (request.method, request.path) {
         case (.GET, "/.well-known/openid-configuration"):
-            return .json(.ok, ["issuer": issuer, "authorization_endpoint": issuer + "/authorize",
-                               "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks"])
+            return .json(
+                .ok,
+                [
+                    "issuer": issuer, "authorization_endpoint": issuer + "/authorize",
+                    "token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks",
+                ])
         case (.GET, "/authorize"):
             return authorize(request.query)
         case (.GET, "/jwks"):
             jwksFetches.add(1, ordering: .relaxed)
-            return .json(.ok, ["keys": [["kty": "OKP", "crv": "Ed25519", "kid": "local-1",
-                                         "x": Self.base64URL(Array(key.publicKey.rawRepresentation))]]])
+            return .json(
+                .ok,
+                [
+                    "keys": [
+                        [
+                            "kty": "OKP", "crv": "Ed25519", "kid": "local-1",
+                            "x": Self.base64URL(Array(key.publicKey.rawRepresentation)),
+                        ]
+                    ]
+                ])
         case (.POST, "/token"):
             return token(request)
         default:
@@ -106,36 +120,47 @@ final class LocalOpenIDProvider: Sendable {
 
     /// The login page, already signed in: checks the request as a provider does and redirects with a code.
     private func authorize(_ query: [String: String]) -> LocalAnswer {
-        guard query["client_id"] == clientID, query["response_type"] == "code", query["code_challenge_method"] == "S256",
-              let scope = query["scope"], scope.split(separator: " ").contains("openid"),
-              let redirectURI = query["redirect_uri"], let state = query["state"], let nonce = query["nonce"],
-              let challenge = query["code_challenge"]
+        guard query["client_id"] == clientID, query["response_type"] == "code",
+            query["code_challenge_method"] == "S256",
+            let scope = query["scope"], scope.split(separator: " ").contains("openid"),
+            let redirectURI = query["redirect_uri"], let state = query["state"], let nonce = query["nonce"],
+            let challenge = query["code_challenge"]
         else { return .json(.badRequest, ["error": "invalid_request"]) }
         let person = signedIn.withLock { $0 }
-        let code = issueCode(Grant(subject: person.subject, email: person.email, emailVerified: person.emailVerified,
-                                   nonce: nonce, codeChallenge: challenge, redirectURI: redirectURI, name: person.name))
+        let code = issueCode(
+            Grant(
+                subject: person.subject, email: person.email, emailVerified: person.emailVerified,
+                nonce: nonce, codeChallenge: challenge, redirectURI: redirectURI, name: person.name))
         return .redirect(to: redirectURI + "?code=\(code)&state=\(state)")
     }
 
     private func token(_ request: LocalRequest) -> LocalAnswer {
         let expected = "Basic " + Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
-        guard request.headers.first(name: "authorization") == expected else { return .json(.unauthorized, ["error": "invalid_client"]) }
+        guard request.headers.first(name: "authorization") == expected else {
+            return .json(.unauthorized, ["error": "invalid_client"])
+        }
         let form = request.form
         guard form["grant_type"] == "authorization_code", let code = form["code"],
-              let grant = codes.withLock({ $0.removeValue(forKey: code) }),
-              form["redirect_uri"] == grant.redirectURI, let verifier = form["code_verifier"],
-              Self.base64URL(Array(SHA256.hash(data: Data(verifier.utf8)))) == grant.codeChallenge
+            let grant = codes.withLock({ $0.removeValue(forKey: code) }),
+            form["redirect_uri"] == grant.redirectURI, let verifier = form["code_verifier"],
+            Self.base64URL(Array(SHA256.hash(data: Data(verifier.utf8)))) == grant.codeChallenge
         else { return .json(.badRequest, ["error": "invalid_grant"]) }
         let now = Int(Date().timeIntervalSince1970)
         let misbehavior = misbehavior.withLock { $0 }
-        var claims: [String: Any] = ["iss": misbehavior == .wrongIssuer ? "http://evil.example" : issuer,
-                                     "sub": grant.subject, "aud": clientID, "iat": now, "exp": now + 300,
-                                     "nonce": misbehavior == .wrongNonce ? "replayed-nonce" : grant.nonce,
-                                     "email_verified": grant.emailVerified, "name": grant.name]
+        var claims: [String: Any] = [
+            "iss": misbehavior == .wrongIssuer ? "http://evil.example" : issuer,
+            "sub": grant.subject, "aud": clientID, "iat": now, "exp": now + 300,
+            "nonce": misbehavior == .wrongNonce ? "replayed-nonce" : grant.nonce,
+            "email_verified": grant.emailVerified, "name": grant.name,
+        ]
         if let email = grant.email { claims["email"] = email }
         let signer = misbehavior == .foreignKey ? Curve25519.Signing.PrivateKey() : key
-        return .json(.ok, ["access_token": "provider-access-token", "token_type": "Bearer", "expires_in": 3600,
-                           "id_token": Self.idToken(claims, key: signer)])
+        return .json(
+            .ok,
+            [
+                "access_token": "provider-access-token", "token_type": "Bearer", "expires_in": 3600,
+                "id_token": Self.idToken(claims, key: signer),
+            ])
     }
 
     static func idToken(_ claims: [String: Any], key: Curve25519.Signing.PrivateKey) -> String {
@@ -147,7 +172,9 @@ final class LocalOpenIDProvider: Sendable {
 
     /// Written here rather than borrowed from Tessera, so that the provider checks Tessera from outside.
     static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 }

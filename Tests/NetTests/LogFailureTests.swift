@@ -42,12 +42,14 @@ struct LogFailureTests {
         })
         _ = try await harness.signUp("ada@example.com")
         BreakableDevice.broken.withLock { _ = $0.insert(key) }
-        let refused = try await harness.send("POST", "/api/v1/auth/register",
-                                             json: #"{"email":"bob@example.com","password":"Correct-Horse-42","first_name":"B"}"#)
+        let refused = try await harness.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"bob@example.com","password":"Correct-Horse-42","first_name":"B"}"#)
         #expect(refused.status == 503)
         #expect(refused.errorCode == "SYS_007")
-        let later = try await harness.send("POST", "/api/v1/auth/login",
-                                           json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
+        let later = try await harness.send(
+            "POST", "/api/v1/auth/login",
+            json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)
         #expect(later.status == 503)
         let health = try await harness.send("GET", "/health")
         #expect(health.status == 503)
@@ -64,7 +66,8 @@ struct LogFailureTests {
         let login = try await harness.signUp("ada@example.com")
         let token = try #require(login.json["access_token"] as? String)
         BreakableDevice.broken.withLock { _ = $0.insert(key) }
-        let change = try await harness.send("PATCH", "/api/v1/users/me", json: #"{"first_name":"Unacknowledged"}"#, token: token)
+        let change = try await harness.send(
+            "PATCH", "/api/v1/users/me", json: #"{"first_name":"Unacknowledged"}"#, token: token)
         #expect(change.status == 503)
         let read = try await harness.send("GET", "/api/v1/users/me", token: token)
         #expect(read.status == 503, "a read after the failure answered \(read.status)")

@@ -24,21 +24,28 @@ struct OAuthInteropTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    @Test("authlib runs code + PKCE, client_secret_basic, refresh, introspection and revocation; PyJWT verifies EdDSA via JWKS")
+    @Test(
+        "authlib runs code + PKCE, client_secret_basic, refresh, introspection and revocation; PyJWT verifies EdDSA via JWKS"
+    )
     func authlibAndPyJWT() async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-interop-XXXXXX".utf8CString)
         let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try Self.freePort()
-        let server = try ServerProcess(data: directory + "/data", outputPath: directory + "/serve.log", superuser: true,
-                                       arguments: ["--signing", "eddsa", "--port", String(port),
-                                                   "--issuer", "http://127.0.0.1:\(port)"])
+        let server = try ServerProcess(
+            data: directory + "/data", outputPath: directory + "/serve.log", superuser: true,
+            arguments: [
+                "--signing", "eddsa", "--port", String(port),
+                "--issuer", "http://127.0.0.1:\(port)",
+            ])
         defer { server.kill9() }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop/authlib_flow.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42"]
+        process.arguments = [
+            "python3", script, "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42",
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

@@ -1,8 +1,8 @@
 import Crypto
 import Engine
 import Foundation
-import WAL
 import Testing
+import WAL
 
 /// A provider set up over HTTP: a superuser, a user, a confidential and a public client.
 struct ProviderFixture {
@@ -13,21 +13,29 @@ struct ProviderFixture {
     let publicClient: String
     static let redirect = "https://client.example/callback"
 
-    static func make(eddsa: Bool = false, refreshGraceMilliseconds: Int64 = 10_000,
-                     configure: (inout EngineConfiguration) -> Void = { _ in }) async throws -> ProviderFixture {
-        let harness = try await HTTPHarness(refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa,
-                                            configure: configure)
+    static func make(
+        eddsa: Bool = false, refreshGraceMilliseconds: Int64 = 10_000,
+        configure: (inout EngineConfiguration) -> Void = { _ in }
+    ) async throws -> ProviderFixture {
+        let harness = try await HTTPHarness(
+            refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa,
+            configure: configure)
         let root = try await UserEndpointTests.superuserToken(harness)
         let user = try await TestUser.signUp(harness, "ada")
         let confidential = try await register(harness, root: root, type: "confidential")
         let publicClient = try await register(harness, root: root, type: "public")
-        return ProviderFixture(harness: harness, root: root, user: user,
-                               confidential: (confidential.id, try #require(confidential.secret)), publicClient: publicClient.id)
+        return ProviderFixture(
+            harness: harness, root: root, user: user,
+            confidential: (confidential.id, try #require(confidential.secret)), publicClient: publicClient.id)
     }
 
-    static func register(_ harness: HTTPHarness, root: String, type: String) async throws -> (id: String, secret: String?) {
-        let answer = try await harness.send("POST", "/api/v1/oauth/provider/clients", json:
-            #"{"client_name":"\#(type) app","redirect_uris":["\#(redirect)"],"client_type":"\#(type)","scopes":["read","write"]}"#,
+    static func register(
+        _ harness: HTTPHarness, root: String, type: String
+    ) async throws -> (id: String, secret: String?) {
+        let answer = try await harness.send(
+            "POST", "/api/v1/oauth/provider/clients",
+            json:
+                #"{"client_name":"\#(type) app","redirect_uris":["\#(redirect)"],"client_type":"\#(type)","scopes":["read","write"]}"#,
             token: root)
         #expect(answer.status == 201)
         return (try #require(answer.json["client_id"] as? String), answer.json["client_secret"] as? String)
@@ -49,23 +57,30 @@ struct ProviderFixture {
     }
 
     func authorizePath(client: String, challenge: String?, scope: String = "read", state: String = "xyz") -> String {
-        var parameters = ["response_type=code", "client_id=\(client)", "redirect_uri=\(Self.redirect)", "scope=\(scope.replacingOccurrences(of: " ", with: "%20"))",
-                          "state=\(state)"]
+        var parameters = [
+            "response_type=code", "client_id=\(client)", "redirect_uri=\(Self.redirect)",
+            "scope=\(scope.replacingOccurrences(of: " ", with: "%20"))",
+            "state=\(state)",
+        ]
         if let challenge { parameters += ["code_challenge=\(challenge)", "code_challenge_method=S256"] }
         return "/api/v1/oauth/provider/authorize?" + parameters.joined(separator: "&")
     }
 
     /// Consents (when asked) and returns the code the client receives.
     func code(client: String, challenge: String?, scope: String = "read") async throws -> String {
-        let first = try await harness.send("GET", authorizePath(client: client, challenge: challenge, scope: scope),
-                                           token: user.token)
+        let first = try await harness.send(
+            "GET", authorizePath(client: client, challenge: challenge, scope: scope),
+            token: user.token)
         #expect(first.status == 302)
         var location = first.headers["location"]
         if location?.hasPrefix("https://app.example/oauth/consent") == true {
-            var fields = [("approved", "true"), ("response_type", "code"), ("client_id", client),
-                          ("redirect_uri", Self.redirect), ("scope", scope), ("state", "xyz")]
+            var fields = [
+                ("approved", "true"), ("response_type", "code"), ("client_id", client),
+                ("redirect_uri", Self.redirect), ("scope", scope), ("state", "xyz"),
+            ]
             if let challenge { fields += [("code_challenge", challenge), ("code_challenge_method", "S256")] }
-            let decided = try await harness.sendForm("/api/v1/oauth/provider/authorize/consent", fields, token: user.token)
+            let decided = try await harness.sendForm(
+                "/api/v1/oauth/provider/authorize/consent", fields, token: user.token)
             #expect(decided.status == 302)
             location = decided.headers["location"]
         }
@@ -75,51 +90,71 @@ struct ProviderFixture {
     }
 
     func introspect(_ token: String) async throws -> [String: Any] {
-        let answer = try await harness.sendForm("/api/v1/oauth/provider/introspect", [("token", token)],
-                                                basic: confidential)
+        let answer = try await harness.sendForm(
+            "/api/v1/oauth/provider/introspect", [("token", token)],
+            basic: confidential)
         #expect(answer.status == 200)
         return answer.json
     }
 }
 
-@Suite("The OAuth provider over HTTP: authorization code with PKCE, refresh, client credentials, revocation, introspection")
+@Suite(
+    "The OAuth provider over HTTP: authorization code with PKCE, refresh, client credentials, revocation, introspection"
+)
 struct OAuthProviderTests {
     @Test("authorize: unknown client and foreign redirect URI are 400, never a redirect; other errors go to the client")
     func authorizeErrors() async throws {
         let fixture = try await ProviderFixture.make()
         let harness = fixture.harness
         let token = fixture.user.token
-        #expect(try await harness.send("GET", fixture.authorizePath(client: fixture.publicClient, challenge: "x")).status == 401)
-        let unknown = try await harness.send("GET", fixture.authorizePath(client: UUID().uuidString, challenge: nil), token: token)
+        #expect(
+            try await harness.send("GET", fixture.authorizePath(client: fixture.publicClient, challenge: "x")).status
+                == 401)
+        let unknown = try await harness.send(
+            "GET", fixture.authorizePath(client: UUID().uuidString, challenge: nil), token: token)
         #expect(unknown.status == 400)
         #expect(unknown.headers["location"] == nil)
-        let foreign = try await harness.send("GET", "/api/v1/oauth/provider/authorize?response_type=code&client_id=\(fixture.confidential.id)&redirect_uri=https://evil.example/cb",
-                                             token: token)
+        let foreign = try await harness.send(
+            "GET",
+            "/api/v1/oauth/provider/authorize?response_type=code&client_id=\(fixture.confidential.id)&redirect_uri=https://evil.example/cb",
+            token: token)
         #expect(foreign.status == 400)
         #expect(foreign.headers["location"] == nil)
 
-        let noPKCE = try await harness.send("GET", fixture.authorizePath(client: fixture.publicClient, challenge: nil), token: token)
+        let noPKCE = try await harness.send(
+            "GET", fixture.authorizePath(client: fixture.publicClient, challenge: nil), token: token)
         #expect(noPKCE.status == 302)
         #expect(ProviderFixture.query(noPKCE.headers["location"])["error"] == "invalid_request")
         #expect(ProviderFixture.query(noPKCE.headers["location"])["state"] == "xyz")
-        let plain = try await harness.send("GET", fixture.authorizePath(client: fixture.publicClient, challenge: nil)
-                                               + "&code_challenge=abc&code_challenge_method=plain", token: token)
+        let plain = try await harness.send(
+            "GET",
+            fixture.authorizePath(client: fixture.publicClient, challenge: nil)
+                + "&code_challenge=abc&code_challenge_method=plain", token: token)
         #expect(ProviderFixture.query(plain.headers["location"])["error"] == "invalid_request")
-        let scope = try await harness.send("GET", fixture.authorizePath(client: fixture.confidential.id, challenge: nil,
-                                                                        scope: "admin"), token: token)
+        let scope = try await harness.send(
+            "GET",
+            fixture.authorizePath(
+                client: fixture.confidential.id, challenge: nil,
+                scope: "admin"), token: token)
         #expect(ProviderFixture.query(scope.headers["location"])["error"] == "invalid_scope")
-        let type = try await harness.send("GET", fixture.authorizePath(client: fixture.confidential.id, challenge: nil)
-                                              .replacingOccurrences(of: "response_type=code", with: "response_type=token"),
-                                          token: token)
+        let type = try await harness.send(
+            "GET",
+            fixture.authorizePath(client: fixture.confidential.id, challenge: nil)
+                .replacingOccurrences(of: "response_type=code", with: "response_type=token"),
+            token: token)
         #expect(ProviderFixture.query(type.headers["location"])["error"] == "unsupported_response_type")
 
         // Without a consent the user goes to the consent page; a refusal sends access_denied to the client.
-        let ask = try await harness.send("GET", fixture.authorizePath(client: fixture.confidential.id, challenge: nil), token: token)
+        let ask = try await harness.send(
+            "GET", fixture.authorizePath(client: fixture.confidential.id, challenge: nil), token: token)
         #expect(ask.headers["location"]?.hasPrefix("https://app.example/oauth/consent?") == true)
         #expect(ProviderFixture.query(ask.headers["location"])["client_name"] == "confidential app")
-        let refused = try await harness.sendForm("/api/v1/oauth/provider/authorize/consent", [
-            ("approved", "false"), ("response_type", "code"), ("client_id", fixture.confidential.id),
-            ("redirect_uri", ProviderFixture.redirect), ("state", "xyz")], token: token)
+        let refused = try await harness.sendForm(
+            "/api/v1/oauth/provider/authorize/consent",
+            [
+                ("approved", "false"), ("response_type", "code"), ("client_id", fixture.confidential.id),
+                ("redirect_uri", ProviderFixture.redirect), ("state", "xyz"),
+            ], token: token)
         #expect(ProviderFixture.query(refused.headers["location"])["error"] == "access_denied")
         await harness.close()
     }
@@ -129,16 +164,20 @@ struct OAuthProviderTests {
         let fixture = try await ProviderFixture.make()
         let verifier = ProviderFixture.verifier()
         let code = try await fixture.code(client: fixture.publicClient, challenge: ProviderFixture.challenge(verifier))
-        let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", ProviderFixture.redirect),
-                    ("client_id", fixture.publicClient)]
-        let wrong = try await fixture.harness.sendForm("/api/v1/oauth/provider/token",
-                                                       form + [("code_verifier", ProviderFixture.verifier())])
+        let form = [
+            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", ProviderFixture.redirect),
+            ("client_id", fixture.publicClient),
+        ]
+        let wrong = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/token",
+            form + [("code_verifier", ProviderFixture.verifier())])
         #expect(wrong.status == 400)
         #expect(wrong.json["error"] as? String == "invalid_grant")
         let missing = try await fixture.harness.sendForm("/api/v1/oauth/provider/token", form)
         #expect(missing.json["error"] as? String == "invalid_request")
 
-        let tokens = try await fixture.harness.sendForm("/api/v1/oauth/provider/token", form + [("code_verifier", verifier)])
+        let tokens = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/token", form + [("code_verifier", verifier)])
         #expect(tokens.status == 200)
         #expect(tokens.headers["cache-control"] == "no-store")
         #expect(tokens.json["token_type"] as? String == "Bearer")
@@ -155,7 +194,8 @@ struct OAuthProviderTests {
         // A provider token is not a first-party credential.
         #expect(try await fixture.harness.send("GET", "/api/v1/users/me", token: access).status == 401)
 
-        let reused = try await fixture.harness.sendForm("/api/v1/oauth/provider/token", form + [("code_verifier", verifier)])
+        let reused = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/token", form + [("code_verifier", verifier)])
         #expect(reused.json["error"] as? String == "invalid_grant")
         #expect(try await fixture.introspect(access)["active"] as? Bool == false)
         #expect(try await fixture.introspect(refresh).count == 1, "an inactive token reveals nothing but active: false")
@@ -168,9 +208,14 @@ struct OAuthProviderTests {
         let path = "/api/v1/oauth/provider/token"
         for method in ["basic", "post"] {
             let code = try await fixture.code(client: fixture.confidential.id, challenge: nil)
-            var form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", ProviderFixture.redirect)]
-            if method == "post" { form += [("client_id", fixture.confidential.id), ("client_secret", fixture.confidential.secret)] }
-            let answer = try await fixture.harness.sendForm(path, form, basic: method == "basic" ? fixture.confidential : nil)
+            var form = [
+                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", ProviderFixture.redirect),
+            ]
+            if method == "post" {
+                form += [("client_id", fixture.confidential.id), ("client_secret", fixture.confidential.secret)]
+            }
+            let answer = try await fixture.harness.sendForm(
+                path, form, basic: method == "basic" ? fixture.confidential : nil)
             #expect(answer.status == 200, "\(method)")
             #expect(answer.json["refresh_token"] is String)
         }
@@ -182,14 +227,17 @@ struct OAuthProviderTests {
         #expect(wrong.headers["www-authenticate"]?.hasPrefix("Basic") == true)
         let asPublic = try await fixture.harness.sendForm(path, form + [("client_id", fixture.confidential.id)])
         #expect(asPublic.status == 401)
-        let both = try await fixture.harness.sendForm(path, form + [("client_secret", fixture.confidential.secret)],
-                                                      basic: fixture.confidential)
+        let both = try await fixture.harness.sendForm(
+            path, form + [("client_secret", fixture.confidential.secret)],
+            basic: fixture.confidential)
         #expect(both.json["error"] as? String == "invalid_request")
-        let twice = try await fixture.harness.sendForm(path, form + [("grant_type", "refresh_token")], basic: fixture.confidential)
+        let twice = try await fixture.harness.sendForm(
+            path, form + [("grant_type", "refresh_token")], basic: fixture.confidential)
         #expect(twice.json["error"] as? String == "invalid_request")
         let json = try await fixture.harness.send("POST", path, json: #"{"grant_type":"client_credentials"}"#)
         #expect(json.json["error"] as? String == "invalid_request")
-        let unsupported = try await fixture.harness.sendForm(path, [("grant_type", "password")], basic: fixture.confidential)
+        let unsupported = try await fixture.harness.sendForm(
+            path, [("grant_type", "password")], basic: fixture.confidential)
         #expect(unsupported.json["error"] as? String == "unsupported_grant_type")
         // The code was not spent by the failures.
         #expect(try await fixture.harness.sendForm(path, form, basic: fixture.confidential).status == 200)
@@ -201,24 +249,41 @@ struct OAuthProviderTests {
         let fixture = try await ProviderFixture.make()
         let path = "/api/v1/oauth/provider/token"
         let code = try await fixture.code(client: fixture.confidential.id, challenge: nil, scope: "read write")
-        let first = try await fixture.harness.sendForm(path, [("grant_type", "authorization_code"), ("code", code),
-                                                              ("redirect_uri", ProviderFixture.redirect)], basic: fixture.confidential)
+        let first = try await fixture.harness.sendForm(
+            path,
+            [
+                ("grant_type", "authorization_code"), ("code", code),
+                ("redirect_uri", ProviderFixture.redirect),
+            ], basic: fixture.confidential)
         let refresh = try #require(first.json["refresh_token"] as? String)
         #expect(first.json["scope"] as? String == "read write")
-        let wider = try await fixture.harness.sendForm(path, [("grant_type", "refresh_token"), ("refresh_token", refresh),
-                                                              ("scope", "read admin")], basic: fixture.confidential)
+        let wider = try await fixture.harness.sendForm(
+            path,
+            [
+                ("grant_type", "refresh_token"), ("refresh_token", refresh),
+                ("scope", "read admin"),
+            ], basic: fixture.confidential)
         #expect(wider.json["error"] as? String == "invalid_scope")
-        let otherClient = try await fixture.harness.sendForm(path, [("grant_type", "refresh_token"), ("refresh_token", refresh),
-                                                                    ("client_id", fixture.publicClient)])
+        let otherClient = try await fixture.harness.sendForm(
+            path,
+            [
+                ("grant_type", "refresh_token"), ("refresh_token", refresh),
+                ("client_id", fixture.publicClient),
+            ])
         #expect(otherClient.json["error"] as? String == "invalid_grant")
-        let firstParty = try await fixture.harness.send("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#)
+        let firstParty = try await fixture.harness.send(
+            "POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#)
         #expect(firstParty.status == 401)
 
         let answers = try await withThrowingTaskGroup(of: HTTPHarness.Answer.self) { group in
             for _ in 0..<6 {
                 group.addTask {
-                    try await fixture.harness.sendForm(path, [("grant_type", "refresh_token"), ("refresh_token", refresh),
-                                                              ("scope", "read")], basic: fixture.confidential)
+                    try await fixture.harness.sendForm(
+                        path,
+                        [
+                            ("grant_type", "refresh_token"), ("refresh_token", refresh),
+                            ("scope", "read"),
+                        ], basic: fixture.confidential)
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -233,12 +298,18 @@ struct OAuthProviderTests {
         await fixture.harness.close()
     }
 
-    @Test("client credentials for confidential clients only; revocation by the owning client; introspection of every kind")
+    @Test(
+        "client credentials for confidential clients only; revocation by the owning client; introspection of every kind"
+    )
     func clientCredentialsRevocationIntrospection() async throws {
         let fixture = try await ProviderFixture.make()
         let harness = fixture.harness
-        let token = try await harness.sendForm("/api/v1/oauth/provider/token", [("grant_type", "client_credentials"),
-                                                                                ("scope", "write")], basic: fixture.confidential)
+        let token = try await harness.sendForm(
+            "/api/v1/oauth/provider/token",
+            [
+                ("grant_type", "client_credentials"),
+                ("scope", "write"),
+            ], basic: fixture.confidential)
         #expect(token.status == 200)
         #expect(token.json["refresh_token"] == nil)
         let access = try #require(token.json["access_token"] as? String)
@@ -246,42 +317,63 @@ struct OAuthProviderTests {
         #expect(seen["active"] as? Bool == true)
         #expect(seen["sub"] as? String == fixture.confidential.id)
         #expect(seen["scope"] as? String == "write")
-        let publicAttempt = try await harness.sendForm("/api/v1/oauth/provider/token", [("grant_type", "client_credentials"),
-                                                                                        ("client_id", fixture.publicClient)])
+        let publicAttempt = try await harness.sendForm(
+            "/api/v1/oauth/provider/token",
+            [
+                ("grant_type", "client_credentials"),
+                ("client_id", fixture.publicClient),
+            ])
         #expect(publicAttempt.json["error"] as? String == "unauthorized_client")
-        let publicIntrospection = try await harness.sendForm("/api/v1/oauth/provider/introspect",
-                                                             [("token", access), ("client_id", fixture.publicClient)])
+        let publicIntrospection = try await harness.sendForm(
+            "/api/v1/oauth/provider/introspect",
+            [("token", access), ("client_id", fixture.publicClient)])
         #expect(publicIntrospection.status == 401)
-        let noToken = try await harness.sendForm("/api/v1/oauth/provider/introspect", [("token_type_hint", "access_token")],
-                                                 basic: fixture.confidential)
+        let noToken = try await harness.sendForm(
+            "/api/v1/oauth/provider/introspect", [("token_type_hint", "access_token")],
+            basic: fixture.confidential)
         #expect(noToken.status == 400)
         #expect(noToken.json["error"] as? String == "invalid_request")
 
         // First-party tokens introspect too, and stop being active at logout.
-        let login = try await harness.send("POST", "/api/v1/auth/login",
-                                           json: #"{"email":"ada@example.com","password":"\#(HTTPHarness.password)"}"#)
+        let login = try await harness.send(
+            "POST", "/api/v1/auth/login",
+            json: #"{"email":"ada@example.com","password":"\#(HTTPHarness.password)"}"#)
         let firstAccess = try #require(login.json["access_token"] as? String)
         let firstRefresh = try #require(login.json["refresh_token"] as? String)
         #expect(try await fixture.introspect(firstAccess)["username"] as? String == "ada@example.com")
         #expect(try await fixture.introspect(firstRefresh)["active"] as? Bool == true)
         // Another client cannot revoke it: nothing happens (and nothing is told).
-        let foreign = try await harness.sendForm("/api/v1/oauth/provider/revoke", [("token", firstRefresh)],
-                                                 basic: fixture.confidential)
+        let foreign = try await harness.sendForm(
+            "/api/v1/oauth/provider/revoke", [("token", firstRefresh)],
+            basic: fixture.confidential)
         #expect(foreign.status == 200)
         #expect(try await fixture.introspect(firstRefresh)["active"] as? Bool == true)
-        _ = try await harness.send("POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(firstRefresh)"}"#, token: firstAccess)
+        _ = try await harness.send(
+            "POST", "/api/v1/auth/logout", json: #"{"refresh_token":"\#(firstRefresh)"}"#, token: firstAccess)
         #expect(try await fixture.introspect(firstAccess)["active"] as? Bool == false)
 
-        let revoked = try await harness.sendForm("/api/v1/oauth/provider/revoke", [("token", access),
-                                                                                   ("token_type_hint", "access_token")],
-                                                 basic: fixture.confidential)
+        let revoked = try await harness.sendForm(
+            "/api/v1/oauth/provider/revoke",
+            [
+                ("token", access),
+                ("token_type_hint", "access_token"),
+            ],
+            basic: fixture.confidential)
         #expect(revoked.status == 200)
         #expect(try await fixture.introspect(access)["active"] as? Bool == false)
-        #expect(try await harness.sendForm("/api/v1/oauth/provider/revoke", [("token", "garbage")],
-                                           basic: fixture.confidential).status == 200)
-        #expect(try await harness.sendForm("/api/v1/oauth/provider/revoke", [("token", "garbage")],
-                                           basic: (fixture.confidential.id, "wrong")).status == 401)
-        for forged in ["", "a.b.c", firstAccess.dropLast(3) + "abc", UUID().uuidString + "." + String(repeating: "A", count: 43)] {
+        #expect(
+            try await harness.sendForm(
+                "/api/v1/oauth/provider/revoke", [("token", "garbage")],
+                basic: fixture.confidential
+            ).status == 200)
+        #expect(
+            try await harness.sendForm(
+                "/api/v1/oauth/provider/revoke", [("token", "garbage")],
+                basic: (fixture.confidential.id, "wrong")
+            ).status == 401)
+        for forged in [
+            "", "a.b.c", firstAccess.dropLast(3) + "abc", UUID().uuidString + "." + String(repeating: "A", count: 43),
+        ] {
             #expect(try await fixture.introspect(String(forged)).count == 1)
         }
         await harness.close()
@@ -292,55 +384,82 @@ struct OAuthProviderTests {
         let fixture = try await ProviderFixture.make()
         let harness = fixture.harness
         let code = try await fixture.code(client: fixture.confidential.id, challenge: nil)
-        let tokens = try await harness.sendForm("/api/v1/oauth/provider/token", [("grant_type", "authorization_code"),
-                                                                                 ("code", code)], basic: fixture.confidential)
+        let tokens = try await harness.sendForm(
+            "/api/v1/oauth/provider/token",
+            [
+                ("grant_type", "authorization_code"),
+                ("code", code),
+            ], basic: fixture.confidential)
         let access = try #require(tokens.json["access_token"] as? String)
         let consents = try await harness.send("GET", "/api/v1/oauth/provider/consents", token: fixture.user.token)
         #expect(consents.array.map { $0["client_id"] as? String } == [fixture.confidential.id])
         // With the consent given, authorize sends a code at once.
-        let again = try await harness.send("GET", fixture.authorizePath(client: fixture.confidential.id, challenge: nil),
-                                           token: fixture.user.token)
+        let again = try await harness.send(
+            "GET", fixture.authorizePath(client: fixture.confidential.id, challenge: nil),
+            token: fixture.user.token)
         #expect(ProviderFixture.query(again.headers["location"])["code"] != nil)
-        #expect(try await harness.send("DELETE", "/api/v1/oauth/provider/consents/\(fixture.confidential.id)",
-                                       token: fixture.user.token).status == 200)
+        #expect(
+            try await harness.send(
+                "DELETE", "/api/v1/oauth/provider/consents/\(fixture.confidential.id)",
+                token: fixture.user.token
+            ).status == 200)
         #expect(try await fixture.introspect(access)["active"] as? Bool == false)
 
-        let credentials = try await harness.sendForm("/api/v1/oauth/provider/token", [("grant_type", "client_credentials")],
-                                                     basic: fixture.confidential)
+        let credentials = try await harness.sendForm(
+            "/api/v1/oauth/provider/token", [("grant_type", "client_credentials")],
+            basic: fixture.confidential)
         let clientAccess = try #require(credentials.json["access_token"] as? String)
         let listed = try await harness.send("GET", "/api/v1/oauth/provider/clients", token: fixture.root)
         #expect(listed.array.count == 2)
         #expect(listed.array.allSatisfy { $0["client_secret"] == nil })
-        #expect(try await harness.send("GET", "/api/v1/oauth/provider/clients", token: fixture.user.token).status == 403)
-        #expect(try await harness.send("DELETE", "/api/v1/oauth/provider/clients/\(fixture.confidential.id)",
-                                       token: fixture.root).status == 200)
-        let afterDeletion = try await harness.sendForm("/api/v1/oauth/provider/introspect", [("token", clientAccess)],
-                                                       basic: fixture.confidential)
+        #expect(
+            try await harness.send("GET", "/api/v1/oauth/provider/clients", token: fixture.user.token).status == 403)
+        #expect(
+            try await harness.send(
+                "DELETE", "/api/v1/oauth/provider/clients/\(fixture.confidential.id)",
+                token: fixture.root
+            ).status == 200)
+        let afterDeletion = try await harness.sendForm(
+            "/api/v1/oauth/provider/introspect", [("token", clientAccess)],
+            basic: fixture.confidential)
         #expect(afterDeletion.status == 401, "a deleted client cannot authenticate")
-        let bad = try await harness.send("POST", "/api/v1/oauth/provider/clients", json:
-            #"{"client_name":"x","redirect_uris":["not a uri"],"client_type":"public","scopes":["read"]}"#, token: fixture.root)
+        let bad = try await harness.send(
+            "POST", "/api/v1/oauth/provider/clients",
+            json:
+                #"{"client_name":"x","redirect_uris":["not a uri"],"client_type":"public","scopes":["read"]}"#,
+            token: fixture.root)
         #expect(bad.status == 422)
         #expect(bad.errorField == "redirect_uris")
         await harness.close()
     }
 
-    @Test("clients register as the original backend took them too: form fields, redirect_uris comma-separated, scopes space-separated")
+    @Test(
+        "clients register as the original backend took them too: form fields, redirect_uris comma-separated, scopes space-separated"
+    )
     func formRegistration() async throws {
         let fixture = try await ProviderFixture.make()
-        let form = try await fixture.harness.sendForm("/api/v1/oauth/provider/clients", [
-            ("client_name", "Form app"), ("redirect_uris", "https://a.example/cb, https://b.example/cb"),
-            ("client_type", "confidential"), ("scopes", "read write")], token: fixture.root)
+        let form = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/clients",
+            [
+                ("client_name", "Form app"), ("redirect_uris", "https://a.example/cb, https://b.example/cb"),
+                ("client_type", "confidential"), ("scopes", "read write"),
+            ], token: fixture.root)
         #expect(form.status == 201, "\(form.json)")
         #expect(form.json["redirect_uris"] as? [String] == ["https://a.example/cb", "https://b.example/cb"])
         #expect(form.json["client_secret"] is String)
-        let stringScopes = try await fixture.harness.send("POST", "/api/v1/oauth/provider/clients", json:
-            #"{"client_name":"J","redirect_uris":["https://a.example/cb"],"client_type":"public","scopes":"read write"}"#,
+        let stringScopes = try await fixture.harness.send(
+            "POST", "/api/v1/oauth/provider/clients",
+            json:
+                #"{"client_name":"J","redirect_uris":["https://a.example/cb"],"client_type":"public","scopes":"read write"}"#,
             token: fixture.root)
         #expect(stringScopes.status == 201)
         #expect(Set(stringScopes.json["scopes"] as? [String] ?? []) == ["read", "write"])
-        let missing = try await fixture.harness.sendForm("/api/v1/oauth/provider/clients", [("client_name", "X")], token: fixture.root)
+        let missing = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/clients", [("client_name", "X")], token: fixture.root)
         #expect(missing.status == 422)
-        #expect(missing.errorField == "redirect_uris" || missing.errorField == "client_type" || missing.errorField == "scopes")
+        #expect(
+            missing.errorField == "redirect_uris" || missing.errorField == "client_type"
+                || missing.errorField == "scopes")
         await fixture.harness.close()
     }
 
@@ -349,14 +468,17 @@ struct OAuthProviderTests {
         let fixture = try await ProviderFixture.make(eddsa: true)
         let metadata = try await fixture.harness.send("GET", "/.well-known/oauth-authorization-server")
         #expect(metadata.json["issuer"] as? String == "http://tessera.test")
-        #expect(metadata.json["introspection_endpoint"] as? String == "http://tessera.test/api/v1/oauth/provider/introspect")
+        #expect(
+            metadata.json["introspection_endpoint"] as? String == "http://tessera.test/api/v1/oauth/provider/introspect"
+        )
         #expect(metadata.json["code_challenge_methods_supported"] as? [String] == ["S256"])
         let jwks = try await fixture.harness.send("GET", "/.well-known/jwks.json")
         let keys = try #require(jwks.json["keys"] as? [[String: Any]])
         #expect(keys.count == 1)
         #expect(keys.first?["crv"] as? String == "Ed25519")
         let header = try #require(fixture.user.token.split(separator: ".").first)
-        let decoded = try #require(Data(base64Encoded: String(header) + String(repeating: "=", count: (4 - header.count % 4) % 4)))
+        let decoded = try #require(
+            Data(base64Encoded: String(header) + String(repeating: "=", count: (4 - header.count % 4) % 4)))
         #expect(String(decoding: decoded, as: UTF8.self).contains(#""kid":"\#(keys.first?["kid"] as? String ?? "")""#))
         #expect(try await fixture.harness.send("GET", "/api/v1/users/me", token: fixture.user.token).status == 200)
         await fixture.harness.close()
@@ -368,17 +490,20 @@ struct OAuthProviderTests {
         let fixture = try await ProviderFixture.make { configuration in
             configuration.logDeviceFactory = { () throws(WALError) in BreakableDevice(key: key) }
         }
-        let issued = try await fixture.harness.sendForm("/api/v1/oauth/provider/token", [("grant_type", "client_credentials")],
-                                                        basic: fixture.confidential)
+        let issued = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/token", [("grant_type", "client_credentials")],
+            basic: fixture.confidential)
         let access = try #require(issued.json["access_token"] as? String)
         BreakableDevice.broken.withLock { _ = $0.insert(key) }
-        let refused = try await fixture.harness.sendForm("/api/v1/oauth/provider/token",
-                                                         [("grant_type", "client_credentials")], basic: fixture.confidential)
+        let refused = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/token",
+            [("grant_type", "client_credentials")], basic: fixture.confidential)
         #expect(refused.status == 503)
         #expect(refused.json["error"] as? String == "temporarily_unavailable")
         // Memory may hold changes that were never acknowledged: introspection does not read it any more.
-        let introspection = try await fixture.harness.sendForm("/api/v1/oauth/provider/introspect", [("token", access)],
-                                                               basic: fixture.confidential)
+        let introspection = try await fixture.harness.sendForm(
+            "/api/v1/oauth/provider/introspect", [("token", access)],
+            basic: fixture.confidential)
         #expect(introspection.status == 503)
         #expect(introspection.json["error"] as? String == "temporarily_unavailable")
         await fixture.harness.close()

@@ -1,19 +1,29 @@
 import Auth
 import Foundation
-@testable import Net
 import Testing
+
+@testable import Net
 
 @Suite("The OpenAPI document is true to the router")
 struct OpenAPITests {
     @Test("every operation the router serves is documented, and the document names no other")
     func coverage() async throws {
         let harness = try await HTTPHarness()
-        let served = Set(API(auth: harness.auth, passwordReset: PasswordResetService(
-            auth: harness.auth, outbox: JSONLinesOutbox(path: harness.directory + "/outbox.jsonl"), frontendURL: "x"))
+        let served = Set(
+            API(
+                auth: harness.auth,
+                passwordReset: PasswordResetService(
+                    auth: harness.auth, outbox: JSONLinesOutbox(path: harness.directory + "/outbox.jsonl"),
+                    frontendURL: "x")
+            )
             .router.operations.map { "\($0.method.rawValue) \($0.path)" })
         let documented = Set(OpenAPIDocument.operations.map { "\($0.method.uppercased()) \($0.path)" })
-        #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
-        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+        #expect(
+            served.subtracting(documented).isEmpty,
+            "served but not documented: \(served.subtracting(documented).sorted())")
+        #expect(
+            documented.subtracting(served).isEmpty,
+            "documented but not served: \(documented.subtracting(served).sorted())")
         let answer = try await harness.send("GET", "/api/v1/openapi.json")
         #expect(answer.status == 200)
         #expect(answer.json["openapi"] as? String == "3.1.0")
@@ -27,12 +37,15 @@ struct OpenAPITests {
         try Data(OpenAPIDocument.json(version: "test")).write(to: URL(fileURLWithPath: path))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import json, sys
             from openapi_spec_validator import validate
             validate(json.load(open(sys.argv[1])))
             print("valid")
-            """, path]
+            """, path,
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output

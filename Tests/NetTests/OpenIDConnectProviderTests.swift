@@ -16,10 +16,12 @@ struct OpenIDConnectProviderTests {
 
         init() async throws {
             local = try await LocalOpenIDProvider.start()
-            let configuration = try #require(try SocialProviderConfiguration.fromEnvironment([
-                "TESSERA_OIDC_PROVIDERS": "local", "TESSERA_OIDC_LOCAL_ISSUER": local.issuer,
-                "TESSERA_OIDC_LOCAL_CLIENT_ID": local.clientID, "TESSERA_OIDC_LOCAL_CLIENT_SECRET": local.clientSecret,
-            ]).first)
+            let configuration = try #require(
+                try SocialProviderConfiguration.fromEnvironment([
+                    "TESSERA_OIDC_PROVIDERS": "local", "TESSERA_OIDC_LOCAL_ISSUER": local.issuer,
+                    "TESSERA_OIDC_LOCAL_CLIENT_ID": local.clientID,
+                    "TESSERA_OIDC_LOCAL_CLIENT_SECRET": local.clientSecret,
+                ]).first)
             provider = OpenIDConnectProvider(configuration, http: http)
         }
 
@@ -35,8 +37,10 @@ struct OpenIDConnectProviderTests {
         }
 
         func code(nonce: String, challenge: String, subject: String = "248289761001") -> String {
-            local.issueCode(.init(subject: subject, email: "jane@example.com", emailVerified: true, nonce: nonce,
-                                  codeChallenge: challenge, redirectURI: OpenIDConnectProviderTests.redirectURI))
+            local.issueCode(
+                .init(
+                    subject: subject, email: "jane@example.com", emailVerified: true, nonce: nonce,
+                    codeChallenge: challenge, redirectURI: OpenIDConnectProviderTests.redirectURI))
         }
 
         var now: Int64 { Int64(Date().timeIntervalSince1970) }
@@ -45,14 +49,18 @@ struct OpenIDConnectProviderTests {
     @Test("the authorization URL carries the client, redirect URI, scope, state, nonce and S256 challenge")
     func authorizationURL() async throws {
         let fixture = try await Fixture()
-        let url = try await fixture.provider.authorizationURL(redirectURI: Self.redirectURI, state: "st&ate",
-                                                              nonce: "n1", codeChallenge: "ch")
+        let url = try await fixture.provider.authorizationURL(
+            redirectURI: Self.redirectURI, state: "st&ate",
+            nonce: "n1", codeChallenge: "ch")
         let components = try #require(URLComponents(string: url))
         let query = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         #expect(url.hasPrefix(fixture.local.issuer + "/authorize?"))
-        #expect(query == ["response_type": "code", "client_id": fixture.local.clientID, "redirect_uri": Self.redirectURI,
-                          "scope": "openid email profile", "state": "st&ate", "nonce": "n1", "code_challenge": "ch",
-                          "code_challenge_method": "S256"])
+        #expect(
+            query == [
+                "response_type": "code", "client_id": fixture.local.clientID, "redirect_uri": Self.redirectURI,
+                "scope": "openid email profile", "state": "st&ate", "nonce": "n1", "code_challenge": "ch",
+                "code_challenge_method": "S256",
+            ])
         await fixture.close()
     }
 
@@ -61,12 +69,14 @@ struct OpenIDConnectProviderTests {
         let fixture = try await Fixture()
         let (verifier, challenge) = Fixture.pkce()
         let code = fixture.code(nonce: "nonce-1", challenge: challenge)
-        let claims = try await fixture.provider.signIn(code: code, redirectURI: Self.redirectURI, codeVerifier: verifier,
-                                                       nonce: "nonce-1", nowSeconds: fixture.now)
+        let claims = try await fixture.provider.signIn(
+            code: code, redirectURI: Self.redirectURI, codeVerifier: verifier,
+            nonce: "nonce-1", nowSeconds: fixture.now)
         #expect(claims.subject == "248289761001" && claims.email == "jane@example.com" && claims.emailVerified)
         await #expect(throws: SocialError.self) {
-            try await fixture.provider.signIn(code: code, redirectURI: Self.redirectURI, codeVerifier: verifier,
-                                              nonce: "nonce-1", nowSeconds: fixture.now)
+            try await fixture.provider.signIn(
+                code: code, redirectURI: Self.redirectURI, codeVerifier: verifier,
+                nonce: "nonce-1", nowSeconds: fixture.now)
         }
         await fixture.close()
     }
@@ -76,22 +86,26 @@ struct OpenIDConnectProviderTests {
         let fixture = try await Fixture()
         let (verifier, challenge) = Fixture.pkce()
         await #expect(throws: SocialError.self) {
-            try await fixture.provider.signIn(code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
-                                              codeVerifier: Fixture.pkce().verifier, nonce: "n", nowSeconds: fixture.now)
+            try await fixture.provider.signIn(
+                code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
+                codeVerifier: Fixture.pkce().verifier, nonce: "n", nowSeconds: fixture.now)
         }
         await #expect(throws: SocialError.self) {
-            try await fixture.provider.signIn(code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
-                                              codeVerifier: verifier, nonce: "another", nowSeconds: fixture.now)
+            try await fixture.provider.signIn(
+                code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
+                codeVerifier: verifier, nonce: "another", nowSeconds: fixture.now)
         }
         fixture.local.misbehavior.withLock { $0 = .foreignKey }
         await #expect(throws: SocialError.self) {
-            try await fixture.provider.signIn(code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
-                                              codeVerifier: verifier, nonce: "n", nowSeconds: fixture.now)
+            try await fixture.provider.signIn(
+                code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
+                codeVerifier: verifier, nonce: "n", nowSeconds: fixture.now)
         }
         fixture.local.misbehavior.withLock { $0 = .wrongIssuer }
         await #expect(throws: SocialError.self) {
-            try await fixture.provider.signIn(code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
-                                              codeVerifier: verifier, nonce: "n", nowSeconds: fixture.now)
+            try await fixture.provider.signIn(
+                code: fixture.code(nonce: "n", challenge: challenge), redirectURI: Self.redirectURI,
+                codeVerifier: verifier, nonce: "n", nowSeconds: fixture.now)
         }
         await fixture.close()
     }
@@ -101,9 +115,10 @@ struct OpenIDConnectProviderTests {
         let fixture = try await Fixture()
         for _ in 0..<3 {
             let (verifier, challenge) = Fixture.pkce()
-            _ = try await fixture.provider.signIn(code: fixture.code(nonce: "n", challenge: challenge),
-                                                  redirectURI: Self.redirectURI, codeVerifier: verifier, nonce: "n",
-                                                  nowSeconds: fixture.now)
+            _ = try await fixture.provider.signIn(
+                code: fixture.code(nonce: "n", challenge: challenge),
+                redirectURI: Self.redirectURI, codeVerifier: verifier, nonce: "n",
+                nowSeconds: fixture.now)
         }
         #expect(fixture.local.jwksFetches.load(ordering: .relaxed) == 1)
         await fixture.close()
@@ -119,18 +134,26 @@ struct OpenIDConnectProviderTests {
         let hostile = try await LocalHTTPServer.start { request in
             // A discovery document that would be accepted but for its 2 MiB of padding.
             request.path.hasPrefix("/huge")
-                ? .json(.ok, ["issuer": "http://127.0.0.1:\(request.headers.first(name: "host")?.split(separator: ":").last ?? "")/huge",
-                              "authorization_endpoint": "a", "token_endpoint": "t", "jwks_uri": "k",
-                              "padding": String(repeating: "x", count: 2 << 20)])
+                ? .json(
+                    .ok,
+                    [
+                        "issuer":
+                            "http://127.0.0.1:\(request.headers.first(name: "host")?.split(separator: ":").last ?? "")/huge",
+                        "authorization_endpoint": "a", "token_endpoint": "t", "jwks_uri": "k",
+                        "padding": String(repeating: "x", count: 2 << 20),
+                    ])
                 : .redirect(to: "http://127.0.0.1:\(elsewhere.port)/.well-known/openid-configuration")
         }
         let http = ProviderHTTPClient(timeoutSeconds: 5)
         for issuer in ["http://127.0.0.1:\(hostile.port)/huge", "http://127.0.0.1:\(hostile.port)/moved"] {
-            let configuration = try #require(try SocialProviderConfiguration.fromEnvironment([
-                "TESSERA_OIDC_PROVIDERS": "x", "TESSERA_OIDC_X_ISSUER": issuer,
-                "TESSERA_OIDC_X_CLIENT_ID": "i", "TESSERA_OIDC_X_CLIENT_SECRET": "s",
-            ]).first)
-            let error = await #expect(throws: SocialError.self) { try await OpenIDConnectProvider(configuration, http: http).metadata() }
+            let configuration = try #require(
+                try SocialProviderConfiguration.fromEnvironment([
+                    "TESSERA_OIDC_PROVIDERS": "x", "TESSERA_OIDC_X_ISSUER": issuer,
+                    "TESSERA_OIDC_X_CLIENT_ID": "i", "TESSERA_OIDC_X_CLIENT_SECRET": "s",
+                ]).first)
+            let error = await #expect(throws: SocialError.self) {
+                try await OpenIDConnectProvider(configuration, http: http).metadata()
+            }
             #expect(error?.kind == .providerUnavailable)
         }
         #expect(reached.withLock { $0 } == false, "the redirect was followed")
@@ -142,11 +165,14 @@ struct OpenIDConnectProviderTests {
     @Test("an unreachable provider is an error naming where, not a hang")
     func unreachable() async throws {
         let http = ProviderHTTPClient(timeoutSeconds: 2)
-        let configuration = try #require(try SocialProviderConfiguration.fromEnvironment([
-            "TESSERA_OIDC_PROVIDERS": "gone", "TESSERA_OIDC_GONE_ISSUER": "http://127.0.0.1:1",
-            "TESSERA_OIDC_GONE_CLIENT_ID": "i", "TESSERA_OIDC_GONE_CLIENT_SECRET": "s",
-        ]).first)
-        await #expect(throws: SocialError.self) { try await OpenIDConnectProvider(configuration, http: http).metadata() }
+        let configuration = try #require(
+            try SocialProviderConfiguration.fromEnvironment([
+                "TESSERA_OIDC_PROVIDERS": "gone", "TESSERA_OIDC_GONE_ISSUER": "http://127.0.0.1:1",
+                "TESSERA_OIDC_GONE_CLIENT_ID": "i", "TESSERA_OIDC_GONE_CLIENT_SECRET": "s",
+            ]).first)
+        await #expect(throws: SocialError.self) {
+            try await OpenIDConnectProvider(configuration, http: http).metadata()
+        }
         await http.shutdown()
     }
 }

@@ -37,33 +37,41 @@ struct OrganizationCrashTests {
 
     /// One client: registers an owner and a member, creates an organization, adds the member, promotes,
     /// sometimes removes it, and sometimes has the superuser deactivate the member.
-    static func clientLoop(_ client: Client, id: Int, round: Int, root: String, acknowledged: AcknowledgedOrganizations,
-                           until deadline: Date) async {
+    static func clientLoop(
+        _ client: Client, id: Int, round: Int, root: String, acknowledged: AcknowledgedOrganizations,
+        until deadline: Date
+    ) async {
         var counter = 0
         while Date() < deadline {
             counter += 1
             var ids: [String] = []
             for role in ["o", "m"] {
                 let email = "\(role)\(round)-\(id)-\(counter)@example.com"
-                let (status, user) = await client.post("/api/v1/auth/register",
-                                                       #"{"email":"\#(email)","password":"\#(password)","first_name":"C"}"#)
+                let (status, user) = await client.post(
+                    "/api/v1/auth/register",
+                    #"{"email":"\#(email)","password":"\#(password)","first_name":"C"}"#)
                 guard status == 201, let userID = user["id"] as? String else { return }
                 await acknowledged.user(userID, email)
                 ids.append(userID)
             }
             guard let owner = await client.login("o\(round)-\(id)-\(counter)@example.com") else { return }
             let (created, organization) = await client.post(
-                "/api/v1/organizations", #"{"name":"Org \#(round) \#(id) \#(counter)","slug":"o\#(round)-\#(id)-\#(counter)"}"#,
+                "/api/v1/organizations",
+                #"{"name":"Org \#(round) \#(id) \#(counter)","slug":"o\#(round)-\#(id)-\#(counter)"}"#,
                 token: owner)
             guard created == 201, let organizationID = organization["id"] as? String else { return }
             await acknowledged.organization(organizationID, owner: ids[0])
             let key = AcknowledgedOrganizations.Key(organization: organizationID, user: ids[1])
             let path = "/api/v1/organizations/\(organizationID)/members"
             await acknowledged.begin(key)
-            guard await client.post(path, #"{"user_id":"\#(ids[1])","role":"member"}"#, token: owner).0 == 201 else { return }
+            guard await client.post(path, #"{"user_id":"\#(ids[1])","role":"member"}"#, token: owner).0 == 201 else {
+                return
+            }
             await acknowledged.membership(key, role: "member")
             await acknowledged.begin(key)
-            guard await client.send("PATCH", path + "/\(ids[1])", #"{"role":"admin"}"#, token: owner).0 == 200 else { return }
+            guard await client.send("PATCH", path + "/\(ids[1])", #"{"role":"admin"}"#, token: owner).0 == 200 else {
+                return
+            }
             await acknowledged.membership(key, role: "admin")
             if counter % 2 == 0 {
                 await acknowledged.begin(key)
@@ -71,7 +79,9 @@ struct OrganizationCrashTests {
                 await acknowledged.membership(key, role: nil)
             } else if counter % 3 == 0 {
                 await acknowledged.deactivating(ids[1])
-                guard await client.post("/api/v1/admin/users/\(ids[1])/deactivate", "", token: root).0 == 200 else { return }
+                guard await client.post("/api/v1/admin/users/\(ids[1])/deactivate", "", token: root).0 == 200 else {
+                    return
+                }
                 await acknowledged.deactivate(ids[1])
             }
         }
@@ -84,8 +94,9 @@ struct OrganizationCrashTests {
         var organizationsByUser: [String: Set<String>] = [:]
         var roles: [AcknowledgedOrganizations.Key: String] = [:]
         for (organizationID, ownerID) in await acknowledged.organizations {
-            let (status, page) = await client.send("GET", "/api/v1/admin/organizations/\(organizationID)/members?limit=100",
-                                                   token: root)
+            let (status, page) = await client.send(
+                "GET", "/api/v1/admin/organizations/\(organizationID)/members?limit=100",
+                token: root)
             #expect(status == 200, "round \(round): acknowledged organization \(organizationID) is gone")
             let members = ((page as? [String: Any])?["data"] as? [[String: Any]]) ?? []
             for member in members {
@@ -109,8 +120,9 @@ struct OrganizationCrashTests {
             let (_, mine) = await client.send("GET", "/api/v1/organizations/me", token: token)
             let seen = Set(((mine as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
             let expected = organizationsByUser[userID] ?? []
-            #expect(seen.intersection(Set(await acknowledged.organizations.keys)) == expected,
-                    "round \(round): the user's and the organizations' views of \(email) differ")
+            #expect(
+                seen.intersection(Set(await acknowledged.organizations.keys)) == expected,
+                "round \(round): the user's and the organizations' views of \(email) differ")
         }
     }
 
@@ -122,7 +134,8 @@ struct OrganizationCrashTests {
         let acknowledged = AcknowledgedOrganizations()
         var generator = SystemRandomNumberGenerator()
         for round in 0..<5 {
-            let server = try ServerProcess(data: directory + "/data", outputPath: directory + "/serve-\(round).log", superuser: true)
+            let server = try ServerProcess(
+                data: directory + "/data", outputPath: directory + "/serve-\(round).log", superuser: true)
             let client = Client(port: server.port)
             try await Self.verify(client, acknowledged, round: round)
             let root = try #require(await client.login("root@example.com"))
@@ -133,23 +146,28 @@ struct OrganizationCrashTests {
                 await withTaskGroup(of: Void.self) { group in
                     for id in 0..<6 {
                         group.addTask {
-                            await Self.clientLoop(client, id: id, round: round, root: root, acknowledged: acknowledged,
-                                                  until: until)
+                            await Self.clientLoop(
+                                client, id: id, round: round, root: root, acknowledged: acknowledged,
+                                until: until)
                         }
                     }
                 }
             }
             // The kill comes at a random moment once the round has made progress (three organizations
             // acknowledged), however slow a busy machine makes it.
-            #expect(await eventually(seconds: 120) { await acknowledged.organizations.count >= before + 3 },
-                    "round \(round) made no progress")
+            #expect(
+                await eventually(seconds: 120) { await acknowledged.organizations.count >= before + 3 },
+                "round \(round) made no progress")
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &generator)))
             server.kill9()
             await clients.value
         }
-        let server = try ServerProcess(data: directory + "/data", outputPath: directory + "/serve-final.log", superuser: true)
+        let server = try ServerProcess(
+            data: directory + "/data", outputPath: directory + "/serve-final.log", superuser: true)
         try await Self.verify(Client(port: server.port), acknowledged, round: 5)
-        #expect(await acknowledged.organizations.count >= 15, "each round should have acknowledged three organizations at least")
+        #expect(
+            await acknowledged.organizations.count >= 15,
+            "each round should have acknowledged three organizations at least")
         server.kill9()
     }
 }

@@ -12,20 +12,28 @@ enum PlainHTTPClient {
         let description: String
     }
 
-    static func send(port: Int, method: String, path: String, headers: [(String, String)], body: Data?) async throws
+    static func send(
+        port: Int, method: String, path: String, headers: [(String, String)], body: Data?
+    ) async throws
         -> (status: Int, headers: [String: String], body: Data)
     {
         // A thread of its own per request: blocking calls on GCD's width-limited global queue could starve the
         // work the server itself needs.
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try exchange(port: port, method: method, path: path, headers: headers,
-                                                                body: body) })
+                continuation.resume(
+                    with: Result {
+                        try exchange(
+                            port: port, method: method, path: path, headers: headers,
+                            body: body)
+                    })
             }.start()
         }
     }
 
-    private static func exchange(port: Int, method: String, path: String, headers: [(String, String)], body: Data?) throws
+    private static func exchange(
+        port: Int, method: String, path: String, headers: [(String, String)], body: Data?
+    ) throws
         -> (status: Int, headers: [String: String], body: Data)
     {
         let fd = try RawConnection.connect(port: port)
@@ -58,7 +66,8 @@ enum PlainHTTPClient {
         }
         guard let end = response.range(of: Data("\r\n\r\n".utf8)) else { throw Failure(description: "no header end") }
         let lines = String(decoding: response[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
-        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else {
+        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "")
+        else {
             throw Failure(description: "bad status line")
         }
         var fields: [String: String] = [:]

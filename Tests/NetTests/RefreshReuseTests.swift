@@ -27,8 +27,9 @@ struct RefreshReuseTests {
             #expect(victim.status == 401)
             #expect(victim.errorCode == "AUTH_003")
             #expect(try await Self.refresh(harness, t2).status == 401, "the thief's newest token still rotates")
-            #expect(try await harness.send("GET", "/api/v1/users/me", token: thiefAccess).status == 401,
-                    "the thief's access token still works")
+            #expect(
+                try await harness.send("GET", "/api/v1/users/me", token: thiefAccess).status == 401,
+                "the thief's access token still works")
             await harness.close()
         }
     }
@@ -38,19 +39,25 @@ struct RefreshReuseTests {
         let fixture = try await ProviderFixture.make()
         let path = "/api/v1/oauth/provider/token"
         let code = try await fixture.code(client: fixture.confidential.id, challenge: nil)
-        let first = try await fixture.harness.sendForm(path, [("grant_type", "authorization_code"), ("code", code),
-                                                              ("redirect_uri", ProviderFixture.redirect)], basic: fixture.confidential)
+        let first = try await fixture.harness.sendForm(
+            path,
+            [
+                ("grant_type", "authorization_code"), ("code", code),
+                ("redirect_uri", ProviderFixture.redirect),
+            ], basic: fixture.confidential)
         let t0 = try #require(first.json["refresh_token"] as? String)
         var newest = t0
         var access = ""
         for _ in 0..<2 {
-            let rotated = try await fixture.harness.sendForm(path, [("grant_type", "refresh_token"), ("refresh_token", newest)],
-                                                             basic: fixture.confidential)
+            let rotated = try await fixture.harness.sendForm(
+                path, [("grant_type", "refresh_token"), ("refresh_token", newest)],
+                basic: fixture.confidential)
             newest = try #require(rotated.json["refresh_token"] as? String)
             access = try #require(rotated.json["access_token"] as? String)
         }
-        let reused = try await fixture.harness.sendForm(path, [("grant_type", "refresh_token"), ("refresh_token", t0)],
-                                                        basic: fixture.confidential)
+        let reused = try await fixture.harness.sendForm(
+            path, [("grant_type", "refresh_token"), ("refresh_token", t0)],
+            basic: fixture.confidential)
         #expect(reused.json["error"] as? String == "invalid_grant")
         #expect(try await fixture.introspect(access)["active"] as? Bool == false)
         #expect(try await fixture.introspect(newest)["active"] as? Bool == false)
@@ -66,7 +73,9 @@ struct RefreshReuseTests {
         let answer = try await Self.refresh(harness, unknown)
         #expect(answer.status == 401)
         #expect(answer.errorCode == "AUTH_003")
-        #expect(try await Self.refresh(harness, real).status == 200, "a token of another session is not a reuse of this one")
+        #expect(
+            try await Self.refresh(harness, real).status == 200, "a token of another session is not a reuse of this one"
+        )
         await harness.close()
     }
 
@@ -80,9 +89,10 @@ struct RefreshReuseTests {
         let bobSession = try #require(await harness.auth.engine.sessions(of: bob.id).first)
         let now = Int64(Date().timeIntervalSince1970)
         // Signed with the server's own key: only the pairing of sub and sid is wrong.
-        let forged = harness.auth.signer.sign(AccessClaims(
-            userID: adaID, sessionID: bobSession.id, issuedAt: now, expiresAt: now + 600, tokenID: UUID(),
-            isSuperuser: false, email: "ada@example.com", firstName: "A"))
+        let forged = harness.auth.signer.sign(
+            AccessClaims(
+                userID: adaID, sessionID: bobSession.id, issuedAt: now, expiresAt: now + 600, tokenID: UUID(),
+                isSuperuser: false, email: "ada@example.com", firstName: "A"))
         let answer = try await harness.send("GET", "/api/v1/users/me", token: forged)
         #expect(answer.status == 401)
         await harness.close()

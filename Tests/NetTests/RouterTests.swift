@@ -10,10 +10,13 @@ import Testing
 /// The router without a socket: requests are built in memory and handed to it, as the server does.
 @Suite("The router resolves every request to one route, runs its guards in order, and answers what they throw")
 struct RouterTests {
-    static func request(_ method: HTTPMethod, _ uri: String, headers: HTTPHeaders = [:],
-                        from address: String = "192.0.2.7") -> HTTPRequest {
-        HTTPRequest(head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers),
-                    body: ByteBuffer(), remoteAddress: try? SocketAddress(ipAddress: address, port: 40_000))
+    static func request(
+        _ method: HTTPMethod, _ uri: String, headers: HTTPHeaders = [:],
+        from address: String = "192.0.2.7"
+    ) -> HTTPRequest {
+        HTTPRequest(
+            head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers),
+            body: ByteBuffer(), remoteAddress: try? SocketAddress(ipAddress: address, port: 40_000))
     }
 
     static func ok(_ text: String) -> HTTPResponse {
@@ -80,8 +83,12 @@ struct RouterTests {
                 trail.add("route")
                 return Self.ok("c")
             }
-            let refusing = outer.group("/no", guards: [RecordingGuard(name: "refuse", trail: trail, refuses: true),
-                                                       RecordingGuard(name: "after", trail: trail)])
+            let refusing = outer.group(
+                "/no",
+                guards: [
+                    RecordingGuard(name: "refuse", trail: trail, refuses: true),
+                    RecordingGuard(name: "after", trail: trail),
+                ])
             refusing.get("/c") { _, _ in
                 trail.add("refused route")
                 return Self.ok("never")
@@ -95,7 +102,8 @@ struct RouterTests {
         #expect(trail.recorded == ["outer", "inner", "route", "outer", "refuse"])
     }
 
-    @Test("a route's rate limit is taken per client address before its guards run: past it, 429 SYS_004 with Retry-After")
+    @Test(
+        "a route's rate limit is taken per client address before its guards run: past it, 429 SYS_004 with Retry-After")
     func rateLimitBeforeGuards() async {
         let trail = Trail()
         let frozenClock: @Sendable () -> UInt64 = { 1_000_000_000 }
@@ -176,8 +184,10 @@ struct RouterTests {
         }
         let router = Router(options) { root in root.get("/oauth/callback") { _, _ in Self.ok("fine") } }
         let secret = "state-and-code-secret"
-        _ = await router.handle(Self.request(.GET, "/oauth/callback?code=\(secret)",
-                                             headers: ["authorization": "Bearer \(secret)"]))
+        _ = await router.handle(
+            Self.request(
+                .GET, "/oauth/callback?code=\(secret)",
+                headers: ["authorization": "Bearer \(secret)"]))
         _ = await router.handle(Self.request(.GET, "/oauth/callback"))
         let logged = lines.all
         #expect(logged.count == 2)

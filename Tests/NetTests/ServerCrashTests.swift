@@ -14,17 +14,25 @@ final class ServerProcess {
     /// With `superuser`, the server creates `root@example.com` on its first start; `arguments` are added to
     /// `serve`'s (a later `--port` wins), `environment` to the test's.
     /// With `openFiles`, the server starts under that open-files limit (set by the shell, as `ulimit` would).
-    init(data: String, outputPath: String, superuser: Bool = false, arguments: [String] = [],
-         environment extra: [String: String] = [:], openFiles: (soft: Int, hard: Int)? = nil) throws {
+    init(
+        data: String, outputPath: String, superuser: Bool = false, arguments: [String] = [],
+        environment extra: [String: String] = [:], openFiles: (soft: Int, hard: Int)? = nil
+    ) throws {
         self.outputPath = outputPath
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         let tessera = (executable as NSString).deletingLastPathComponent + "/tessera"
-        let serve = ["serve", "--data", data, "--port", "0", "--bcrypt-cost", "4", "--shards", "4",
-                     "--snapshot-every-records", "200", "--rate-limit", "off"] + arguments
+        let serve =
+            [
+                "serve", "--data", data, "--port", "0", "--bcrypt-cost", "4", "--shards", "4",
+                "--snapshot-every-records", "200", "--rate-limit", "off",
+            ] + arguments
         if let openFiles {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -Sn \(openFiles.soft) && ulimit -Hn \(openFiles.hard) && exec \"$0\" \"$@\"",
-                                 tessera] + serve
+            process.arguments =
+                [
+                    "-c", "ulimit -Sn \(openFiles.soft) && ulimit -Hn \(openFiles.hard) && exec \"$0\" \"$@\"",
+                    tessera,
+                ] + serve
         } else {
             process.executableURL = URL(fileURLWithPath: tessera)
             process.arguments = serve
@@ -50,7 +58,8 @@ final class ServerProcess {
             usleep(50_000)
         }
         kill(process.processIdentifier, SIGKILL)
-        throw CrashTestError("the server did not start: \((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")")
+        throw CrashTestError(
+            "the server did not start: \((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")")
     }
 
     /// SIGTERM, then the exit status.
@@ -89,13 +98,15 @@ struct Client {
         request.timeoutInterval = 60
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         guard let (data, response) = try? await URLSession.shared.data(for: request),
-              let http = response as? HTTPURLResponse else { return (0, nil) }
+            let http = response as? HTTPURLResponse
+        else { return (0, nil) }
         return (http.statusCode, try? JSONSerialization.jsonObject(with: data))
     }
 
     /// Logs in; the access token, or nil.
     func login(_ email: String, password: String = "Correct-Horse-42") async -> String? {
-        await post("/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#).1["access_token"] as? String
+        await post("/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#).1["access_token"]
+            as? String
     }
 }
 
@@ -141,17 +152,22 @@ struct ServerCrashTests {
     static let password = "Correct-Horse-42"
 
     /// One client's loop: register, log in, refresh a few times, log out — recording each acknowledgement.
-    static func clientLoop(_ client: Client, id: Int, round: Int, acknowledged: Acknowledged, until deadline: Date) async {
+    static func clientLoop(
+        _ client: Client, id: Int, round: Int, acknowledged: Acknowledged, until deadline: Date
+    ) async {
         var counter = 0
         while Date() < deadline {
             counter += 1
             let email = "r\(round)-c\(id)-\(counter)@example.com"
-            let (registered, _) = await client.post("/api/v1/auth/register",
-                                                    #"{"email":"\#(email)","password":"\#(password)","first_name":"C"}"#)
+            let (registered, _) = await client.post(
+                "/api/v1/auth/register",
+                #"{"email":"\#(email)","password":"\#(password)","first_name":"C"}"#)
             guard registered == 201 else { return }
             await acknowledged.registered(email)
-            let (loggedIn, pair) = await client.post("/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#)
-            guard loggedIn == 200, var refresh = pair["refresh_token"] as? String, let access = pair["access_token"] as? String
+            let (loggedIn, pair) = await client.post(
+                "/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#)
+            guard loggedIn == 200, var refresh = pair["refresh_token"] as? String,
+                let access = pair["access_token"] as? String
             else { return }
             await acknowledged.token(refresh)
             for _ in 0..<3 {
@@ -163,7 +179,8 @@ struct ServerCrashTests {
             }
             if counter % 2 == 0 {
                 await acknowledged.begin(refresh)
-                let (status, _) = await client.post("/api/v1/auth/logout", #"{"refresh_token":"\#(refresh)"}"#, token: access)
+                let (status, _) = await client.post(
+                    "/api/v1/auth/logout", #"{"refresh_token":"\#(refresh)"}"#, token: access)
                 guard status == 200 else { return }
                 await acknowledged.logout(refresh)
             }
@@ -174,7 +191,8 @@ struct ServerCrashTests {
     /// logged-out sessions stay ended.
     static func verify(_ client: Client, _ acknowledged: Acknowledged, round: Int) async {
         for email in await acknowledged.users {
-            let (status, _) = await client.post("/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#)
+            let (status, _) = await client.post(
+                "/api/v1/auth/login", #"{"email":"\#(email)","password":"\#(password)"}"#)
             #expect(status == 200, "round \(round): acknowledged user \(email) cannot log in")
         }
         for (_, token) in await acknowledged.liveTokens {
@@ -189,7 +207,8 @@ struct ServerCrashTests {
         }
     }
 
-    @Test("killed at random moments under concurrent register, login, refresh and logout, it loses nothing acknowledged")
+    @Test(
+        "killed at random moments under concurrent register, login, refresh and logout, it loses nothing acknowledged")
     func killRepeatedly() async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-servercrash-XXXXXX".utf8CString)
         let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -206,14 +225,18 @@ struct ServerCrashTests {
             let clients = Task {
                 await withTaskGroup(of: Void.self) { group in
                     for id in 0..<8 {
-                        group.addTask { await Self.clientLoop(client, id: id, round: round, acknowledged: acknowledged, until: until) }
+                        group.addTask {
+                            await Self.clientLoop(
+                                client, id: id, round: round, acknowledged: acknowledged, until: until)
+                        }
                     }
                 }
             }
             // The kill comes at a random moment once the round has made progress (four registrations
             // acknowledged), however slow a busy machine makes it.
-            #expect(await eventually(seconds: 120) { await acknowledged.users.count >= before + 4 },
-                    "round \(round) made no progress")
+            #expect(
+                await eventually(seconds: 120) { await acknowledged.users.count >= before + 4 },
+                "round \(round) made no progress")
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &generator)))
             server.kill9()
             await clients.value

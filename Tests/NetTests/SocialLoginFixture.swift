@@ -21,10 +21,13 @@ struct SocialLoginFixture {
         self.http = http
         let configurations = try SocialProviderConfiguration.fromEnvironment(
             oidc.environment().merging(github.environment) { $1 })
-        harness = try await HTTPHarness(clock: clock, social: { auth in
-            SocialLogin(auth: auth, providers: configurations.map { SocialLogin.makeProvider($0, http: http) },
-                        trustUnverifiedEmails: trustUnverifiedEmails)
-        })
+        harness = try await HTTPHarness(
+            clock: clock,
+            social: { auth in
+                SocialLogin(
+                    auth: auth, providers: configurations.map { SocialLogin.makeProvider($0, http: http) },
+                    trustUnverifiedEmails: trustUnverifiedEmails)
+            })
     }
 
     func close() async {
@@ -35,7 +38,9 @@ struct SocialLoginFixture {
     }
 
     /// The user id a token answer names.
-    static func userID(_ answer: HTTPHarness.Answer) -> String? { (answer.json["user"] as? [String: Any])?["id"] as? String }
+    static func userID(_ answer: HTTPHarness.Answer) -> String? {
+        (answer.json["user"] as? [String: Any])?["id"] as? String
+    }
 }
 
 /// A browser signing in with a provider at Tessera on `port`: it keeps the cookie Tessera sets (the binding) and
@@ -61,7 +66,8 @@ struct SocialFlow {
 
     /// `GET /oauth/authorize/{provider}` from `browser` (with `token`: the start of a linking).
     func authorize(_ provider: String, browser: Browser, token: String? = nil) async throws -> HTTPHarness.Answer {
-        let path = "/api/v1/oauth/authorize/\(provider)?redirect_uri="
+        let path =
+            "/api/v1/oauth/authorize/\(provider)?redirect_uri="
             + Self.redirectURI.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         let answer = try await HTTPHarness.send(port: port, "GET", path, token: token, headers: browser.headers)
         browser.keep(answer)
@@ -72,9 +78,10 @@ struct SocialFlow {
     /// redirect URI: the code and state that redirect carries.
     func visitProvider(_ authorizationURL: String) async throws -> (code: String, state: String) {
         let url = try #require(URLComponents(string: authorizationURL))
-        let answer = try await PlainHTTPClient.send(port: try #require(url.port), method: "GET",
-                                                    path: url.percentEncodedPath + "?" + (url.percentEncodedQuery ?? ""),
-                                                    headers: [], body: nil)
+        let answer = try await PlainHTTPClient.send(
+            port: try #require(url.port), method: "GET",
+            path: url.percentEncodedPath + "?" + (url.percentEncodedQuery ?? ""),
+            headers: [], body: nil)
         #expect(answer.status == 302, "the provider refused: \(String(decoding: answer.body, as: UTF8.self))")
         let location = try #require(answer.headers["location"].flatMap(URLComponents.init(string:)))
         #expect(location.string?.hasPrefix(Self.redirectURI + "?") == true)
@@ -83,16 +90,21 @@ struct SocialFlow {
     }
 
     /// `POST /oauth/callback/{provider}` (or `/oauth/link/{provider}` with `token`) from `browser`.
-    func finish(_ provider: String, code: String, state: String, browser: Browser, token: String? = nil) async throws
+    func finish(
+        _ provider: String, code: String, state: String, browser: Browser, token: String? = nil
+    ) async throws
         -> HTTPHarness.Answer
     {
-        try await HTTPHarness.send(port: port, "POST", "/api/v1/oauth/\(token == nil ? "callback" : "link")/\(provider)",
-                                   json: #"{"code":"\#(code)","state":"\#(state)"}"#, token: token, headers: browser.headers)
+        try await HTTPHarness.send(
+            port: port, "POST", "/api/v1/oauth/\(token == nil ? "callback" : "link")/\(provider)",
+            json: #"{"code":"\#(code)","state":"\#(state)"}"#, token: token, headers: browser.headers)
     }
 
     /// The whole flow in a fresh browser (or `browser`): authorize, the provider's page, the callback (or the
     /// linking, with `token`).
-    func signIn(_ provider: String, browser: Browser = Browser(), token: String? = nil) async throws -> HTTPHarness.Answer {
+    func signIn(
+        _ provider: String, browser: Browser = Browser(), token: String? = nil
+    ) async throws -> HTTPHarness.Answer {
         let started = try await authorize(provider, browser: browser, token: token)
         #expect(started.status == 200, "\(String(decoding: started.body, as: UTF8.self))")
         let (code, state) = try await visitProvider(try #require(started.json["authorization_url"] as? String))

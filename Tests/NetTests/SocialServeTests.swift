@@ -16,7 +16,8 @@ struct SocialServeTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let environment = oidc.environment(name: "acme").merging(github.environment) { $1 }
 
-        let server = try ServerProcess(data: directory + "/data", outputPath: directory + ".log", environment: environment)
+        let server = try ServerProcess(
+            data: directory + "/data", outputPath: directory + ".log", environment: environment)
         let listed = try await HTTPHarness.send(port: server.port, "GET", "/api/v1/oauth/providers")
         let names = (listed.json["providers"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
         #expect(names == ["acme", "github"])
@@ -30,7 +31,8 @@ struct SocialServeTests {
         let started = try await flow.authorize("acme", browser: browser)
         server.kill9()
 
-        let restarted = try ServerProcess(data: directory + "/data", outputPath: directory + ".log2", environment: environment)
+        let restarted = try ServerProcess(
+            data: directory + "/data", outputPath: directory + ".log2", environment: environment)
         let after = SocialFlow(port: restarted.port)
         let (code, state) = try await after.visitProvider(try #require(started.json["authorization_url"] as? String))
         let finished = try await after.finish("acme", code: code, state: state, browser: browser)
@@ -51,8 +53,9 @@ struct SocialServeTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(throws: CrashTestError.self) {
-            try ServerProcess(data: directory + "/data", outputPath: directory + ".log",
-                              environment: ["TESSERA_OIDC_PROVIDERS": "acme", "TESSERA_OIDC_ACME_ISSUER": "https://id.acme.example"])
+            try ServerProcess(
+                data: directory + "/data", outputPath: directory + ".log",
+                environment: ["TESSERA_OIDC_PROVIDERS": "acme", "TESSERA_OIDC_ACME_ISSUER": "https://id.acme.example"])
         }
         let output = (try? String(contentsOfFile: directory + ".log", encoding: .utf8)) ?? ""
         #expect(output.contains("TESSERA_OIDC_ACME_CLIENT_ID"), "\(output)")

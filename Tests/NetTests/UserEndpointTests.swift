@@ -5,10 +5,12 @@ import Testing
 struct UserEndpointTests {
     /// A superuser's access token (created as an operator would).
     static func superuserToken(_ harness: HTTPHarness) async throws -> String {
-        _ = try await harness.auth.createUser(email: "root@example.com", password: HTTPHarness.password,
-                                              firstName: "Root", isSuperuser: true)
-        let login = try await harness.send("POST", "/api/v1/auth/login",
-                                           json: #"{"email":"root@example.com","password":"\#(HTTPHarness.password)"}"#)
+        _ = try await harness.auth.createUser(
+            email: "root@example.com", password: HTTPHarness.password,
+            firstName: "Root", isSuperuser: true)
+        let login = try await harness.send(
+            "POST", "/api/v1/auth/login",
+            json: #"{"email":"root@example.com","password":"\#(HTTPHarness.password)"}"#)
         return try #require(login.json["access_token"] as? String)
     }
 
@@ -24,7 +26,8 @@ struct UserEndpointTests {
         #expect(try await harness.send("GET", "/api/v1/users").errorCode == "AUTH_006")
         #expect(try await harness.send("GET", "/api/v1/users", token: userToken).errorCode == "AUTH_004")
 
-        let page = try await harness.send("GET", "/api/v1/users?page=2&limit=2&sort_by=email&sort_order=desc", token: root)
+        let page = try await harness.send(
+            "GET", "/api/v1/users?page=2&limit=2&sort_by=email&sort_order=desc", token: root)
         #expect(page.status == 200)
         let pagination = try #require(page.json["pagination"] as? [String: Any])
         #expect(pagination["total"] as? Int == 6)
@@ -57,9 +60,12 @@ struct UserEndpointTests {
         #expect(try await harness.send("GET", "/api/v1/users/\(UUID().uuidString)", token: root).status == 404)
         #expect(try await harness.send("GET", "/api/v1/users/nope", token: root).errorCode == "VAL_005")
 
-        let edited = try await harness.send("PATCH", "/api/v1/users/\(bobID)", json: #"{"first_name":"Robert"}"#, token: root)
+        let edited = try await harness.send(
+            "PATCH", "/api/v1/users/\(bobID)", json: #"{"first_name":"Robert"}"#, token: root)
         #expect(edited.json["first_name"] as? String == "Robert")
-        #expect(try await harness.send("PATCH", "/api/v1/users/\(bobID)", json: #"{"first_name":"X"}"#, token: adaToken).status == 403)
+        #expect(
+            try await harness.send("PATCH", "/api/v1/users/\(bobID)", json: #"{"first_name":"X"}"#, token: adaToken)
+                .status == 403)
         await harness.close()
     }
 
@@ -76,8 +82,9 @@ struct UserEndpointTests {
         #expect(try await harness.send("DELETE", "/api/v1/users/\(rootID)", token: root).errorCode == "AUTH_007")
         #expect(try await harness.send("DELETE", "/api/v1/users/\(adaID)", token: root).status == 200)
         #expect(try await harness.send("GET", "/api/v1/users/me", token: adaToken).status == 401)
-        let login = try await harness.send("POST", "/api/v1/auth/login",
-                                           json: #"{"email":"ada@example.com","password":"\#(HTTPHarness.password)"}"#)
+        let login = try await harness.send(
+            "POST", "/api/v1/auth/login",
+            json: #"{"email":"ada@example.com","password":"\#(HTTPHarness.password)"}"#)
         #expect(login.status == 401)
         let list = try await harness.send("GET", "/api/v1/users", token: root)
         #expect((list.json["pagination"] as? [String: Any])?["total"] as? Int == 1)

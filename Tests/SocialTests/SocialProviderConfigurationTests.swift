@@ -21,17 +21,27 @@ struct SocialProviderConfigurationTests {
         #expect(try SocialProviderConfiguration.fromEnvironment([:]).isEmpty)
     }
 
-    @Test("refused, naming the variable: a missing issuer, id or secret, plain HTTP to another machine, a bad name",
-          arguments: [
-            ["TESSERA_OIDC_PROVIDERS": "acme", "TESSERA_OIDC_ACME_CLIENT_ID": "i", "TESSERA_OIDC_ACME_CLIENT_SECRET": "s"],
+    @Test(
+        "refused, naming the variable: a missing issuer, id or secret, plain HTTP to another machine, a bad name",
+        arguments: [
+            [
+                "TESSERA_OIDC_PROVIDERS": "acme", "TESSERA_OIDC_ACME_CLIENT_ID": "i",
+                "TESSERA_OIDC_ACME_CLIENT_SECRET": "s",
+            ],
             ["TESSERA_OIDC_PROVIDERS": "google", "TESSERA_OIDC_GOOGLE_CLIENT_SECRET": "s"],
-            ["TESSERA_OIDC_PROVIDERS": "acme", "TESSERA_OIDC_ACME_ISSUER": "http://idp.example", "TESSERA_OIDC_ACME_CLIENT_ID": "i",
-             "TESSERA_OIDC_ACME_CLIENT_SECRET": "s"],
+            [
+                "TESSERA_OIDC_PROVIDERS": "acme", "TESSERA_OIDC_ACME_ISSUER": "http://idp.example",
+                "TESSERA_OIDC_ACME_CLIENT_ID": "i",
+                "TESSERA_OIDC_ACME_CLIENT_SECRET": "s",
+            ],
             ["TESSERA_OIDC_PROVIDERS": "ac me"],
             ["TESSERA_OIDC_PROVIDERS": "github"],
             ["TESSERA_GITHUB_CLIENT_ID": "i"],
-            ["TESSERA_GITHUB_CLIENT_ID": "i", "TESSERA_GITHUB_CLIENT_SECRET": "s", "TESSERA_GITHUB_BASE_URL": "http://github.example"],
-          ])
+            [
+                "TESSERA_GITHUB_CLIENT_ID": "i", "TESSERA_GITHUB_CLIENT_SECRET": "s",
+                "TESSERA_GITHUB_BASE_URL": "http://github.example",
+            ],
+        ])
     func refused(environment: [String: String]) {
         #expect(throws: SocialProviderConfiguration.Problem.self) {
             try SocialProviderConfiguration.fromEnvironment(environment)

@@ -1,3 +1,5 @@
+import WAL
+
 // A child process for the crash tests: opens (recovering) the log in the directory it is given, appends
 // records from several concurrent producers, and after each acknowledgement writes the record's LSN on a
 // line of the output file with one write(2), so that a line is there only if the append was acknowledged.
@@ -7,7 +9,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import WAL
 
 let arguments = CommandLine.arguments
 guard arguments.count == 5, let backend = LogBackend(rawValue: arguments[2]) else {
@@ -43,7 +44,9 @@ await withTaskGroup(of: Void.self) { group in
     for producer in 0..<producers {
         group.addTask {
             for sequence in 0..<recordsPerProducer {
-                guard let lsn = try? await log.append(type: 1, payload: crashPayload(producer: producer, sequence: sequence))
+                guard
+                    let lsn = try? await log.append(
+                        type: 1, payload: crashPayload(producer: producer, sequence: sequence))
                 else { return }
                 let line = Array("\(lsn)\n".utf8)
                 _ = line.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }

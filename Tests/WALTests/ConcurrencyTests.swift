@@ -1,15 +1,18 @@
 import Testing
+
 @testable import WAL
 
 @Suite("Group commit under many producers")
 struct ConcurrencyTests {
-    @Test("every awaited LSN is durable, unique and in order, and recovery returns all of them",
-          arguments: allDevices)
+    @Test(
+        "every awaited LSN is durable, unique and in order, and recovery returns all of them",
+        arguments: allDevices)
     func manyProducers(device: DeviceSetup) async throws {
         let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let configuration = testConfiguration(directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 128 << 10)
+        let configuration = testConfiguration(
+            directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 128 << 10)
         let (log, _) = try openCollecting(configuration)
         let producers = 48
         let perProducer = 60
@@ -41,8 +44,9 @@ struct ConcurrencyTests {
         for record in records { #expect(record.payload == expected[record.lsn]) }
     }
 
-    @Test("in batch and none modes appends return at once and close makes them durable",
-          arguments: [Durability.batch(milliseconds: 5), .none])
+    @Test(
+        "in batch and none modes appends return at once and close makes them durable",
+        arguments: [Durability.batch(milliseconds: 5), .none])
     func relaxedModes(durability: Durability) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

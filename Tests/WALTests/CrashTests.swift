@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WAL
 
 @Suite("Acknowledged records survive SIGKILL")
@@ -67,11 +68,14 @@ struct CrashTests {
             }
             await log.close()
             #expect(damaged == 0, "round \(round): records with wrong contents")
-            #expect(recovered == Array(1...LSN(max(recovered.count, 1))).prefix(recovered.count).map { $0 },
-                    "round \(round): LSNs are not 1…n")
+            #expect(
+                recovered == Array(1...LSN(max(recovered.count, 1))).prefix(recovered.count).map { $0 },
+                "round \(round): LSNs are not 1…n")
             let recoveredSet = Set(recovered)
             let lost = everAcknowledged.subtracting(recoveredSet)
-            #expect(lost.isEmpty, "round \(round) (killed \(lifetimeMilliseconds) ms after progress): lost \(lost.sorted().prefix(10))")
+            #expect(
+                lost.isEmpty,
+                "round \(round) (killed \(lifetimeMilliseconds) ms after progress): lost \(lost.sorted().prefix(10))")
         }
         #expect(everAcknowledged.count > 100, "the child should have acknowledged records before being killed")
     }

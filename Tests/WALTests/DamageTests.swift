@@ -1,13 +1,16 @@
 import Foundation
 import Testing
+
 @testable import WAL
 
 @Suite("Damage before the end of the log is reported, never silently skipped")
 struct DamageTests {
     /// Writes 190 records of 900 bytes in 64 KiB segments (three, the last one part full); returns their paths.
-    static func writeLog(_ directory: TemporaryDirectory, device: DeviceSetup = allDevices[0]) async throws -> [String] {
-        let configuration = testConfiguration(directory, backend: device.backend, directIO: device.directIO,
-                                              segmentSizeBytes: 64 << 10)
+    static func writeLog(_ directory: TemporaryDirectory, device: DeviceSetup = allDevices[0]) async throws -> [String]
+    {
+        let configuration = testConfiguration(
+            directory, backend: device.backend, directIO: device.directIO,
+            segmentSizeBytes: 64 << 10)
         let (log, _) = try openCollecting(configuration)
         for index in 0..<190 { try await log.append(type: 1, payload: payload(for: index, size: 900)) }
         await log.close()
@@ -25,8 +28,9 @@ struct DamageTests {
         SegmentHeader.size + index * RecordFrame.frameSize(payloadCount: 900)
     }
 
-    @Test("a flipped bit in a middle record names the file and offset; truncate keeps the prefix",
-          arguments: allDevices)
+    @Test(
+        "a flipped bit in a middle record names the file and offset; truncate keeps the prefix",
+        arguments: allDevices)
     func flippedBitInMiddleSegment(device: DeviceSetup) async throws {
         let backend = device.backend
         let directory = TemporaryDirectory()
@@ -35,7 +39,8 @@ struct DamageTests {
         #expect(segments.count >= 3)
         let damagedOffset = Self.recordOffset(4)
         try Self.flipBit(in: segments[1], at: damagedOffset + 300)
-        var configuration = testConfiguration(directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 64 << 10)
+        var configuration = testConfiguration(
+            directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 64 << 10)
         do {
             _ = try openCollecting(configuration)
             Issue.record("a damaged log opened without complaint")
@@ -59,7 +64,9 @@ struct DamageTests {
         let next = try await log.append(type: 2, payload: [1])
         #expect(next == firstOfSegment + 4)
         await log.close()
-        let setAside = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".damaged-") }
+        let setAside = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.contains(".damaged-")
+        }
         #expect(setAside.count == segments.count - 2)
 
         configuration.recovery = .strict
@@ -74,7 +81,9 @@ struct DamageTests {
         defer { directory.remove() }
         let segments = try await Self.writeLog(directory)
         try Self.flipBit(in: segments.last!, at: Self.recordOffset(1) + 100)
-        #expect(throws: WALError.self) { _ = try openCollecting(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10)) }
+        #expect(throws: WALError.self) {
+            _ = try openCollecting(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10))
+        }
     }
 
     @Test("a missing middle segment is reported as missing records")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WAL
 
 /// What the helpers do to the file system. That each change is also made durable (the directory synced) is
@@ -55,7 +56,10 @@ struct DurableTests {
             _ = FileManager.default.createFile(atPath: directory.file(name), contents: Data([0]))
         }
         #expect(try Durable.removeTemporaryFiles(in: directory.path) == ["MANIFEST.tmp", "snapshot-1.snap.tmp"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["MANIFEST", "snapshot-1.snap"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == [
+                "MANIFEST", "snapshot-1.snap",
+            ])
         #expect(try Durable.removeTemporaryFiles(in: directory.file("absent")) == [])
     }
 
@@ -69,7 +73,9 @@ struct DurableTests {
         try await log.append(type: 1, payload: [1, 2, 3])
         await log.close()
         var records: [LSN] = []
-        let reopened = try WriteAheadLog.open(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10)) {
+        let reopened = try WriteAheadLog.open(
+            testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10)
+        ) {
             records.append($0.lsn)
         }
         #expect(records == [1])

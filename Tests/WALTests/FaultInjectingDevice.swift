@@ -1,4 +1,5 @@
 import Synchronization
+
 @testable import WAL
 
 #if canImport(Glibc)

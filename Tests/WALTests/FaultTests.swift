@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WAL
 
 #if canImport(Glibc)
@@ -14,15 +15,18 @@ struct FaultTests {
         return try openCollecting(configuration).0
     }
 
-    @Test("an fsync failure fails every waiting append and every later one; acknowledged records survive",
-          arguments: allDevices)
+    @Test(
+        "an fsync failure fails every waiting append and every later one; acknowledged records survive",
+        arguments: allDevices)
     func fsyncFailureIsFatal(device: DeviceSetup) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let plan = FaultPlan()
         let log = try openFaulty(directory, device: device, plan: plan)
         var acknowledged: [LSN] = []
-        for index in 0..<20 { acknowledged.append(try await log.append(type: 1, payload: payload(for: index, size: 64))) }
+        for index in 0..<20 {
+            acknowledged.append(try await log.append(type: 1, payload: payload(for: index, size: 64)))
+        }
 
         // Hold the writer so that many appends queue up behind the failing commit.
         plan.hold(true)
@@ -52,8 +56,10 @@ struct FaultTests {
         await log.close()
 
         // A restart with a healthy disk recovers every acknowledged record.
-        let (reopened, records) = try openCollecting(testConfiguration(directory, backend: device.backend,
-                                                                       directIO: device.directIO))
+        let (reopened, records) = try openCollecting(
+            testConfiguration(
+                directory, backend: device.backend,
+                directIO: device.directIO))
         #expect(Array(records.map(\.lsn).prefix(acknowledged.count)) == acknowledged)
         await reopened.close()
     }

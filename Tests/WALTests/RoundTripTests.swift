@@ -1,15 +1,18 @@
 import Testing
+
 @testable import WAL
 
 @Suite("Records written are read back exactly")
 struct RoundTripTests {
-    @Test("records of many sizes come back byte for byte, in order, across segments and restarts",
-          arguments: allDevices)
+    @Test(
+        "records of many sizes come back byte for byte, in order, across segments and restarts",
+        arguments: allDevices)
     func roundTrip(device: DeviceSetup) async throws {
         let backend = device.backend
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let configuration = testConfiguration(directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 256 << 10)
+        let configuration = testConfiguration(
+            directory, backend: backend, directIO: device.directIO, segmentSizeBytes: 256 << 10)
         let sizes = [0, 1, 2, 7, 8, 9, 15, 16, 17, 100, 1000, 4096, 4097, 65_536, 200_000]
         var expected: [StoredRecord] = []
         let (log, replayed) = try openCollecting(configuration)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WAL
 
 @Suite("Snapshot files, the manifest, and log retention")
@@ -98,7 +99,8 @@ struct SnapshotTests {
         _ = try store.write(lsn: 5) { try $0.write([1, 2, 3]) }
         // A crash after renaming a newer snapshot but before the manifest named it.
         let newer = SnapshotFile.fileName(lsn: 9)
-        try FileManager.default.copyItem(atPath: directory.file(SnapshotFile.fileName(lsn: 5)), toPath: directory.file(newer))
+        try FileManager.default.copyItem(
+            atPath: directory.file(SnapshotFile.fileName(lsn: 5)), toPath: directory.file(newer))
         #expect(try store.loadNewest { _ in true }?.lsn == 5)
 
         let path = directory.file(SnapshotFile.fileName(lsn: 5))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WAL
 
 /// A log device and write path: every parameterized log test runs with each.
@@ -34,8 +35,10 @@ struct TemporaryDirectory {
 }
 
 /// A small segment size so that tests cross segment boundaries quickly.
-func testConfiguration(_ directory: TemporaryDirectory, backend: LogBackend, directIO: Bool = true,
-                       segmentSizeBytes: Int = 1 << 20) -> WALConfiguration {
+func testConfiguration(
+    _ directory: TemporaryDirectory, backend: LogBackend, directIO: Bool = true,
+    segmentSizeBytes: Int = 1 << 20
+) -> WALConfiguration {
     var configuration = WALConfiguration(directory: directory.path)
     configuration.backend = backend
     configuration.directIO = directIO

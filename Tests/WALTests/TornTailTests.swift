@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WAL
 
 @Suite("A torn tail of the last segment is cut off")
@@ -9,10 +10,13 @@ struct TornTailTests {
     static func writeLog(
         _ directory: TemporaryDirectory, device: DeviceSetup, sizes: [Int]
     ) async throws -> (name: String, bytes: [UInt8], frames: [(start: Int, length: Int)]) {
-        let configuration = testConfiguration(directory, backend: device.backend, directIO: device.directIO,
-                                              segmentSizeBytes: 64 << 10)
+        let configuration = testConfiguration(
+            directory, backend: device.backend, directIO: device.directIO,
+            segmentSizeBytes: 64 << 10)
         let (log, _) = try openCollecting(configuration)
-        for (index, size) in sizes.enumerated() { try await log.append(type: 7, payload: payload(for: index, size: size)) }
+        for (index, size) in sizes.enumerated() {
+            try await log.append(type: 7, payload: payload(for: index, size: size))
+        }
         await log.close()
         let path = try #require(try segmentPaths(directory).first)
         var frames: [(Int, Int)] = []
@@ -26,14 +30,16 @@ struct TornTailTests {
 
     static let sizes = [40, 7, 120, 0, 33, 250, 9, 64, 100, 18, 77, 5]
 
-    @Test("cutting the file at every byte offset inside the last records recovers exactly the complete prefix",
-          arguments: allDevices)
+    @Test(
+        "cutting the file at every byte offset inside the last records recovers exactly the complete prefix",
+        arguments: allDevices)
     func truncatedAtEveryOffset(device: DeviceSetup) async throws {
         try await checkEveryOffset(device: device) { bytes, cut in Array(bytes[0..<cut]) }
     }
 
-    @Test("zeroing the file from every byte offset inside the last records recovers exactly the complete prefix",
-          arguments: allDevices)
+    @Test(
+        "zeroing the file from every byte offset inside the last records recovers exactly the complete prefix",
+        arguments: allDevices)
     func zeroedFromEveryOffset(device: DeviceSetup) async throws {
         try await checkEveryOffset(device: device) { bytes, cut in
             var damaged = bytes
@@ -58,8 +64,9 @@ struct TornTailTests {
             }
             try Data(damage(bytes, cut)).write(to: URL(fileURLWithPath: target.file(name)))
             let complete = frames.filter { $0.start + $0.length <= cut }.count
-            let configuration = testConfiguration(target, backend: device.backend, directIO: device.directIO,
-                                                  segmentSizeBytes: 64 << 10)
+            let configuration = testConfiguration(
+                target, backend: device.backend, directIO: device.directIO,
+                segmentSizeBytes: 64 << 10)
             let (log, records) = try openCollecting(configuration)
             #expect(records.count == complete, "cut at \(cut)")
             #expect(records.map(\.lsn) == (0..<complete).map { LSN($0 + 1) })
@@ -95,7 +102,8 @@ struct TornTailTests {
         var torn = bytes
         torn[last.start + 20] ^= 0xFF
         try Data(torn).write(to: URL(fileURLWithPath: directory.file(name)))
-        let (log, records) = try openCollecting(testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10))
+        let (log, records) = try openCollecting(
+            testConfiguration(directory, backend: .pwrite, segmentSizeBytes: 64 << 10))
         #expect(records.count == frames.count - 1)
         #expect(log.recovery.tornBytes > 0)
         await log.close()

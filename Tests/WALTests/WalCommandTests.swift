@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WAL
 
 /// Runs the real `tessera` binary, built next to the test binary.
@@ -16,7 +17,9 @@ func runTessera(_ arguments: [String]) throws -> (status: Int32, output: String,
     let outData = output.fileHandleForReading.readDataToEndOfFile()
     let errData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return (
+        process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
+    )
 }
 
 @Suite("tessera wal inspect, verify and stats")

@@ -2,8 +2,8 @@ import Auth
 import Benchmark
 import Engine
 import Foundation
-import Net
 import NIOHTTP1
+import Net
 import Synchronization
 import WAL
 
@@ -66,7 +66,9 @@ let benchmarks: @Sendable () -> Void = {
 
     // Verification, first sight: more distinct tokens than the verified-token cache holds, taken in turn,
     // so every one misses it. Then the cached case: the same token again.
-    for (name, signer, tokens) in [("HS256", fixture.hs256, fixture.hs256Tokens), ("EdDSA", fixture.eddsa, fixture.eddsaTokens)] {
+    for (name, signer, tokens) in [
+        ("HS256", fixture.hs256, fixture.hs256Tokens), ("EdDSA", fixture.eddsa, fixture.eddsaTokens),
+    ] {
         let cursor = Cursor()
         Benchmark("JWT verify \(name), not cached") { benchmark in
             for _ in benchmark.scaledIterations {
@@ -115,23 +117,27 @@ struct Fixture: Sendable {
     let router: Router
 
     init() {
-        let user = User(id: UUID(), email: "bench@example.com", passwordHash: String(repeating: "x", count: 60),
-                        firstName: "Bench", lastName: "User", phoneNumber: nil, isActive: true, isSuperuser: false,
-                        preferences: nil, locale: nil, createdAtMilliseconds: 1, updatedAtMilliseconds: 1,
-                        deletedAtMilliseconds: nil)
-        let session = Session(id: UUID(), userID: user.id, deviceName: "laptop", deviceID: "device-1",
-                              ipAddress: "10.0.0.1", createdAtMilliseconds: 1, expiresAtMilliseconds: .max / 2,
-                              refreshDigest: SecretDigest(word0: 1, word1: 2, word2: 3, word3: 4))
+        let user = User(
+            id: UUID(), email: "bench@example.com", passwordHash: String(repeating: "x", count: 60),
+            firstName: "Bench", lastName: "User", phoneNumber: nil, isActive: true, isSuperuser: false,
+            preferences: nil, locale: nil, createdAtMilliseconds: 1, updatedAtMilliseconds: 1,
+            deletedAtMilliseconds: nil)
+        let session = Session(
+            id: UUID(), userID: user.id, deviceName: "laptop", deviceID: "device-1",
+            ipAddress: "10.0.0.1", createdAtMilliseconds: 1, expiresAtMilliseconds: .max / 2,
+            refreshDigest: SecretDigest(word0: 1, word1: 2, word2: 3, word3: 4))
         var state = ShardState()
         state.apply(.userRegistered(user), lsn: 1)
         state.apply(.sessionCreated(session), lsn: 2)
         self.state = state
         registerRecord = .userRegistered(user)
-        refreshRecord = .sessionRefreshed(userID: user.id, sessionID: session.id,
-                                          newDigest: SecretDigest(word0: 5, word1: 6, word2: 7, word3: 8),
-                                          atMilliseconds: 2, expiresAtMilliseconds: .max / 2)
-        claims = AccessClaims(userID: user.id, sessionID: session.id, issuedAt: now, expiresAt: now + 900,
-                              tokenID: UUID(), isSuperuser: false, email: user.email, firstName: user.firstName)
+        refreshRecord = .sessionRefreshed(
+            userID: user.id, sessionID: session.id,
+            newDigest: SecretDigest(word0: 5, word1: 6, word2: 7, word3: 8),
+            atMilliseconds: 2, expiresAtMilliseconds: .max / 2)
+        claims = AccessClaims(
+            userID: user.id, sessionID: session.id, issuedAt: now, expiresAt: now + 900,
+            tokenID: UUID(), isSuperuser: false, email: user.email, firstName: user.firstName)
         hs256 = AccessTokenSigner(key: (0..<32).map { UInt8($0) }, issuer: "https://tessera.example")
         let keys = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-bench-keys-\(UUID())").path
         let ring = try! SigningKeyRing(directory: keys, nowSeconds: now, rotationSeconds: nil, retentionSeconds: 900)
@@ -139,18 +145,22 @@ struct Fixture: Sendable {
         let claims = claims, hs256 = hs256, eddsa = eddsa
         func distinct(_ signer: AccessTokenSigner) -> [String] {
             (0..<20_000).map { index in
-                signer.sign(AccessClaims(userID: claims.userID, sessionID: claims.sessionID, issuedAt: claims.issuedAt,
-                                         expiresAt: claims.expiresAt + Int64(index), tokenID: UUID(), isSuperuser: false,
-                                         email: claims.email, firstName: claims.firstName))
+                signer.sign(
+                    AccessClaims(
+                        userID: claims.userID, sessionID: claims.sessionID, issuedAt: claims.issuedAt,
+                        expiresAt: claims.expiresAt + Int64(index), tokenID: UUID(), isSuperuser: false,
+                        email: claims.email, firstName: claims.firstName))
             }
         }
         hs256Tokens = distinct(hs256)
         eddsaTokens = distinct(eddsa)
         refreshToken = session.id.uuidString.lowercased() + "." + String(repeating: "A", count: 43)
         router = Router { root in
-            for path in ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/users/me",
-                         "/api/v1/users/{user_id}", "/api/v1/sessions/me", "/api/v1/sessions/{session_id}",
-                         "/api/v1/organizations/{org_id}", "/api/v1/organizations/{org_id}/members/{user_id}"] {
+            for path in [
+                "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/users/me",
+                "/api/v1/users/{user_id}", "/api/v1/sessions/me", "/api/v1/sessions/{session_id}",
+                "/api/v1/organizations/{org_id}", "/api/v1/organizations/{org_id}/members/{user_id}",
+            ] {
                 for method in [HTTPMethod.GET, .POST, .DELETE] {
                     root.on(method, path) { _, _ in HTTPResponse(status: .ok) }
                 }
