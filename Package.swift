@@ -4,7 +4,8 @@ import PackageDescription
 /// Tessera: an authentication engine whose state lives in memory and whose every mutation goes to a
 /// write-ahead log. Dependencies point one way: Net → Social → Auth → Engine → WAL (a module may skip layers
 /// below it), Bytes (wire text helpers) under Auth, Social and Net, the CLI and Bench on top. Each target declares
-/// exactly what it imports: `scripts/check-imports.py` (in `make test`) fails otherwise.
+/// exactly what it imports: `scripts/check-imports.py` (in `make test`) fails otherwise. What crosses modules is
+/// `package`; `public` only what the microbenchmarks (Benchmarks/, a package of their own) call.
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),

@@ -8,8 +8,8 @@ public struct AccessClaims: Sendable, Hashable {
     /// Unix seconds.
     public let issuedAt: Int64
     public let expiresAt: Int64
-    public let tokenID: UUID
-    public let isSuperuser: Bool
+    package let tokenID: UUID
+    package let isSuperuser: Bool
     public let email: String
     public let firstName: String
 
@@ -31,19 +31,19 @@ public struct AccessClaims: Sendable, Hashable {
 /// The claims of an access token the OAuth provider issued to a client: for a user (authorization code,
 /// refresh) or for the client itself (`client_credentials`, where `subject` is the client id and `tokenID`
 /// names the stored client token).
-public struct ProviderClaims: Sendable, Hashable {
+package struct ProviderClaims: Sendable, Hashable {
     /// The user's id, or the client's for a client token.
-    public let subject: UUID
+    package let subject: UUID
     /// The provider session, or the client token.
-    public let sessionID: UUID
-    public let clientID: UUID
+    package let sessionID: UUID
+    package let clientID: UUID
     /// Space-separated scope tokens.
-    public let scope: String
-    public let issuedAt: Int64
-    public let expiresAt: Int64
-    public let tokenID: UUID
+    package let scope: String
+    package let issuedAt: Int64
+    package let expiresAt: Int64
+    package let tokenID: UUID
 
-    public init(
+    package init(
         subject: UUID, sessionID: UUID, clientID: UUID, scope: String, issuedAt: Int64, expiresAt: Int64,
         tokenID: UUID
     ) {
@@ -57,11 +57,11 @@ public struct ProviderClaims: Sendable, Hashable {
     }
 
     /// Issued to the client for itself.
-    public var isClientToken: Bool { subject == clientID }
+    package var isClientToken: Bool { subject == clientID }
 }
 
 /// An access token that verified: first-party, or issued by the OAuth provider.
-public enum VerifiedAccessToken: Sendable, Hashable {
+package enum VerifiedAccessToken: Sendable, Hashable {
     case firstParty(AccessClaims)
     case provider(ProviderClaims)
 }
@@ -72,7 +72,7 @@ public enum VerifiedAccessToken: Sendable, Hashable {
 /// `kid`) when configured.
 public struct AccessTokenSigner: Sendable {
     let jwt: JWTSigner
-    public let issuer: String
+    package let issuer: String
     /// Tokens verified already (see `VerifiedTokenCache`).
     let verified = VerifiedTokenCache(capacity: 16_384)
 
@@ -102,7 +102,7 @@ public struct AccessTokenSigner: Sendable {
             ]))
     }
 
-    public func sign(_ claims: ProviderClaims) -> String {
+    package func sign(_ claims: ProviderClaims) -> String {
         let client = UUIDText.lowercased(claims.clientID)
         return jwt.sign(
             FlatJSON.encode([
@@ -131,7 +131,7 @@ public struct AccessTokenSigner: Sendable {
     }
 
     /// The claims of any access token this signer issued, first-party or provider, unexpired at `nowSeconds`.
-    public func verifyAny(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
+    package func verifyAny(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
         if let known = verified.get(token, nowSeconds: nowSeconds) { return known }
         let result = try verifyUncached(token, nowSeconds: nowSeconds)
         verified.put(token, result)
@@ -167,10 +167,10 @@ public struct AccessTokenSigner: Sendable {
     }
 
     /// `GET /.well-known/jwks.json`: the public keys that verify tokens now (none for HS256).
-    public func jwks() -> [UInt8] { jwt.jwks() }
+    package func jwks() -> [UInt8] { jwt.jwks() }
 
     /// `HS256` or `EdDSA`.
-    public var algorithm: String { jwt.algorithm }
+    package var algorithm: String { jwt.algorithm }
 }
 
 /// HMAC-SHA256 of `message` under `key`.

@@ -1,30 +1,30 @@
-public import Engine
-public import FoundationEssentials
+package import Engine
+package import FoundationEssentials
 
 /// An access token and a refresh token, as login and refresh answer them.
-public struct TokenPair: Sendable, Hashable {
-    public let accessToken: String
-    public let refreshToken: String
+package struct TokenPair: Sendable, Hashable {
+    package let accessToken: String
+    package let refreshToken: String
     /// Seconds until the access token expires.
-    public let expiresIn: Int64
-    public let user: User
-    public let session: Session
+    package let expiresIn: Int64
+    package let user: User
+    package let session: Session
 }
 
 /// First-party authentication over the engine: register, log in, refresh, log out, and check an access token.
 /// Password hashing runs on the hasher's own threads; token work is a few microseconds of HMAC and SHA-256.
-public final class AuthService: Sendable {
-    public let engine: Engine
+package final class AuthService: Sendable {
+    package let engine: Engine
     /// Signs and verifies access tokens (HS256 or EdDSA).
-    public let signer: AccessTokenSigner
+    package let signer: AccessTokenSigner
     let minter: RefreshTokenMinter
     let hasher: PasswordHasher
     let clock: any EngineClock
-    public let accessTokenLifetimeSeconds: Int64
+    package let accessTokenLifetimeSeconds: Int64
     /// Failed logins per account.
-    public let throttle: LoginThrottle
+    package let throttle: LoginThrottle
 
-    public init(
+    package init(
         engine: Engine, keys: ServerKeys, hasher: PasswordHasher, clock: any EngineClock = SystemClock(),
         issuer: String = "tessera", accessTokenLifetimeSeconds: Int64 = 15 * 60,
         throttle: LoginThrottle? = nil, signing: SigningMethod? = nil
@@ -39,7 +39,7 @@ public final class AuthService: Sendable {
     }
 
     /// Registers a user after checking the password rule; never a superuser (that is the admin API's).
-    public func register(
+    package func register(
         email: String, password: String, firstName: String, lastName: String? = nil,
         phoneNumber: String? = nil
     ) async throws(AuthError) -> User {
@@ -51,7 +51,7 @@ public final class AuthService: Sendable {
 
     /// Creates a user as an operator does (the first superuser, `tessera user create`): same rules as
     /// registration, and it may be a superuser.
-    public func createUser(
+    package func createUser(
         email: String, password: String, firstName: String, isSuperuser: Bool
     )
         async throws(AuthError) -> User
@@ -72,7 +72,7 @@ public final class AuthService: Sendable {
     /// wrong password, and both answer `invalidCredentials`. The attempt counts against the account's allowed
     /// failures from before its password is checked (see `LoginThrottle`), and the session opens only if the
     /// password checked is still the user's.
-    public func login(email: String, password: String, device: DeviceInfo) async throws(AuthError) -> TokenPair {
+    package func login(email: String, password: String, device: DeviceInfo) async throws(AuthError) -> TokenPair {
         let account = User.normalizedEmail(email)
         if let wait = throttle.begin(account) {
             throw AuthError(.accountLocked, "too many failed logins; try again in \(wait) s", retryAfterSeconds: wait)
@@ -102,7 +102,7 @@ public final class AuthService: Sendable {
 
     /// Opens a session for a user whose identity was checked elsewhere (a social sign-in): the same session,
     /// tokens and rotation as a password login. `userInactive` for an inactive or deleted user.
-    public func openSession(for user: User, device: DeviceInfo) async throws(AuthError) -> TokenPair {
+    package func openSession(for user: User, device: DeviceInfo) async throws(AuthError) -> TokenPair {
         try await openSession(for: user, device: device, verifiedPasswordHash: nil)
     }
 
@@ -130,7 +130,7 @@ public final class AuthService: Sendable {
     }
 
     /// Rotates a refresh token. The same token presented again within the grace window answers the same pair.
-    public func refresh(_ text: String) async throws(AuthError) -> TokenPair {
+    package func refresh(_ text: String) async throws(AuthError) -> TokenPair {
         guard let presented = SecretToken(parsing: text) else {
             throw AuthError(.tokenInvalid, "invalid refresh token")
         }
@@ -146,7 +146,7 @@ public final class AuthService: Sendable {
 
     /// The claims of a valid access token whose session is still active: the check of every authenticated
     /// request. Revocation takes effect on the very next request.
-    public func authenticate(_ accessToken: String) async throws(AuthError) -> AccessClaims {
+    package func authenticate(_ accessToken: String) async throws(AuthError) -> AccessClaims {
         let claims: AccessClaims
         do {
             claims = try signer.verify(accessToken, nowSeconds: clock.nowMilliseconds() / 1000)
@@ -186,7 +186,7 @@ public final class AuthService: Sendable {
     }
 
     /// Ends the session of `refreshToken`, which must be the caller's.
-    public func logout(userID: UUID, refreshToken text: String) async throws(AuthError) {
+    package func logout(userID: UUID, refreshToken text: String) async throws(AuthError) {
         guard let token = SecretToken(parsing: text) else { throw AuthError(.tokenInvalid, "invalid refresh token") }
         do {
             try await engine.revokeSession(token.id, of: userID)
@@ -196,7 +196,7 @@ public final class AuthService: Sendable {
     }
 
     /// Changes the password after checking the current one; every other session of the user ends.
-    public func changePassword(userID: UUID, sessionID: UUID, current: String, new: String) async throws(AuthError) {
+    package func changePassword(userID: UUID, sessionID: UUID, current: String, new: String) async throws(AuthError) {
         guard let user = await engine.user(id: userID), !user.isDeleted else {
             throw AuthError(.notFound, "user not found")
         }
@@ -213,7 +213,7 @@ public final class AuthService: Sendable {
     }
 
     /// Ends every session of the user; returns how many were active.
-    public func logoutEverywhere(userID: UUID) async throws(AuthError) -> Int {
+    package func logoutEverywhere(userID: UUID) async throws(AuthError) -> Int {
         do { return try await engine.revokeAllSessions(of: userID) } catch { throw Self.mapped(error) }
     }
 

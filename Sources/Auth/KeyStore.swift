@@ -6,22 +6,23 @@ import Glibc
 
 /// The server's secret keys, created in the data directory on first start (mode 0600) and read on every
 /// later one: the access-token signing key and the refresh-rotation key.
-public struct ServerKeys: Sendable {
-    public let accessTokenKey: [UInt8]
-    public let refreshRotationKey: [UInt8]
+package struct ServerKeys: Sendable {
+    package let accessTokenKey: [UInt8]
+    package let refreshRotationKey: [UInt8]
     /// Key files a process killed while writing them left half written (`*.tmp`), removed when loading.
-    public let removedTemporaryFiles: [String]
+    package let removedTemporaryFiles: [String]
 
     /// The key files, in `directory`.
-    public static func paths(in directory: String) -> [String] {
+    package static func paths(in directory: String) -> [String] {
         [directory + "/access-hs256.key", directory + "/refresh-rotation.key"]
     }
 
     /// Reads the keys from `directory`, creating missing ones — only when `creatingMissing`: a data directory
     /// with state whose keys are gone would otherwise get new ones silently, and every token in circulation
     /// would stop working. Refused, the error names the missing files.
-    public static func loadOrCreate(directory: String, creatingMissing: Bool = true) throws(KeyStoreError) -> ServerKeys
-    {
+    package static func loadOrCreate(
+        directory: String, creatingMissing: Bool = true
+    ) throws(KeyStoreError) -> ServerKeys {
         let removed: [String]
         do {
             try Durable.makeDirectory(directory)

@@ -12,10 +12,10 @@ import Glibc
 /// An attempt counts from the moment it `begin`s, not when its password check ends: a guess whose bcrypt round
 /// is still running holds one of the allowed failures, so that many guesses sent at once can never have more
 /// than `allowedFailures` of them checked before the lock.
-public final class LoginThrottle: Sendable {
-    public let allowedFailures: Int
-    public let baseLockSeconds: Int
-    public let maxLockSeconds: Int
+package final class LoginThrottle: Sendable {
+    package let allowedFailures: Int
+    package let baseLockSeconds: Int
+    package let maxLockSeconds: Int
     private let maxTracked: Int
 
     private struct Entry {
@@ -31,7 +31,7 @@ public final class LoginThrottle: Sendable {
     /// Seconds on a monotonic clock; injected in tests.
     private let now: @Sendable () -> Int
 
-    public init(
+    package init(
         allowedFailures: Int = 5, baseLockSeconds: Int = 60, maxLockSeconds: Int = 900, maxTracked: Int = 100_000,
         now: (@Sendable () -> Int)? = nil
     ) {
@@ -43,7 +43,7 @@ public final class LoginThrottle: Sendable {
     }
 
     /// Seconds until the account may try again, or nil when it may now.
-    public func lockedFor(_ email: String) -> Int? {
+    package func lockedFor(_ email: String) -> Int? {
         let now = now()
         return entries.withLock { entries in
             guard let entry = entries[email], entry.lockedUntilSeconds > now else { return nil }
@@ -54,7 +54,7 @@ public final class LoginThrottle: Sendable {
     /// Begins a login attempt: nil when it may check its password now — it then holds one of the allowed
     /// failures until `failed`, `succeeded` or `abandoned` ends it — or the seconds to wait: until the lock
     /// ends, or one second while the attempts under way already hold every allowed failure.
-    public func begin(_ email: String) -> Int? {
+    package func begin(_ email: String) -> Int? {
         let now = now()
         return entries.withLock { entries -> Int? in
             if let entry = entries[email] {
@@ -72,7 +72,7 @@ public final class LoginThrottle: Sendable {
     /// Ends an attempt whose password was wrong (or whose account does not exist); returns the lock's length
     /// when this failure locks the account.
     @discardableResult
-    public func failed(_ email: String) -> Int? {
+    package func failed(_ email: String) -> Int? {
         let now = now()
         return entries.withLock { entries -> Int? in
             if entries[email] == nil && entries.count >= maxTracked { evict(&entries) }
@@ -95,7 +95,7 @@ public final class LoginThrottle: Sendable {
 
     /// Ends an attempt whose password was right: the account starts afresh (attempts still under way keep
     /// counting until they end).
-    public func succeeded(_ email: String) {
+    package func succeeded(_ email: String) {
         entries.withLock { entries in
             guard let inFlight = entries[email]?.inFlight, inFlight > 1 else {
                 entries[email] = nil
@@ -106,7 +106,7 @@ public final class LoginThrottle: Sendable {
     }
 
     /// Ends an attempt that checked no password (the hashers were busy): it counts neither way.
-    public func abandoned(_ email: String) {
+    package func abandoned(_ email: String) {
         entries.withLock { entries in
             guard var entry = entries[email] else { return }
             entry.inFlight = max(0, entry.inFlight - 1)
@@ -120,7 +120,7 @@ public final class LoginThrottle: Sendable {
         for key in oldest { entries[key] = nil }
     }
 
-    public static func monotonicSeconds() -> Int {
+    package static func monotonicSeconds() -> Int {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return now.tv_sec

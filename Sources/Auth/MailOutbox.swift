@@ -2,30 +2,30 @@ import Foundation
 import WAL
 
 /// A message for a user.
-public struct Mail: Sendable, Codable, Hashable {
-    public let to: String
-    public let subject: String
-    public let body: String
-    public let createdAt: String
+package struct Mail: Sendable, Codable, Hashable {
+    package let to: String
+    package let subject: String
+    package let body: String
+    package let createdAt: String
 
     enum CodingKeys: String, CodingKey { case to, subject, body, createdAt = "created_at" }
 }
 
 /// Where mail goes. The default writes JSON lines to a file in the data directory; an SMTP or HTTP transport
 /// implements the same protocol.
-public protocol MailOutbox: Sendable {
+package protocol MailOutbox: Sendable {
     func send(_ mail: Mail) throws
 }
 
 /// Appends each message as one JSON line (one `write(2)` with `O_APPEND`, then `fsync`; the file's entry is
 /// made durable when it is created), so that lines from concurrent senders never interleave and a sent message
 /// survives a crash or a power loss.
-public struct JSONLinesOutbox: MailOutbox {
-    public let path: String
+package struct JSONLinesOutbox: MailOutbox {
+    package let path: String
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
-    public func send(_ mail: Mail) throws {
+    package func send(_ mail: Mail) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         var line = try encoder.encode(mail)
@@ -40,7 +40,7 @@ public struct JSONLinesOutbox: MailOutbox {
     }
 }
 
-public struct MailError: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct MailError: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -1,18 +1,18 @@
 import Bytes
 import Engine
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// The parameters of `GET /oauth/provider/authorize` (and of the consent form, which repeats them).
-public struct AuthorizationRequest: Sendable, Hashable {
-    public var responseType: String?
-    public var clientID: String?
-    public var redirectURI: String?
-    public var scope: String?
-    public var state: String?
-    public var codeChallenge: String?
-    public var codeChallengeMethod: String?
+package struct AuthorizationRequest: Sendable, Hashable {
+    package var responseType: String?
+    package var clientID: String?
+    package var redirectURI: String?
+    package var scope: String?
+    package var state: String?
+    package var codeChallenge: String?
+    package var codeChallengeMethod: String?
 
-    public init(parameters: [String: String]) {
+    package init(parameters: [String: String]) {
         responseType = parameters["response_type"]
         clientID = parameters["client_id"]
         redirectURI = parameters["redirect_uri"]
@@ -32,7 +32,7 @@ public struct AuthorizationRequest: Sendable, Hashable {
 }
 
 /// What the authorization endpoint answers.
-public enum AuthorizationAnswer: Sendable, Hashable {
+package enum AuthorizationAnswer: Sendable, Hashable {
     /// 302 to this URL: the client's redirect URI (with a code or an error) or the consent page.
     case redirect(String)
     /// 400: the client or its redirect URI cannot be trusted, so nothing is redirected (RFC 6749 §4.1.2.1).
@@ -50,7 +50,7 @@ extension OAuthProvider {
 
     /// Checks an authorization request for the signed-in `userID`: with a consent covering the scope, a code goes
     /// to the client at once; otherwise the user goes to the consent page.
-    public func authorize(_ request: AuthorizationRequest, userID: UUID) async -> AuthorizationAnswer {
+    package func authorize(_ request: AuthorizationRequest, userID: UUID) async -> AuthorizationAnswer {
         let checked: CheckedAuthorization
         switch check(request) {
         case .failure(.refused(let error)): return .refused(error)
@@ -70,7 +70,7 @@ extension OAuthProvider {
 
     /// The user's answer on the consent page: approval records the consent and sends a code; refusal sends
     /// `access_denied`.
-    public func decide(_ request: AuthorizationRequest, userID: UUID, approved: Bool) async -> AuthorizationAnswer {
+    package func decide(_ request: AuthorizationRequest, userID: UUID, approved: Bool) async -> AuthorizationAnswer {
         let checked: CheckedAuthorization
         switch check(request) {
         case .failure(.refused(let error)): return .refused(error)

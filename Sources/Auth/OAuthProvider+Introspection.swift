@@ -1,26 +1,26 @@
-public import Engine
-public import FoundationEssentials
+package import Engine
+package import FoundationEssentials
 
 /// What introspection (RFC 7662) says of a token. An inactive token gets `active: false` and nothing else.
-public struct Introspection: Sendable, Hashable {
-    public var active: Bool
-    public var scope: String?
-    public var clientID: UUID?
+package struct Introspection: Sendable, Hashable {
+    package var active: Bool
+    package var scope: String?
+    package var clientID: UUID?
     /// The user's email.
-    public var username: String?
+    package var username: String?
     /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
-    public var tokenType: String?
-    public var expiresAt: Int64?
-    public var issuedAt: Int64?
-    public var notBefore: Int64?
+    package var tokenType: String?
+    package var expiresAt: Int64?
+    package var issuedAt: Int64?
+    package var notBefore: Int64?
     /// The user, or the client of a `client_credentials` token.
-    public var subject: UUID?
-    public var audience: UUID?
-    public var issuer: String?
-    public var tokenID: UUID?
-    public var sessionID: UUID?
+    package var subject: UUID?
+    package var audience: UUID?
+    package var issuer: String?
+    package var tokenID: UUID?
+    package var sessionID: UUID?
 
-    public static let inactive = Introspection(active: false)
+    package static let inactive = Introspection(active: false)
 
     init(active: Bool) { self.active = active }
 }
@@ -30,7 +30,7 @@ extension OAuthProvider {
     /// signature check for access tokens, then one locked read of a shard (and, for provider tokens, of the
     /// client directory). Synchronous: it runs on the event loop that read the request. Revoked, expired,
     /// forged, unknown: inactive.
-    public func introspect(_ token: String) -> Introspection {
+    package func introspect(_ token: String) -> Introspection {
         let now = auth.clock.nowMilliseconds()
         if let refresh = SecretToken(parsing: token) { return introspectRefresh(refresh, now: now) }
         guard let verified = try? auth.signer.verifyAny(token, nowSeconds: now / 1000) else { return .inactive }
@@ -88,7 +88,7 @@ extension OAuthProvider {
     /// Revocation (RFC 7009) by an authenticated client: its own refresh or access token ends the grant (the
     /// provider session, or the client token). Unknown tokens and tokens issued to others change nothing and
     /// are not told apart from success.
-    public func revoke(_ token: String, client: OAuthClient) async throws(OAuthError) {
+    package func revoke(_ token: String, client: OAuthClient) async throws(OAuthError) {
         do {
             if let refresh = SecretToken(parsing: token) {
                 guard let found = engine.activeSession(refresh.id), found.grant?.clientID == client.id,

@@ -1,20 +1,20 @@
 import Bytes
-public import Engine
+package import Engine
 import ExtrasBase64
 import FoundationEssentials
 
 /// The answer of the token endpoint.
-public struct ProviderTokenAnswer: Sendable, Hashable {
-    public let accessToken: String
-    public let expiresIn: Int64
-    public let refreshToken: String?
-    public let scope: String
+package struct ProviderTokenAnswer: Sendable, Hashable {
+    package let accessToken: String
+    package let expiresIn: Int64
+    package let refreshToken: String?
+    package let scope: String
 }
 
 extension ClientCredentials {
     /// The credentials of a request: `Authorization: Basic` (its parts form-decoded, RFC 6749 §2.3.1), or
     /// `client_id` (and `client_secret`) in the form. Both at once is refused.
-    public static func from(authorization: String?, form: [String: String]) throws(OAuthError) -> ClientCredentials {
+    package static func from(authorization: String?, form: [String: String]) throws(OAuthError) -> ClientCredentials {
         if let authorization, authorization.utf8.count > 6, authorization.hasPrefixIgnoringASCIICase("basic ") {
             guard form["client_secret"] == nil else {
                 throw OAuthError.invalidRequest("use one client authentication method, not two")
@@ -55,7 +55,7 @@ extension ClientCredentials {
 extension OAuthProvider {
     /// The token endpoint for an authenticated client: `authorization_code`, `refresh_token`,
     /// `client_credentials`.
-    public func token(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer {
+    package func token(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer {
         switch form["grant_type"] {
         case "authorization_code": return try await exchangeCode(form, client: client)
         case "refresh_token": return try await refresh(form, client: client)

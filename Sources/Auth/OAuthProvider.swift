@@ -1,11 +1,11 @@
 import Bytes
 import Crypto
-public import Engine
+package import Engine
 import FoundationEssentials
 
 /// How a client presented itself at the token, revocation or introspection endpoint.
-public struct ClientCredentials: Sendable, Hashable {
-    public enum Method: String, Sendable, Hashable {
+package struct ClientCredentials: Sendable, Hashable {
+    package enum Method: String, Sendable, Hashable {
         /// `Authorization: Basic` (RFC 6749 §2.3.1).
         case clientSecretBasic = "client_secret_basic"
         /// `client_id` and `client_secret` in the form.
@@ -14,11 +14,11 @@ public struct ClientCredentials: Sendable, Hashable {
         case none
     }
 
-    public let clientID: String
-    public let secret: String?
-    public let method: Method
+    package let clientID: String
+    package let secret: String?
+    package let method: Method
 
-    public init(clientID: String, secret: String?, method: Method) {
+    package init(clientID: String, secret: String?, method: Method) {
         self.clientID = clientID
         self.secret = secret
         self.method = method
@@ -27,21 +27,21 @@ public struct ClientCredentials: Sendable, Hashable {
 
 /// Tessera's OAuth 2.0 provider: clients, authorization code with PKCE, refresh, client credentials, revocation
 /// (RFC 7009) and introspection (RFC 7662), over the engine and the first-party auth service's keys.
-public final class OAuthProvider: Sendable {
-    public let auth: AuthService
+package final class OAuthProvider: Sendable {
+    package let auth: AuthService
     /// The scopes clients may be registered with (and the metadata lists).
-    public let scopesSupported: [String]
+    package let scopesSupported: [String]
     /// Where `authorize` sends a user who has not consented yet.
-    public let consentURL: String
-    public let codeLifetimeMilliseconds: Int64
+    package let consentURL: String
+    package let codeLifetimeMilliseconds: Int64
 
     /// The scopes of the original backend, Tessera's default.
-    public static let defaultScopes = [
+    package static let defaultScopes = [
         "openid", "profile", "email", "read:users", "write:users", "read:organizations",
         "write:organizations", "admin",
     ]
 
-    public init(
+    package init(
         auth: AuthService, scopesSupported: [String] = OAuthProvider.defaultScopes,
         consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000
     ) {
@@ -55,7 +55,7 @@ public final class OAuthProvider: Sendable {
 
     /// Registers a client; a confidential one gets a random 256-bit secret, returned here once and stored only
     /// as its SHA-256.
-    public func registerClient(
+    package func registerClient(
         name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String]
     )
         async throws(AuthError) -> (client: OAuthClient, secret: String?)
@@ -74,7 +74,7 @@ public final class OAuthProvider: Sendable {
 
     /// The client these credentials name, when they prove it: a confidential client by its secret (a SHA-256
     /// compared in constant time), a public one by its id alone. Costs a lock and a hash, never a bcrypt round.
-    public func authenticate(_ credentials: ClientCredentials) throws(OAuthError) -> OAuthClient {
+    package func authenticate(_ credentials: ClientCredentials) throws(OAuthError) -> OAuthClient {
         let refused = OAuthError.invalidClient("client authentication failed")
         guard let id = UUIDText.parse(credentials.clientID), let client = engine.liveClient(id) else { throw refused }
         switch client.kind {

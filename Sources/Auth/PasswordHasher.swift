@@ -5,17 +5,17 @@ import Synchronization
 /// bcrypt on a bounded pool of its own threads — never on a shard or an event loop. One serial queue per
 /// core; work goes to them in turn. At most `maxQueued` hashes wait; beyond that callers get `busy` (a 503)
 /// instead of an ever longer queue.
-public final class PasswordHasher: Sendable {
-    public let cost: UInt8
+package final class PasswordHasher: Sendable {
+    package let cost: UInt8
     private let queues: [DispatchQueue]
     private let next = Atomic<Int>(0)
     private let queued = Atomic<Int>(0)
     private let maxQueued: Int
     /// A hash of a password nobody has, verified against when the email is unknown, so that unknown emails
     /// take as long as wrong passwords.
-    public let decoyHash: String
+    package let decoyHash: String
 
-    public init(cost: UInt8, threads: Int, maxQueued: Int = 1024) {
+    package init(cost: UInt8, threads: Int, maxQueued: Int = 1024) {
         precondition((4...31).contains(cost), "bcrypt cost is 4 to 31")
         self.cost = cost
         self.maxQueued = maxQueued
@@ -25,7 +25,7 @@ public final class PasswordHasher: Sendable {
 
     /// The bcrypt hash of `password`. A password bcrypt would read only part of — one with a NUL (the C
     /// function stops there) or longer than 72 bytes (it ignores the rest) — is `unhashable`, never hashed.
-    public func hash(_ password: String) async throws(PasswordHasherError) -> String {
+    package func hash(_ password: String) async throws(PasswordHasherError) -> String {
         guard Self.isWhollyRead(password) else { throw PasswordHasherError(.unhashable) }
         let cost = cost
         return try await run { Bcrypt.hash(password, cost: cost) }
@@ -33,17 +33,17 @@ public final class PasswordHasher: Sendable {
 
     /// Whether `password` is the one `hash` was made from. A password bcrypt would read only part of never
     /// matches: its readable prefix could be somebody's whole password.
-    public func verify(_ password: String, hash: String) async throws(PasswordHasherError) -> Bool {
+    package func verify(_ password: String, hash: String) async throws(PasswordHasherError) -> Bool {
         guard Self.isWhollyRead(password) else { return false }
         return try await run { Bcrypt.verify(password, hash: hash) }
     }
 
     /// bcrypt reads at most this many bytes of a password.
-    public static let maximumPasswordBytes = 72
+    package static let maximumPasswordBytes = 72
 
     /// Whether bcrypt reads every byte of `password`: no NUL, which ends the C string it is given, and at
     /// most 72 bytes.
-    public static func isWhollyRead(_ password: String) -> Bool {
+    package static func isWhollyRead(_ password: String) -> Bool {
         password.utf8.count <= maximumPasswordBytes && !password.utf8.contains(0)
     }
 
@@ -64,15 +64,15 @@ public final class PasswordHasher: Sendable {
 }
 
 /// Why a password was not hashed or verified.
-public struct PasswordHasherError: Error, Sendable, Hashable {
-    public enum Code: Sendable, Hashable {
+package struct PasswordHasherError: Error, Sendable, Hashable {
+    package enum Code: Sendable, Hashable {
         /// Too many hashes are waiting.
         case busy
         /// bcrypt would read only part of the password (a NUL, or more than 72 bytes).
         case unhashable
     }
 
-    public let code: Code
+    package let code: Code
 
     init(_ code: Code) { self.code = code }
 }

@@ -1,12 +1,12 @@
 /// The password rule of the contract: at least 12 characters with a lower-case letter, an upper-case letter,
 /// a digit and a symbol, and not a common password; at most 72 bytes (what bcrypt reads).
-public enum PasswordPolicy {
-    public static let minimumLength = 12
+package enum PasswordPolicy {
+    package static let minimumLength = 12
     /// bcrypt reads 72 bytes and ignores the rest; a longer password would be weaker than it looks.
-    public static let maximumBytes = PasswordHasher.maximumPasswordBytes
+    package static let maximumBytes = PasswordHasher.maximumPasswordBytes
 
     /// What the password lacks, in words; empty when it is acceptable.
-    public static func violations(of password: String) -> [String] {
+    package static func violations(of password: String) -> [String] {
         var missing: [String] = []
         if password.count < minimumLength { missing.append("at least \(minimumLength) characters") }
         if password.utf8.count > maximumBytes { missing.append("at most \(maximumBytes) bytes in UTF-8") }

@@ -4,14 +4,14 @@ import Foundation
 
 /// Password reset by mail: a single-use token, valid one hour, whose digest the user's record keeps; using it
 /// sets the new password and ends every session.
-public struct PasswordResetService: Sendable {
+package struct PasswordResetService: Sendable {
     let auth: AuthService
     let outbox: any MailOutbox
     /// Where the reset page lives: the mail links to `<frontendURL>/reset-password?token=<token>`.
-    public let frontendURL: String
-    public let lifetimeMilliseconds: Int64
+    package let frontendURL: String
+    package let lifetimeMilliseconds: Int64
 
-    public init(
+    package init(
         auth: AuthService, outbox: any MailOutbox, frontendURL: String,
         lifetimeMilliseconds: Int64 = 3_600_000
     ) {
@@ -23,7 +23,7 @@ public struct PasswordResetService: Sendable {
 
     /// Sends a reset link when an active user has this email; does nothing visible otherwise (the answer
     /// is the same, so that it reveals no account).
-    public func request(email: String) async throws(AuthError) {
+    package func request(email: String) async throws(AuthError) {
         let secret = auth.minter.randomSecret()
         let issued: User?
         do {
@@ -46,7 +46,7 @@ public struct PasswordResetService: Sendable {
     }
 
     /// Sets a new password with a reset token; every session of the user ends.
-    public func confirm(token text: String, newPassword: String) async throws(AuthError) {
+    package func confirm(token text: String, newPassword: String) async throws(AuthError) {
         // A reset token has the shape of a refresh token, with the user's id where a session id would be.
         guard let token = SecretToken(parsing: text), let user = await auth.engine.user(id: token.id),
             let pending = user.resetDigest, pending.constantTimeEquals(token.digest)

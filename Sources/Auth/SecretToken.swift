@@ -1,13 +1,13 @@
 import Bytes
 import Crypto
 public import Engine
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// An opaque token, `<id>.<secret>`: a refresh token (the id is its session's), a password-reset token (the
 /// user's id) or an authorization code (the code's id). The id routes it to its shard, which keeps only the
 /// SHA-256 digest of the secret.
 public struct SecretToken: Sendable, Hashable {
-    public let id: UUID
+    package let id: UUID
     let secret: [UInt8]
     package static let secretSize = 32
 
@@ -24,7 +24,7 @@ public struct SecretToken: Sendable, Hashable {
     }
 
     /// The token as the client holds it.
-    public var text: String { id.uuidString.lowercased() + "." + Base64URL.encode(secret) }
+    package var text: String { id.uuidString.lowercased() + "." + Base64URL.encode(secret) }
 
     /// What the session stores.
     public var digest: SecretDigest { Self.digest(ofSecret: secret) }
@@ -54,19 +54,19 @@ public struct SecretToken: Sendable, Hashable {
 /// Makes refresh tokens. A session's first secret is random; each rotation's secret is derived from the one
 /// before with a keyed hash, so that the same old token presented twice within the grace window gets the
 /// very same new token — without the log ever holding a secret.
-public struct RefreshTokenMinter: Sendable {
+package struct RefreshTokenMinter: Sendable {
     private let key: SymmetricKey
 
-    public init(key: [UInt8]) {
+    package init(key: [UInt8]) {
         precondition(key.count >= 32, "a rotation key has at least 256 bits")
         self.key = SymmetricKey(data: key)
     }
 
     /// A random secret for a session's first refresh token, from the system's CSPRNG.
-    public func randomSecret() -> [UInt8] { SecretToken.randomSecret() }
+    package func randomSecret() -> [UInt8] { SecretToken.randomSecret() }
 
     /// The token that replaces `token` at its session's next rotation.
-    public func next(after token: SecretToken) -> SecretToken {
+    package func next(after token: SecretToken) -> SecretToken {
         var message = Array("tessera refresh rotation".utf8)
         withUnsafeBytes(of: token.id.uuid) { message.append(contentsOf: $0) }
         message.append(contentsOf: token.secret)
@@ -77,7 +77,7 @@ public struct RefreshTokenMinter: Sendable {
 
     /// An id derived from a token, for the `jti` of the access token issued with it (so that a repeated
     /// rotation answers the same access token too).
-    public func tokenID(for token: SecretToken) -> UUID {
+    package func tokenID(for token: SecretToken) -> UUID {
         var message = Array("tessera access jti".utf8)
         message.append(contentsOf: token.secret)
         let bytes = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))

@@ -60,7 +60,7 @@ public final class SigningKeyRing: Sendable {
     /// Creates a new signing key when there is none or the newest is older than the rotation period, and
     /// forgets keys whose tokens have all expired. True when it created one.
     @discardableResult
-    public func rotateIfDue(nowSeconds: Int64) throws(KeyStoreError) -> Bool {
+    package func rotateIfDue(nowSeconds: Int64) throws(KeyStoreError) -> Bool {
         let newest = keys.withLock { $0.last?.createdAt }
         let due = newest.map { newest in rotationSeconds.map { nowSeconds - newest >= $0 } ?? false } ?? true
         if due { try rotate(nowSeconds: nowSeconds) }
@@ -69,7 +69,7 @@ public final class SigningKeyRing: Sendable {
     }
 
     /// Creates a new signing key now; the previous one keeps verifying until its tokens expire.
-    public func rotate(nowSeconds: Int64) throws(KeyStoreError) {
+    package func rotate(nowSeconds: Int64) throws(KeyStoreError) {
         let createdAt = max(nowSeconds, (keys.withLock { $0.last?.createdAt } ?? 0) + 1)
         let key = Curve25519.Signing.PrivateKey()
         try KeyFile.write(Array(key.rawRepresentation), to: directory + "/\(createdAt).key")

@@ -1,17 +1,17 @@
 import Bytes
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// UUIDs as text on the hot paths: Foundation's `UUID(uuidString:)` goes through `sscanf`, and `uuidString`
 /// plus `lowercased()` allocates twice; these read and write the 36 bytes directly.
-public enum UUIDText {
+package enum UUIDText {
     /// The UUID in `8-4-4-4-12` hexadecimal form (either case), or nil.
-    public static func parse(_ text: some StringProtocol) -> UUID? {
+    package static func parse(_ text: some StringProtocol) -> UUID? {
         var text = String(text)
         return text.withUTF8 { parse(bytes: $0) }
     }
 
     /// The UUID in the 36 bytes, or nil.
-    public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> UUID? {
+    package static func parse(bytes: UnsafeBufferPointer<UInt8>) -> UUID? {
         guard bytes.count == 36 else { return nil }
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let ok = withUnsafeMutableBytes(of: &value) { out -> Bool in
@@ -36,7 +36,7 @@ public enum UUIDText {
     }
 
     /// The UUID in lower case, `8-4-4-4-12`.
-    public static func lowercased(_ uuid: UUID) -> String {
+    package static func lowercased(_ uuid: UUID) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(36)
         JSONText.appendUUID(uuid, to: &bytes)

@@ -1,9 +1,9 @@
 /// `application/x-www-form-urlencoded` components (and query strings): `+` is a space, `%XX` a byte.
-public enum FormEncoding {
+package enum FormEncoding {
     /// The decoded text. `strict` refuses (nil) a `%` not followed by two hex digits and bytes that are not
     /// UTF-8; otherwise such a `%` is kept as it is and bad bytes are repaired. A component with neither `+` nor
     /// `%` is taken as it is, without a copy through a buffer.
-    public static func decoded(_ text: UnsafeRawBufferPointer, strict: Bool) -> String? {
+    package static func decoded(_ text: UnsafeRawBufferPointer, strict: Bool) -> String? {
         guard text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
             return strict ? String(validating: text, as: UTF8.self) : String(decoding: text, as: UTF8.self)
         }
@@ -30,7 +30,7 @@ public enum FormEncoding {
     }
 
     /// The same for a piece of a string.
-    public static func decoded(_ text: Substring, strict: Bool) -> String? {
+    package static func decoded(_ text: Substring, strict: Bool) -> String? {
         var text = text
         return text.withUTF8 { decoded(UnsafeRawBufferPointer($0), strict: strict) }
     }
@@ -49,7 +49,7 @@ package func hexDigitValue(_ byte: UInt8) -> UInt8? {
 extension StringProtocol {
     /// Whether the text starts with `prefix`, ASCII letters compared without regard to case (HTTP header values
     /// such as `Basic …`, `Bearer …`, `application/x-www-form-urlencoded; …`); no copy is made.
-    public func hasPrefixIgnoringASCIICase(_ prefix: StaticString) -> Bool {
+    package func hasPrefixIgnoringASCIICase(_ prefix: StaticString) -> Bool {
         let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
         var actual = utf8.makeIterator()
         for byte in expected {

@@ -1,7 +1,7 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// JSON values appended as bytes: what token claims (`FlatJSON`) and introspection answers are written with.
-public enum JSONText {
+package enum JSONText {
     /// The lower-case hexadecimal digit of `nibble` (0–15), computed: a table would be a lazily made global,
     /// checked on every use.
     @inline(__always)
@@ -13,7 +13,7 @@ public enum JSONText {
 
     /// A string literal: quotes, backslashes and control characters escaped. A string without any (the usual
     /// case: emails, names, ids) is copied in one piece.
-    public static func appendString(_ value: String, to out: inout [UInt8]) {
+    package static func appendString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         defer { out.append(UInt8(ascii: "\"")) }
         let plain = value.utf8.withContiguousStorageIfAvailable { bytes in !bytes.contains(where: needsEscape) }
@@ -35,7 +35,7 @@ public enum JSONText {
     }
 
     /// The UUID's 36 characters, lower case.
-    public static func appendUUID(_ uuid: UUID, to out: inout [UInt8]) {
+    package static func appendUUID(_ uuid: UUID, to out: inout [UInt8]) {
         withUnsafeBytes(of: uuid.uuid) { bytes in
             for index in 0..<16 {
                 if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
@@ -46,7 +46,7 @@ public enum JSONText {
     }
 
     /// A decimal integer.
-    public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+    package static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits:

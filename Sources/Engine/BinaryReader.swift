@@ -1,14 +1,14 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// Reads what `BinaryWriter` wrote. Every read checks bounds and throws `RecordDecodingError` instead of trapping:
 /// a record or snapshot is data from disk, not a programmer's promise.
-public struct BinaryReader {
+package struct BinaryReader {
     private let bytes: UnsafeRawBufferPointer
-    public private(set) var offset = 0
+    package private(set) var offset = 0
 
-    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    package init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    public var isAtEnd: Bool { offset == bytes.count }
+    package var isAtEnd: Bool { offset == bytes.count }
 
     private mutating func take(_ count: Int) throws(RecordDecodingError) -> UnsafeRawBufferPointer {
         guard count >= 0, bytes.count - offset >= count else { throw RecordDecodingError("truncated at \(offset)") }
@@ -17,11 +17,11 @@ public struct BinaryReader {
     }
 
     /// Steps over `count` bytes.
-    public mutating func skip(_ count: Int) throws(RecordDecodingError) { _ = try take(count) }
+    package mutating func skip(_ count: Int) throws(RecordDecodingError) { _ = try take(count) }
 
-    public mutating func read(_: UInt8.Type = UInt8.self) throws(RecordDecodingError) -> UInt8 { try take(1)[0] }
+    package mutating func read(_: UInt8.Type = UInt8.self) throws(RecordDecodingError) -> UInt8 { try take(1)[0] }
 
-    public mutating func read(_: Bool.Type) throws(RecordDecodingError) -> Bool {
+    package mutating func read(_: Bool.Type) throws(RecordDecodingError) -> Bool {
         switch try read(UInt8.self) {
         case 0: return false
         case 1: return true
@@ -29,11 +29,11 @@ public struct BinaryReader {
         }
     }
 
-    public mutating func read<T: FixedWidthInteger>(_: T.Type) throws(RecordDecodingError) -> T {
+    package mutating func read<T: FixedWidthInteger>(_: T.Type) throws(RecordDecodingError) -> T {
         T(littleEndian: try take(MemoryLayout<T>.size).loadUnaligned(as: T.self))
     }
 
-    public mutating func readLength() throws(RecordDecodingError) -> Int {
+    package mutating func readLength() throws(RecordDecodingError) -> Int {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -47,7 +47,7 @@ public struct BinaryReader {
         return Int(value)
     }
 
-    public mutating func read(_: String.Type) throws(RecordDecodingError) -> String {
+    package mutating func read(_: String.Type) throws(RecordDecodingError) -> String {
         let count = try readLength()
         let utf8 = try take(count)
         guard let string = String(validating: utf8, as: UTF8.self) else {
@@ -56,28 +56,28 @@ public struct BinaryReader {
         return string
     }
 
-    public mutating func readOptional(_: String.Type) throws(RecordDecodingError) -> String? {
+    package mutating func readOptional(_: String.Type) throws(RecordDecodingError) -> String? {
         try read(Bool.self) ? try read(String.self) : nil
     }
 
-    public mutating func readOptional(_: Int64.Type) throws(RecordDecodingError) -> Int64? {
+    package mutating func readOptional(_: Int64.Type) throws(RecordDecodingError) -> Int64? {
         try read(Bool.self) ? try read(Int64.self) : nil
     }
 
-    public mutating func read(_: UUID.Type) throws(RecordDecodingError) -> UUID {
+    package mutating func read(_: UUID.Type) throws(RecordDecodingError) -> UUID {
         let raw = try take(16)
         var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &uuid) { $0.copyMemory(from: raw) }
         return UUID(uuid: uuid)
     }
 
-    public mutating func read(_: SecretDigest.Type) throws(RecordDecodingError) -> SecretDigest {
+    package mutating func read(_: SecretDigest.Type) throws(RecordDecodingError) -> SecretDigest {
         SecretDigest(
             word0: try read(UInt64.self), word1: try read(UInt64.self), word2: try read(UInt64.self),
             word3: try read(UInt64.self))
     }
 
-    public mutating func readOptional(_: SecretDigest.Type) throws(RecordDecodingError) -> SecretDigest? {
+    package mutating func readOptional(_: SecretDigest.Type) throws(RecordDecodingError) -> SecretDigest? {
         try read(Bool.self) ? try read(SecretDigest.self) : nil
     }
 }
@@ -85,5 +85,5 @@ public struct BinaryReader {
 /// Bytes from disk that do not decode as the format says.
 public struct RecordDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

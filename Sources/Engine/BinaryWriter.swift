@@ -1,26 +1,26 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// Appends values in the engine's record encoding: little-endian integers, LEB128 lengths, UTF-8 strings.
 /// Records and snapshots are written with it and read back with `BinaryReader`; both are versioned by the
 /// callers (a version byte first), so that a later format can still read older logs.
-public struct BinaryWriter: Sendable {
-    public private(set) var bytes: [UInt8]
+package struct BinaryWriter: Sendable {
+    package private(set) var bytes: [UInt8]
 
-    public init(capacity: Int = 128) {
+    package init(capacity: Int = 128) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func write(_ value: UInt8) { bytes.append(value) }
+    package mutating func write(_ value: UInt8) { bytes.append(value) }
 
-    public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    package mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
-    public mutating func write<T: FixedWidthInteger>(_ value: T) {
+    package mutating func write<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// An unsigned LEB128 number: one byte for values below 128.
-    public mutating func writeLength(_ value: Int) {
+    package mutating func writeLength(_ value: Int) {
         precondition(value >= 0, "lengths are not negative")
         var remaining = UInt64(value)
         while remaining >= 0x80 {
@@ -30,7 +30,7 @@ public struct BinaryWriter: Sendable {
         bytes.append(UInt8(remaining))
     }
 
-    public mutating func write(_ value: String) {
+    package mutating func write(_ value: String) {
         var copy = value
         copy.withUTF8 { utf8 in
             writeLength(utf8.count)
@@ -38,28 +38,28 @@ public struct BinaryWriter: Sendable {
         }
     }
 
-    public mutating func write(_ value: String?) {
+    package mutating func write(_ value: String?) {
         write(value != nil)
         if let value { write(value) }
     }
 
-    public mutating func write(_ value: Int64?) {
+    package mutating func write(_ value: Int64?) {
         write(value != nil)
         if let value { write(value) }
     }
 
-    public mutating func write(_ value: UUID) {
+    package mutating func write(_ value: UUID) {
         withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func write(_ value: SecretDigest) {
+    package mutating func write(_ value: SecretDigest) {
         write(value.word0)
         write(value.word1)
         write(value.word2)
         write(value.word3)
     }
 
-    public mutating func write(_ value: SecretDigest?) {
+    package mutating func write(_ value: SecretDigest?) {
         write(value != nil)
         if let value { write(value) }
     }

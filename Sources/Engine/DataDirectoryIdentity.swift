@@ -1,4 +1,4 @@
-public import FoundationEssentials
+package import FoundationEssentials
 import WAL
 
 #if canImport(Glibc)
@@ -12,13 +12,13 @@ import Glibc
 /// its state (a power cut on a file system that dropped directory entries, a volume mounted without its
 /// contents, a folder removed by hand): without it both look empty, and the second would start silently with
 /// no users and new keys. A cluster can name its members by the same instance id.
-public struct DataDirectoryIdentity: Sendable, Hashable {
+package struct DataDirectoryIdentity: Sendable, Hashable {
     /// The layout of the data directory this identity describes.
-    public let formatVersion: Int
+    package let formatVersion: Int
     /// Random, made once, never changed.
-    public let instanceID: UUID
+    package let instanceID: UUID
     /// When the directory was first served (Unix milliseconds).
-    public let createdAtMilliseconds: Int64
+    package let createdAtMilliseconds: Int64
 
     static let fileName = "IDENTITY"
     /// Version 1: `wal/`, `snapshots/`, `keys/` and this file; the log always has a segment file once opened.

@@ -1,12 +1,12 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// What a provider says of a person at sign-in.
-public struct ExternalProfile: Sendable, Hashable {
-    public var identity: ExternalIdentity
-    public var email: String?
-    public var emailVerified: Bool
+package struct ExternalProfile: Sendable, Hashable {
+    package var identity: ExternalIdentity
+    package var email: String?
+    package var emailVerified: Bool
 
-    public init(identity: ExternalIdentity, email: String?, emailVerified: Bool) {
+    package init(identity: ExternalIdentity, email: String?, emailVerified: Bool) {
         self.identity = identity
         self.email = email
         self.emailVerified = emailVerified
@@ -17,7 +17,7 @@ extension Engine {
     /// Registers the user a first social sign-in creates: no password (a password reset can set one later),
     /// the provider account linked in the same record. Fails with `emailTaken` when another user that is not
     /// deleted has the email, and with `externalAccountTaken` when the identity signs someone in already.
-    public func registerExternalUser(
+    package func registerExternalUser(
         email: String, firstName: String, lastName: String?, profile: ExternalProfile
     )
         async throws(EngineError) -> User
@@ -51,8 +51,9 @@ extension Engine {
     /// Links a provider account to a user that is not deleted: afterwards signing in there signs this user in.
     /// `externalAccountTaken` when the identity is linked to anyone already (this user included) or when the
     /// user has an account of that provider.
-    public func linkExternalAccount(userID: UUID, profile: ExternalProfile) async throws(EngineError) -> ExternalAccount
-    {
+    package func linkExternalAccount(
+        userID: UUID, profile: ExternalProfile
+    ) async throws(EngineError) -> ExternalAccount {
         try reserve(profile.identity, for: userID)
         let now = clock.nowMilliseconds()
         let account = ExternalAccount(
@@ -78,7 +79,7 @@ extension Engine {
 
     /// Unlinks the user's account of `provider`, unless it is the last way the user can sign in (no password,
     /// no other linked account): `lastSignInMethod` then.
-    public func unlinkExternalAccount(userID: UUID, provider: String) async throws(EngineError) {
+    package func unlinkExternalAccount(userID: UUID, provider: String) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         let identity = try await commit(on: userID) {
             state throws(EngineError) -> (record: EngineRecord?, result: ExternalIdentity) in
@@ -99,13 +100,13 @@ extension Engine {
     }
 
     /// The user that is not deleted whom this identity signs in.
-    public func user(linkedTo identity: ExternalIdentity) async -> User? {
+    package func user(linkedTo identity: ExternalIdentity) async -> User? {
         guard let id = externalIdentities.withLock({ $0[identity] }) else { return nil }
         return await user(id: id).flatMap { $0.isDeleted ? nil : $0 }
     }
 
     /// The user's linked accounts, in the order linked.
-    public func externalAccounts(of userID: UUID) async -> [ExternalAccount] {
+    package func externalAccounts(of userID: UUID) async -> [ExternalAccount] {
         await shard(of: userID).read { $0.externalAccounts[userID] ?? [] }
     }
 

@@ -1,18 +1,18 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// A session that can be used now, with what introspection answers about it.
-public struct ActiveSession: Sendable {
-    public let session: Session
-    public let userEmail: String
+package struct ActiveSession: Sendable {
+    package let session: Session
+    package let userEmail: String
     /// Set for provider sessions.
-    public let grant: OAuthGrant?
+    package let grant: OAuthGrant?
 }
 
 extension Engine {
     /// The session, when it can be used now: not revoked or expired, its user active, and — for a provider
     /// session — its client not deleted. Two short locks (the shard's state, the client directory), from any
     /// thread, no suspension, no log write: the introspection hot path.
-    public func activeSession(_ id: UUID) -> ActiveSession? {
+    package func activeSession(_ id: UUID) -> ActiveSession? {
         let now = clock.nowMilliseconds()
         let found = shard(of: id).readNow { state -> ActiveSession? in
             guard let session = state.sessions[id], session.isActive(at: now), let user = state.users[session.userID],
@@ -25,7 +25,7 @@ extension Engine {
     }
 
     /// The `client_credentials` token, when it can be used now and its client is not deleted (no suspension).
-    public func activeClientToken(_ id: UUID) -> ClientToken? {
+    package func activeClientToken(_ id: UUID) -> ClientToken? {
         let now = clock.nowMilliseconds()
         let token = shard(of: id).readNow { $0.clientTokens[id] }
         guard let token, token.isActive(at: now), liveClient(token.clientID) != nil else { return nil }
@@ -37,7 +37,7 @@ extension Engine {
     /// Forgets expired authorization codes, expired or revoked client tokens and expired social sign-in
     /// states (the periodic clean-up, logged like any change); returns how many.
     @discardableResult
-    public func purgeOAuthLeftovers() async throws(EngineError) -> Int {
+    package func purgeOAuthLeftovers() async throws(EngineError) -> Int {
         let now = clock.nowMilliseconds()
         var purged = 0
         for shard in shards {

@@ -4,7 +4,7 @@ extension Engine {
     /// The engine's periodic work, until the task is cancelled: a snapshot whenever enough log has been
     /// written since the last one, and the clean-up of revoked and expired sessions. Failures are reported
     /// through `report` and retried at the next tick; a failed log stops the loop (nothing can be stored).
-    public func runMaintenance(tickSeconds: Int = 1, report: @Sendable (String) -> Void = { _ in }) async {
+    package func runMaintenance(tickSeconds: Int = 1, report: @Sendable (String) -> Void = { _ in }) async {
         var lastSnapshotLSN = log.durableLSN
         var lastSnapshotBytes = log.statistics.bytes
         var secondsSincePurge = 0

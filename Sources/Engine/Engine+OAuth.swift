@@ -1,14 +1,14 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// What registering an OAuth client needs; the secret is already reduced to its digest.
-public struct NewOAuthClient: Sendable {
-    public var name: String
-    public var kind: OAuthClient.Kind
-    public var redirectURIs: [String]
-    public var scopes: [String]
-    public var secretDigest: SecretDigest?
+package struct NewOAuthClient: Sendable {
+    package var name: String
+    package var kind: OAuthClient.Kind
+    package var redirectURIs: [String]
+    package var scopes: [String]
+    package var secretDigest: SecretDigest?
 
-    public init(
+    package init(
         name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String],
         secretDigest: SecretDigest?
     ) {
@@ -21,17 +21,17 @@ public struct NewOAuthClient: Sendable {
 }
 
 /// What an authorization code is bound to, as the token request presents it.
-public struct CodeExchange: Sendable {
-    public var codeID: UUID
-    public var digest: SecretDigest
-    public var clientID: UUID
-    public var redirectURI: String
+package struct CodeExchange: Sendable {
+    package var codeID: UUID
+    package var digest: SecretDigest
+    package var clientID: UUID
+    package var redirectURI: String
     /// base64url(SHA-256(code_verifier)), when the request has a verifier.
-    public var verifierChallenge: String?
+    package var verifierChallenge: String?
     /// The digest of the new session's first refresh secret.
-    public var refreshDigest: SecretDigest
+    package var refreshDigest: SecretDigest
 
-    public init(
+    package init(
         codeID: UUID, digest: SecretDigest, clientID: UUID, redirectURI: String, verifierChallenge: String?,
         refreshDigest: SecretDigest
     ) {
@@ -46,7 +46,7 @@ public struct CodeExchange: Sendable {
 
 extension Engine {
     /// Registers a client.
-    public func registerClient(_ new: NewOAuthClient) async throws(EngineError) -> OAuthClient {
+    package func registerClient(_ new: NewOAuthClient) async throws(EngineError) -> OAuthClient {
         let client = OAuthClient(
             id: newID(), name: new.name, kind: new.kind, redirectURIs: new.redirectURIs,
             scopes: new.scopes, secretDigest: new.secretDigest,
@@ -61,7 +61,7 @@ extension Engine {
 
     /// Deletes a client: every token issued to it stops working at once (introspection, refresh and
     /// authentication check the client).
-    public func deleteClient(_ id: UUID) async throws(EngineError) {
+    package func deleteClient(_ id: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         try await commit(on: id) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
             guard let client = state.clients[id], !client.isDeleted else {
@@ -74,12 +74,12 @@ extension Engine {
     }
 
     /// The client with this id, unless it was deleted: a lock, no shard hop (the hot path's client check).
-    public func liveClient(_ id: UUID) -> OAuthClient? {
+    package func liveClient(_ id: UUID) -> OAuthClient? {
         clientDirectory.withLock { $0[id] }
     }
 
     /// Every client that is not deleted, oldest first.
-    public func liveClients() -> [OAuthClient] {
+    package func liveClients() -> [OAuthClient] {
         clientDirectory.withLock { Array($0.values) }.sorted {
             ($0.createdAtMilliseconds, $0.id.uuidString) < ($1.createdAtMilliseconds, $1.id.uuidString)
         }
@@ -88,7 +88,7 @@ extension Engine {
 
 extension Engine {
     /// Records (or replaces) `userID`'s consent to a client for `scope`.
-    public func grantConsent(userID: UUID, clientID: UUID, scope: String) async throws(EngineError) {
+    package func grantConsent(userID: UUID, clientID: UUID, scope: String) async throws(EngineError) {
         guard liveClient(clientID) != nil else { throw EngineError(.clientNotFound, "no such client") }
         let consent = Consent(clientID: clientID, scope: scope, grantedAtMilliseconds: clock.nowMilliseconds())
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
@@ -101,7 +101,7 @@ extension Engine {
     }
 
     /// Ends a consent and every session the user granted to that client.
-    public func revokeConsent(userID: UUID, clientID: UUID) async throws(EngineError) {
+    package func revokeConsent(userID: UUID, clientID: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
             guard state.consents[userID]?[clientID] != nil else {
@@ -112,7 +112,7 @@ extension Engine {
     }
 
     /// `userID`'s consents to clients that still exist, oldest first.
-    public func consents(of userID: UUID) async -> [Consent] {
+    package func consents(of userID: UUID) async -> [Consent] {
         let consents = await shard(of: userID).read { Array(($0.consents[userID] ?? [:]).values) }
         return consents.filter { liveClient($0.clientID) != nil }.sorted {
             ($0.grantedAtMilliseconds, $0.clientID.uuidString) < ($1.grantedAtMilliseconds, $1.clientID.uuidString)
@@ -122,7 +122,7 @@ extension Engine {
 
 extension Engine {
     /// Issues an authorization code for an active user; `digest` is the SHA-256 of its secret.
-    public func issueAuthorizationCode(
+    package func issueAuthorizationCode(
         userID: UUID, clientID: UUID, redirectURI: String, scope: String,
         codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64
     )
@@ -144,7 +144,7 @@ extension Engine {
     /// Exchanges a code for a new provider session. The code must be unspent, unexpired, and bound to this
     /// client, redirect URI and PKCE verifier. A spent code presented again revokes the session it made and
     /// throws `codeReused`.
-    public func redeemAuthorizationCode(
+    package func redeemAuthorizationCode(
         _ exchange: CodeExchange
     ) async throws(EngineError)
         -> (session: Session, grant: OAuthGrant, user: User)
@@ -189,12 +189,12 @@ extension Engine {
     }
 
     /// The grant of a provider session (nil for a first-party session).
-    public func grant(of sessionID: UUID) async -> OAuthGrant? {
+    package func grant(of sessionID: UUID) async -> OAuthGrant? {
         await shard(of: sessionID).read { $0.grants[sessionID] }
     }
 
     /// Revokes a provider session, when it was granted to `clientID`; false when it was not (or is unknown).
-    public func revokeProviderSession(_ sessionID: UUID, clientID: UUID) async throws(EngineError) -> Bool {
+    package func revokeProviderSession(_ sessionID: UUID, clientID: UUID) async throws(EngineError) -> Bool {
         let now = clock.nowMilliseconds()
         return try await commit(on: sessionID) { state throws(EngineError) -> (record: EngineRecord?, result: Bool) in
             guard let session = state.sessions[sessionID], state.grants[sessionID]?.clientID == clientID else {
@@ -208,7 +208,7 @@ extension Engine {
 
 extension Engine {
     /// Issues a `client_credentials` token to a live client.
-    public func issueClientToken(
+    package func issueClientToken(
         clientID: UUID, scope: String, lifetimeMilliseconds: Int64
     ) async throws(EngineError)
         -> ClientToken
@@ -226,7 +226,7 @@ extension Engine {
     }
 
     /// Revokes a client's own token; false when the token is not that client's (or is unknown).
-    public func revokeClientToken(_ tokenID: UUID, clientID: UUID) async throws(EngineError) -> Bool {
+    package func revokeClientToken(_ tokenID: UUID, clientID: UUID) async throws(EngineError) -> Bool {
         let now = clock.nowMilliseconds()
         return try await commit(on: tokenID) { state throws(EngineError) -> (record: EngineRecord?, result: Bool) in
             guard let token = state.clientTokens[tokenID], token.clientID == clientID else { return (nil, false) }

@@ -1,16 +1,16 @@
-public import FoundationEssentials
+package import FoundationEssentials
 import WAL
 
 /// What creating an organization needs.
-public struct NewOrganization: Sendable {
-    public var name: String
-    public var slug: String
-    public var description: String?
+package struct NewOrganization: Sendable {
+    package var name: String
+    package var slug: String
+    package var description: String?
     /// A JSON object, as text.
-    public var settings: String?
-    public var isActive: Bool
+    package var settings: String?
+    package var isActive: Bool
 
-    public init(name: String, slug: String, description: String? = nil, settings: String? = nil, isActive: Bool = true)
+    package init(name: String, slug: String, description: String? = nil, settings: String? = nil, isActive: Bool = true)
     {
         self.name = name
         self.slug = slug
@@ -22,11 +22,11 @@ public struct NewOrganization: Sendable {
 
 /// Who asks for an organization change: a superuser may do anything an owner may; anyone else acts with the
 /// role they hold in the organization.
-public struct OrganizationCaller: Sendable, Hashable {
-    public let userID: UUID
-    public let isSuperuser: Bool
+package struct OrganizationCaller: Sendable, Hashable {
+    package let userID: UUID
+    package let isSuperuser: Bool
 
-    public init(userID: UUID, isSuperuser: Bool) {
+    package init(userID: UUID, isSuperuser: Bool) {
         self.userID = userID
         self.isSuperuser = isSuperuser
     }
@@ -40,7 +40,7 @@ public struct OrganizationCaller: Sendable, Hashable {
 extension Engine {
     /// Creates an organization; `ownerID`, when given, becomes its first owner (it must be a user that is not
     /// deleted). A slug another organization has fails with `slugTaken`.
-    public func createOrganization(_ new: NewOrganization, ownerID: UUID?) async throws(EngineError) -> Organization {
+    package func createOrganization(_ new: NewOrganization, ownerID: UUID?) async throws(EngineError) -> Organization {
         if let ownerID { try await requireLiveUser(ownerID) }
         let id = newID()
         let slug = Organization.normalizedSlug(new.slug)
@@ -67,7 +67,7 @@ extension Engine {
     }
 
     /// Changes an organization's fields; the caller must be an owner or admin of it (or a superuser).
-    public func updateOrganization(
+    package func updateOrganization(
         _ update: OrganizationUpdate, by caller: OrganizationCaller
     )
         async throws(EngineError) -> Organization
@@ -98,7 +98,7 @@ extension Engine {
     }
 
     /// Deletes an organization and its memberships.
-    public func deleteOrganization(_ id: UUID) async throws(EngineError) {
+    package func deleteOrganization(_ id: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         _ = try await changeOrganization(id) { _ throws(EngineError) in
             .organizationDeleted(organizationID: id, atMilliseconds: now)
@@ -106,12 +106,12 @@ extension Engine {
     }
 
     /// The organization with this id.
-    public func organization(id: UUID) async -> Organization? {
+    package func organization(id: UUID) async -> Organization? {
         await shard(of: id).read { $0.organizations[id] }
     }
 
     /// The organizations `userID` belongs to, with the role held in each, by name.
-    public func organizations(of userID: UUID) async -> [(organization: Organization, role: OrganizationRole)] {
+    package func organizations(of userID: UUID) async -> [(organization: Organization, role: OrganizationRole)] {
         let ids = organizationIndex.withLock { $0.organizationsByUser[userID] ?? [] }
         var found: [(organization: Organization, role: OrganizationRole)] = []
         for id in ids {
@@ -124,7 +124,7 @@ extension Engine {
     }
 
     /// Every organization, one read per shard (an operator's listing).
-    public func allOrganizations() async -> [Organization] {
+    package func allOrganizations() async -> [Organization] {
         var organizations: [Organization] = []
         for shard in shards { organizations += await shard.read { Array($0.organizations.values) } }
         return organizations
@@ -134,7 +134,7 @@ extension Engine {
 extension Engine {
     /// Adds a user that is not deleted to an organization. Owners and admins add members; only an owner
     /// grants the owner role.
-    public func addMember(
+    package func addMember(
         _ userID: UUID, role: OrganizationRole, to organizationID: UUID, by caller: OrganizationCaller
     )
         async throws(EngineError) -> Membership
@@ -162,7 +162,7 @@ extension Engine {
 
     /// Changes a member's role. Owners and admins change roles; only an owner touches the owner role; the last
     /// owner is never demoted.
-    public func changeMemberRole(
+    package func changeMemberRole(
         _ userID: UUID, to role: OrganizationRole, in organizationID: UUID,
         by caller: OrganizationCaller
     ) async throws(EngineError) -> Membership {
@@ -179,7 +179,7 @@ extension Engine {
     }
 
     /// Removes a member. Owners and admins remove members; only an owner removes an owner; the last owner stays.
-    public func removeMember(
+    package func removeMember(
         _ userID: UUID, from organizationID: UUID, by caller: OrganizationCaller
     )
         async throws(EngineError)

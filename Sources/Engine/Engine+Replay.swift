@@ -1,12 +1,12 @@
 import FoundationEssentials
-public import WAL
+package import WAL
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// How far `Engine.replay` goes.
-public enum ReplayLimit: Sendable, Hashable {
+package enum ReplayLimit: Sendable, Hashable {
     /// Every record up to and including this LSN.
     case lsn(LSN)
     /// Every record made at or before this time (Unix milliseconds).
@@ -14,15 +14,15 @@ public enum ReplayLimit: Sendable, Hashable {
 }
 
 /// What a replay rebuilt.
-public struct ReplaySummary: Sendable {
+package struct ReplaySummary: Sendable {
     /// The snapshot it started from, if any.
-    public let snapshotLSN: LSN?
-    public let recordsApplied: Int
+    package let snapshotLSN: LSN?
+    package let recordsApplied: Int
     /// The state is as it was after this record.
-    public let lastLSN: LSN
-    public let users: Int
-    public let activeSessions: Int
-    public let milliseconds: Int
+    package let lastLSN: LSN
+    package let users: Int
+    package let activeSessions: Int
+    package let milliseconds: Int
 }
 
 extension Engine {
@@ -32,7 +32,7 @@ extension Engine {
     /// before it, then the log up to it — into a new data directory `output` that `open` (and `tessera
     /// serve`) can use: a snapshot of that state, an empty log that continues after it, and the source's keys.
     /// `source` is only read.
-    public static func replay(
+    package static func replay(
         source: String, until limit: ReplayLimit, into output: String, shardCount: Int = 16,
         progress: (Int, LSN) -> Void = { _, _ in }
     ) async throws -> ReplaySummary {

@@ -1,12 +1,12 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// Where a login comes from, as the session records it.
-public struct DeviceInfo: Sendable, Hashable {
-    public var deviceName: String?
-    public var deviceID: String?
-    public var ipAddress: String?
+package struct DeviceInfo: Sendable, Hashable {
+    package var deviceName: String?
+    package var deviceID: String?
+    package var ipAddress: String?
 
-    public init(deviceName: String? = nil, deviceID: String? = nil, ipAddress: String? = nil) {
+    package init(deviceName: String? = nil, deviceID: String? = nil, ipAddress: String? = nil) {
         self.deviceName = deviceName
         self.deviceID = deviceID
         self.ipAddress = ipAddress
@@ -14,7 +14,7 @@ public struct DeviceInfo: Sendable, Hashable {
 }
 
 /// What a refresh did.
-public enum RefreshOutcome: Sendable, Hashable {
+package enum RefreshOutcome: Sendable, Hashable {
     /// The presented secret was current: the session now holds `newDigest`.
     case rotated(Session)
     /// The presented secret was rotated out less than the grace window ago: nothing changed; the caller
@@ -28,7 +28,7 @@ extension Engine {
     /// `requiringPasswordHash` is the hash a login verified the password against: when the user's hash is
     /// another one by the time the session would open (a password change or reset won the race), the login
     /// fails with `credentialChanged` instead of outliving the change that ended every other session.
-    public func createSession(
+    package func createSession(
         userID: UUID, refreshDigest: SecretDigest, device: DeviceInfo,
         requiringPasswordHash: String? = nil
     ) async throws(EngineError) -> Session {
@@ -59,7 +59,7 @@ extension Engine {
     ///
     /// `clientID` names the OAuth client a provider session must have been granted to; nil (first-party
     /// refresh) refuses provider sessions, and a client refuses first-party sessions and other clients' ones.
-    public func refresh(
+    package func refresh(
         sessionID: UUID, presentedDigest: SecretDigest, newDigest: SecretDigest,
         clientID: UUID? = nil
     ) async throws(EngineError) -> RefreshOutcome {
@@ -108,7 +108,7 @@ extension Engine {
     }
 
     /// Revokes one of `userID`'s sessions (logout, or `DELETE /sessions/{id}`).
-    public func revokeSession(_ sessionID: UUID, of userID: UUID) async throws(EngineError) {
+    package func revokeSession(_ sessionID: UUID, of userID: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         guard routing.shard(of: sessionID) == routing.shard(of: userID) else {
             throw EngineError(.notYourSession, "the session belongs to another user")
@@ -127,7 +127,8 @@ extension Engine {
 
     /// Revokes every session of `userID` but `keptSessionID`; returns how many were active.
     @discardableResult
-    public func revokeAllSessions(of userID: UUID, except keptSessionID: UUID? = nil) async throws(EngineError) -> Int {
+    package func revokeAllSessions(of userID: UUID, except keptSessionID: UUID? = nil) async throws(EngineError) -> Int
+    {
         let now = clock.nowMilliseconds()
         return try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Int) in
             guard state.users.index(forKey: userID) != nil else { throw EngineError(.userNotFound, "no such user") }
@@ -140,13 +141,13 @@ extension Engine {
     }
 
     /// The session with this id, revoked or not.
-    public func session(id: UUID) async -> Session? {
+    package func session(id: UUID) async -> Session? {
         await shard(of: id).read { $0.sessions[id] }
     }
 
     /// Whether the session exists, can be used now, and — when `userID` is given — is that user's: the check
     /// behind every authenticated request (a token whose `sid` names another user's session is not valid).
-    public func isSessionActive(_ id: UUID, of userID: UUID? = nil) async -> Bool {
+    package func isSessionActive(_ id: UUID, of userID: UUID? = nil) async -> Bool {
         let now = clock.nowMilliseconds()
         return await shard(of: id).read { state in
             guard let session = state.sessions[id], session.isActive(at: now) else { return false }
@@ -156,7 +157,7 @@ extension Engine {
     }
 
     /// `userID`'s sessions, in creation order.
-    public func sessions(of userID: UUID) async -> [Session] {
+    package func sessions(of userID: UUID) async -> [Session] {
         await shard(of: userID).read { $0.sessions(of: userID) }
     }
 }
@@ -164,7 +165,7 @@ extension Engine {
 extension Engine {
     /// Forgets `userID`'s revoked and expired sessions; returns how many.
     @discardableResult
-    public func purgeInactiveSessions(of userID: UUID) async throws(EngineError) -> Int {
+    package func purgeInactiveSessions(of userID: UUID) async throws(EngineError) -> Int {
         let now = clock.nowMilliseconds()
         return try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Int) in
             let inactive = state.sessions(of: userID).filter { !$0.isActive(at: now) }.map(\.id)
@@ -176,7 +177,7 @@ extension Engine {
     /// Forgets the revoked and expired sessions of every user (the periodic clean-up, logged like any change);
     /// returns how many.
     @discardableResult
-    public func purgeInactiveSessions() async throws(EngineError) -> Int {
+    package func purgeInactiveSessions() async throws(EngineError) -> Int {
         let now = clock.nowMilliseconds()
         var purged = 0
         for shard in shards {
@@ -193,7 +194,7 @@ extension Engine {
 
 extension Engine {
     /// Every session with its user, in no particular order: a scan of every shard, for operators.
-    public func allSessions() async -> [(session: Session, user: User)] {
+    package func allSessions() async -> [(session: Session, user: User)] {
         var result: [(session: Session, user: User)] = []
         for shard in shards {
             result += await shard.read { state in

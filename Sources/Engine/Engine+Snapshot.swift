@@ -1,13 +1,13 @@
-public import WAL
+package import WAL
 
 /// What a checkpoint wrote.
-public struct CheckpointResult: Sendable {
+package struct CheckpointResult: Sendable {
     /// The log is replayed after this LSN when the snapshot is loaded.
-    public let lsn: LSN
-    public let fileName: String
-    public let bytes: Int
+    package let lsn: LSN
+    package let fileName: String
+    package let bytes: Int
     /// Log segments deleted because the snapshots kept cover them.
-    public let segmentsRemoved: Int
+    package let segmentsRemoved: Int
 }
 
 extension Engine {
@@ -17,7 +17,7 @@ extension Engine {
     /// its watermark, the log's last assigned LSN at that moment: every record of the shard up to it is in the
     /// copy. The snapshot is written only once the log is durable up to the highest watermark, so that it
     /// never holds a change the log could still lose.
-    public func checkpoint() async throws -> CheckpointResult {
+    package func checkpoint() async throws -> CheckpointResult {
         do {
             let result = try await writeCheckpoint()
             snapshotState.withLock { $0 = SnapshotState(lsn: result.lsn, failure: nil) }
@@ -29,7 +29,7 @@ extension Engine {
     }
 
     /// The latest snapshot's LSN, or why the last one failed.
-    public var snapshotStatus: SnapshotState { snapshotState.withLock { $0 } }
+    package var snapshotStatus: SnapshotState { snapshotState.withLock { $0 } }
 
     private func writeCheckpoint() async throws -> CheckpointResult {
         var states: [ShardState] = []
@@ -57,7 +57,7 @@ extension Engine {
     }
 
     /// Every shard's state in canonical form, for comparing two engines.
-    public func canonicalState() async -> [UInt8] {
+    package func canonicalState() async -> [UInt8] {
         var writer = BinaryWriter()
         var entities = ShardEntities()
         for shard in shards { entities.append(contentsOf: await shard.read { $0.entities }) }

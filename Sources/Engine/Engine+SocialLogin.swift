@@ -1,17 +1,17 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// What starting a social sign-in needs; secrets are already reduced to their digests.
-public struct NewSocialLoginState: Sendable {
-    public var digest: SecretDigest
-    public var browserBinding: SecretDigest
-    public var provider: String
-    public var redirectURI: String
-    public var codeVerifier: String
-    public var nonce: String?
-    public var linkingUserID: UUID?
-    public var lifetimeMilliseconds: Int64
+package struct NewSocialLoginState: Sendable {
+    package var digest: SecretDigest
+    package var browserBinding: SecretDigest
+    package var provider: String
+    package var redirectURI: String
+    package var codeVerifier: String
+    package var nonce: String?
+    package var linkingUserID: UUID?
+    package var lifetimeMilliseconds: Int64
 
-    public init(
+    package init(
         digest: SecretDigest, browserBinding: SecretDigest, provider: String, redirectURI: String,
         codeVerifier: String, nonce: String?, linkingUserID: UUID?, lifetimeMilliseconds: Int64 = 600_000
     ) {
@@ -29,7 +29,7 @@ public struct NewSocialLoginState: Sendable {
 extension Engine {
     /// Keeps a new social sign-in state (logged, so that a restart between the redirect and the callback
     /// loses nothing) for its lifetime, ten minutes by default.
-    public func issueSocialState(_ new: NewSocialLoginState) async throws(EngineError) -> SocialLoginState {
+    package func issueSocialState(_ new: NewSocialLoginState) async throws(EngineError) -> SocialLoginState {
         let now = clock.nowMilliseconds()
         let state = SocialLoginState(
             id: newID(), digest: new.digest, browserBinding: new.browserBinding, provider: new.provider,
@@ -44,7 +44,7 @@ extension Engine {
     /// provider and what it was started for (`linkingUserID`: the user linking an account, nil for a sign-in)
     /// must all match, and it must not have expired. Once spent it is gone: a second use fails like an unknown
     /// state (`socialStateInvalid`). A mismatch leaves the state for its rightful browser.
-    public func consumeSocialState(
+    package func consumeSocialState(
         id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String,
         linkingUserID: UUID? = nil
     ) async throws(EngineError) -> SocialLoginState {
@@ -60,7 +60,7 @@ extension Engine {
 
     /// The user a social sign-in state was started to link an account to, when it is a linking's and still
     /// unspent and unexpired; nil otherwise. It reveals nothing a holder of the state does not know.
-    public func linkingUser(ofSocialState id: UUID) async -> UUID? {
+    package func linkingUser(ofSocialState id: UUID) async -> UUID? {
         let now = clock.nowMilliseconds()
         return await shard(of: id).read { state in
             state.socialStates[id].flatMap { now < $0.expiresAtMilliseconds ? $0.linkingUserID : nil }

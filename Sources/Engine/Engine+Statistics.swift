@@ -1,6 +1,6 @@
 extension Engine {
     /// The user counters of every shard, merged: one read per shard, no user visited.
-    public func userCounters() async -> UserCounters {
+    package func userCounters() async -> UserCounters {
         var merged = UserCounters()
         for shard in shards { merged.merge(await shard.read { $0.userCounters }) }
         return merged
@@ -8,7 +8,7 @@ extension Engine {
 
     /// The `limit` organizations with the most members, largest first (ties by name), as name and member
     /// count: one read per shard, each shard choosing its own `limit` largest.
-    public func largestOrganizations(limit: Int) async -> [(name: String, members: Int)] {
+    package func largestOrganizations(limit: Int) async -> [(name: String, members: Int)] {
         var candidates: [(name: String, members: Int)] = []
         for shard in shards {
             candidates += await shard.read { state in

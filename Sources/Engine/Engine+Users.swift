@@ -1,15 +1,15 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// What registration needs; the password is already hashed (bcrypt runs off the shards and event loops).
-public struct NewUser: Sendable {
-    public var email: String
-    public var passwordHash: String
-    public var firstName: String
-    public var lastName: String?
-    public var phoneNumber: String?
-    public var isSuperuser: Bool
+package struct NewUser: Sendable {
+    package var email: String
+    package var passwordHash: String
+    package var firstName: String
+    package var lastName: String?
+    package var phoneNumber: String?
+    package var isSuperuser: Bool
 
-    public init(
+    package init(
         email: String, passwordHash: String, firstName: String, lastName: String? = nil,
         phoneNumber: String? = nil, isSuperuser: Bool = false
     ) {
@@ -25,7 +25,7 @@ public struct NewUser: Sendable {
 extension Engine {
     /// Registers a user. The email is trimmed and lower-cased; another user that is not deleted with the
     /// same email fails with `emailTaken`.
-    public func register(_ new: NewUser) async throws(EngineError) -> User {
+    package func register(_ new: NewUser) async throws(EngineError) -> User {
         let email = User.normalizedEmail(new.email)
         let id = newID()
         try reserve(email: email, for: id)
@@ -62,12 +62,12 @@ extension Engine {
     }
 
     /// The user with this id, deleted or not.
-    public func user(id: UUID) async -> User? {
+    package func user(id: UUID) async -> User? {
         await shard(of: id).read { $0.users[id] }
     }
 
     /// The user that is not deleted with this email (any case, surrounding spaces ignored).
-    public func user(email: String) async -> User? {
+    package func user(email: String) async -> User? {
         guard let id = emails.withLock({ $0[User.normalizedEmail(email)] }) else { return nil }
         return await user(id: id)
     }
@@ -75,7 +75,7 @@ extension Engine {
 
 extension Engine {
     /// Changes profile fields; `update.userID` names the user, its time is set here.
-    public func updateProfile(
+    package func updateProfile(
         userID: UUID, firstName: String?, lastName: Change<String>, phoneNumber: Change<String>,
         preferences: Change<String>, locale: Change<String>
     ) async throws(EngineError) -> User {
@@ -86,7 +86,7 @@ extension Engine {
     }
 
     /// Stores a new password hash and revokes every session of the user but `keptSessionID`.
-    public func changePassword(userID: UUID, passwordHash: String, keptSessionID: UUID?) async throws(EngineError) {
+    package func changePassword(userID: UUID, passwordHash: String, keptSessionID: UUID?) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
             guard let user = state.users[userID], !user.isDeleted else {
@@ -103,7 +103,7 @@ extension Engine {
 
 extension Engine {
     /// Activates or deactivates a user; deactivation ends every session at once.
-    public func setActive(userID: UUID, _ isActive: Bool) async throws(EngineError) -> User {
+    package func setActive(userID: UUID, _ isActive: Bool) async throws(EngineError) -> User {
         let now = clock.nowMilliseconds()
         return try await changeUser(
             userID, record: .activeChanged(userID: userID, isActive: isActive, atMilliseconds: now))
@@ -111,7 +111,7 @@ extension Engine {
 
     /// Soft-deletes a user: it cannot log in any more, its sessions end, its email and its provider accounts
     /// may sign up again, and then its memberships end (in the organizations' shards; `open` finishes that after a crash).
-    public func deleteUser(_ userID: UUID) async throws(EngineError) {
+    package func deleteUser(_ userID: UUID) async throws(EngineError) {
         let now = clock.nowMilliseconds()
         let (email, identities) = try await commit(on: userID) {
             state throws(EngineError) -> (record: EngineRecord?, result: (String, [ExternalIdentity])) in
@@ -133,7 +133,7 @@ extension Engine {
 extension Engine {
     /// Every user that is not deleted, in no particular order. A scan of every shard: fine for an operator's
     /// listing, not for a hot path.
-    public func activeAndInactiveUsers() async -> [User] {
+    package func activeAndInactiveUsers() async -> [User] {
         var users: [User] = []
         for shard in shards {
             users += await shard.read { state in state.users.values.filter { !$0.isDeleted } }
@@ -144,7 +144,7 @@ extension Engine {
 
 extension Engine {
     /// Grants or withdraws superuser rights.
-    public func setSuperuser(userID: UUID, _ isSuperuser: Bool) async throws(EngineError) -> User {
+    package func setSuperuser(userID: UUID, _ isSuperuser: Bool) async throws(EngineError) -> User {
         let now = clock.nowMilliseconds()
         return try await changeUser(
             userID,
@@ -167,7 +167,7 @@ extension Engine {
 extension Engine {
     /// Records a pending password reset for the active user with this email (replacing an earlier one);
     /// returns the user, or nil when there is no such active user (the caller answers the same either way).
-    public func issuePasswordReset(
+    package func issuePasswordReset(
         email: String, digest: SecretDigest, lifetimeMilliseconds: Int64
     )
         async throws(EngineError) -> User?
@@ -186,7 +186,7 @@ extension Engine {
 
     /// Spends a reset token: when `digest` is the user's pending, unexpired reset, stores the new hash and
     /// ends every session. Any other token (unknown, spent, expired, another user's) throws `invalidArgument`.
-    public func completePasswordReset(
+    package func completePasswordReset(
         userID: UUID, digest: SecretDigest, passwordHash: String
     ) async throws(EngineError) {
         let now = clock.nowMilliseconds()
@@ -201,7 +201,7 @@ extension Engine {
 
 extension Engine {
     /// Users that are not deleted, and sessions kept in memory: one read per shard.
-    public func counts() async -> (users: Int, sessions: Int) {
+    package func counts() async -> (users: Int, sessions: Int) {
         var users = 0
         var sessions = 0
         for shard in shards {

@@ -1,6 +1,6 @@
 import FoundationEssentials
 import Synchronization
-public import WAL
+package import WAL
 
 #if canImport(Glibc)
 import Glibc
@@ -11,13 +11,13 @@ import Glibc
 /// Each operation routes to the shard of the user it concerns, validates, logs and applies there in one
 /// step, then waits until the log has made the record durable. Cross-shard lookups (email → user) are
 /// indexes derived from the shards' state, rebuilt on open and never logged.
-public final class Engine: Sendable {
-    public let configuration: EngineConfiguration
-    public let log: WriteAheadLog
+package final class Engine: Sendable {
+    package let configuration: EngineConfiguration
+    package let log: WriteAheadLog
     /// What opening found and did.
-    public let startup: StartupReport
+    package let startup: StartupReport
     /// Which data directory this is: made on its first start, kept for its lifetime.
-    public let identity: DataDirectoryIdentity
+    package let identity: DataDirectoryIdentity
     /// Held while the engine exists: one process per data directory.
     let lock: DataDirectoryLock
     /// The newest snapshot written or loaded, or the last snapshot failure, for `/health`.
@@ -26,7 +26,7 @@ public final class Engine: Sendable {
     let routing: ShardRouting
     let shards: [Shard]
     /// The time every change is stamped with.
-    public let clock: any EngineClock
+    package let clock: any EngineClock
     let random: RandomSource
     /// Normalized email → id, for every user that is not deleted (and for registrations under way).
     let emails: Mutex<[String: UUID]>
@@ -40,7 +40,7 @@ public final class Engine: Sendable {
 
     /// Opens the data directory (creating it when missing) and rebuilds the state: the newest usable snapshot,
     /// then the log after it.
-    public static func open(
+    package static func open(
         _ configuration: EngineConfiguration, clock: any EngineClock = SystemClock(), random: RandomSource = .system
     ) throws -> Engine {
         do { try Durable.makeDirectories(configuration.dataDirectory) } catch {
@@ -168,7 +168,7 @@ public final class Engine: Sendable {
     }
 
     /// Writes what is queued, closes the log, and releases the data directory.
-    public func close() async {
+    package func close() async {
         await log.close()
         lock.release()
     }
@@ -213,42 +213,42 @@ func accessByOthers(_ path: String) -> mode_t? {
 }
 
 /// What `Engine.open` found and did, for the start-up log line.
-public struct StartupReport: Sendable {
+package struct StartupReport: Sendable {
     /// The snapshot loaded (its LSN and file), if any, and how many newer ones were damaged and skipped.
-    public let snapshotLSN: LSN?
-    public let snapshotFile: String?
-    public let skippedSnapshots: Int
+    package let snapshotLSN: LSN?
+    package let snapshotFile: String?
+    package let skippedSnapshots: Int
     /// Log records applied after the snapshot.
-    public let recordsReplayed: Int
+    package let recordsReplayed: Int
     /// Memberships of deleted users that a crash had left behind, removed at open (see `deleteUser`).
-    public let membershipsCompleted: Int
-    public let users: Int
-    public let sessions: Int
+    package let membershipsCompleted: Int
+    package let users: Int
+    package let sessions: Int
     /// Bytes of an unacknowledged, partly written last record that recovery cut off.
-    public let tornBytes: Int
+    package let tornBytes: Int
     /// The whole open; of it, finding, reading, decoding and restoring the snapshot, and reading and applying
     /// the log after it (the rest rebuilds the derived indexes).
-    public let milliseconds: Int
-    public let snapshotMilliseconds: Int
-    public let replayMilliseconds: Int
+    package let milliseconds: Int
+    package let snapshotMilliseconds: Int
+    package let replayMilliseconds: Int
 
     /// The data directory's permission bits when they let others than its owner in (it was made so by hand,
     /// or by an earlier version): worth a warning, since the log and snapshots hold password hashes and emails.
-    public var looseDirectoryMode: UInt32?
+    package var looseDirectoryMode: UInt32?
     /// What `--recover=truncate` gave up, when it cut the log: where, how many records, which LSNs.
-    public var truncation: String?
+    package var truncation: String?
     /// Whether this open wrote the data directory's identity: a new directory, or one of a Tessera that
     /// predates identities.
-    public var identityCreated = false
+    package var identityCreated = false
     /// What a directory that had served was missing, when `acceptLostState` let it open anyway.
-    public var acceptedLoss: [String] = []
+    package var acceptedLoss: [String] = []
     /// Temporary files a killed process had left half written, removed (paths inside the data directory).
-    public var removedTemporaryFiles: [String] = []
+    package var removedTemporaryFiles: [String] = []
 
     /// Whether the data directory held no state at all: no snapshot and no log record (a first start).
-    public var foundNothing: Bool { snapshotLSN == nil && recordsReplayed == 0 }
+    package var foundNothing: Bool { snapshotLSN == nil && recordsReplayed == 0 }
 
-    public var summary: String {
+    package var summary: String {
         (snapshotLSN.map { "snapshot at LSN \($0)" } ?? "no snapshot")
             + (skippedSnapshots > 0 ? " (\(skippedSnapshots) damaged snapshot(s) skipped)" : "")
             + ", \(recordsReplayed) log records replayed, \(users) users, \(sessions) sessions"
@@ -299,14 +299,14 @@ final class DataDirectoryLock: Sendable {
 }
 
 /// The snapshot side of the engine's health.
-public struct SnapshotState: Sendable {
+package struct SnapshotState: Sendable {
     /// The LSN of the newest snapshot written or loaded.
-    public var lsn: LSN?
+    package var lsn: LSN?
     /// Why the last snapshot failed, when it did (cleared by the next one that succeeds).
-    public var failure: String?
+    package var failure: String?
 
     /// `ok (LSN n)`, `none yet`, or `failed: …`.
-    public var summary: String {
+    package var summary: String {
         if let failure { return "failed: \(failure)" }
         return lsn.map { "ok (LSN \($0))" } ?? "none yet"
     }

@@ -6,16 +6,16 @@ import Glibc
 
 /// Where the engine reads the time: injected, so that tests control it. Records carry the time they were
 /// made with, so replay never reads a clock.
-public protocol EngineClock: Sendable {
+package protocol EngineClock: Sendable {
     /// Unix time in milliseconds.
     func nowMilliseconds() -> Int64
 }
 
 /// The system's wall clock.
-public struct SystemClock: EngineClock {
-    public init() {}
+package struct SystemClock: EngineClock {
+    package init() {}
 
-    public func nowMilliseconds() -> Int64 {
+    package func nowMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
@@ -23,12 +23,12 @@ public struct SystemClock: EngineClock {
 }
 
 /// A clock that moves only when told to.
-public final class ManualClock: EngineClock {
+package final class ManualClock: EngineClock {
     private let milliseconds: Mutex<Int64>
 
-    public init(milliseconds: Int64) { self.milliseconds = Mutex(milliseconds) }
+    package init(milliseconds: Int64) { self.milliseconds = Mutex(milliseconds) }
 
-    public func nowMilliseconds() -> Int64 { milliseconds.withLock { $0 } }
+    package func nowMilliseconds() -> Int64 { milliseconds.withLock { $0 } }
 
-    public func advance(byMilliseconds delta: Int64) { milliseconds.withLock { $0 += delta } }
+    package func advance(byMilliseconds delta: Int64) { milliseconds.withLock { $0 += delta } }
 }

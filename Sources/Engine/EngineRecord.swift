@@ -70,7 +70,7 @@ public enum EngineRecord: Sendable, Hashable {
     case socialStatesPurged(stateIDs: [UUID], atMilliseconds: Int64)
 
     /// The id whose shard applies the record: the user's, or the organization's for organization records.
-    public var shardKey: UUID {
+    package var shardKey: UUID {
         switch self {
         case .userRegistered(let user): user.id
         case .profileUpdated(let update): update.userID
@@ -113,7 +113,7 @@ public enum EngineRecord: Sendable, Hashable {
     }
 
     /// When the change was made (Unix milliseconds): what `tessera replay --until <time>` compares.
-    public var atMilliseconds: Int64 {
+    package var atMilliseconds: Int64 {
         switch self {
         case .userRegistered(let user): user.createdAtMilliseconds
         case .profileUpdated(let update): update.atMilliseconds
@@ -157,15 +157,15 @@ public enum EngineRecord: Sendable, Hashable {
 
 /// The fields of `PATCH /users/me` (and, later, of the admin update), each nil when unchanged.
 public struct ProfileUpdate: Sendable, Hashable {
-    public let userID: UUID
-    public var firstName: String?
-    public var lastName: Change<String>
-    public var phoneNumber: Change<String>
-    public var preferences: Change<String>
-    public var locale: Change<String>
-    public let atMilliseconds: Int64
+    package let userID: UUID
+    package var firstName: String?
+    package var lastName: Change<String>
+    package var phoneNumber: Change<String>
+    package var preferences: Change<String>
+    package var locale: Change<String>
+    package let atMilliseconds: Int64
 
-    public init(
+    package init(
         userID: UUID, firstName: String? = nil, lastName: Change<String> = .unchanged,
         phoneNumber: Change<String> = .unchanged, preferences: Change<String> = .unchanged,
         locale: Change<String> = .unchanged, atMilliseconds: Int64
@@ -181,18 +181,18 @@ public struct ProfileUpdate: Sendable, Hashable {
 }
 
 /// An update to an optional field: leave it, clear it, or set it.
-public enum Change<Value: Sendable & Hashable>: Sendable, Hashable {
+package enum Change<Value: Sendable & Hashable>: Sendable, Hashable {
     case unchanged
     case cleared
     case set(Value)
 
     /// The change with its value transformed.
-    public func mapped(_ transform: (Value) -> Value) -> Change<Value> {
+    package func mapped(_ transform: (Value) -> Value) -> Change<Value> {
         if case .set(let value) = self { return .set(transform(value)) }
         return self
     }
 
-    public func applied(to value: Value?) -> Value? {
+    package func applied(to value: Value?) -> Value? {
         switch self {
         case .unchanged: value
         case .cleared: nil

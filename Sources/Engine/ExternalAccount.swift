@@ -5,15 +5,15 @@ import FoundationEssentials
 /// belongs to at most one user that is not deleted.
 public struct ExternalAccount: Sendable, Hashable {
     /// The provider's configured name (`google`, `github`, `acme`).
-    public var provider: String
+    package var provider: String
     /// The provider's stable id of the person: the ID token's `sub`, GitHub's numeric id.
-    public var subject: String
+    package var subject: String
     /// The email the provider gave when the account was linked, and whether it said it verified it.
-    public var email: String?
-    public var emailVerified: Bool
-    public var linkedAtMilliseconds: Int64
+    package var email: String?
+    package var emailVerified: Bool
+    package var linkedAtMilliseconds: Int64
 
-    public init(provider: String, subject: String, email: String?, emailVerified: Bool, linkedAtMilliseconds: Int64) {
+    package init(provider: String, subject: String, email: String?, emailVerified: Bool, linkedAtMilliseconds: Int64) {
         self.provider = provider
         self.subject = subject
         self.email = email
@@ -21,15 +21,15 @@ public struct ExternalAccount: Sendable, Hashable {
         self.linkedAtMilliseconds = linkedAtMilliseconds
     }
 
-    public var identity: ExternalIdentity { ExternalIdentity(provider: provider, subject: subject) }
+    package var identity: ExternalIdentity { ExternalIdentity(provider: provider, subject: subject) }
 }
 
 /// A person at a provider: what the engine's identity index maps to a user.
-public struct ExternalIdentity: Sendable, Hashable {
-    public let provider: String
-    public let subject: String
+package struct ExternalIdentity: Sendable, Hashable {
+    package let provider: String
+    package let subject: String
 
-    public init(provider: String, subject: String) {
+    package init(provider: String, subject: String) {
         self.provider = provider
         self.subject = subject
     }
@@ -38,7 +38,7 @@ public struct ExternalIdentity: Sendable, Hashable {
 extension User {
     /// Whether the user can sign in with a password: a user a social sign-in created has none until a
     /// password reset sets one.
-    public var hasPassword: Bool { !passwordHash.isEmpty }
+    package var hasPassword: Bool { !passwordHash.isEmpty }
 }
 
 extension BinaryWriter {

@@ -1,12 +1,12 @@
 /// An enumeration whose cases have a name in the API, and are found by it.
-public protocol NamedCase: CaseIterable {
+package protocol NamedCase: CaseIterable {
     /// The name in the API.
     var name: String { get }
 }
 
 extension NamedCase {
     /// The case with this name, or nil.
-    public init?(name: String) {
+    package init?(name: String) {
         guard let found = Self.allCases.first(where: { $0.name == name }) else { return nil }
         self = found
     }

@@ -1,31 +1,31 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// A client of Tessera's OAuth 2.0 provider, kept in the shard its id routes to. Deleting it leaves a
 /// tombstone: every token issued to it stops working at once, without a record per token.
 public struct OAuthClient: Sendable, Hashable {
-    public enum Kind: UInt8, Sendable, Hashable, NamedCase {
+    package enum Kind: UInt8, Sendable, Hashable, NamedCase {
         /// Holds a secret (server side); authenticates with it.
         case confidential = 0
         /// Cannot keep a secret (browser, mobile, CLI); must use PKCE.
         case `public` = 1
 
-        public var name: String { self == .confidential ? "confidential" : "public" }
+        package var name: String { self == .confidential ? "confidential" : "public" }
     }
 
     /// Also the `client_id` (its text, lower case).
-    public let id: UUID
-    public var name: String
-    public let kind: Kind
+    package let id: UUID
+    package var name: String
+    package let kind: Kind
     /// Matched exactly, never by prefix.
-    public var redirectURIs: [String]
+    package var redirectURIs: [String]
     /// The scopes the client may ask for.
-    public var scopes: [String]
+    package var scopes: [String]
     /// SHA-256 of the secret, for confidential clients (the secret itself is shown once and never stored).
-    public let secretDigest: SecretDigest?
-    public let createdAtMilliseconds: Int64
-    public var deletedAtMilliseconds: Int64?
+    package let secretDigest: SecretDigest?
+    package let createdAtMilliseconds: Int64
+    package var deletedAtMilliseconds: Int64?
 
-    public init(
+    package init(
         id: UUID, name: String, kind: Kind, redirectURIs: [String], scopes: [String], secretDigest: SecretDigest?,
         createdAtMilliseconds: Int64
     ) {
@@ -39,17 +39,17 @@ public struct OAuthClient: Sendable, Hashable {
         self.deletedAtMilliseconds = nil
     }
 
-    public var isDeleted: Bool { deletedAtMilliseconds != nil }
+    package var isDeleted: Bool { deletedAtMilliseconds != nil }
 }
 
 /// What makes a session a provider grant: the client it was issued to and the scope granted. Kept next to the
 /// session, in the user's shard.
 public struct OAuthGrant: Sendable, Hashable {
-    public let clientID: UUID
+    package let clientID: UUID
     /// Space-separated scope tokens, as granted.
-    public let scope: String
+    package let scope: String
 
-    public init(clientID: UUID, scope: String) {
+    package init(clientID: UUID, scope: String) {
         self.clientID = clientID
         self.scope = scope
     }
@@ -57,11 +57,11 @@ public struct OAuthGrant: Sendable, Hashable {
 
 /// A user's consent to a client, for a scope.
 public struct Consent: Sendable, Hashable {
-    public let clientID: UUID
-    public let scope: String
-    public let grantedAtMilliseconds: Int64
+    package let clientID: UUID
+    package let scope: String
+    package let grantedAtMilliseconds: Int64
 
-    public init(clientID: UUID, scope: String, grantedAtMilliseconds: Int64) {
+    package init(clientID: UUID, scope: String, grantedAtMilliseconds: Int64) {
         self.clientID = clientID
         self.scope = scope
         self.grantedAtMilliseconds = grantedAtMilliseconds
@@ -71,20 +71,20 @@ public struct Consent: Sendable, Hashable {
 /// An authorization code: `<id>.<secret>`, its id routing like its user's; the shard keeps the digest of the
 /// secret and everything the code is bound to. Single use; a second use revokes the session the first made.
 public struct AuthorizationCode: Sendable, Hashable {
-    public let id: UUID
-    public let userID: UUID
-    public let clientID: UUID
-    public let redirectURI: String
-    public let scope: String
+    package let id: UUID
+    package let userID: UUID
+    package let clientID: UUID
+    package let redirectURI: String
+    package let scope: String
     /// The PKCE S256 challenge (base64url of SHA-256 of the verifier), when the client sent one.
-    public let codeChallenge: String?
-    public let digest: SecretDigest
-    public let createdAtMilliseconds: Int64
-    public let expiresAtMilliseconds: Int64
+    package let codeChallenge: String?
+    package let digest: SecretDigest
+    package let createdAtMilliseconds: Int64
+    package let expiresAtMilliseconds: Int64
     /// The session the code was exchanged for, once it was.
-    public var sessionID: UUID?
+    package var sessionID: UUID?
 
-    public init(
+    package init(
         id: UUID, userID: UUID, clientID: UUID, redirectURI: String, scope: String, codeChallenge: String?,
         digest: SecretDigest, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64
     ) {
@@ -104,14 +104,14 @@ public struct AuthorizationCode: Sendable, Hashable {
 /// A token issued to a client for itself (`client_credentials`): kept in the client's shard, its id routing
 /// like the client's, so that revocation and introspection find it in one hop.
 public struct ClientToken: Sendable, Hashable {
-    public let id: UUID
-    public let clientID: UUID
-    public let scope: String
-    public let createdAtMilliseconds: Int64
-    public let expiresAtMilliseconds: Int64
-    public var revokedAtMilliseconds: Int64?
+    package let id: UUID
+    package let clientID: UUID
+    package let scope: String
+    package let createdAtMilliseconds: Int64
+    package let expiresAtMilliseconds: Int64
+    package var revokedAtMilliseconds: Int64?
 
-    public init(id: UUID, clientID: UUID, scope: String, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64) {
+    package init(id: UUID, clientID: UUID, scope: String, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64) {
         self.id = id
         self.clientID = clientID
         self.scope = scope
@@ -120,7 +120,7 @@ public struct ClientToken: Sendable, Hashable {
         self.revokedAtMilliseconds = nil
     }
 
-    public func isActive(at milliseconds: Int64) -> Bool {
+    package func isActive(at milliseconds: Int64) -> Bool {
         revokedAtMilliseconds == nil && milliseconds < expiresAtMilliseconds
     }
 }

@@ -1,4 +1,4 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// What a member may do in an organization, from most to least.
 public enum OrganizationRole: UInt8, Sendable, Hashable, NamedCase, Comparable {
@@ -8,7 +8,7 @@ public enum OrganizationRole: UInt8, Sendable, Hashable, NamedCase, Comparable {
     case guest = 3
 
     /// The name in the API.
-    public var name: String {
+    package var name: String {
         switch self {
         case .owner: "owner"
         case .admin: "admin"
@@ -18,7 +18,7 @@ public enum OrganizationRole: UInt8, Sendable, Hashable, NamedCase, Comparable {
     }
 
     /// Owners and admins manage the organization and its members.
-    public var manages: Bool { self <= .admin }
+    package var manages: Bool { self <= .admin }
 
     /// Lower raw values rank higher: `owner < admin` reads "owner outranks admin".
     public static func < (left: Self, right: Self) -> Bool { left.rawValue < right.rawValue }
@@ -26,11 +26,11 @@ public enum OrganizationRole: UInt8, Sendable, Hashable, NamedCase, Comparable {
 
 /// A user's place in an organization.
 public struct Membership: Sendable, Hashable {
-    public let userID: UUID
-    public var role: OrganizationRole
-    public let joinedAtMilliseconds: Int64
+    package let userID: UUID
+    package var role: OrganizationRole
+    package let joinedAtMilliseconds: Int64
 
-    public init(userID: UUID, role: OrganizationRole, joinedAtMilliseconds: Int64) {
+    package init(userID: UUID, role: OrganizationRole, joinedAtMilliseconds: Int64) {
         self.userID = userID
         self.role = role
         self.joinedAtMilliseconds = joinedAtMilliseconds
@@ -41,19 +41,19 @@ public struct Membership: Sendable, Hashable {
 /// memberships, so every membership change — and the "last owner stays" rule — is decided in one actor; the
 /// user → organizations view is an index the engine derives from the organizations (see `MembershipIndex`).
 public struct Organization: Sendable, Hashable {
-    public let id: UUID
-    public var name: String
+    package let id: UUID
+    package var name: String
     /// Lower-case; unique among organizations.
-    public var slug: String
-    public var description: String?
+    package var slug: String
+    package var description: String?
     /// A JSON object, kept as its text.
-    public var settings: String?
-    public var isActive: Bool
-    public let createdAtMilliseconds: Int64
-    public var updatedAtMilliseconds: Int64
-    public var members: [UUID: Membership]
+    package var settings: String?
+    package var isActive: Bool
+    package let createdAtMilliseconds: Int64
+    package var updatedAtMilliseconds: Int64
+    package var members: [UUID: Membership]
 
-    public init(
+    package init(
         id: UUID, name: String, slug: String, description: String?, settings: String?, isActive: Bool,
         createdAtMilliseconds: Int64, updatedAtMilliseconds: Int64, members: [UUID: Membership]
     ) {
@@ -69,10 +69,10 @@ public struct Organization: Sendable, Hashable {
     }
 
     /// How many members hold `role`.
-    public func count(of role: OrganizationRole) -> Int { members.values.count { $0.role == role } }
+    package func count(of role: OrganizationRole) -> Int { members.values.count { $0.role == role } }
 
     /// Members ordered by the time they joined, then by id.
-    public var membersByJoining: [Membership] {
+    package var membersByJoining: [Membership] {
         members.values.sorted {
             $0.joinedAtMilliseconds != $1.joinedAtMilliseconds
                 ? $0.joinedAtMilliseconds < $1.joinedAtMilliseconds : ShardState.uuidOrder($0.userID, $1.userID)
@@ -80,22 +80,22 @@ public struct Organization: Sendable, Hashable {
     }
 
     /// The form every slug is stored and compared in.
-    public static func normalizedSlug(_ slug: String) -> String {
+    package static func normalizedSlug(_ slug: String) -> String {
         String(slug.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()).lowercased()
     }
 }
 
 /// The fields of an organization update, each `.unchanged` or nil when left alone.
 public struct OrganizationUpdate: Sendable, Hashable {
-    public let organizationID: UUID
-    public var name: String?
-    public var slug: String?
-    public var description: Change<String>
-    public var settings: Change<String>
-    public var isActive: Bool?
-    public var atMilliseconds: Int64
+    package let organizationID: UUID
+    package var name: String?
+    package var slug: String?
+    package var description: Change<String>
+    package var settings: Change<String>
+    package var isActive: Bool?
+    package var atMilliseconds: Int64
 
-    public init(
+    package init(
         organizationID: UUID, name: String? = nil, slug: String? = nil, description: Change<String> = .unchanged,
         settings: Change<String> = .unchanged, isActive: Bool? = nil, atMilliseconds: Int64 = 0
     ) {

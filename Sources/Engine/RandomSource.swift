@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Where the engine draws ids and secrets: the system's CSPRNG, or a seeded generator in tests.
-public final class RandomSource: Sendable {
+package final class RandomSource: Sendable {
     private enum Kind {
         case system
         case seeded(state: UInt64)
@@ -12,12 +12,12 @@ public final class RandomSource: Sendable {
     private init(_ kind: Kind) { self.kind = Mutex(kind) }
 
     /// The operating system's cryptographically secure generator.
-    public static var system: RandomSource { RandomSource(.system) }
+    package static var system: RandomSource { RandomSource(.system) }
 
     /// A deterministic generator (SplitMix64) for tests; never for secrets.
-    public static func seeded(_ seed: UInt64) -> RandomSource { RandomSource(.seeded(state: seed)) }
+    package static func seeded(_ seed: UInt64) -> RandomSource { RandomSource(.seeded(state: seed)) }
 
-    public func next() -> UInt64 {
+    package func next() -> UInt64 {
         kind.withLock { kind in
             switch kind {
             case .system:

@@ -4,22 +4,22 @@ public import FoundationEssentials
 /// digest of the current secret and of the one before it (for reuse detection and the grace window).
 public struct Session: Sendable, Hashable {
     public let id: UUID
-    public let userID: UUID
-    public let deviceName: String?
-    public let deviceID: String?
-    public let ipAddress: String?
-    public let createdAtMilliseconds: Int64
-    public var lastUsedAtMilliseconds: Int64
+    package let userID: UUID
+    package let deviceName: String?
+    package let deviceID: String?
+    package let ipAddress: String?
+    package let createdAtMilliseconds: Int64
+    package var lastUsedAtMilliseconds: Int64
     /// Sliding: moved forward by each refresh.
-    public var expiresAtMilliseconds: Int64
-    public var refreshDigest: SecretDigest
+    package var expiresAtMilliseconds: Int64
+    package var refreshDigest: SecretDigest
     /// The secret rotated out by the last refresh, and when; a second use of it inside the grace window gets
     /// the same new pair, after it revokes the session.
-    public var previousRefreshDigest: SecretDigest?
-    public var rotatedAtMilliseconds: Int64?
+    package var previousRefreshDigest: SecretDigest?
+    package var rotatedAtMilliseconds: Int64?
     /// How many times the refresh token was rotated.
-    public var generation: UInt32
-    public var revokedAtMilliseconds: Int64?
+    package var generation: UInt32
+    package var revokedAtMilliseconds: Int64?
 
     public init(
         id: UUID, userID: UUID, deviceName: String?, deviceID: String?, ipAddress: String?,
@@ -41,7 +41,7 @@ public struct Session: Sendable, Hashable {
     }
 
     /// Whether the session can be used at `nowMilliseconds`: not revoked, not expired.
-    public func isActive(at nowMilliseconds: Int64) -> Bool {
+    package func isActive(at nowMilliseconds: Int64) -> Bool {
         revokedAtMilliseconds == nil && nowMilliseconds < expiresAtMilliseconds
     }
 }

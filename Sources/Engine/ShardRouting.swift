@@ -1,21 +1,21 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// Which shard owns an id. A user's sessions get ids that route to the user's shard: their first two bytes
 /// are the user id's, so a refresh token (`<session id>.<secret>`) finds its shard without a lookup.
-public struct ShardRouting: Sendable, Hashable {
-    public let shardCount: Int
+package struct ShardRouting: Sendable, Hashable {
+    package let shardCount: Int
 
-    public init(shardCount: Int) {
+    package init(shardCount: Int) {
         precondition(shardCount >= 1 && shardCount <= 1024, "1 to 1024 shards")
         self.shardCount = shardCount
     }
 
-    public func shard(of id: UUID) -> Int {
+    package func shard(of id: UUID) -> Int {
         Int(UInt16(id.uuid.0) << 8 | UInt16(id.uuid.1)) % shardCount
     }
 
     /// A random version-4 UUID whose routing bytes are `owner`'s, so that it lands in the same shard.
-    public static func uuid(routingLike owner: UUID?, using generator: inout some RandomNumberGenerator) -> UUID {
+    package static func uuid(routingLike owner: UUID?, using generator: inout some RandomNumberGenerator) -> UUID {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         if let owner {
             bytes[0] = owner.uuid.0

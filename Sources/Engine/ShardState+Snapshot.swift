@@ -118,7 +118,7 @@ struct ShardEntities {
 extension ShardState {
     /// Appends the state in canonical form — each kind of entity sorted by id — so that two equal states encode
     /// to the same bytes (what the replay tests compare).
-    public func encode(into writer: inout BinaryWriter) {
+    package func encode(into writer: inout BinaryWriter) {
         func each<Value>(_ dictionary: [UUID: Value], _ write: (inout BinaryWriter, Value) -> Void) {
             writer.writeLength(dictionary.count)
             for id in dictionary.keys.sorted(by: Self.uuidOrder) { write(&writer, dictionary[id]!) }

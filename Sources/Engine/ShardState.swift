@@ -1,30 +1,30 @@
-public import FoundationEssentials
+package import FoundationEssentials
 public import WAL
 
 /// The state one shard owns: its users, their sessions, its organizations with their memberships. `apply` is the only way it changes, live and on
 /// replay: synchronous, deterministic, no clock, no randomness, no I/O. Callers validate before they log;
 /// a record that does not fit the state is a bug or a corrupt log, and stops the process.
 public struct ShardState: Sendable {
-    public internal(set) var users: [UUID: User] = [:]
-    public internal(set) var sessions: [UUID: Session] = [:]
+    package internal(set) var users: [UUID: User] = [:]
+    package internal(set) var sessions: [UUID: Session] = [:]
     /// Each user's sessions, ordered by creation time, then id.
-    public internal(set) var sessionIDsByUser: [UUID: [UUID]] = [:]
-    public internal(set) var organizations: [UUID: Organization] = [:]
+    package internal(set) var sessionIDsByUser: [UUID: [UUID]] = [:]
+    package internal(set) var organizations: [UUID: Organization] = [:]
     /// OAuth provider state: clients and their `client_credentials` tokens (in the client's shard); consents,
     /// authorization codes, and the grant of each provider session (in the user's shard).
-    public internal(set) var clients: [UUID: OAuthClient] = [:]
-    public internal(set) var clientTokens: [UUID: ClientToken] = [:]
-    public internal(set) var consents: [UUID: [UUID: Consent]] = [:]
-    public internal(set) var authorizationCodes: [UUID: AuthorizationCode] = [:]
-    public internal(set) var grants: [UUID: OAuthGrant] = [:]
+    package internal(set) var clients: [UUID: OAuthClient] = [:]
+    package internal(set) var clientTokens: [UUID: ClientToken] = [:]
+    package internal(set) var consents: [UUID: [UUID: Consent]] = [:]
+    package internal(set) var authorizationCodes: [UUID: AuthorizationCode] = [:]
+    package internal(set) var grants: [UUID: OAuthGrant] = [:]
     /// Each user's linked social login accounts, one per provider, in the order linked.
-    public internal(set) var externalAccounts: [UUID: [ExternalAccount]] = [:]
+    package internal(set) var externalAccounts: [UUID: [ExternalAccount]] = [:]
     /// Social sign-ins under way, by state id (in the shard of that id).
-    public internal(set) var socialStates: [UUID: SocialLoginState] = [:]
+    package internal(set) var socialStates: [UUID: SocialLoginState] = [:]
     /// Users by registration day, for statistics; derived from `users`, never logged.
-    public internal(set) var userCounters = UserCounters()
+    package internal(set) var userCounters = UserCounters()
     /// The LSN of the last record applied.
-    public private(set) var appliedLSN: LSN = 0
+    package private(set) var appliedLSN: LSN = 0
 
     public init() {}
 
@@ -179,7 +179,7 @@ public struct ShardState: Sendable {
     }
 
     /// The sessions of `userID`, in creation order.
-    public func sessions(of userID: UUID) -> [Session] {
+    package func sessions(of userID: UUID) -> [Session] {
         (sessionIDsByUser[userID] ?? []).compactMap { sessions[$0] }
     }
 

@@ -1,27 +1,27 @@
-public import FoundationEssentials
+package import FoundationEssentials
 
 /// A social sign-in under way: what Tessera must remember between sending the browser to the provider and the
 /// provider sending it back. Its token (`<id>.<secret>`, the OAuth `state` parameter) is single-use and
 /// short-lived; the engine keeps only the secret's digest, and the digest of a value kept in the browser that
 /// started the flow (a cookie), so that a `state` taken from one browser cannot finish in another.
 public struct SocialLoginState: Sendable, Hashable {
-    public let id: UUID
-    public let digest: SecretDigest
-    public let browserBinding: SecretDigest
+    package let id: UUID
+    package let digest: SecretDigest
+    package let browserBinding: SecretDigest
     /// The provider's configured name.
-    public let provider: String
+    package let provider: String
     /// Where the provider sends the browser back (sent again at the token exchange).
-    public let redirectURI: String
+    package let redirectURI: String
     /// The PKCE verifier (RFC 7636) whose S256 challenge went to the provider.
-    public let codeVerifier: String
+    package let codeVerifier: String
     /// The OpenID Connect nonce the ID token must carry (nil for plain OAuth providers).
-    public let nonce: String?
+    package let nonce: String?
     /// Set when a signed-in user links an account rather than signs in.
-    public let linkingUserID: UUID?
-    public let createdAtMilliseconds: Int64
-    public let expiresAtMilliseconds: Int64
+    package let linkingUserID: UUID?
+    package let createdAtMilliseconds: Int64
+    package let expiresAtMilliseconds: Int64
 
-    public init(
+    package init(
         id: UUID, digest: SecretDigest, browserBinding: SecretDigest, provider: String, redirectURI: String,
         codeVerifier: String, nonce: String?, linkingUserID: UUID?, createdAtMilliseconds: Int64,
         expiresAtMilliseconds: Int64

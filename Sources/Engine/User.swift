@@ -5,23 +5,23 @@ public import FoundationEssentials
 public struct User: Sendable, Hashable {
     public let id: UUID
     /// Trimmed and lower-cased; unique among users that are not deleted.
-    public var email: String
+    public package(set) var email: String
     /// The bcrypt hash (never the password).
-    public var passwordHash: String
-    public var firstName: String
-    public var lastName: String?
-    public var phoneNumber: String?
-    public var isActive: Bool
-    public var isSuperuser: Bool
+    package var passwordHash: String
+    public package(set) var firstName: String
+    package var lastName: String?
+    package var phoneNumber: String?
+    package var isActive: Bool
+    package var isSuperuser: Bool
     /// A JSON object, kept as its text.
-    public var preferences: String?
-    public var locale: String?
-    public let createdAtMilliseconds: Int64
-    public var updatedAtMilliseconds: Int64
-    public var deletedAtMilliseconds: Int64?
+    package var preferences: String?
+    package var locale: String?
+    package let createdAtMilliseconds: Int64
+    package var updatedAtMilliseconds: Int64
+    package var deletedAtMilliseconds: Int64?
     /// The pending password reset: the SHA-256 of its token's secret and when it expires (single use).
-    public var resetDigest: SecretDigest?
-    public var resetExpiresAtMilliseconds: Int64?
+    package var resetDigest: SecretDigest?
+    package var resetExpiresAtMilliseconds: Int64?
 
     public init(
         id: UUID, email: String, passwordHash: String, firstName: String, lastName: String?, phoneNumber: String?,
@@ -45,7 +45,7 @@ public struct User: Sendable, Hashable {
         self.resetExpiresAtMilliseconds = nil
     }
 
-    public var isDeleted: Bool { deletedAtMilliseconds != nil }
+    package var isDeleted: Bool { deletedAtMilliseconds != nil }
 
     /// Forgets the pending password reset: spent, or voided by a change that came after it was asked for.
     mutating func voidPasswordReset() {
@@ -54,7 +54,7 @@ public struct User: Sendable, Hashable {
     }
 
     /// The form every email is stored and looked up in.
-    public static func normalizedEmail(_ email: String) -> String {
+    package static func normalizedEmail(_ email: String) -> String {
         let trimmed = email.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()
         return String(trimmed).lowercased()
     }

@@ -1,17 +1,17 @@
 /// Users counted by the UTC day they registered, kept up to date by `ShardState.apply` (and rebuilt when a
 /// snapshot is loaded), so that the operators' statistics read a few hundred counters instead of every user.
-public struct UserCounters: Sendable, Hashable {
+package struct UserCounters: Sendable, Hashable {
     /// Registrations per day, deleted users included: they did register.
-    public private(set) var registeredByDay: [Int32: Int] = [:]
+    package private(set) var registeredByDay: [Int32: Int] = [:]
     /// Users that are not deleted, per registration day.
-    public private(set) var liveByDay: [Int32: Int] = [:]
+    package private(set) var liveByDay: [Int32: Int] = [:]
     /// Active users that are not deleted, per registration day.
-    public private(set) var activeByDay: [Int32: Int] = [:]
+    package private(set) var activeByDay: [Int32: Int] = [:]
 
-    public init() {}
+    package init() {}
 
     /// The UTC day (days since 1970-01-01) of a Unix time in milliseconds.
-    public static func day(ofMilliseconds milliseconds: Int64) -> Int32 {
+    package static func day(ofMilliseconds milliseconds: Int64) -> Int32 {
         Int32(truncatingIfNeeded: milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds + 1) / 86_400_000 - 1)
     }
 
@@ -28,7 +28,7 @@ public struct UserCounters: Sendable, Hashable {
     }
 
     /// Adds another shard's counters to these.
-    public mutating func merge(_ other: UserCounters) {
+    package mutating func merge(_ other: UserCounters) {
         registeredByDay.merge(other.registeredByDay, uniquingKeysWith: +)
         liveByDay.merge(other.liveByDay, uniquingKeysWith: +)
         activeByDay.merge(other.activeByDay, uniquingKeysWith: +)
@@ -49,7 +49,7 @@ public struct UserCounters: Sendable, Hashable {
 extension UserCounters {
     /// For each of the `days` days ending with `lastDay`: users registered by the end of that day that are
     /// not deleted now, and how many of them are active now.
-    public func growth(days: Int, endingOn lastDay: Int32) -> [(day: Int32, total: Int, active: Int)] {
+    package func growth(days: Int, endingOn lastDay: Int32) -> [(day: Int32, total: Int, active: Int)] {
         let firstDay = lastDay - Int32(days) + 1
         var total = liveByDay.reduce(0) { $0 + ($1.key < firstDay ? $1.value : 0) }
         var active = activeByDay.reduce(0) { $0 + ($1.key < firstDay ? $1.value : 0) }
@@ -61,12 +61,12 @@ extension UserCounters {
     }
 
     /// Registrations on each of the `days` days ending with `lastDay`.
-    public func registrations(days: Int, endingOn lastDay: Int32) -> [(day: Int32, count: Int)] {
+    package func registrations(days: Int, endingOn lastDay: Int32) -> [(day: Int32, count: Int)] {
         (lastDay - Int32(days) + 1...lastDay).map { ($0, registeredByDay[$0] ?? 0) }
     }
 
     /// Users that are not deleted, and how many of them are active.
-    public var liveAndActive: (live: Int, active: Int) {
+    package var liveAndActive: (live: Int, active: Int) {
         (liveByDay.values.reduce(0, +), activeByDay.values.reduce(0, +))
     }
 }

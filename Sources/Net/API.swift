@@ -1,15 +1,15 @@
-public import Auth
+package import Auth
 import Engine
-public import Logging
-public import Social
+package import Logging
+package import Social
 
 /// The HTTP API of the contract: its services, and the route table built from them once.
-public struct API: Sendable {
+package struct API: Sendable {
     /// Every route, with the deployment's options.
-    public let router: Router
+    package let router: Router
 
     /// `provider` defaults to one whose consent page is `<frontend URL>/oauth/consent`.
-    public init(
+    package init(
         auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
         rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
         metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil, social: SocialLogin? = nil,

@@ -1,16 +1,16 @@
 import Auth
 import Foundation
-public import NIOHTTP1
+package import NIOHTTP1
 
 /// An error answer in the contract's envelope:
 /// `{"success": false, "errors": [{"code": "AUTH_001", "message": "…", "field": null}]}`.
-public struct APIError: Error, Sendable {
-    public struct Entry: Sendable, Encodable {
-        public let code: String
-        public let message: String
-        public let field: String?
+package struct APIError: Error, Sendable {
+    package struct Entry: Sendable, Encodable {
+        package let code: String
+        package let message: String
+        package let field: String?
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(code, forKey: .code)
             try container.encode(message, forKey: .message)
@@ -20,18 +20,18 @@ public struct APIError: Error, Sendable {
         enum CodingKeys: String, CodingKey { case code, message, field }
     }
 
-    public let status: HTTPResponseStatus
-    public let entries: [Entry]
-    public var headers: HTTPHeaders = [:]
+    package let status: HTTPResponseStatus
+    package let entries: [Entry]
+    package var headers: HTTPHeaders = [:]
     /// A body in another form than the envelope (the OAuth provider's RFC 6749 errors).
     private var otherBody: [UInt8]?
 
-    public init(_ status: HTTPResponseStatus, _ code: String, _ message: String, field: String? = nil) {
+    package init(_ status: HTTPResponseStatus, _ code: String, _ message: String, field: String? = nil) {
         self.status = status
         entries = [Entry(code: code, message: message, field: field)]
     }
 
-    public init(_ status: HTTPResponseStatus, entries: [Entry]) {
+    package init(_ status: HTTPResponseStatus, entries: [Entry]) {
         self.status = status
         self.entries = entries
     }
@@ -43,7 +43,7 @@ public struct APIError: Error, Sendable {
         otherBody = JSONBody.encode(["error": error.error, "error_description": error.description])
     }
 
-    public var response: HTTPResponse {
+    package var response: HTTPResponse {
         if let otherBody {
             var response = HTTPResponse.json(status, otherBody)
             response.headers.add(contentsOf: headers)

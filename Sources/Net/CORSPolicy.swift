@@ -4,18 +4,18 @@ import NIOHTTP1
 /// name back in `Access-Control-Allow-Origin` (never `*`: the social login's binding cookie needs credentials),
 /// with credentials allowed; a preflight from it is answered 204 with the methods and headers the API takes.
 /// Every other origin gets no CORS header at all, so the browser keeps its answers from the page.
-public struct CORSPolicy: Sendable, Hashable {
-    public let allowedOrigins: Set<String>
-    public var maxAgeSeconds: Int
+package struct CORSPolicy: Sendable, Hashable {
+    package let allowedOrigins: Set<String>
+    package var maxAgeSeconds: Int
 
     /// `allowedOrigins` as browsers send them: scheme, host and port, no path (`https://app.example`).
-    public init(allowedOrigins: Set<String>, maxAgeSeconds: Int = 600) {
+    package init(allowedOrigins: Set<String>, maxAgeSeconds: Int = 600) {
         self.allowedOrigins = allowedOrigins
         self.maxAgeSeconds = maxAgeSeconds
     }
 
     /// Whether `text` names an origin as `allowedOrigins` wants it.
-    public static func isOrigin(_ text: String) -> Bool {
+    package static func isOrigin(_ text: String) -> Bool {
         guard let colon = text.range(of: "://") else { return false }
         let scheme = text[..<colon.lowerBound]
         let rest = text[colon.upperBound...]

@@ -4,7 +4,7 @@ import Logging
 import Social
 
 /// How a route writes its errors.
-public enum ErrorStyle: Sendable {
+package enum ErrorStyle: Sendable {
     /// The contract's envelope: `{"success": false, "errors": [{"code", "message", "field"}]}`.
     case envelope
     /// RFC 6749 §5.2: `{"error", "error_description"}`, for the OAuth provider's protocol endpoints.

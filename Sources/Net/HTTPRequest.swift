@@ -1,21 +1,21 @@
 import Auth
 import Bytes
-public import NIOCore
-public import NIOHTTP1
+package import NIOCore
+package import NIOHTTP1
 
 /// A whole HTTP request as a route sees it: head and body read, body within the limit.
 public struct HTTPRequest: Sendable {
-    public let method: HTTPMethod
+    package let method: HTTPMethod
     /// The path without the query string, percent-decoding not applied (ids and fixed words only).
-    public let path: String
-    public let query: [String: String]
-    public let headers: HTTPHeaders
-    public let body: ByteBuffer
+    package let path: String
+    package let query: [String: String]
+    package let headers: HTTPHeaders
+    package let body: ByteBuffer
     /// The peer's address, from the socket.
     let remoteAddress: SocketAddress?
 
     /// Values the router took from the path (`{session_id}` → `session_id`).
-    public internal(set) var parameters: [String: String] = [:]
+    package internal(set) var parameters: [String: String] = [:]
 
     init(head: HTTPRequestHead, body: ByteBuffer, remoteAddress: SocketAddress?) {
         method = head.method
@@ -54,7 +54,7 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The bearer token of the `Authorization` header.
-    public var bearerToken: String? {
+    package var bearerToken: String? {
         guard let value = headers.first(name: "authorization") else { return nil }
         guard value.utf8.count > 7, value.hasPrefixIgnoringASCIICase("bearer ") else { return nil }
         return String(value.utf8.dropFirst(7))?.trimmingSpaces()

@@ -3,9 +3,9 @@ public import NIOHTTP1
 
 /// An answer: status, headers and body. The server adds the security headers and the length.
 public struct HTTPResponse: Sendable {
-    public var status: HTTPResponseStatus
-    public var headers: HTTPHeaders
-    public var body: ByteBuffer
+    package var status: HTTPResponseStatus
+    package var headers: HTTPHeaders
+    package var body: ByteBuffer
 
     public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.status = status
@@ -14,7 +14,7 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A JSON answer with these bytes.
-    public static func json(_ status: HTTPResponseStatus, _ bytes: [UInt8], noStore: Bool = false) -> HTTPResponse {
+    package static func json(_ status: HTTPResponseStatus, _ bytes: [UInt8], noStore: Bool = false) -> HTTPResponse {
         var headers: HTTPHeaders = ["content-type": "application/json"]
         if noStore { headers.add(name: "cache-control", value: "no-store") }
         return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))

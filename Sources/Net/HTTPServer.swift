@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
@@ -11,10 +11,10 @@ final class InFlightRequests: Sendable {
 /// The HTTP/1.1 server: `ConnectionGuard` (deadlines) in front of SwiftNIO's codec and pipelining handler,
 /// then `RequestHandler`, which reads each request (within the body limits) and answers it through the
 /// router. Every connection lives within `ConnectionLimits`.
-public final class HTTPServer: Sendable {
-    public let host: String
-    public let port: Int
-    public let limits: ConnectionLimits
+package final class HTTPServer: Sendable {
+    package let host: String
+    package let port: Int
+    package let limits: ConnectionLimits
     let channel: any Channel
     let group: MultiThreadedEventLoopGroup
     let inFlight: InFlightRequests
@@ -22,7 +22,7 @@ public final class HTTPServer: Sendable {
     let bodies: BodyBudget
 
     /// Binds and starts serving. `port` 0 picks a free port (see `port`).
-    public static func start(
+    package static func start(
         host: String, port: Int, router: Router, limits: ConnectionLimits = ConnectionLimits(),
         threads: Int = System.coreCount
     ) async throws -> HTTPServer {
@@ -70,10 +70,10 @@ public final class HTTPServer: Sendable {
     }
 
     /// Connections open now.
-    public var openConnections: Int { connections.current }
+    package var openConnections: Int { connections.current }
 
     /// Bytes of request bodies held now, across every connection.
-    public var bufferedBodyBytes: Int { bodies.reservedBytes }
+    package var bufferedBodyBytes: Int { bodies.reservedBytes }
 
     private init(
         host: String, port: Int, limits: ConnectionLimits, channel: any Channel,
@@ -92,7 +92,7 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting connections, lets the requests being answered finish (up to `drainSeconds`), then
     /// closes every connection and stops the event loops.
-    public func stop(drainSeconds: Double = 10) async {
+    package func stop(drainSeconds: Double = 10) async {
         try? await channel.close()
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(drainSeconds * 1000)))
         while inFlight.count.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {

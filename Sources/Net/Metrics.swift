@@ -4,7 +4,7 @@ import WAL
 
 /// What `GET /metrics` exposes, in the Prometheus text format (swift-prometheus): answers by status class,
 /// and, read at each scrape, the log's counters and the numbers of users and sessions.
-public final class ServiceMetrics: Sendable {
+package final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let answers: [Int: Counter]
     private let logCommits: Gauge
@@ -16,7 +16,7 @@ public final class ServiceMetrics: Sendable {
     private let users: Gauge
     private let sessions: Gauge
 
-    public init() {
+    package init() {
         let registry = registry
         func gauge(_ subsystem: String?, _ name: String, _ unit: String, _ help: String) -> Gauge {
             registry.makeGauge(

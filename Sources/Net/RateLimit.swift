@@ -5,7 +5,7 @@ public enum RateLimit: Sendable, Hashable, CaseIterable {
     case socialAuthorize, socialCallback
 
     /// Requests a minute from one client address, as the contract sets them.
-    public var requestsPerMinute: Int {
+    package var requestsPerMinute: Int {
         switch self {
         case .register: 5
         case .login: 10

@@ -24,7 +24,7 @@ public final class RateLimiter: Sendable {
     /// machine runs them.
     private let nowNanoseconds: @Sendable () -> UInt64
 
-    public init(
+    package init(
         maxTrackedClients: Int = 100_000,
         nowNanoseconds: @escaping @Sendable () -> UInt64 = RateLimiter.monotonicNanoseconds
     ) {
@@ -60,7 +60,7 @@ public final class RateLimiter: Sendable {
     }
 
     /// The system's monotonic clock, in nanoseconds.
-    public static func monotonicNanoseconds() -> UInt64 {
+    package static func monotonicNanoseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)

@@ -1,6 +1,6 @@
-public import Auth
+package import Auth
 import Engine
-public import Logging
+package import Logging
 import NIOCore
 
 /// What a route knows of its request besides the request itself: who is calling (once a guard has
@@ -8,9 +8,9 @@ import NIOCore
 /// route asks for what it needs with `requireIdentity()` or `requireClient()`.
 public struct RequestContext: Sendable {
     /// Unique within this process; log lines about the request carry it as `request_id`.
-    public let requestID: UInt64
+    package let requestID: UInt64
     /// Where lines about this request go.
-    public let logger: Logger
+    package let logger: Logger
     private let socketAddress: SocketAddress?
     /// `X-Forwarded-For`, read only when some proxy is trusted.
     private let forwardedFor: String?
@@ -30,7 +30,7 @@ public struct RequestContext: Sendable {
 
     /// The client's address: the socket's, or — when the socket is a trusted proxy — the right-most address of
     /// `X-Forwarded-For` that is not itself a trusted proxy. Formatted when asked: most routes never ask.
-    public var clientAddress: String {
+    package var clientAddress: String {
         let socket = socketAddress?.ipAddress ?? "unknown"
         guard let forwardedFor, trustedProxies.contains(socket) else { return socket }
         let hops = forwardedFor.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
@@ -38,7 +38,7 @@ public struct RequestContext: Sendable {
     }
 
     /// The authenticated caller; a route behind `Authenticated` always has one.
-    public func requireIdentity() throws(APIError) -> AccessClaims {
+    package func requireIdentity() throws(APIError) -> AccessClaims {
         guard let identity else { throw APIError.authenticationRequired }
         return identity
     }

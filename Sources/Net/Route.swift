@@ -5,7 +5,7 @@ public typealias RouteHandler = @Sendable (HTTPRequest, RequestContext) async th
 
 /// A route answered without suspending, on the event loop that read the request: no task is created and no
 /// thread is crossed. For hot paths whose work is a few locks and some hashing (introspection).
-public typealias ImmediateRouteHandler = @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
+package typealias ImmediateRouteHandler = @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
 
 /// One entry of the route table: where it is, what guards it, how its errors are written, what answers it.
 struct Route: Sendable {

@@ -44,23 +44,23 @@ public struct RouteGroup {
                 handler: .suspending(handler)))
     }
 
-    public func get(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
+    package func get(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
         on(.GET, path, limit: limit, handler)
     }
 
-    public func post(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
+    package func post(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
         on(.POST, path, limit: limit, handler)
     }
 
-    public func put(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
+    package func put(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
         on(.PUT, path, limit: limit, handler)
     }
 
-    public func patch(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
+    package func patch(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
         on(.PATCH, path, limit: limit, handler)
     }
 
-    public func delete(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
+    package func delete(_ path: String, limit: RateLimit? = nil, _ handler: @escaping RouteHandler) {
         on(.DELETE, path, limit: limit, handler)
     }
 

@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 public import NIOHTTP1
 import Synchronization
 
@@ -10,20 +10,20 @@ public struct Router: Sendable {
     /// What the deployment decides about every answer.
     public struct Options: Sendable {
         /// Nil when rate limiting is off (`--rate-limit off`, for benchmarks).
-        public var rateLimiter: RateLimiter?
+        package var rateLimiter: RateLimiter?
         /// Proxies whose `X-Forwarded-For` is believed (by their socket address); none by default.
-        public var trustedProxies: Set<String> = []
+        package var trustedProxies: Set<String> = []
         /// Where request lines (at `debug`) and unexpected errors go.
-        public var logger = Logger(label: "tessera.http")
+        package var logger = Logger(label: "tessera.http")
         /// Counts every answer, when set.
-        public var metrics: ServiceMetrics?
+        package var metrics: ServiceMetrics?
         /// While this says so, every route but those served out of service answers 503: the log has failed, and
         /// memory may hold changes that were never acknowledged and are lost at the restart.
-        public var isOutOfService: (@Sendable () -> Bool)?
+        package var isOutOfService: (@Sendable () -> Bool)?
         /// Browser origins allowed to call from scripts; nil: none (no CORS header is ever sent).
-        public var cors: CORSPolicy?
+        package var cors: CORSPolicy?
         /// The `Strict-Transport-Security` value every answer carries, when configured (HTTPS in production).
-        public var strictTransportSecurity: String?
+        package var strictTransportSecurity: String?
 
         public init(rateLimiter: RateLimiter? = nil) { self.rateLimiter = rateLimiter }
     }
@@ -52,7 +52,7 @@ public struct Router: Sendable {
     }
 
     /// The paths and methods served, for documentation and tests.
-    public var operations: [(method: HTTPMethod, path: String)] {
+    package var operations: [(method: HTTPMethod, path: String)] {
         routes.map { ($0.method, $0.path) }
     }
 

@@ -6,14 +6,14 @@ import Foundation
 /// then the REST API's `/user` for the stable numeric id and `/user/emails` for an address GitHub verified.
 /// GitHub is not an OpenID Connect provider: there is no ID token and no nonce; the code, the state and the
 /// PKCE verifier bind the answer to this sign-in. The access token is used for those two reads and dropped.
-public final class GitHubProvider: SocialProvider {
-    public let configuration: SocialProviderConfiguration
+package final class GitHubProvider: SocialProvider {
+    package let configuration: SocialProviderConfiguration
     private let baseURL: String
     private let apiURL: String
     private let http: ProviderHTTPClient
 
     /// `configuration` must be GitHub's.
-    public init(_ configuration: SocialProviderConfiguration, http: ProviderHTTPClient) {
+    package init(_ configuration: SocialProviderConfiguration, http: ProviderHTTPClient) {
         guard case .github(let baseURL, let apiURL) = configuration.kind else {
             preconditionFailure("\(configuration.name) is not GitHub")
         }
@@ -23,13 +23,13 @@ public final class GitHubProvider: SocialProvider {
         self.http = http
     }
 
-    public var usesNonce: Bool { false }
+    package var usesNonce: Bool { false }
 
     /// The scopes asked for: the profile, and the email addresses with their verification.
     static let scope = "read:user user:email"
 
     /// `<base>/login/oauth/authorize` with the client, redirect URI, scope, state and S256 challenge.
-    public func authorizationURL(
+    package func authorizationURL(
         redirectURI: String, state: String, nonce _: String?, codeChallenge: String
     )
         async throws(SocialError) -> String
@@ -42,7 +42,7 @@ public final class GitHubProvider: SocialProvider {
     }
 
     /// The code exchanged for an access token, then the profile read with it from `/user` and `/user/emails`.
-    public func signIn(
+    package func signIn(
         code: String, redirectURI: String, codeVerifier: String, nonce _: String?, nowSeconds _: Int64
     )
         async throws(SocialError) -> SocialProfile

@@ -4,20 +4,20 @@ import Foundation
 import _CryptoExtras
 
 /// Why an ID token from a social login provider was refused.
-public struct IDTokenError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let reason: String
+package struct IDTokenError: Error, Sendable, Hashable, CustomStringConvertible {
+    package let reason: String
     /// No published key matches the token's header: the provider may have rotated its keys since they were read.
-    public let isUnknownKey: Bool
+    package let isUnknownKey: Bool
     init(_ reason: String, isUnknownKey: Bool = false) {
         self.reason = reason
         self.isUnknownKey = isUnknownKey
     }
-    public var description: String { reason }
+    package var description: String { reason }
 }
 
 /// A provider's signing keys, read from its JWKS document (RFC 7517): RSA for RS256, P-256 for ES256 and
 /// Ed25519 for EdDSA. Keys of other types, and keys published for encryption, are skipped.
-public struct ProviderKeySet: Sendable {
+package struct ProviderKeySet: Sendable {
     enum Key: Sendable {
         case rsa(_RSA.Signing.PublicKey)
         case p256(P256.Signing.PublicKey)
@@ -35,7 +35,7 @@ public struct ProviderKeySet: Sendable {
     let keys: [(kid: String?, key: Key)]
 
     /// Reads a JWKS document; fails when it is not one or holds no usable signing key.
-    public init(jwks: [UInt8]) throws(IDTokenError) {
+    package init(jwks: [UInt8]) throws(IDTokenError) {
         guard let document = try? JSONSerialization.jsonObject(with: Data(jwks)) as? [String: Any],
             let entries = document["keys"] as? [[String: Any]]
         else { throw IDTokenError("the JWKS document is not a JSON object with keys") }
@@ -73,22 +73,22 @@ public struct ProviderKeySet: Sendable {
 }
 
 /// What a verified ID token says of the person.
-public struct IDTokenClaims: Sendable, Hashable {
-    public let subject: String
-    public let email: String?
-    public let emailVerified: Bool
-    public let name: String?
-    public let givenName: String?
-    public let familyName: String?
-    public let expiresAt: Int64
+package struct IDTokenClaims: Sendable, Hashable {
+    package let subject: String
+    package let email: String?
+    package let emailVerified: Bool
+    package let name: String?
+    package let givenName: String?
+    package let familyName: String?
+    package let expiresAt: Int64
 }
 
 /// Verifies an OpenID Connect ID token as OpenID Connect Core 1.0 §3.1.3.7 asks: an asymmetric signature by
 /// one of the provider's published keys (never `none`, never an HMAC keyed with public material), the exact
 /// issuer, this client among the audiences (and as `azp` when there are several), not expired, not issued in
 /// the future, and the nonce this sign-in sent.
-public enum IDTokenVerifier {
-    public static func verify(
+package enum IDTokenVerifier {
+    package static func verify(
         _ token: String, keys: ProviderKeySet, issuer: String, clientID: String, nonce: String,
         nowSeconds: Int64, leewaySeconds: Int64 = 60
     ) throws(IDTokenError) -> IDTokenClaims {

@@ -3,11 +3,11 @@ import Foundation
 import Synchronization
 
 /// What an OpenID Connect provider's discovery document says (OpenID Connect Discovery 1.0), of what Tessera uses.
-public struct OpenIDMetadata: Sendable, Hashable, Decodable {
-    public let issuer: String
-    public let authorizationEndpoint: String
-    public let tokenEndpoint: String
-    public let jwksURI: String
+package struct OpenIDMetadata: Sendable, Hashable, Decodable {
+    package let issuer: String
+    package let authorizationEndpoint: String
+    package let tokenEndpoint: String
+    package let jwksURI: String
 
     enum CodingKeys: String, CodingKey {
         case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
@@ -18,14 +18,14 @@ public struct OpenIDMetadata: Sendable, Hashable, Decodable {
 /// An OpenID Connect provider as Tessera's sign-in uses it: its discovery document and keys, fetched once and
 /// kept (the keys fetched again when a token names a key not seen yet: the provider rotated), the authorization
 /// URL with PKCE S256 and a nonce, and the code exchange that ends in a verified ID token.
-public final class OpenIDConnectProvider: SocialProvider {
-    public let configuration: SocialProviderConfiguration
+package final class OpenIDConnectProvider: SocialProvider {
+    package let configuration: SocialProviderConfiguration
     private let issuer: String
     private let http: ProviderHTTPClient
     private let cache = Mutex<(metadata: OpenIDMetadata?, keys: ProviderKeySet?)>((nil, nil))
 
     /// `configuration` must be an OpenID Connect provider's.
-    public init(_ configuration: SocialProviderConfiguration, http: ProviderHTTPClient) {
+    package init(_ configuration: SocialProviderConfiguration, http: ProviderHTTPClient) {
         guard case .openIDConnect(let issuer) = configuration.kind else {
             preconditionFailure("\(configuration.name) is not an OpenID Connect provider")
         }
@@ -34,10 +34,10 @@ public final class OpenIDConnectProvider: SocialProvider {
         self.http = http
     }
 
-    public var usesNonce: Bool { true }
+    package var usesNonce: Bool { true }
 
     /// The discovery document; its issuer must be exactly the configured one (OpenID Connect Discovery §4.3).
-    public func metadata() async throws(SocialError) -> OpenIDMetadata {
+    package func metadata() async throws(SocialError) -> OpenIDMetadata {
         if let known = cache.withLock({ $0.metadata }) { return known }
         let answer = try await http.get(issuer + "/.well-known/openid-configuration")
         guard answer.status == 200,
@@ -57,7 +57,7 @@ public final class OpenIDConnectProvider: SocialProvider {
 
     /// Where to send the browser: the authorization endpoint with `response_type=code`, `scope=openid email
     /// profile`, the state, the nonce and the S256 challenge of the PKCE verifier.
-    public func authorizationURL(
+    package func authorizationURL(
         redirectURI: String, state: String, nonce: String?, codeChallenge: String
     )
         async throws(SocialError) -> String
@@ -75,7 +75,7 @@ public final class OpenIDConnectProvider: SocialProvider {
     /// Exchanges the code the provider sent back (with the PKCE verifier and the same redirect URI, the client
     /// authenticating with its secret, RFC 6749 §2.3.1) and verifies the ID token it answers. The provider's
     /// access and refresh tokens are dropped: Tessera needs nothing more from the provider.
-    public func signIn(
+    package func signIn(
         code: String, redirectURI: String, codeVerifier: String, nonce: String?, nowSeconds: Int64
     )
         async throws(SocialError) -> SocialProfile

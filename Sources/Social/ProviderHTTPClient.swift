@@ -5,8 +5,8 @@ import NIOHTTP1
 
 /// Why a sign-in with a provider failed: the provider could not be reached or answered something unusable, it
 /// refused the code, or the identity it vouched for did not verify. Messages name the step, never a secret.
-public struct SocialError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: Sendable, Hashable {
+package struct SocialError: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Kind: Sendable, Hashable {
         /// Unreachable, too slow, or an answer that cannot be used (its discovery document, its keys): the
         /// provider's fault, worth trying again later.
         case providerUnavailable
@@ -17,13 +17,13 @@ public struct SocialError: Error, Sendable, Hashable, CustomStringConvertible {
         case identityRejected
     }
 
-    public let kind: Kind
-    public let description: String
+    package let kind: Kind
+    package let description: String
     /// The ID token names a key the provider's published set lacks (worth one more fetch of the keys).
     let isUnknownKey: Bool
 
     /// A failure of this kind; `description` names the step and the provider, never a secret.
-    public init(_ kind: Kind, _ description: String) { self.init(kind, description, isUnknownKey: false) }
+    package init(_ kind: Kind, _ description: String) { self.init(kind, description, isUnknownKey: false) }
 
     init(_ kind: Kind, _ description: String, isUnknownKey: Bool) {
         self.kind = kind
@@ -34,7 +34,7 @@ public struct SocialError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// How Tessera talks to providers: AsyncHTTPClient, redirects not followed, a deadline on every request and a
 /// cap on the size of answers, so that a slow or hostile provider can hold neither a sign-in nor memory.
-public final class ProviderHTTPClient: Sendable {
+package final class ProviderHTTPClient: Sendable {
     struct Answer: Sendable {
         let status: Int
         let body: [UInt8]
@@ -45,7 +45,7 @@ public final class ProviderHTTPClient: Sendable {
     static let maxAnswerBytes = 1 << 20
 
     /// A client whose every request must be answered within `timeoutSeconds`.
-    public init(timeoutSeconds: Int64 = 10) {
+    package init(timeoutSeconds: Int64 = 10) {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -53,7 +53,7 @@ public final class ProviderHTTPClient: Sendable {
     }
 
     /// Ends the client's connections; call once, when the server stops.
-    public func shutdown() async {
+    package func shutdown() async {
         try? await client.shutdown()
     }
 

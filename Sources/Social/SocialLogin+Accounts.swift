@@ -1,12 +1,12 @@
 import Auth
-public import Engine
-public import Foundation
+package import Engine
+package import Foundation
 
 extension SocialLogin {
     /// Finishes linking: spends a state the same user started in the same browser, has the provider prove
     /// the identity, and links it. No email check: the user proved both sides. Linking an identity the user
     /// has linked already answers its account; one that signs another user in is `alreadyLinked`.
-    public func finishLinking(
+    package func finishLinking(
         userID: UUID, provider name: String, code: String, state: String, browserBinding: String?
     )
         async throws(SocialLoginError) -> ExternalAccount
@@ -23,7 +23,7 @@ extension SocialLogin {
 
     /// The user whose linking `state` finishes, when it was started as a linking (the original backend's
     /// callback finishes both kinds of flow); nil for a sign-in's state or a bad one.
-    public func linkingUser(ofState state: String) async -> UUID? {
+    package func linkingUser(ofState state: String) async -> UUID? {
         guard let token = SecretToken(parsing: state) else { return nil }
         return await engine.linkingUser(ofSocialState: token.id)
     }
@@ -61,7 +61,7 @@ extension SocialLogin {
 
     /// Unlinks the user's account of `provider`, unless no other way to sign in would be left. Static: a
     /// user can unlink an account of a provider no longer configured.
-    public static func unlink(userID: UUID, provider: String, engine: Engine) async throws(SocialLoginError) {
+    package static func unlink(userID: UUID, provider: String, engine: Engine) async throws(SocialLoginError) {
         do { try await engine.unlinkExternalAccount(userID: userID, provider: provider) } catch { throw mapped(error) }
     }
 }

@@ -1,18 +1,18 @@
-public import Auth
-public import Engine
-public import Foundation
+package import Auth
+package import Engine
+package import Foundation
 
 /// The start of a sign-in: where to send the browser, and the state the callback must bring back.
-public struct SocialAuthorization: Sendable, Hashable {
-    public let authorizationURL: String
-    public let state: String
+package struct SocialAuthorization: Sendable, Hashable {
+    package let authorizationURL: String
+    package let state: String
 }
 
 /// A finished social sign-in: a real session (its refresh token rotates at `/auth/refresh` like any other),
 /// and whether the sign-in made the user.
-public struct SocialSignIn: Sendable {
-    public let tokens: TokenPair
-    public let isNewUser: Bool
+package struct SocialSignIn: Sendable {
+    package let tokens: TokenPair
+    package let isNewUser: Bool
 }
 
 /// Social login: signing users in with Google, GitHub or any OpenID Connect provider, and linking those
@@ -25,18 +25,18 @@ public struct SocialSignIn: Sendable {
 /// is linked to the user with its email when the provider verified that email (never on an unverified one,
 /// unless `trustUnverifiedEmails`: anyone can type an address at some providers), or makes a new user without a
 /// password.
-public final class SocialLogin: Sendable {
-    public let auth: AuthService
+package final class SocialLogin: Sendable {
+    package let auth: AuthService
     /// The providers in the configured order.
-    public let providers: [any SocialProvider]
+    package let providers: [any SocialProvider]
     /// Whether an email the provider has not verified may link to, or make, a user.
-    public let trustUnverifiedEmails: Bool
+    package let trustUnverifiedEmails: Bool
     /// One sign-in or linking at a time per identity.
     let identityTurns = KeyedTurns<ExternalIdentity>()
 
     /// Social login over `auth`'s engine and sessions with `providers` (names must differ: the first of a name
     /// serves it).
-    public init(auth: AuthService, providers: [any SocialProvider], trustUnverifiedEmails: Bool = false) {
+    package init(auth: AuthService, providers: [any SocialProvider], trustUnverifiedEmails: Bool = false) {
         self.auth = auth
         self.providers = providers
         self.trustUnverifiedEmails = trustUnverifiedEmails
@@ -45,7 +45,7 @@ public final class SocialLogin: Sendable {
     var engine: Engine { auth.engine }
 
     /// The provider a configuration describes, talking through `http`.
-    public static func makeProvider(
+    package static func makeProvider(
         _ configuration: SocialProviderConfiguration, http: ProviderHTTPClient
     )
         -> any SocialProvider
@@ -57,10 +57,10 @@ public final class SocialLogin: Sendable {
     }
 
     /// A new value for a browser to keep (a cookie) and present again at the callback.
-    public static func newBrowserBinding() -> String { FlowSecrets.randomText() }
+    package static func newBrowserBinding() -> String { FlowSecrets.randomText() }
 
     /// Whether `text` has the shape of a browser binding (a cookie's value worth keeping).
-    public static func isBrowserBinding(_ text: String) -> Bool { FlowSecrets.bindingDigest(text) != nil }
+    package static func isBrowserBinding(_ text: String) -> Bool { FlowSecrets.bindingDigest(text) != nil }
 
     func provider(named name: String) throws(SocialLoginError) -> any SocialProvider {
         guard let provider = providers.first(where: { $0.configuration.name == name }) else {
@@ -73,7 +73,7 @@ public final class SocialLogin: Sendable {
     /// PKCE verifier and a nonce, bound to `browserBinding`, and answers the provider's authorization URL.
     /// `redirectURI` must be an absolute `https` URL (plain `http` only to this machine) without a fragment; the
     /// provider checks it against the ones registered with it.
-    public func start(
+    package func start(
         provider name: String, redirectURI: String, browserBinding: String, linkingUserID: UUID? = nil
     )
         async throws(SocialLoginError) -> SocialAuthorization
@@ -109,7 +109,7 @@ public final class SocialLogin: Sendable {
     /// Finishes a sign-in: spends the state (which must come from the same browser, for this provider), has the
     /// provider prove who signed in, and opens a session for the linked user — linking or making one first
     /// when the identity is new.
-    public func finishSignIn(
+    package func finishSignIn(
         provider name: String, code: String, state: String, browserBinding: String?,
         device: DeviceInfo
     ) async throws(SocialLoginError) -> SocialSignIn {

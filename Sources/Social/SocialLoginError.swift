@@ -1,7 +1,7 @@
 /// Why a social sign-in, a linking or an unlinking was refused; the HTTP layer answers each code its way.
 /// Messages are safe to show: they never carry a code, a state or a token.
-public struct SocialLoginError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Code: Sendable, Hashable {
+package struct SocialLoginError: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Code: Sendable, Hashable {
         /// No provider of that name is configured.
         case unknownProvider
         /// A parameter is missing or malformed (`field` names it).
@@ -30,16 +30,16 @@ public struct SocialLoginError: Error, Sendable, Hashable, CustomStringConvertib
         case unavailable
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
     /// The request field at fault, when there is one.
-    public let field: String?
+    package let field: String?
 
-    public init(_ code: Code, _ message: String, field: String? = nil) {
+    package init(_ code: Code, _ message: String, field: String? = nil) {
         self.code = code
         self.message = message
         self.field = field
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,19 +1,19 @@
 import Auth
 
 /// What a provider vouches for at sign-in: its stable id of the person, and the email and names it gave.
-public struct SocialProfile: Sendable, Hashable {
+package struct SocialProfile: Sendable, Hashable {
     /// The provider's stable id of the person (the ID token's `sub`, GitHub's numeric id): never an email or a
     /// login name, which can change hands.
-    public let subject: String
-    public let email: String?
+    package let subject: String
+    package let email: String?
     /// Whether the provider says it verified the email (`email_verified`; GitHub's `verified`).
-    public let emailVerified: Bool
-    public let givenName: String?
-    public let familyName: String?
+    package let emailVerified: Bool
+    package let givenName: String?
+    package let familyName: String?
     /// The full name, or a login name, when the provider gives no parts.
-    public let name: String?
+    package let name: String?
 
-    public init(
+    package init(
         subject: String, email: String?, emailVerified: Bool, givenName: String? = nil,
         familyName: String? = nil, name: String? = nil
     ) {
@@ -28,7 +28,7 @@ public struct SocialProfile: Sendable, Hashable {
 
 /// A provider users sign in with: where to send the browser, and what the code it sends back proves. The
 /// caller keeps the state, the PKCE verifier and the nonce between the two calls.
-public protocol SocialProvider: Sendable {
+package protocol SocialProvider: Sendable {
     var configuration: SocialProviderConfiguration { get }
     /// Whether the provider takes an OpenID Connect nonce (plain OAuth 2.0 providers do not).
     var usesNonce: Bool { get }

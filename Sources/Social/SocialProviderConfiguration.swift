@@ -4,8 +4,8 @@ package import Foundation
 /// its issuer URL (discovery at `<issuer>/.well-known/openid-configuration`), Google as one with Google's issuer
 /// by default, and GitHub's OAuth apps. Tests point the URLs at local providers over plain HTTP; anything else
 /// must use HTTPS.
-public struct SocialProviderConfiguration: Sendable, Hashable {
-    public enum Kind: Sendable, Hashable {
+package struct SocialProviderConfiguration: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         case openIDConnect(issuer: String)
         /// GitHub's web flow at `baseURL` (`/login/oauth/authorize`, `/login/oauth/access_token`) and its REST
         /// API at `apiURL` (`/user`, `/user/emails`).
@@ -13,19 +13,19 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
     }
 
     /// The name in routes: `/oauth/authorize/{name}`.
-    public let name: String
+    package let name: String
     /// What a sign-in page shows.
-    public let displayName: String
-    public let icon: String
-    public let kind: Kind
-    public let clientID: String
-    public let clientSecret: String
+    package let displayName: String
+    package let icon: String
+    package let kind: Kind
+    package let clientID: String
+    package let clientSecret: String
 
-    public static let googleIssuer = "https://accounts.google.com"
+    package static let googleIssuer = "https://accounts.google.com"
 
     /// Why a provider's configuration was refused, naming the variable.
-    public struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
-        public let description: String
+    package struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
+        package let description: String
     }
 
     /// The providers `environment` configures: `TESSERA_OIDC_PROVIDERS=google,acme` with, for each name,
@@ -33,8 +33,9 @@ public struct SocialProviderConfiguration: Sendable, Hashable {
     /// optionally `_DISPLAY_NAME` and `_ICON` for a sign-in page (the name capitalized, and the name); and GitHub
     /// when `TESSERA_GITHUB_CLIENT_ID` is set, with `_CLIENT_SECRET`, `TESSERA_GITHUB_BASE_URL` and
     /// `TESSERA_GITHUB_API_URL` (the real service by default).
-    public static func fromEnvironment(_ environment: [String: String]) throws(Problem) -> [SocialProviderConfiguration]
-    {
+    package static func fromEnvironment(
+        _ environment: [String: String]
+    ) throws(Problem) -> [SocialProviderConfiguration] {
         var providers: [SocialProviderConfiguration] = []
         let names = (environment["TESSERA_OIDC_PROVIDERS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }

@@ -73,20 +73,20 @@ struct AppendQueue {
 }
 
 /// Counters of the writer's work, for `wal stats` and benchmarks.
-public struct WALStatistics: Sendable, Hashable {
+package struct WALStatistics: Sendable, Hashable {
     /// Writes issued (one per group commit, more when a commit crosses into a new segment).
-    public var commits = 0
+    package var commits = 0
     /// Records written.
-    public var records = 0
+    package var records = 0
     /// Bytes written, frames and padding included.
-    public var bytes = 0
+    package var bytes = 0
     /// `fdatasync` calls.
-    public var syncs = 0
+    package var syncs = 0
     /// Segment files created.
-    public var segmentsCreated = 0
+    package var segmentsCreated = 0
     /// Time spent laying out and sealing commits (writer and stager), writing and syncing them (writer),
     /// and waiting for producers in the gather window (writer).
-    public var stagingNanoseconds: UInt64 = 0
-    public var deviceNanoseconds: UInt64 = 0
-    public var gatherNanoseconds: UInt64 = 0
+    package var stagingNanoseconds: UInt64 = 0
+    package var deviceNanoseconds: UInt64 = 0
+    package var gatherNanoseconds: UInt64 = 0
 }

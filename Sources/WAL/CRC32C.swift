@@ -9,7 +9,7 @@ public enum CRC32C {
     }
 
     /// The checksum of `bytes`.
-    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
+    package static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
         if let crc = bytes.withContiguousStorageIfAvailable({ extend(0, UnsafeRawBufferPointer($0)) }) {
             return crc
         }
@@ -17,10 +17,10 @@ public enum CRC32C {
     }
 
     /// Extends `crc` over the eight little-endian bytes of `value`.
-    public static func extend(_ crc: UInt32, littleEndian value: UInt64) -> UInt32 {
+    package static func extend(_ crc: UInt32, littleEndian value: UInt64) -> UInt32 {
         withUnsafeBytes(of: value.littleEndian) { extend(crc, $0) }
     }
 
     /// Whether the CPU's CRC32C instruction is in use (otherwise a portable table is).
-    public static var isHardwareAccelerated: Bool { tessera_crc32c_is_hardware() != 0 }
+    package static var isHardwareAccelerated: Bool { tessera_crc32c_is_hardware() != 0 }
 }

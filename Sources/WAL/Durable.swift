@@ -11,10 +11,10 @@ import Musl
 /// change. So every change of a directory entry that matters goes through here, and returns only once the
 /// directory holding it was `fsync`ed: nothing that depends on the entry is acknowledged before it is durable.
 /// File contents are the caller's to sync (before a rename, the file itself).
-public enum Durable {
+package enum Durable {
     /// Creates the directory `path` (mode 0700: the log, snapshots and keys hold password hashes, emails and
     /// secrets) and makes its entry durable. Nothing is synced when it exists already.
-    public static func makeDirectory(_ path: String) throws(WALError) {
+    package static func makeDirectory(_ path: String) throws(WALError) {
         if mkdir(path, 0o700) == 0 {
             try syncDirectory(parent(of: path))
         } else if errno != EEXIST {
@@ -24,7 +24,7 @@ public enum Durable {
 
     /// Creates `path` and any missing parent, as `mkdir -p` does (the last component 0700, parents 0755), and
     /// makes every entry it created durable. Throws `ENOTDIR` when `path` exists and is not a directory.
-    public static func makeDirectories(_ path: String) throws(WALError) {
+    package static func makeDirectories(_ path: String) throws(WALError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         let components = path.split(separator: "/")
         for (index, component) in components.enumerated() {
@@ -43,7 +43,7 @@ public enum Durable {
 
     /// Opens `path` with `flags`, creating it (mode 0600) when it is missing; a file it created has its entry
     /// made durable before this returns.
-    public static func openCreating(_ path: String, flags: Int32) throws(WALError) -> Int32 {
+    package static func openCreating(_ path: String, flags: Int32) throws(WALError) -> Int32 {
         while true {
             let existing = Glibc.open(path, flags | O_CLOEXEC)
             if existing >= 0 { return existing }
@@ -65,7 +65,7 @@ public enum Durable {
     }
 
     /// Renames `from` to `to` and makes the change durable (both directories, when they differ).
-    public static func rename(_ from: String, _ to: String) throws(WALError) {
+    package static func rename(_ from: String, _ to: String) throws(WALError) {
         if Glibc.rename(from, to) != 0 { throw .system("rename to \(to)", path: from, errno: errno) }
         let target = parent(of: to)
         try syncDirectory(target)
@@ -75,7 +75,7 @@ public enum Durable {
 
     /// Unlinks every path of `paths` (a missing one is no error), then makes the removals durable, one sync
     /// per directory concerned.
-    public static func remove(_ paths: some Sequence<String>) throws(WALError) {
+    package static func remove(_ paths: some Sequence<String>) throws(WALError) {
         var directories: [String] = []
         for path in paths {
             if unlink(path) != 0 && errno != ENOENT { throw .system("unlink", path: path, errno: errno) }
@@ -87,7 +87,7 @@ public enum Durable {
 
     /// Replaces `path` with `bytes` so that a crash or power loss leaves either the old file or the whole new
     /// one: written to `<path>.tmp` (mode 0600), synced, renamed over `path`, the directory synced.
-    public static func replaceFile(_ path: String, with bytes: [UInt8]) throws(WALError) {
+    package static func replaceFile(_ path: String, with bytes: [UInt8]) throws(WALError) {
         let temporary = path + temporarySuffix
         let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
         do throws(WALError) {
@@ -104,7 +104,7 @@ public enum Durable {
 
     /// Removes the temporary files (`*.tmp`) a process killed while writing left in `directory`, and returns
     /// their names (for the start-up log). A missing directory holds none.
-    public static func removeTemporaryFiles(in directory: String) throws(WALError) -> [String] {
+    package static func removeTemporaryFiles(in directory: String) throws(WALError) -> [String] {
         guard PosixFile.exists(directory) else { return [] }
         let stale = try PosixFile.list(directory).filter { $0.hasSuffix(temporarySuffix) }.sorted()
         if !stale.isEmpty { try remove(stale.map { directory + "/" + $0 }) }
@@ -112,12 +112,12 @@ public enum Durable {
     }
 
     /// Makes the entry changes (create, rename, unlink) inside the directory `path` durable.
-    public static func syncDirectory(_ path: String) throws(WALError) {
+    package static func syncDirectory(_ path: String) throws(WALError) {
         try PosixFile.syncDirectory(path)
     }
 
     /// What names a file being written before it is renamed into place.
-    public static let temporarySuffix = ".tmp"
+    package static let temporarySuffix = ".tmp"
 
     /// The directory holding `path` ("." for a bare name, "/" for a name at the root).
     static func parent(of path: String) -> String {

@@ -3,13 +3,13 @@ import Glibc
 #endif
 
 /// A failed system call, as a log device reports it.
-public struct DeviceFailure: Error, Sendable, Hashable {
+package struct DeviceFailure: Error, Sendable, Hashable {
     /// "write" or "fdatasync".
-    public let operation: String
+    package let operation: String
     /// The operating system's error number.
-    public let errno: Int32
+    package let errno: Int32
 
-    public init(operation: String, errno: Int32) {
+    package init(operation: String, errno: Int32) {
         self.operation = operation
         self.errno = errno
     }
@@ -17,7 +17,7 @@ public struct DeviceFailure: Error, Sendable, Hashable {
 
 /// How the group-commit writer puts bytes on disk. The seam where tests inject torn writes, fsync failures and
 /// a full disk. A device is created on, and used only by, the writer thread.
-public protocol LogDevice: AnyObject {
+package protocol LogDevice: AnyObject {
     /// A short name for logs and benchmarks ("uring", "pwrite").
     var name: String { get }
 
@@ -30,7 +30,7 @@ public protocol LogDevice: AnyObject {
 }
 
 /// Which device the log uses.
-public enum LogBackend: String, Sendable, CaseIterable {
+package enum LogBackend: String, Sendable, CaseIterable {
     /// io_uring when the kernel allows it, `pwrite` otherwise (containers often block io_uring).
     case automatic
     /// io_uring; opening the log fails when it is not available.
@@ -39,7 +39,7 @@ public enum LogBackend: String, Sendable, CaseIterable {
     case pwrite
 
     /// The backend named by `TESSERA_WAL_BACKEND` (`uring`, `pwrite`, `automatic`), or `.automatic`.
-    public static func fromEnvironment() -> LogBackend {
+    package static func fromEnvironment() -> LogBackend {
         guard let value = getenv("TESSERA_WAL_BACKEND") else { return .automatic }
         return LogBackend(rawValue: String(cString: value)) ?? .automatic
     }

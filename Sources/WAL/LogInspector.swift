@@ -1,35 +1,35 @@
 /// One frame as `tessera wal inspect` shows it, valid or not.
-public struct InspectedFrame: Sendable, Hashable {
-    public enum Checksum: String, Sendable {
+package struct InspectedFrame: Sendable, Hashable {
+    package enum Checksum: String, Sendable {
         case ok
         case bad
     }
 
-    public let segment: String
-    public let offset: Int
-    public let lsn: LSN
-    public let type: UInt16
+    package let segment: String
+    package let offset: Int
+    package let lsn: LSN
+    package let type: UInt16
     /// The length field: header plus payload, without padding.
-    public let length: Int
-    public let checksum: Checksum
+    package let length: Int
+    package let checksum: Checksum
     /// Whether the LSN is the one after the previous frame's.
-    public let inSequence: Bool
+    package let inSequence: Bool
 }
 
 /// Where inspection of a segment stopped, when it stopped before the end.
-public struct InspectionStop: Sendable, Hashable {
-    public let segment: String
-    public let offset: Int
-    public let reason: String
+package struct InspectionStop: Sendable, Hashable {
+    package let segment: String
+    package let offset: Int
+    package let reason: String
 }
 
 /// Walks every frame of every segment for the operator, reporting bad checksums instead of stopping at them,
 /// as long as the length fields still lead from one frame to the next. Read-only.
-public enum LogInspector {
+package enum LogInspector {
     /// Calls `visit` with every frame in log order; returns the places where a segment could not be followed
     /// further (an implausible length, or a bad header).
     @discardableResult
-    public static func inspect(directory: String, visit: (InspectedFrame) -> Void) throws(WALError) -> [InspectionStop]
+    package static func inspect(directory: String, visit: (InspectedFrame) -> Void) throws(WALError) -> [InspectionStop]
     {
         var stops: [InspectionStop] = []
         let names = try LogScanner.segmentNames(in: directory)
@@ -73,22 +73,22 @@ public enum LogInspector {
 }
 
 /// Figures about a log directory, for `tessera wal stats`.
-public struct LogStatistics: Sendable {
-    public var segmentCount = 0
+package struct LogStatistics: Sendable {
+    package var segmentCount = 0
     /// Bytes of all segment files (preallocated size).
-    public var allocatedBytes = 0
+    package var allocatedBytes = 0
     /// Bytes holding valid records, padding included.
-    public var usedBytes = 0
-    public var recordCount = 0
-    public var firstLSN: LSN?
-    public var lastLSN: LSN?
-    public var tornBytes = 0
-    public var damage: LogDamage?
+    package var usedBytes = 0
+    package var recordCount = 0
+    package var firstLSN: LSN?
+    package var lastLSN: LSN?
+    package var tornBytes = 0
+    package var damage: LogDamage?
     /// Records and payload bytes per record type.
-    public var types: [UInt16: (records: Int, payloadBytes: Int)] = [:]
+    package var types: [UInt16: (records: Int, payloadBytes: Int)] = [:]
 
     /// Reads `directory` (read-only) and gathers the figures.
-    public static func gather(directory: String) throws -> LogStatistics {
+    package static func gather(directory: String) throws -> LogStatistics {
         var statistics = LogStatistics()
         let report = try LogScanner.scan(directory: directory, after: 0, syncFirst: false) { record in
             statistics.types[record.type, default: (0, 0)].records += 1
@@ -107,10 +107,10 @@ public struct LogStatistics: Sendable {
 }
 
 /// Reads a log without changing it, for replays and audits.
-public enum LogReader {
+package enum LogReader {
     /// Hands every valid record with an LSN above `after` to `visit`, in order, and reports what was found.
     /// Nothing is written, synced, truncated or deleted. `visit` may throw to stop early.
-    public static func read(
+    package static func read(
         directory: String, after: LSN, visit: (WALRecordView) throws -> Void
     ) throws -> LogScanReport {
         try LogScanner.scan(directory: directory, after: after, syncFirst: false, visit: visit)

@@ -3,57 +3,57 @@ import Glibc
 #endif
 
 /// Damage found by a scan: where the log stops being trustworthy.
-public struct LogDamage: Sendable, Hashable, CustomStringConvertible {
+package struct LogDamage: Sendable, Hashable, CustomStringConvertible {
     /// The segment file's name.
-    public let file: String
+    package let file: String
     /// The byte offset of the first bad byte structure (a frame, or 0 for a bad header).
-    public let offset: Int
+    package let offset: Int
     /// The LSN that was expected there.
-    public let expectedLSN: LSN
+    package let expectedLSN: LSN
     /// What is wrong, in words.
-    public let reason: String
+    package let reason: String
 
-    public var description: String { "\(reason) at LSN \(expectedLSN) in \(file) at offset \(offset)" }
+    package var description: String { "\(reason) at LSN \(expectedLSN) in \(file) at offset \(offset)" }
 }
 
 /// One segment as a scan saw it.
-public struct SegmentReport: Sendable, Hashable {
-    public let fileName: String
-    public let path: String
-    public let firstLSN: LSN
+package struct SegmentReport: Sendable, Hashable {
+    package let fileName: String
+    package let path: String
+    package let firstLSN: LSN
     /// Records validated in this segment (up to the next segment's first LSN, or the end of the log).
-    public var recordCount: Int
+    package var recordCount: Int
     /// The offset just after the last valid record.
-    public var endOffset: Int
-    public let fileSize: Int
-    public let header: SegmentHeader?
+    package var endOffset: Int
+    package let fileSize: Int
+    package let header: SegmentHeader?
 }
 
 /// What a read-only pass over a log directory found.
-public struct LogScanReport: Sendable {
-    public var segments: [SegmentReport] = []
+package struct LogScanReport: Sendable {
+    package var segments: [SegmentReport] = []
     /// Records that validated, in all segments (including those at or before the `after` LSN).
-    public var recordCount = 0
+    package var recordCount = 0
     /// The first and last valid LSN in the log; nil when it holds no record.
-    public var firstLSN: LSN?
-    public var lastLSN: LSN?
+    package var firstLSN: LSN?
+    package var lastLSN: LSN?
     /// Bytes cut off as a torn tail of the last segment (an unacknowledged, partly written write).
-    public var tornBytes = 0
+    package var tornBytes = 0
     /// The first damage before the end of the log, if any. Records after it were not visited.
-    public var damage: LogDamage?
+    package var damage: LogDamage?
     /// Segment files after the one the log ends in, created ahead of records that never reached them: they
     /// hold no valid record. `WriteAheadLog.open` deletes them.
-    public var staleSegments: [String] = []
+    package var staleSegments: [String] = []
     /// The damage that `--recover=truncate` cut the log at, and the files it set aside, when it did.
-    public var truncatedAt: LogDamage?
-    public var setAside: [String] = []
+    package var truncatedAt: LogDamage?
+    package var setAside: [String] = []
     /// What that cut gave up: the records that still validate after the damage (the damaged bytes may have
     /// held more), and their lowest and highest LSN.
-    public var droppedRecords = 0
-    public var droppedLSNs: ClosedRange<LSN>?
+    package var droppedRecords = 0
+    package var droppedLSNs: ClosedRange<LSN>?
     /// Whether the last segment ends cleanly (zeros after its last record) at its full preallocated size,
     /// so that appends can continue in it.
-    public var lastSegmentAppendable = false
+    package var lastSegmentAppendable = false
 }
 
 /// Reads every segment of a log directory in LSN order and validates each record. Read-only: it never

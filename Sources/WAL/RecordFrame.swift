@@ -8,13 +8,13 @@
 /// never 0: a 0 where a length belongs marks the zero-filled end of a segment. The checksum covers the
 /// segment's epoch, the length field, and everything from the LSN to the end of the payload, so a record left
 /// in a recycled file by an earlier epoch never validates.
-public enum RecordFrame {
+package enum RecordFrame {
     /// Bytes before the payload.
-    public static let headerSize = 18
+    package static let headerSize = 18
     /// Frames start at multiples of this.
-    public static let alignment = 8
+    package static let alignment = 8
     /// The largest payload a record may carry (16 MiB less the header).
-    public static let maxPayloadSize = 16 << 20 - headerSize
+    package static let maxPayloadSize = 16 << 20 - headerSize
 
     static let lengthOffset = 0
     static let crcOffset = 4
@@ -22,7 +22,7 @@ public enum RecordFrame {
     static let typeOffset = 16
 
     /// The bytes a record with `payloadCount` bytes of payload occupies, padding included.
-    public static func frameSize(payloadCount: Int) -> Int {
+    package static func frameSize(payloadCount: Int) -> Int {
         alignUp(headerSize + payloadCount)
     }
 
@@ -57,10 +57,10 @@ public enum RecordFrame {
 
 /// A record as read back from the log. `payload` is borrowed from the file mapping and valid only during
 /// the call that hands it out; copy it (`Array(record.payload)`) to keep it.
-public struct WALRecordView {
-    public let lsn: LSN
-    public let type: UInt16
-    public let payload: UnsafeRawBufferPointer
+package struct WALRecordView {
+    package let lsn: LSN
+    package let type: UInt16
+    package let payload: UnsafeRawBufferPointer
 }
 
 /// Why a frame did not validate.

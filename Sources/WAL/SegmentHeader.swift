@@ -6,19 +6,19 @@
 /// ```
 /// followed by zeros up to `size`, where the first record starts. The epoch is random per segment file:
 /// it seeds every record checksum, so bytes a recycled file kept from an earlier life never validate.
-public struct SegmentHeader: Sendable, Hashable {
+package struct SegmentHeader: Sendable, Hashable {
     /// Bytes reserved for the header; records start here, on a page boundary.
-    public static let size = 4096
+    package static let size = 4096
     /// The current format.
-    public static let formatVersion: UInt32 = 1
+    package static let formatVersion: UInt32 = 1
     static let magic: [UInt8] = Array("TSRAWAL1".utf8)
     static let encodedSize = 44
 
-    public let epoch: UInt64
-    public let firstLSN: LSN
-    public let segmentSizeBytes: UInt64
+    package let epoch: UInt64
+    package let firstLSN: LSN
+    package let segmentSizeBytes: UInt64
 
-    public init(epoch: UInt64, firstLSN: LSN, segmentSizeBytes: UInt64) {
+    package init(epoch: UInt64, firstLSN: LSN, segmentSizeBytes: UInt64) {
         self.epoch = epoch
         self.firstLSN = firstLSN
         self.segmentSizeBytes = segmentSizeBytes
@@ -66,18 +66,18 @@ public struct SegmentHeader: Sendable, Hashable {
 }
 
 /// Segment file names: `wal-<first LSN, 20 digits>.log`, so that names sort in log order.
-public enum SegmentName {
+package enum SegmentName {
     static let prefix = "wal-"
     static let suffix = ".log"
 
     /// The file name of the segment whose first record has `firstLSN`.
-    public static func fileName(firstLSN: LSN) -> String {
+    package static func fileName(firstLSN: LSN) -> String {
         let digits = String(firstLSN)
         return prefix + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + suffix
     }
 
     /// The first LSN named by `fileName`, or nil when it is not a segment's name.
-    public static func firstLSN(of fileName: String) -> LSN? {
+    package static func firstLSN(of fileName: String) -> LSN? {
         guard fileName.hasPrefix(prefix), fileName.hasSuffix(suffix) else { return nil }
         let digits = fileName.dropFirst(prefix.count).dropLast(suffix.count)
         guard digits.count == 20 else { return nil }

@@ -65,11 +65,11 @@ enum SnapshotFile {
 }
 
 /// Streams a snapshot's payload into its temporary file, checksumming as it goes.
-public struct SnapshotWriter: ~Copyable {
+package struct SnapshotWriter: ~Copyable {
     let fd: Int32
     let path: String
     /// Payload bytes written so far.
-    public private(set) var length = 0
+    package private(set) var length = 0
     private(set) var crc: UInt32 = 0
     private var buffer: [UInt8] = []
     private static let flushThreshold = 1 << 20
@@ -81,7 +81,7 @@ public struct SnapshotWriter: ~Copyable {
     }
 
     /// Appends bytes to the payload.
-    public mutating func write(_ bytes: some Collection<UInt8>) throws(WALError) {
+    package mutating func write(_ bytes: some Collection<UInt8>) throws(WALError) {
         buffer.append(contentsOf: bytes)
         if buffer.count >= Self.flushThreshold { try flush() }
     }

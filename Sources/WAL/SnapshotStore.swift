@@ -3,26 +3,26 @@ import Glibc
 #endif
 
 /// A snapshot read back from disk.
-public struct LoadedSnapshot: Sendable {
+package struct LoadedSnapshot: Sendable {
     /// Every record up to and including this LSN is reflected in the payload.
-    public let lsn: LSN
-    public let payload: [UInt8]
+    package let lsn: LSN
+    package let payload: [UInt8]
     /// The file it came from.
-    public let fileName: String
+    package let fileName: String
     /// Newer snapshots that were damaged and skipped, with the reason.
-    public let skipped: [WALError]
+    package let skipped: [WALError]
 }
 
 /// What writing a snapshot changed.
-public struct SnapshotWriteResult: Sendable {
-    public let lsn: LSN
-    public let fileName: String
+package struct SnapshotWriteResult: Sendable {
+    package let lsn: LSN
+    package let fileName: String
     /// The payload's size.
-    public let payloadBytes: Int
+    package let payloadBytes: Int
     /// Log segments wholly at or below this LSN may now be deleted (`WriteAheadLog.removeSegments`).
     /// It is the LSN of the oldest snapshot kept, so that a damaged newer snapshot can still fall back, and a
     /// replay can reach back to it.
-    public let removableThroughLSN: LSN
+    package let removableThroughLSN: LSN
 }
 
 /// Snapshot files and the manifest that names the current one, in one directory.
@@ -30,17 +30,17 @@ public struct SnapshotWriteResult: Sendable {
 /// A snapshot is written to a temporary file, synced, renamed, and the directory synced; then the manifest is
 /// replaced the same way. The manifest is the commit point: a snapshot file it does not name is not used.
 /// The newest `retainedCount` snapshots are kept.
-public struct SnapshotStore: Sendable {
-    public let directory: String
+package struct SnapshotStore: Sendable {
+    package let directory: String
     static let manifestName = "MANIFEST"
     static let manifestMagic: [UInt8] = Array("TSRAMAN1".utf8)
     /// How many snapshots are kept: the current one and its fallbacks (at least 2).
-    public let retainedCount: Int
+    package let retainedCount: Int
     /// Temporary files of snapshots or manifests that a killed process left half written, removed at open.
-    public let removedTemporaryFiles: [String]
+    package let removedTemporaryFiles: [String]
 
     /// Opens the store in `directory`, creating it when missing, and removes what a killed writer left there.
-    public init(directory: String, retainedCount: Int = 2) throws(WALError) {
+    package init(directory: String, retainedCount: Int = 2) throws(WALError) {
         self.directory = directory
         self.retainedCount = max(2, retainedCount)
         try Durable.makeDirectory(directory)
@@ -48,14 +48,14 @@ public struct SnapshotStore: Sendable {
     }
 
     /// A store over an existing directory that is only read (nothing is created or removed).
-    public init(readingFrom directory: String) {
+    package init(readingFrom directory: String) {
         self.directory = directory
         self.retainedCount = 2
         self.removedTemporaryFiles = []
     }
 
     /// Writes a snapshot covering every record through `lsn`; `fill` streams the payload into the writer.
-    public func write(
+    package func write(
         lsn: LSN, _ fill: (inout SnapshotWriter) throws -> Void
     ) throws -> SnapshotWriteResult {
         let name = SnapshotFile.fileName(lsn: lsn)
@@ -88,7 +88,7 @@ public struct SnapshotStore: Sendable {
     /// Loads the snapshot the manifest names or, when it is damaged, the newest older one that is intact and
     /// that the log still continues (`logContinues(lsn)`: the log holds every record after `lsn`).
     /// Returns nil when there is no snapshot and the log alone can rebuild the state (`logContinues(0)`).
-    public func loadNewest(logContinues: (LSN) -> Bool) throws(WALError) -> LoadedSnapshot? {
+    package func loadNewest(logContinues: (LSN) -> Bool) throws(WALError) -> LoadedSnapshot? {
         var candidates = try snapshotLSNs().sorted(by: >)
         if let current = try readManifest() {
             candidates.removeAll { $0 > current }
@@ -123,7 +123,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// The snapshot at `lsn`, checked; throws `snapshotDamaged` when it fails its checksums.
-    public func load(lsn: LSN) throws(WALError) -> LoadedSnapshot {
+    package func load(lsn: LSN) throws(WALError) -> LoadedSnapshot {
         let name = SnapshotFile.fileName(lsn: lsn)
         let (storedLSN, payload) = try SnapshotFile.read(path: directory + "/" + name)
         guard storedLSN == lsn else {
@@ -133,12 +133,12 @@ public struct SnapshotStore: Sendable {
     }
 
     /// The LSNs of the snapshot files present, in no particular order.
-    public func snapshotLSNs() throws(WALError) -> [LSN] {
+    package func snapshotLSNs() throws(WALError) -> [LSN] {
         try PosixFile.list(directory).compactMap(SnapshotFile.lsn(of:))
     }
 
     /// The LSN of the snapshot the manifest names, or nil when there is no manifest.
-    public func readManifest() throws(WALError) -> LSN? {
+    package func readManifest() throws(WALError) -> LSN? {
         let path = directory + "/" + Self.manifestName
         guard PosixFile.exists(path) else { return nil }
         let file = try MappedFile(path: path)

@@ -1,5 +1,5 @@
 /// When an append counts as done.
-public enum Durability: Sendable, Hashable, CustomStringConvertible {
+package enum Durability: Sendable, Hashable, CustomStringConvertible {
     /// Acknowledge only after the record was written and `fdatasync`ed (the default, and the promise).
     case sync
     /// Acknowledge once queued; write at once and `fdatasync` at most every `milliseconds`. A crash can lose
@@ -10,7 +10,7 @@ public enum Durability: Sendable, Hashable, CustomStringConvertible {
     case none
 
     /// Parses `sync`, `batch:<ms>` or `none`.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         switch text {
         case "sync": self = .sync
         case "none": self = .none
@@ -20,7 +20,7 @@ public enum Durability: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .sync: "sync"
         case .batch(let ms): "batch:\(ms)"
@@ -30,7 +30,7 @@ public enum Durability: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// What to do when recovery finds damage before the end of the log.
-public enum RecoveryPolicy: String, Sendable, CaseIterable {
+package enum RecoveryPolicy: String, Sendable, CaseIterable {
     /// Refuse to open, naming the file and offset (the default).
     case strict
     /// Keep the valid prefix; segments after the damage are renamed `*.damaged-<n>` and kept for inspection.
@@ -38,24 +38,24 @@ public enum RecoveryPolicy: String, Sendable, CaseIterable {
 }
 
 /// How a log is opened.
-public struct WALConfiguration: Sendable {
+package struct WALConfiguration: Sendable {
     /// The directory holding the segment files; created when missing.
-    public var directory: String
+    package var directory: String
     /// Size of each preallocated segment file.
-    public var segmentSizeBytes: Int = 64 << 20
-    public var durability: Durability = .sync
-    public var backend: LogBackend = .fromEnvironment()
+    package var segmentSizeBytes: Int = 64 << 20
+    package var durability: Durability = .sync
+    package var backend: LogBackend = .fromEnvironment()
     /// Replaces the device `backend` would create: the seam for fault injection in tests.
-    public var deviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
-    public var recovery: RecoveryPolicy = .strict
+    package var deviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
+    package var recovery: RecoveryPolicy = .strict
     /// Write segments with O_DIRECT, in whole 4 KiB blocks, bypassing the page cache (where the file system
     /// supports it; elsewhere the buffered path is used).
-    public var directIO = true
+    package var directIO = true
     /// Bound on bytes queued and not yet handed to the disk (queued, or laid out for the next commit); an
     /// append past it fails with `queueFull`.
-    public var maxQueuedBytes: Int = 256 << 20
+    package var maxQueuedBytes: Int = 256 << 20
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 

@@ -11,11 +11,11 @@ import Glibc
 ///
 /// A failed write or sync is fatal: the log stops, the waiting and all later appends fail with that error,
 /// and nothing is acknowledged again until a restart recovers from what is on disk.
-public final class WriteAheadLog: Sendable {
+package final class WriteAheadLog: Sendable {
     /// The configuration the log was opened with.
-    public let configuration: WALConfiguration
+    package let configuration: WALConfiguration
     /// What recovery found when the log was opened.
-    public let recovery: LogScanReport
+    package let recovery: LogScanReport
     private let queue: ConditionLock<AppendQueue>
     private let shared: GroupCommit
     private let segments: SegmentList
@@ -28,7 +28,7 @@ public final class WriteAheadLog: Sendable {
     /// Damage elsewhere throws a `.damaged` error naming file and offset, unless the configuration's
     /// recovery policy is `.truncateAfterDamage`. Records are handed to `replay` as they validate, so after
     /// an error the caller discards what it rebuilt.
-    public static func open(
+    package static func open(
         _ configuration: WALConfiguration, after: LSN = 0, replay: (WALRecordView) throws -> Void = { _ in }
     ) throws -> WriteAheadLog {
         try configuration.validate()
@@ -118,7 +118,7 @@ public final class WriteAheadLog: Sendable {
 
     /// Queues a record and returns its LSN, without waiting. The record is durable once
     /// `waitUntilDurable(lsn)` returns.
-    public func enqueue(type: UInt16, payload: UnsafeRawBufferPointer) throws(WALError) -> LSN {
+    package func enqueue(type: UInt16, payload: UnsafeRawBufferPointer) throws(WALError) -> LSN {
         guard payload.count <= maxPayloadSize else {
             throw WALError(.recordTooLarge, "a record of \(payload.count) bytes exceeds the limit of \(maxPayloadSize)")
         }
@@ -141,13 +141,13 @@ public final class WriteAheadLog: Sendable {
     }
 
     /// Queues a record; see `enqueue(type:payload:)`.
-    public func enqueue(type: UInt16, payload: [UInt8]) throws(WALError) -> LSN {
+    package func enqueue(type: UInt16, payload: [UInt8]) throws(WALError) -> LSN {
         try payload.withBytes { (bytes) throws(WALError) in try enqueue(type: type, payload: bytes) }
     }
 
     /// Returns once the record at `lsn` is durable as the durability mode defines it (`sync`: written and
     /// synced; `batch` and `none`: queued), or throws the error that stopped the log.
-    public func waitUntilDurable(_ lsn: LSN) async throws(WALError) {
+    package func waitUntilDurable(_ lsn: LSN) async throws(WALError) {
         guard case .sync = configuration.durability else {
             if let failure { throw failure }
             return
@@ -167,14 +167,14 @@ public final class WriteAheadLog: Sendable {
 
     /// Queues a record and waits until it is durable; returns its LSN.
     @discardableResult
-    public func append(type: UInt16, payload: [UInt8]) async throws(WALError) -> LSN {
+    package func append(type: UInt16, payload: [UInt8]) async throws(WALError) -> LSN {
         let lsn = try enqueue(type: type, payload: payload)
         try await waitUntilDurable(lsn)
         return lsn
     }
 
     /// Writes and syncs everything queued, then stops the writer. Later appends fail with `.closed`.
-    public func close() async {
+    package func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = queue.withLock { state -> Bool in
                 state.closing = true
@@ -187,26 +187,26 @@ public final class WriteAheadLog: Sendable {
     }
 
     /// The error that stopped the log, if one did.
-    public var failure: WALError? { queue.withLock { $0.failure } }
+    package var failure: WALError? { queue.withLock { $0.failure } }
 
     /// Whether the log has failed: one atomic load, for checks on every request.
-    public var hasFailed: Bool { shared.failed.load(ordering: .acquiring) }
+    package var hasFailed: Bool { shared.failed.load(ordering: .acquiring) }
 
     /// Every record up to this LSN is written and synced.
-    public var durableLSN: LSN { queue.withLock { $0.durableLSN } }
+    package var durableLSN: LSN { queue.withLock { $0.durableLSN } }
 
     /// The LSN the next record will get.
-    public var nextLSN: LSN { queue.withLock { $0.nextLSN } }
+    package var nextLSN: LSN { queue.withLock { $0.nextLSN } }
 
     /// What the writer has done since the log was opened.
-    public var statistics: WALStatistics { queue.withLock { $0.statistics } }
+    package var statistics: WALStatistics { queue.withLock { $0.statistics } }
 
     /// The first LSNs of the segment files, oldest first.
-    public var segmentFirstLSNs: [LSN] { segments.all }
+    package var segmentFirstLSNs: [LSN] { segments.all }
 
     /// The first LSN of the oldest segment in `directory`, or nil when it holds none. A snapshot at LSN `s`
     /// can be continued by this log when this is at most `s + 1`.
-    public static func oldestSegmentFirstLSN(directory: String) throws(WALError) -> LSN? {
+    package static func oldestSegmentFirstLSN(directory: String) throws(WALError) -> LSN? {
         guard PosixFile.exists(directory) else { return nil }
         return try LogScanner.segmentNames(in: directory).first?.firstLSN
     }
@@ -214,7 +214,7 @@ public final class WriteAheadLog: Sendable {
     /// Deletes the segment files whose records are all at or below `lsn` (never the one being written),
     /// then syncs the directory. Call only once a snapshot covering `lsn` is durable. Returns how many.
     @discardableResult
-    public func removeSegments(coveredThrough lsn: LSN) throws(WALError) -> Int {
+    package func removeSegments(coveredThrough lsn: LSN) throws(WALError) -> Int {
         let covered = segments.takeCovered(through: lsn)
         try Durable.remove(covered.map { configuration.directory + "/" + SegmentName.fileName(firstLSN: $0) })
         return covered.count
