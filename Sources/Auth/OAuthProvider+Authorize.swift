@@ -103,7 +103,7 @@ extension OAuthProvider {
         }
         let redirectURI: String
         if let given = request.redirectURI {
-            guard client.redirectURIs.contains(given) else {
+            guard client.redirectURIs.contains(where: { RedirectURI.matches(registered: $0, given: given) }) else {
                 return .failure(.refused(.invalidRequest("the redirect URI is not registered for this client")))
             }
             redirectURI = given

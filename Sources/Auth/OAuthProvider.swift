@@ -85,7 +85,16 @@ package final class OAuthProvider: Sendable {
         case .public:
             guard credentials.secret == nil, credentials.method == .none else { throw refused }
         }
+        // A client that registered itself authenticates the way it registered (RFC 7591 §2).
+        if let registered = client.registration?.tokenEndpointAuthMethod, registered != credentials.method.rawValue {
+            throw refused
+        }
         return client
+    }
+
+    /// Whether `secret` is the confidential client's secret (SHA-256 compared in constant time).
+    package func isSecret(_ secret: String, of client: OAuthClient) -> Bool {
+        client.secretDigest?.constantTimeEquals(Self.digest(ofSecret: secret)) == true
     }
 
     static func digest(ofSecret secret: String) -> SecretDigest {

@@ -18,6 +18,13 @@ package enum TextRules {
     /// characters alone lets one character of combining marks be megabytes).
     package static func maxBytes(forCharacters characters: Int) -> Int { 4 * characters }
 
+    /// Whether `text` is not blank, holds at most `maxCharacters` characters (and their bytes) and no character
+    /// `isAllowed` refuses: text that may be shown to a person as it is.
+    package static func isCleanText(_ text: String, maxCharacters: Int) -> Bool {
+        !text.allSatisfy(\.isWhitespace) && text.utf8.count <= maxBytes(forCharacters: maxCharacters)
+            && text.count <= maxCharacters && text.unicodeScalars.allSatisfy { isAllowed($0) }
+    }
+
     /// `text` without the characters `isAllowed` refuses, cut to at most `maxCharacters` characters and their
     /// bytes: for text from elsewhere (a provider's profile) that is kept rather than refused.
     package static func cleaned(_ text: String, maxCharacters: Int) -> String {

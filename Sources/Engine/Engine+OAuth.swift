@@ -7,16 +7,19 @@ package struct NewOAuthClient: Sendable {
     package var redirectURIs: [String]
     package var scopes: [String]
     package var secretDigest: SecretDigest?
+    /// For a client registering itself (RFC 7591): what it said of itself, and its management token's digest.
+    package var registration: ClientRegistration?
 
     package init(
         name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String],
-        secretDigest: SecretDigest?
+        secretDigest: SecretDigest?, registration: ClientRegistration? = nil
     ) {
         self.name = name
         self.kind = kind
         self.redirectURIs = redirectURIs
         self.scopes = scopes
         self.secretDigest = secretDigest
+        self.registration = registration
     }
 }
 
@@ -47,12 +50,14 @@ package struct CodeExchange: Sendable {
 extension Engine {
     /// Registers a client.
     package func registerClient(_ new: NewOAuthClient) async throws(EngineError) -> OAuthClient {
-        let client = OAuthClient(
+        var made = OAuthClient(
             id: newID(), name: new.name, kind: new.kind, redirectURIs: new.redirectURIs,
             scopes: new.scopes, secretDigest: new.secretDigest,
             createdAtMilliseconds: clock.nowMilliseconds())
+        made.registration = new.registration
+        let client = made
         return try await commit(on: client.id) { _ throws(EngineError) in
-            (EngineRecord.clientRegistered(client), ())
+            (client.registration == nil ? EngineRecord.clientRegistered(client) : .clientSelfRegistered(client), ())
         } then: { _, _ in
             self.clientDirectory.withLock { $0[client.id] = client }
             return client
@@ -71,6 +76,31 @@ extension Engine {
         } then: { _, _ in
             _ = self.clientDirectory.withLock { $0.removeValue(forKey: id) }
         }
+    }
+
+    /// Replaces the metadata of a client that registered itself (RFC 7592 update); the caller has checked the
+    /// registration access token against the client it read.
+    package func updateClientMetadata(
+        _ clientID: UUID, name: String, redirectURIs: [String], scopes: [String], registration: ClientRegistration
+    ) async throws(EngineError) -> OAuthClient {
+        let update = ClientMetadataUpdate(
+            clientID: clientID, name: name, redirectURIs: redirectURIs, scopes: scopes, registration: registration,
+            atMilliseconds: clock.nowMilliseconds())
+        return try await commit(on: clientID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
+            guard let client = state.clients[clientID], !client.isDeleted, client.registration != nil else {
+                throw EngineError(.clientNotFound, "no such client")
+            }
+            return (.clientMetadataUpdated(update), ())
+        } then: { state, _ in
+            let client = state.clients[clientID]!
+            self.clientDirectory.withLock { $0[clientID] = client }
+            return client
+        }
+    }
+
+    /// How many clients registered themselves anonymously and are not deleted (the open policy's cap).
+    package func anonymousClientCount() -> Int {
+        clientDirectory.withLock { $0.values.count { $0.registration?.origin == .anonymous } }
     }
 
     /// The client with this id, unless it was deleted: a lock, no shard hop (the hot path's client check).

@@ -27,6 +27,8 @@ extension EngineRecord {
         case .memberRemoved: .memberRemoved
         case .clientRegistered: .clientRegistered
         case .clientDeleted: .clientDeleted
+        case .clientSelfRegistered: .clientSelfRegistered
+        case .clientMetadataUpdated: .clientMetadataUpdated
         case .consentGranted: .consentGranted
         case .consentRevoked: .consentRevoked
         case .authorizationCodeIssued: .authorizationCodeIssued
@@ -137,6 +139,17 @@ extension EngineRecord {
         case .clientDeleted(let clientID, let at):
             writer.write(clientID)
             writer.write(at)
+        case .clientSelfRegistered(let client):
+            precondition(client.registration != nil, "a self-registered client without its registration")
+            writer.write(client)
+            writer.write(client.registration!)
+        case .clientMetadataUpdated(let update):
+            writer.write(update.clientID)
+            writer.write(update.name)
+            writer.writeStrings(update.redirectURIs)
+            writer.writeStrings(update.scopes)
+            writer.write(update.registration)
+            writer.write(update.atMilliseconds)
         case .consentGranted(let userID, let consent):
             writer.write(userID)
             writer.write(consent)
@@ -276,6 +289,17 @@ extension EngineRecord {
             self = .clientRegistered(try reader.read(OAuthClient.self))
         case .clientDeleted:
             self = .clientDeleted(clientID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
+        case .clientSelfRegistered:
+            var client = try reader.read(OAuthClient.self)
+            client.registration = try reader.read(ClientRegistration.self)
+            self = .clientSelfRegistered(client)
+        case .clientMetadataUpdated:
+            self = .clientMetadataUpdated(
+                ClientMetadataUpdate(
+                    clientID: try reader.read(UUID.self), name: try reader.read(String.self),
+                    redirectURIs: try reader.readStrings(), scopes: try reader.readStrings(),
+                    registration: try reader.read(ClientRegistration.self), atMilliseconds: try reader.read(Int64.self))
+            )
         case .consentGranted:
             self = .consentGranted(userID: try reader.read(UUID.self), consent: try reader.read(Consent.self))
         case .consentRevoked:

@@ -41,6 +41,10 @@ public enum EngineRecord: Sendable, Hashable {
     case clientRegistered(OAuthClient)
     /// The client is gone; every token issued to it stops working.
     case clientDeleted(clientID: UUID, atMilliseconds: Int64)
+    /// A client registered itself (RFC 7591): the client carries its `registration`.
+    case clientSelfRegistered(OAuthClient)
+    /// A client that registered itself replaced its metadata (RFC 7592).
+    case clientMetadataUpdated(ClientMetadataUpdate)
     /// A user consents to a client for a scope (replacing an earlier consent to it).
     case consentGranted(userID: UUID, consent: Consent)
     /// The consent ends, and with it every session the user granted to that client.
@@ -93,6 +97,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .memberRemoved(let organizationID, _, _): organizationID
         case .clientRegistered(let client): client.id
         case .clientDeleted(let clientID, _): clientID
+        case .clientSelfRegistered(let client): client.id
+        case .clientMetadataUpdated(let update): update.clientID
         case .consentGranted(let userID, _): userID
         case .consentRevoked(let userID, _, _): userID
         case .authorizationCodeIssued(let code): code.userID
@@ -136,6 +142,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .memberRemoved(_, _, let at): at
         case .clientRegistered(let client): client.createdAtMilliseconds
         case .clientDeleted(_, let at): at
+        case .clientSelfRegistered(let client): client.createdAtMilliseconds
+        case .clientMetadataUpdated(let update): update.atMilliseconds
         case .consentGranted(_, let consent): consent.grantedAtMilliseconds
         case .consentRevoked(_, _, let at): at
         case .authorizationCodeIssued(let code): code.createdAtMilliseconds
@@ -239,4 +247,6 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case socialStateIssued = 34
     case socialStateConsumed = 35
     case socialStatesPurged = 36
+    case clientSelfRegistered = 37
+    case clientMetadataUpdated = 38
 }

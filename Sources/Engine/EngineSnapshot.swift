@@ -11,7 +11,7 @@ import WAL
 /// sign-ins under way; version 4, without linked social accounts; version 3, without the lengths; version 2, without OAuth provider state; version 1,
 /// without organizations.)
 struct EngineSnapshot {
-    static let formatVersion: UInt8 = 6
+    static let formatVersion: UInt8 = 7
 
     let routing: ShardRouting
     let watermarks: [LSN]

@@ -24,6 +24,8 @@ public struct OAuthClient: Sendable, Hashable {
     package let secretDigest: SecretDigest?
     package let createdAtMilliseconds: Int64
     package var deletedAtMilliseconds: Int64?
+    /// What the client said of itself when it registered itself (RFC 7591); nil for clients a superuser made.
+    package var registration: ClientRegistration?
 
     package init(
         id: UUID, name: String, kind: Kind, redirectURIs: [String], scopes: [String], secretDigest: SecretDigest?,

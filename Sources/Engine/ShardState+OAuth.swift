@@ -10,6 +10,16 @@ extension ShardState {
         case .clientDeleted(let clientID, let at):
             precondition(clients[clientID] != nil, "unknown client \(clientID) deleted")
             clients[clientID]!.deletedAtMilliseconds = at
+        case .clientSelfRegistered(let client):
+            precondition(clients[client.id] == nil, "client \(client.id) registered twice")
+            clients[client.id] = client
+        case .clientMetadataUpdated(let update):
+            precondition(
+                clients[update.clientID]?.registration != nil, "update of a client that did not register itself")
+            clients[update.clientID]!.name = update.name
+            clients[update.clientID]!.redirectURIs = update.redirectURIs
+            clients[update.clientID]!.scopes = update.scopes
+            clients[update.clientID]!.registration = update.registration
         case .consentGranted(let userID, let consent):
             precondition(users.index(forKey: userID) != nil, "consent of unknown user \(userID)")
             consents[userID, default: [:]][consent.clientID] = consent

@@ -151,9 +151,17 @@ extension ShardState {
             }
         }
         each(socialStates) { $0.write($1) }
+        // Format 7: what the clients that registered themselves said (the client list above keeps its format).
+        let registered = clients.keys.sorted(by: Self.uuidOrder).filter { clients[$0]!.registration != nil }
+        writer.writeLength(registered.count)
+        for id in registered {
+            writer.write(id)
+            writer.write(clients[id]!.registration!)
+        }
     }
 
-    /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state.
+    /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state, of
+    /// formats before 7 no self-registered clients.
     static func decodeEntities(
         from reader: inout BinaryReader, formatVersion: UInt8
     ) throws(RecordDecodingError)
@@ -189,6 +197,14 @@ extension ShardState {
         }
         guard formatVersion >= 6 else { return entities }
         entities.socialStates = try list { reader throws(RecordDecodingError) in try reader.read(SocialLoginState.self)
+        }
+        guard formatVersion >= 7 else { return entities }
+        let registrations = try list { reader throws(RecordDecodingError) in
+            (try reader.read(UUID.self), try reader.read(ClientRegistration.self))
+        }
+        let byClient = Dictionary(registrations, uniquingKeysWith: { first, _ in first })
+        for index in entities.clients.indices {
+            entities.clients[index].registration = byClient[entities.clients[index].id]
         }
         return entities
     }

@@ -150,7 +150,8 @@ public struct ShardState: Sendable {
                 let removed = organization.members.removeValue(forKey: userID)
                 precondition(removed != nil, "removal of non-member \(userID)")
             }
-        case .clientRegistered, .clientDeleted, .consentGranted, .consentRevoked, .authorizationCodeIssued,
+        case .clientRegistered, .clientDeleted, .clientSelfRegistered, .clientMetadataUpdated, .consentGranted,
+            .consentRevoked, .authorizationCodeIssued,
             .authorizationCodeRedeemed, .authorizationCodeReused, .clientTokenIssued, .clientTokenRevoked,
             .authorizationCodesPurged, .clientTokensPurged:
             applyOAuth(record)

@@ -13,12 +13,14 @@ package struct API: Sendable {
         auth: AuthService, passwordReset: PasswordResetService, version: String = "0.1.0",
         rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
         metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil, social: SocialLogin? = nil,
-        cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil, logger: Logger = Logger(label: "tessera.http")
+        cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
+        registration: RegistrationSettings = RegistrationSettings(),
+        logger: Logger = Logger(label: "tessera.http")
     ) {
         let endpoints = Endpoints(
             auth: auth, engine: auth.engine, passwordReset: passwordReset, version: version, metrics: metrics,
             provider: provider ?? OAuthProvider(auth: auth, consentURL: passwordReset.frontendURL + "/oauth/consent"),
-            social: social, logger: logger)
+            social: social, registration: registration, logger: logger)
         var options = Router.Options(rateLimiter: rateLimiter)
         options.trustedProxies = trustedProxies
         options.logger = logger
@@ -46,6 +48,8 @@ struct Endpoints: Sendable {
     let provider: OAuthProvider
     /// Sign-in with Google, GitHub and OpenID Connect providers; nil when none is configured.
     let social: SocialLogin?
+    /// Whether and how clients may register themselves (RFC 7591).
+    let registration: RegistrationSettings
     let logger: Logger
 
     func add(to root: RouteGroup) {
@@ -68,6 +72,7 @@ struct Endpoints: Sendable {
         addOAuthProtocolRoutes(
             clients: provider.group(guards: [OAuthClientAuthenticated(provider: self.provider)], errorStyle: .oauth),
             root: root)
+        addClientRegistrationRoutes(to: provider.group(errorStyle: .oauth))
         addOAuthManagementRoutes(
             signedIn: signedIn.group("/oauth/provider"),
             superusers: superusers.group("/oauth/provider"))

@@ -54,7 +54,12 @@ enum ErrorBoundary {
             }
         }
         var answer = APIError(oauth: error)
-        if error.status == 401 { answer.headers.add(name: "www-authenticate", value: #"Basic realm="tessera""#) }
+        if error.error == "invalid_token" {
+            // A registration access token (RFC 7592), a bearer token (RFC 6750 §3).
+            answer.headers.add(name: "www-authenticate", value: #"Bearer error="invalid_token""#)
+        } else if error.status == 401 {
+            answer.headers.add(name: "www-authenticate", value: #"Basic realm="tessera""#)
+        }
         answer.headers.add(name: "cache-control", value: "no-store")
         return answer
     }

@@ -154,6 +154,7 @@ struct ClientResponse: Encodable {
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id", clientSecret = "client_secret", clientName = "client_name"
         case clientType = "client_type", redirectURIs = "redirect_uris", scopes, createdAt = "created_at"
+        case registeredBy = "registered_by"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -165,6 +166,8 @@ struct ClientResponse: Encodable {
         try container.encode(client.redirectURIs, forKey: .redirectURIs)
         try container.encode(client.scopes, forKey: .scopes)
         try container.encode(iso8601(milliseconds: client.createdAtMilliseconds), forKey: .createdAt)
+        // Who made it: a superuser, or the client itself (RFC 7591) — anonymously or with an initial access token.
+        try container.encode(client.registration?.origin.name ?? "superuser", forKey: .registeredBy)
     }
 }
 

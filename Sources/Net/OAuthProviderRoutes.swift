@@ -37,7 +37,7 @@ extension Endpoints {
             AuthorizationServerMetadata(
                 issuer: auth.signer.issuer,
                 scopes: provider.scopesSupported,
-                signing: auth.signer.algorithm))
+                signing: auth.signer.algorithm, registrationOpen: registration.policy == .open))
         root.get("/.well-known/oauth-authorization-server") { _, _ in .json(.ok, metadata) }
         root.get("/.well-known/jwks.json") { _, _ in .json(.ok, auth.signer.jwks()) }
     }
@@ -103,6 +103,8 @@ struct AuthorizationServerMetadata: Encodable {
     let issuer: String
     let scopes: [String]
     let signing: String
+    /// Whether clients may register themselves: the metadata then names the registration endpoint.
+    let registrationOpen: Bool
 
     enum CodingKeys: String, CodingKey {
         case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
@@ -113,6 +115,7 @@ struct AuthorizationServerMetadata: Encodable {
         case revocationAuthMethods = "revocation_endpoint_auth_methods_supported"
         case introspectionAuthMethods = "introspection_endpoint_auth_methods_supported"
         case accessTokenSigning = "access_token_signing_alg_values_supported"
+        case registrationEndpoint = "registration_endpoint"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -133,5 +136,8 @@ struct AuthorizationServerMetadata: Encodable {
         try container.encode(methods, forKey: .revocationAuthMethods)
         try container.encode(["client_secret_basic", "client_secret_post"], forKey: .introspectionAuthMethods)
         try container.encode([signing], forKey: .accessTokenSigning)
+        if registrationOpen {
+            try container.encode(base + "/api/v1/oauth/provider/register", forKey: .registrationEndpoint)
+        }
     }
 }

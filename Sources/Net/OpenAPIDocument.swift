@@ -179,6 +179,23 @@ enum OpenAPIDocument {
             authenticated: false, body: "TokenActionForm", success: (200, "Introspection"), errors: [400, 401],
             errorSchema: "OAuthError"),
         Operation(
+            method: "post", path: "/api/v1/oauth/provider/register",
+            summary: "A client registers itself (RFC 7591 dynamic registration)", authenticated: false,
+            body: "ClientMetadata", success: (201, "RegisteredClient"), errors: [400, 403, 429, 503],
+            errorSchema: "OAuthError"),
+        Operation(
+            method: "get", path: "/api/v1/oauth/provider/register/{client_id}",
+            summary: "Read a registration with its registration access token (RFC 7592)",
+            success: (200, "RegisteredClient"), errors: [401], errorSchema: "OAuthError"),
+        Operation(
+            method: "put", path: "/api/v1/oauth/provider/register/{client_id}",
+            summary: "Replace a registration's metadata (RFC 7592)", body: "ClientMetadata",
+            success: (200, "RegisteredClient"), errors: [400, 401, 503], errorSchema: "OAuthError"),
+        Operation(
+            method: "delete", path: "/api/v1/oauth/provider/register/{client_id}",
+            summary: "Delete a registration (RFC 7592)", success: (204, nil), errors: [401, 503],
+            errorSchema: "OAuthError"),
+        Operation(
             method: "post", path: "/api/v1/oauth/provider/clients", summary: "Register a client (superuser)",
             body: "ClientRegistration", success: (201, "Client"), errors: [401, 403, 422]),
         Operation(

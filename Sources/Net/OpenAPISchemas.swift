@@ -210,7 +210,7 @@ extension OpenAPIDocument {
                     "jwks_uri": string(), "scopes_supported": array(string()),
                     "response_types_supported": array(string()),
                     "grant_types_supported": array(string()),
-                    "code_challenge_methods_supported": array(string()),
+                    "code_challenge_methods_supported": array(string()), "registration_endpoint": string(),
                 ],
                 required: ["issuer", "authorization_endpoint", "token_endpoint"]),
             "JWKS": object(
@@ -268,9 +268,29 @@ extension OpenAPIDocument {
                     "client_id": string("uuid"), "client_secret": string(), "client_name": string(),
                     "client_type": string(), "redirect_uris": array(string()), "scopes": array(string()),
                     "created_at": string("date-time"),
+                    "registered_by": ["type": "string", "enum": ["superuser", "anonymous", "initial_access_token"]],
                 ],
                 required: ["client_id", "client_name", "client_type", "redirect_uris", "scopes"]),
             "ClientList": array(ref("Client")),
+            "ClientMetadata": object(
+                [
+                    "redirect_uris": array(string()), "token_endpoint_auth_method": string(),
+                    "grant_types": array(string()), "response_types": array(string()), "client_name": string(),
+                    "client_uri": string(), "logo_uri": string(), "scope": string(), "application_type": string(),
+                    "software_id": string(), "software_version": string(), "client_id": string(),
+                    "client_secret": string(),
+                ]),
+            "RegisteredClient": object(
+                [
+                    "client_id": string("uuid"), "client_secret": string(), "client_id_issued_at": ["type": "integer"],
+                    "client_secret_expires_at": ["type": "integer"], "registration_access_token": string(),
+                    "registration_client_uri": string(), "redirect_uris": array(string()),
+                    "token_endpoint_auth_method": string(), "grant_types": array(string()),
+                    "response_types": array(string()), "client_name": string(), "client_uri": string(),
+                    "logo_uri": string(), "scope": string(), "application_type": string(), "software_id": string(),
+                    "software_version": string(),
+                ],
+                required: ["client_id", "client_id_issued_at", "registration_client_uri", "redirect_uris"]),
             "ConsentList": array(
                 object([
                     "client_id": string("uuid"), "client_name": string(), "scope": string(),

@@ -3,6 +3,8 @@
 public enum RateLimit: Sendable, Hashable, CaseIterable {
     case register, login, refresh, passwordResetRequest, passwordResetConfirm, logout, logoutAll, passwordChange
     case socialAuthorize, socialCallback
+    /// Dynamic client registration (RFC 7591): anonymous, so a tight budget per address.
+    case clientRegistration
 
     /// Requests a minute from one client address, as the contract sets them.
     package var requestsPerMinute: Int {
@@ -17,6 +19,7 @@ public enum RateLimit: Sendable, Hashable, CaseIterable {
         case .passwordChange: 5
         case .socialAuthorize: 20
         case .socialCallback: 10
+        case .clientRegistration: 10
         }
     }
 }

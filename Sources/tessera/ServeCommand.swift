@@ -83,6 +83,14 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var acceptLostState = false
     @Option(
+        help: "open or off: whether OAuth clients may register themselves (RFC 7591) (TESSERA_CLIENT_REGISTRATION).")
+    var clientRegistration = environment("TESSERA_CLIENT_REGISTRATION") ?? "open"
+    @Option(
+        help:
+            "Clients registered anonymously kept at once; past it, registration answers 503 (TESSERA_MAX_ANONYMOUS_CLIENTS)."
+    )
+    var maxAnonymousClients = Int(environment("TESSERA_MAX_ANONYMOUS_CLIENTS") ?? "") ?? 1000
+    @Option(
         help:
             "Size of each log segment file in bytes, a multiple of 4096 from 256 KiB to 4 GiB (TESSERA_SEGMENT_SIZE_BYTES)."
     )
@@ -135,6 +143,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--durability: sync, batch:<ms> or none")
         }
         guard (1...1024).contains(shards) else { throw ValidationError("--shards: 1 to 1024") }
+        guard ClientRegistrationPolicy(rawValue: clientRegistration) != nil else {
+            throw ValidationError("--client-registration: open or off")
+        }
+        guard maxAnonymousClients >= 0 else { throw ValidationError("--max-anonymous-clients: 0 or more") }
         guard (256 << 10...1 << 32).contains(segmentSizeBytes), segmentSizeBytes % 4096 == 0 else {
             throw ValidationError(
                 "--segment-size-bytes: a multiple of 4096 from 262144 (256 KiB) to 4294967296 (4 GiB)")
@@ -264,6 +276,9 @@ struct ServeCommand: AsyncParsableCommand {
             trustedProxies: proxies, metrics: metrics == "on" ? ServiceMetrics() : nil, provider: provider,
             social: social, cors: corsOriginList.isEmpty ? nil : CORSPolicy(allowedOrigins: Set(corsOriginList)),
             hstsMaxAgeSeconds: hstsMaxAgeSeconds > 0 ? hstsMaxAgeSeconds : nil,
+            registration: RegistrationSettings(
+                policy: ClientRegistrationPolicy(rawValue: clientRegistration)!,
+                maxAnonymousClients: maxAnonymousClients),
             logger: Logger(label: "tessera.http"))
         let limits = connectionLimits(openFiles: openFiles)
         if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {

@@ -40,6 +40,23 @@ enum Fixtures {
             createdAtMilliseconds: 6_845)
     }
 
+    static func registration(softwareID: String?) -> ClientRegistration {
+        ClientRegistration(
+            origin: .anonymous, accessTokenDigest: digest(77), applicationType: .native,
+            tokenEndpointAuthMethod: "none", grantTypes: ["authorization_code", "refresh_token"],
+            responseTypes: ["code"], clientURI: "https://tool.example", logoURI: nil, softwareID: softwareID,
+            softwareVersion: "1.0", registeredFrom: "127.0.0.1", secretExpiresAtSeconds: 0)
+    }
+
+    /// A public client that registered itself (RFC 7591).
+    static func selfRegisteredClient(_ number: UInt8) -> OAuthClient {
+        var client = OAuthClient(
+            id: uuid(220 + number), name: "Tool \(number)", kind: .public, redirectURIs: ["http://localhost/cb"],
+            scopes: ["read"], secretDigest: nil, createdAtMilliseconds: 6_996)
+        client.registration = registration(softwareID: "tool")
+        return client
+    }
+
     static func code(_ number: UInt8, of user: UInt8) -> AuthorizationCode {
         AuthorizationCode(
             id: uuid(230 + number), userID: uuid(user), clientID: uuid(221),
@@ -130,6 +147,11 @@ enum Fixtures {
                 )),
             .socialStateConsumed(stateID: uuid(250), atMilliseconds: 6_990),
             .socialStatesPurged(stateIDs: [uuid(251)], atMilliseconds: 6_995),
+            .clientSelfRegistered(selfRegisteredClient(3)),
+            .clientMetadataUpdated(
+                ClientMetadataUpdate(
+                    clientID: uuid(223), name: "Tool 2", redirectURIs: ["http://127.0.0.1/cb"], scopes: ["read"],
+                    registration: registration(softwareID: nil), atMilliseconds: 6_997)),
             .activeChanged(userID: uuid(1), isActive: false, atMilliseconds: 7_000),
             .userDeleted(userID: uuid(1), atMilliseconds: 8_000),
         ]

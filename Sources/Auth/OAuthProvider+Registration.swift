@@ -1,0 +1,190 @@
+import Bytes
+package import Engine
+import FoundationEssentials
+
+/// Client metadata as a client registering itself sends it (RFC 7591 §2), before any check.
+package struct ClientMetadata: Sendable, Hashable {
+    package var redirectURIs: [String]?
+    package var tokenEndpointAuthMethod: String?
+    package var grantTypes: [String]?
+    package var responseTypes: [String]?
+    package var clientName: String?
+    package var clientURI: String?
+    package var logoURI: String?
+    package var scope: String?
+    package var applicationType: String?
+    package var softwareID: String?
+    package var softwareVersion: String?
+
+    package init() {}
+}
+
+/// A client that registered itself, with what it is told once: its secret (secret-based methods) and the token
+/// that manages its registration (RFC 7592). Neither is stored; only their SHA-256.
+package struct RegisteredClient: Sendable {
+    package let client: OAuthClient
+    package let secret: String?
+    package let registrationAccessToken: String?
+}
+
+/// How clients may register themselves (`--client-registration`).
+package enum ClientRegistrationPolicy: String, Sendable, CaseIterable {
+    /// Anyone may: rate limited per address, capped in number, marked anonymous.
+    case open
+    /// Nobody may: clients come from the superuser API or the command line only.
+    case off
+}
+
+extension OAuthProvider {
+    /// The grant types a client registering itself may ask for.
+    static let registrableGrantTypes: Set<String> = ["authorization_code", "refresh_token", "client_credentials"]
+    static let registrableAuthMethods: Set<String> = ["none", "client_secret_basic", "client_secret_post"]
+    /// Scopes a client registering itself anonymously may not hold: whoever consents to it would hand over more
+    /// than any unknown client should get.
+    static let scopesRefusedToAnonymousClients: Set<String> = ["admin"]
+
+    /// Registers a client from the metadata it sent (RFC 7591 §3.1); errors are RFC 7591 §3.2.2 objects.
+    package func register(
+        _ metadata: ClientMetadata, origin: ClientRegistration.Origin, from address: String?
+    ) async throws -> RegisteredClient {
+        let checked = try check(metadata, origin: origin)
+        let secret = checked.kind == .confidential ? Base64URL.encode(auth.minter.randomSecret()) : nil
+        let token = Base64URL.encode(auth.minter.randomSecret())
+        let registration = ClientRegistration(
+            origin: origin, accessTokenDigest: Self.digest(ofSecret: token), applicationType: checked.applicationType,
+            tokenEndpointAuthMethod: checked.authMethod, grantTypes: checked.grantTypes,
+            responseTypes: checked.responseTypes, clientURI: metadata.clientURI, logoURI: metadata.logoURI,
+            softwareID: metadata.softwareID, softwareVersion: metadata.softwareVersion,
+            registeredFrom: origin == .anonymous ? address : nil, secretExpiresAtSeconds: 0)
+        let client = try await engine.registerClient(
+            NewOAuthClient(
+                name: checked.name, kind: checked.kind, redirectURIs: checked.redirectURIs, scopes: checked.scopes,
+                secretDigest: secret.map(Self.digest(ofSecret:)), registration: registration))
+        return RegisteredClient(client: client, secret: secret, registrationAccessToken: token)
+    }
+
+    /// The client a registration access token manages (RFC 7592 §2): 401 `invalid_token` for a token that does
+    /// not match, an unknown client or one that did not register itself, alike.
+    package func registeredClient(_ clientID: String, token: String?) throws(OAuthError) -> OAuthClient {
+        let refused = OAuthError(
+            "invalid_token", "the registration access token does not manage this client", status: 401)
+        guard let token, let id = UUIDText.parse(clientID), let client = engine.liveClient(id),
+            let registration = client.registration,
+            registration.accessTokenDigest.constantTimeEquals(Self.digest(ofSecret: token))
+        else { throw refused }
+        return client
+    }
+
+    /// Replaces a registered client's metadata (RFC 7592 §2.2). Its kind (public or confidential) cannot change:
+    /// the secret it holds would no longer fit.
+    package func updateRegistration(of client: OAuthClient, with metadata: ClientMetadata) async throws -> OAuthClient {
+        guard let registration = client.registration else {
+            throw OAuthError("invalid_token", "not registered", status: 401)
+        }
+        let checked = try check(metadata, origin: registration.origin)
+        guard checked.kind == client.kind else {
+            throw OAuthError(
+                "invalid_client_metadata", "token_endpoint_auth_method cannot change between none and a secret")
+        }
+        var updated = registration
+        updated.applicationType = checked.applicationType
+        updated.tokenEndpointAuthMethod = checked.authMethod
+        updated.grantTypes = checked.grantTypes
+        updated.responseTypes = checked.responseTypes
+        updated.clientURI = metadata.clientURI
+        updated.logoURI = metadata.logoURI
+        updated.softwareID = metadata.softwareID
+        updated.softwareVersion = metadata.softwareVersion
+        return try await engine.updateClientMetadata(
+            client.id, name: checked.name, redirectURIs: checked.redirectURIs, scopes: checked.scopes,
+            registration: updated)
+    }
+
+    private struct CheckedMetadata {
+        let name: String
+        let kind: OAuthClient.Kind
+        let authMethod: String
+        let applicationType: ClientRegistration.ApplicationType
+        let redirectURIs: [String]
+        let grantTypes: [String]
+        let responseTypes: [String]
+        let scopes: [String]
+    }
+
+    private func check(
+        _ metadata: ClientMetadata, origin: ClientRegistration.Origin
+    ) throws(OAuthError)
+        -> CheckedMetadata
+    {
+        func invalid(_ description: String) -> OAuthError { OAuthError("invalid_client_metadata", description) }
+        let authMethod = metadata.tokenEndpointAuthMethod ?? "client_secret_basic"
+        guard Self.registrableAuthMethods.contains(authMethod) else {
+            throw invalid("token_endpoint_auth_method is none, client_secret_basic or client_secret_post")
+        }
+        let grantTypes = Scope.normalized(metadata.grantTypes ?? ["authorization_code"])
+        guard !grantTypes.isEmpty, Set(grantTypes).isSubset(of: Self.registrableGrantTypes) else {
+            throw invalid("grant_types among authorization_code, refresh_token and client_credentials")
+        }
+        if grantTypes.contains("client_credentials") && authMethod == "none" {
+            throw invalid("client_credentials needs a client that authenticates (not token_endpoint_auth_method none)")
+        }
+        let usesCode = grantTypes.contains("authorization_code")
+        let responseTypes = Scope.normalized(metadata.responseTypes ?? (usesCode ? ["code"] : []))
+        guard responseTypes == (usesCode ? ["code"] : []) else {
+            throw invalid("response_types is [\"code\"] with the authorization_code grant, and empty without it")
+        }
+        let redirectURIs = metadata.redirectURIs ?? []
+        if usesCode && redirectURIs.isEmpty { throw invalid("redirect_uris is required for authorization_code") }
+        guard redirectURIs.count <= 20 else { throw invalid("at most 20 redirect_uris") }
+        let kinds = redirectURIs.map(RedirectURI.kind(of:))
+        if let bad = zip(redirectURIs, kinds).first(where: { $0.1 == nil }) {
+            throw OAuthError(
+                "invalid_redirect_uri",
+                "\(bad.0.prefix(200)) is not an https URI, or an http URI to this machine, without a fragment")
+        }
+        // An explicit type is held to OpenID Connect's rules; without one (clients older than MCP's 2026-07-28
+        // revision send none), loopback redirect URIs make the client native.
+        let applicationType: ClientRegistration.ApplicationType
+        switch metadata.applicationType {
+        case "web":
+            guard !kinds.contains(.loopback) else {
+                throw OAuthError(
+                    "invalid_redirect_uri", "a web client may not redirect to this machine; register as native")
+            }
+            applicationType = .web
+        case "native": applicationType = .native
+        case nil: applicationType = kinds.contains(.loopback) ? .native : .web
+        case let other?: throw invalid("application_type \(other.prefix(40)) is neither web nor native")
+        }
+        // Without a scope, every scope this client may hold.
+        let scopes =
+            metadata.scope.map(Scope.tokens)
+            ?? Scope.normalized(
+                scopesSupported.filter { origin != .anonymous || !Self.scopesRefusedToAnonymousClients.contains($0) })
+        guard !scopes.isEmpty, Scope.isSubset(scopes, of: scopesSupported) else {
+            throw invalid("scope among: " + scopesSupported.joined(separator: " "))
+        }
+        if origin == .anonymous, let refused = scopes.first(where: Self.scopesRefusedToAnonymousClients.contains) {
+            throw invalid("a client registering itself anonymously may not hold the \(refused) scope")
+        }
+        for (field, url) in [("client_uri", metadata.clientURI), ("logo_uri", metadata.logoURI)] {
+            guard let url else { continue }
+            guard RedirectURI.kind(of: url) != nil else { throw invalid("\(field) must be an https URL") }
+        }
+        for (field, text) in [("software_id", metadata.softwareID), ("software_version", metadata.softwareVersion)] {
+            guard let text else { continue }
+            guard TextRules.isCleanText(text, maxCharacters: 200) else {
+                throw invalid("\(field): at most 200 plain characters")
+            }
+        }
+        let name =
+            metadata.clientName ?? redirectURIs.first.flatMap { URLComponents(string: $0)?.host } ?? "unnamed client"
+        guard TextRules.isCleanText(name, maxCharacters: 100) else {
+            throw invalid("client_name: at most 100 characters, no control characters")
+        }
+        return CheckedMetadata(
+            name: name, kind: authMethod == "none" ? .public : .confidential, authMethod: authMethod,
+            applicationType: applicationType, redirectURIs: redirectURIs, grantTypes: grantTypes,
+            responseTypes: responseTypes, scopes: scopes)
+    }
+}

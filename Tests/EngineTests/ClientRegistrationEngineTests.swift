@@ -1,0 +1,69 @@
+import Engine
+import Foundation
+import Testing
+
+@Suite("Clients that registered themselves keep their registration across restarts")
+struct ClientRegistrationEngineTests {
+    static func registration(name: String?) -> ClientRegistration {
+        ClientRegistration(
+            origin: .anonymous, accessTokenDigest: Fixtures.digest(7), applicationType: .native,
+            tokenEndpointAuthMethod: "none", grantTypes: ["authorization_code", "refresh_token"],
+            responseTypes: ["code"], clientURI: "https://tool.example", logoURI: nil, softwareID: name,
+            softwareVersion: "1.2", registeredFrom: "127.0.0.1", secretExpiresAtSeconds: 0)
+    }
+
+    @Test("a registration and its update come back from the log alone and from a snapshot (format 7) plus the log")
+    func survivesRestart() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        var configuration = harness.configuration
+        configuration.logRetention = .everything
+        let engine = try Engine.open(configuration, clock: harness.clock, random: .seeded(3))
+        let client = try await engine.registerClient(
+            NewOAuthClient(
+                name: "Tool", kind: .public, redirectURIs: ["http://localhost/cb"], scopes: ["read"],
+                secretDigest: nil, registration: Self.registration(name: "tool")))
+        let before = try await engine.registerClient(
+            NewOAuthClient(
+                name: "Other", kind: .public, redirectURIs: ["http://localhost/x"], scopes: ["read"],
+                secretDigest: nil, registration: Self.registration(name: "other")))
+        _ = try await engine.checkpoint()
+        let updated = try await engine.updateClientMetadata(
+            client.id, name: "Tool 2", redirectURIs: ["http://127.0.0.1/cb"], scopes: ["read", "write"],
+            registration: Self.registration(name: "tool-2"))
+        #expect(updated.registration?.softwareID == "tool-2")
+        #expect(engine.anonymousClientCount() == 2)
+        let live = await engine.canonicalState()
+        await engine.close()
+
+        let fromSnapshot = try Engine.open(configuration, clock: harness.clock)
+        #expect(fromSnapshot.startup.snapshotLSN != nil)
+        #expect(fromSnapshot.liveClient(client.id) == updated)
+        #expect(fromSnapshot.liveClient(before.id)?.registration == before.registration)
+        #expect(await fromSnapshot.canonicalState() == live)
+        await fromSnapshot.close()
+
+        try FileManager.default.removeItem(atPath: configuration.dataDirectory + "/snapshots")
+        let fromLog = try Engine.open(configuration, clock: harness.clock)
+        #expect(fromLog.liveClient(client.id) == updated)
+        #expect(await fromLog.canonicalState() == live)
+        #expect(fromLog.anonymousClientCount() == 2)
+        await fromLog.close()
+    }
+
+    @Test("only a client that registered itself can have its metadata replaced")
+    func updateNeedsRegistration() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let client = try await engine.registerClient(
+            NewOAuthClient(
+                name: "Admin-made", kind: .public, redirectURIs: ["https://a.example/cb"], scopes: ["read"],
+                secretDigest: nil))
+        await #expect(throws: EngineError.self) {
+            _ = try await engine.updateClientMetadata(
+                client.id, name: "x", redirectURIs: [], scopes: [], registration: Self.registration(name: nil))
+        }
+        await engine.close()
+    }
+}
