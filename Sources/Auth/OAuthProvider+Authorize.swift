@@ -79,13 +79,13 @@ extension OAuthProvider {
         }
         guard approved else {
             return .redirect(
-                Self.errorRedirect(checked.redirectURI, "access_denied", "the user refused", state: request.state))
+                errorRedirect(checked.redirectURI, "access_denied", "the user refused", state: request.state))
         }
         do {
             try await engine.grantConsent(userID: userID, clientID: checked.client.id, scope: Scope.text(checked.scope))
         } catch {
             return .redirect(
-                Self.errorRedirect(
+                errorRedirect(
                     checked.redirectURI, "server_error", "the consent could not be stored",
                     state: request.state))
         }
@@ -113,7 +113,7 @@ extension OAuthProvider {
             return .failure(.refused(.invalidRequest("redirect_uri is required")))
         }
         func fail(_ error: String, _ description: String) -> Result<CheckedAuthorization, CheckFailure> {
-            .failure(.redirect(Self.errorRedirect(redirectURI, error, description, state: request.state)))
+            .failure(.redirect(errorRedirect(redirectURI, error, description, state: request.state)))
         }
         guard request.responseType == "code" else {
             return fail("unsupported_response_type", "response_type must be code")
@@ -153,20 +153,25 @@ extension OAuthProvider {
                 digest: SecretToken.digest(ofSecret: secret), lifetimeMilliseconds: codeLifetimeMilliseconds)
             var parameters = [("code", SecretToken(id: code.id, secret: secret).text)]
             if let state = request.state { parameters.append(("state", state)) }
+            parameters.append(("iss", auth.signer.issuer))
             return .redirect(Self.url(checked.redirectURI, adding: parameters))
         } catch {
             let description = error.code == .userNotFound ? "the user cannot sign in" : "the code could not be stored"
             return .redirect(
-                Self.errorRedirect(
+                errorRedirect(
                     checked.redirectURI, error.code == .userNotFound ? "access_denied" : "server_error",
                     description, state: request.state))
         }
     }
 
-    static func errorRedirect(_ redirectURI: String, _ error: String, _ description: String, state: String?) -> String {
+    /// The client's redirect URI with an error (RFC 6749 §4.1.2.1).
+    func errorRedirect(_ redirectURI: String, _ error: String, _ description: String, state: String?) -> String {
         var parameters = [("error", error), ("error_description", description)]
         if let state { parameters.append(("state", state)) }
-        return url(redirectURI, adding: parameters)
+        // RFC 9207: every authorization response names its issuer, so a client talking to several servers can
+        // tell whose answer reached its redirect URI (the mix-up attack).
+        parameters.append(("iss", auth.signer.issuer))
+        return Self.url(redirectURI, adding: parameters)
     }
 
     /// `base` with `parameters` appended to its query, each name and value percent-encoded.

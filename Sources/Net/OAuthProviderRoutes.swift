@@ -116,6 +116,7 @@ struct AuthorizationServerMetadata: Encodable {
         case introspectionAuthMethods = "introspection_endpoint_auth_methods_supported"
         case accessTokenSigning = "access_token_signing_alg_values_supported"
         case registrationEndpoint = "registration_endpoint"
+        case issParameterSupported = "authorization_response_iss_parameter_supported"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -136,6 +137,7 @@ struct AuthorizationServerMetadata: Encodable {
         try container.encode(methods, forKey: .revocationAuthMethods)
         try container.encode(["client_secret_basic", "client_secret_post"], forKey: .introspectionAuthMethods)
         try container.encode([signing], forKey: .accessTokenSigning)
+        try container.encode(true, forKey: .issParameterSupported)
         if registrationOpen {
             try container.encode(base + "/api/v1/oauth/provider/register", forKey: .registrationEndpoint)
         }

@@ -86,6 +86,7 @@ struct ProviderFixture {
         }
         let query = Self.query(location)
         #expect(query["state"] == "xyz")
+        #expect(query["iss"] == "http://tessera.test", "RFC 9207: the response names its issuer")
         return try #require(query["code"], "no code in \(location ?? "nil")")
     }
 
@@ -126,6 +127,7 @@ struct OAuthProviderTests {
         #expect(noPKCE.status == 302)
         #expect(ProviderFixture.query(noPKCE.headers["location"])["error"] == "invalid_request")
         #expect(ProviderFixture.query(noPKCE.headers["location"])["state"] == "xyz")
+        #expect(ProviderFixture.query(noPKCE.headers["location"])["iss"] == "http://tessera.test", "errors name it too")
         let plain = try await harness.send(
             "GET",
             fixture.authorizePath(client: fixture.publicClient, challenge: nil)
@@ -156,6 +158,7 @@ struct OAuthProviderTests {
                 ("redirect_uri", ProviderFixture.redirect), ("state", "xyz"),
             ], token: token)
         #expect(ProviderFixture.query(refused.headers["location"])["error"] == "access_denied")
+        #expect(ProviderFixture.query(refused.headers["location"])["iss"] == "http://tessera.test")
         await harness.close()
     }
 
@@ -472,6 +475,7 @@ struct OAuthProviderTests {
             metadata.json["introspection_endpoint"] as? String == "http://tessera.test/api/v1/oauth/provider/introspect"
         )
         #expect(metadata.json["code_challenge_methods_supported"] as? [String] == ["S256"])
+        #expect(metadata.json["authorization_response_iss_parameter_supported"] as? Bool == true)
         let jwks = try await fixture.harness.send("GET", "/.well-known/jwks.json")
         let keys = try #require(jwks.json["keys"] as? [[String: Any]])
         #expect(keys.count == 1)
