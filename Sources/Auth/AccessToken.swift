@@ -42,10 +42,12 @@ package struct ProviderClaims: Sendable, Hashable {
     package let issuedAt: Int64
     package let expiresAt: Int64
     package let tokenID: UUID
+    /// `aud`: the resources the token is for (RFC 8707), or — when it names none — the client's id.
+    package let audience: [String]
 
     package init(
         subject: UUID, sessionID: UUID, clientID: UUID, scope: String, issuedAt: Int64, expiresAt: Int64,
-        tokenID: UUID
+        tokenID: UUID, resources: [String] = []
     ) {
         self.subject = subject
         self.sessionID = sessionID
@@ -54,6 +56,7 @@ package struct ProviderClaims: Sendable, Hashable {
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.tokenID = tokenID
+        self.audience = resources.isEmpty ? [UUIDText.lowercased(clientID)] : resources
     }
 
     /// Issued to the client for itself.
@@ -110,7 +113,7 @@ public struct AccessTokenSigner: Sendable {
                 ("sid", .string(UUIDText.lowercased(claims.sessionID))),
                 ("type", .string("access")),
                 ("client_id", .string(client)),
-                ("aud", .string(client)),
+                ("aud", claims.audience.count == 1 ? .string(claims.audience[0]) : .strings(claims.audience)),
                 ("scope", .string(claims.scope)),
                 ("iat", .integer(claims.issuedAt)),
                 ("nbf", .integer(claims.issuedAt)),
@@ -152,10 +155,16 @@ public struct AccessTokenSigner: Sendable {
             guard let clientID = UUIDText.parse(client), case .string(let scope)? = claims["scope"] else {
                 throw TokenError(.malformed)
             }
+            let resources: [String]
+            switch claims["aud"] {
+            case .string(let audience)?: resources = audience == client ? [] : [audience]
+            case .strings(let audiences)? where !audiences.isEmpty: resources = audiences
+            default: throw TokenError(.malformed)
+            }
             return .provider(
                 ProviderClaims(
                     subject: subjectID, sessionID: sessionID, clientID: clientID, scope: scope,
-                    issuedAt: issuedAt, expiresAt: expiresAt, tokenID: tokenID))
+                    issuedAt: issuedAt, expiresAt: expiresAt, tokenID: tokenID, resources: resources))
         }
         guard case .bool(let isSuperuser)? = claims["is_superuser"], case .string(let email)? = claims["email"],
             case .string(let firstName)? = claims["first_name"]

@@ -1,6 +1,7 @@
 import Bytes
 
-/// The JSON of token headers and claims: one flat object of strings, integers and booleans. Written by hand
+/// The JSON of token headers and claims: one flat object of strings, integers, booleans and arrays of strings (an
+/// `aud` naming several resources, RFC 8707). Written by hand
 /// and read by a strict parser of exactly that shape, so that verifying a token needs no Foundation JSON
 /// (it runs on every authenticated request) and anything else is refused.
 enum FlatJSON {
@@ -8,6 +9,7 @@ enum FlatJSON {
         case string(String)
         case integer(Int64)
         case bool(Bool)
+        case strings([String])
     }
 
     /// `{"key":value,…}` in the order given.
@@ -21,13 +23,21 @@ enum FlatJSON {
             case .string(let string): JSONText.appendString(string, to: &out)
             case .integer(let number): JSONText.appendInteger(number, to: &out)
             case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+            case .strings(let strings):
+                out.append(UInt8(ascii: "["))
+                for (position, string) in strings.enumerated() {
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONText.appendString(string, to: &out)
+                }
+                out.append(UInt8(ascii: "]"))
             }
         }
         out.append(UInt8(ascii: "}"))
         return out
     }
 
-    /// Parses a flat object; nil for anything else (nesting, floats, null, duplicate keys, trailing bytes).
+    /// Parses a flat object; nil for anything else (objects or other arrays inside, floats, null, duplicate keys,
+    /// trailing bytes).
     static func decode(_ bytes: [UInt8]) -> [String: Value]? {
         var parser = Parser(bytes: bytes)
         return parser.object()
@@ -80,8 +90,22 @@ enum FlatJSON {
             case UInt8(ascii: "\""): return string().map(Value.string)
             case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
             case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+            case UInt8(ascii: "["): return strings().map(Value.strings)
             default: return integer().map(Value.integer)
             }
+        }
+
+        /// `["a","b"]`: strings only, at most 64 of them.
+        mutating func strings() -> [String]? {
+            guard expect(UInt8(ascii: "[")) else { return nil }
+            var result: [String] = []
+            if expect(UInt8(ascii: "]")) { return result }
+            repeat {
+                skipSpace()
+                guard result.count < 64, let element = string() else { return nil }
+                result.append(element)
+            } while expect(UInt8(ascii: ","))
+            return expect(UInt8(ascii: "]")) ? result : nil
         }
 
         mutating func literal(_ word: StaticString) -> Bool {

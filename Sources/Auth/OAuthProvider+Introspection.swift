@@ -15,7 +15,8 @@ package struct Introspection: Sendable, Hashable {
     package var notBefore: Int64?
     /// The user, or the client of a `client_credentials` token.
     package var subject: UUID?
-    package var audience: UUID?
+    /// The resources the token is for (RFC 8707), or the client's id.
+    package var audience: [String]?
     package var issuer: String?
     package var tokenID: UUID?
     package var sessionID: UUID?
@@ -58,7 +59,7 @@ extension OAuthProvider {
                 answer.sessionID = claims.sessionID
             }
             answer.clientID = claims.clientID
-            answer.audience = claims.clientID
+            answer.audience = claims.audience
             answer.scope = claims.scope
             answer.subject = claims.subject
             answer.fill(issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, tokenID: claims.tokenID)

@@ -154,7 +154,7 @@ extension Engine {
     /// Issues an authorization code for an active user; `digest` is the SHA-256 of its secret.
     package func issueAuthorizationCode(
         userID: UUID, clientID: UUID, redirectURI: String, scope: String,
-        codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64
+        codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64, resources: [String] = []
     )
         async throws(EngineError) -> AuthorizationCode
     {
@@ -162,7 +162,7 @@ extension Engine {
         let code = AuthorizationCode(
             id: newID(routingLike: userID), userID: userID, clientID: clientID,
             redirectURI: redirectURI, scope: scope, codeChallenge: codeChallenge, digest: digest,
-            createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds)
+            createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds, resources: resources)
         return try await commit(on: userID) { state throws(EngineError) in
             guard let user = state.users[userID], !user.isDeleted, user.isActive else {
                 throw EngineError(.userNotFound, "no such user")
@@ -203,7 +203,7 @@ extension Engine {
                 id: sessionID, userID: code.userID, deviceName: nil, deviceID: nil, ipAddress: nil,
                 createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetime,
                 refreshDigest: exchange.refreshDigest)
-            let grant = OAuthGrant(clientID: code.clientID, scope: code.scope)
+            let grant = OAuthGrant(clientID: code.clientID, scope: code.scope, resources: code.resources)
             return (.authorizationCodeRedeemed(codeID: code.id, session: session, grant: grant), .redeemed(grant))
         }
         switch step {

@@ -1,8 +1,9 @@
 import FoundationEssentials
 
 extension EngineRecord {
-    /// The payload format version written first in every record.
-    static let formatVersion: UInt8 = 1
+    /// The payload format version written first in every record. Version 2 added the resources (RFC 8707) of
+    /// authorization codes and grants; records of version 1 still decode.
+    static let formatVersion: UInt8 = 2
 
     public var type: EngineRecordType {
         switch self {
@@ -196,7 +197,9 @@ extension EngineRecord {
         }
         var reader = BinaryReader(payload)
         let version = try reader.read(UInt8.self)
-        guard version == Self.formatVersion else { throw RecordDecodingError("unknown record version \(version)") }
+        guard (1...Self.formatVersion).contains(version) else {
+            throw RecordDecodingError("unknown record version \(version)")
+        }
         switch type {
         case .userRegistered:
             self = .userRegistered(try reader.read(User.self))
@@ -307,11 +310,11 @@ extension EngineRecord {
                 userID: try reader.read(UUID.self), clientID: try reader.read(UUID.self),
                 atMilliseconds: try reader.read(Int64.self))
         case .authorizationCodeIssued:
-            self = .authorizationCodeIssued(try reader.read(AuthorizationCode.self))
+            self = .authorizationCodeIssued(try reader.read(AuthorizationCode.self, withResources: version >= 2))
         case .authorizationCodeRedeemed:
             self = .authorizationCodeRedeemed(
                 codeID: try reader.read(UUID.self), session: try reader.read(Session.self),
-                grant: try reader.read(OAuthGrant.self))
+                grant: try reader.read(OAuthGrant.self, withResources: version >= 2))
         case .authorizationCodeReused:
             self = .authorizationCodeReused(
                 userID: try reader.read(UUID.self), codeID: try reader.read(UUID.self),

@@ -12,9 +12,11 @@ extension BinaryWriter {
         write(client.deletedAtMilliseconds)
     }
 
+    /// A grant; its resources last (record version 2, snapshot format 7: `readResources`).
     mutating func write(_ grant: OAuthGrant) {
         write(grant.clientID)
         write(grant.scope)
+        writeStrings(grant.resources)
     }
 
     mutating func write(_ consent: Consent) {
@@ -34,6 +36,8 @@ extension BinaryWriter {
         write(code.createdAtMilliseconds)
         write(code.expiresAtMilliseconds)
         write(code.sessionID)
+        // Record version 2, snapshot format 7.
+        writeStrings(code.resources)
     }
 
     mutating func write(_ token: ClientToken) {
@@ -67,8 +71,11 @@ extension BinaryReader {
         return client
     }
 
-    mutating func read(_: OAuthGrant.Type) throws(RecordDecodingError) -> OAuthGrant {
-        OAuthGrant(clientID: try read(UUID.self), scope: try read(String.self))
+    /// A grant as `write` wrote it; `withResources` for record version 2 and snapshot format 7 on.
+    mutating func read(_: OAuthGrant.Type, withResources: Bool) throws(RecordDecodingError) -> OAuthGrant {
+        OAuthGrant(
+            clientID: try read(UUID.self), scope: try read(String.self),
+            resources: withResources ? try readStrings() : [])
     }
 
     mutating func read(_: Consent.Type) throws(RecordDecodingError) -> Consent {
@@ -76,7 +83,9 @@ extension BinaryReader {
             clientID: try read(UUID.self), scope: try read(String.self), grantedAtMilliseconds: try read(Int64.self))
     }
 
-    mutating func read(_: AuthorizationCode.Type) throws(RecordDecodingError) -> AuthorizationCode {
+    /// A code as `write` wrote it; `withResources` for record version 2 and snapshot format 7 on.
+    mutating func read(_: AuthorizationCode.Type, withResources: Bool) throws(RecordDecodingError) -> AuthorizationCode
+    {
         var code = AuthorizationCode(
             id: try read(UUID.self), userID: try read(UUID.self), clientID: try read(UUID.self),
             redirectURI: try read(String.self), scope: try read(String.self),
@@ -84,6 +93,7 @@ extension BinaryReader {
             digest: try read(SecretDigest.self), createdAtMilliseconds: try read(Int64.self),
             expiresAtMilliseconds: try read(Int64.self))
         code.sessionID = try readOptional(UUID.self)
+        if withResources { code.resources = try readStrings() }
         return code
     }
 

@@ -50,10 +50,13 @@ public struct OAuthGrant: Sendable, Hashable {
     package let clientID: UUID
     /// Space-separated scope tokens, as granted.
     package let scope: String
+    /// The resources (RFC 8707) the grant's tokens may be for; empty when the request named none.
+    package let resources: [String]
 
-    package init(clientID: UUID, scope: String) {
+    package init(clientID: UUID, scope: String, resources: [String] = []) {
         self.clientID = clientID
         self.scope = scope
+        self.resources = resources
     }
 }
 
@@ -85,11 +88,14 @@ public struct AuthorizationCode: Sendable, Hashable {
     package let expiresAtMilliseconds: Int64
     /// The session the code was exchanged for, once it was.
     package var sessionID: UUID?
+    /// The resources (RFC 8707) the authorization request named; the token request may name only these.
+    package var resources: [String]
 
     package init(
         id: UUID, userID: UUID, clientID: UUID, redirectURI: String, scope: String, codeChallenge: String?,
-        digest: SecretDigest, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64
+        digest: SecretDigest, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64, resources: [String] = []
     ) {
+        self.resources = resources
         self.id = id
         self.userID = userID
         self.clientID = clientID

@@ -161,7 +161,7 @@ extension ShardState {
     }
 
     /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state, of
-    /// formats before 7 no self-registered clients.
+    /// formats before 7 no self-registered clients and no resources of codes and grants.
     static func decodeEntities(
         from reader: inout BinaryReader, formatVersion: UInt8
     ) throws(RecordDecodingError)
@@ -186,10 +186,10 @@ extension ShardState {
             (try reader.read(UUID.self), try reader.read(Consent.self))
         }
         entities.authorizationCodes = try list { reader throws(RecordDecodingError) in
-            try reader.read(AuthorizationCode.self)
+            try reader.read(AuthorizationCode.self, withResources: formatVersion >= 7)
         }
         entities.grants = try list { reader throws(RecordDecodingError) in
-            (try reader.read(UUID.self), try reader.read(OAuthGrant.self))
+            (try reader.read(UUID.self), try reader.read(OAuthGrant.self, withResources: formatVersion >= 7))
         }
         guard formatVersion >= 5 else { return entities }
         entities.externalAccounts = try list { reader throws(RecordDecodingError) in

@@ -41,7 +41,19 @@ extension Introspection {
         number("iat", issuedAt)
         number("nbf", notBefore)
         uuid("sub", subject)
-        uuid("aud", audience)
+        if let audience {
+            if audience.count == 1 {
+                string("aud", audience[0])
+            } else {
+                key("aud")
+                out.append(UInt8(ascii: "["))
+                for (position, resource) in audience.enumerated() {
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONText.appendString(resource, to: &out)
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+        }
         string("iss", issuer)
         uuid("jti", tokenID)
         uuid("sid", sessionID)

@@ -31,6 +31,20 @@ struct EngineRecordCodecTests {
         }
     }
 
+    @Test("records of version 1 (before resources) still decode: a code and a grant without resources")
+    func versionOneCodes() throws {
+        let code = Fixtures.code(1, of: 1)
+        var issued = EngineRecord.authorizationCodeIssued(code).encoded()
+        // Version 1 wrote no resources: the list is the last byte (empty), the version the first.
+        #expect(issued.last == 0)
+        issued.removeLast()
+        issued[0] = 1
+        let decoded = try issued.withUnsafeBytes {
+            try EngineRecord(type: EngineRecordType.authorizationCodeIssued.rawValue, payload: $0)
+        }
+        #expect(decoded == .authorizationCodeIssued(code))
+    }
+
     @Test("an unknown record type or format version is refused")
     func unknownTypeOrVersion() {
         let bytes = Fixtures.everyRecordType[0].encoded()
@@ -38,7 +52,7 @@ struct EngineRecordCodecTests {
             try bytes.withUnsafeBytes { try EngineRecord(type: 999, payload: $0) }
         }
         var future = bytes
-        future[0] = 2
+        future[0] = 3
         #expect(throws: RecordDecodingError.self) {
             try future.withUnsafeBytes { try EngineRecord(type: 1, payload: $0) }
         }

@@ -108,7 +108,8 @@ enum Fixtures {
             .authorizationCodeIssued(code(1, of: 2)),
             .authorizationCodeRedeemed(
                 codeID: uuid(231), session: session(3, of: 2, at: 6_870),
-                grant: OAuthGrant(clientID: uuid(221), scope: "read")),
+                grant: OAuthGrant(
+                    clientID: uuid(221), scope: "read", resources: ["https://mcp.example/", "https://b.example/"])),
             .authorizationCodeReused(userID: uuid(2), codeID: uuid(231), atMilliseconds: 6_880),
             .consentRevoked(userID: uuid(2), clientID: uuid(221), atMilliseconds: 6_890),
             .clientTokenIssued(

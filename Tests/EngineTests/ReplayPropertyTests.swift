@@ -9,7 +9,7 @@ struct ReplayPropertyTests {
     /// Without `socialLogin`, no linked accounts or sign-in states (what snapshots before format 5 could not hold).
     static func runRandomOperations(
         on engine: Engine, clock: ManualClock, seed: UInt64, count: Int,
-        socialLogin: Bool = true
+        socialLogin: Bool = true, authorizationCodes: Bool = true
     ) async throws {
         var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
@@ -117,13 +117,16 @@ struct ReplayPropertyTests {
                 try? await engine.revokeConsent(
                     userID: users.randomElement(using: &generator)!,
                     clientID: clients.randomElement(using: &generator)!)
-            case 127..<130 where !users.isEmpty && !clients.isEmpty:
+            case 127..<130 where authorizationCodes && !users.isEmpty && !clients.isEmpty:
                 let digest = nextDigest()
                 let client = clients.randomElement(using: &generator)!
+                let resources = [[], ["https://mcp.example/"], ["https://a.example/", "https://b.example/"]]
+                    .randomElement(using: &generator)!
                 if let code = try? await engine.issueAuthorizationCode(
                     userID: users.randomElement(using: &generator)!, clientID: client,
                     redirectURI: "https://c.example/cb",
-                    scope: "read", codeChallenge: "x", digest: digest, lifetimeMilliseconds: 600_000)
+                    scope: "read", codeChallenge: "x", digest: digest, lifetimeMilliseconds: 600_000,
+                    resources: resources)
                 {
                     codes.append((code.id, digest, client))
                 }
