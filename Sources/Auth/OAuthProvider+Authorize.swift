@@ -11,8 +11,11 @@ package struct AuthorizationRequest: Sendable, Hashable {
     package var state: String?
     package var codeChallenge: String?
     package var codeChallengeMethod: String?
+    /// RFC 8707: the resources the token is for, space-separated (the parameter may repeat).
+    package var resource: String?
 
     package init(parameters: [String: String]) {
+        resource = parameters["resource"]
         responseType = parameters["response_type"]
         clientID = parameters["client_id"]
         redirectURI = parameters["redirect_uri"]
@@ -28,6 +31,7 @@ package struct AuthorizationRequest: Sendable, Hashable {
             ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", codeChallengeMethod),
         ]
         .compactMap { name, value in value.map { (name, $0) } }
+            + (resource ?? "").split(separator: " ").map { ("resource", String($0)) }
     }
 }
 
@@ -46,6 +50,8 @@ extension OAuthProvider {
         let redirectURI: String
         let scope: [String]
         let challenge: String?
+        /// RFC 8707: what the code, and the grant it becomes, are for.
+        let resources: [String]
     }
 
     /// Checks an authorization request for the signed-in `userID`: with a consent covering the scope, a code goes
@@ -134,10 +140,14 @@ extension OAuthProvider {
         guard !scope.isEmpty, Scope.isSubset(scope, of: client.scopes) else {
             return fail("invalid_scope", "the client may ask for: " + client.scopes.joined(separator: " "))
         }
+        let resources: [String]
+        do { resources = try resourcePolicy.resources(request.resource) } catch {
+            return fail(error.error, error.description)
+        }
         return .success(
             CheckedAuthorization(
                 client: client, redirectURI: redirectURI, scope: scope,
-                challenge: request.codeChallenge))
+                challenge: request.codeChallenge, resources: resources))
     }
 
     private func issueCode(
@@ -150,7 +160,8 @@ extension OAuthProvider {
             let code = try await engine.issueAuthorizationCode(
                 userID: userID, clientID: checked.client.id, redirectURI: checked.redirectURI,
                 scope: Scope.text(checked.scope), codeChallenge: checked.challenge,
-                digest: SecretToken.digest(ofSecret: secret), lifetimeMilliseconds: codeLifetimeMilliseconds)
+                digest: SecretToken.digest(ofSecret: secret), lifetimeMilliseconds: codeLifetimeMilliseconds,
+                resources: checked.resources)
             var parameters = [("code", SecretToken(id: code.id, secret: secret).text)]
             if let state = request.state { parameters.append(("state", state)) }
             parameters.append(("iss", auth.signer.issuer))

@@ -83,15 +83,19 @@ extension OAuthProvider {
             throw OAuthError.invalidRequest("a public client must send code_verifier")
         }
         guard let code = SecretToken(parsing: text) else { throw OAuthError.invalidGrant("invalid authorization code") }
+        let requested = try resourcePolicy.resources(form["resource"])
         let secret = auth.minter.randomSecret()
         let redeemed: (session: Session, grant: OAuthGrant, user: User)
         do {
             redeemed = try await engine.redeemAuthorizationCode(
                 CodeExchange(
                     codeID: code.id, digest: code.digest, clientID: client.id, redirectURI: redirectURI,
-                    verifierChallenge: challenge, refreshDigest: SecretToken.digest(ofSecret: secret)))
+                    verifierChallenge: challenge, refreshDigest: SecretToken.digest(ofSecret: secret),
+                    resources: requested))
         } catch {
             switch error.code {
+            case .resourceNotGranted:
+                throw OAuthError("invalid_target", "a token may only be for resources its authorization named")
             case .codeReused:
                 throw OAuthError.invalidGrant("the code was used before; the tokens it produced are revoked")
             case .codeInvalid: throw OAuthError.invalidGrant("invalid, expired or mismatched authorization code")
@@ -101,6 +105,7 @@ extension OAuthProvider {
         let token = SecretToken(id: redeemed.session.id, secret: secret)
         return answer(
             session: redeemed.session, refresh: token, client: client, scope: redeemed.grant.scope,
+            resources: requested.isEmpty ? redeemed.grant.resources : requested,
             issuedAtSeconds: redeemed.session.createdAtMilliseconds / 1000)
     }
 
@@ -119,6 +124,9 @@ extension OAuthProvider {
             }
             scope = Scope.text(tokens)
         }
+        // A refresh may narrow the resources, never widen them (RFC 8707 §2.2).
+        let resources = try ResourcePolicy.narrowed(
+            try resourcePolicy.resources(form["resource"]), granted: grant.resources)
         let (session, next): (Session, SecretToken)
         do { (session, next) = try await auth.rotate(presented, clientID: client.id) } catch {
             if error.code == .logUnavailable {
@@ -129,7 +137,7 @@ extension OAuthProvider {
                     ? "the refresh token was used before; the grant is revoked" : "invalid refresh token")
         }
         return answer(
-            session: session, refresh: next, client: client, scope: scope,
+            session: session, refresh: next, client: client, scope: scope, resources: resources,
             issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
     }
 
@@ -145,6 +153,7 @@ extension OAuthProvider {
         guard !scope.isEmpty, Scope.isSubset(scope, of: client.scopes) else {
             throw OAuthError.invalidScope("the client may ask for: " + client.scopes.joined(separator: " "))
         }
+        let resources = try resourcePolicy.resources(form["resource"])
         let lifetime = auth.accessTokenLifetimeSeconds
         let token: ClientToken
         do {
@@ -157,21 +166,21 @@ extension OAuthProvider {
         let issuedAt = token.createdAtMilliseconds / 1000
         let claims = ProviderClaims(
             subject: client.id, sessionID: token.id, clientID: client.id, scope: token.scope,
-            issuedAt: issuedAt, expiresAt: issuedAt + lifetime, tokenID: token.id)
+            issuedAt: issuedAt, expiresAt: issuedAt + lifetime, tokenID: token.id, resources: resources)
         return ProviderTokenAnswer(
             accessToken: auth.signer.sign(claims), expiresIn: lifetime, refreshToken: nil,
             scope: token.scope)
     }
 
     private func answer(
-        session: Session, refresh: SecretToken, client: OAuthClient, scope: String,
+        session: Session, refresh: SecretToken, client: OAuthClient, scope: String, resources: [String],
         issuedAtSeconds: Int64
     ) -> ProviderTokenAnswer {
         let lifetime = auth.accessTokenLifetimeSeconds
         let claims = ProviderClaims(
             subject: session.userID, sessionID: session.id, clientID: client.id, scope: scope,
             issuedAt: issuedAtSeconds, expiresAt: issuedAtSeconds + lifetime,
-            tokenID: auth.minter.tokenID(for: refresh))
+            tokenID: auth.minter.tokenID(for: refresh), resources: resources)
         return ProviderTokenAnswer(
             accessToken: auth.signer.sign(claims), expiresIn: lifetime,
             refreshToken: refresh.text, scope: scope)

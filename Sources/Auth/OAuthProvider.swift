@@ -34,6 +34,8 @@ package final class OAuthProvider: Sendable {
     /// Where `authorize` sends a user who has not consented yet.
     package let consentURL: String
     package let codeLifetimeMilliseconds: Int64
+    /// Which resources tokens may be for (RFC 8707).
+    package let resourcePolicy: ResourcePolicy
 
     /// The scopes of the original backend, Tessera's default.
     package static let defaultScopes = [
@@ -43,8 +45,9 @@ package final class OAuthProvider: Sendable {
 
     package init(
         auth: AuthService, scopesSupported: [String] = OAuthProvider.defaultScopes,
-        consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000
+        consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000, resourcePolicy: ResourcePolicy = ResourcePolicy()
     ) {
+        self.resourcePolicy = resourcePolicy
         self.auth = auth
         self.scopesSupported = scopesSupported
         self.consentURL = consentURL

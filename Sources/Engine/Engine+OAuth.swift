@@ -33,11 +33,14 @@ package struct CodeExchange: Sendable {
     package var verifierChallenge: String?
     /// The digest of the new session's first refresh secret.
     package var refreshDigest: SecretDigest
+    /// The resources (RFC 8707) the token request names: each must be one the code was issued for.
+    package var resources: [String]
 
     package init(
         codeID: UUID, digest: SecretDigest, clientID: UUID, redirectURI: String, verifierChallenge: String?,
-        refreshDigest: SecretDigest
+        refreshDigest: SecretDigest, resources: [String] = []
     ) {
+        self.resources = resources
         self.codeID = codeID
         self.digest = digest
         self.clientID = clientID
@@ -199,6 +202,9 @@ extension Engine {
                 code.codeChallenge == exchange.verifierChallenge,
                 let user = state.users[code.userID], !user.isDeleted, user.isActive
             else { throw invalid }
+            guard exchange.resources.allSatisfy(code.resources.contains) else {
+                throw EngineError(.resourceNotGranted, "the authorization did not name that resource")
+            }
             let session = Session(
                 id: sessionID, userID: code.userID, deviceName: nil, deviceID: nil, ipAddress: nil,
                 createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetime,

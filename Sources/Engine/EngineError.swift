@@ -7,7 +7,7 @@ package struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
                 notYourSession
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
-            case clientNotFound, codeInvalid, codeReused
+            case clientNotFound, codeInvalid, codeReused, resourceNotGranted
             case externalAccountTaken, externalAccountNotFound, lastSignInMethod, socialStateInvalid
         }
         private let base: Base
@@ -47,6 +47,8 @@ package struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         package static let clientNotFound = Code(.clientNotFound)
         /// The authorization code is unknown, expired, or bound to another client, redirect URI or verifier.
         package static let codeInvalid = Code(.codeInvalid)
+        /// A token request named a resource (RFC 8707) its authorization did not: nothing was spent.
+        package static let resourceNotGranted = Code(.resourceNotGranted)
         /// The authorization code was used before: the session it made is revoked.
         package static let codeReused = Code(.codeReused)
         /// The provider identity signs another user in, or the user has an account of that provider already.

@@ -38,11 +38,21 @@ public struct HTTPRequest: Sendable {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let key = parts.first.map({ percentDecoded($0) }), !key.isEmpty, result[key] == nil else { continue }
-            result[key] = parts.count > 1 ? percentDecoded(parts[1]) : ""
+            guard let key = parts.first.map({ percentDecoded($0) }), !key.isEmpty else { continue }
+            let value = parts.count > 1 ? percentDecoded(parts[1]) : ""
+            if let earlier = result[key] {
+                // The first value of a repeated parameter wins, but for those that may repeat.
+                if repeatable.contains(key) { result[key] = earlier + " " + value }
+                continue
+            }
+            result[key] = value
         }
         return result
     }
+
+    /// Parameters that may be given several times, kept as one space-separated value: RFC 8707's `resource`
+    /// (a resource URI never holds a space; one that decodes to one is refused whole).
+    static let repeatable: Set<String> = ["resource"]
 
     static func percentDecoded(_ text: Substring) -> String {
         FormEncoding.decoded(text, strict: false) ?? ""

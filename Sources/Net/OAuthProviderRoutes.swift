@@ -90,7 +90,13 @@ enum OAuthForm {
                 let value =
                     equals == pair.count
                     ? "" : HTTPRequest.percentDecoded(bytes: UnsafeRawBufferPointer(rebasing: pair[(equals + 1)...]))
-                if form.updateValue(value, forKey: name) != nil { duplicate = name }
+                if let earlier = form.updateValue(value, forKey: name) {
+                    if HTTPRequest.repeatable.contains(name) {
+                        form[name] = earlier + " " + value
+                    } else {
+                        duplicate = name
+                    }
+                }
             }
         }
         if let duplicate { throw OAuthError.invalidRequest("\(duplicate) is given more than once") }

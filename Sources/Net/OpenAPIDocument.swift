@@ -160,7 +160,7 @@ enum OpenAPIDocument {
             success: (302, nil),
             query: [
                 "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                "code_challenge_method",
+                "code_challenge_method", "resource",
             ], errors: [400, 401]),
         Operation(
             method: "post", path: "/api/v1/oauth/provider/authorize/consent",

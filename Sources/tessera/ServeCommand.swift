@@ -83,6 +83,11 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var acceptLostState = false
     @Option(
+        help:
+            "Comma-separated resource URIs tokens may be for (RFC 8707 resource); default: any https URI, or http to this machine (TESSERA_RESOURCES)."
+    )
+    var resources = environment("TESSERA_RESOURCES") ?? ""
+    @Option(
         help: "open or off: whether OAuth clients may register themselves (RFC 7591) (TESSERA_CLIENT_REGISTRATION).")
     var clientRegistration = environment("TESSERA_CLIENT_REGISTRATION") ?? "open"
     @Option(
@@ -147,6 +152,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--client-registration: open or off")
         }
         guard maxAnonymousClients >= 0 else { throw ValidationError("--max-anonymous-clients: 0 or more") }
+        for resource in resourceList where RedirectURI.kind(of: resource) == nil {
+            throw ValidationError(
+                "--resources: \(resource) is not an https URI (or http to this machine) without a fragment")
+        }
         guard (256 << 10...1 << 32).contains(segmentSizeBytes), segmentSizeBytes % 4096 == 0 else {
             throw ValidationError(
                 "--segment-size-bytes: a multiple of 4096 from 262144 (256 KiB) to 4294967296 (4 GiB)")
@@ -181,6 +190,10 @@ struct ServeCommand: AsyncParsableCommand {
             SocialLogin(auth: auth, providers: providers, trustUnverifiedEmails: socialTrustUnverifiedEmails == "on"),
             http
         )
+    }
+
+    private var resourceList: [String] {
+        resources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     private var corsOriginList: [String] {
@@ -269,7 +282,8 @@ struct ServeCommand: AsyncParsableCommand {
             trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
         let provider = OAuthProvider(
             auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
-            consentURL: consentURL.isEmpty ? frontendURL + "/oauth/consent" : consentURL)
+            consentURL: consentURL.isEmpty ? frontendURL + "/oauth/consent" : consentURL,
+            resourcePolicy: ResourcePolicy(allowed: resourceList.isEmpty ? nil : resourceList))
         let (social, providerHTTP) = try socialLogin(auth)
         let api = API(
             auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,

@@ -20,7 +20,7 @@ final class HTTPHarness: Sendable {
         trustedProxies: Set<String> = [], eddsa: Bool = false, clock: (any EngineClock)? = nil,
         social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
         limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
-        registration: RegistrationSettings = RegistrationSettings(),
+        registration: RegistrationSettings = RegistrationSettings(), resourcePolicy: ResourcePolicy = ResourcePolicy(),
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
@@ -51,7 +51,8 @@ final class HTTPHarness: Sendable {
                     frontendURL: "https://app.example"),
                 rateLimiter: rateLimiter, trustedProxies: trustedProxies,
                 provider: OAuthProvider(
-                    auth: auth, scopesSupported: Self.scopes, consentURL: "https://app.example/oauth/consent"),
+                    auth: auth, scopesSupported: Self.scopes, consentURL: "https://app.example/oauth/consent",
+                    resourcePolicy: resourcePolicy),
                 social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds, registration: registration
             ).router,
             limits: limits, threads: 1)

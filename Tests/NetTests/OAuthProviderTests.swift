@@ -1,3 +1,4 @@
+import Auth
 import Crypto
 import Engine
 import Foundation
@@ -15,10 +16,11 @@ struct ProviderFixture {
 
     static func make(
         eddsa: Bool = false, refreshGraceMilliseconds: Int64 = 10_000,
+        resourcePolicy: ResourcePolicy = ResourcePolicy(),
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws -> ProviderFixture {
         let harness = try await HTTPHarness(
-            refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa,
+            refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa, resourcePolicy: resourcePolicy,
             configure: configure)
         let root = try await UserEndpointTests.superuserToken(harness)
         let user = try await TestUser.signUp(harness, "ada")
@@ -49,6 +51,11 @@ struct ProviderFixture {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// Every value of a parameter in the query of a `Location`, in order.
+    static func queryValues(_ location: String?, _ name: String) -> [String] {
+        (URLComponents(string: location ?? "")?.queryItems ?? []).filter { $0.name == name }.map { $0.value ?? "" }
+    }
+
     /// The query of a `Location`, as a dictionary.
     static func query(_ location: String?) -> [String: String] {
         var result: [String: String] = [:]
@@ -56,20 +63,27 @@ struct ProviderFixture {
         return result
     }
 
-    func authorizePath(client: String, challenge: String?, scope: String = "read", state: String = "xyz") -> String {
+    func authorizePath(
+        client: String, challenge: String?, scope: String = "read", state: String = "xyz", resources: [String] = []
+    ) -> String {
         var parameters = [
             "response_type=code", "client_id=\(client)", "redirect_uri=\(Self.redirect)",
             "scope=\(scope.replacingOccurrences(of: " ", with: "%20"))",
             "state=\(state)",
         ]
         if let challenge { parameters += ["code_challenge=\(challenge)", "code_challenge_method=S256"] }
+        parameters += resources.map { "resource=" + $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
         return "/api/v1/oauth/provider/authorize?" + parameters.joined(separator: "&")
     }
 
     /// Consents (when asked) and returns the code the client receives.
-    func code(client: String, challenge: String?, scope: String = "read") async throws -> String {
+    func code(
+        client: String, challenge: String?, scope: String = "read", resources: [String] = []
+    ) async throws
+        -> String
+    {
         let first = try await harness.send(
-            "GET", authorizePath(client: client, challenge: challenge, scope: scope),
+            "GET", authorizePath(client: client, challenge: challenge, scope: scope, resources: resources),
             token: user.token)
         #expect(first.status == 302)
         var location = first.headers["location"]
@@ -79,6 +93,9 @@ struct ProviderFixture {
                 ("redirect_uri", Self.redirect), ("scope", scope), ("state", "xyz"),
             ]
             if let challenge { fields += [("code_challenge", challenge), ("code_challenge_method", "S256")] }
+            // The consent page receives every resource, and posts them back.
+            #expect(Self.queryValues(location, "resource") == resources)
+            fields += resources.map { ("resource", $0) }
             let decided = try await harness.sendForm(
                 "/api/v1/oauth/provider/authorize/consent", fields, token: user.token)
             #expect(decided.status == 302)
