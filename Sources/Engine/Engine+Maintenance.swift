@@ -33,6 +33,13 @@ extension Engine {
                 do {
                     let purged = try await purgeInactiveSessions()
                     if purged > 0 { report("forgot \(purged) revoked or expired sessions") }
+                    let unused = try await purgeUnusedAnonymousClients(
+                        unusedMilliseconds: configuration.unusedAnonymousClientMilliseconds)
+                    for id in unused {
+                        report(
+                            "deleted the anonymously registered client \(id.uuidString.lowercased()), unused since it registered"
+                        )
+                    }
                     let leftovers = try await purgeOAuthLeftovers()
                     if leftovers > 0 { report("forgot \(leftovers) expired authorization codes and client tokens") }
                 } catch {

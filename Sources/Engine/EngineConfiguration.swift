@@ -23,6 +23,9 @@ package struct EngineConfiguration: Sendable {
     package var snapshotEveryBytes = 256 << 20
     /// How often revoked and expired sessions are forgotten.
     package var purgeIntervalSeconds = 600
+    /// A client that registered itself anonymously and holds no consent, grant, code or token this long after
+    /// registering is deleted (at the next purge).
+    package var unusedAnonymousClientMilliseconds: Int64 = 24 * 3_600_000
 
     /// How many snapshots checkpoints keep (at least 2): how far back a replay can start from a snapshot.
     package var keptSnapshots = 2

@@ -88,6 +88,11 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var resources = environment("TESSERA_RESOURCES") ?? ""
     @Option(
+        help:
+            "Hours after which a client that registered itself anonymously and was never used (no consent, grant or token) is deleted (TESSERA_UNUSED_CLIENT_HOURS)."
+    )
+    var unusedClientHours = Double(environment("TESSERA_UNUSED_CLIENT_HOURS") ?? "") ?? 24
+    @Option(
         help: "open or off: whether OAuth clients may register themselves (RFC 7591) (TESSERA_CLIENT_REGISTRATION).")
     var clientRegistration = environment("TESSERA_CLIENT_REGISTRATION") ?? "open"
     @Option(
@@ -152,6 +157,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--client-registration: open or off")
         }
         guard maxAnonymousClients >= 0 else { throw ValidationError("--max-anonymous-clients: 0 or more") }
+        guard unusedClientHours > 0 && unusedClientHours <= 24 * 366 else {
+            throw ValidationError("--unused-client-hours: more than 0, at most 8784 (a year)")
+        }
         for resource in resourceList where RedirectURI.kind(of: resource) == nil {
             throw ValidationError(
                 "--resources: \(resource) is not an https URI (or http to this machine) without a fragment")
@@ -232,6 +240,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.logRetention = keepLog == "all" ? .everything : .sinceOldestSnapshot
         configuration.segmentSizeBytes = segmentSizeBytes
         configuration.acceptLostState = acceptLostState
+        configuration.unusedAnonymousClientMilliseconds = Int64(unusedClientHours * 3_600_000)
         let engine: Engine
         do { engine = try Engine.open(configuration) } catch {
             // An operating error, said as it is (no usage text).

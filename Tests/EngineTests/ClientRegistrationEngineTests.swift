@@ -67,3 +67,44 @@ struct ClientRegistrationEngineTests {
         await engine.close()
     }
 }
+
+@Suite("Anonymous registrations left unused are deleted")
+struct UnusedClientPurgeTests {
+    @Test(
+        "after the time allowed, an anonymous client with no consent, grant, code or token is deleted — logged, so a restart agrees"
+    )
+    func purge() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        let user = try await engine.register(NewUser(email: "ada@example.com", passwordHash: "h", firstName: "Ada"))
+        func anonymous(_ name: String) async throws -> OAuthClient {
+            try await engine.registerClient(
+                NewOAuthClient(
+                    name: name, kind: .public, redirectURIs: ["http://localhost/cb"], scopes: ["read"],
+                    secretDigest: nil, registration: ClientRegistrationEngineTests.registration(name: name)))
+        }
+        let unused = try await anonymous("unused")
+        let consented = try await anonymous("consented")
+        let byAdmin = try await engine.registerClient(
+            NewOAuthClient(
+                name: "admin-made", kind: .public, redirectURIs: ["https://a.example/cb"], scopes: ["read"],
+                secretDigest: nil))
+        try await engine.grantConsent(userID: user.id, clientID: consented.id, scope: "read")
+        let day: Int64 = 24 * 3_600_000
+
+        harness.clock.advance(byMilliseconds: day - 1)
+        #expect(try await engine.purgeUnusedAnonymousClients(unusedMilliseconds: day).isEmpty, "not yet")
+        harness.clock.advance(byMilliseconds: 1)
+        #expect(try await engine.purgeUnusedAnonymousClients(unusedMilliseconds: day) == [unused.id])
+        #expect(engine.liveClient(unused.id) == nil)
+        #expect(engine.liveClient(consented.id) != nil, "a client a user consented to is in use")
+        #expect(engine.liveClient(byAdmin.id) != nil, "a superuser's client is never purged")
+        await engine.close()
+
+        let reopened = try harness.open()
+        #expect(reopened.liveClient(unused.id) == nil)
+        #expect(reopened.anonymousClientCount() == 1)
+        await reopened.close()
+    }
+}
