@@ -28,6 +28,7 @@ deps:
 	@python3 -c "import schemathesis" 2>/dev/null || python3 -m pip install --quiet schemathesis
 	@python3 -c "import authlib, jwt, cryptography, requests" 2>/dev/null || python3 -m pip install --quiet authlib pyjwt cryptography requests
 	@python3 -c "import mfusepy" 2>/dev/null || python3 -m pip install --quiet mfusepy
+	@python3 -c "import mcp" 2>/dev/null || python3 -m pip install --quiet mcp
 
 ## serve: an optimized build, then the service on http://127.0.0.1:8000 with its data in ./tessera-data.
 serve: deps

@@ -136,7 +136,11 @@ extension OAuthProvider {
         } else if request.codeChallengeMethod != nil {
             return fail("invalid_request", "code_challenge_method without code_challenge")
         }
-        let scope = request.scope.map(Scope.tokens) ?? client.scopes
+        // A scope never granted to a client registered this way is ignored (RFC 6749 §3.3), not an error: the
+        // token answer says which scope was granted.
+        let scope = (request.scope.map(Scope.tokens) ?? client.scopes).filter {
+            !Self.isRefused($0, origin: client.registration?.origin)
+        }
         guard !scope.isEmpty, Scope.isSubset(scope, of: client.scopes) else {
             return fail("invalid_scope", "the client may ask for: " + client.scopes.joined(separator: " "))
         }

@@ -43,6 +43,11 @@ extension OAuthProvider {
     /// than any unknown client should get.
     static let scopesRefusedToAnonymousClients: Set<String> = ["admin"]
 
+    /// Whether a client registered this way may never hold `scope`.
+    static func isRefused(_ scope: String, origin: ClientRegistration.Origin?) -> Bool {
+        origin == .anonymous && scopesRefusedToAnonymousClients.contains(scope)
+    }
+
     /// Registers a client from the metadata it sent (RFC 7591 §3.1); errors are RFC 7591 §3.2.2 objects.
     package func register(
         _ metadata: ClientMetadata, origin: ClientRegistration.Origin, from address: String?
@@ -156,16 +161,17 @@ extension OAuthProvider {
         case nil: applicationType = kinds.contains(.loopback) ? .native : .web
         case let other?: throw invalid("application_type \(other.prefix(40)) is neither web nor native")
         }
-        // Without a scope, every scope this client may hold.
-        let scopes =
-            metadata.scope.map(Scope.tokens)
-            ?? Scope.normalized(
-                scopesSupported.filter { origin != .anonymous || !Self.scopesRefusedToAnonymousClients.contains($0) })
-        guard !scopes.isEmpty, Scope.isSubset(scopes, of: scopesSupported) else {
+        // Without a scope, every scope this client may hold. Clients that ask for every scope the metadata lists
+        // (the MCP SDK does, when the resource names none) get them less those refused to anonymous clients: the
+        // registration answer says what was registered, as RFC 7591 §3.2.1 allows.
+        let requested = metadata.scope.map(Scope.tokens) ?? scopesSupported
+        guard !requested.isEmpty, Scope.isSubset(requested, of: scopesSupported) else {
             throw invalid("scope among: " + scopesSupported.joined(separator: " "))
         }
-        if origin == .anonymous, let refused = scopes.first(where: Self.scopesRefusedToAnonymousClients.contains) {
-            throw invalid("a client registering itself anonymously may not hold the \(refused) scope")
+        let scopes = Scope.normalized(requested.filter { !Self.isRefused($0, origin: origin) })
+        guard !scopes.isEmpty else {
+            throw invalid(
+                "a client registering itself anonymously may not hold only " + requested.joined(separator: " "))
         }
         for (field, url) in [("client_uri", metadata.clientURI), ("logo_uri", metadata.logoURI)] {
             guard let url else { continue }

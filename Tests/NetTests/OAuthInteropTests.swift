@@ -55,4 +55,33 @@ struct OAuthInteropTests {
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
     }
+
+    @Test(
+        "the official MCP Python SDK, with its default settings, discovers Tessera, registers itself, authorizes for the MCP server's resource, calls a tool, refreshes and calls again"
+    )
+    func mcpSDK() async throws {
+        var template = Array("\(NSTemporaryDirectory())/tessera-mcp-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = try Self.freePort()
+        let server = try ServerProcess(
+            data: directory + "/data", outputPath: directory + "/serve.log", superuser: true,
+            arguments: ["--port", String(port), "--issuer", "http://127.0.0.1:\(port)"])
+        defer { server.kill9() }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Interop/mcp_flow.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", script, "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("all checks passed"), "\(text)")
+    }
 }

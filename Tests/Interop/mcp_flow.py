@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""The official MCP Python SDK against Tessera: an MCP server built with the SDK names Tessera as its
+authorization server and verifies tokens by Tessera's introspection, requiring the token's audience
+(`validate_token_resource`); the SDK's OAuth client, with its default settings, discovers Tessera, registers
+itself (RFC 7591), sends the user to authorize, exchanges the code (with `resource`, RFC 8707, and `iss`
+checked, RFC 9207), calls a tool that answers the signed-in user's id, refreshes, and calls it again.
+
+The browser step is played by this script with Tessera's API (the user's Bearer token on the authorization
+URL, then the consent form): Tessera's own sign-in pages are a later step of issue 15.
+
+Usage: mcp_flow.py TESSERA_URL SUPERUSER_EMAIL SUPERUSER_PASSWORD
+Prints `all checks passed` and exits 0, or names the first check that failed and exits 1.
+"""
+import asyncio
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+import httpx2
+import uvicorn
+from mcp.client.auth import OAuthClientProvider, TokenStorage
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+TESSERA, ROOT, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
+USER_EMAIL, USER_PASSWORD = "mcp-user@example.com", "Correct-Horse-42"
+
+
+def check(condition, what):
+    if not condition:
+        print(f"FAILED: {what}", flush=True)
+        sys.exit(1)
+    print(f"ok: {what}", flush=True)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class TesseraIntrospection(TokenVerifier):
+    """The MCP server's view of a token: Tessera's RFC 7662 introspection, as a confidential client."""
+
+    def __init__(self, client_id, client_secret, resource):
+        self.client_id, self.client_secret, self.resource = client_id, client_secret, resource
+        self.calls = 0
+
+    async def verify_token(self, token):
+        self.calls += 1
+        async with httpx2.AsyncClient() as http:
+            answer = await http.post(
+                f"{TESSERA}/api/v1/oauth/provider/introspect", data={"token": token},
+                auth=(self.client_id, self.client_secret))
+        data = answer.json()
+        if answer.status_code != 200 or not data.get("active"):
+            return None
+        audience = data.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        resource = self.resource if self.resource in audiences else audiences[0]
+        return AccessToken(
+            token=token, client_id=data["client_id"], scopes=data.get("scope", "").split(),
+            expires_at=data.get("exp"), resource=resource, subject=data.get("sub"))
+
+
+class MemoryStorage(TokenStorage):
+    def __init__(self):
+        self.tokens, self.client = None, None
+
+    async def get_tokens(self):
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken):
+        self.tokens = tokens
+
+    async def get_client_info(self):
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull):
+        self.client = client_info
+
+
+def start_mcp_server(port, verifier):
+    resource = f"http://127.0.0.1:{port}/mcp"
+    server = MCPServer(
+        name="tessera-test", token_verifier=verifier,
+        auth=AuthSettings(issuer_url=TESSERA, resource_server_url=resource, validate_token_resource=True))
+
+    @server.tool()
+    def whoami() -> str:
+        """The signed-in user's id, as the token says."""
+        return get_access_token().subject
+
+    app = server.streamable_http_app()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    runner = uvicorn.Server(config)
+    threading.Thread(target=runner.run, daemon=True).start()
+    for _ in range(400):
+        if runner.started:
+            return runner, resource
+        time.sleep(0.05)
+    check(False, "the MCP server started")
+
+
+async def main():
+    async with httpx2.AsyncClient(base_url=TESSERA) as tessera:
+        login = await tessera.post("/api/v1/auth/login", json={"email": ROOT, "password": PASSWORD})
+        root = login.json()["access_token"]
+        # The MCP server's own confidential client, for introspection.
+        created = await tessera.post(
+            "/api/v1/oauth/provider/clients", headers={"Authorization": f"Bearer {root}"},
+            json={"client_name": "MCP server", "redirect_uris": ["https://mcp.example/unused"],
+                  "client_type": "confidential", "scopes": ["openid"]})
+        check(created.status_code == 201, "a superuser registers the MCP server's introspection client")
+        introspector = created.json()
+        registered = await tessera.post(
+            "/api/v1/auth/register", json={"email": USER_EMAIL, "password": USER_PASSWORD, "first_name": "Mia"})
+        check(registered.status_code == 201, "the user registers")
+        user_id = registered.json()["id"]
+
+    port = free_port()
+    verifier = TesseraIntrospection(introspector["client_id"], introspector["client_secret"], None)
+    runner, resource = start_mcp_server(port, verifier)
+    verifier.resource = resource
+    callback = {}
+    visits = []
+
+    async def browser(authorization_url):
+        """The user's browser: signed in to Tessera, approving the consent."""
+        visits.append(authorization_url)
+        async with httpx2.AsyncClient() as http:
+            signed_in = await http.post(
+                f"{TESSERA}/api/v1/auth/login", json={"email": USER_EMAIL, "password": USER_PASSWORD})
+            bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+            asked = await http.get(authorization_url, headers=bearer)
+            check(asked.status_code == 302, "authorize sends the signed-in user to the consent step")
+            consent = urllib.parse.urlsplit(asked.headers["location"])
+            fields = urllib.parse.parse_qsl(consent.query)
+            names = [name for name, _ in fields]
+            check("resource" in names, "the consent step is told the resource")
+            # The form repeats every parameter of the request, `resource` as often as it came.
+            form = urllib.parse.urlencode([("approved", "true")] + [(n, v) for n, v in fields if n != "client_name"])
+            decided = await http.post(
+                f"{TESSERA}/api/v1/oauth/provider/authorize/consent", content=form,
+                headers={**bearer, "Content-Type": "application/x-www-form-urlencoded"})
+            check(decided.status_code == 302, "approving sends the browser back to the client")
+            back = urllib.parse.urlsplit(decided.headers["location"])
+            query = dict(urllib.parse.parse_qsl(back.query))
+            check(query.get("iss") == TESSERA, "the authorization response names Tessera's issuer (RFC 9207)")
+            callback.update(query)
+
+    async def receive():
+        return AuthorizationCodeResult(code=callback["code"], state=callback.get("state"), iss=callback.get("iss"))
+
+    storage = MemoryStorage()
+    provider = OAuthClientProvider(
+        server_url=resource,
+        client_metadata=OAuthClientMetadata(
+            client_name="Tessera MCP test", redirect_uris=["http://localhost:3030/callback"],
+            grant_types=["authorization_code", "refresh_token"], response_types=["code"]),
+        storage=storage, redirect_handler=browser, callback_handler=receive)
+
+    async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
+        async with streamable_http_client(resource, http_client=http) as (read, write, *_):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                first = await session.call_tool("whoami", {})
+                check(not first.is_error and first.content[0].text == user_id, "a tool call answers the user's id")
+                check(storage.client is not None and storage.client.client_id, "the client registered itself")
+                check(storage.client.application_type in (None, "native"), "as a native client")
+                check("admin" not in (storage.client.scope or "").split(),
+                      "asking for every scope of the metadata, it is registered without admin")
+                first_token = storage.tokens.access_token
+                # The access token expires in 15 minutes; make the client think it has, so that it refreshes.
+                provider.context.token_expiry_time = time.time() - 1
+                second = await session.call_tool("whoami", {})
+                check(not second.is_error and second.content[0].text == user_id, "after a refresh, the tool answers again")
+                check(storage.tokens.access_token != first_token, "the client has a new access token")
+                check(len(visits) == 1, "by its refresh token: the user was not sent to authorize again")
+
+    async with httpx2.AsyncClient() as http:
+        introspected = await http.post(
+            f"{TESSERA}/api/v1/oauth/provider/introspect", data={"token": storage.tokens.access_token},
+            auth=(introspector["client_id"], introspector["client_secret"]))
+        check(introspected.json().get("aud") == resource, "the token's audience is the MCP server (RFC 8707)")
+    runner.should_exit = True
+    print("all checks passed", flush=True)
+
+
+asyncio.run(main())
