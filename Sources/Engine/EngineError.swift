@@ -7,7 +7,7 @@ package struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
                 notYourSession
             case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
-            case clientNotFound, codeInvalid, codeReused, resourceNotGranted
+            case clientNotFound, codeInvalid, codeReused, resourceNotGranted, initialAccessTokenInvalid
             case externalAccountTaken, externalAccountNotFound, lastSignInMethod, socialStateInvalid
         }
         private let base: Base
@@ -49,6 +49,8 @@ package struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         package static let codeInvalid = Code(.codeInvalid)
         /// A token request named a resource (RFC 8707) its authorization did not: nothing was spent.
         package static let resourceNotGranted = Code(.resourceNotGranted)
+        /// An initial access token (client registration) that is unknown, revoked, expired or used up.
+        package static let initialAccessTokenInvalid = Code(.initialAccessTokenInvalid)
         /// The authorization code was used before: the session it made is revoked.
         package static let codeReused = Code(.codeReused)
         /// The provider identity signs another user in, or the user has an account of that provider already.

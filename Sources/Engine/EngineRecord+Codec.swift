@@ -30,6 +30,9 @@ extension EngineRecord {
         case .clientDeleted: .clientDeleted
         case .clientSelfRegistered: .clientSelfRegistered
         case .clientMetadataUpdated: .clientMetadataUpdated
+        case .initialAccessTokenIssued: .initialAccessTokenIssued
+        case .initialAccessTokenUsed: .initialAccessTokenUsed
+        case .initialAccessTokenRevoked: .initialAccessTokenRevoked
         case .consentGranted: .consentGranted
         case .consentRevoked: .consentRevoked
         case .authorizationCodeIssued: .authorizationCodeIssued
@@ -151,6 +154,11 @@ extension EngineRecord {
             writer.writeStrings(update.scopes)
             writer.write(update.registration)
             writer.write(update.atMilliseconds)
+        case .initialAccessTokenIssued(let token):
+            writer.write(token)
+        case .initialAccessTokenUsed(let tokenID, let at), .initialAccessTokenRevoked(let tokenID, let at):
+            writer.write(tokenID)
+            writer.write(at)
         case .consentGranted(let userID, let consent):
             writer.write(userID)
             writer.write(consent)
@@ -303,6 +311,14 @@ extension EngineRecord {
                     redirectURIs: try reader.readStrings(), scopes: try reader.readStrings(),
                     registration: try reader.read(ClientRegistration.self), atMilliseconds: try reader.read(Int64.self))
             )
+        case .initialAccessTokenIssued:
+            self = .initialAccessTokenIssued(try reader.read(InitialAccessToken.self))
+        case .initialAccessTokenUsed:
+            self = .initialAccessTokenUsed(
+                tokenID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
+        case .initialAccessTokenRevoked:
+            self = .initialAccessTokenRevoked(
+                tokenID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         case .consentGranted:
             self = .consentGranted(userID: try reader.read(UUID.self), consent: try reader.read(Consent.self))
         case .consentRevoked:

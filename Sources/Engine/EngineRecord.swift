@@ -45,6 +45,11 @@ public enum EngineRecord: Sendable, Hashable {
     case clientSelfRegistered(OAuthClient)
     /// A client that registered itself replaced its metadata (RFC 7592).
     case clientMetadataUpdated(ClientMetadataUpdate)
+    /// A superuser made an initial access token for client registration.
+    case initialAccessTokenIssued(InitialAccessToken)
+    /// An initial access token registered a client: one use fewer.
+    case initialAccessTokenUsed(tokenID: UUID, atMilliseconds: Int64)
+    case initialAccessTokenRevoked(tokenID: UUID, atMilliseconds: Int64)
     /// A user consents to a client for a scope (replacing an earlier consent to it).
     case consentGranted(userID: UUID, consent: Consent)
     /// The consent ends, and with it every session the user granted to that client.
@@ -99,6 +104,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .clientDeleted(let clientID, _): clientID
         case .clientSelfRegistered(let client): client.id
         case .clientMetadataUpdated(let update): update.clientID
+        case .initialAccessTokenIssued(let token): token.id
+        case .initialAccessTokenUsed(let tokenID, _), .initialAccessTokenRevoked(let tokenID, _): tokenID
         case .consentGranted(let userID, _): userID
         case .consentRevoked(let userID, _, _): userID
         case .authorizationCodeIssued(let code): code.userID
@@ -144,6 +151,8 @@ public enum EngineRecord: Sendable, Hashable {
         case .clientDeleted(_, let at): at
         case .clientSelfRegistered(let client): client.createdAtMilliseconds
         case .clientMetadataUpdated(let update): update.atMilliseconds
+        case .initialAccessTokenIssued(let token): token.createdAtMilliseconds
+        case .initialAccessTokenUsed(_, let at), .initialAccessTokenRevoked(_, let at): at
         case .consentGranted(_, let consent): consent.grantedAtMilliseconds
         case .consentRevoked(_, _, let at): at
         case .authorizationCodeIssued(let code): code.createdAtMilliseconds
@@ -249,4 +258,7 @@ public enum EngineRecordType: UInt16, Sendable, CaseIterable {
     case socialStatesPurged = 36
     case clientSelfRegistered = 37
     case clientMetadataUpdated = 38
+    case initialAccessTokenIssued = 39
+    case initialAccessTokenUsed = 40
+    case initialAccessTokenRevoked = 41
 }

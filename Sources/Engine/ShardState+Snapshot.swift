@@ -14,6 +14,7 @@ struct ShardEntities {
     /// Each user's linked accounts, in the order linked.
     var externalAccounts: [(userID: UUID, account: ExternalAccount)] = []
     var socialStates: [SocialLoginState] = []
+    var initialAccessTokens: [InitialAccessToken] = []
 
     mutating func append(contentsOf other: ShardEntities) {
         users += other.users
@@ -26,6 +27,7 @@ struct ShardEntities {
         grants += other.grants
         externalAccounts += other.externalAccounts
         socialStates += other.socialStates
+        initialAccessTokens += other.initialAccessTokens
     }
 
     /// Puts the entities that route to shard `shardIndex` into `state` (room for all of them made first) and
@@ -90,6 +92,13 @@ struct ShardEntities {
                 strays.socialStates.append(socialState)
             }
         }
+        for token in initialAccessTokens {
+            if ours(token.id) {
+                state.initialAccessTokens[token.id] = token
+            } else {
+                strays.initialAccessTokens.append(token)
+            }
+        }
         return strays
     }
 
@@ -112,6 +121,7 @@ struct ShardEntities {
             states[routing.shard(of: userID)].externalAccounts[userID, default: []].append(account)
         }
         for state in socialStates { states[routing.shard(of: state.id)].socialStates[state.id] = state }
+        for token in initialAccessTokens { states[routing.shard(of: token.id)].initialAccessTokens[token.id] = token }
     }
 }
 
@@ -158,6 +168,7 @@ extension ShardState {
             writer.write(id)
             writer.write(clients[id]!.registration!)
         }
+        each(initialAccessTokens) { $0.write($1) }
     }
 
     /// Reads what `encode` wrote; snapshots of format 1 had no organizations, of format 2 no OAuth state, of
@@ -206,6 +217,9 @@ extension ShardState {
         for index in entities.clients.indices {
             entities.clients[index].registration = byClient[entities.clients[index].id]
         }
+        entities.initialAccessTokens = try list { reader throws(RecordDecodingError) in
+            try reader.read(InitialAccessToken.self)
+        }
         return entities
     }
 
@@ -217,7 +231,7 @@ extension ShardState {
             consents: consents.flatMap { userID, byClient in byClient.values.map { (userID, $0) } },
             authorizationCodes: Array(authorizationCodes.values), grants: grants.map { ($0.key, $0.value) },
             externalAccounts: externalAccounts.flatMap { userID, accounts in accounts.map { (userID, $0) } },
-            socialStates: Array(socialStates.values))
+            socialStates: Array(socialStates.values), initialAccessTokens: Array(initialAccessTokens.values))
     }
 
     /// Adds a user as a snapshot had it (no record, no LSN).

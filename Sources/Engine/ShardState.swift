@@ -21,6 +21,8 @@ public struct ShardState: Sendable {
     package internal(set) var externalAccounts: [UUID: [ExternalAccount]] = [:]
     /// Social sign-ins under way, by state id (in the shard of that id).
     package internal(set) var socialStates: [UUID: SocialLoginState] = [:]
+    /// Initial access tokens for client registration, by id.
+    package internal(set) var initialAccessTokens: [UUID: InitialAccessToken] = [:]
     /// Users by registration day, for statistics; derived from `users`, never logged.
     package internal(set) var userCounters = UserCounters()
     /// The LSN of the last record applied.
@@ -176,6 +178,15 @@ public struct ShardState: Sendable {
             socialStates[stateID] = nil
         case .socialStatesPurged(let stateIDs, _):
             for id in stateIDs { socialStates[id] = nil }
+        case .initialAccessTokenIssued(let token):
+            precondition(initialAccessTokens[token.id] == nil, "initial access token \(token.id) issued twice")
+            initialAccessTokens[token.id] = token
+        case .initialAccessTokenUsed(let tokenID, _):
+            precondition(initialAccessTokens[tokenID].map { $0.usesLeft > 0 } == true, "use of a spent token")
+            initialAccessTokens[tokenID]!.usesLeft -= 1
+        case .initialAccessTokenRevoked(let tokenID, let at):
+            precondition(initialAccessTokens[tokenID] != nil, "revocation of unknown token \(tokenID)")
+            initialAccessTokens[tokenID]!.revokedAtMilliseconds = at
         }
     }
 

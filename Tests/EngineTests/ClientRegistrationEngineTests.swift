@@ -108,3 +108,51 @@ struct UnusedClientPurgeTests {
         await reopened.close()
     }
 }
+
+@Suite("Initial access tokens: a number of registrations, until they expire or are revoked")
+struct InitialAccessTokenTests {
+    @Test(
+        "a token registers as many clients as it was made for, not after it expires or is revoked, and survives a restart"
+    )
+    func lifecycle() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        var configuration = harness.configuration
+        configuration.logRetention = .everything
+        let engine = try Engine.open(configuration, clock: harness.clock)
+        let owner = UUID()
+        let token = try await engine.issueInitialAccessToken(
+            digest: Fixtures.digest(5), createdBy: owner, lifetimeMilliseconds: 3_600_000, uses: 2)
+        await #expect(throws: EngineError.self) {
+            try await engine.useInitialAccessToken(id: token.id, digest: Fixtures.digest(6))
+        }
+        try await engine.useInitialAccessToken(id: token.id, digest: Fixtures.digest(5))
+        _ = try await engine.checkpoint()
+        await engine.close()
+
+        let reopened = try Engine.open(configuration, clock: harness.clock)
+        #expect(await reopened.initialAccessTokens().first?.usesLeft == 1, "the snapshot kept the use")
+        try await reopened.useInitialAccessToken(id: token.id, digest: Fixtures.digest(5))
+        await #expect(throws: EngineError.self, "used up") {
+            try await reopened.useInitialAccessToken(id: token.id, digest: Fixtures.digest(5))
+        }
+        let second = try await reopened.issueInitialAccessToken(
+            digest: Fixtures.digest(7), createdBy: owner, lifetimeMilliseconds: 1_000, uses: 5)
+        harness.clock.advance(byMilliseconds: 1_000)
+        await #expect(throws: EngineError.self, "expired") {
+            try await reopened.useInitialAccessToken(id: second.id, digest: Fixtures.digest(7))
+        }
+        let third = try await reopened.issueInitialAccessToken(
+            digest: Fixtures.digest(8), createdBy: owner, lifetimeMilliseconds: 3_600_000, uses: 5)
+        try await reopened.revokeInitialAccessToken(third.id)
+        await #expect(throws: EngineError.self, "revoked") {
+            try await reopened.useInitialAccessToken(id: third.id, digest: Fixtures.digest(8))
+        }
+        let live = await reopened.canonicalState()
+        await reopened.close()
+        try FileManager.default.removeItem(atPath: configuration.dataDirectory + "/snapshots")
+        let fromLog = try Engine.open(configuration, clock: harness.clock)
+        #expect(await fromLog.canonicalState() == live)
+        await fromLog.close()
+    }
+}

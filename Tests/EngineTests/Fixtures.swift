@@ -149,6 +149,12 @@ enum Fixtures {
             .socialStateConsumed(stateID: uuid(250), atMilliseconds: 6_990),
             .socialStatesPurged(stateIDs: [uuid(251)], atMilliseconds: 6_995),
             .clientSelfRegistered(selfRegisteredClient(3)),
+            .initialAccessTokenIssued(
+                InitialAccessToken(
+                    id: uuid(240), digest: digest(88), createdBy: uuid(1), createdAtMilliseconds: 6_996,
+                    expiresAtMilliseconds: 6_996 + 86_400_000, usesLeft: 2)),
+            .initialAccessTokenUsed(tokenID: uuid(240), atMilliseconds: 6_997),
+            .initialAccessTokenRevoked(tokenID: uuid(240), atMilliseconds: 6_998),
             .clientMetadataUpdated(
                 ClientMetadataUpdate(
                     clientID: uuid(223), name: "Tool 2", redirectURIs: ["http://127.0.0.1/cb"], scopes: ["read"],

@@ -34,13 +34,13 @@ struct SnapshotCompatibilityTests {
             shards = sections
         }
 
-        /// Version 4: each shard without its last three lists (linked accounts, sign-in states and self-registered
-        /// clients' registrations, empty here: one zero-length byte each). Version 3: the same without the shards'
-        /// lengths.
+        /// Version 4: each shard without its last four lists (linked accounts, sign-in states, self-registered
+        /// clients' registrations and initial access tokens, empty here: one zero-length byte each). Version 3: the
+        /// same without the shards' lengths.
         func bytes(version: UInt8) -> [UInt8] {
             var out = [version] + header
             for shard in shards {
-                let older = Array(shard.dropLast(3))
+                let older = Array(shard.dropLast(4))
                 if version >= 4 { withUnsafeBytes(of: UInt64(older.count).littleEndian) { out += $0 } }
                 out += older
             }
