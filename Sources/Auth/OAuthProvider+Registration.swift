@@ -1,6 +1,6 @@
 import Bytes
 package import Engine
-import FoundationEssentials
+package import FoundationEssentials
 
 /// Client metadata as a client registering itself sends it (RFC 7591 §2), before any check.
 package struct ClientMetadata: Sendable, Hashable {
@@ -29,8 +29,11 @@ package struct RegisteredClient: Sendable {
 
 /// How clients may register themselves (`--client-registration`).
 package enum ClientRegistrationPolicy: String, Sendable, CaseIterable {
-    /// Anyone may: rate limited per address, capped in number, marked anonymous.
+    /// Anyone may: rate limited per address, capped in number, marked anonymous (with an initial access token,
+    /// a registration is not anonymous).
     case open
+    /// Only with an initial access token a superuser made.
+    case token
     /// Nobody may: clients come from the superuser API or the command line only.
     case off
 }
@@ -50,9 +53,12 @@ extension OAuthProvider {
 
     /// Registers a client from the metadata it sent (RFC 7591 §3.1); errors are RFC 7591 §3.2.2 objects.
     package func register(
-        _ metadata: ClientMetadata, origin: ClientRegistration.Origin, from address: String?
+        _ metadata: ClientMetadata, initialAccessToken: String?, from address: String?
     ) async throws -> RegisteredClient {
+        let origin: ClientRegistration.Origin = initialAccessToken == nil ? .anonymous : .initialAccessToken
         let checked = try check(metadata, origin: origin)
+        // Spent only once the metadata is known to be good: a refused registration costs the token nothing.
+        if let initialAccessToken { try await useInitialAccessToken(initialAccessToken) }
         let secret = checked.kind == .confidential ? Base64URL.encode(auth.minter.randomSecret()) : nil
         let token = Base64URL.encode(auth.minter.randomSecret())
         let registration = ClientRegistration(
@@ -66,6 +72,29 @@ extension OAuthProvider {
                 name: checked.name, kind: checked.kind, redirectURIs: checked.redirectURIs, scopes: checked.scopes,
                 secretDigest: secret.map(Self.digest(ofSecret:)), registration: registration))
         return RegisteredClient(client: client, secret: secret, registrationAccessToken: token)
+    }
+
+    /// Makes an initial access token for `uses` registrations within `lifetimeSeconds`; the text (`<id>.<secret>`)
+    /// is returned once, only its digest is kept.
+    package func issueInitialAccessToken(
+        createdBy: UUID, lifetimeSeconds: Int64, uses: Int
+    ) async throws
+        -> (token: InitialAccessToken, text: String)
+    {
+        let secret = auth.minter.randomSecret()
+        let token = try await engine.issueInitialAccessToken(
+            digest: SecretToken.digest(ofSecret: secret), createdBy: createdBy,
+            lifetimeMilliseconds: lifetimeSeconds * 1000, uses: uses)
+        return (token, SecretToken(id: token.id, secret: secret).text)
+    }
+
+    private func useInitialAccessToken(_ text: String) async throws {
+        let refused = OAuthError("invalid_token", "the initial access token is unknown, spent or revoked", status: 401)
+        guard let token = SecretToken(parsing: text) else { throw refused }
+        do { try await engine.useInitialAccessToken(id: token.id, digest: token.digest) } catch {
+            if error.code == .initialAccessTokenInvalid { throw refused }
+            throw OAuthError.unavailable("the service cannot store changes right now")
+        }
     }
 
     /// The client a registration access token manages (RFC 7592 §2): 401 `invalid_token` for a token that does

@@ -73,6 +73,7 @@ struct Endpoints: Sendable {
             clients: provider.group(guards: [OAuthClientAuthenticated(provider: self.provider)], errorStyle: .oauth),
             root: root)
         addClientRegistrationRoutes(to: provider.group(errorStyle: .oauth))
+        addInitialAccessTokenRoutes(to: superusers.group("/oauth/provider/initial-access-tokens"))
         addOAuthManagementRoutes(
             signedIn: signedIn.group("/oauth/provider"),
             superusers: superusers.group("/oauth/provider"))

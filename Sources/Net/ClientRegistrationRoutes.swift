@@ -8,14 +8,20 @@ import NIOHTTP1
 extension Endpoints {
     func addClientRegistrationRoutes(to group: RouteGroup) {
         group.post("/register", limit: .clientRegistration) { request, context in
-            guard registration.policy == .open else {
-                throw OAuthError("access_denied", "this server takes no client registrations", status: 403)
-            }
-            guard engine.anonymousClientCount() < registration.maxAnonymousClients else {
-                throw OAuthError.unavailable("this server takes no more anonymous client registrations")
+            let initialAccessToken = request.bearerToken
+            switch registration.policy {
+            case .off: throw OAuthError("access_denied", "this server takes no client registrations", status: 403)
+            case .token where initialAccessToken == nil:
+                throw OAuthError("invalid_token", "registration needs an initial access token (Bearer)", status: 401)
+            case .open where initialAccessToken == nil:
+                guard engine.anonymousClientCount() < registration.maxAnonymousClients else {
+                    throw OAuthError.unavailable("this server takes no more anonymous client registrations")
+                }
+            default: break
             }
             let metadata = try ClientMetadataBody.read(from: request).metadata
-            let registered = try await provider.register(metadata, origin: .anonymous, from: context.clientAddress)
+            let registered = try await provider.register(
+                metadata, initialAccessToken: initialAccessToken, from: context.clientAddress)
             context.logger.info(
                 "client registered itself",
                 metadata: ["client_id": "\(registered.client.id)", "from": "\(context.clientAddress)"])

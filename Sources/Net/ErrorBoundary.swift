@@ -97,7 +97,9 @@ enum ErrorBoundary {
         case .alreadyMember: APIError(.conflict, "SYS_005", "the user is a member already", field: "user_id")
         case .insufficientRole: APIError(.forbidden, "AUTH_004", error.message)
         case .lastOwner, .lastSignInMethod: APIError(.forbidden, "AUTH_007", error.message)
-        case .clientNotFound, .externalAccountNotFound: APIError(.notFound, "SYS_002", error.message)
+        case .clientNotFound, .externalAccountNotFound, .initialAccessTokenInvalid:
+            APIError(.notFound, "SYS_002", error.message)
+        case .resourceNotGranted: APIError(.badRequest, "VAL_001", error.message)
         case .externalAccountTaken: APIError(.conflict, "USER_002", error.message)
         case .socialStateInvalid, .codeInvalid, .codeReused: APIError(.badRequest, "AUTH_003", error.message)
         default: APIError(.serviceUnavailable, "SYS_007", "the change could not be stored")

@@ -37,7 +37,7 @@ extension Endpoints {
             AuthorizationServerMetadata(
                 issuer: auth.signer.issuer,
                 scopes: provider.scopesSupported,
-                signing: auth.signer.algorithm, registrationOpen: registration.policy == .open))
+                signing: auth.signer.algorithm, registrationOpen: registration.policy != .off))
         root.get("/.well-known/oauth-authorization-server") { _, _ in .json(.ok, metadata) }
         root.get("/.well-known/jwks.json") { _, _ in .json(.ok, auth.signer.jwks()) }
     }

@@ -180,9 +180,20 @@ enum OpenAPIDocument {
             errorSchema: "OAuthError"),
         Operation(
             method: "post", path: "/api/v1/oauth/provider/register",
-            summary: "A client registers itself (RFC 7591 dynamic registration)", authenticated: false,
-            body: "ClientMetadata", success: (201, "RegisteredClient"), errors: [400, 403, 429, 503],
-            errorSchema: "OAuthError"),
+            summary: "A client registers itself (RFC 7591 dynamic registration); Bearer: an initial access token",
+            authenticated: false, bearerOptional: true, body: "ClientMetadata", success: (201, "RegisteredClient"),
+            errors: [400, 401, 403, 429, 503], errorSchema: "OAuthError"),
+        Operation(
+            method: "post", path: "/api/v1/oauth/provider/initial-access-tokens",
+            summary: "Make an initial access token for client registration (superuser)",
+            body: "InitialAccessTokenRequest", success: (201, "InitialAccessToken"), errors: [401, 403, 422]),
+        Operation(
+            method: "get", path: "/api/v1/oauth/provider/initial-access-tokens",
+            summary: "List initial access tokens (superuser)", success: (200, "InitialAccessTokenList"),
+            errors: [401, 403]),
+        Operation(
+            method: "delete", path: "/api/v1/oauth/provider/initial-access-tokens/{token_id}",
+            summary: "Revoke an initial access token (superuser)", errors: [401, 403, 404, 422]),
         Operation(
             method: "get", path: "/api/v1/oauth/provider/register/{client_id}",
             summary: "Read a registration with its registration access token (RFC 7592)",
@@ -278,7 +289,8 @@ enum OpenAPIDocument {
                 .replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_"),
         ]
         var parameters: [[String: Any]] = []
-        for name in ["org_id", "user_id", "session_id", "client_id"] where operation.path.contains("{\(name)}") {
+        for name in ["org_id", "user_id", "session_id", "client_id", "token_id"]
+        where operation.path.contains("{\(name)}") {
             parameters.append(["name": name, "in": "path", "required": true, "schema": string("uuid")])
         }
         if operation.path.contains("{provider}") {

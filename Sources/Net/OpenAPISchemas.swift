@@ -273,6 +273,18 @@ extension OpenAPIDocument {
                 ],
                 required: ["client_id", "client_name", "client_type", "redirect_uris", "scopes"]),
             "ClientList": array(ref("Client")),
+            "InitialAccessTokenRequest": object([
+                "uses": ["type": "integer", "minimum": 1, "maximum": 1000],
+                "expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 8784],
+            ]),
+            "InitialAccessToken": object(
+                [
+                    "id": string("uuid"), "token": string(), "uses_left": ["type": "integer"],
+                    "created_by": string("uuid"), "created_at": string("date-time"), "expires_at": string("date-time"),
+                    "revoked_at": string("date-time"),
+                ],
+                required: ["id", "uses_left", "created_at", "expires_at"]),
+            "InitialAccessTokenList": array(ref("InitialAccessToken")),
             "ClientMetadata": object(
                 [
                     "redirect_uris": array(string()), "token_endpoint_auth_method": string(),

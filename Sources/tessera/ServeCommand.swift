@@ -93,7 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var unusedClientHours = Double(environment("TESSERA_UNUSED_CLIENT_HOURS") ?? "") ?? 24
     @Option(
-        help: "open or off: whether OAuth clients may register themselves (RFC 7591) (TESSERA_CLIENT_REGISTRATION).")
+        help:
+            "open, token or off: whether OAuth clients may register themselves (RFC 7591): anyone, with an initial access token, or not (TESSERA_CLIENT_REGISTRATION)."
+    )
     var clientRegistration = environment("TESSERA_CLIENT_REGISTRATION") ?? "open"
     @Option(
         help:
@@ -154,7 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...1024).contains(shards) else { throw ValidationError("--shards: 1 to 1024") }
         guard ClientRegistrationPolicy(rawValue: clientRegistration) != nil else {
-            throw ValidationError("--client-registration: open or off")
+            throw ValidationError("--client-registration: open, token or off")
         }
         guard maxAnonymousClients >= 0 else { throw ValidationError("--max-anonymous-clients: 0 or more") }
         guard unusedClientHours > 0 && unusedClientHours <= 24 * 366 else {

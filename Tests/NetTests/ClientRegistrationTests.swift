@@ -192,6 +192,64 @@ struct ClientRegistrationTests {
         #expect(tooMany.headers["retry-after"] != nil)
     }
 
+    @Test("under --client-registration token, an initial access token registers as many clients as it was made for")
+    func tokenPolicy() async throws {
+        let harness = try await HTTPHarness(registration: RegistrationSettings(policy: .token))
+        defer { Task { await harness.close() } }
+        let root = try await UserEndpointTests.superuserToken(harness)
+        let metadata = try await harness.send("GET", "/.well-known/oauth-authorization-server")
+        #expect(metadata.json["registration_endpoint"] != nil, "registration exists, behind a token")
+        let without = try await harness.send("POST", Self.path, json: Self.mcpBody)
+        #expect(without.status == 401)
+        #expect(without.json["error"] as? String == "invalid_token")
+
+        let made = try await harness.send(
+            "POST", "/api/v1/oauth/provider/initial-access-tokens", json: #"{"uses":1,"expires_in_hours":2}"#,
+            token: root)
+        #expect(made.status == 201, "\(String(decoding: made.body, as: UTF8.self))")
+        let initial = try #require(made.json["token"] as? String)
+        let tokenID = try #require(made.json["id"] as? String)
+        #expect(made.json["uses_left"] as? Int == 1)
+        #expect(
+            try await harness.send("POST", "/api/v1/oauth/provider/initial-access-tokens", json: "{}").status == 401)
+
+        let refused = try await harness.send(
+            "POST", Self.path, json: #"{"redirect_uris":["ftp://x"]}"#, token: initial)
+        #expect(refused.status == 400, "bad metadata")
+        let registered = try await harness.send("POST", Self.path, json: Self.mcpBody, token: initial)
+        #expect(registered.status == 201, "a refused registration did not spend the token's one use")
+        let spent = try await harness.send("POST", Self.path, json: Self.mcpBody, token: initial)
+        #expect(spent.status == 401, "used up")
+        #expect(try await harness.send("POST", Self.path, json: Self.mcpBody, token: "forged.token").status == 401)
+
+        let list = try await harness.send("GET", "/api/v1/oauth/provider/clients", token: root)
+        let clients = try #require(try JSONSerialization.jsonObject(with: list.body) as? [[String: Any]])
+        #expect(clients.contains { $0["registered_by"] as? String == "initial_access_token" })
+        let tokens = try await harness.send("GET", "/api/v1/oauth/provider/initial-access-tokens", token: root)
+        let listed = try #require(try JSONSerialization.jsonObject(with: tokens.body) as? [[String: Any]])
+        #expect(listed.first?["uses_left"] as? Int == 0)
+        #expect(listed.first?["token"] == nil, "the token is shown once")
+
+        let another = try await harness.send(
+            "POST", "/api/v1/oauth/provider/initial-access-tokens", json: #"{"uses":5}"#, token: root)
+        let anotherToken = try #require(another.json["token"] as? String)
+        let anotherID = try #require(another.json["id"] as? String)
+        #expect(
+            try await harness.send("DELETE", "/api/v1/oauth/provider/initial-access-tokens/\(anotherID)", token: root)
+                .status == 200)
+        #expect(
+            try await harness.send("POST", Self.path, json: Self.mcpBody, token: anotherToken).status == 401, "revoked")
+        #expect(
+            try await harness.send("DELETE", "/api/v1/oauth/provider/initial-access-tokens/\(tokenID)", token: root)
+                .status == 200)
+        let unknown = try await harness.send(
+            "DELETE", "/api/v1/oauth/provider/initial-access-tokens/\(UUID().uuidString)", token: root)
+        #expect(unknown.status == 404)
+        let badUses = try await harness.send(
+            "POST", "/api/v1/oauth/provider/initial-access-tokens", json: #"{"uses":0}"#, token: root)
+        #expect(badUses.status == 422)
+    }
+
     @Test("clients that registered themselves are marked anonymous in the superuser's client list")
     func markedAnonymous() async throws {
         let harness = try await HTTPHarness()
