@@ -34,12 +34,20 @@ extension Endpoints {
     }
 }
 
-/// `{uses?, expires_in_hours?}`: 1 use and 24 hours unless said otherwise.
+/// `{uses?, expires_in_hours?}`: 1 use and 24 hours unless said otherwise. A field given must be a number: an
+/// explicit `null` is refused, not taken as absent.
 struct InitialAccessTokenRequest: Decodable {
     let uses: Int?
     let expiresInHours: Int?
 
     enum CodingKeys: String, CodingKey { case uses, expiresInHours = "expires_in_hours" }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        uses = container.contains(.uses) ? try container.decode(Int.self, forKey: .uses) : nil
+        expiresInHours =
+            container.contains(.expiresInHours) ? try container.decode(Int.self, forKey: .expiresInHours) : nil
+    }
 }
 
 /// A token as listed; its text only in the creation's answer.

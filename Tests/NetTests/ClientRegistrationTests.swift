@@ -248,6 +248,9 @@ struct ClientRegistrationTests {
         let badUses = try await harness.send(
             "POST", "/api/v1/oauth/provider/initial-access-tokens", json: #"{"uses":0}"#, token: root)
         #expect(badUses.status == 422)
+        let nullUses = try await harness.send(
+            "POST", "/api/v1/oauth/provider/initial-access-tokens", json: #"{"uses":null}"#, token: root)
+        #expect(nullUses.status == 422, "an explicit null is not an absent field (schemathesis found it accepted)")
     }
 
     @Test("clients that registered themselves are marked anonymous in the superuser's client list")
