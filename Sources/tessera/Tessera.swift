@@ -6,7 +6,7 @@ struct Tessera: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "An authentication engine with in-memory state and a write-ahead log.",
-        subcommands: [ServeCommand.self, UserCommand.self, ReplayCommand.self, WalCommand.self],
+        subcommands: [ServeCommand.self, UserCommand.self, ClientCommand.self, ReplayCommand.self, WalCommand.self],
         defaultSubcommand: nil
     )
 }
