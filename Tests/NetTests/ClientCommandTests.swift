@@ -5,20 +5,8 @@ import Testing
 /// and through a running service as a superuser.
 @Suite("tessera client: OAuth clients from the command line")
 struct ClientCommandTests {
-    /// Runs the `tessera` binary next to the tests; its status and everything it printed.
     static func tessera(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (Int32, String) {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: (executable as NSString).deletingLastPathComponent + "/tessera")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try ChildProcess.run(ChildProcess.tessera, arguments, environment: extra)
     }
 
     @Test(

@@ -39,20 +39,9 @@ struct OAuthInteropTests {
                 "--issuer", "http://127.0.0.1:\(port)",
             ])
         defer { server.kill9() }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Interop/authlib_flow.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", script, "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try ChildProcess.python(
+            "authlib_flow.py", ["http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42"])
+        #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
     }
 
@@ -68,20 +57,9 @@ struct OAuthInteropTests {
             data: directory + "/data", outputPath: directory + "/serve.log", superuser: true,
             arguments: ["--port", String(port), "--issuer", "http://127.0.0.1:\(port)"])
         defer { server.kill9() }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Interop/mcp_flow.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", script, "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try ChildProcess.python(
+            "mcp_flow.py", ["http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42"])
+        #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
     }
 }

@@ -35,24 +35,18 @@ struct OpenAPITests {
         let path = NSTemporaryDirectory() + "/tessera-openapi-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(OpenAPIDocument.json(version: "test")).write(to: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            """
-            import json, sys
-            from openapi_spec_validator import validate
-            validate(json.load(open(sys.argv[1])))
-            print("valid")
-            """, path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try ChildProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import json, sys
+                from openapi_spec_validator import validate
+                validate(json.load(open(sys.argv[1])))
+                print("valid")
+                """, path,
+            ])
+        #expect(status == 0, "\(text)")
         #expect(text.contains("valid"))
     }
 }
