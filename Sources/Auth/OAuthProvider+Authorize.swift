@@ -65,7 +65,7 @@ extension OAuthProvider {
         }
         let consents = await engine.consents(of: userID)
         if let consent = consents.first(where: { $0.clientID == checked.client.id }),
-            Scope.isSubset(checked.scope, of: Scope.tokens(consent.scope))
+            consent.covers(scope: checked.scope, resources: checked.resources)
         {
             return await issueCode(checked, request: request, userID: userID)
         }
@@ -88,7 +88,9 @@ extension OAuthProvider {
                 errorRedirect(checked.redirectURI, "access_denied", "the user refused", state: request.state))
         }
         do {
-            try await engine.grantConsent(userID: userID, clientID: checked.client.id, scope: Scope.text(checked.scope))
+            try await engine.grantConsent(
+                userID: userID, clientID: checked.client.id, scope: Scope.text(checked.scope),
+                resources: checked.resources)
         } catch {
             return .redirect(
                 errorRedirect(

@@ -120,10 +120,15 @@ extension Engine {
 }
 
 extension Engine {
-    /// Records (or replaces) `userID`'s consent to a client for `scope`.
-    package func grantConsent(userID: UUID, clientID: UUID, scope: String) async throws(EngineError) {
+    /// Records (or replaces) `userID`'s consent to a client for `scope` and `resources`.
+    package func grantConsent(
+        userID: UUID, clientID: UUID, scope: String, resources: [String] = []
+    )
+        async throws(EngineError)
+    {
         guard liveClient(clientID) != nil else { throw EngineError(.clientNotFound, "no such client") }
-        let consent = Consent(clientID: clientID, scope: scope, grantedAtMilliseconds: clock.nowMilliseconds())
+        let consent = Consent(
+            clientID: clientID, scope: scope, grantedAtMilliseconds: clock.nowMilliseconds(), resources: resources)
         try await commit(on: userID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
             guard let user = state.users[userID], !user.isDeleted, user.isActive else {
                 throw EngineError(.userNotFound, "no such user")

@@ -2,7 +2,7 @@ import FoundationEssentials
 
 extension EngineRecord {
     /// The payload format version written first in every record. Version 2 added the resources (RFC 8707) of
-    /// authorization codes and grants; records of version 1 still decode.
+    /// authorization codes, grants and consents; records of version 1 still decode.
     static let formatVersion: UInt8 = 2
 
     public var type: EngineRecordType {
@@ -320,7 +320,8 @@ extension EngineRecord {
             self = .initialAccessTokenRevoked(
                 tokenID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         case .consentGranted:
-            self = .consentGranted(userID: try reader.read(UUID.self), consent: try reader.read(Consent.self))
+            self = .consentGranted(
+                userID: try reader.read(UUID.self), consent: try reader.read(Consent.self, withResources: version >= 2))
         case .consentRevoked:
             self = .consentRevoked(
                 userID: try reader.read(UUID.self), clientID: try reader.read(UUID.self),

@@ -19,10 +19,12 @@ extension BinaryWriter {
         writeStrings(grant.resources)
     }
 
+    /// A consent; its resources last (record version 2, snapshot format 7).
     mutating func write(_ consent: Consent) {
         write(consent.clientID)
         write(consent.scope)
         write(consent.grantedAtMilliseconds)
+        writeStrings(consent.resources)
     }
 
     mutating func write(_ code: AuthorizationCode) {
@@ -78,9 +80,11 @@ extension BinaryReader {
             resources: withResources ? try readStrings() : [])
     }
 
-    mutating func read(_: Consent.Type) throws(RecordDecodingError) -> Consent {
+    /// A consent as `write` wrote it; `withResources` for record version 2 and snapshot format 7 on.
+    mutating func read(_: Consent.Type, withResources: Bool) throws(RecordDecodingError) -> Consent {
         Consent(
-            clientID: try read(UUID.self), scope: try read(String.self), grantedAtMilliseconds: try read(Int64.self))
+            clientID: try read(UUID.self), scope: try read(String.self), grantedAtMilliseconds: try read(Int64.self),
+            resources: withResources ? try readStrings() : [])
     }
 
     /// A code as `write` wrote it; `withResources` for record version 2 and snapshot format 7 on.

@@ -65,11 +65,20 @@ public struct Consent: Sendable, Hashable {
     package let clientID: UUID
     package let scope: String
     package let grantedAtMilliseconds: Int64
+    /// The resources (RFC 8707) the user let the client have tokens for; a request for another one asks again.
+    package let resources: [String]
 
-    package init(clientID: UUID, scope: String, grantedAtMilliseconds: Int64) {
+    package init(clientID: UUID, scope: String, grantedAtMilliseconds: Int64, resources: [String] = []) {
         self.clientID = clientID
         self.scope = scope
         self.grantedAtMilliseconds = grantedAtMilliseconds
+        self.resources = resources
+    }
+
+    /// Whether the user agreed to this scope and these resources.
+    package func covers(scope requested: [String], resources requestedResources: [String]) -> Bool {
+        let granted = Set(scope.split(separator: " ").map(String.init))
+        return requested.allSatisfy(granted.contains) && requestedResources.allSatisfy(resources.contains)
     }
 }
 

@@ -194,7 +194,7 @@ extension ShardState {
         entities.clients = try list { reader throws(RecordDecodingError) in try reader.read(OAuthClient.self) }
         entities.clientTokens = try list { reader throws(RecordDecodingError) in try reader.read(ClientToken.self) }
         entities.consents = try list { reader throws(RecordDecodingError) in
-            (try reader.read(UUID.self), try reader.read(Consent.self))
+            (try reader.read(UUID.self), try reader.read(Consent.self, withResources: formatVersion >= 7))
         }
         entities.authorizationCodes = try list { reader throws(RecordDecodingError) in
             try reader.read(AuthorizationCode.self, withResources: formatVersion >= 7)

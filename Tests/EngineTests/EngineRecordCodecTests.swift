@@ -31,7 +31,7 @@ struct EngineRecordCodecTests {
         }
     }
 
-    @Test("records of version 1 (before resources) still decode: a code and a grant without resources")
+    @Test("records of version 1 (before resources) still decode: a code and a consent without resources")
     func versionOneCodes() throws {
         let code = Fixtures.code(1, of: 1)
         var issued = EngineRecord.authorizationCodeIssued(code).encoded()
@@ -43,6 +43,16 @@ struct EngineRecordCodecTests {
             try EngineRecord(type: EngineRecordType.authorizationCodeIssued.rawValue, payload: $0)
         }
         #expect(decoded == .authorizationCodeIssued(code))
+
+        let consent = Consent(clientID: Fixtures.uuid(221), scope: "read", grantedAtMilliseconds: 6_850)
+        var granted = EngineRecord.consentGranted(userID: Fixtures.uuid(1), consent: consent).encoded()
+        #expect(granted.last == 0)
+        granted.removeLast()
+        granted[0] = 1
+        let decodedConsent = try granted.withUnsafeBytes {
+            try EngineRecord(type: EngineRecordType.consentGranted.rawValue, payload: $0)
+        }
+        #expect(decodedConsent == .consentGranted(userID: Fixtures.uuid(1), consent: consent))
     }
 
     @Test("an unknown record type or format version is refused")

@@ -104,7 +104,10 @@ enum Fixtures {
             .organizationDeleted(organizationID: uuid(202), atMilliseconds: 6_840),
             .clientRegistered(client(1)),
             .consentGranted(
-                userID: uuid(2), consent: Consent(clientID: uuid(221), scope: "read", grantedAtMilliseconds: 6_850)),
+                userID: uuid(2),
+                consent: Consent(
+                    clientID: uuid(221), scope: "read", grantedAtMilliseconds: 6_850,
+                    resources: ["https://mcp.example/"])),
             .authorizationCodeIssued(code(1, of: 2)),
             .authorizationCodeRedeemed(
                 codeID: uuid(231), session: session(3, of: 2, at: 6_870),

@@ -9,7 +9,7 @@ struct ReplayPropertyTests {
     /// Without `socialLogin`, no linked accounts or sign-in states (what snapshots before format 5 could not hold).
     static func runRandomOperations(
         on engine: Engine, clock: ManualClock, seed: UInt64, count: Int,
-        socialLogin: Bool = true, authorizationCodes: Bool = true
+        socialLogin: Bool = true, resourceBound: Bool = true
     ) async throws {
         var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
@@ -109,15 +109,16 @@ struct ReplayPropertyTests {
                 }
             case 122 where !clients.isEmpty:
                 try? await engine.deleteClient(clients.randomElement(using: &generator)!)
-            case 123..<126 where !users.isEmpty && !clients.isEmpty:
+            case 123..<126 where resourceBound && !users.isEmpty && !clients.isEmpty:
                 try? await engine.grantConsent(
                     userID: users.randomElement(using: &generator)!,
-                    clientID: clients.randomElement(using: &generator)!, scope: "read")
+                    clientID: clients.randomElement(using: &generator)!, scope: "read",
+                    resources: [[], ["https://mcp.example/"]].randomElement(using: &generator)!)
             case 126 where !users.isEmpty && !clients.isEmpty:
                 try? await engine.revokeConsent(
                     userID: users.randomElement(using: &generator)!,
                     clientID: clients.randomElement(using: &generator)!)
-            case 127..<130 where authorizationCodes && !users.isEmpty && !clients.isEmpty:
+            case 127..<130 where resourceBound && !users.isEmpty && !clients.isEmpty:
                 let digest = nextDigest()
                 let client = clients.randomElement(using: &generator)!
                 let resources = [[], ["https://mcp.example/"], ["https://a.example/", "https://b.example/"]]

@@ -57,8 +57,8 @@ struct SnapshotCompatibilityTests {
         let engine = try Engine.open(configuration, clock: harness.clock, random: .seeded(9))
         try await ReplayPropertyTests.runRandomOperations(
             on: engine, clock: harness.clock, seed: 9, count: 150,
-            // Formats before 7 had neither sign-in states nor the resources of codes and grants.
-            socialLogin: false, authorizationCodes: false)
+            // Formats before 7 had neither sign-in states nor the resources of consents, codes and grants.
+            socialLogin: false, resourceBound: false)
         let checkpoint = try await engine.checkpoint()
         let live = await engine.canonicalState()
         await engine.close()

@@ -109,6 +109,29 @@ struct ResourceIndicatorTests {
         #expect(query["iss"] == "http://tessera.test")
     }
 
+    @Test("a consent covers the resources it was given for: asking for another resource asks the user again")
+    func consentCoversResources() async throws {
+        let fixture = try await ProviderFixture.make()
+        defer { Task { await fixture.harness.close() } }
+        _ = try await fixture.code(
+            client: fixture.publicClient, challenge: ProviderFixture.challenge(ProviderFixture.verifier()),
+            resources: [Self.mcp])
+        func authorize(_ resources: [String]) async throws -> String? {
+            try await fixture.harness.send(
+                "GET",
+                fixture.authorizePath(
+                    client: fixture.publicClient, challenge: ProviderFixture.challenge(ProviderFixture.verifier()),
+                    resources: resources),
+                token: fixture.user.token
+            ).headers["location"]
+        }
+        #expect(
+            try await authorize([Self.mcp])?.hasPrefix(ProviderFixture.redirect) == true, "consented: a code at once")
+        #expect(
+            try await authorize([Self.other])?.hasPrefix("https://app.example/oauth/consent") == true,
+            "another resource: the user is asked")
+    }
+
     @Test("with --resources, only the resources listed are accepted")
     func allowList() async throws {
         let fixture = try await ProviderFixture.make(resourcePolicy: ResourcePolicy(allowed: [Self.mcp]))
