@@ -25,7 +25,12 @@ public struct HTTPResponse: Sendable {
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "strict-origin-when-cross-origin"),
-        ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+        // No script anywhere; the pages' own stylesheet and images only; forms post to this server only.
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+                + "frame-ancestors 'none'"
+        ),
     ]
 }
 

@@ -34,6 +34,15 @@ enum OpenAPIDocument {
                 method: "get", path: "/api/v1/openapi.json", summary: "This document", authenticated: false,
                 success: (200, nil)),
             Operation(
+                method: "get", path: "/", summary: "What this server is (an HTML page)", authenticated: false,
+                success: (200, nil)),
+            Operation(
+                method: "get", path: "/docs", summary: "The API reference (an HTML page)", authenticated: false,
+                success: (200, nil)),
+            Operation(
+                method: "get", path: "/static/tessera.css", summary: "The pages' stylesheet", authenticated: false,
+                success: (200, nil)),
+            Operation(
                 method: "post", path: "/api/v1/auth/register", summary: "Register", authenticated: false,
                 body: "RegisterRequest", success: (201, "User"), errors: [403, 409, 422, 429]),
             Operation(
