@@ -4,7 +4,8 @@ SWIFT ?= swift
 STRICT := -Xswiftc -warnings-as-errors
 # ca-certificates: the trust roots AsyncHTTPClient (NIOSSL) reads to reach social login providers over HTTPS.
 # fuse3: fusermount3 and libfuse3, for the power-loss test's file system (Tests/PowerLoss).
-SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates fuse3
+# chromium, chromium-driver: the real browser the page tests drive with Selenium (never a downloaded driver).
+SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates fuse3 chromium chromium-driver
 export PATH := $(PATH):/opt/swift/usr/bin
 
 .PHONY: deps build serve test lint format release bench-wal clean
@@ -29,6 +30,7 @@ deps:
 	@python3 -c "import authlib, jwt, cryptography, requests" 2>/dev/null || python3 -m pip install --quiet authlib pyjwt cryptography requests
 	@python3 -c "import mfusepy" 2>/dev/null || python3 -m pip install --quiet mfusepy
 	@python3 -c "import mcp" 2>/dev/null || python3 -m pip install --quiet mcp
+	@python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selenium
 
 ## serve: an optimized build, then the service on http://127.0.0.1:8000 with its data in ./tessera-data.
 serve: deps

@@ -53,6 +53,26 @@ struct FrontDoorTests {
         #expect(css.status == 200 && css.headers["content-type"] == "text/css; charset=utf-8")
     }
 
+    @Test(
+        "in headless Chromium the pages render with their stylesheet and no policy violation, the reference is reached by keyboard, and each page's screenshot is kept"
+    )
+    func realBrowser() async throws {
+        let folder = TemporaryFolder("pages")
+        defer { folder.remove() }
+        let server = try ServerProcess(data: folder.path + "/data", outputPath: folder.path + "/serve.log")
+        defer { server.kill9() }
+        // Kept for a person to look at: .build/test-artifacts/pages/*.png.
+        let artefacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/pages").path
+        let (status, text) = try ChildProcess.python(
+            "pages_browser.py", ["http://127.0.0.1:\(server.port)", artefacts])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("all checks passed"), "\(text)")
+        for name in ["front.png", "docs.png", "docs-phone.png"] {
+            #expect(FileManager.default.fileExists(atPath: artefacts + "/" + name), "\(name)")
+        }
+    }
+
     @Test("text put into a page is escaped: markup in it is shown, never run")
     func escaping() {
         #expect(

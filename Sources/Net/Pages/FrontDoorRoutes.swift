@@ -57,7 +57,8 @@ extension Endpoints {
         for operation in OpenAPIDocument.operations {
             let parts = operation.path.split(separator: "/")
             // `/api/v1/<section>/…`; the service's own documents (health, metadata, this reference) apart.
-            let section = parts.count > 3 && parts[0] == "api" ? String(parts[2]) : "service"
+            let section =
+                parts.count >= 3 && parts[0] == "api" && !parts[2].contains(".") ? String(parts[2]) : "service"
             let access =
                 operation.bearerOptional ? "Bearer optional" : operation.authenticated ? "Bearer token" : "none"
             let errors = operation.errors.map(String.init).joined(separator: " ")

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Tessera's pages in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by
+Selenium. Opens the front door, checks that its one stylesheet applied under the Content-Security-Policy and
+that the browser reported no policy violation, follows the link to the API reference with the keyboard, and
+keeps a screenshot of each page (desktop and phone widths) in the artefact folder.
+
+Usage: pages_browser.py BASE_URL ARTEFACT_FOLDER
+Prints `all checks passed` and exits 0, or names the first check that failed and exits 1.
+"""
+import os
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+BASE, ARTEFACTS = sys.argv[1].rstrip("/"), sys.argv[2]
+
+
+def check(condition, what):
+    if not condition:
+        print(f"FAILED: {what}", flush=True)
+        sys.exit(1)
+    print(f"ok: {what}", flush=True)
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1000,1100"]:
+        options.add_argument(argument)
+    if os.geteuid() == 0:
+        options.add_argument("--no-sandbox")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def policy_violations(driver):
+    return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+
+
+def main():
+    os.makedirs(ARTEFACTS, exist_ok=True)
+    driver = browser()
+    try:
+        driver.get(BASE + "/")
+        check("Tessera" in driver.title, "the front door has a title")
+        check(driver.find_element(By.TAG_NAME, "h1").text == "Tessera", "and a heading")
+        width = driver.execute_script("return getComputedStyle(document.querySelector('main')).maxWidth")
+        check(width == "896px", f"its stylesheet applied under the policy (main max-width {width})")
+        driver.save_screenshot(os.path.join(ARTEFACTS, "front.png"))
+
+        # Keyboard only: Tab to the first link, Enter.
+        body = driver.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.TAB)
+        focused = driver.switch_to.active_element
+        check(focused.text == "API reference", "the first Tab reaches the API reference link")
+        focused.send_keys(Keys.ENTER)
+        check(driver.find_element(By.TAG_NAME, "h1").text == "API reference", "Enter follows it")
+        rows = driver.find_elements(By.CSS_SELECTOR, "tbody tr")
+        check(len(rows) > 50, f"the reference lists the operations ({len(rows)})")
+        driver.save_screenshot(os.path.join(ARTEFACTS, "docs.png"))
+        driver.set_window_size(412, 900)
+        driver.refresh()
+        overflow = driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        check(overflow, "on a phone's width nothing scrolls sideways")
+        driver.save_screenshot(os.path.join(ARTEFACTS, "docs-phone.png"))
+        violations = policy_violations(driver)
+        check(not violations, f"the browser reported no policy violation {violations[:2]}")
+    finally:
+        driver.quit()
+    print("all checks passed", flush=True)
+
+
+main()
