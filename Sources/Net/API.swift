@@ -55,6 +55,7 @@ struct Endpoints: Sendable {
     func add(to root: RouteGroup) {
         addSystemRoutes(to: root)
         addFrontDoorRoutes(to: root)
+        addSignInRoutes(to: root)
         let v1 = root.group("/api/v1")
         let signedIn = v1.group(guards: [Authenticated(auth: auth)])
         let superusers = signedIn.group(guards: [SuperuserOnly(engine: engine)])

@@ -17,6 +17,8 @@ enum OpenAPIDocument {
         var errors: [Int] = []
         /// The schema of the error answers: the contract's envelope, or RFC 6749's object for the provider.
         var errorSchema = "Error"
+        /// The media type of a page's answers (success and errors alike), instead of JSON.
+        var page: String?
     }
 
     static let listQuery = ["page", "limit", "sort_by", "sort_order"]
@@ -35,13 +37,21 @@ enum OpenAPIDocument {
                 success: (200, nil)),
             Operation(
                 method: "get", path: "/", summary: "What this server is (an HTML page)", authenticated: false,
-                success: (200, nil)),
+                success: (200, nil), page: "text/html"),
             Operation(
                 method: "get", path: "/docs", summary: "The API reference (an HTML page)", authenticated: false,
-                success: (200, nil)),
+                success: (200, nil), page: "text/html"),
             Operation(
                 method: "get", path: "/static/tessera.css", summary: "The pages' stylesheet", authenticated: false,
-                success: (200, nil)),
+                success: (200, nil), page: "text/css"),
+            Operation(
+                method: "get", path: "/signin", summary: "The sign-in page (HTML)", authenticated: false,
+                success: (200, nil), query: ["next"], page: "text/html"),
+            Operation(
+                method: "post", path: "/signin",
+                summary: "Sign in from the page: a browser session, then 303 to next (HTML form, with its CSRF token)",
+                authenticated: false, body: "SignInForm", success: (303, nil), errors: [401, 403, 429],
+                page: "text/html"),
             Operation(
                 method: "post", path: "/api/v1/auth/register", summary: "Register", authenticated: false,
                 body: "RegisterRequest", success: (201, "User"), errors: [403, 409, 422, 429]),
@@ -327,8 +337,15 @@ enum OpenAPIDocument {
         var responses: [String: Any] = [:]
         var success: [String: Any] = ["description": "Success"]
         if let schema = operation.success.schema { success["content"] = ["application/json": ["schema": ref(schema)]] }
+        if let page = operation.page, operation.success.status == 200 {
+            success["content"] = [page: ["schema": ["type": "string"]]]
+        }
         responses[String(operation.success.status)] = success
         for status in operation.errors + [413] {
+            if let page = operation.page, status != 413, status != 429 {
+                responses[String(status)] = ["description": "Error", "content": [page: ["schema": ["type": "string"]]]]
+                continue
+            }
             let schema = status == 413 ? "Error" : operation.errorSchema
             responses[String(status)] = [
                 "description": "Error", "content": ["application/json": ["schema": ref(schema)]],

@@ -273,6 +273,9 @@ extension OpenAPIDocument {
                 ],
                 required: ["client_id", "client_name", "client_type", "redirect_uris", "scopes"]),
             "ClientList": array(ref("Client")),
+            "SignInForm": object(
+                ["email": string(), "password": string(), "csrf": string(), "next": string()],
+                required: ["email", "password", "csrf"]),
             "InitialAccessTokenRequest": object([
                 "uses": ["type": "integer", "minimum": 1, "maximum": 1000],
                 "expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 8784],

@@ -4,7 +4,10 @@ Selenium. Opens the front door, checks that its one stylesheet applied under the
 that the browser reported no policy violation, follows the link to the API reference with the keyboard, and
 keeps a screenshot of each page (desktop and phone widths) in the artefact folder.
 
-Usage: pages_browser.py BASE_URL ARTEFACT_FOLDER
+Then signs in on the sign-in page as a person would (a wrong password first, then the right one) and lands where
+it was going, with the session in an HttpOnly cookie.
+
+Usage: pages_browser.py BASE_URL ARTEFACT_FOLDER EMAIL PASSWORD
 Prints `all checks passed` and exits 0, or names the first check that failed and exits 1.
 """
 import os
@@ -15,7 +18,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-BASE, ARTEFACTS = sys.argv[1].rstrip("/"), sys.argv[2]
+BASE, ARTEFACTS, EMAIL, PASSWORD = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
 
 
 def check(condition, what):
@@ -68,6 +71,23 @@ def main():
         driver.save_screenshot(os.path.join(ARTEFACTS, "docs-phone.png"))
         violations = policy_violations(driver)
         check(not violations, f"the browser reported no policy violation {violations[:2]}")
+
+        driver.set_window_size(1000, 1100)
+        driver.get(BASE + "/signin?next=/docs")
+        check(driver.find_element(By.TAG_NAME, "h1").text == "Sign in", "the sign-in page opens")
+        driver.save_screenshot(os.path.join(ARTEFACTS, "signin.png"))
+        driver.find_element(By.ID, "email").send_keys(EMAIL)
+        driver.find_element(By.ID, "password").send_keys("not the password" + Keys.ENTER)
+        alert = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+        check("not right" in alert, f"a wrong password is said on the page ({alert!r})")
+        check(driver.find_element(By.ID, "email").get_attribute("value") == EMAIL, "the email is kept")
+        driver.save_screenshot(os.path.join(ARTEFACTS, "signin-error.png"))
+        driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+        check(driver.find_element(By.TAG_NAME, "h1").text == "API reference", "signed in, the browser goes on to next")
+        session = driver.get_cookie("tessera_session")
+        check(session is not None and session.get("httpOnly") is True, "the session is kept in an HttpOnly cookie")
+        violations = policy_violations(driver)
+        check(not violations, f"no policy violation on the sign-in pages {violations[:2]}")
     finally:
         driver.quit()
     print("all checks passed", flush=True)

@@ -54,7 +54,7 @@ struct FrontDoorTests {
     }
 
     @Test(
-        "in headless Chromium the pages render with their stylesheet and no policy violation, the reference is reached by keyboard, and each page's screenshot is kept"
+        "in headless Chromium the pages render with their stylesheet and no policy violation, the reference is reached by keyboard, a person signs in on the page, and each page's screenshot is kept"
     )
     func realBrowser() async throws {
         let folder = TemporaryFolder("pages")
@@ -64,11 +64,16 @@ struct FrontDoorTests {
         // Kept for a person to look at: .build/test-artifacts/pages/*.png.
         let artefacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/pages").path
+        let registered = try await HTTPHarness.send(
+            port: server.port, "POST", "/api/v1/auth/register",
+            json: #"{"email":"browser@example.com","password":"Correct-Horse-42","first_name":"Bo"}"#)
+        #expect(registered.status == 201)
         let (status, text) = try ChildProcess.python(
-            "pages_browser.py", ["http://127.0.0.1:\(server.port)", artefacts])
+            "pages_browser.py",
+            ["http://127.0.0.1:\(server.port)", artefacts, "browser@example.com", "Correct-Horse-42"])
         #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
-        for name in ["front.png", "docs.png", "docs-phone.png"] {
+        for name in ["front.png", "docs.png", "docs-phone.png", "signin.png", "signin-error.png"] {
             #expect(FileManager.default.fileExists(atPath: artefacts + "/" + name), "\(name)")
         }
     }

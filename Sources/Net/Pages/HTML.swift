@@ -66,6 +66,11 @@ enum HTML {
         .method { display: inline-block; min-width: 4.2rem; font: 600 .8rem ui-monospace, monospace; }
         .muted { color: var(--muted); }
         @media (max-width: 36rem) { th.optional, td.optional { display: none; } }
+        form.stack { display: grid; gap: .5rem; max-width: 24rem; }
+        form.stack label { font-weight: 600; margin-top: .5rem; }
+        input[type=email], input[type=password] { font: inherit; padding: .6rem; border: 1px solid #8888; border-radius: .4rem; }
+        button { font: inherit; font-weight: 600; padding: .6rem 1rem; border: 0; border-radius: .4rem; background: var(--accent); color: #fff; cursor: pointer; margin-top: 1rem; }
+        p.error { border-left: 4px solid #c62828; padding: .5rem .75rem; background: #c6282814; }
 
         """
 }
