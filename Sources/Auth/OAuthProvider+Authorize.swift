@@ -1,5 +1,5 @@
 import Bytes
-import Engine
+package import Engine
 package import FoundationEssentials
 
 /// The parameters of `GET /oauth/provider/authorize` (and of the consent form, which repeats them).
@@ -41,6 +41,23 @@ package enum AuthorizationAnswer: Sendable, Hashable {
     case redirect(String)
     /// 400: the client or its redirect URI cannot be trusted, so nothing is redirected (RFC 6749 §4.1.2.1).
     case refused(OAuthError)
+    /// The user has to be asked, on Tessera's own consent page (no `--consent-url`).
+    case consent(ConsentPrompt)
+}
+
+/// What Tessera's consent page shows and posts back.
+package struct ConsentPrompt: Sendable, Hashable {
+    package let client: OAuthClient
+    package let redirectURI: String
+    package let scope: [String]
+    package let resources: [String]
+    /// The request's parameters, for the form to repeat.
+    package let parameters: [Parameter]
+
+    package struct Parameter: Sendable, Hashable {
+        package let name: String
+        package let value: String
+    }
 }
 
 extension OAuthProvider {
@@ -68,6 +85,13 @@ extension OAuthProvider {
             consent.covers(scope: checked.scope, resources: checked.resources)
         {
             return await issueCode(checked, request: request, userID: userID)
+        }
+        if consentURL.isEmpty {
+            return .consent(
+                ConsentPrompt(
+                    client: checked.client, redirectURI: checked.redirectURI, scope: checked.scope,
+                    resources: checked.resources,
+                    parameters: request.parameters.map { ConsentPrompt.Parameter(name: $0.0, value: $0.1) }))
         }
         var parameters = request.parameters
         parameters.append(("client_name", checked.client.name))
@@ -200,7 +224,7 @@ extension OAuthProvider {
     }
 
     /// RFC 3986 percent-encoding of everything but the unreserved characters.
-    static func percentEncoded(_ text: String) -> String {
+    package static func percentEncoded(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {

@@ -31,7 +31,7 @@ package final class OAuthProvider: Sendable {
     package let auth: AuthService
     /// The scopes clients may be registered with (and the metadata lists).
     package let scopesSupported: [String]
-    /// Where `authorize` sends a user who has not consented yet.
+    /// Where `authorize` sends a user who has not consented yet; empty: Tessera's own consent page.
     package let consentURL: String
     package let codeLifetimeMilliseconds: Int64
     /// Which resources tokens may be for (RFC 8707).

@@ -19,7 +19,7 @@ package struct API: Sendable {
     ) {
         let endpoints = Endpoints(
             auth: auth, engine: auth.engine, passwordReset: passwordReset, version: version, metrics: metrics,
-            provider: provider ?? OAuthProvider(auth: auth, consentURL: passwordReset.frontendURL + "/oauth/consent"),
+            provider: provider ?? OAuthProvider(auth: auth, consentURL: ""),
             social: social, registration: registration, logger: logger)
         var options = Router.Options(rateLimiter: rateLimiter)
         options.trustedProxies = trustedProxies
@@ -77,7 +77,7 @@ struct Endpoints: Sendable {
         addClientRegistrationRoutes(to: provider.group(errorStyle: .oauth))
         addInitialAccessTokenRoutes(to: superusers.group("/oauth/provider/initial-access-tokens"))
         addOAuthManagementRoutes(
-            signedIn: signedIn.group("/oauth/provider"),
+            public: v1.group("/oauth/provider"), signedIn: signedIn.group("/oauth/provider"),
             superusers: superusers.group("/oauth/provider"))
         addSocialLoginRoutes(public: v1.group("/oauth"), signedIn: signedIn.group("/oauth"))
     }

@@ -9,6 +9,8 @@ public struct HTTPRequest: Sendable {
     /// The path without the query string, percent-decoding not applied (ids and fixed words only).
     package let path: String
     package let query: [String: String]
+    /// The request target as it came: path and query (for a page to come back to after signing in).
+    package let uri: String
     package let headers: HTTPHeaders
     package let body: ByteBuffer
     /// The peer's address, from the socket.
@@ -20,6 +22,7 @@ public struct HTTPRequest: Sendable {
     init(head: HTTPRequestHead, body: ByteBuffer, remoteAddress: SocketAddress?) {
         method = head.method
         let uri = head.uri
+        self.uri = uri
         // Searched as bytes: a search by `Character` would run grapheme breaking over the whole URI.
         if let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(uri[..<mark])

@@ -211,9 +211,14 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         releaseBody()
         // Before the end is written: writing it may hand this handler the next pipelined request at once.
         connectionGuard.answerSent()
-        // Routes never set these headers themselves, so they are appended without a search.
+        // Routes never set these headers themselves, so they are appended without a search — but for a page with
+        // a policy of its own (the consent page), which keeps it.
         var headers = response.headers
-        headers.add(contentsOf: HTTPResponse.securityHeaders)
+        if headers.contains(name: "content-security-policy") {
+            headers.add(contentsOf: HTTPResponse.securityHeaders.filter { $0.0 != "content-security-policy" })
+        } else {
+            headers.add(contentsOf: HTTPResponse.securityHeaders)
+        }
         headers.add(name: "content-length", value: String(response.body.readableBytes))
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(

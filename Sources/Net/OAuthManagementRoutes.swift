@@ -7,23 +7,33 @@ import NIOHTTP1
 /// The OAuth provider's user-facing and administrative endpoints: authorization and consent (a signed-in user),
 /// consents (the user's own), clients (superusers). Errors use the contract's envelope.
 extension Endpoints {
-    func addOAuthManagementRoutes(signedIn: RouteGroup, superusers: RouteGroup) {
-        signedIn.get("/authorize") { request, context in
-            Self.answer(
-                await provider.authorize(
-                    AuthorizationRequest(parameters: request.query),
-                    userID: try context.requireIdentity().userID))
+    /// `authorize` and its consent: for an API caller with its Bearer token, or for a browser signed in on
+    /// Tessera's page (its session cookie; a form also needs its CSRF token). A browser that is not signed in
+    /// goes to the sign-in page first, and comes back.
+    func addOAuthManagementRoutes(public group: RouteGroup, signedIn: RouteGroup, superusers: RouteGroup) {
+        group.get("/authorize") { request, context in
+            guard let userID = try await authorizingUser(request, form: nil) else {
+                let next = request.uri.hasPrefix("/") ? request.uri : "/"
+                return HTTPResponse(
+                    status: .seeOther,
+                    headers: [
+                        "location": "/signin?next=" + OAuthProvider.percentEncoded(next), "cache-control": "no-store",
+                    ])
+            }
+            return consentPageOrAnswer(
+                await provider.authorize(AuthorizationRequest(parameters: request.query), userID: userID), request)
         }
-        signedIn.post("/authorize/consent") { request, context in
-            let claims = try context.requireIdentity()
+        group.post("/authorize/consent") { request, context in
             let form = try OAuthForm.parse(request)
+            guard let userID = try await authorizingUser(request, form: form) else {
+                throw APIError.authenticationRequired
+            }
             guard let approved = form["approved"].flatMap(Bool.init) else {
                 throw APIError(.unprocessableEntity, "VAL_001", "approved is true or false", field: "approved")
             }
-            return Self.answer(
-                await provider.decide(
-                    AuthorizationRequest(parameters: form), userID: claims.userID,
-                    approved: approved))
+            return consentPageOrAnswer(
+                await provider.decide(AuthorizationRequest(parameters: form), userID: userID, approved: approved),
+                request)
         }
         signedIn.get("/consents") { _, context in
             let consents = await engine.consents(of: try context.requireIdentity().userID).compactMap { consent in
@@ -54,6 +64,25 @@ extension Endpoints {
         }
     }
 
+    /// The user on whose behalf `authorize` runs: the Bearer token's (an API caller), else the browser session's
+    /// — with, for a form, its CSRF token (403 without). Nil: nobody is signed in.
+    private func authorizingUser(_ request: HTTPRequest, form: [String: String]?) async throws -> UUID? {
+        if request.headers.contains(name: "authorization") {
+            guard let token = request.bearerToken else { throw APIError.authenticationRequired }
+            return try await auth.authenticate(token).userID
+        }
+        guard let browser = BrowserSession(auth: auth).user(of: request) else { return nil }
+        if let form, !CSRF.isValid(form: form, request: request) {
+            throw APIError(.forbidden, "AUTH_004", "the form expired; open the page again")
+        }
+        return browser.userID
+    }
+
+    private func consentPageOrAnswer(_ answer: AuthorizationAnswer, _ request: HTTPRequest) -> HTTPResponse {
+        if case .consent(let prompt) = answer { return consentPage(prompt, for: request) }
+        return Self.answer(answer)
+    }
+
     /// 302 with `Location`, or 400 in the envelope when nothing may be redirected.
     static func answer(_ answer: AuthorizationAnswer) -> HTTPResponse {
         switch answer {
@@ -61,6 +90,8 @@ extension Endpoints {
             return HTTPResponse(status: .found, headers: ["location": location, "cache-control": "no-store"])
         case .refused(let error):
             return APIError(.badRequest, "VAL_006", error.description).response
+        case .consent:
+            preconditionFailure("the consent page is rendered by consentPageOrAnswer")
         }
     }
 }

@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With eddsa, a new signing key after this many days (TESSERA_ROTATE_SIGNING_KEY_DAYS).")
     var rotateSigningKeyDays = Int(environment("TESSERA_ROTATE_SIGNING_KEY_DAYS") ?? "") ?? 30
     @Option(help: "The page that asks a user for consent (TESSERA_CONSENT_URL; default <frontend-url>/oauth/consent).")
-    var consentURL = environment("TESSERA_CONSENT_URL") ?? ""
+    var consentURL = environment("TESSERA_CONSENT_URL") ?? ""  // empty: Tessera's own consent page
     @Option(help: "Space-separated scopes OAuth clients may be registered with (TESSERA_OAUTH_SCOPES).")
     var oauthScopes = environment("TESSERA_OAUTH_SCOPES") ?? OAuthProvider.defaultScopes.joined(separator: " ")
     @Option(help: "strict or truncate: what to do with a damaged log (TESSERA_RECOVER).")
@@ -293,7 +293,7 @@ struct ServeCommand: AsyncParsableCommand {
             trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
         let provider = OAuthProvider(
             auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
-            consentURL: consentURL.isEmpty ? frontendURL + "/oauth/consent" : consentURL,
+            consentURL: consentURL,
             resourcePolicy: ResourcePolicy(allowed: resourceList.isEmpty ? nil : resourceList))
         let (social, providerHTTP) = try socialLogin(auth)
         let api = API(

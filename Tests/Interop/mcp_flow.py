@@ -5,10 +5,11 @@ authorization server and verifies tokens by Tessera's introspection, requiring t
 itself (RFC 7591), sends the user to authorize, exchanges the code (with `resource`, RFC 8707, and `iss`
 checked, RFC 9207), calls a tool that answers the signed-in user's id, refreshes, and calls it again.
 
-The browser step is played by this script with Tessera's API (the user's Bearer token on the authorization
-URL, then the consent form): Tessera's own sign-in pages are a later step of issue 15.
+The browser step is a real headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): it is
+sent to the authorization URL, signs in on Tessera's sign-in page, approves on Tessera's consent page, and lands on
+the client's loopback callback with the code, the state and the issuer.
 
-Usage: mcp_flow.py TESSERA_URL SUPERUSER_EMAIL SUPERUSER_PASSWORD
+Usage: mcp_flow.py TESSERA_URL SUPERUSER_EMAIL SUPERUSER_PASSWORD [ARTEFACT_FOLDER for the consent page's screenshot]
 Prints `all checks passed` and exits 0, or names the first check that failed and exits 1.
 """
 import asyncio
@@ -18,8 +19,15 @@ import threading
 import time
 import urllib.parse
 
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
 import httpx2
 import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
@@ -30,6 +38,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 TESSERA, ROOT, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
+ARTEFACTS = sys.argv[4] if len(sys.argv) > 4 else None
 USER_EMAIL, USER_PASSWORD = "mcp-user@example.com", "Correct-Horse-42"
 
 
@@ -131,30 +140,62 @@ async def main():
     verifier.resource = resource
     callback = {}
     visits = []
+    callback_port = free_port()
+
+    class Callback(BaseHTTPRequestHandler):
+        """The client's loopback redirect URI: it takes the query and says so."""
+
+        def do_GET(self):
+            callback.update(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"signed in; you may close this window")
+
+        def log_message(self, *arguments):
+            pass
+
+    listener = HTTPServer(("127.0.0.1", callback_port), Callback)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+
+    def run_browser(authorization_url):
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in ["--headless=new", "--disable-dev-shm-usage", "--disable-gpu"]:
+            options.add_argument(argument)
+        if os.geteuid() == 0:
+            options.add_argument("--no-sandbox")
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        try:
+            driver.get(authorization_url)
+            check(driver.find_element(By.TAG_NAME, "h1").text == "Sign in", "the browser is sent to Tessera's sign-in page")
+            driver.find_element(By.ID, "email").send_keys(USER_EMAIL)
+            driver.find_element(By.ID, "password").send_keys(USER_PASSWORD)
+            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            # Wait for the next page (bounded), never for a fixed time.
+            WebDriverWait(driver, 60).until(lambda d: d.title.startswith("Allow"))
+            heading = driver.find_element(By.TAG_NAME, "h1").text
+            check(heading == "Allow Tessera MCP test?", f"then to the consent page ({heading!r})")
+            page = driver.find_element(By.TAG_NAME, "main").text
+            check("registered itself" in page and "localhost" in page, "which says who registered it and where it goes")
+            check(resource in page, "and names the resource")
+            if ARTEFACTS:
+                os.makedirs(ARTEFACTS, exist_ok=True)
+                driver.save_screenshot(os.path.join(ARTEFACTS, "consent.png"))
+            driver.find_element(By.CSS_SELECTOR, "button[value=true]").click()
+            for _ in range(200):
+                if "code" in callback:
+                    break
+                time.sleep(0.05)
+        finally:
+            driver.quit()
 
     async def browser(authorization_url):
-        """The user's browser: signed in to Tessera, approving the consent."""
+        """The user's browser: a real Chromium through Tessera's pages."""
         visits.append(authorization_url)
-        async with httpx2.AsyncClient() as http:
-            signed_in = await http.post(
-                f"{TESSERA}/api/v1/auth/login", json={"email": USER_EMAIL, "password": USER_PASSWORD})
-            bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
-            asked = await http.get(authorization_url, headers=bearer)
-            check(asked.status_code == 302, "authorize sends the signed-in user to the consent step")
-            consent = urllib.parse.urlsplit(asked.headers["location"])
-            fields = urllib.parse.parse_qsl(consent.query)
-            names = [name for name, _ in fields]
-            check("resource" in names, "the consent step is told the resource")
-            # The form repeats every parameter of the request, `resource` as often as it came.
-            form = urllib.parse.urlencode([("approved", "true")] + [(n, v) for n, v in fields if n != "client_name"])
-            decided = await http.post(
-                f"{TESSERA}/api/v1/oauth/provider/authorize/consent", content=form,
-                headers={**bearer, "Content-Type": "application/x-www-form-urlencoded"})
-            check(decided.status_code == 302, "approving sends the browser back to the client")
-            back = urllib.parse.urlsplit(decided.headers["location"])
-            query = dict(urllib.parse.parse_qsl(back.query))
-            check(query.get("iss") == TESSERA, "the authorization response names Tessera's issuer (RFC 9207)")
-            callback.update(query)
+        await asyncio.to_thread(run_browser, authorization_url)
+        check("code" in callback, "approving sends the browser back to the client with a code")
+        check(callback.get("iss") == TESSERA, "the authorization response names Tessera's issuer (RFC 9207)")
 
     async def receive():
         return AuthorizationCodeResult(code=callback["code"], state=callback.get("state"), iss=callback.get("iss"))
@@ -163,7 +204,7 @@ async def main():
     provider = OAuthClientProvider(
         server_url=resource,
         client_metadata=OAuthClientMetadata(
-            client_name="Tessera MCP test", redirect_uris=["http://localhost:3030/callback"],
+            client_name="Tessera MCP test", redirect_uris=[f"http://localhost:{callback_port}/callback"],
             grant_types=["authorization_code", "refresh_token"], response_types=["code"]),
         storage=storage, redirect_handler=browser, callback_handler=receive)
 

@@ -17,6 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, ARTEFACTS, EMAIL, PASSWORD = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
 
@@ -60,6 +61,7 @@ def main():
         focused = driver.switch_to.active_element
         check(focused.text == "API reference", "the first Tab reaches the API reference link")
         focused.send_keys(Keys.ENTER)
+        WebDriverWait(driver, 60).until(lambda d: d.title.startswith("API reference"))
         check(driver.find_element(By.TAG_NAME, "h1").text == "API reference", "Enter follows it")
         rows = driver.find_elements(By.CSS_SELECTOR, "tbody tr")
         check(len(rows) > 50, f"the reference lists the operations ({len(rows)})")
@@ -78,11 +80,13 @@ def main():
         driver.save_screenshot(os.path.join(ARTEFACTS, "signin.png"))
         driver.find_element(By.ID, "email").send_keys(EMAIL)
         driver.find_element(By.ID, "password").send_keys("not the password" + Keys.ENTER)
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=alert]"))
         alert = driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
         check("not right" in alert, f"a wrong password is said on the page ({alert!r})")
         check(driver.find_element(By.ID, "email").get_attribute("value") == EMAIL, "the email is kept")
         driver.save_screenshot(os.path.join(ARTEFACTS, "signin-error.png"))
         driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+        WebDriverWait(driver, 60).until(lambda d: d.title.startswith("API reference"))
         check(driver.find_element(By.TAG_NAME, "h1").text == "API reference", "signed in, the browser goes on to next")
         session = driver.get_cookie("tessera_session")
         check(session is not None and session.get("httpOnly") is True, "the session is kept in an HttpOnly cookie")

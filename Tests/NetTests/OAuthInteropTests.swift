@@ -37,6 +37,8 @@ struct OAuthInteropTests {
             arguments: [
                 "--signing", "eddsa", "--port", String(port),
                 "--issuer", "http://127.0.0.1:\(port)",
+                // authlib plays an application whose own front end asks for consent.
+                "--consent-url", "https://app.example/oauth/consent",
             ])
         defer { server.kill9() }
         let (status, text) = try ChildProcess.python(
@@ -58,7 +60,12 @@ struct OAuthInteropTests {
             arguments: ["--port", String(port), "--issuer", "http://127.0.0.1:\(port)"])
         defer { server.kill9() }
         let (status, text) = try ChildProcess.python(
-            "mcp_flow.py", ["http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42"])
+            "mcp_flow.py",
+            [
+                "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42",
+                URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/pages").path,
+            ])
         #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
     }

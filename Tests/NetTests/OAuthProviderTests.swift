@@ -125,9 +125,13 @@ struct OAuthProviderTests {
         let fixture = try await ProviderFixture.make()
         let harness = fixture.harness
         let token = fixture.user.token
+        // Without a Bearer token or a browser session: to the sign-in page, and back here afterwards.
+        let anonymous = try await harness.send(
+            "GET", fixture.authorizePath(client: fixture.publicClient, challenge: "x"))
+        #expect(anonymous.status == 303)
         #expect(
-            try await harness.send("GET", fixture.authorizePath(client: fixture.publicClient, challenge: "x")).status
-                == 401)
+            anonymous.headers["location"]?.hasPrefix("/signin?next=%2Fapi%2Fv1%2Foauth%2Fprovider%2Fauthorize%3F")
+                == true)
         let unknown = try await harness.send(
             "GET", fixture.authorizePath(client: UUID().uuidString, challenge: nil), token: token)
         #expect(unknown.status == 400)

@@ -70,6 +70,7 @@ enum HTML {
         form.stack label { font-weight: 600; margin-top: .5rem; }
         input[type=email], input[type=password] { font: inherit; padding: .6rem; border: 1px solid #8888; border-radius: .4rem; }
         button { font: inherit; font-weight: 600; padding: .6rem 1rem; border: 0; border-radius: .4rem; background: var(--accent); color: #fff; cursor: pointer; margin-top: 1rem; }
+        button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
         p.error { border-left: 4px solid #c62828; padding: .5rem .75rem; background: #c6282814; }
 
         """
