@@ -21,6 +21,7 @@ final class HTTPHarness: Sendable {
         social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
         limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
         registration: RegistrationSettings = RegistrationSettings(), resourcePolicy: ResourcePolicy = ResourcePolicy(),
+        ownConsentPage: Bool = false,
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
@@ -51,7 +52,8 @@ final class HTTPHarness: Sendable {
                     frontendURL: "https://app.example"),
                 rateLimiter: rateLimiter, trustedProxies: trustedProxies,
                 provider: OAuthProvider(
-                    auth: auth, scopesSupported: Self.scopes, consentURL: "https://app.example/oauth/consent",
+                    auth: auth, scopesSupported: Self.scopes,
+                    consentURL: ownConsentPage ? "" : "https://app.example/oauth/consent",
                     resourcePolicy: resourcePolicy),
                 social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds, registration: registration
             ).router,
