@@ -19,6 +19,8 @@ enum OpenAPIDocument {
         var errorSchema = "Error"
         /// The media type of a page's answers (success and errors alike), instead of JSON.
         var page: String?
+        /// Other answers without a JSON body: a redirect (303 to the sign-in page), an HTML page (200).
+        var otherAnswers: [(status: Int, media: String?)] = []
     }
 
     static let listQuery = ["page", "limit", "sort_by", "sort_order"]
@@ -175,16 +177,19 @@ enum OpenAPIDocument {
             authenticated: false, success: (200, "JWKS")),
         Operation(
             method: "get", path: "/api/v1/oauth/provider/authorize",
-            summary: "Authorization code request (302 to the client or to the consent page)",
-            success: (302, nil),
+            summary:
+                "Authorization code request (302 to the client or to the consent page; a browser: its session cookie, "
+                + "303 to /signin without one, 200 with Tessera's consent page)",
+            bearerOptional: true, success: (302, nil),
             query: [
                 "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
                 "code_challenge_method", "resource",
-            ], errors: [400, 401]),
+            ], errors: [400, 401], otherAnswers: [(303, nil), (200, "text/html")]),
         Operation(
             method: "post", path: "/api/v1/oauth/provider/authorize/consent",
-            summary: "The user's consent decision (302 to the client)", body: "ConsentForm", success: (302, nil),
-            errors: [400, 401, 422]),
+            summary: "The user's consent decision (302 to the client); a browser: its session cookie and CSRF token",
+            bearerOptional: true, body: "ConsentForm", success: (302, nil), errors: [400, 401, 403, 422],
+            otherAnswers: [(200, "text/html")]),
         Operation(
             method: "post", path: "/api/v1/oauth/provider/token", summary: "Token endpoint (RFC 6749)",
             authenticated: false, body: "TokenForm", success: (200, "ProviderToken"), errors: [400, 401, 503],
@@ -341,6 +346,11 @@ enum OpenAPIDocument {
             success["content"] = [page: ["schema": ["type": "string"]]]
         }
         responses[String(operation.success.status)] = success
+        for (status, media) in operation.otherAnswers {
+            var answer: [String: Any] = ["description": status == 303 ? "To the sign-in page" : "A page"]
+            if let media { answer["content"] = [media: ["schema": ["type": "string"]]] }
+            responses[String(status)] = answer
+        }
         for status in operation.errors + [413] {
             if let page = operation.page, status != 413, status != 429 {
                 responses[String(status)] = ["description": "Error", "content": [page: ["schema": ["type": "string"]]]]

@@ -226,7 +226,8 @@ extension OpenAPIDocument {
                 [
                     "approved": ["type": "boolean"], "response_type": string(), "client_id": string(),
                     "redirect_uri": string(), "scope": string(), "state": string(),
-                    "code_challenge": string(), "code_challenge_method": string(),
+                    "code_challenge": string(), "code_challenge_method": string(), "resource": string(),
+                    "csrf": string(),
                 ],
                 required: ["approved", "client_id"]),
             "TokenForm": object(
