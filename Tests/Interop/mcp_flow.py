@@ -183,7 +183,7 @@ async def main():
                 os.makedirs(ARTEFACTS, exist_ok=True)
                 driver.save_screenshot(os.path.join(ARTEFACTS, "consent.png"))
             driver.find_element(By.CSS_SELECTOR, "button[value=true]").click()
-            for _ in range(200):
+            for _ in range(1200):  # bounded: a minute at most, however busy the machine
                 if "code" in callback:
                     break
                 time.sleep(0.05)
