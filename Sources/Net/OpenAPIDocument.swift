@@ -47,6 +47,10 @@ enum OpenAPIDocument {
                 method: "get", path: "/static/tessera.css", summary: "The pages' stylesheet", authenticated: false,
                 success: (200, nil), page: "text/css"),
             Operation(
+                method: "post", path: "/signout",
+                summary: "End the browser's session and clear its cookie, then 303 to /signin (HTML form, CSRF token)",
+                authenticated: false, body: "SignOutForm", success: (303, nil), errors: [403]),
+            Operation(
                 method: "get", path: "/signin", summary: "The sign-in page (HTML)", authenticated: false,
                 success: (200, nil), query: ["next"], page: "text/html"),
             Operation(

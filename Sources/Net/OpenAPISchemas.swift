@@ -274,6 +274,7 @@ extension OpenAPIDocument {
                 ],
                 required: ["client_id", "client_name", "client_type", "redirect_uris", "scopes"]),
             "ClientList": array(ref("Client")),
+            "SignOutForm": object(["csrf": string()], required: ["csrf"]),
             "SignInForm": object(
                 ["email": string(), "password": string(), "csrf": string(), "next": string()],
                 required: ["email", "password", "csrf"]),

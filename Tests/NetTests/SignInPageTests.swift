@@ -90,6 +90,41 @@ struct SignInPageTests {
         #expect(Self.cookie(answer, "tessera_session") == nil)
     }
 
+    @Test(
+        "signed in, / says who and offers to sign out; signing out (with the CSRF token) ends the session and clears the cookie"
+    )
+    func signOut() async throws {
+        let harness = try await HTTPHarness()
+        defer { Task { await harness.close() } }
+        _ = try await TestUser.signUp(harness, "leave")
+        let csrf = String(repeating: "A", count: 43)
+        let signedIn = try await Self.signIn(
+            harness, csrf: csrf, cookieCSRF: csrf, email: "leave@example.com", password: HTTPHarness.password)
+        let session = try #require(Self.cookie(signedIn, "tessera_session")).value
+        let cookies = "tessera_session=\(session); tessera_csrf=\(csrf)"
+        let front = try await harness.send("GET", "/", headers: ["Cookie": cookies])
+        let html = String(decoding: front.body, as: UTF8.self)
+        #expect(
+            html.contains("Signed in as <strong>leave@example.com</strong>") && html.contains("action=\"/signout\""))
+
+        func signOut(_ field: String?) async throws -> HTTPHarness.Answer {
+            try await harness.send(
+                "POST", "/signout", body: Self.form(field.map { [("csrf", $0)] } ?? []),
+                headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies])
+        }
+        #expect(try await signOut(nil).status == 403)
+        #expect(
+            String(decoding: try await harness.send("GET", "/", headers: ["Cookie": cookies]).body, as: UTF8.self)
+                .contains("Signed in as"), "a refused form ends nothing")
+        let out = try await signOut(csrf)
+        #expect(out.status == 303 && out.headers["location"] == "/signin")
+        #expect(out.headers["set-cookie"]?.hasPrefix("tessera_session=; ") == true)
+        #expect(out.headers["set-cookie"]?.contains("Max-Age=0") == true)
+        let after = try await harness.send("GET", "/", headers: ["Cookie": cookies])
+        #expect(
+            !String(decoding: after.body, as: UTF8.self).contains("Signed in as"), "the old cookie is worth nothing")
+    }
+
     @Test("next is a path on this server only: another host or a URL goes to /")
     func safeNext() async throws {
         let harness = try await HTTPHarness()

@@ -23,6 +23,12 @@ struct BrowserSession {
         return (found.session.userID, found.session.id)
     }
 
+    /// The `Set-Cookie` value that makes the browser forget its session.
+    var clearingCookie: String {
+        "\(Self.cookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+            + (Cookies.secure(issuer: auth.signer.issuer) ? "; Secure" : "")
+    }
+
     /// The `Set-Cookie` value that keeps `refreshToken` as the browser's session.
     func cookie(_ refreshToken: String) -> String {
         "\(Self.cookieName)=\(refreshToken); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(7 * 86_400)"

@@ -6,7 +6,12 @@ import NIOCore
 extension Endpoints {
     func addFrontDoorRoutes(to root: RouteGroup) {
         let front = frontPage()
-        root.get("/") { _, _ in front }
+        root.get("/") { request, _ in
+            guard let user = BrowserSession(auth: auth).user(of: request),
+                let email = await engine.user(id: user.userID)?.email
+            else { return front }
+            return signedInFrontPage(email: email, request: request)
+        }
         let reference = referencePage()
         root.get("/docs") { _, _ in reference }
         let stylesheet = ByteBuffer(string: HTML.stylesheet)
@@ -17,7 +22,7 @@ extension Endpoints {
         }
     }
 
-    private func frontPage() -> HTTPResponse {
+    private func frontPage(signedIn: String = "") -> HTTPResponse {
         let issuer = auth.signer.issuer
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         func link(_ path: String, _ label: String) -> String {
@@ -27,6 +32,7 @@ extension Endpoints {
             <h1>Tessera</h1>
             <p class="lead">An authentication service: accounts, sessions, organizations, and an OAuth 2.0 authorization
             server for applications and MCP clients.</p>
+            \(signedIn)
             <dl class="facts">
             <dt>Issuer</dt><dd><code>\(HTML.escaped(issuer))</code></dd>
             <dt>Version</dt><dd>\(HTML.escaped(version))</dd>
@@ -42,6 +48,22 @@ extension Endpoints {
             <p class="muted">Applications send people here to sign in through <code>\(HTML.escaped(base))/api/v1/oauth/provider/authorize</code>.</p>
             """
         return HTML.page(title: "Tessera", body: body)
+    }
+
+    /// The front page for a signed-in browser: who it is, and a way to sign out.
+    private func signedInFrontPage(email: String, request: HTTPRequest) -> HTTPResponse {
+        let (token, setCookie) = CSRF.token(for: request, issuer: auth.signer.issuer)
+        var response = frontPage(
+            signedIn: """
+                <form method="post" action="/signout" class="inline">
+                <p>Signed in as <strong>\(HTML.escaped(email))</strong>.
+                <input type="hidden" name="\(CSRF.fieldName)" value="\(token)">
+                <button type="submit" class="secondary">Sign out</button></p>
+                </form>
+                """)
+        response.headers.replaceOrAdd(name: "cache-control", value: "no-store")
+        if let setCookie { response.headers.add(name: "set-cookie", value: setCookie) }
+        return response
     }
 
     private var registrationSummary: String {

@@ -38,6 +38,26 @@ extension Endpoints {
         }
     }
 
+    /// `POST /signout`: the browser's session ends (revoked like any other) and its cookie is cleared; the form
+    /// needs its CSRF token like every other.
+    func addSignOutRoute(to root: RouteGroup) {
+        root.post("/signout") { request, _ in
+            let form = HTTPRequest.parseQuery(Substring(String(buffer: request.body)))
+            guard CSRF.isValid(form: form, request: request) else {
+                throw APIError(.forbidden, "AUTH_004", "the form expired; open the page again")
+            }
+            if let user = BrowserSession(auth: auth).user(of: request),
+                let token = Cookies.value(BrowserSession.cookieName, in: request)
+            {
+                try await auth.logout(userID: user.userID, refreshToken: token)
+            }
+            var response = HTTPResponse(
+                status: .seeOther, headers: ["location": "/signin", "cache-control": "no-store"])
+            response.headers.add(name: "set-cookie", value: BrowserSession(auth: auth).clearingCookie)
+            return response
+        }
+    }
+
     /// `next` when it is a path on this server (`/…`, never `//host` or a URL), else `/`.
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
