@@ -4,8 +4,8 @@ Selenium. Opens the front door, checks that its one stylesheet applied under the
 that the browser reported no policy violation, follows the link to the API reference with the keyboard, and
 keeps a screenshot of each page (desktop and phone widths) in the artefact folder.
 
-Then signs in on the sign-in page as a person would (a wrong password first, then the right one) and lands where
-it was going, with the session in an HttpOnly cookie.
+Then signs in on the sign-in page as a person would (a wrong password first, then the right one), lands where
+it was going with the session in an HttpOnly cookie, and signs out from the front door.
 
 Usage: pages_browser.py BASE_URL ARTEFACT_FOLDER EMAIL PASSWORD
 Prints `all checks passed` and exits 0, or names the first check that failed and exits 1.
@@ -90,6 +90,13 @@ def main():
         check(driver.find_element(By.TAG_NAME, "h1").text == "API reference", "signed in, the browser goes on to next")
         session = driver.get_cookie("tessera_session")
         check(session is not None and session.get("httpOnly") is True, "the session is kept in an HttpOnly cookie")
+        driver.get(BASE + "/")
+        check("Signed in as" in driver.find_element(By.TAG_NAME, "main").text, "the front door says who is signed in")
+        driver.find_element(By.CSS_SELECTOR, "form[action='/signout'] button").click()
+        WebDriverWait(driver, 60).until(lambda d: d.title.startswith("Sign in"))
+        check(driver.get_cookie("tessera_session") is None, "signing out clears the session cookie")
+        driver.get(BASE + "/")
+        check("Signed in as" not in driver.find_element(By.TAG_NAME, "main").text, "and the front door forgets the user")
         violations = policy_violations(driver)
         check(not violations, f"no policy violation on the sign-in pages {violations[:2]}")
     finally:
