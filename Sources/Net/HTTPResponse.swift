@@ -6,6 +6,9 @@ public struct HTTPResponse: Sendable {
     package var status: HTTPResponseStatus
     package var headers: HTTPHeaders
     package var body: ByteBuffer
+    /// A page's own Content-Security-Policy, in place of `defaultPolicy` (the consent page lets its form's answer
+    /// redirect to the client). Nil for every other answer: the server adds the default without a search.
+    package var contentSecurityPolicy: String?
 
     public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.status = status
@@ -20,18 +23,22 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
     }
 
-    /// Headers every answer carries.
+    /// Headers every answer carries, but its Content-Security-Policy.
     static let securityHeaders: [(String, String)] = [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "strict-origin-when-cross-origin"),
-        // No script anywhere; the pages' own stylesheet and images only; forms post to this server only.
-        (
-            "content-security-policy",
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-                + "frame-ancestors 'none'"
-        ),
     ]
+
+    /// The policy of every answer without one of its own: no script anywhere; the pages' own stylesheet and
+    /// images only; forms post to this server only.
+    static let defaultPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+    /// The security headers of this answer: the common ones and its policy.
+    var securityHeaders: [(String, String)] {
+        Self.securityHeaders + [("content-security-policy", contentSecurityPolicy ?? Self.defaultPolicy)]
+    }
 }
 
 extension HTTPResponse {
@@ -42,7 +49,7 @@ extension HTTPResponse {
         var bytes = ByteBuffer()
         bytes.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
         var fields = headers
-        fields.add(contentsOf: Self.securityHeaders)
+        fields.add(contentsOf: securityHeaders)
         fields.add(name: "content-length", value: String(body.readableBytes))
         fields.add(name: "connection", value: "close")
         for (name, value) in fields { bytes.writeString("\(name): \(value)\r\n") }

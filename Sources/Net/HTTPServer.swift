@@ -211,14 +211,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         releaseBody()
         // Before the end is written: writing it may hand this handler the next pipelined request at once.
         connectionGuard.answerSent()
-        // Routes never set these headers themselves, so they are appended without a search — but for a page with
-        // a policy of its own (the consent page), which keeps it.
+        // Routes never set these headers themselves, so they are appended without a search.
         var headers = response.headers
-        if headers.contains(name: "content-security-policy") {
-            headers.add(contentsOf: HTTPResponse.securityHeaders.filter { $0.0 != "content-security-policy" })
-        } else {
-            headers.add(contentsOf: HTTPResponse.securityHeaders)
-        }
+        headers.add(contentsOf: HTTPResponse.securityHeaders)
+        headers.add(
+            name: "content-security-policy", value: response.contentSecurityPolicy ?? HTTPResponse.defaultPolicy)
         headers.add(name: "content-length", value: String(response.body.readableBytes))
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(

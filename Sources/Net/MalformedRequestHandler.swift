@@ -20,7 +20,7 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
         if !answering {
             let response = APIError(.badRequest, "VAL_006", "the request is not valid HTTP").response
             var headers = response.headers
-            for (name, value) in HTTPResponse.securityHeaders { headers.replaceOrAdd(name: name, value: value) }
+            for (name, value) in response.securityHeaders { headers.replaceOrAdd(name: name, value: value) }
             headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
             headers.replaceOrAdd(name: "connection", value: "close")
             context.write(

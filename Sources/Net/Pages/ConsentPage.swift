@@ -46,10 +46,9 @@ extension Endpoints {
         let target = redirect.flatMap { parts in
             parts.scheme.map { scheme in scheme + "://" + (parts.host ?? "") + (parts.port.map { ":\($0)" } ?? "") }
         }
-        response.headers.add(
-            name: "content-security-policy",
-            value: "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'"
-                + (target.map { " " + $0 } ?? "") + "; base-uri 'none'; frame-ancestors 'none'")
+        response.contentSecurityPolicy =
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'"
+            + (target.map { " " + $0 } ?? "") + "; base-uri 'none'; frame-ancestors 'none'"
         if let setCookie { response.headers.add(name: "set-cookie", value: setCookie) }
         return response
     }
