@@ -111,6 +111,7 @@ let package = Package(
                 "WAL",
                 "Engine",
                 "Auth",
+                "Bytes",
                 "Net",
                 "Social",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -19,12 +19,18 @@ package enum RedirectURI {
             let host = components.host?.lowercased(), !host.isEmpty, components.user == nil,
             components.password == nil
         else { return nil }
-        let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
+        let loopback = isLoopbackHost(host)
         switch scheme {
         case "https": return loopback ? .loopback : .https
         case "http": return loopback ? .loopback : nil
         default: return nil
         }
+    }
+
+    /// Whether `host` names this machine's loopback interface: `localhost`, `127.0.0.1` or `::1` (bracketed or
+    /// not). The one list every "https, or http to this machine" rule reads.
+    package static func isLoopbackHost(_ host: String) -> Bool {
+        ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
     }
 
     /// Whether `given` is `registered`: exactly, or — for a loopback `http` URI — with any port, since a native

@@ -64,3 +64,8 @@ extension StringProtocol {
         (0x41...0x5a).contains(byte) ? byte | 0x20 : byte
     }
 }
+
+extension StringProtocol {
+    /// The text without one trailing `/`: an issuer or a base URL to which paths are appended.
+    package var withoutTrailingSlash: String { hasSuffix("/") ? String(dropLast()) : String(self) }
+}

@@ -1,4 +1,5 @@
 package import Auth
+import Bytes
 import Engine
 import Foundation
 import NIOHTTP1
@@ -62,7 +63,7 @@ extension Endpoints {
     /// Where a registered client reads, replaces and deletes its registration.
     func registrationURI(of client: OAuthClient) -> String {
         let issuer = auth.signer.issuer
-        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        let base = issuer.withoutTrailingSlash
         return base + "/api/v1/oauth/provider/register/" + client.id.uuidString.lowercased()
     }
 

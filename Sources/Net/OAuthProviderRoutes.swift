@@ -127,7 +127,7 @@ struct AuthorizationServerMetadata: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        let base = issuer.withoutTrailingSlash
         try container.encode(issuer, forKey: .issuer)
         try container.encode(base + "/api/v1/oauth/provider/authorize", forKey: .authorizationEndpoint)
         try container.encode(base + "/api/v1/oauth/provider/token", forKey: .tokenEndpoint)

@@ -1,3 +1,5 @@
+import Auth
+import Bytes
 package import Foundation
 
 /// A social login provider Tessera signs users in with, as configured (API.md): any OpenID Connect provider by
@@ -56,7 +58,7 @@ package struct SocialProviderConfiguration: Sendable, Hashable {
                     displayName: environment[prefix + "_DISPLAY_NAME"]
                         ?? (name == "google" ? "Google" : name.capitalized),
                     icon: environment[prefix + "_ICON"] ?? name,
-                    kind: .openIDConnect(issuer: issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer),
+                    kind: .openIDConnect(issuer: issuer.withoutTrailingSlash),
                     clientID: try required(prefix + "_CLIENT_ID", in: environment),
                     clientSecret: try required(prefix + "_CLIENT_SECRET", in: environment)))
         }
@@ -87,10 +89,10 @@ package struct SocialProviderConfiguration: Sendable, Hashable {
     package static func isHTTPSOrLocal(_ url: URL) -> Bool {
         guard let host = url.host else { return false }
         return url.scheme == "https"
-            || (url.scheme == "http" && ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host))
+            || (url.scheme == "http" && RedirectURI.isLoopbackHost(host))
     }
 
-    private static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+    private static func trimmed(_ url: String) -> String { url.withoutTrailingSlash }
 
     /// HTTPS, or plain HTTP to this machine only (a local provider in tests): tokens and secrets never cross a
     /// network in clear.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Auth
+import Bytes
 import Engine
 import Foundation
 import NIOCore
@@ -171,7 +172,7 @@ struct Online {
     }
 
     private func exchange(_ method: HTTPMethod, _ path: String, json: [String: Any]?) async throws -> Data {
-        let base = (target.url ?? "").hasSuffix("/") ? String((target.url ?? "").dropLast()) : (target.url ?? "")
+        let base = (target.url ?? "").withoutTrailingSlash
         let login = try await call(
             .POST, base + "/api/v1/auth/login",
             json: ["email": target.email ?? "", "password": target.effectivePassword ?? ""],

@@ -55,7 +55,7 @@ enum Cookies {
     /// cookie there, and nothing leaves the machine).
     static func secure(issuer: String) -> Bool {
         guard let url = URLComponents(string: issuer), url.scheme == "http" else { return true }
-        return !["localhost", "127.0.0.1", "::1", "[::1]"].contains(url.host ?? "")
+        return !RedirectURI.isLoopbackHost(url.host ?? "")
     }
 }
 

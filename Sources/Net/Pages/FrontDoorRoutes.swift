@@ -1,4 +1,5 @@
 import Auth
+import Bytes
 import NIOCore
 
 /// What a person opening the server in a browser sees: `/` says what this server is, `/docs` is the API
@@ -24,7 +25,7 @@ extension Endpoints {
 
     private func frontPage(signedIn: String = "") -> HTTPResponse {
         let issuer = auth.signer.issuer
-        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        let base = issuer.withoutTrailingSlash
         func link(_ path: String, _ label: String) -> String {
             "<li><a href=\"\(HTML.escaped(path))\">\(HTML.escaped(label))</a> <code>\(HTML.escaped(path))</code></li>"
         }
