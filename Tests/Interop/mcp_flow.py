@@ -24,8 +24,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx2
 import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from chromium import chromium
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from mcp.client.auth import OAuthClientProvider, TokenStorage
@@ -159,13 +158,7 @@ async def main():
     threading.Thread(target=listener.serve_forever, daemon=True).start()
 
     def run_browser(authorization_url):
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for argument in ["--headless=new", "--disable-dev-shm-usage", "--disable-gpu"]:
-            options.add_argument(argument)
-        if os.geteuid() == 0:
-            options.add_argument("--no-sandbox")
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = chromium()
         try:
             driver.get(authorization_url)
             check(driver.find_element(By.TAG_NAME, "h1").text == "Sign in", "the browser is sent to Tessera's sign-in page")

@@ -13,8 +13,7 @@ Prints `all checks passed` and exits 0, or names the first check that failed and
 import os
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from chromium import chromium, policy_violations
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -29,24 +28,9 @@ def check(condition, what):
     print(f"ok: {what}", flush=True)
 
 
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ["--headless=new", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1000,1100"]:
-        options.add_argument(argument)
-    if os.geteuid() == 0:
-        options.add_argument("--no-sandbox")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def policy_violations(driver):
-    return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
-
-
 def main():
     os.makedirs(ARTEFACTS, exist_ok=True)
-    driver = browser()
+    driver = chromium()
     try:
         driver.get(BASE + "/")
         check("Tessera" in driver.title, "the front door has a title")
