@@ -265,3 +265,20 @@ final class ManualSeconds: @unchecked Sendable {
     // `@unchecked Sendable`: used by one test at a time, on one task.
     var value = 1_000
 }
+
+@Suite("Key files")
+struct KeyFileTests {
+    @Test("a key file a killed process left half written (*.tmp) is removed when the keys load, and named")
+    func staleTemporaryRemoved() throws {
+        var template = Array("\(NSTemporaryDirectory())/tessera-keys-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try ServerKeys.loadOrCreate(directory: directory)
+        #expect(first.removedTemporaryFiles.isEmpty)
+        _ = FileManager.default.createFile(atPath: directory + "/access-hs256.key.tmp", contents: Data([1, 2]))
+        let again = try ServerKeys.loadOrCreate(directory: directory)
+        #expect(again.removedTemporaryFiles == ["access-hs256.key.tmp"])
+        #expect(again.accessTokenKey == first.accessTokenKey, "the key itself is untouched")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/access-hs256.key.tmp"))
+    }
+}

@@ -75,6 +75,17 @@ struct ClientRegistrationTests {
         let secret = try #require(created.json["client_secret"] as? String)
         #expect(created.json["client_secret_expires_at"] as? Int == 0)
         #expect(created.json["response_types"] as? [String] == [])
+        // RFC 7592 §2.2: an update may repeat the secret, which must then be the client's.
+        let update =
+            #"{"client_id":"\#(clientID)","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic","scope":"read","client_secret":"\#(secret)x"}"#
+        let token = try #require(created.json["registration_access_token"] as? String)
+        let wrongSecret = try await harness.send("PUT", "\(Self.path)/\(clientID)", json: update, token: token)
+        #expect(wrongSecret.status == 400)
+        #expect(wrongSecret.json["error"] as? String == "invalid_client_metadata")
+        let rightSecret = try await harness.send(
+            "PUT", "\(Self.path)/\(clientID)", json: update.replacingOccurrences(of: "\(secret)x", with: secret),
+            token: token)
+        #expect(rightSecret.status == 200)
         let basic = try await harness.sendForm(
             "/api/v1/oauth/provider/token", [("grant_type", "client_credentials")], basic: (clientID, secret))
         #expect(basic.status == 200, "\(String(decoding: basic.body, as: UTF8.self))")

@@ -254,6 +254,22 @@ struct ServeOperationsTests {
         }
     }
 
+    @Test(
+        "the registration and resource options refuse a value outside their range, naming the option",
+        arguments: [
+            ("--client-registration", "sometimes"), ("--max-anonymous-clients", "-1"), ("--unused-client-hours", "0"),
+            ("--resources", "ftp://mcp.example/"), ("--resources", "https://mcp.example/#x"),
+        ])
+    func registrationOptionsValidated(option: String, value: String) async throws {
+        let folder = TemporaryFolder("options")
+        defer { folder.remove() }
+        let refused = try? ServerProcess(
+            data: folder.path + "/data", outputPath: folder.path + "/serve.log", arguments: [option, value])
+        #expect(refused == nil, "\(option) \(value) was accepted")
+        refused?.kill9()
+        #expect(folder.text("serve.log").contains(option), "\(folder.text("serve.log"))")
+    }
+
     @Test("a disk too small for the first log segment: the start fails naming ENOSPC and the size it needed")
     func diskTooSmallAtFirstStart() async throws {
         let folder = TemporaryFolder("tiny")
