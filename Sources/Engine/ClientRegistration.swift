@@ -9,8 +9,17 @@ public struct ClientRegistration: Sendable, Hashable {
         case anonymous = 0
         /// Someone holding an initial access token a superuser made (the `token` policy).
         case initialAccessToken = 1
+        /// Nobody: the client's `client_id` is the URL of its metadata document, which Tessera fetched (the OAuth
+        /// Client ID Metadata Document draft). Recorded when a user first approves it.
+        case metadataDocument = 2
 
-        package var name: String { self == .anonymous ? "anonymous" : "initial_access_token" }
+        package var name: String {
+            switch self {
+            case .anonymous: "anonymous"
+            case .initialAccessToken: "initial_access_token"
+            case .metadataDocument: "metadata_document"
+            }
+        }
     }
 
     /// OpenID Connect Dynamic Registration's `application_type`: what redirect URIs the client may use.
@@ -25,7 +34,10 @@ public struct ClientRegistration: Sendable, Hashable {
     }
 
     package var origin: Origin
-    /// SHA-256 of the registration access token that reads, updates and deletes the registration.
+    /// For a client known by its metadata document: the document's URL, which is also its `client_id`.
+    package var documentURL: String?
+    /// SHA-256 of the registration access token that reads, updates and deletes the registration (RFC 7592);
+    /// a client known by its metadata document has none and this is never matched.
     package var accessTokenDigest: SecretDigest
     package var applicationType: ApplicationType
     /// `none` (a public client), `client_secret_basic` or `client_secret_post`.
@@ -46,9 +58,10 @@ public struct ClientRegistration: Sendable, Hashable {
         origin: Origin, accessTokenDigest: SecretDigest, applicationType: ApplicationType,
         tokenEndpointAuthMethod: String, grantTypes: [String], responseTypes: [String], clientURI: String?,
         logoURI: String?, softwareID: String?, softwareVersion: String?, registeredFrom: String?,
-        secretExpiresAtSeconds: Int64
+        secretExpiresAtSeconds: Int64, documentURL: String? = nil
     ) {
         self.origin = origin
+        self.documentURL = documentURL
         self.accessTokenDigest = accessTokenDigest
         self.applicationType = applicationType
         self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
@@ -88,6 +101,8 @@ public struct ClientMetadataUpdate: Sendable, Hashable {
 extension BinaryWriter {
     mutating func write(_ registration: ClientRegistration) {
         write(registration.origin.rawValue)
+        // Only a metadata-document client has a URL: the encoding of the other origins is unchanged.
+        if registration.origin == .metadataDocument { write(registration.documentURL ?? "") }
         write(registration.accessTokenDigest)
         write(registration.applicationType.rawValue)
         write(registration.tokenEndpointAuthMethod)
@@ -108,6 +123,7 @@ extension BinaryReader {
         guard let origin = ClientRegistration.Origin(rawValue: rawOrigin) else {
             throw RecordDecodingError("invalid registration origin \(rawOrigin)")
         }
+        let documentURL = origin == .metadataDocument ? try read(String.self) : nil
         let digest = try read(SecretDigest.self)
         let rawType = try read(UInt8.self)
         guard let applicationType = ClientRegistration.ApplicationType(rawValue: rawType) else {
@@ -119,6 +135,6 @@ extension BinaryReader {
             responseTypes: try readStrings(), clientURI: try readOptional(String.self),
             logoURI: try readOptional(String.self), softwareID: try readOptional(String.self),
             softwareVersion: try readOptional(String.self), registeredFrom: try readOptional(String.self),
-            secretExpiresAtSeconds: try read(Int64.self))
+            secretExpiresAtSeconds: try read(Int64.self), documentURL: documentURL)
     }
 }

@@ -1,17 +1,21 @@
 package import FoundationEssentials
 
 extension Engine {
-    /// Deletes the clients that registered themselves anonymously (RFC 7591) at least `unusedMilliseconds` ago
-    /// and hold nothing: no consent, no grant, no authorization code and no token. Each deletion is logged like
-    /// any other (`clientDeleted`). Returns the ids deleted.
+    /// Deletes the clients nobody vouched for — those that registered themselves anonymously (RFC 7591) and
+    /// those known by a metadata document — made at least `unusedMilliseconds` ago that hold nothing: no
+    /// consent, no grant, no authorization code and no token. Each deletion is logged like any other
+    /// (`clientDeleted`). Returns the ids deleted.
     ///
     /// Anonymous registration is open to anyone; a registration nobody ever completes a sign-in with would
-    /// otherwise stay for good, and count against `--max-anonymous-clients`.
+    /// otherwise stay for good, and count against `--max-anonymous-clients`. A metadata-document client whose
+    /// users all withdrew their consent is recorded again, from its document, when someone approves it anew.
     package func purgeUnusedAnonymousClients(unusedMilliseconds: Int64) async throws(EngineError) -> [UUID] {
         let now = clock.nowMilliseconds()
         let candidates = clientDirectory.withLock { clients in
-            clients.values.filter {
-                $0.registration?.origin == .anonymous && $0.createdAtMilliseconds + unusedMilliseconds <= now
+            clients.byID.values.filter {
+                let origin = $0.registration?.origin
+                return (origin == .anonymous || origin == .metadataDocument)
+                    && $0.createdAtMilliseconds + unusedMilliseconds <= now
             }.map(\.id)
         }
         guard !candidates.isEmpty else { return [] }

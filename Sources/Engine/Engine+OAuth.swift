@@ -62,7 +62,7 @@ extension Engine {
         return try await commit(on: client.id) { _ throws(EngineError) in
             (client.registration == nil ? EngineRecord.clientRegistered(client) : .clientSelfRegistered(client), ())
         } then: { _, _ in
-            self.clientDirectory.withLock { $0[client.id] = client }
+            self.clientDirectory.withLock { $0.insert(client) }
             return client
         }
     }
@@ -77,7 +77,7 @@ extension Engine {
             }
             return (.clientDeleted(clientID: id, atMilliseconds: now), ())
         } then: { _, _ in
-            _ = self.clientDirectory.withLock { $0.removeValue(forKey: id) }
+            self.clientDirectory.withLock { $0.remove(id) }
         }
     }
 
@@ -96,14 +96,51 @@ extension Engine {
             return (.clientMetadataUpdated(update), ())
         } then: { state, _ in
             let client = state.clients[clientID]!
-            self.clientDirectory.withLock { $0[clientID] = client }
+            self.clientDirectory.withLock { $0.insert(client) }
             return client
         }
     }
 
+    /// Records the client a metadata document describes (`registration.documentURL` set), or brings its record
+    /// up to date with the document: the first approval of a document client makes its record, which codes,
+    /// grants and consents then name; a changed document changes the record (both logged like any change).
+    /// Concurrent calls for one URL record it once.
+    package func recordDocumentClient(_ described: NewOAuthClient) async throws(EngineError) -> OAuthClient {
+        guard let url = described.registration?.documentURL else {
+            throw EngineError(.invalidArgument, "a document client needs its document's URL")
+        }
+        await documentTurns.acquire(url)
+        let result: Result<OAuthClient, EngineError>
+        do {
+            if let existing = clientDirectory.withLock({ $0.client(documentURL: url) }) {
+                if existing.name == described.name && existing.redirectURIs == described.redirectURIs
+                    && existing.scopes == described.scopes && existing.registration == described.registration
+                {
+                    result = .success(existing)
+                } else {
+                    result = .success(
+                        try await updateClientMetadata(
+                            existing.id, name: described.name, redirectURIs: described.redirectURIs,
+                            scopes: described.scopes, registration: described.registration!))
+                }
+            } else {
+                result = .success(try await registerClient(described))
+            }
+        } catch {
+            result = .failure(error)
+        }
+        await documentTurns.release(url)
+        return try result.get()
+    }
+
+    /// The live client known by the metadata document at `url` (compared as a plain string), if one was recorded.
+    package func liveClient(documentURL url: String) -> OAuthClient? {
+        clientDirectory.withLock { $0.client(documentURL: url) }
+    }
+
     /// How many clients registered themselves anonymously and are not deleted (the open policy's cap).
     package func anonymousClientCount() -> Int {
-        clientDirectory.withLock { $0.values.count { $0.registration?.origin == .anonymous } }
+        clientDirectory.withLock { $0.byID.values.count { $0.registration?.origin == .anonymous } }
     }
 
     /// The client with this id, unless it was deleted: a lock, no shard hop (the hot path's client check).
@@ -113,7 +150,7 @@ extension Engine {
 
     /// Every client that is not deleted, oldest first.
     package func liveClients() -> [OAuthClient] {
-        clientDirectory.withLock { Array($0.values) }.sorted {
+        clientDirectory.withLock { Array($0.byID.values) }.sorted {
             ($0.createdAtMilliseconds, $0.id.uuidString) < ($1.createdAtMilliseconds, $1.id.uuidString)
         }
     }

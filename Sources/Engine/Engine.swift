@@ -32,8 +32,11 @@ package final class Engine: Sendable {
     let emails: Mutex<[String: UUID]>
     /// Slugs and each user's organizations, derived from the organizations' shards.
     let organizationIndex: Mutex<OrganizationIndex>
-    /// The OAuth clients that are not deleted, by id: client authentication reads it without a shard hop.
-    let clientDirectory: Mutex<[UUID: OAuthClient]>
+    /// The OAuth clients that are not deleted: client authentication reads it without a shard hop.
+    let clientDirectory: Mutex<ClientDirectory>
+    /// Held while the client a metadata document describes is recorded, so that two first approvals at once
+    /// record it once.
+    let documentTurns = KeyedTurns<String>()
     /// Provider identity → user, for every linked account of a user that is not deleted (and for links under
     /// way), so that a social sign-in finds its user without a scan and an identity is never linked twice.
     let externalIdentities: Mutex<[ExternalIdentity: UUID]>
@@ -153,7 +156,7 @@ package final class Engine: Sendable {
         self.identity = identity
         self.externalIdentities = Mutex(identities)
         self.organizationIndex = Mutex(OrganizationIndex(organizations: organizations))
-        self.clientDirectory = Mutex(Dictionary(clients.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }))
+        self.clientDirectory = Mutex(ClientDirectory(clients))
         self.startup = startup
         self.lock = lock
         self.snapshotState = Mutex(SnapshotState(lsn: startup.snapshotLSN, failure: nil))

@@ -12,11 +12,23 @@ extension Endpoints {
         let redirect = URLComponents(string: prompt.redirectURI)
         let redirectHost = redirect?.host ?? prompt.redirectURI
         let origin: String
+        var facts: [(String, String)] = []
         switch prompt.client.registration?.origin {
         case .anonymous?: origin = "It registered itself; Tessera has not verified who runs it."
         case .initialAccessToken?: origin = "It registered itself with an administrator's registration token."
+        case .metadataDocument?:
+            // The name is the document's say-so; the host that serves the document is the one fact a person can
+            // check, so it is shown first (the draft's advice), with a warning when the redirect goes elsewhere.
+            let documentHost = prompt.client.documentURL.flatMap { URLComponents(string: $0)?.host } ?? "?"
+            origin =
+                "It describes itself in a document published at \(documentHost); Tessera has not verified who runs it."
+            facts.append(("Published by", documentHost))
+            if documentHost.lowercased() != redirectHost.lowercased() && !RedirectURI.isLoopbackHost(redirectHost) {
+                facts.append(("Note", "it sends you back to another host than the one that publishes it"))
+            }
         case nil: origin = "An administrator registered it."
         }
+        facts.append(("Sends you back to", redirectHost))
         let hidden = prompt.parameters.map { parameter in
             "<input type=\"hidden\" name=\"\(HTML.escaped(parameter.name))\" value=\"\(HTML.escaped(parameter.value))\">"
         }.joined(separator: "\n")
@@ -28,7 +40,7 @@ extension Endpoints {
             <h1>Allow \(HTML.escaped(prompt.client.name))?</h1>
             <p class="lead">\(HTML.escaped(origin))</p>
             <dl class="facts">
-            <dt>Sends you back to</dt><dd><strong>\(HTML.escaped(redirectHost))</strong></dd>
+            \(facts.map { "<dt>\(HTML.escaped($0.0))</dt><dd><strong>\(HTML.escaped($0.1))</strong></dd>" }.joined())
             </dl>
             <h2>It asks to</h2>
             <ul>\(scopes.joined())</ul>
