@@ -37,6 +37,8 @@ package struct ProviderClaims: Sendable, Hashable {
     /// The provider session, or the client token.
     package let sessionID: UUID
     package let clientID: UUID
+    /// For a client known by its metadata document: the document's URL, which is its `client_id` on the wire.
+    package let clientDocumentURL: String?
     /// Space-separated scope tokens.
     package let scope: String
     package let issuedAt: Int64
@@ -47,17 +49,21 @@ package struct ProviderClaims: Sendable, Hashable {
 
     package init(
         subject: UUID, sessionID: UUID, clientID: UUID, scope: String, issuedAt: Int64, expiresAt: Int64,
-        tokenID: UUID, resources: [String] = []
+        tokenID: UUID, resources: [String] = [], clientDocumentURL: String? = nil
     ) {
         self.subject = subject
         self.sessionID = sessionID
         self.clientID = clientID
+        self.clientDocumentURL = clientDocumentURL
         self.scope = scope
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.tokenID = tokenID
-        self.audience = resources.isEmpty ? [UUIDText.lowercased(clientID)] : resources
+        self.audience = resources.isEmpty ? [clientDocumentURL ?? UUIDText.lowercased(clientID)] : resources
     }
+
+    /// The `client_id` as clients and resource servers know it: the document's URL, or the id in lower case.
+    package var clientIdentifier: String { clientDocumentURL ?? UUIDText.lowercased(clientID) }
 
     /// Issued to the client for itself.
     package var isClientToken: Bool { subject == clientID }
@@ -106,7 +112,7 @@ public struct AccessTokenSigner: Sendable {
     }
 
     package func sign(_ claims: ProviderClaims) -> String {
-        let client = UUIDText.lowercased(claims.clientID)
+        let client = claims.clientIdentifier
         return jwt.sign(
             FlatJSON.encode([
                 ("sub", .string(UUIDText.lowercased(claims.subject))),
@@ -133,15 +139,25 @@ public struct AccessTokenSigner: Sendable {
         return claims
     }
 
-    /// The claims of any access token this signer issued, first-party or provider, unexpired at `nowSeconds`.
-    package func verifyAny(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
+    /// The claims of any access token this signer issued, first-party or provider, unexpired at `nowSeconds`. A
+    /// provider token whose `client_id` is a metadata document's URL names its client through
+    /// `documentClient` (the id of the client recorded for that URL); one it does not know is malformed.
+    package func verifyAny(
+        _ token: String, nowSeconds: Int64, documentClient: (String) -> UUID? = { _ in nil }
+    ) throws(TokenError)
+        -> VerifiedAccessToken
+    {
         if let known = verified.get(token, nowSeconds: nowSeconds) { return known }
-        let result = try verifyUncached(token, nowSeconds: nowSeconds)
+        let result = try verifyUncached(token, nowSeconds: nowSeconds, documentClient: documentClient)
         verified.put(token, result)
         return result
     }
 
-    private func verifyUncached(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
+    private func verifyUncached(
+        _ token: String, nowSeconds: Int64, documentClient: (String) -> UUID?
+    ) throws(TokenError)
+        -> VerifiedAccessToken
+    {
         let claims = try jwt.verifiedClaims(token)
         guard claims["type"] == .string("access") else { throw TokenError(.wrongType) }
         guard claims["iss"] == .string(issuer) else { throw TokenError(.wrongIssuer) }
@@ -152,7 +168,8 @@ public struct AccessTokenSigner: Sendable {
         else { throw TokenError(.malformed) }
         guard nowSeconds < expiresAt else { throw TokenError(.expired) }
         if case .string(let client)? = claims["client_id"] {
-            guard let clientID = UUIDText.parse(client), case .string(let scope)? = claims["scope"] else {
+            let byID = UUIDText.parse(client)
+            guard let clientID = byID ?? documentClient(client), case .string(let scope)? = claims["scope"] else {
                 throw TokenError(.malformed)
             }
             let resources: [String]
@@ -164,7 +181,8 @@ public struct AccessTokenSigner: Sendable {
             return .provider(
                 ProviderClaims(
                     subject: subjectID, sessionID: sessionID, clientID: clientID, scope: scope,
-                    issuedAt: issuedAt, expiresAt: expiresAt, tokenID: tokenID, resources: resources))
+                    issuedAt: issuedAt, expiresAt: expiresAt, tokenID: tokenID, resources: resources,
+                    clientDocumentURL: byID == nil ? client : nil))
         }
         guard case .bool(let isSuperuser)? = claims["is_superuser"], case .string(let email)? = claims["email"],
             case .string(let firstName)? = claims["first_name"]

@@ -63,7 +63,11 @@ package struct ConsentPrompt: Sendable, Hashable {
 extension OAuthProvider {
     /// A request that names a live client and one of its redirect URIs, with everything else checked.
     struct CheckedAuthorization {
-        let client: OAuthClient
+        /// For a client known by its metadata document: as its document describes it now, with the id of its
+        /// record if some user approved it before (a fresh id otherwise, which names nothing stored).
+        var client: OAuthClient
+        /// The client a metadata document describes, recorded once a user approves it.
+        let described: NewOAuthClient?
         let redirectURI: String
         let scope: [String]
         let challenge: String?
@@ -75,7 +79,7 @@ extension OAuthProvider {
     /// to the client at once; otherwise the user goes to the consent page.
     package func authorize(_ request: AuthorizationRequest, userID: UUID) async -> AuthorizationAnswer {
         let checked: CheckedAuthorization
-        switch check(request) {
+        switch await check(request) {
         case .failure(.refused(let error)): return .refused(error)
         case .failure(.redirect(let url)): return .redirect(url)
         case .success(let value): checked = value
@@ -101,8 +105,8 @@ extension OAuthProvider {
     /// The user's answer on the consent page: approval records the consent and sends a code; refusal sends
     /// `access_denied`.
     package func decide(_ request: AuthorizationRequest, userID: UUID, approved: Bool) async -> AuthorizationAnswer {
-        let checked: CheckedAuthorization
-        switch check(request) {
+        var checked: CheckedAuthorization
+        switch await check(request) {
         case .failure(.refused(let error)): return .refused(error)
         case .failure(.redirect(let url)): return .redirect(url)
         case .success(let value): checked = value
@@ -112,6 +116,7 @@ extension OAuthProvider {
                 errorRedirect(checked.redirectURI, "access_denied", "the user refused", state: request.state))
         }
         do {
+            checked.client = try await recorded(checked)
             try await engine.grantConsent(
                 userID: userID, clientID: checked.client.id, scope: Scope.text(checked.scope),
                 resources: checked.resources)
@@ -129,9 +134,55 @@ extension OAuthProvider {
         case redirect(String)
     }
 
-    private func check(_ request: AuthorizationRequest) -> Result<CheckedAuthorization, CheckFailure> {
-        guard let text = request.clientID, let id = UUID(uuidString: text), let client = engine.liveClient(id) else {
+    /// The client of a checked request as stored: a metadata document's client is recorded (or brought up to
+    /// date with its document) here, when a code or a consent is about to name it.
+    private func recorded(_ checked: CheckedAuthorization) async throws(EngineError) -> OAuthClient {
+        guard let described = checked.described else { return checked.client }
+        return try await engine.recordDocumentClient(described)
+    }
+
+    /// The client a request names, as it stands now: a live client by its id, or the client the metadata
+    /// document at the `client_id` URL describes.
+    private func requestedClient(
+        _ text: String?
+    ) async -> Result<(client: OAuthClient, described: NewOAuthClient?), CheckFailure> {
+        guard let text else { return .failure(.refused(.invalidRequest("client_id is required"))) }
+        if let id = UUIDText.parse(text) {
+            guard let client = engine.liveClient(id) else {
+                return .failure(.refused(.invalidRequest("unknown client")))
+            }
+            return .success((client, nil))
+        }
+        guard let documents, ClientIDURL.looksLikeURL(text) else {
             return .failure(.refused(.invalidRequest("unknown client")))
+        }
+        if let problem = ClientIDURL.problem(with: text) {
+            return .failure(
+                .refused(.invalidRequest("a client_id that is a URL must be one a document lives at: it " + problem)))
+        }
+        let described: NewOAuthClient
+        do {
+            described = try await documents.client(at: text) { [self] fetched throws(OAuthError) in
+                try describedClient(documentURL: text, fetched: fetched)
+            }
+        } catch {
+            return .failure(.refused(error))
+        }
+        let existing = engine.liveClient(documentURL: text)
+        var client = OAuthClient(
+            id: existing?.id ?? UUID(), name: described.name, kind: .public, redirectURIs: described.redirectURIs,
+            scopes: described.scopes, secretDigest: nil,
+            createdAtMilliseconds: existing?.createdAtMilliseconds ?? auth.clock.nowMilliseconds())
+        client.registration = described.registration
+        return .success((client, described))
+    }
+
+    private func check(_ request: AuthorizationRequest) async -> Result<CheckedAuthorization, CheckFailure> {
+        let client: OAuthClient
+        let described: NewOAuthClient?
+        switch await requestedClient(request.clientID) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let found): (client, described) = found
         }
         let redirectURI: String
         if let given = request.redirectURI {
@@ -176,7 +227,7 @@ extension OAuthProvider {
         }
         return .success(
             CheckedAuthorization(
-                client: client, redirectURI: redirectURI, scope: scope,
+                client: client, described: described, redirectURI: redirectURI, scope: scope,
                 challenge: request.codeChallenge, resources: resources))
     }
 
@@ -187,8 +238,9 @@ extension OAuthProvider {
     {
         let secret = auth.minter.randomSecret()
         do {
+            let client = try await recorded(checked)
             let code = try await engine.issueAuthorizationCode(
-                userID: userID, clientID: checked.client.id, redirectURI: checked.redirectURI,
+                userID: userID, clientID: client.id, redirectURI: checked.redirectURI,
                 scope: Scope.text(checked.scope), codeChallenge: checked.challenge,
                 digest: SecretToken.digest(ofSecret: secret), lifetimeMilliseconds: codeLifetimeMilliseconds,
                 resources: checked.resources)

@@ -6,6 +6,8 @@ package struct Introspection: Sendable, Hashable {
     package var active: Bool
     package var scope: String?
     package var clientID: UUID?
+    /// For a client known by its metadata document, its `client_id`: the document's URL (instead of the id).
+    package var clientDocumentURL: String?
     /// The user's email.
     package var username: String?
     /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
@@ -34,7 +36,7 @@ extension OAuthProvider {
     package func introspect(_ token: String) -> Introspection {
         let now = auth.clock.nowMilliseconds()
         if let refresh = SecretToken(parsing: token) { return introspectRefresh(refresh, now: now) }
-        guard let verified = try? auth.signer.verifyAny(token, nowSeconds: now / 1000) else { return .inactive }
+        guard let verified = try? verifyAccessToken(token, nowSeconds: now / 1000) else { return .inactive }
         var answer = Introspection(active: true)
         answer.tokenType = "Bearer"
         answer.issuer = auth.signer.issuer
@@ -59,6 +61,7 @@ extension OAuthProvider {
                 answer.sessionID = claims.sessionID
             }
             answer.clientID = claims.clientID
+            answer.clientDocumentURL = claims.clientDocumentURL
             answer.audience = claims.audience
             answer.scope = claims.scope
             answer.subject = claims.subject
@@ -81,6 +84,7 @@ extension OAuthProvider {
         answer.expiresAt = found.session.expiresAtMilliseconds / 1000
         if let grant = found.grant {
             answer.clientID = grant.clientID
+            answer.clientDocumentURL = engine.liveClient(grant.clientID)?.documentURL
             answer.scope = grant.scope
         }
         return answer
@@ -100,7 +104,7 @@ extension OAuthProvider {
                 return
             }
             let now = auth.clock.nowMilliseconds() / 1000
-            guard case .provider(let claims)? = try? auth.signer.verifyAny(token, nowSeconds: now),
+            guard case .provider(let claims)? = try? verifyAccessToken(token, nowSeconds: now),
                 claims.clientID == client.id
             else { return }
             if claims.isClientToken {
@@ -110,6 +114,15 @@ extension OAuthProvider {
             }
         } catch {
             throw OAuthError.unavailable("the service cannot store changes right now")
+        }
+    }
+}
+
+extension OAuthProvider {
+    /// Any access token Tessera issued, its client named by id or by its metadata document's URL.
+    func verifyAccessToken(_ token: String, nowSeconds: Int64) throws(TokenError) -> VerifiedAccessToken {
+        try auth.signer.verifyAny(token, nowSeconds: nowSeconds) { [engine] url in
+            engine.liveClient(documentURL: url)?.id
         }
     }
 }

@@ -48,7 +48,7 @@ extension OAuthProvider {
 
     /// Whether a client registered this way may never hold `scope`.
     static func isRefused(_ scope: String, origin: ClientRegistration.Origin?) -> Bool {
-        origin == .anonymous && scopesRefusedToAnonymousClients.contains(scope)
+        (origin == .anonymous || origin == .metadataDocument) && scopesRefusedToAnonymousClients.contains(scope)
     }
 
     /// Registers a client from the metadata it sent (RFC 7591 §3.1); errors are RFC 7591 §3.2.2 objects.
@@ -103,7 +103,7 @@ extension OAuthProvider {
         let refused = OAuthError(
             "invalid_token", "the registration access token does not manage this client", status: 401)
         guard let token, let id = UUIDText.parse(clientID), let client = engine.liveClient(id),
-            let registration = client.registration,
+            let registration = client.registration, registration.origin != .metadataDocument,
             registration.accessTokenDigest.constantTimeEquals(Self.digest(ofSecret: token))
         else { throw refused }
         return client
@@ -134,6 +134,55 @@ extension OAuthProvider {
             registration: updated)
     }
 
+    /// The client a fetched client ID metadata document describes, held to the draft's rules — answered 200 as
+    /// JSON, names its own URL as `client_id` exactly, holds no secret, authenticates with nothing
+    /// (`token_endpoint_auth_method: none`) — and to the rules of clients that register themselves. Errors are
+    /// `invalid_client` naming the document.
+    package func describedClient(
+        documentURL url: String, fetched: FetchedClientDocument
+    ) throws(OAuthError)
+        -> NewOAuthClient
+    {
+        func refused(_ reason: String) -> OAuthError { ClientDocuments.refusal(url, reason) }
+        guard fetched.status == 200 else {
+            throw refused(
+                "answered HTTP \(fetched.status)"
+                    + ((300..<400).contains(fetched.status) ? " (redirects are not followed)" : ""))
+        }
+        let mediaType = fetched.contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+            .lowercased()
+        guard let mediaType, mediaType == "application/json" || mediaType.hasSuffix("+json") else {
+            throw refused("is not application/json")
+        }
+        let body: ClientMetadataBody
+        do { body = try ClientMetadataBody.decode(fetched.body) } catch { throw refused(error.description) }
+        guard let named = body.clientID else { throw refused("has no client_id") }
+        guard named == url else { throw refused("names another client_id (\(named.prefix(200)))") }
+        guard body.clientSecret == nil, !body.hasSecretExpiry else {
+            throw refused("holds a client secret; a client known by its document has none")
+        }
+        var metadata = body.metadata
+        metadata.tokenEndpointAuthMethod = metadata.tokenEndpointAuthMethod ?? "none"
+        guard metadata.tokenEndpointAuthMethod == "none" else {
+            throw refused(
+                "asks for token_endpoint_auth_method \(metadata.tokenEndpointAuthMethod!.prefix(40)); only none")
+        }
+        let checked: CheckedMetadata
+        do {
+            checked = try check(
+                metadata, origin: .metadataDocument, defaultName: URLComponents(string: url)?.host)
+        } catch { throw refused(error.description) }
+        return NewOAuthClient(
+            name: checked.name, kind: .public, redirectURIs: checked.redirectURIs, scopes: checked.scopes,
+            secretDigest: nil,
+            registration: ClientRegistration(
+                origin: .metadataDocument, accessTokenDigest: SecretDigest(word0: 0, word1: 0, word2: 0, word3: 0),
+                applicationType: checked.applicationType, tokenEndpointAuthMethod: "none",
+                grantTypes: checked.grantTypes, responseTypes: checked.responseTypes, clientURI: metadata.clientURI,
+                logoURI: metadata.logoURI, softwareID: metadata.softwareID, softwareVersion: metadata.softwareVersion,
+                registeredFrom: nil, secretExpiresAtSeconds: 0, documentURL: url))
+    }
+
     private struct CheckedMetadata {
         let name: String
         let kind: OAuthClient.Kind
@@ -146,7 +195,7 @@ extension OAuthProvider {
     }
 
     private func check(
-        _ metadata: ClientMetadata, origin: ClientRegistration.Origin
+        _ metadata: ClientMetadata, origin: ClientRegistration.Origin, defaultName: String? = nil
     ) throws(OAuthError)
         -> CheckedMetadata
     {
@@ -200,7 +249,7 @@ extension OAuthProvider {
         let scopes = Scope.normalized(requested.filter { !Self.isRefused($0, origin: origin) })
         guard !scopes.isEmpty else {
             throw invalid(
-                "a client registering itself anonymously may not hold only " + requested.joined(separator: " "))
+                "a client nobody vouched for may not hold only " + requested.joined(separator: " "))
         }
         for (field, url) in [("client_uri", metadata.clientURI), ("logo_uri", metadata.logoURI)] {
             guard let url else { continue }
@@ -213,7 +262,8 @@ extension OAuthProvider {
             }
         }
         let name =
-            metadata.clientName ?? redirectURIs.first.flatMap { URLComponents(string: $0)?.host } ?? "unnamed client"
+            metadata.clientName ?? defaultName ?? redirectURIs.first.flatMap { URLComponents(string: $0)?.host }
+            ?? "unnamed client"
         guard TextRules.isCleanText(name, maxCharacters: 100) else {
             throw invalid("client_name: at most 100 characters, no control characters")
         }

@@ -180,7 +180,7 @@ extension OAuthProvider {
         let claims = ProviderClaims(
             subject: session.userID, sessionID: session.id, clientID: client.id, scope: scope,
             issuedAt: issuedAtSeconds, expiresAt: issuedAtSeconds + lifetime,
-            tokenID: auth.minter.tokenID(for: refresh), resources: resources)
+            tokenID: auth.minter.tokenID(for: refresh), resources: resources, clientDocumentURL: client.documentURL)
         return ProviderTokenAnswer(
             accessToken: auth.signer.sign(claims), expiresIn: lifetime,
             refreshToken: refresh.text, scope: scope)

@@ -36,6 +36,8 @@ package final class OAuthProvider: Sendable {
     package let codeLifetimeMilliseconds: Int64
     /// Which resources tokens may be for (RFC 8707).
     package let resourcePolicy: ResourcePolicy
+    /// Client ID metadata documents, when clients may name themselves by one (nil: they may not).
+    package let documents: ClientDocuments?
 
     /// The scopes of the original backend, Tessera's default.
     package static let defaultScopes = [
@@ -45,9 +47,12 @@ package final class OAuthProvider: Sendable {
 
     package init(
         auth: AuthService, scopesSupported: [String] = OAuthProvider.defaultScopes,
-        consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000, resourcePolicy: ResourcePolicy = ResourcePolicy()
+        consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000,
+        resourcePolicy: ResourcePolicy = ResourcePolicy(),
+        documents: ClientDocuments? = nil
     ) {
         self.resourcePolicy = resourcePolicy
+        self.documents = documents
         self.auth = auth
         self.scopesSupported = scopesSupported
         self.consentURL = consentURL
@@ -79,7 +84,7 @@ package final class OAuthProvider: Sendable {
     /// compared in constant time), a public one by its id alone. Costs a lock and a hash, never a bcrypt round.
     package func authenticate(_ credentials: ClientCredentials) throws(OAuthError) -> OAuthClient {
         let refused = OAuthError.invalidClient("client authentication failed")
-        guard let id = UUIDText.parse(credentials.clientID), let client = engine.liveClient(id) else { throw refused }
+        guard let client = liveClient(credentials.clientID) else { throw refused }
         switch client.kind {
         case .confidential:
             guard let secret = credentials.secret, let expected = client.secretDigest,
@@ -93,6 +98,14 @@ package final class OAuthProvider: Sendable {
             throw refused
         }
         return client
+    }
+
+    /// The live client a `client_id` names: its UUID, or — when metadata documents are on — the URL of the
+    /// document of a client some user approved (its record; the document itself is read at authorization only).
+    package func liveClient(_ clientID: String) -> OAuthClient? {
+        if let id = UUIDText.parse(clientID) { return engine.liveClient(id) }
+        guard documents != nil else { return nil }
+        return engine.liveClient(documentURL: clientID)
     }
 
     /// Whether `secret` is the confidential client's secret (SHA-256 compared in constant time).

@@ -32,4 +32,7 @@ package struct ClientDirectory: Sendable {
 extension OAuthClient {
     /// The URL of the client's metadata document, for a client that names itself by it.
     package var documentURL: String? { registration?.documentURL }
+
+    /// The `client_id` clients and resource servers know: the document's URL, or the id in lower case.
+    package var clientIdentifier: String { documentURL ?? id.uuidString.lowercased() }
 }

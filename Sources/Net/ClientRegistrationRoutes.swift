@@ -86,55 +86,12 @@ package struct RegistrationSettings: Sendable {
     }
 }
 
-/// A registration request's JSON (RFC 7591 §2). Unknown fields are ignored, as §2 says; a field of the wrong
-/// type is `invalid_client_metadata` naming it.
-struct ClientMetadataBody: Decodable {
-    var metadata = ClientMetadata()
-    /// RFC 7592 updates name the client, and may repeat its secret.
-    var clientID: String?
-    var clientSecret: String?
-
-    enum CodingKeys: String, CodingKey {
-        case redirectURIs = "redirect_uris", tokenEndpointAuthMethod = "token_endpoint_auth_method"
-        case grantTypes = "grant_types", responseTypes = "response_types", clientName = "client_name"
-        case clientURI = "client_uri", logoURI = "logo_uri", scope, applicationType = "application_type"
-        case softwareID = "software_id", softwareVersion = "software_version", clientID = "client_id"
-        case clientSecret = "client_secret"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        func field<T: Decodable>(_ type: T.Type, _ key: CodingKeys) throws -> T? {
-            do { return try container.decodeIfPresent(type, forKey: key) } catch {
-                throw OAuthError("invalid_client_metadata", "\(key.rawValue) is not of its type")
-            }
-        }
-        metadata.redirectURIs = try field([String].self, .redirectURIs)
-        metadata.tokenEndpointAuthMethod = try field(String.self, .tokenEndpointAuthMethod)
-        metadata.grantTypes = try field([String].self, .grantTypes)
-        metadata.responseTypes = try field([String].self, .responseTypes)
-        metadata.clientName = try field(String.self, .clientName)
-        metadata.clientURI = try field(String.self, .clientURI)
-        metadata.logoURI = try field(String.self, .logoURI)
-        metadata.scope = try field(String.self, .scope)
-        metadata.applicationType = try field(String.self, .applicationType)
-        metadata.softwareID = try field(String.self, .softwareID)
-        metadata.softwareVersion = try field(String.self, .softwareVersion)
-        clientID = try field(String.self, .clientID)
-        clientSecret = try field(String.self, .clientSecret)
-    }
-
-    static func read(from request: HTTPRequest) throws -> ClientMetadataBody {
+extension ClientMetadataBody {
+    static func read(from request: HTTPRequest) throws(OAuthError) -> ClientMetadataBody {
         guard request.headers.first(name: "content-type")?.hasPrefixIgnoringASCIICase("application/json") == true else {
             throw OAuthError("invalid_client_metadata", "the body must be application/json")
         }
-        do {
-            return try JSONDecoder().decode(ClientMetadataBody.self, from: Data(request.body.readableBytesView))
-        } catch let error as OAuthError {
-            throw error
-        } catch {
-            throw OAuthError("invalid_client_metadata", "the body is not a JSON object")
-        }
+        return try ClientMetadataBody.decode(Array(request.body.readableBytesView))
     }
 }
 

@@ -34,7 +34,7 @@ extension Introspection {
             JSONText.appendInteger(value, to: &out)
         }
         string("scope", scope)
-        uuid("client_id", clientID)
+        if let clientDocumentURL { string("client_id", clientDocumentURL) } else { uuid("client_id", clientID) }
         string("username", username)
         string("token_type", tokenType)
         number("exp", expiresAt)

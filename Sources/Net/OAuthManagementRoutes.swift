@@ -43,7 +43,7 @@ extension Endpoints {
         }
         signedIn.delete("/consents/{client_id}") { request, context in
             try await engine.revokeConsent(
-                userID: try context.requireIdentity().userID, clientID: try request.clientID())
+                userID: try context.requireIdentity().userID, clientID: try request.clientID(in: engine))
             return .json(
                 .ok, JSONBody.encode(MessageResponse(message: "consent revoked; the client's tokens are revoked")))
         }
@@ -59,7 +59,7 @@ extension Endpoints {
             .json(.ok, JSONBody.encode(engine.liveClients().map { ClientResponse(client: $0, secret: nil) }))
         }
         superusers.delete("/clients/{client_id}") { request, _ in
-            try await engine.deleteClient(try request.clientID())
+            try await engine.deleteClient(try request.clientID(in: engine))
             return .json(.ok, JSONBody.encode(MessageResponse(message: "client deleted; its tokens are revoked")))
         }
     }
@@ -190,14 +190,15 @@ struct ClientResponse: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(client.id.uuidString.lowercased(), forKey: .clientID)
+        try container.encode(client.clientIdentifier, forKey: .clientID)
         try container.encodeIfPresent(secret, forKey: .clientSecret)
         try container.encode(client.name, forKey: .clientName)
         try container.encode(client.kind.name, forKey: .clientType)
         try container.encode(client.redirectURIs, forKey: .redirectURIs)
         try container.encode(client.scopes, forKey: .scopes)
         try container.encode(iso8601(milliseconds: client.createdAtMilliseconds), forKey: .createdAt)
-        // Who made it: a superuser, or the client itself (RFC 7591) — anonymously or with an initial access token.
+        // Who made it: a superuser, the client itself (RFC 7591) — anonymously or with an initial access token — or
+        // nobody: a client known by its metadata document.
         try container.encode(client.registration?.origin.name ?? "superuser", forKey: .registeredBy)
     }
 }
@@ -213,7 +214,7 @@ struct ConsentResponse: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(client.id.uuidString.lowercased(), forKey: .clientID)
+        try container.encode(client.clientIdentifier, forKey: .clientID)
         try container.encode(client.name, forKey: .clientName)
         try container.encode(consent.scope, forKey: .scope)
         try container.encode(iso8601(milliseconds: consent.grantedAtMilliseconds), forKey: .grantedAt)
@@ -221,6 +222,15 @@ struct ConsentResponse: Encodable {
 }
 
 extension HTTPRequest {
-    /// The `{client_id}` of the path.
-    func clientID() throws(APIError) -> UUID { try uuidParameter("client_id", what: "client") }
+    /// The `{client_id}` of the path: a client's id, or the percent-encoded URL of a metadata document whose
+    /// client some user approved (404 when none did).
+    func clientID(in engine: Engine) throws(APIError) -> UUID {
+        if let text = parameters["client_id"]?.removingPercentEncoding, ClientIDURL.looksLikeURL(text) {
+            guard let client = engine.liveClient(documentURL: text) else {
+                throw APIError(.notFound, "SYS_002", "no such client")
+            }
+            return client.id
+        }
+        return try uuidParameter("client_id", what: "client")
+    }
 }

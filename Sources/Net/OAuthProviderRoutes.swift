@@ -37,7 +37,8 @@ extension Endpoints {
             AuthorizationServerMetadata(
                 issuer: auth.signer.issuer,
                 scopes: provider.scopesSupported,
-                signing: auth.signer.algorithm, registrationOpen: registration.policy != .off))
+                signing: auth.signer.algorithm, registrationOpen: registration.policy != .off,
+                documentsSupported: provider.documents != nil))
         root.get("/.well-known/oauth-authorization-server") { _, _ in .json(.ok, metadata) }
         root.get("/.well-known/jwks.json") { _, _ in .json(.ok, auth.signer.jwks()) }
     }
@@ -111,6 +112,8 @@ struct AuthorizationServerMetadata: Encodable {
     let signing: String
     /// Whether clients may register themselves: the metadata then names the registration endpoint.
     let registrationOpen: Bool
+    /// Whether a client may name itself by the URL of its metadata document.
+    let documentsSupported: Bool
 
     enum CodingKeys: String, CodingKey {
         case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
@@ -123,6 +126,7 @@ struct AuthorizationServerMetadata: Encodable {
         case accessTokenSigning = "access_token_signing_alg_values_supported"
         case registrationEndpoint = "registration_endpoint"
         case issParameterSupported = "authorization_response_iss_parameter_supported"
+        case documentsSupported = "client_id_metadata_document_supported"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -144,6 +148,7 @@ struct AuthorizationServerMetadata: Encodable {
         try container.encode(["client_secret_basic", "client_secret_post"], forKey: .introspectionAuthMethods)
         try container.encode([signing], forKey: .accessTokenSigning)
         try container.encode(true, forKey: .issParameterSupported)
+        if documentsSupported { try container.encode(true, forKey: .documentsSupported) }
         if registrationOpen {
             try container.encode(base + "/api/v1/oauth/provider/register", forKey: .registrationEndpoint)
         }

@@ -212,6 +212,7 @@ extension OpenAPIDocument {
                     "grant_types_supported": array(string()),
                     "code_challenge_methods_supported": array(string()), "registration_endpoint": string(),
                     "authorization_response_iss_parameter_supported": ["type": "boolean"],
+                    "client_id_metadata_document_supported": ["type": "boolean"],
                 ],
                 required: ["issuer", "authorization_endpoint", "token_endpoint"]),
             "JWKS": object(

@@ -21,7 +21,7 @@ final class HTTPHarness: Sendable {
         social: ((AuthService) -> SocialLogin)? = nil, bcryptCost: UInt8 = 4, throttle: LoginThrottle? = nil,
         limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
         registration: RegistrationSettings = RegistrationSettings(), resourcePolicy: ResourcePolicy = ResourcePolicy(),
-        ownConsentPage: Bool = false,
+        ownConsentPage: Bool = false, documents: (any ClientDocumentFetcher)? = nil,
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
@@ -54,7 +54,8 @@ final class HTTPHarness: Sendable {
                 provider: OAuthProvider(
                     auth: auth, scopesSupported: Self.scopes,
                     consentURL: ownConsentPage ? "" : "https://app.example/oauth/consent",
-                    resourcePolicy: resourcePolicy),
+                    resourcePolicy: resourcePolicy,
+                    documents: documents.map { ClientDocuments(fetcher: $0, clock: clock ?? SystemClock()) }),
                 social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds, registration: registration
             ).router,
             limits: limits, threads: 1)
@@ -85,6 +86,7 @@ final class HTTPHarness: Sendable {
 
         /// The first error code of an error envelope.
         var errorCode: String? { ((json["errors"] as? [[String: Any]])?.first)?["code"] as? String }
+        var errorMessage: String? { ((json["errors"] as? [[String: Any]])?.first)?["message"] as? String }
         var errorField: String? { ((json["errors"] as? [[String: Any]])?.first)?["field"] as? String }
     }
 

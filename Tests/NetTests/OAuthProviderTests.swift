@@ -16,12 +16,13 @@ struct ProviderFixture {
 
     static func make(
         eddsa: Bool = false, refreshGraceMilliseconds: Int64 = 10_000,
-        resourcePolicy: ResourcePolicy = ResourcePolicy(),
+        resourcePolicy: ResourcePolicy = ResourcePolicy(), clock: (any EngineClock)? = nil,
+        documents: (any ClientDocumentFetcher)? = nil,
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws -> ProviderFixture {
         let harness = try await HTTPHarness(
-            refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa, resourcePolicy: resourcePolicy,
-            configure: configure)
+            refreshGraceMilliseconds: refreshGraceMilliseconds, eddsa: eddsa, clock: clock,
+            resourcePolicy: resourcePolicy, documents: documents, configure: configure)
         let root = try await UserEndpointTests.superuserToken(harness)
         let user = try await TestUser.signUp(harness, "ada")
         let confidential = try await register(harness, root: root, type: "confidential")
@@ -67,7 +68,9 @@ struct ProviderFixture {
         client: String, challenge: String?, scope: String = "read", state: String = "xyz", resources: [String] = []
     ) -> String {
         var parameters = [
-            "response_type=code", "client_id=\(client)", "redirect_uri=\(Self.redirect)",
+            "response_type=code",
+            "client_id=" + client.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"]))!,
+            "redirect_uri=\(Self.redirect)",
             "scope=\(scope.replacingOccurrences(of: " ", with: "%20"))",
             "state=\(state)",
         ]
