@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Already built for async-http-client: named for the outgoing TLS configuration (extra trust roots).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -75,7 +77,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Tessera as a client of social login providers (OpenID Connect, GitHub), over AsyncHTTPClient.
+        // Tessera as a client of other servers over AsyncHTTPClient: social login providers (OpenID Connect,
+        // GitHub) and client ID metadata documents.
         .target(
             name: "Social",
             dependencies: [
@@ -85,6 +88,8 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSettings
         ),

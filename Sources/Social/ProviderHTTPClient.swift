@@ -44,9 +44,11 @@ package final class ProviderHTTPClient: Sendable {
     private let timeout: TimeAmount
     static let maxAnswerBytes = 1 << 20
 
-    /// A client whose every request must be answered within `timeoutSeconds`.
-    package init(timeoutSeconds: Int64 = 10) {
-        var configuration = HTTPClient.Configuration()
+    /// A client whose every request must be answered within `timeoutSeconds`, trusting the system's CAs and
+    /// those of `extraTrustRootsFile` (PEM).
+    package init(timeoutSeconds: Int64 = 10, extraTrustRootsFile: String? = nil) {
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: OutboundTLS.configuration(extraTrustRootsFile: extraTrustRootsFile))
         configuration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         timeout = .seconds(timeoutSeconds)

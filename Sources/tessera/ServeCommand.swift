@@ -104,6 +104,21 @@ struct ServeCommand: AsyncParsableCommand {
     var maxAnonymousClients = Int(environment("TESSERA_MAX_ANONYMOUS_CLIENTS") ?? "") ?? 1000
     @Option(
         help:
+            "on or off: whether a client may name itself by the https URL of its client ID metadata document, which Tessera then fetches (TESSERA_CLIENT_ID_METADATA_DOCUMENTS)."
+    )
+    var clientIDMetadataDocuments = environment("TESSERA_CLIENT_ID_METADATA_DOCUMENTS") ?? "on"
+    @Flag(
+        help:
+            "Fetch client ID metadata documents from loopback and private addresses too. For development and tests only: on a server strangers reach, it lets them make Tessera call its own network."
+    )
+    var clientIDMetadataPrivateAddresses = false
+    @Option(
+        help:
+            "A PEM file of CA certificates trusted for outgoing HTTPS besides the system's: social login providers and client ID metadata documents (TESSERA_OUTBOUND_CA_FILE)."
+    )
+    var outboundCAFile = environment("TESSERA_OUTBOUND_CA_FILE") ?? ""
+    @Option(
+        help:
             "Size of each log segment file in bytes, a multiple of 4096 from 256 KiB to 4 GiB (TESSERA_SEGMENT_SIZE_BYTES)."
     )
     var segmentSizeBytes = Int(environment("TESSERA_SEGMENT_SIZE_BYTES") ?? "") ?? 64 << 20
@@ -159,6 +174,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--client-registration: open, token or off")
         }
         guard maxAnonymousClients >= 0 else { throw ValidationError("--max-anonymous-clients: 0 or more") }
+        guard clientIDMetadataDocuments == "on" || clientIDMetadataDocuments == "off" else {
+            throw ValidationError("--client-id-metadata-documents: on or off")
+        }
+        if !outboundCAFile.isEmpty {
+            guard OutboundTLS.isCertificateFile(outboundCAFile) else {
+                throw ValidationError(
+                    "--outbound-ca-file: \(outboundCAFile) is not a readable PEM file of certificates")
+            }
+        }
         guard unusedClientHours > 0 && unusedClientHours <= 24 * 366 else {
             throw ValidationError("--unused-client-hours: more than 0, at most 8784 (a year)")
         }
@@ -194,12 +218,21 @@ struct ServeCommand: AsyncParsableCommand {
     private func socialLogin(_ auth: AuthService) throws -> (SocialLogin?, ProviderHTTPClient?) {
         let configurations = try SocialProviderConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
         guard !configurations.isEmpty else { return (nil, nil) }
-        let http = ProviderHTTPClient()
+        let http = ProviderHTTPClient(extraTrustRootsFile: outboundCAFile.isEmpty ? nil : outboundCAFile)
         let providers = configurations.map { SocialLogin.makeProvider($0, http: http) }
         return (
             SocialLogin(auth: auth, providers: providers, trustUnverifiedEmails: socialTrustUnverifiedEmails == "on"),
             http
         )
+    }
+
+    /// Client ID metadata documents, unless turned off: fetched over HTTPS with the outgoing trust roots.
+    private func clientDocuments(clock: any EngineClock) -> ClientDocuments? {
+        guard clientIDMetadataDocuments == "on" else { return nil }
+        var settings = ClientDocumentHTTPFetcher.Settings()
+        settings.allowPrivateAddresses = clientIDMetadataPrivateAddresses
+        settings.extraTrustRootsFile = outboundCAFile.isEmpty ? nil : outboundCAFile
+        return ClientDocuments(fetcher: ClientDocumentHTTPFetcher(settings: settings), clock: clock)
     }
 
     private var resourceList: [String] {
@@ -294,7 +327,8 @@ struct ServeCommand: AsyncParsableCommand {
         let provider = OAuthProvider(
             auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
             consentURL: consentURL,
-            resourcePolicy: ResourcePolicy(allowed: resourceList.isEmpty ? nil : resourceList))
+            resourcePolicy: ResourcePolicy(allowed: resourceList.isEmpty ? nil : resourceList),
+            documents: clientDocuments(clock: engine.clock))
         let (social, providerHTTP) = try socialLogin(auth)
         let api = API(
             auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,

@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+package import Auth
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Fetches client ID metadata documents over HTTPS, guarded against the URL's author: the host is resolved
+/// here and every address judged (public unicast only, unless `allowPrivateAddresses`, for development and
+/// tests), then the connection goes to a judged address — the certificate still checked against the host's
+/// name — so a second DNS answer cannot point it elsewhere; redirects are not followed; one deadline covers the
+/// request and the answer; the body is capped.
+package final class ClientDocumentHTTPFetcher: ClientDocumentFetcher {
+    /// What the operator allows.
+    package struct Settings: Sendable {
+        /// Fetch from loopback and private addresses too (`--client-id-metadata-private-addresses`): a
+        /// development and test setting, never for a server strangers can reach.
+        package var allowPrivateAddresses = false
+        package var timeoutSeconds: Int64 = 5
+        /// PEM certificates trusted besides the system's (`--outbound-ca-file`).
+        package var extraTrustRootsFile: String?
+
+        package init() {}
+    }
+
+    let settings: Settings
+    private let tls: TLSConfiguration
+
+    package init(settings: Settings = Settings()) {
+        self.settings = settings
+        tls = OutboundTLS.configuration(extraTrustRootsFile: settings.extraTrustRootsFile)
+    }
+
+    package func fetch(_ url: String, maxBytes: Int) async throws(ClientDocumentFetchError) -> FetchedClientDocument {
+        guard let parts = URLComponents(string: url), parts.scheme == "https", let host = parts.host, !host.isEmpty
+        else { throw ClientDocumentFetchError("is not an https URL") }
+        let deadline = NIODeadline.now() + .seconds(settings.timeoutSeconds)
+        let addresses = await HostResolver.addresses(of: host)
+        guard !addresses.isEmpty else {
+            throw ClientDocumentFetchError("could not be reached: \(host) does not resolve")
+        }
+        let allowed = settings.allowPrivateAddresses ? addresses : addresses.filter(\.isPublic)
+        guard !allowed.isEmpty else {
+            throw ClientDocumentFetchError(
+                "is on a loopback, private or reserved address (\(addresses[0].text)), which Tessera does not fetch from"
+            )
+        }
+        var failure = ClientDocumentFetchError("could not be reached")
+        // A second address only when the first could not be connected to (an IPv6 address of a server that
+        // listens on IPv4 only, say), within the one deadline.
+        for address in allowed.prefix(2) {
+            switch await fetch(url, host: host, address: address, maxBytes: maxBytes, deadline: deadline) {
+            case .success(let document): return document
+            case .failure(let attempt):
+                failure = attempt.error
+                if !attempt.mayTryAnotherAddress { throw failure }
+            }
+        }
+        throw failure
+    }
+
+    /// Why one address did not give the document, and whether another address of the host might.
+    private struct AttemptFailure: Error {
+        let error: ClientDocumentFetchError
+        let mayTryAnotherAddress: Bool
+    }
+
+    private func fetch(
+        _ url: String, host: String, address: ResolvedAddress, maxBytes: Int, deadline: NIODeadline
+    ) async -> Result<FetchedClientDocument, AttemptFailure> {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.redirectConfiguration = .disallow
+        configuration.httpVersion = .http1Only
+        if HostResolver.literal(host) == nil { configuration.dnsOverride = [host: address.text] }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "accept", value: "application/json")
+        request.headers.add(name: "user-agent", value: "Tessera")
+        let result: Result<FetchedClientDocument, AttemptFailure>
+        do {
+            let response = try await client.execute(request, deadline: deadline)
+            let body = try await response.body.collect(upTo: maxBytes)
+            result = .success(
+                FetchedClientDocument(
+                    status: Int(response.status.code), contentType: response.headers.first(name: "content-type"),
+                    cacheControl: response.headers["cache-control"].joined(separator: ", ").nilIfEmpty,
+                    body: Array(body.readableBytesView)))
+        } catch {
+            result = .failure(Self.failure(error, maxBytes: maxBytes))
+        }
+        try? await client.shutdown()
+        return result
+    }
+
+    /// What went wrong, in words that complete "the client's metadata document at <url> …".
+    private static func failure(_ error: any Error, maxBytes: Int) -> AttemptFailure {
+        func final(_ reason: String) -> AttemptFailure {
+            AttemptFailure(error: ClientDocumentFetchError(reason), mayTryAnotherAddress: false)
+        }
+        if error is NIOTooManyBytesError { return final("is larger than \(maxBytes) bytes") }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout: return final("did not answer in time")
+            default: break
+            }
+        }
+        if error is NIOSSLError || error is BoringSSLError {
+            return final("could not be reached over TLS (its certificate did not verify)")
+        }
+        return AttemptFailure(error: ClientDocumentFetchError("could not be reached"), mayTryAnotherAddress: true)
+    }
+}
+
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
+}
