@@ -9,10 +9,17 @@ The browser step is a real headless Chromium (Debian's chromium and chromium-dri
 sent to the authorization URL, signs in on Tessera's sign-in page, approves on Tessera's consent page, and lands on
 the client's loopback callback with the code, the state and the issuer.
 
+With `--client-metadata CERTIFICATE_FOLDER`, the client does not register: it names itself by the URL of its client
+ID metadata document (the SDK's `client_metadata_url`), which an HTTPS server on this machine serves with a
+certificate of the private CA in that folder (`tls_documents.py`); Tessera must trust that CA
+(`--outbound-ca-file`) and fetch from loopback (`--client-id-metadata-private-addresses`).
+
 Usage: mcp_flow.py TESSERA_URL SUPERUSER_EMAIL SUPERUSER_PASSWORD [ARTEFACT_FOLDER for the consent page's screenshot]
+       [--client-metadata CERTIFICATE_FOLDER]
 Prints `all checks passed` and exits 0, or names the first check that failed and exits 1.
 """
 import asyncio
+import json
 import socket
 import sys
 import threading
@@ -36,8 +43,14 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-TESSERA, ROOT, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
-ARTEFACTS = sys.argv[4] if len(sys.argv) > 4 else None
+ARGUMENTS = sys.argv[1:]
+CERTIFICATES = None
+if "--client-metadata" in ARGUMENTS:
+    at = ARGUMENTS.index("--client-metadata")
+    CERTIFICATES = ARGUMENTS[at + 1]
+    del ARGUMENTS[at:at + 2]
+TESSERA, ROOT, PASSWORD = ARGUMENTS[0], ARGUMENTS[1], ARGUMENTS[2]
+ARTEFACTS = ARGUMENTS[3] if len(ARGUMENTS) > 3 else None
 USER_EMAIL, USER_PASSWORD = "mcp-user@example.com", "Correct-Horse-42"
 
 
@@ -156,6 +169,17 @@ async def main():
 
     listener = HTTPServer(("127.0.0.1", callback_port), Callback)
     threading.Thread(target=listener.serve_forever, daemon=True).start()
+    redirect_uri = f"http://localhost:{callback_port}/callback"
+
+    documents, document_url = None, None
+    if CERTIFICATES:
+        from tls_documents import DocumentServer
+        documents = DocumentServer(CERTIFICATES, {})
+        document_url = documents.url("/mcp-client.json")
+        documents.routes["/mcp-client.json"] = (200, {"Content-Type": "application/json"}, json.dumps({
+            "client_id": document_url, "client_name": "Tessera MCP test", "redirect_uris": [redirect_uri],
+            "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+            "token_endpoint_auth_method": "none", "application_type": "native"}).encode())
 
     def run_browser(authorization_url):
         driver = chromium()
@@ -170,11 +194,17 @@ async def main():
             heading = driver.find_element(By.TAG_NAME, "h1").text
             check(heading == "Allow Tessera MCP test?", f"then to the consent page ({heading!r})")
             page = driver.find_element(By.TAG_NAME, "main").text
-            check("registered itself" in page and "localhost" in page, "which says who registered it and where it goes")
+            if document_url:
+                check("describes itself in a document published at localhost" in page,
+                      "which says the client is known by its document, and which host publishes it")
+            else:
+                check("registered itself" in page and "localhost" in page,
+                      "which says who registered it and where it goes")
             check(resource in page, "and names the resource")
             if ARTEFACTS:
                 os.makedirs(ARTEFACTS, exist_ok=True)
-                driver.save_screenshot(os.path.join(ARTEFACTS, "consent.png"))
+                name = "consent-document.png" if document_url else "consent.png"
+                driver.save_screenshot(os.path.join(ARTEFACTS, name))
             driver.find_element(By.CSS_SELECTOR, "button[value=true]").click()
             for _ in range(1200):  # bounded: a minute at most, however busy the machine
                 if "code" in callback:
@@ -197,9 +227,9 @@ async def main():
     provider = OAuthClientProvider(
         server_url=resource,
         client_metadata=OAuthClientMetadata(
-            client_name="Tessera MCP test", redirect_uris=[f"http://localhost:{callback_port}/callback"],
+            client_name="Tessera MCP test", redirect_uris=[redirect_uri],
             grant_types=["authorization_code", "refresh_token"], response_types=["code"]),
-        storage=storage, redirect_handler=browser, callback_handler=receive)
+        storage=storage, redirect_handler=browser, callback_handler=receive, client_metadata_url=document_url)
 
     async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
         async with streamable_http_client(resource, http_client=http) as (read, write, *_):
@@ -207,10 +237,15 @@ async def main():
                 await session.initialize()
                 first = await session.call_tool("whoami", {})
                 check(not first.is_error and first.content[0].text == user_id, "a tool call answers the user's id")
-                check(storage.client is not None and storage.client.client_id, "the client registered itself")
-                check(storage.client.application_type in (None, "native"), "as a native client")
-                check("admin" not in (storage.client.scope or "").split(),
-                      "asking for every scope of the metadata, it is registered without admin")
+                if document_url:
+                    check(storage.client is not None and storage.client.client_id == document_url,
+                          "the client is known by its document's URL, without registering")
+                    check("/mcp-client.json" in documents.hits, "Tessera fetched the document")
+                else:
+                    check(storage.client is not None and storage.client.client_id, "the client registered itself")
+                    check(storage.client.application_type in (None, "native"), "as a native client")
+                    check("admin" not in (storage.client.scope or "").split(),
+                          "asking for every scope of the metadata, it is registered without admin")
                 first_token = storage.tokens.access_token
                 # The access token expires in 15 minutes; make the client think it has, so that it refreshes.
                 provider.context.token_expiry_time = time.time() - 1
@@ -224,6 +259,7 @@ async def main():
             f"{TESSERA}/api/v1/oauth/provider/introspect", data={"token": storage.tokens.access_token},
             auth=(introspector["client_id"], introspector["client_secret"]))
         check(introspected.json().get("aud") == resource, "the token's audience is the MCP server (RFC 8707)")
+        check(introspected.json().get("client_id") == storage.client.client_id, "and its client_id the client's")
     runner.should_exit = True
     print("all checks passed", flush=True)
 

@@ -51,13 +51,32 @@ struct OAuthInteropTests {
         "the official MCP Python SDK, with its default settings, discovers Tessera, registers itself, authorizes for the MCP server's resource, calls a tool, refreshes and calls again"
     )
     func mcpSDK() async throws {
+        try await Self.runMCPFlow(clientMetadata: false)
+    }
+
+    @Test(
+        "the official MCP Python SDK names itself by its client ID metadata document (served over HTTPS on this machine) instead of registering, and goes through the same flow"
+    )
+    func mcpSDKWithClientMetadataDocument() async throws {
+        try await Self.runMCPFlow(clientMetadata: true)
+    }
+
+    static func runMCPFlow(clientMetadata: Bool) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-mcp-XXXXXX".utf8CString)
         let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try Self.freePort()
+        var arguments = ["--port", String(port), "--issuer", "http://127.0.0.1:\(port)"]
+        var flowArguments: [String] = []
+        if clientMetadata {
+            let certificates = directory + "/certificates"
+            let made = try ChildProcess.python("tls_documents.py", ["certificates", certificates])
+            #expect(made.status == 0, "\(made.output)")
+            arguments += ["--client-id-metadata-private-addresses", "--outbound-ca-file", certificates + "/ca.pem"]
+            flowArguments = ["--client-metadata", certificates]
+        }
         let server = try ServerProcess(
-            data: directory + "/data", outputPath: directory + "/serve.log", superuser: true,
-            arguments: ["--port", String(port), "--issuer", "http://127.0.0.1:\(port)"])
+            data: directory + "/data", outputPath: directory + "/serve.log", superuser: true, arguments: arguments)
         defer { server.kill9() }
         let (status, text) = try ChildProcess.python(
             "mcp_flow.py",
@@ -65,7 +84,7 @@ struct OAuthInteropTests {
                 "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42",
                 URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                     .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/pages").path,
-            ])
+            ] + flowArguments)
         #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
     }
