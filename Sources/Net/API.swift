@@ -56,6 +56,7 @@ struct Endpoints: Sendable {
         addSystemRoutes(to: root)
         addFrontDoorRoutes(to: root)
         addSignInRoutes(to: root)
+        addSocialSignInRoutes(to: root)
         addSignOutRoute(to: root)
         let v1 = root.group("/api/v1")
         let signedIn = v1.group(guards: [Authenticated(auth: auth)])

@@ -59,6 +59,16 @@ enum OpenAPIDocument {
                 authenticated: false, body: "SignInForm", success: (303, nil), errors: [401, 403, 429],
                 page: "text/html"),
             Operation(
+                method: "get", path: "/signin/{provider}",
+                summary: "Sign in with a social login provider from the page: 303 to the provider (HTML on failure)",
+                authenticated: false, success: (303, nil), query: ["next"], errors: [400, 404, 429, 502, 503],
+                page: "text/html"),
+            Operation(
+                method: "get", path: "/signin/{provider}/callback",
+                summary: "The provider's way back: a browser session, then 303 to where the browser was going",
+                authenticated: false, success: (303, nil), query: ["code", "state", "error"],
+                errors: [400, 403, 404, 409, 429, 502, 503], page: "text/html"),
+            Operation(
                 method: "post", path: "/api/v1/auth/register", summary: "Register", authenticated: false,
                 body: "RegisterRequest", success: (201, "User"), errors: [403, 409, 422, 429]),
             Operation(

@@ -22,6 +22,7 @@ final class HTTPHarness: Sendable {
         limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
         registration: RegistrationSettings = RegistrationSettings(), resourcePolicy: ResourcePolicy = ResourcePolicy(),
         ownConsentPage: Bool = false, documents: (any ClientDocumentFetcher)? = nil,
+        issuer: String = "http://tessera.test",
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
@@ -42,7 +43,7 @@ final class HTTPHarness: Sendable {
         auth = AuthService(
             engine: engine, keys: keys,
             hasher: PasswordHasher(cost: bcryptCost, threads: 2), clock: clock ?? SystemClock(),
-            issuer: "http://tessera.test", throttle: throttle, signing: ring.map { .eddsa($0) })
+            issuer: issuer, throttle: throttle, signing: ring.map { .eddsa($0) })
         server = try await HTTPServer.start(
             host: "127.0.0.1", port: 0,
             router: API(

@@ -73,7 +73,10 @@ enum PlainHTTPClient {
         var fields: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            // A repeated field (Set-Cookie, say) keeps every value, one per line.
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            fields[name] = fields[name].map { $0 + "\n" + value } ?? value
         }
         return (status, fields, Data(response[end.upperBound...]))
     }

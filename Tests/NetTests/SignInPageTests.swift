@@ -6,7 +6,9 @@ import Testing
 struct SignInPageTests {
     /// The `name=value` of a `Set-Cookie` header, and its attributes.
     static func cookie(_ answer: HTTPHarness.Answer, _ name: String) -> (value: String, attributes: String)? {
-        guard let header = answer.headers["set-cookie"], header.hasPrefix(name + "=") else { return nil }
+        guard
+            let header = answer.headers["set-cookie"]?.split(separator: "\n").first(where: { $0.hasPrefix(name + "=") })
+        else { return nil }
         let value = header.dropFirst(name.count + 1).prefix { $0 != ";" }
         return (String(value), String(header.dropFirst(name.count + 1 + value.count)))
     }

@@ -14,7 +14,11 @@ struct SocialLoginFixture {
     let harness: HTTPHarness
     var flow: SocialFlow { SocialFlow(port: harness.server.port) }
 
-    init(trustUnverifiedEmails: Bool = false, clock: ManualClock? = nil) async throws {
+    init(
+        trustUnverifiedEmails: Bool = false, clock: ManualClock? = nil, issuer: String = "http://tessera.test"
+    )
+        async throws
+    {
         oidc = try await LocalOpenIDProvider.start()
         github = try await LocalGitHubProvider.start()
         let http = ProviderHTTPClient(timeoutSeconds: 5)
@@ -27,7 +31,7 @@ struct SocialLoginFixture {
                 SocialLogin(
                     auth: auth, providers: configurations.map { SocialLogin.makeProvider($0, http: http) },
                     trustUnverifiedEmails: trustUnverifiedEmails)
-            })
+            }, issuer: issuer)
     }
 
     func close() async {

@@ -71,6 +71,10 @@ enum HTML {
         input[type=email], input[type=password] { font: inherit; padding: .6rem; border: 1px solid #8888; border-radius: .4rem; }
         button { font: inherit; font-weight: 600; padding: .6rem 1rem; border: 0; border-radius: .4rem; background: var(--accent); color: #fff; cursor: pointer; margin-top: 1rem; }
         button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
+        a.button { display: block; text-align: center; text-decoration: none; font-weight: 600; padding: .6rem 1rem; border-radius: .4rem; }
+        a.button.secondary { color: var(--accent); border: 1px solid var(--accent); }
+        nav.providers { display: grid; gap: .5rem; max-width: 24rem; margin-top: 1rem; }
+        nav.providers p { text-align: center; margin: .5rem 0 0; }
         p.error { border-left: 4px solid #c62828; padding: .5rem .75rem; background: #c6282814; }
 
         """

@@ -1,5 +1,6 @@
 import Auth
 import Engine
+import Foundation
 import NIOHTTP1
 
 /// `GET /signin` and `POST /signin`: Tessera's own sign-in page. A sign-in opens a real session (listed,
@@ -58,6 +59,21 @@ extension Endpoints {
         }
     }
 
+    /// A link per configured social login provider, to `GET /signin/{provider}`.
+    private func socialButtons(next: String) -> String {
+        guard let social, !social.providers.isEmpty else { return "" }
+        let query = next == "/" ? "" : "?next=" + next.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let links = social.providers.map { provider in
+            let configuration = provider.configuration
+            let path =
+                "/signin/" + (configuration.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            return
+                "<a class=\"button secondary\" href=\"\(HTML.escaped(path + query))\">Continue with \(HTML.escaped(configuration.displayName))</a>"
+        }
+        return "<nav class=\"providers stack\" aria-label=\"Other ways to sign in\">\n<p class=\"muted\">or</p>\n"
+            + links.joined(separator: "\n") + "\n</nav>"
+    }
+
     /// `next` when it is a path on this server (`/…`, never `//host` or a URL), else `/`.
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
@@ -66,7 +82,7 @@ extension Endpoints {
         return next
     }
 
-    private func signInPage(
+    func signInPage(
         for request: HTTPRequest, next: String, error: String?, email: String, status: HTTPResponseStatus
     ) -> HTTPResponse {
         let (token, setCookie) = CSRF.token(for: request, issuer: auth.signer.issuer)
@@ -84,6 +100,7 @@ extension Endpoints {
             <input id="password" name="password" type="password" autocomplete="current-password" required>
             <button type="submit">Sign in</button>
             </form>
+            \(socialButtons(next: next))
             """
         var response = HTML.page(title: "Sign in", body: body)
         response.status = status
