@@ -88,7 +88,7 @@ struct ClientCommand: AsyncParsableCommand {
                     for client in provider.auth.engine.liveClients() {
                         say(
                             Self.line(
-                                id: client.id.uuidString.lowercased(), name: client.name, type: client.kind.name,
+                                id: client.clientIdentifier, name: client.name, type: client.kind.name,
                                 by: client.registration?.origin.name ?? "superuser", redirects: client.redirectURIs))
                     }
                 }
@@ -114,20 +114,31 @@ struct ClientCommand: AsyncParsableCommand {
             commandName: "delete", abstract: "Delete a client: every token issued to it stops working.")
 
         @OptionGroup var target: Target
-        @Argument(help: "The client's id.") var clientID: String
+        @Argument(help: "The client's id, or the URL of the metadata document a client is known by.")
+        var clientID: String
 
         func run() async throws {
-            guard let id = UUID(uuidString: clientID) else { throw ValidationError("not a client id: \(clientID)") }
+            let isDocument = ClientIDURL.looksLikeURL(clientID)
+            let named = isDocument ? clientID : clientID.lowercased()
+            guard isDocument || UUID(uuidString: clientID) != nil else {
+                throw ValidationError("not a client id: \(clientID)")
+            }
             if let data = target.data {
                 try await Offline.with(data) { provider in
-                    do throws(EngineError) { try await provider.auth.engine.deleteClient(id) } catch {
+                    let engine = provider.auth.engine
+                    let client =
+                        isDocument
+                        ? engine.liveClient(documentURL: named) : UUID(uuidString: named).flatMap(engine.liveClient)
+                    guard let client else { throw ValidationError("no such client") }
+                    do throws(EngineError) { try await engine.deleteClient(client.id) } catch {
                         throw ValidationError(error.message)
                     }
                 }
             } else {
-                _ = try await Online(target).send(.DELETE, "/api/v1/oauth/provider/clients/\(clientID.lowercased())")
+                let path = named.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"]))!
+                _ = try await Online(target).send(.DELETE, "/api/v1/oauth/provider/clients/\(path)")
             }
-            say("deleted client \(clientID.lowercased()); its tokens are revoked")
+            say("deleted client \(named); its tokens are revoked")
         }
     }
 }

@@ -108,6 +108,13 @@ struct ClientDocumentTests {
         #expect(revoked.status == 200, "\(revoked.json)")
         #expect(try await fixture.introspect(renewed)["active"] as? Bool == false, "its tokens went with it")
         #expect(server.fetched == [Self.url], "one fetch: the answer is kept for its cache lifetime")
+
+        let deleted = try await fixture.harness.send(
+            "DELETE", "/api/v1/oauth/provider/clients/\(encoded)", token: fixture.root)
+        #expect(deleted.status == 200, "a superuser deletes it by its URL")
+        let again = try await fixture.harness.send(
+            "DELETE", "/api/v1/oauth/provider/clients/\(encoded)", token: fixture.root)
+        #expect(again.status == 404 && again.errorCode == "SYS_002")
     }
 
     @Test("the token endpoint knows a document client only once a user approved it: before, invalid_client")
