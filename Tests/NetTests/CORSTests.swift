@@ -20,6 +20,7 @@ struct CORSTests {
         #expect(preflight.headers["access-control-allow-methods"]?.contains("POST") == true)
         #expect(preflight.headers["access-control-allow-headers"]?.contains("Authorization") == true)
         #expect(preflight.headers["access-control-allow-credentials"] == "true")
+        #expect(preflight.headers["vary"] == "Origin", "each header once: a browser refuses an origin named twice")
 
         let answer = try await harness.send(
             "POST", "/api/v1/auth/login", json: #"{"email":"a@b.co","password":"x"}"#,
