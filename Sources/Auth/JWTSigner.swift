@@ -9,6 +9,15 @@ public enum SigningMethod: Sendable {
     case eddsa(SigningKeyRing)
 }
 
+/// JWKS documents (RFC 7517).
+enum JWKS {
+    /// `{"keys": [...]}` with every key of `rings` that verifies.
+    static func document(_ rings: [SigningKeyRing]) -> [UInt8] {
+        let entries = rings.flatMap(\.jwks).map { String(decoding: FlatJSON.encode($0), as: UTF8.self) }
+        return Array(("{\"keys\":[" + entries.joined(separator: ",") + "]}").utf8)
+    }
+}
+
 /// Compact JWS over flat JSON claims, with one signing method. The header is fixed per method (plus the
 /// `kid` for EdDSA); verification refuses any other `alg`, `none` included.
 struct JWTSigner: Sendable {
@@ -59,9 +68,7 @@ struct JWTSigner: Sendable {
                     ("kid", .string(key.kid)),
                 ]))
             let signingInput = header + "." + Base64URL.encode(payload)
-            // Signing with a valid key over bytes in memory cannot fail in swift-crypto's Ed25519.
-            let signature = (try? key.privateKey.signature(for: Array(signingInput.utf8))).map(Array.init) ?? []
-            return signingInput + "." + Base64URL.encode(signature)
+            return signingInput + "." + Base64URL.encode(key.key.sign(Array(signingInput.utf8)))
         }
     }
 
@@ -101,7 +108,7 @@ struct JWTSigner: Sendable {
         case .eddsa(let ring):
             guard fields["alg"] == .string("EdDSA") else { throw TokenError(.unsupportedAlgorithm) }
             guard case .string(let kid)? = fields["kid"], let key = ring.key(kid: Substring(kid)),
-                key.privateKey.publicKey.isValidSignature(signature, for: signingInput)
+                key.key.isValidSignature(signature, for: signingInput)
             else { throw TokenError(.badSignature) }
         }
         return try Self.claims(payload)
@@ -119,14 +126,6 @@ struct JWTSigner: Sendable {
     /// The JWKS document (RFC 7517): the Ed25519 public keys that verify, or no keys for HS256.
     func jwks() -> [UInt8] {
         guard case .eddsa(let ring) = method else { return Array(#"{"keys":[]}"#.utf8) }
-        let entries = ring.publicKeys.map { key in
-            String(
-                decoding: FlatJSON.encode([
-                    ("kty", .string("OKP")), ("crv", .string("Ed25519")), ("x", .string(key.x)),
-                    ("kid", .string(key.kid)), ("use", .string("sig")),
-                    ("alg", .string("EdDSA")),
-                ]), as: UTF8.self)
-        }
-        return Array(("{\"keys\":[" + entries.joined(separator: ",") + "]}").utf8)
+        return JWKS.document([ring])
     }
 }

@@ -66,6 +66,25 @@ enum KeyFile {
         return key
     }
 
+    /// The whole file, which must hold between 1 and `maxSize` bytes.
+    static func read(_ path: String, maxSize: Int) throws(KeyStoreError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw KeyStoreError("cannot read \(path): errno \(errno)") }
+        defer { close(fd) }
+        var key = [UInt8](repeating: 0, count: maxSize + 1)
+        var count = 0
+        while count <= maxSize {
+            let read = key.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, maxSize + 1 - count) }
+            guard read > 0 else {
+                guard read == 0 else { throw KeyStoreError("cannot read \(path): errno \(errno)") }
+                break
+            }
+            count += read
+        }
+        guard count > 0, count <= maxSize else { throw KeyStoreError("\(path) does not hold a key") }
+        return Array(key[..<count])
+    }
+
     static func write(_ key: [UInt8], to path: String) throws(KeyStoreError) {
         do { try Durable.replaceFile(path, with: key) } catch {
             throw KeyStoreError("cannot write \(path): \(error.message)")

@@ -7,20 +7,21 @@ import WAL
 import Glibc
 #endif
 
-/// Ed25519 signing keys in `<data>/keys/ed25519/`, one file per key named by its creation time (Unix seconds),
-/// mode 0600. The newest signs. A key stops signing when a newer one is created and stays — for verification and
-/// in the JWKS document — until every token it signed has expired (`retentionSeconds` after it was replaced);
-/// then its file is deleted.
+/// Signing keys of one algorithm in `<data>/keys/<name>/` (`ed25519`, `es256`, `rs256`), one file per key named
+/// by its creation time (Unix seconds), mode 0600. The newest signs. A key stops signing when a newer one is
+/// created and stays — for verification and in the JWKS document — until every token it signed has expired
+/// (`retentionSeconds` after it was replaced); then its file is deleted.
 public final class SigningKeyRing: Sendable {
     struct Key: Sendable {
         let createdAt: Int64
-        let privateKey: Curve25519.Signing.PrivateKey
+        let key: SigningKey
         /// When the next key replaced it.
         var retiredAt: Int64?
 
-        var kid: String { "ed25519-\(createdAt)" }
+        var kid: String { "\(key.algorithm.keyName)-\(createdAt)" }
     }
 
+    package let algorithm: SigningAlgorithm
     private let directory: String
     private let rotationSeconds: Int64?
     private let retentionSeconds: Int64
@@ -29,10 +30,12 @@ public final class SigningKeyRing: Sendable {
 
     /// Loads the keys, creating the first one (or a new one, when the newest is older than `rotationSeconds`).
     public init(
-        directory: String, nowSeconds: Int64, rotationSeconds: Int64?, retentionSeconds: Int64
+        directory: String, algorithm: SigningAlgorithm = .eddsa, nowSeconds: Int64, rotationSeconds: Int64?,
+        retentionSeconds: Int64
     )
         throws(KeyStoreError)
     {
+        self.algorithm = algorithm
         self.directory = directory
         self.rotationSeconds = rotationSeconds
         self.retentionSeconds = retentionSeconds
@@ -45,11 +48,11 @@ public final class SigningKeyRing: Sendable {
         var loaded: [Key] = []
         for name in try Self.keyFileNames(in: directory) {
             guard let createdAt = Int64(name.dropLast(4)) else { continue }
-            let bytes = try KeyFile.read(directory + "/" + name, size: 32)
-            guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes) else {
-                throw KeyStoreError("\(directory)/\(name) is not an Ed25519 key")
+            let bytes = try KeyFile.read(directory + "/" + name, maxSize: 8192)
+            guard let key = try? SigningKey(algorithm: algorithm, bytes: bytes) else {
+                throw KeyStoreError("\(directory)/\(name) is not an \(algorithm.rawValue) key")
             }
-            loaded.append(Key(createdAt: createdAt, privateKey: key))
+            loaded.append(Key(createdAt: createdAt, key: key))
         }
         loaded.sort { $0.createdAt < $1.createdAt }
         for index in loaded.indices.dropLast() { loaded[index].retiredAt = loaded[index + 1].createdAt }
@@ -71,11 +74,11 @@ public final class SigningKeyRing: Sendable {
     /// Creates a new signing key now; the previous one keeps verifying until its tokens expire.
     package func rotate(nowSeconds: Int64) throws(KeyStoreError) {
         let createdAt = max(nowSeconds, (keys.withLock { $0.last?.createdAt } ?? 0) + 1)
-        let key = Curve25519.Signing.PrivateKey()
-        try KeyFile.write(Array(key.rawRepresentation), to: directory + "/\(createdAt).key")
+        let key = try SigningKey(generating: algorithm)
+        try KeyFile.write(key.bytes, to: directory + "/\(createdAt).key")
         keys.withLock { keys in
             if !keys.isEmpty { keys[keys.count - 1].retiredAt = createdAt }
-            keys.append(Key(createdAt: createdAt, privateKey: key))
+            keys.append(Key(createdAt: createdAt, key: key))
         }
     }
 
@@ -98,9 +101,18 @@ public final class SigningKeyRing: Sendable {
         keys.withLock { keys in keys.last { $0.kid == kid } }
     }
 
-    /// Every key that verifies, as JWKS entries (RFC 8037: `kty` OKP, `crv` Ed25519).
-    var publicKeys: [(kid: String, x: String)] {
-        keys.withLock { $0.map { ($0.kid, Base64URL.encode(Array($0.privateKey.publicKey.rawRepresentation))) } }
+    /// The `kid` of every key that verifies, oldest first.
+    package var kids: [String] { keys.withLock { $0.map(\.kid) } }
+
+    /// Every key that verifies, as JWKS entries (with `kid`, `use: sig` and `alg`).
+    var jwks: [[(String, FlatJSON.Value)]] {
+        keys.withLock { keys in
+            keys.map { key in
+                key.key.publicJWK + [
+                    ("kid", .string(key.kid)), ("use", .string("sig")), ("alg", .string(algorithm.rawValue)),
+                ]
+            }
+        }
     }
 
     private static func keyFileNames(in directory: String) throws(KeyStoreError) -> [String] {
