@@ -84,6 +84,8 @@ public struct ClientMetadataUpdate: Sendable, Hashable {
     package var scopes: [String]
     package var registration: ClientRegistration
     package var atMilliseconds: Int64
+    /// The client's OpenID Connect settings, as the update gives them.
+    package var openID = OpenIDClientSettings()
 
     package init(
         clientID: UUID, name: String, redirectURIs: [String], scopes: [String], registration: ClientRegistration,

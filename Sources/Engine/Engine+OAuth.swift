@@ -9,11 +9,15 @@ package struct NewOAuthClient: Sendable {
     package var secretDigest: SecretDigest?
     /// For a client registering itself (RFC 7591): what it said of itself, and its management token's digest.
     package var registration: ClientRegistration?
+    /// Its OpenID Connect settings.
+    package var openID: OpenIDClientSettings
 
     package init(
         name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String],
-        secretDigest: SecretDigest?, registration: ClientRegistration? = nil
+        secretDigest: SecretDigest?, registration: ClientRegistration? = nil,
+        openID: OpenIDClientSettings = OpenIDClientSettings()
     ) {
+        self.openID = openID
         self.name = name
         self.kind = kind
         self.redirectURIs = redirectURIs
@@ -58,6 +62,7 @@ extension Engine {
             scopes: new.scopes, secretDigest: new.secretDigest,
             createdAtMilliseconds: clock.nowMilliseconds())
         made.registration = new.registration
+        made.openID = new.openID
         let client = made
         return try await commit(on: client.id) { _ throws(EngineError) in
             (client.registration == nil ? EngineRecord.clientRegistered(client) : .clientSelfRegistered(client), ())
@@ -84,11 +89,14 @@ extension Engine {
     /// Replaces the metadata of a client that registered itself (RFC 7592 update); the caller has checked the
     /// registration access token against the client it read.
     package func updateClientMetadata(
-        _ clientID: UUID, name: String, redirectURIs: [String], scopes: [String], registration: ClientRegistration
+        _ clientID: UUID, name: String, redirectURIs: [String], scopes: [String], registration: ClientRegistration,
+        openID: OpenIDClientSettings = OpenIDClientSettings()
     ) async throws(EngineError) -> OAuthClient {
-        let update = ClientMetadataUpdate(
+        var changes = ClientMetadataUpdate(
             clientID: clientID, name: name, redirectURIs: redirectURIs, scopes: scopes, registration: registration,
             atMilliseconds: clock.nowMilliseconds())
+        changes.openID = openID
+        let update = changes
         return try await commit(on: clientID) { state throws(EngineError) -> (record: EngineRecord?, result: Void) in
             guard let client = state.clients[clientID], !client.isDeleted, client.registration != nil else {
                 throw EngineError(.clientNotFound, "no such client")
@@ -115,13 +123,15 @@ extension Engine {
             if let existing = clientDirectory.withLock({ $0.client(documentURL: url) }) {
                 if existing.name == described.name && existing.redirectURIs == described.redirectURIs
                     && existing.scopes == described.scopes && existing.registration == described.registration
+                    && existing.openID == described.openID
                 {
                     result = .success(existing)
                 } else {
                     result = .success(
                         try await updateClientMetadata(
                             existing.id, name: described.name, redirectURIs: described.redirectURIs,
-                            scopes: described.scopes, registration: described.registration!))
+                            scopes: described.scopes, registration: described.registration!,
+                            openID: described.openID))
                 }
             } else {
                 result = .success(try await registerClient(described))
@@ -199,7 +209,8 @@ extension Engine {
     /// Issues an authorization code for an active user; `digest` is the SHA-256 of its secret.
     package func issueAuthorizationCode(
         userID: UUID, clientID: UUID, redirectURI: String, scope: String,
-        codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64, resources: [String] = []
+        codeChallenge: String?, digest: SecretDigest, lifetimeMilliseconds: Int64, resources: [String] = [],
+        authentication: Authentication? = nil
     )
         async throws(EngineError) -> AuthorizationCode
     {
@@ -207,7 +218,8 @@ extension Engine {
         let code = AuthorizationCode(
             id: newID(routingLike: userID), userID: userID, clientID: clientID,
             redirectURI: redirectURI, scope: scope, codeChallenge: codeChallenge, digest: digest,
-            createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds, resources: resources)
+            createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetimeMilliseconds, resources: resources,
+            authentication: authentication)
         return try await commit(on: userID) { state throws(EngineError) in
             guard let user = state.users[userID], !user.isDeleted, user.isActive else {
                 throw EngineError(.userNotFound, "no such user")
@@ -251,7 +263,9 @@ extension Engine {
                 id: sessionID, userID: code.userID, deviceName: nil, deviceID: nil, ipAddress: nil,
                 createdAtMilliseconds: now, expiresAtMilliseconds: now + lifetime,
                 refreshDigest: exchange.refreshDigest)
-            let grant = OAuthGrant(clientID: code.clientID, scope: code.scope, resources: code.resources)
+            let grant = OAuthGrant(
+                clientID: code.clientID, scope: code.scope, resources: code.resources,
+                authentication: code.authentication)
             return (.authorizationCodeRedeemed(codeID: code.id, session: session, grant: grant), .redeemed(grant))
         }
         switch step {

@@ -2,8 +2,9 @@ import FoundationEssentials
 
 extension EngineRecord {
     /// The payload format version written first in every record. Version 2 added the resources (RFC 8707) of
-    /// authorization codes, grants and consents; records of version 1 still decode.
-    static let formatVersion: UInt8 = 2
+    /// authorization codes, grants and consents; version 3 OpenID Connect's (the authentication of codes and
+    /// grants, the clients' OpenID settings). Records of every earlier version still decode.
+    static let formatVersion: UInt8 = 3
 
     public var type: EngineRecordType {
         switch self {
@@ -154,6 +155,7 @@ extension EngineRecord {
             writer.writeStrings(update.scopes)
             writer.write(update.registration)
             writer.write(update.atMilliseconds)
+            writer.write(update.openID)
         case .initialAccessTokenIssued(let token):
             writer.write(token)
         case .initialAccessTokenUsed(let tokenID, let at), .initialAccessTokenRevoked(let tokenID, let at):
@@ -208,6 +210,7 @@ extension EngineRecord {
         guard (1...Self.formatVersion).contains(version) else {
             throw RecordDecodingError("unknown record version \(version)")
         }
+        let fields = OAuthFields.record(version)
         switch type {
         case .userRegistered:
             self = .userRegistered(try reader.read(User.self))
@@ -297,20 +300,20 @@ extension EngineRecord {
                 organizationID: try reader.read(UUID.self), userID: try reader.read(UUID.self),
                 atMilliseconds: try reader.read(Int64.self))
         case .clientRegistered:
-            self = .clientRegistered(try reader.read(OAuthClient.self))
+            self = .clientRegistered(try reader.read(OAuthClient.self, fields: fields))
         case .clientDeleted:
             self = .clientDeleted(clientID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         case .clientSelfRegistered:
-            var client = try reader.read(OAuthClient.self)
+            var client = try reader.read(OAuthClient.self, fields: fields)
             client.registration = try reader.read(ClientRegistration.self)
             self = .clientSelfRegistered(client)
         case .clientMetadataUpdated:
-            self = .clientMetadataUpdated(
-                ClientMetadataUpdate(
-                    clientID: try reader.read(UUID.self), name: try reader.read(String.self),
-                    redirectURIs: try reader.readStrings(), scopes: try reader.readStrings(),
-                    registration: try reader.read(ClientRegistration.self), atMilliseconds: try reader.read(Int64.self))
-            )
+            var update = ClientMetadataUpdate(
+                clientID: try reader.read(UUID.self), name: try reader.read(String.self),
+                redirectURIs: try reader.readStrings(), scopes: try reader.readStrings(),
+                registration: try reader.read(ClientRegistration.self), atMilliseconds: try reader.read(Int64.self))
+            if fields.openID { update.openID = try reader.read(OpenIDClientSettings.self) }
+            self = .clientMetadataUpdated(update)
         case .initialAccessTokenIssued:
             self = .initialAccessTokenIssued(try reader.read(InitialAccessToken.self))
         case .initialAccessTokenUsed:
@@ -321,17 +324,17 @@ extension EngineRecord {
                 tokenID: try reader.read(UUID.self), atMilliseconds: try reader.read(Int64.self))
         case .consentGranted:
             self = .consentGranted(
-                userID: try reader.read(UUID.self), consent: try reader.read(Consent.self, withResources: version >= 2))
+                userID: try reader.read(UUID.self), consent: try reader.read(Consent.self, fields: fields))
         case .consentRevoked:
             self = .consentRevoked(
                 userID: try reader.read(UUID.self), clientID: try reader.read(UUID.self),
                 atMilliseconds: try reader.read(Int64.self))
         case .authorizationCodeIssued:
-            self = .authorizationCodeIssued(try reader.read(AuthorizationCode.self, withResources: version >= 2))
+            self = .authorizationCodeIssued(try reader.read(AuthorizationCode.self, fields: fields))
         case .authorizationCodeRedeemed:
             self = .authorizationCodeRedeemed(
                 codeID: try reader.read(UUID.self), session: try reader.read(Session.self),
-                grant: try reader.read(OAuthGrant.self, withResources: version >= 2))
+                grant: try reader.read(OAuthGrant.self, fields: fields))
         case .authorizationCodeReused:
             self = .authorizationCodeReused(
                 userID: try reader.read(UUID.self), codeID: try reader.read(UUID.self),

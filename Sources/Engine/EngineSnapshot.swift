@@ -7,11 +7,12 @@ import WAL
 /// snapshot was taken already reflects it; so the snapshot loads into any number of shards.
 ///
 /// Payload: `[version u8][shard count][watermark u64 × shard count]` then, per shard, `[length u64]` and its
-/// canonical state — the lengths let the shards decode in parallel. (Still read: version 5, without social
+/// canonical state — the lengths let the shards decode in parallel. (Still read: version 7, without OpenID
+/// Connect's fields (see `OAuthFields`); version 6, without client registrations and RFC 8707 resources; version 5, without social
 /// sign-ins under way; version 4, without linked social accounts; version 3, without the lengths; version 2, without OAuth provider state; version 1,
 /// without organizations.)
 struct EngineSnapshot {
-    static let formatVersion: UInt8 = 7
+    static let formatVersion: UInt8 = 8
 
     let routing: ShardRouting
     let watermarks: [LSN]

@@ -10,13 +10,15 @@ extension BinaryWriter {
         write(client.secretDigest)
         write(client.createdAtMilliseconds)
         write(client.deletedAtMilliseconds)
+        write(client.openID)
     }
 
-    /// A grant; its resources last (record version 2, snapshot format 7: `readResources`).
+    /// A grant; what later formats added comes last (see `OAuthFields`).
     mutating func write(_ grant: OAuthGrant) {
         write(grant.clientID)
         write(grant.scope)
         writeStrings(grant.resources)
+        write(grant.authentication)
     }
 
     /// A consent; its resources last (record version 2, snapshot format 7).
@@ -38,8 +40,8 @@ extension BinaryWriter {
         write(code.createdAtMilliseconds)
         write(code.expiresAtMilliseconds)
         write(code.sessionID)
-        // Record version 2, snapshot format 7.
         writeStrings(code.resources)
+        write(code.authentication)
     }
 
     mutating func write(_ token: ClientToken) {
@@ -58,7 +60,7 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
-    mutating func read(_: OAuthClient.Type) throws(RecordDecodingError) -> OAuthClient {
+    mutating func read(_: OAuthClient.Type, fields: OAuthFields) throws(RecordDecodingError) -> OAuthClient {
         let id = try read(UUID.self)
         let name = try read(String.self)
         let rawKind = try read(UInt8.self)
@@ -70,25 +72,27 @@ extension BinaryReader {
             scopes: try readStrings(), secretDigest: try readOptional(SecretDigest.self),
             createdAtMilliseconds: try read(Int64.self))
         client.deletedAtMilliseconds = try readOptional(Int64.self)
+        if fields.openID { client.openID = try read(OpenIDClientSettings.self) }
         return client
     }
 
-    /// A grant as `write` wrote it; `withResources` for record version 2 and snapshot format 7 on.
-    mutating func read(_: OAuthGrant.Type, withResources: Bool) throws(RecordDecodingError) -> OAuthGrant {
+    /// A grant as `write` wrote it, with the fields its writer's format had.
+    mutating func read(_: OAuthGrant.Type, fields: OAuthFields) throws(RecordDecodingError) -> OAuthGrant {
         OAuthGrant(
             clientID: try read(UUID.self), scope: try read(String.self),
-            resources: withResources ? try readStrings() : [])
+            resources: fields.resources ? try readStrings() : [],
+            authentication: fields.openID ? try read(Authentication?.self) : nil)
     }
 
-    /// A consent as `write` wrote it; `withResources` for record version 2 and snapshot format 7 on.
-    mutating func read(_: Consent.Type, withResources: Bool) throws(RecordDecodingError) -> Consent {
+    /// A consent as `write` wrote it, with the fields its writer's format had.
+    mutating func read(_: Consent.Type, fields: OAuthFields) throws(RecordDecodingError) -> Consent {
         Consent(
             clientID: try read(UUID.self), scope: try read(String.self), grantedAtMilliseconds: try read(Int64.self),
-            resources: withResources ? try readStrings() : [])
+            resources: fields.resources ? try readStrings() : [])
     }
 
-    /// A code as `write` wrote it; `withResources` for record version 2 and snapshot format 7 on.
-    mutating func read(_: AuthorizationCode.Type, withResources: Bool) throws(RecordDecodingError) -> AuthorizationCode
+    /// A code as `write` wrote it, with the fields its writer's format had.
+    mutating func read(_: AuthorizationCode.Type, fields: OAuthFields) throws(RecordDecodingError) -> AuthorizationCode
     {
         var code = AuthorizationCode(
             id: try read(UUID.self), userID: try read(UUID.self), clientID: try read(UUID.self),
@@ -97,7 +101,8 @@ extension BinaryReader {
             digest: try read(SecretDigest.self), createdAtMilliseconds: try read(Int64.self),
             expiresAtMilliseconds: try read(Int64.self))
         code.sessionID = try readOptional(UUID.self)
-        if withResources { code.resources = try readStrings() }
+        if fields.resources { code.resources = try readStrings() }
+        if fields.openID { code.authentication = try read(Authentication?.self) }
         return code
     }
 

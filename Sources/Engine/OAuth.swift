@@ -26,6 +26,8 @@ public struct OAuthClient: Sendable, Hashable {
     package var deletedAtMilliseconds: Int64?
     /// What the client said of itself when it registered itself (RFC 7591); nil for clients a superuser made.
     package var registration: ClientRegistration?
+    /// Its OpenID Connect settings: ID token algorithm, logout URIs.
+    package var openID = OpenIDClientSettings()
 
     package init(
         id: UUID, name: String, kind: Kind, redirectURIs: [String], scopes: [String], secretDigest: SecretDigest?,
@@ -52,11 +54,14 @@ public struct OAuthGrant: Sendable, Hashable {
     package let scope: String
     /// The resources (RFC 8707) the grant's tokens may be for; empty when the request named none.
     package let resources: [String]
+    /// The sign-in the grant came from (ID tokens issued at refresh repeat its `auth_time` and `sid`).
+    package let authentication: Authentication?
 
-    package init(clientID: UUID, scope: String, resources: [String] = []) {
+    package init(clientID: UUID, scope: String, resources: [String] = [], authentication: Authentication? = nil) {
         self.clientID = clientID
         self.scope = scope
         self.resources = resources
+        self.authentication = authentication
     }
 }
 
@@ -99,12 +104,16 @@ public struct AuthorizationCode: Sendable, Hashable {
     package var sessionID: UUID?
     /// The resources (RFC 8707) the authorization request named; the token request may name only these.
     package var resources: [String]
+    /// The sign-in behind the authorization (OpenID Connect).
+    package var authentication: Authentication?
 
     package init(
         id: UUID, userID: UUID, clientID: UUID, redirectURI: String, scope: String, codeChallenge: String?,
-        digest: SecretDigest, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64, resources: [String] = []
+        digest: SecretDigest, createdAtMilliseconds: Int64, expiresAtMilliseconds: Int64, resources: [String] = [],
+        authentication: Authentication? = nil
     ) {
         self.resources = resources
+        self.authentication = authentication
         self.id = id
         self.userID = userID
         self.clientID = clientID

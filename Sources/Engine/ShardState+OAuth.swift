@@ -20,6 +20,7 @@ extension ShardState {
             clients[update.clientID]!.redirectURIs = update.redirectURIs
             clients[update.clientID]!.scopes = update.scopes
             clients[update.clientID]!.registration = update.registration
+            clients[update.clientID]!.openID = update.openID
         case .consentGranted(let userID, let consent):
             precondition(users.index(forKey: userID) != nil, "consent of unknown user \(userID)")
             consents[userID, default: [:]][consent.clientID] = consent

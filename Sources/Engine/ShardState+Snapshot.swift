@@ -185,22 +185,25 @@ extension ShardState {
             for _ in 0..<count { items.append(try read(&reader)) }
             return items
         }
+        let fields = OAuthFields.snapshot(formatVersion)
         var entities = ShardEntities()
         entities.users = try list { reader throws(RecordDecodingError) in try reader.read(User.self) }
         entities.sessions = try list { reader throws(RecordDecodingError) in try reader.read(Session.self) }
         guard formatVersion >= 2 else { return entities }
         entities.organizations = try list { reader throws(RecordDecodingError) in try reader.read(Organization.self) }
         guard formatVersion >= 3 else { return entities }
-        entities.clients = try list { reader throws(RecordDecodingError) in try reader.read(OAuthClient.self) }
+        entities.clients = try list { reader throws(RecordDecodingError) in
+            try reader.read(OAuthClient.self, fields: fields)
+        }
         entities.clientTokens = try list { reader throws(RecordDecodingError) in try reader.read(ClientToken.self) }
         entities.consents = try list { reader throws(RecordDecodingError) in
-            (try reader.read(UUID.self), try reader.read(Consent.self, withResources: formatVersion >= 7))
+            (try reader.read(UUID.self), try reader.read(Consent.self, fields: fields))
         }
         entities.authorizationCodes = try list { reader throws(RecordDecodingError) in
-            try reader.read(AuthorizationCode.self, withResources: formatVersion >= 7)
+            try reader.read(AuthorizationCode.self, fields: fields)
         }
         entities.grants = try list { reader throws(RecordDecodingError) in
-            (try reader.read(UUID.self), try reader.read(OAuthGrant.self, withResources: formatVersion >= 7))
+            (try reader.read(UUID.self), try reader.read(OAuthGrant.self, fields: fields))
         }
         guard formatVersion >= 5 else { return entities }
         entities.externalAccounts = try list { reader throws(RecordDecodingError) in

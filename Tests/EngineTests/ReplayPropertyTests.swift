@@ -9,7 +9,7 @@ struct ReplayPropertyTests {
     /// Without `socialLogin`, no linked accounts or sign-in states (what snapshots before format 5 could not hold).
     static func runRandomOperations(
         on engine: Engine, clock: ManualClock, seed: UInt64, count: Int,
-        socialLogin: Bool = true, resourceBound: Bool = true
+        socialLogin: Bool = true, resourceBound: Bool = true, oauth: Bool = true
     ) async throws {
         var generator = SourceGenerator(source: .seeded(seed))
         var users: [UUID] = []
@@ -99,11 +99,18 @@ struct ReplayPropertyTests {
                     by: superuser)
             case 119 where !organizations.isEmpty:
                 try? await engine.deleteOrganization(organizations.randomElement(using: &generator)!)
-            case 120..<122:
+            case 120..<122 where oauth:
+                let openID =
+                    Bool.random(using: &generator)
+                    ? OpenIDClientSettings(
+                        postLogoutRedirectURIs: ["https://c.example/bye"],
+                        backchannelLogoutURI: "https://c.example/logout", idTokenSignedResponseAlgorithm: "ES256")
+                    : OpenIDClientSettings()
                 if let client = try? await engine.registerClient(
                     NewOAuthClient(
                         name: "c", kind: Bool.random(using: &generator) ? .public : .confidential,
-                        redirectURIs: ["https://c.example/cb"], scopes: ["read"], secretDigest: nextDigest()))
+                        redirectURIs: ["https://c.example/cb"], scopes: ["read"], secretDigest: nextDigest(),
+                        openID: resourceBound ? openID : OpenIDClientSettings()))
                 {
                     clients.append(client.id)
                 }
@@ -127,7 +134,9 @@ struct ReplayPropertyTests {
                     userID: users.randomElement(using: &generator)!, clientID: client,
                     redirectURI: "https://c.example/cb",
                     scope: "read", codeChallenge: "x", digest: digest, lifetimeMilliseconds: 600_000,
-                    resources: resources)
+                    resources: resources,
+                    authentication: Bool.random(using: &generator)
+                        ? Authentication(atMilliseconds: 1_800_000_000_000, sessionID: UUID(), nonce: "n") : nil)
                 {
                     codes.append((code.id, digest, client))
                 }

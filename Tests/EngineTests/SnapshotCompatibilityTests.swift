@@ -57,8 +57,10 @@ struct SnapshotCompatibilityTests {
         let engine = try Engine.open(configuration, clock: harness.clock, random: .seeded(9))
         try await ReplayPropertyTests.runRandomOperations(
             on: engine, clock: harness.clock, seed: 9, count: 150,
-            // Formats before 7 had neither sign-in states nor the resources of consents, codes and grants.
-            socialLogin: false, resourceBound: false)
+            // Formats before 7 had neither sign-in states nor the resources of consents, codes and grants; before
+            // 8, no OpenID Connect fields inside clients, codes and grants, which a byte-level cut cannot take
+            // away: OAuth entities are left out here, and their older records are read in EngineRecordCodecTests.
+            socialLogin: false, resourceBound: false, oauth: false)
         let checkpoint = try await engine.checkpoint()
         let live = await engine.canonicalState()
         await engine.close()
