@@ -13,9 +13,28 @@ package struct AuthorizationRequest: Sendable, Hashable {
     package var codeChallengeMethod: String?
     /// RFC 8707: the resources the token is for, space-separated (the parameter may repeat).
     package var resource: String?
+    /// OpenID Connect: echoed in the ID token.
+    package var nonce: String?
+    /// OpenID Connect: `none`, `login`, `consent` (space-separated).
+    package var prompt: String?
+    /// OpenID Connect: the most seconds since the user signed in.
+    package var maxAge: String?
+    /// OpenID Connect: who the client thinks will sign in (the sign-in page's email).
+    package var loginHint: String?
+    /// OpenID Connect: accepted; the pages speak English.
+    package var uiLocales: String?
+    /// Parameters Tessera does not support, refused by name rather than ignored: `claims`, `request`,
+    /// `request_uri`, `registration`.
+    package var unsupported: [String]
 
     package init(parameters: [String: String]) {
         resource = parameters["resource"]
+        nonce = parameters["nonce"]
+        prompt = parameters["prompt"]
+        maxAge = parameters["max_age"]
+        loginHint = parameters["login_hint"]
+        uiLocales = parameters["ui_locales"]
+        unsupported = ["claims", "request", "request_uri", "registration"].filter { parameters[$0] != nil }
         responseType = parameters["response_type"]
         clientID = parameters["client_id"]
         redirectURI = parameters["redirect_uri"]
@@ -25,10 +44,12 @@ package struct AuthorizationRequest: Sendable, Hashable {
         codeChallengeMethod = parameters["code_challenge_method"]
     }
 
-    var parameters: [(String, String)] {
+    package var parameters: [(String, String)] {
         [
             ("response_type", responseType), ("client_id", clientID), ("redirect_uri", redirectURI), ("scope", scope),
             ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", codeChallengeMethod),
+            ("nonce", nonce), ("prompt", prompt), ("max_age", maxAge), ("login_hint", loginHint),
+            ("ui_locales", uiLocales),
         ]
         .compactMap { name, value in value.map { (name, $0) } }
             + (resource ?? "").split(separator: " ").map { ("resource", String($0)) }
@@ -43,6 +64,44 @@ package enum AuthorizationAnswer: Sendable, Hashable {
     case refused(OAuthError)
     /// The user has to be asked, on Tessera's own consent page (no `--consent-url`).
     case consent(ConsentPrompt)
+    /// The user has to sign in (again) on Tessera's sign-in page, then come back with `SignInRequest.next`.
+    case signIn(SignInRequest)
+}
+
+/// Who is authorizing: the signed-in user, the session they signed in with, and since when.
+package struct SignedInUser: Sendable, Hashable {
+    package let userID: UUID
+    /// Tessera's session (the browser's, or the API caller's): the ID token's `sid`.
+    package let sessionID: UUID?
+    /// When they signed in: the ID token's `auth_time`, what `max_age` is measured against.
+    package let authTimeMilliseconds: Int64
+    /// A browser can be sent to the sign-in page again; an API caller (a Bearer token) cannot.
+    package let canSignInAgain: Bool
+
+    package init(userID: UUID, sessionID: UUID?, authTimeMilliseconds: Int64, canSignInAgain: Bool) {
+        self.userID = userID
+        self.sessionID = sessionID
+        self.authTimeMilliseconds = authTimeMilliseconds
+        self.canSignInAgain = canSignInAgain
+    }
+}
+
+/// A sign-in the authorization request needs first: where to come back to, and whom to suggest.
+package struct SignInRequest: Sendable, Hashable {
+    /// The authorization request's parameters to come back with — without `prompt=login` and `max_age=0`, which
+    /// the sign-in about to happen satisfies (kept, they would send the user to sign in forever).
+    package let next: [ConsentPrompt.Parameter]
+    /// `login_hint`: the email the sign-in page suggests.
+    package let loginHint: String?
+
+    init(request: AuthorizationRequest) {
+        var request = request
+        let prompts = (request.prompt ?? "").split(separator: " ").filter { $0 != "login" }
+        request.prompt = prompts.isEmpty ? nil : prompts.joined(separator: " ")
+        if request.maxAge.flatMap(Int64.init) == 0 { request.maxAge = nil }
+        next = request.parameters.map { ConsentPrompt.Parameter(name: $0.0, value: $0.1) }
+        loginHint = request.loginHint
+    }
 }
 
 /// What Tessera's consent page shows and posts back.
@@ -75,21 +134,39 @@ extension OAuthProvider {
         let resources: [String]
     }
 
-    /// Checks an authorization request for the signed-in `userID`: with a consent covering the scope, a code goes
-    /// to the client at once; otherwise the user goes to the consent page.
-    package func authorize(_ request: AuthorizationRequest, userID: UUID) async -> AuthorizationAnswer {
+    /// Checks an authorization request for `user` (nil: nobody is signed in). The request is judged first (an
+    /// unknown client or redirect URI is refused before anyone signs in); then OpenID Connect's `prompt` and
+    /// `max_age` decide whether the user must sign in (again); then, with a consent covering the scope (and no
+    /// `prompt=consent`), a code goes to the client at once, otherwise the user is asked.
+    package func authorize(_ request: AuthorizationRequest, user: SignedInUser?) async -> AuthorizationAnswer {
         let checked: CheckedAuthorization
         switch await check(request) {
         case .failure(.refused(let error)): return .refused(error)
         case .failure(.redirect(let url)): return .redirect(url)
         case .success(let value): checked = value
         }
-        let consents = await engine.consents(of: userID)
-        if let consent = consents.first(where: { $0.clientID == checked.client.id }),
+        func fail(_ error: String, _ description: String) -> AuthorizationAnswer {
+            .redirect(errorRedirect(checked.redirectURI, error, description, state: request.state))
+        }
+        let prompts = Set((request.prompt ?? "").split(separator: " ").map(String.init))
+        let now = auth.clock.nowMilliseconds()
+        let tooOld = request.maxAge.flatMap(Int64.init).map { maxAge in
+            user.map { now - $0.authTimeMilliseconds > maxAge * 1000 } ?? true
+        }
+        guard let user, !prompts.contains("login"), tooOld != true else {
+            // OpenID Connect §3.1.2.3: `none` never shows a page; an API caller cannot sign in again.
+            if prompts.contains("none") || user?.canSignInAgain == false {
+                return fail("login_required", "the user must sign in")
+            }
+            return .signIn(SignInRequest(request: request))
+        }
+        let consents = await engine.consents(of: user.userID)
+        if !prompts.contains("consent"), let consent = consents.first(where: { $0.clientID == checked.client.id }),
             consent.covers(scope: checked.scope, resources: checked.resources)
         {
-            return await issueCode(checked, request: request, userID: userID)
+            return await issueCode(checked, request: request, user: user)
         }
+        if prompts.contains("none") { return fail("consent_required", "the user has not consented to this") }
         if consentURL.isEmpty {
             return .consent(
                 ConsentPrompt(
@@ -104,7 +181,11 @@ extension OAuthProvider {
 
     /// The user's answer on the consent page: approval records the consent and sends a code; refusal sends
     /// `access_denied`.
-    package func decide(_ request: AuthorizationRequest, userID: UUID, approved: Bool) async -> AuthorizationAnswer {
+    package func decide(
+        _ request: AuthorizationRequest, user: SignedInUser, approved: Bool
+    ) async
+        -> AuthorizationAnswer
+    {
         var checked: CheckedAuthorization
         switch await check(request) {
         case .failure(.refused(let error)): return .refused(error)
@@ -118,7 +199,7 @@ extension OAuthProvider {
         do {
             checked.client = try await recorded(checked)
             try await engine.grantConsent(
-                userID: userID, clientID: checked.client.id, scope: Scope.text(checked.scope),
+                userID: user.userID, clientID: checked.client.id, scope: Scope.text(checked.scope),
                 resources: checked.resources)
         } catch {
             return .redirect(
@@ -126,7 +207,7 @@ extension OAuthProvider {
                     checked.redirectURI, "server_error", "the consent could not be stored",
                     state: request.state))
         }
-        return await issueCode(checked, request: request, userID: userID)
+        return await issueCode(checked, request: request, user: user)
     }
 
     private enum CheckFailure: Error {
@@ -201,6 +282,28 @@ extension OAuthProvider {
         guard request.responseType == "code" else {
             return fail("unsupported_response_type", "response_type must be code")
         }
+        // OpenID Connect: what Tessera does not support is refused by name, never silently ignored.
+        if let unsupported = request.unsupported.first {
+            switch unsupported {
+            case "request": return fail("request_not_supported", "request objects are not supported")
+            case "request_uri": return fail("request_uri_not_supported", "request_uri is not supported")
+            case "registration": return fail("registration_not_supported", "use the registration endpoint")
+            default: return fail("invalid_request", "the \(unsupported) parameter is not supported")
+            }
+        }
+        let prompts = Set((request.prompt ?? "").split(separator: " ").map(String.init))
+        guard prompts.isSubset(of: ["none", "login", "consent", "select_account"]) else {
+            return fail("invalid_request", "prompt is none, login, consent or select_account")
+        }
+        if prompts.contains("none") && prompts.count > 1 {
+            return fail("invalid_request", "prompt=none stands alone")
+        }
+        if let maxAge = request.maxAge, Int64(maxAge).map({ $0 >= 0 }) != true {
+            return fail("invalid_request", "max_age is a number of seconds")
+        }
+        if let nonce = request.nonce, nonce.isEmpty || nonce.utf8.count > 512 {
+            return fail("invalid_request", "nonce is 1 to 512 characters")
+        }
         if let challenge = request.codeChallenge {
             guard request.codeChallengeMethod == "S256" else {
                 return fail("invalid_request", "code_challenge_method must be S256")
@@ -232,7 +335,7 @@ extension OAuthProvider {
     }
 
     private func issueCode(
-        _ checked: CheckedAuthorization, request: AuthorizationRequest, userID: UUID
+        _ checked: CheckedAuthorization, request: AuthorizationRequest, user: SignedInUser
     ) async
         -> AuthorizationAnswer
     {
@@ -240,10 +343,12 @@ extension OAuthProvider {
         do {
             let client = try await recorded(checked)
             let code = try await engine.issueAuthorizationCode(
-                userID: userID, clientID: client.id, redirectURI: checked.redirectURI,
+                userID: user.userID, clientID: client.id, redirectURI: checked.redirectURI,
                 scope: Scope.text(checked.scope), codeChallenge: checked.challenge,
                 digest: SecretToken.digest(ofSecret: secret), lifetimeMilliseconds: codeLifetimeMilliseconds,
-                resources: checked.resources)
+                resources: checked.resources,
+                authentication: Authentication(
+                    atMilliseconds: user.authTimeMilliseconds, sessionID: user.sessionID, nonce: request.nonce))
             var parameters = [("code", SecretToken(id: code.id, secret: secret).text)]
             if let state = request.state { parameters.append(("state", state)) }
             parameters.append(("iss", auth.signer.issuer))
@@ -268,7 +373,7 @@ extension OAuthProvider {
     }
 
     /// `base` with `parameters` appended to its query, each name and value percent-encoded.
-    static func url(_ base: String, adding parameters: [(String, String)]) -> String {
+    package static func url(_ base: String, adding parameters: [(String, String)]) -> String {
         let query = parameters.map { percentEncoded($0.0) + "=" + percentEncoded($0.1) }.joined(separator: "&")
         let fragmentStart = base.firstIndex(of: "#") ?? base.endIndex
         let head = base[..<fragmentStart]

@@ -9,6 +9,8 @@ package struct ProviderTokenAnswer: Sendable, Hashable {
     package let expiresIn: Int64
     package let refreshToken: String?
     package let scope: String
+    /// For an `openid` grant: the ID token.
+    package var idToken: String?
 }
 
 extension ClientCredentials {
@@ -103,10 +105,14 @@ extension OAuthProvider {
             }
         }
         let token = SecretToken(id: redeemed.session.id, secret: secret)
-        return answer(
+        var tokens = answer(
             session: redeemed.session, refresh: token, client: client, scope: redeemed.grant.scope,
             resources: requested.isEmpty ? redeemed.grant.resources : requested,
             issuedAtSeconds: redeemed.session.createdAtMilliseconds / 1000)
+        tokens.idToken = try await idToken(
+            user: redeemed.user, client: client, grant: redeemed.grant, scope: tokens.scope,
+            accessToken: tokens.accessToken, issuedAt: redeemed.session.createdAtMilliseconds / 1000, withNonce: true)
+        return tokens
     }
 
     private func refresh(_ form: [String: String], client: OAuthClient) async throws(OAuthError) -> ProviderTokenAnswer
@@ -136,9 +142,16 @@ extension OAuthProvider {
                 error.code == .refreshTokenReused
                     ? "the refresh token was used before; the grant is revoked" : "invalid refresh token")
         }
-        return answer(
+        let issuedAt = (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000
+        var tokens = answer(
             session: session, refresh: next, client: client, scope: scope, resources: resources,
-            issuedAtSeconds: (session.rotatedAtMilliseconds ?? session.createdAtMilliseconds) / 1000)
+            issuedAtSeconds: issuedAt)
+        if Self.isOpenID(scope), let user = await engine.user(id: session.userID) {
+            tokens.idToken = try await idToken(
+                user: user, client: client, grant: grant, scope: scope, accessToken: tokens.accessToken,
+                issuedAt: issuedAt, withNonce: false)
+        }
+        return tokens
     }
 
     private func clientCredentials(
@@ -172,6 +185,7 @@ extension OAuthProvider {
             scope: token.scope)
     }
 
+    /// The tokens of a grant: an access token for `scope` (the grant's, or narrower) and the refresh token.
     private func answer(
         session: Session, refresh: SecretToken, client: OAuthClient, scope: String, resources: [String],
         issuedAtSeconds: Int64

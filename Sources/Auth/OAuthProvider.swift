@@ -38,10 +38,12 @@ package final class OAuthProvider: Sendable {
     package let resourcePolicy: ResourcePolicy
     /// Client ID metadata documents, when clients may name themselves by one (nil: they may not).
     package let documents: ClientDocuments?
+    /// The keys of ID tokens: OpenID Connect is on when there are some.
+    package let idTokenKeys: IDTokenKeys?
 
-    /// The scopes of the original backend, Tessera's default.
+    /// The scopes of the original backend and OpenID Connect's `offline_access`, Tessera's default.
     package static let defaultScopes = [
-        "openid", "profile", "email", "read:users", "write:users", "read:organizations",
+        "openid", "profile", "email", "offline_access", "read:users", "write:users", "read:organizations",
         "write:organizations", "admin",
     ]
 
@@ -49,8 +51,9 @@ package final class OAuthProvider: Sendable {
         auth: AuthService, scopesSupported: [String] = OAuthProvider.defaultScopes,
         consentURL: String, codeLifetimeMilliseconds: Int64 = 600_000,
         resourcePolicy: ResourcePolicy = ResourcePolicy(),
-        documents: ClientDocuments? = nil
+        documents: ClientDocuments? = nil, idTokenKeys: IDTokenKeys? = nil
     ) {
+        self.idTokenKeys = idTokenKeys
         self.resourcePolicy = resourcePolicy
         self.documents = documents
         self.auth = auth

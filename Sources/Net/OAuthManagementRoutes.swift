@@ -12,27 +12,20 @@ extension Endpoints {
     /// goes to the sign-in page first, and comes back.
     func addOAuthManagementRoutes(public group: RouteGroup, signedIn: RouteGroup, superusers: RouteGroup) {
         group.get("/authorize") { request, context in
-            guard let userID = try await authorizingUser(request, form: nil) else {
-                let next = request.uri.hasPrefix("/") ? request.uri : "/"
-                return HTTPResponse(
-                    status: .seeOther,
-                    headers: [
-                        "location": "/signin?next=" + OAuthProvider.percentEncoded(next), "cache-control": "no-store",
-                    ])
-            }
+            let user = try await authorizingUser(request, form: nil)
             return consentPageOrAnswer(
-                await provider.authorize(AuthorizationRequest(parameters: request.query), userID: userID), request)
+                await provider.authorize(AuthorizationRequest(parameters: request.query), user: user), request)
         }
         group.post("/authorize/consent") { request, context in
             let form = try OAuthForm.parse(request)
-            guard let userID = try await authorizingUser(request, form: form) else {
+            guard let user = try await authorizingUser(request, form: form) else {
                 throw APIError.authenticationRequired
             }
             guard let approved = form["approved"].flatMap(Bool.init) else {
                 throw APIError(.unprocessableEntity, "VAL_001", "approved is true or false", field: "approved")
             }
             return consentPageOrAnswer(
-                await provider.decide(AuthorizationRequest(parameters: form), userID: userID, approved: approved),
+                await provider.decide(AuthorizationRequest(parameters: form), user: user, approved: approved),
                 request)
         }
         signedIn.get("/consents") { _, context in
@@ -64,18 +57,28 @@ extension Endpoints {
         }
     }
 
-    /// The user on whose behalf `authorize` runs: the Bearer token's (an API caller), else the browser session's
-    /// — with, for a form, its CSRF token (403 without). Nil: nobody is signed in.
-    private func authorizingUser(_ request: HTTPRequest, form: [String: String]?) async throws -> UUID? {
+    /// The user on whose behalf `authorize` runs, with the session they signed in with and when: the Bearer
+    /// token's (an API caller), else the browser session's — with, for a form, its CSRF token (403 without).
+    /// Nil: nobody is signed in.
+    private func authorizingUser(_ request: HTTPRequest, form: [String: String]?) async throws -> SignedInUser? {
         if request.headers.contains(name: "authorization") {
             guard let token = request.bearerToken else { throw APIError.authenticationRequired }
-            return try await auth.authenticate(token).userID
+            let claims = try await auth.authenticate(token)
+            return SignedInUser(
+                userID: claims.userID, sessionID: claims.sessionID,
+                authTimeMilliseconds: engine.activeSession(claims.sessionID)?.session.createdAtMilliseconds
+                    ?? claims.issuedAt * 1000,
+                canSignInAgain: false)
         }
-        guard let browser = BrowserSession(auth: auth).user(of: request) else { return nil }
+        guard let browser = BrowserSession(auth: auth).user(of: request),
+            let session = engine.activeSession(browser.sessionID)
+        else { return nil }
         if let form, !CSRF.isValid(form: form, request: request) {
             throw APIError(.forbidden, "AUTH_004", "the form expired; open the page again")
         }
-        return browser.userID
+        return SignedInUser(
+            userID: browser.userID, sessionID: browser.sessionID,
+            authTimeMilliseconds: session.session.createdAtMilliseconds, canSignInAgain: true)
     }
 
     private func consentPageOrAnswer(_ answer: AuthorizationAnswer, _ request: HTTPRequest) -> HTTPResponse {
@@ -92,6 +95,17 @@ extension Endpoints {
             return APIError(.badRequest, "VAL_006", error.description).response
         case .consent:
             preconditionFailure("the consent page is rendered by consentPageOrAnswer")
+        case .signIn(let signIn):
+            // To the sign-in page, and back to the authorization request (as the sign-in needs it) afterwards.
+            let next = OAuthProvider.url(
+                "/api/v1/oauth/provider/authorize", adding: signIn.next.map { ($0.name, $0.value) })
+            let hint = signIn.loginHint.map { "&login_hint=" + OAuthProvider.percentEncoded($0) } ?? ""
+            return HTTPResponse(
+                status: .seeOther,
+                headers: [
+                    "location": "/signin?next=" + OAuthProvider.percentEncoded(next) + hint,
+                    "cache-control": "no-store",
+                ])
         }
     }
 }

@@ -33,14 +33,48 @@ extension Endpoints {
             return HTTPResponse(
                 status: .ok, headers: Self.introspectionHeaders, body: provider.introspect(token).json())
         }
+        // One document at both addresses: RFC 8414's and OpenID Connect Discovery's agree byte for byte.
         let metadata = JSONBody.encode(
             AuthorizationServerMetadata(
                 issuer: auth.signer.issuer,
                 scopes: provider.scopesSupported,
                 signing: auth.signer.algorithm, registrationOpen: registration.policy != .off,
-                documentsSupported: provider.documents != nil))
+                documentsSupported: provider.documents != nil, openID: provider.idTokenKeys != nil))
         root.get("/.well-known/oauth-authorization-server") { _, _ in .json(.ok, metadata) }
-        root.get("/.well-known/jwks.json") { _, _ in .json(.ok, auth.signer.jwks()) }
+        if provider.idTokenKeys != nil {
+            root.get("/.well-known/openid-configuration") { _, _ in .json(.ok, metadata) }
+        }
+        root.get("/.well-known/jwks.json") { _, _ in .json(.ok, try provider.jwks()) }
+        guard provider.idTokenKeys != nil else { return }
+        // Userinfo (OpenID Connect §5.3): GET or POST with the Bearer token; refusals as RFC 6750 says.
+        for method in [HTTPMethod.GET, .POST] {
+            root.on(method, "/api/v1/oauth/provider/userinfo") { request, _ in
+                guard let token = request.bearerToken else {
+                    return Self.bearerRefusal(.unauthorized, #"Bearer realm="tessera""#)
+                }
+                do throws(UserInfoRefusal) {
+                    var response = HTTPResponse.json(
+                        .ok, try await provider.userInfo(accessToken: token), noStore: true)
+                    response.headers.add(name: "pragma", value: "no-cache")
+                    return response
+                } catch .invalidToken {
+                    return Self.bearerRefusal(
+                        .unauthorized,
+                        #"Bearer realm="tessera", error="invalid_token", error_description="not a live access token""#)
+                } catch {
+                    return Self.bearerRefusal(
+                        .forbidden, #"Bearer realm="tessera", error="insufficient_scope", scope="openid""#)
+                }
+            }
+        }
+    }
+
+    /// An RFC 6750 refusal: the status, `WWW-Authenticate`, and the error as JSON too.
+    static func bearerRefusal(_ status: HTTPResponseStatus, _ challenge: String) -> HTTPResponse {
+        let error = challenge.split(separator: "error=\"").dropFirst().first?.prefix { $0 != "\"" } ?? "invalid_request"
+        var response = HTTPResponse.json(status, Array(#"{"error":"\#(error)"}"#.utf8), noStore: true)
+        response.headers.add(name: "www-authenticate", value: challenge)
+        return response
     }
 
     static let introspectionHeaders: HTTPHeaders = ["content-type": "application/json", "cache-control": "no-store"]
@@ -54,7 +88,7 @@ struct TokenEndpointAnswer: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
-        case refreshToken = "refresh_token", scope
+        case refreshToken = "refresh_token", scope, idToken = "id_token"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -64,6 +98,7 @@ struct TokenEndpointAnswer: Encodable {
         try container.encode(answer.expiresIn, forKey: .expiresIn)
         try container.encodeIfPresent(answer.refreshToken, forKey: .refreshToken)
         try container.encode(answer.scope, forKey: .scope)
+        try container.encodeIfPresent(answer.idToken, forKey: .idToken)
     }
 }
 
@@ -114,6 +149,8 @@ struct AuthorizationServerMetadata: Encodable {
     let registrationOpen: Bool
     /// Whether a client may name itself by the URL of its metadata document.
     let documentsSupported: Bool
+    /// Whether Tessera is an OpenID Connect provider (ID tokens, userinfo).
+    let openID: Bool
 
     enum CodingKeys: String, CodingKey {
         case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
@@ -127,6 +164,11 @@ struct AuthorizationServerMetadata: Encodable {
         case registrationEndpoint = "registration_endpoint"
         case issParameterSupported = "authorization_response_iss_parameter_supported"
         case documentsSupported = "client_id_metadata_document_supported"
+        case userinfoEndpoint = "userinfo_endpoint", subjectTypes = "subject_types_supported"
+        case idTokenSigning = "id_token_signing_alg_values_supported", claimsSupported = "claims_supported"
+        case promptValues = "prompt_values_supported", responseModes = "response_modes_supported"
+        case claimsParameter = "claims_parameter_supported", requestParameter = "request_parameter_supported"
+        case requestURIParameter = "request_uri_parameter_supported"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -149,6 +191,20 @@ struct AuthorizationServerMetadata: Encodable {
         try container.encode([signing], forKey: .accessTokenSigning)
         try container.encode(true, forKey: .issParameterSupported)
         if documentsSupported { try container.encode(true, forKey: .documentsSupported) }
+        guard openID else { return }
+        try container.encode(base + "/api/v1/oauth/provider/userinfo", forKey: .userinfoEndpoint)
+        try container.encode(["public"], forKey: .subjectTypes)
+        try container.encode(["RS256", "ES256", "EdDSA"], forKey: .idTokenSigning)
+        try container.encode(
+            [
+                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "name", "given_name",
+                "family_name", "email", "email_verified",
+            ], forKey: .claimsSupported)
+        try container.encode(["none", "login", "consent", "select_account"], forKey: .promptValues)
+        try container.encode(["query"], forKey: .responseModes)
+        try container.encode(false, forKey: .claimsParameter)
+        try container.encode(false, forKey: .requestParameter)
+        try container.encode(false, forKey: .requestURIParameter)
         if registrationOpen {
             try container.encode(base + "/api/v1/oauth/provider/register", forKey: .registrationEndpoint)
         }

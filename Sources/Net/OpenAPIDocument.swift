@@ -187,8 +187,20 @@ enum OpenAPIDocument {
             method: "get", path: "/.well-known/oauth-authorization-server", summary: "RFC 8414 metadata",
             authenticated: false, success: (200, "ServerMetadata")),
         Operation(
+            method: "get", path: "/.well-known/openid-configuration",
+            summary: "OpenID Connect Discovery: the RFC 8414 document, byte for byte",
+            authenticated: false, success: (200, "ServerMetadata")),
+        Operation(
             method: "get", path: "/.well-known/jwks.json", summary: "Public signing keys (RFC 7517)",
-            authenticated: false, success: (200, "JWKS")),
+            authenticated: false, success: (200, "JWKS"), errors: [503]),
+        Operation(
+            method: "get", path: "/api/v1/oauth/provider/userinfo",
+            summary: "OpenID Connect userinfo: the user's claims by the access token's scopes (Bearer)",
+            success: (200, "UserInfo"), errors: [401, 403], errorSchema: "OAuthError"),
+        Operation(
+            method: "post", path: "/api/v1/oauth/provider/userinfo",
+            summary: "OpenID Connect userinfo, by POST (Bearer)", success: (200, "UserInfo"), errors: [401, 403],
+            errorSchema: "OAuthError"),
         Operation(
             method: "get", path: "/api/v1/oauth/provider/authorize",
             summary:

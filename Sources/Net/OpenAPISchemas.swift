@@ -203,6 +203,11 @@ extension OpenAPIDocument {
                     "user_status": array(object(["name": string(), "value": integer])),
                 ], required: ["user_growth", "organization_distribution", "registration_activity", "user_status"]),
             "OAuthError": object(["error": string(), "error_description": string()], required: ["error"]),
+            "UserInfo": object(
+                [
+                    "sub": string(), "name": string(), "given_name": string(), "family_name": string(),
+                    "email": string(), "email_verified": ["type": "boolean"],
+                ], required: ["sub"]),
             "ServerMetadata": object(
                 [
                     "issuer": string(), "authorization_endpoint": string(), "token_endpoint": string(),

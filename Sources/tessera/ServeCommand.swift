@@ -324,11 +324,14 @@ struct ServeCommand: AsyncParsableCommand {
             frontendURL: frontendURL)
         let proxies = Set(
             trustedProxies.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty })
+        let idTokenKeys = IDTokenKeys(
+            directory: data + "/keys", rotationSeconds: Int64(rotateSigningKeyDays) * 86_400,
+            retentionSeconds: max(tokenLifetime, 3600), accessTokenRing: keyRing)
         let provider = OAuthProvider(
             auth: auth, scopesSupported: oauthScopes.split(separator: " ").map(String.init),
             consentURL: consentURL,
             resourcePolicy: ResourcePolicy(allowed: resourceList.isEmpty ? nil : resourceList),
-            documents: clientDocuments(clock: engine.clock))
+            documents: clientDocuments(clock: engine.clock), idTokenKeys: idTokenKeys)
         let (social, providerHTTP) = try socialLogin(auth)
         let api = API(
             auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,
@@ -357,7 +360,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(
-                        service: MaintenanceService(engine: engine, keyRing: keyRing, logger: logger),
+                        service: MaintenanceService(engine: engine, keys: idTokenKeys, logger: logger),
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                     // Last: shut down first, so that requests in flight finish while maintenance still runs.
                     .init(service: HTTPService(server: server)),

@@ -20,7 +20,8 @@ struct HTTPService: Service {
 /// the log has failed, and then throws: the group shuts the server down, and `serve` exits without a snapshot.
 struct MaintenanceService: Service {
     let engine: Engine
-    let keyRing: SigningKeyRing?
+    /// Every signing key ring in use (ID tokens', and the access tokens' EdDSA ring when configured).
+    let keys: IDTokenKeys
     let logger: Logger
 
     /// The log failed: nothing more is acknowledged, and a restart recovers from what the log holds.
@@ -29,17 +30,15 @@ struct MaintenanceService: Service {
     }
 
     func run() async throws {
-        let engine = engine, keyRing = keyRing, logger = logger
+        let engine = engine, keys = keys, logger = logger
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
-                if let keyRing {
-                    // The replaced key verifies until its tokens have expired.
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try? await Task.sleep(for: .seconds(3600))
-                            if (try? keyRing.rotateIfDue(nowSeconds: engine.clock.nowMilliseconds() / 1000)) == true {
-                                logger.info("a new signing key signs from now on")
-                            }
+                // A replaced key verifies until its tokens have expired.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(3600))
+                        if (try? keys.rotateIfDue(nowSeconds: engine.clock.nowMilliseconds() / 1000)) == true {
+                            logger.info("a new signing key signs from now on")
                         }
                     }
                 }

@@ -56,14 +56,17 @@ final class HTTPHarness: Sendable {
                     auth: auth, scopesSupported: Self.scopes,
                     consentURL: ownConsentPage ? "" : "https://app.example/oauth/consent",
                     resourcePolicy: resourcePolicy,
-                    documents: documents.map { ClientDocuments(fetcher: $0, clock: clock ?? SystemClock()) }),
+                    documents: documents.map { ClientDocuments(fetcher: $0, clock: clock ?? SystemClock()) },
+                    idTokenKeys: IDTokenKeys(
+                        directory: directory + "/data/keys", rotationSeconds: nil, retentionSeconds: 3600,
+                        accessTokenRing: ring)),
                 social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds, registration: registration
             ).router,
             limits: limits, threads: 1)
     }
 
     /// The scopes clients may have in tests: short ones, as the tests name them.
-    static let scopes = ["read", "write", "profile", "email"]
+    static let scopes = ["read", "write", "profile", "email", "openid", "offline_access"]
 
     /// The server's limits in tests: a 64 KiB body limit, the rest as served.
     static var limits: ConnectionLimits {

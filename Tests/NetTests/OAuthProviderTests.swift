@@ -130,7 +130,7 @@ struct OAuthProviderTests {
         let token = fixture.user.token
         // Without a Bearer token or a browser session: to the sign-in page, and back here afterwards.
         let anonymous = try await harness.send(
-            "GET", fixture.authorizePath(client: fixture.publicClient, challenge: "x"))
+            "GET", fixture.authorizePath(client: fixture.publicClient, challenge: ProviderFixture.challenge("v")))
         #expect(anonymous.status == 303)
         #expect(
             anonymous.headers["location"]?.hasPrefix("/signin?next=%2Fapi%2Fv1%2Foauth%2Fprovider%2Fauthorize%3F")
@@ -502,12 +502,13 @@ struct OAuthProviderTests {
         #expect(metadata.json["authorization_response_iss_parameter_supported"] as? Bool == true)
         let jwks = try await fixture.harness.send("GET", "/.well-known/jwks.json")
         let keys = try #require(jwks.json["keys"] as? [[String: Any]])
-        #expect(keys.count == 1)
-        #expect(keys.first?["crv"] as? String == "Ed25519")
+        // The access tokens' Ed25519 key, shared with EdDSA ID tokens, and the RS256 and ES256 ID token keys.
+        #expect(keys.compactMap { $0["alg"] as? String }.sorted() == ["ES256", "EdDSA", "RS256"])
+        let ed25519 = try #require(keys.first { $0["crv"] as? String == "Ed25519" })
         let header = try #require(fixture.user.token.split(separator: ".").first)
         let decoded = try #require(
             Data(base64Encoded: String(header) + String(repeating: "=", count: (4 - header.count % 4) % 4)))
-        #expect(String(decoding: decoded, as: UTF8.self).contains(#""kid":"\#(keys.first?["kid"] as? String ?? "")""#))
+        #expect(String(decoding: decoded, as: UTF8.self).contains(#""kid":"\#(ed25519["kid"] as? String ?? "")""#))
         #expect(try await fixture.harness.send("GET", "/api/v1/users/me", token: fixture.user.token).status == 200)
         await fixture.harness.close()
     }

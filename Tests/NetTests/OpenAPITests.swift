@@ -14,7 +14,12 @@ struct OpenAPITests {
                 auth: harness.auth,
                 passwordReset: PasswordResetService(
                     auth: harness.auth, outbox: JSONLinesOutbox(path: harness.directory + "/outbox.jsonl"),
-                    frontendURL: "x")
+                    frontendURL: "x"),
+                // As `tessera serve` makes it: an OpenID Connect provider.
+                provider: OAuthProvider(
+                    auth: harness.auth, consentURL: "",
+                    idTokenKeys: IDTokenKeys(
+                        directory: harness.directory + "/oidc-keys", rotationSeconds: nil, retentionSeconds: 3600))
             )
             .router.operations.map { "\($0.method.rawValue) \($0.path)" })
         let documented = Set(OpenAPIDocument.operations.map { "\($0.method.uppercased()) \($0.path)" })

@@ -302,7 +302,8 @@ struct ServeOperationsTests {
     }
 
     @Test(
-        "the original backend's defaults: its OAuth scopes, and a refresh grace window set by --refresh-grace-seconds")
+        "the original backend's defaults: its OAuth scopes (and OpenID Connect's offline_access), and a refresh grace window set by --refresh-grace-seconds"
+    )
     func originalDefaults() async throws {
         let folder = TemporaryFolder("defaults")
         defer { folder.remove() }
@@ -313,8 +314,8 @@ struct ServeOperationsTests {
         let (_, metadata) = await client.send("GET", "/.well-known/oauth-authorization-server")
         #expect(
             (metadata as? [String: Any])?["scopes_supported"] as? [String] == [
-                "openid", "profile", "email", "read:users", "write:users", "read:organizations", "write:organizations",
-                "admin",
+                "openid", "profile", "email", "offline_access", "read:users", "write:users", "read:organizations",
+                "write:organizations", "admin",
             ])
         _ = await client.post(
             "/api/v1/auth/register", #"{"email":"ada@example.com","password":"Correct-Horse-42","first_name":"A"}"#)

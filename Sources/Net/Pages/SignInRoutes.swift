@@ -9,7 +9,10 @@ import NIOHTTP1
 extension Endpoints {
     func addSignInRoutes(to root: RouteGroup) {
         root.get("/signin") { request, _ in
-            signInPage(for: request, next: Self.safeNext(request.query["next"]), error: nil, email: "", status: .ok)
+            // `login_hint` (OpenID Connect): the email the application expects, suggested, never required.
+            let hint = request.query["login_hint"].flatMap { $0.utf8.count <= 320 ? $0 : nil } ?? ""
+            return signInPage(
+                for: request, next: Self.safeNext(request.query["next"]), error: nil, email: hint, status: .ok)
         }
         root.post("/signin", limit: .login) { request, context in
             let form = HTTPRequest.parseQuery(Substring(String(buffer: request.body)))
