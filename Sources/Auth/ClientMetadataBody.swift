@@ -16,6 +16,8 @@ package struct ClientMetadataBody: Decodable, Sendable {
         case clientURI = "client_uri", logoURI = "logo_uri", scope, applicationType = "application_type"
         case softwareID = "software_id", softwareVersion = "software_version", clientID = "client_id"
         case clientSecret = "client_secret", clientSecretExpiresAt = "client_secret_expires_at"
+        case postLogoutRedirectURIs = "post_logout_redirect_uris", backchannelLogoutURI = "backchannel_logout_uri"
+        case idTokenSignedResponseAlgorithm = "id_token_signed_response_alg"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -36,6 +38,9 @@ package struct ClientMetadataBody: Decodable, Sendable {
         metadata.applicationType = try field(String.self, .applicationType)
         metadata.softwareID = try field(String.self, .softwareID)
         metadata.softwareVersion = try field(String.self, .softwareVersion)
+        metadata.postLogoutRedirectURIs = try field([String].self, .postLogoutRedirectURIs)
+        metadata.backchannelLogoutURI = try field(String.self, .backchannelLogoutURI)
+        metadata.idTokenSignedResponseAlgorithm = try field(String.self, .idTokenSignedResponseAlgorithm)
         clientID = try field(String.self, .clientID)
         clientSecret = try field(String.self, .clientSecret)
         hasSecretExpiry = container.contains(.clientSecretExpiresAt)

@@ -10,6 +10,8 @@ enum FlatJSON {
         case integer(Int64)
         case bool(Bool)
         case strings([String])
+        /// An object whose members are empty objects: `{"a":{}}` (a logout token's `events`). Written, never read.
+        case emptyMembers([String])
     }
 
     /// `{"key":value,…}` in the order given.
@@ -30,6 +32,14 @@ enum FlatJSON {
                     JSONText.appendString(string, to: &out)
                 }
                 out.append(UInt8(ascii: "]"))
+            case .emptyMembers(let names):
+                out.append(UInt8(ascii: "{"))
+                for (position, name) in names.enumerated() {
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONText.appendString(name, to: &out)
+                    out.append(contentsOf: ":{}".utf8)
+                }
+                out.append(UInt8(ascii: "}"))
             }
         }
         out.append(UInt8(ascii: "}"))

@@ -15,6 +15,12 @@ package struct ClientMetadata: Sendable, Hashable {
     package var applicationType: String?
     package var softwareID: String?
     package var softwareVersion: String?
+    /// OpenID Connect RP-Initiated Logout.
+    package var postLogoutRedirectURIs: [String]?
+    /// OpenID Connect Back-Channel Logout.
+    package var backchannelLogoutURI: String?
+    /// OpenID Connect Dynamic Client Registration.
+    package var idTokenSignedResponseAlgorithm: String?
 
     package init() {}
 }
@@ -70,7 +76,7 @@ extension OAuthProvider {
         let client = try await engine.registerClient(
             NewOAuthClient(
                 name: checked.name, kind: checked.kind, redirectURIs: checked.redirectURIs, scopes: checked.scopes,
-                secretDigest: secret.map(Self.digest(ofSecret:)), registration: registration))
+                secretDigest: secret.map(Self.digest(ofSecret:)), registration: registration, openID: checked.openID))
         return RegisteredClient(client: client, secret: secret, registrationAccessToken: token)
     }
 
@@ -131,7 +137,7 @@ extension OAuthProvider {
         updated.softwareVersion = metadata.softwareVersion
         return try await engine.updateClientMetadata(
             client.id, name: checked.name, redirectURIs: checked.redirectURIs, scopes: checked.scopes,
-            registration: updated)
+            registration: updated, openID: checked.openID)
     }
 
     /// The client a fetched client ID metadata document describes, held to the draft's rules — answered 200 as
@@ -180,7 +186,8 @@ extension OAuthProvider {
                 applicationType: checked.applicationType, tokenEndpointAuthMethod: "none",
                 grantTypes: checked.grantTypes, responseTypes: checked.responseTypes, clientURI: metadata.clientURI,
                 logoURI: metadata.logoURI, softwareID: metadata.softwareID, softwareVersion: metadata.softwareVersion,
-                registeredFrom: nil, secretExpiresAtSeconds: 0, documentURL: url))
+                registeredFrom: nil, secretExpiresAtSeconds: 0, documentURL: url),
+            openID: checked.openID)
     }
 
     private struct CheckedMetadata {
@@ -192,6 +199,7 @@ extension OAuthProvider {
         let grantTypes: [String]
         let responseTypes: [String]
         let scopes: [String]
+        let openID: OpenIDClientSettings
     }
 
     private func check(
@@ -267,9 +275,20 @@ extension OAuthProvider {
         guard TextRules.isCleanText(name, maxCharacters: 100) else {
             throw invalid("client_name: at most 100 characters, no control characters")
         }
+        let openID: OpenIDClientSettings
+        do {
+            openID = try OpenIDClientSettings.checked(
+                postLogoutRedirectURIs: metadata.postLogoutRedirectURIs,
+                backchannelLogoutURI: metadata.backchannelLogoutURI,
+                idTokenSignedResponseAlgorithm: metadata.idTokenSignedResponseAlgorithm)
+        } catch {
+            throw OAuthError(
+                error.field.hasSuffix("redirect_uris") ? "invalid_redirect_uri" : "invalid_client_metadata",
+                "\(error.field): \(error.message)")
+        }
         return CheckedMetadata(
             name: name, kind: authMethod == "none" ? .public : .confidential, authMethod: authMethod,
             applicationType: applicationType, redirectURIs: redirectURIs, grantTypes: grantTypes,
-            responseTypes: responseTypes, scopes: scopes)
+            responseTypes: responseTypes, scopes: scopes, openID: openID)
     }
 }

@@ -67,7 +67,8 @@ package final class OAuthProvider: Sendable {
     /// Registers a client; a confidential one gets a random 256-bit secret, returned here once and stored only
     /// as its SHA-256.
     package func registerClient(
-        name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String]
+        name: String, kind: OAuthClient.Kind, redirectURIs: [String], scopes: [String],
+        openID: OpenIDClientSettings = OpenIDClientSettings()
     )
         async throws(AuthError) -> (client: OAuthClient, secret: String?)
     {
@@ -76,7 +77,7 @@ package final class OAuthProvider: Sendable {
             let client = try await engine.registerClient(
                 NewOAuthClient(
                     name: name, kind: kind, redirectURIs: redirectURIs, scopes: Scope.normalized(scopes),
-                    secretDigest: secret.map(Self.digest(ofSecret:))))
+                    secretDigest: secret.map(Self.digest(ofSecret:)), openID: openID))
             return (client, secret)
         } catch {
             throw AuthService.mapped(error)

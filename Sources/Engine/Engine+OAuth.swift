@@ -143,6 +143,21 @@ extension Engine {
         return try result.get()
     }
 
+    /// The user's live provider grants authorized under their session `sessionID` (whose ID tokens name it as
+    /// `sid`): what a logout of that session concerns.
+    package func liveGrants(of userID: UUID, authorizedUnder sessionID: UUID) -> [(sessionID: UUID, grant: OAuthGrant)]
+    {
+        let now = clock.nowMilliseconds()
+        return shard(of: userID).readNow { state in
+            (state.sessionIDsByUser[userID] ?? []).compactMap { id in
+                guard let grant = state.grants[id], grant.authentication?.sessionID == sessionID,
+                    state.sessions[id]?.isActive(at: now) == true
+                else { return nil }
+                return (id, grant)
+            }
+        }
+    }
+
     /// The live client known by the metadata document at `url` (compared as a plain string), if one was recorded.
     package func liveClient(documentURL url: String) -> OAuthClient? {
         clientDirectory.withLock { $0.client(documentURL: url) }

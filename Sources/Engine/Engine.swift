@@ -37,6 +37,8 @@ package final class Engine: Sendable {
     /// Held while the client a metadata document describes is recorded, so that two first approvals at once
     /// record it once.
     let documentTurns = KeyedTurns<String>()
+    /// Who hears of the sessions each change ended (back-channel logout).
+    let endedSessionObserver = Mutex<(@Sendable ([EndedSession]) -> Void)?>(nil)
     /// Provider identity → user, for every linked account of a user that is not deleted (and for links under
     /// way), so that a social sign-in finds its user without a scan and an identity is never linked twice.
     let externalIdentities: Mutex<[ExternalIdentity: UUID]>
@@ -170,6 +172,12 @@ package final class Engine: Sendable {
         self.emails = Mutex(emails)
     }
 
+    /// Calls `observer` with the sessions each durable change ended, on the task that made the change (keep it
+    /// short: hand the work off).
+    package func observeEndedSessions(_ observer: @escaping @Sendable ([EndedSession]) -> Void) {
+        endedSessionObserver.withLock { $0 = observer }
+    }
+
     /// Writes what is queued, closes the log, and releases the data directory.
     package func close() async {
         await log.close()
@@ -191,12 +199,14 @@ package final class Engine: Sendable {
         on id: UUID, _ plan: @Sendable (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Planned),
         then finish: @Sendable (ShardState, Planned) -> Result
     ) async throws(EngineError) -> Result {
-        let (lsn, result) = try await shard(of: id).commit(plan, then: finish)
+        let (lsn, result, ended) = try await shard(of: id).commit(plan, then: finish)
         if let lsn {
             do { try await log.waitUntilDurable(lsn) } catch {
                 throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
             }
         }
+        // Told once durable: nobody hears of a logout that a crash could take back.
+        if !ended.isEmpty, let observer = endedSessionObserver.withLock({ $0 }) { observer(ended) }
         return result
     }
 

@@ -18,6 +18,15 @@ public struct Authentication: Sendable, Hashable {
     }
 }
 
+/// A session a change ended (revoked: a logout, logout everywhere, a deactivation or deletion, a refresh token
+/// or code reused, a consent withdrawn): what back-channel logout tells the clients concerned.
+public struct EndedSession: Sendable, Hashable {
+    package let userID: UUID
+    package let sessionID: UUID
+    /// The provider grant the session was, if it was one (else it was a sign-in of the user's own).
+    package let grant: OAuthGrant?
+}
+
 /// A client's OpenID Connect settings (Dynamic Client Registration 1.0, RP-Initiated and Back-Channel Logout).
 public struct OpenIDClientSettings: Sendable, Hashable {
     /// Where RP-initiated logout may send the browser afterwards; matched exactly.

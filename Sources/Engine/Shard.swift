@@ -13,32 +13,34 @@ actor Shard {
     private let log: WriteAheadLog
 
     init(state: ShardState, log: WriteAheadLog) {
-        self.state = Mutex(state)
+        var live = state
+        live.tracksEndedSessions = true
+        self.state = Mutex(live)
         self.log = log
     }
 
     /// Runs `plan` against the state. When it returns a record, the record is logged and applied; then
     /// `finish` reads the result from the state as the record left it (so that no caller re-computes what
-    /// `apply` did). The LSN to wait for is returned with it. A plan that throws changes nothing.
+    /// `apply` did). The LSN to wait for is returned with it, and the sessions the change ended. A plan that
+    /// throws changes nothing.
     func commit<Planned: Sendable, Result: Sendable>(
         _ plan: (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Planned),
         then finish: (ShardState, Planned) -> Result
-    ) throws(EngineError) -> (lsn: LSN?, result: Result) {
+    ) throws(EngineError) -> (lsn: LSN?, result: Result, ended: [EndedSession]) {
         let (record, planned) = try state.withLock { state throws(EngineError) in try plan(state) }
-        guard let record else { return (nil, state.withLock { finish($0, planned) }) }
+        guard let record else { return (nil, state.withLock { finish($0, planned) }, []) }
         let lsn: LSN
         do {
             lsn = try log.enqueue(type: record.type.rawValue, payload: record.encoded())
         } catch {
             throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
         }
-        return (
-            lsn,
-            state.withLock { state in
-                state.apply(record, lsn: lsn)
-                return finish(state, planned)
-            }
-        )
+        return state.withLock { state in
+            state.apply(record, lsn: lsn)
+            let ended = state.endedSessions
+            if !ended.isEmpty { state.endedSessions.removeAll() }
+            return (lsn, finish(state, planned), ended)
+        }
     }
 
     /// A copy of the state and the LSN up to which it reflects every record of this shard: records are

@@ -41,10 +41,7 @@ extension ShardState {
             insertOrdered(session)
             grants[session.id] = grant
         case .authorizationCodeReused(_, let codeID, let at):
-            if let sessionID = authorizationCodes[codeID]?.sessionID, sessions[sessionID]?.revokedAtMilliseconds == nil
-            {
-                sessions[sessionID]?.revokedAtMilliseconds = at
-            }
+            if let sessionID = authorizationCodes[codeID]?.sessionID { endSession(sessionID, at: at) }
         case .clientTokenIssued(let token):
             precondition(clientTokens[token.id] == nil, "client token \(token.id) issued twice")
             clientTokens[token.id] = token

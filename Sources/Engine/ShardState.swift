@@ -27,6 +27,10 @@ public struct ShardState: Sendable {
     package internal(set) var userCounters = UserCounters()
     /// The LSN of the last record applied.
     package private(set) var appliedLSN: LSN = 0
+    /// Sessions the changes applied since the last drain ended, for back-channel logout — noted only by a live
+    /// shard (replay at start tells nobody), never logged or snapshotted.
+    var endedSessions: [EndedSession] = []
+    var tracksEndedSessions = false
 
     public init() {}
 
@@ -74,9 +78,10 @@ public struct ShardState: Sendable {
                 session.generation += 1
             }
         case .sessionRevoked(let userID, let sessionID, let at):
-            modifySession(sessionID, of: userID) { session in
-                if session.revokedAtMilliseconds == nil { session.revokedAtMilliseconds = at }
-            }
+            precondition(
+                sessions.index(forKey: sessionID).map { sessions.values[$0].userID } == userID,
+                "change to unknown session \(sessionID) of \(userID)")
+            endSession(sessionID, at: at)
         case .allSessionsRevoked(let userID, let keptSessionID, let at):
             precondition(users.index(forKey: userID) != nil, "sessions revoked for unknown user \(userID)")
             revokeSessions(of: userID, except: keptSessionID, at: at)
@@ -229,6 +234,18 @@ public struct ShardState: Sendable {
         change(&organizations[id]!)
     }
 
+    /// Marks session `id` revoked at `at` unless it was; a live shard notes it among `endedSessions`.
+    mutating func endSession(_ id: UUID, at: Int64) {
+        guard let index = sessions.index(forKey: id), sessions.values[index].revokedAtMilliseconds == nil else {
+            return
+        }
+        sessions.values[index].revokedAtMilliseconds = at
+        if tracksEndedSessions {
+            endedSessions.append(
+                EndedSession(userID: sessions.values[index].userID, sessionID: id, grant: grants[id]))
+        }
+    }
+
     mutating func modifySession(_ id: UUID, of userID: UUID, _ change: (inout Session) -> Void) {
         // One hash lookup, then the session is changed where it lies (replay applies millions of these).
         guard let index = sessions.index(forKey: id), sessions.values[index].userID == userID else {
@@ -243,7 +260,7 @@ public struct ShardState: Sendable {
         including: (UUID) -> Bool = { _ in true }
     ) {
         for id in sessionIDsByUser[userID] ?? [] where id != keptSessionID && including(id) {
-            if sessions[id]?.revokedAtMilliseconds == nil { sessions[id]?.revokedAtMilliseconds = at }
+            endSession(id, at: at)
         }
     }
 }

@@ -57,6 +57,7 @@ struct Endpoints: Sendable {
         addFrontDoorRoutes(to: root)
         addSignInRoutes(to: root)
         addSocialSignInRoutes(to: root)
+        if provider.idTokenKeys != nil { addLogoutRoutes(to: root) }
         addSignOutRoute(to: root)
         let v1 = root.group("/api/v1")
         let signedIn = v1.group(guards: [Authenticated(auth: auth)])

@@ -111,6 +111,8 @@ struct RegisteredClientDocument: Encodable {
         case responseTypes = "response_types", clientName = "client_name", clientURI = "client_uri"
         case logoURI = "logo_uri", scope, applicationType = "application_type", softwareID = "software_id"
         case softwareVersion = "software_version"
+        case postLogoutRedirectURIs = "post_logout_redirect_uris", backchannelLogoutURI = "backchannel_logout_uri"
+        case idTokenSignedResponseAlgorithm = "id_token_signed_response_alg"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -135,5 +137,8 @@ struct RegisteredClientDocument: Encodable {
         try container.encodeIfPresent(registration?.applicationType.name, forKey: .applicationType)
         try container.encodeIfPresent(registration?.softwareID, forKey: .softwareID)
         try container.encodeIfPresent(registration?.softwareVersion, forKey: .softwareVersion)
+        try container.encode(client.openID.postLogoutRedirectURIs, forKey: .postLogoutRedirectURIs)
+        try container.encodeIfPresent(client.openID.backchannelLogoutURI, forKey: .backchannelLogoutURI)
+        try container.encode(client.openID.idTokenSignedResponseAlgorithm, forKey: .idTokenSignedResponseAlgorithm)
     }
 }

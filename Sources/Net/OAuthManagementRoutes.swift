@@ -45,7 +45,7 @@ extension Endpoints {
             let kind = try body.validated(supportedScopes: provider.scopesSupported)
             let (client, secret) = try await provider.registerClient(
                 name: body.clientName, kind: kind,
-                redirectURIs: body.redirectURIs, scopes: body.scopes)
+                redirectURIs: body.redirectURIs, scopes: body.scopes, openID: try body.openIDSettings())
             return .json(.created, JSONBody.encode(ClientResponse(client: client, secret: secret)), noStore: true)
         }
         superusers.get("/clients") { _, _ in
@@ -118,13 +118,23 @@ struct ClientRegistrationBody: Decodable {
     let redirectURIs: [String]
     let clientType: String
     let scopes: [String]
+    /// OpenID Connect: RP-initiated and back-channel logout, the ID token's algorithm (optional).
+    var postLogoutRedirectURIs: [String]?
+    var backchannelLogoutURI: String?
+    var idTokenSignedResponseAlgorithm: String?
 
     enum CodingKeys: String, CodingKey {
         case clientName = "client_name", redirectURIs = "redirect_uris", clientType = "client_type", scopes
+        case postLogoutRedirectURIs = "post_logout_redirect_uris", backchannelLogoutURI = "backchannel_logout_uri"
+        case idTokenSignedResponseAlgorithm = "id_token_signed_response_alg"
     }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        postLogoutRedirectURIs = try container.decodeIfPresent([String].self, forKey: .postLogoutRedirectURIs)
+        backchannelLogoutURI = try container.decodeIfPresent(String.self, forKey: .backchannelLogoutURI)
+        idTokenSignedResponseAlgorithm = try container.decodeIfPresent(
+            String.self, forKey: .idTokenSignedResponseAlgorithm)
         clientName = try container.decode(String.self, forKey: .clientName)
         redirectURIs = try container.decode([String].self, forKey: .redirectURIs)
         clientType = try container.decode(String.self, forKey: .clientType)
@@ -160,6 +170,17 @@ struct ClientRegistrationBody: Decodable {
     }
 
     private static func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+
+    /// The client's OpenID Connect settings, checked (422 naming the field).
+    func openIDSettings() throws(APIError) -> OpenIDClientSettings {
+        do {
+            return try OpenIDClientSettings.checked(
+                postLogoutRedirectURIs: postLogoutRedirectURIs, backchannelLogoutURI: backchannelLogoutURI,
+                idTokenSignedResponseAlgorithm: idTokenSignedResponseAlgorithm)
+        } catch {
+            throw APIError(.unprocessableEntity, "VAL_001", error.message, field: error.field)
+        }
+    }
 
     func validated(supportedScopes: [String]) throws(APIError) -> OAuthClient.Kind {
         guard let kind = OAuthClient.Kind(name: clientType) else {
@@ -200,6 +221,8 @@ struct ClientResponse: Encodable {
         case clientID = "client_id", clientSecret = "client_secret", clientName = "client_name"
         case clientType = "client_type", redirectURIs = "redirect_uris", scopes, createdAt = "created_at"
         case registeredBy = "registered_by"
+        case postLogoutRedirectURIs = "post_logout_redirect_uris", backchannelLogoutURI = "backchannel_logout_uri"
+        case idTokenSignedResponseAlgorithm = "id_token_signed_response_alg"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -214,6 +237,9 @@ struct ClientResponse: Encodable {
         // Who made it: a superuser, the client itself (RFC 7591) — anonymously or with an initial access token — or
         // nobody: a client known by its metadata document.
         try container.encode(client.registration?.origin.name ?? "superuser", forKey: .registeredBy)
+        try container.encode(client.openID.postLogoutRedirectURIs, forKey: .postLogoutRedirectURIs)
+        try container.encodeIfPresent(client.openID.backchannelLogoutURI, forKey: .backchannelLogoutURI)
+        try container.encode(client.openID.idTokenSignedResponseAlgorithm, forKey: .idTokenSignedResponseAlgorithm)
     }
 }
 

@@ -169,6 +169,9 @@ struct AuthorizationServerMetadata: Encodable {
         case promptValues = "prompt_values_supported", responseModes = "response_modes_supported"
         case claimsParameter = "claims_parameter_supported", requestParameter = "request_parameter_supported"
         case requestURIParameter = "request_uri_parameter_supported"
+        case endSessionEndpoint = "end_session_endpoint", backchannelLogout = "backchannel_logout_supported"
+        case backchannelLogoutSession = "backchannel_logout_session_supported"
+        case frontchannelLogout = "frontchannel_logout_supported"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -205,6 +208,10 @@ struct AuthorizationServerMetadata: Encodable {
         try container.encode(false, forKey: .claimsParameter)
         try container.encode(false, forKey: .requestParameter)
         try container.encode(false, forKey: .requestURIParameter)
+        try container.encode(base + "/api/v1/oauth/provider/logout", forKey: .endSessionEndpoint)
+        try container.encode(true, forKey: .backchannelLogout)
+        try container.encode(true, forKey: .backchannelLogoutSession)
+        try container.encode(false, forKey: .frontchannelLogout)
         if registrationOpen {
             try container.encode(base + "/api/v1/oauth/provider/register", forKey: .registrationEndpoint)
         }

@@ -194,6 +194,18 @@ enum OpenAPIDocument {
             method: "get", path: "/.well-known/jwks.json", summary: "Public signing keys (RFC 7517)",
             authenticated: false, success: (200, "JWKS"), errors: [503]),
         Operation(
+            method: "get", path: "/api/v1/oauth/provider/logout",
+            summary:
+                "OpenID Connect RP-initiated logout: ends the browser's session, then 303 to the registered post-logout URI (or a page; a confirmation page without a matching id_token_hint)",
+            authenticated: false, success: (200, nil),
+            query: ["id_token_hint", "post_logout_redirect_uri", "state", "client_id"], errors: [400],
+            page: "text/html", otherAnswers: [(303, nil)]),
+        Operation(
+            method: "post", path: "/api/v1/oauth/provider/logout",
+            summary: "RP-initiated logout by form (the confirmation page posts here with its CSRF token)",
+            authenticated: false, success: (200, nil), errors: [400, 403], page: "text/html",
+            otherAnswers: [(303, nil)]),
+        Operation(
             method: "get", path: "/api/v1/oauth/provider/userinfo",
             summary: "OpenID Connect userinfo: the user's claims by the access token's scopes (Bearer)",
             success: (200, "UserInfo"), errors: [401, 403], errorSchema: "OAuthError"),

@@ -109,9 +109,9 @@ struct ServeCommand: AsyncParsableCommand {
     var clientIDMetadataDocuments = environment("TESSERA_CLIENT_ID_METADATA_DOCUMENTS") ?? "on"
     @Flag(
         help:
-            "Fetch client ID metadata documents from loopback and private addresses too. For development and tests only: on a server strangers reach, it lets them make Tessera call its own network."
+            "Let requests to URLs clients chose (client ID metadata documents, back-channel logout) reach loopback and private addresses too. For development and tests only: on a server strangers reach, it lets them make Tessera call its own network."
     )
-    var clientIDMetadataPrivateAddresses = false
+    var outboundPrivateAddresses = false
     @Option(
         help:
             "A PEM file of CA certificates trusted for outgoing HTTPS besides the system's: social login providers and client ID metadata documents (TESSERA_OUTBOUND_CA_FILE)."
@@ -226,13 +226,18 @@ struct ServeCommand: AsyncParsableCommand {
         )
     }
 
-    /// Client ID metadata documents, unless turned off: fetched over HTTPS with the outgoing trust roots.
+    /// HTTPS to URLs clients chose, with the outgoing trust roots and the address rule.
+    private var guardedHTTP: GuardedHTTPClient {
+        var settings = GuardedHTTPClient.Settings()
+        settings.allowPrivateAddresses = outboundPrivateAddresses
+        settings.extraTrustRootsFile = outboundCAFile.isEmpty ? nil : outboundCAFile
+        return GuardedHTTPClient(settings: settings)
+    }
+
+    /// Client ID metadata documents, unless turned off.
     private func clientDocuments(clock: any EngineClock) -> ClientDocuments? {
         guard clientIDMetadataDocuments == "on" else { return nil }
-        var settings = ClientDocumentHTTPFetcher.Settings()
-        settings.allowPrivateAddresses = clientIDMetadataPrivateAddresses
-        settings.extraTrustRootsFile = outboundCAFile.isEmpty ? nil : outboundCAFile
-        return ClientDocuments(fetcher: ClientDocumentHTTPFetcher(settings: settings), clock: clock)
+        return ClientDocuments(fetcher: guardedHTTP, clock: clock)
     }
 
     private var resourceList: [String] {
@@ -332,6 +337,7 @@ struct ServeCommand: AsyncParsableCommand {
             consentURL: consentURL,
             resourcePolicy: ResourcePolicy(allowed: resourceList.isEmpty ? nil : resourceList),
             documents: clientDocuments(clock: engine.clock), idTokenKeys: idTokenKeys)
+        BackchannelLogout(provider: provider, delivery: guardedHTTP, report: { logger.info("\($0)") }).start()
         let (social, providerHTTP) = try socialLogin(auth)
         let api = API(
             auth: auth, passwordReset: reset, rateLimiter: rateLimit == "on" ? RateLimiter() : nil,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Client ID metadata documents fetched for real: HTTPS servers on this machine (certificates of a private CA
 that `tessera serve --outbound-ca-file` trusts) serve documents, good and bad, and a user authorizes clients
-named by their URLs through Tessera's HTTP API. Tessera must be serving with `--client-id-metadata-private-addresses`
+named by their URLs through Tessera's HTTP API. Tessera must be serving with `--outbound-private-addresses`
 (the documents are on loopback) and its own consent page.
 
 Checks: a good document gives the consent page (its host shown) and then a code, tokens for the URL, and one

@@ -12,7 +12,7 @@ the client's loopback callback with the code, the state and the issuer.
 With `--client-metadata CERTIFICATE_FOLDER`, the client does not register: it names itself by the URL of its client
 ID metadata document (the SDK's `client_metadata_url`), which an HTTPS server on this machine serves with a
 certificate of the private CA in that folder (`tls_documents.py`); Tessera must trust that CA
-(`--outbound-ca-file`) and fetch from loopback (`--client-id-metadata-private-addresses`).
+(`--outbound-ca-file`) and fetch from loopback (`--outbound-private-addresses`).
 
 Usage: mcp_flow.py TESSERA_URL SUPERUSER_EMAIL SUPERUSER_PASSWORD [ARTEFACT_FOLDER for the consent page's screenshot]
        [--client-metadata CERTIFICATE_FOLDER]

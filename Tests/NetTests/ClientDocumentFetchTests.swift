@@ -18,7 +18,7 @@ struct ClientDocumentFetchTests {
         let server = try ServerProcess(
             data: directory + "/data", outputPath: directory + "/serve.log", superuser: true,
             arguments: [
-                "--client-id-metadata-private-addresses", "--outbound-ca-file", certificates + "/ca.pem",
+                "--outbound-private-addresses", "--outbound-ca-file", certificates + "/ca.pem",
             ])
         defer { server.kill9() }
         let (status, text) = try ChildProcess.python(
@@ -32,7 +32,7 @@ struct ClientDocumentFetchTests {
         "by default a document on a loopback, private, link-local or reserved address is never fetched, whatever name leads there"
     )
     func neverPrivateAddresses() async throws {
-        let fixture = try await ProviderFixture.make(documents: ClientDocumentHTTPFetcher())
+        let fixture = try await ProviderFixture.make(documents: GuardedHTTPClient())
         defer { Task { await fixture.harness.close() } }
         for url in [
             "https://localhost:9/client.json", "https://127.0.0.1:9/client.json", "https://[::1]:9/client.json",

@@ -3,17 +3,29 @@ import Engine
 import Foundation
 import Net
 import Social
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
+/// Lines a component reported, kept for a test to read.
+final class ReportedLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    var all: [String] { lines.withLock { $0 } }
+}
+
 /// A running server on an ephemeral port over a fresh data directory, and a client for it.
 final class HTTPHarness: Sendable {
     let directory: String
     let server: HTTPServer
     let auth: AuthService
+    /// What back-channel logout said, a line each (with `logoutDelivery`).
+    let logoutReports = ReportedLines()
 
     init(
         rateLimiter: RateLimiter? = nil, refreshGraceMilliseconds: Int64 = 10_000,
@@ -22,7 +34,7 @@ final class HTTPHarness: Sendable {
         limits: ConnectionLimits = HTTPHarness.limits, cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
         registration: RegistrationSettings = RegistrationSettings(), resourcePolicy: ResourcePolicy = ResourcePolicy(),
         ownConsentPage: Bool = false, documents: (any ClientDocumentFetcher)? = nil,
-        issuer: String = "http://tessera.test",
+        issuer: String = "http://tessera.test", logoutDelivery: (any LogoutTokenDelivery)? = nil,
         configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
@@ -44,6 +56,21 @@ final class HTTPHarness: Sendable {
             engine: engine, keys: keys,
             hasher: PasswordHasher(cost: bcryptCost, threads: 2), clock: clock ?? SystemClock(),
             issuer: issuer, throttle: throttle, signing: ring.map { .eddsa($0) })
+        let provider = OAuthProvider(
+            auth: auth, scopesSupported: Self.scopes,
+            consentURL: ownConsentPage ? "" : "https://app.example/oauth/consent",
+            resourcePolicy: resourcePolicy,
+            documents: documents.map { ClientDocuments(fetcher: $0, clock: clock ?? SystemClock()) },
+            idTokenKeys: IDTokenKeys(
+                directory: directory + "/data/keys", rotationSeconds: nil, retentionSeconds: 3600,
+                accessTokenRing: ring))
+        if let logoutDelivery {
+            let reports = logoutReports
+            BackchannelLogout(
+                provider: provider, delivery: logoutDelivery, attempts: 3, retryDelay: .zero,
+                report: { line in reports.append(line) }
+            ).start()
+        }
         server = try await HTTPServer.start(
             host: "127.0.0.1", port: 0,
             router: API(
@@ -52,14 +79,7 @@ final class HTTPHarness: Sendable {
                     auth: auth, outbox: JSONLinesOutbox(path: directory + "/data/outbox.jsonl"),
                     frontendURL: "https://app.example"),
                 rateLimiter: rateLimiter, trustedProxies: trustedProxies,
-                provider: OAuthProvider(
-                    auth: auth, scopesSupported: Self.scopes,
-                    consentURL: ownConsentPage ? "" : "https://app.example/oauth/consent",
-                    resourcePolicy: resourcePolicy,
-                    documents: documents.map { ClientDocuments(fetcher: $0, clock: clock ?? SystemClock()) },
-                    idTokenKeys: IDTokenKeys(
-                        directory: directory + "/data/keys", rotationSeconds: nil, retentionSeconds: 3600,
-                        accessTokenRing: ring)),
+                provider: provider,
                 social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds, registration: registration
             ).router,
             limits: limits, threads: 1)

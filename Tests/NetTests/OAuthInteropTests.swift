@@ -72,7 +72,7 @@ struct OAuthInteropTests {
             let certificates = directory + "/certificates"
             let made = try ChildProcess.python("tls_documents.py", ["certificates", certificates])
             #expect(made.status == 0, "\(made.output)")
-            arguments += ["--client-id-metadata-private-addresses", "--outbound-ca-file", certificates + "/ca.pem"]
+            arguments += ["--outbound-private-addresses", "--outbound-ca-file", certificates + "/ca.pem"]
             flowArguments = ["--client-metadata", certificates]
         }
         let server = try ServerProcess(

@@ -5,15 +5,22 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// Fetches client ID metadata documents over HTTPS, guarded against the URL's author: the host is resolved
-/// here and every address judged (public unicast only, unless `allowPrivateAddresses`, for development and
-/// tests), then the connection goes to a judged address — the certificate still checked against the host's
-/// name — so a second DNS answer cannot point it elsewhere; redirects are not followed; one deadline covers the
-/// request and the answer; the body is capped.
-package final class ClientDocumentHTTPFetcher: ClientDocumentFetcher {
+/// HTTPS to URLs strangers chose (a client ID metadata document's URL, a self-registered client's back-channel
+/// logout URI), guarded against their authors: the host is resolved here and every address judged (public
+/// unicast only, unless `allowPrivateAddresses`, for development and tests), then the connection goes to a
+/// judged address — the certificate still checked against the host's name — so a second DNS answer cannot
+/// point it elsewhere; redirects are not followed; one deadline covers the request and the answer; the body is
+/// capped.
+package final class GuardedHTTPClient: Sendable {
+    /// An answer as HTTP gave it.
+    struct Answer {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: [UInt8]
+    }
     /// What the operator allows.
     package struct Settings: Sendable {
-        /// Fetch from loopback and private addresses too (`--client-id-metadata-private-addresses`): a
+        /// Fetch from loopback and private addresses too (`--outbound-private-addresses`): a
         /// development and test setting, never for a server strangers can reach.
         package var allowPrivateAddresses = false
         package var timeoutSeconds: Int64 = 5
@@ -31,7 +38,10 @@ package final class ClientDocumentHTTPFetcher: ClientDocumentFetcher {
         tls = OutboundTLS.configuration(extraTrustRootsFile: settings.extraTrustRootsFile)
     }
 
-    package func fetch(_ url: String, maxBytes: Int) async throws(ClientDocumentFetchError) -> FetchedClientDocument {
+    /// Sends `request` (to an `https` URL) and reads at most `maxBytes` of the answer; errors complete "the
+    /// document at <url> …".
+    func send(_ request: HTTPClientRequest, maxBytes: Int) async throws(ClientDocumentFetchError) -> Answer {
+        let url = request.url
         guard let parts = URLComponents(string: url), parts.scheme == "https", let host = parts.host, !host.isEmpty
         else { throw ClientDocumentFetchError("is not an https URL") }
         let deadline = NIODeadline.now() + .seconds(settings.timeoutSeconds)
@@ -49,8 +59,8 @@ package final class ClientDocumentHTTPFetcher: ClientDocumentFetcher {
         // A second address only when the first could not be connected to (an IPv6 address of a server that
         // listens on IPv4 only, say), within the one deadline.
         for address in allowed.prefix(2) {
-            switch await fetch(url, host: host, address: address, maxBytes: maxBytes, deadline: deadline) {
-            case .success(let document): return document
+            switch await send(request, host: host, address: address, maxBytes: maxBytes, deadline: deadline) {
+            case .success(let answer): return answer
             case .failure(let attempt):
                 failure = attempt.error
                 if !attempt.mayTryAnotherAddress { throw failure }
@@ -65,26 +75,23 @@ package final class ClientDocumentHTTPFetcher: ClientDocumentFetcher {
         let mayTryAnotherAddress: Bool
     }
 
-    private func fetch(
-        _ url: String, host: String, address: ResolvedAddress, maxBytes: Int, deadline: NIODeadline
-    ) async -> Result<FetchedClientDocument, AttemptFailure> {
+    private func send(
+        _ request: HTTPClientRequest, host: String, address: ResolvedAddress, maxBytes: Int, deadline: NIODeadline
+    ) async -> Result<Answer, AttemptFailure> {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .http1Only
         if HostResolver.literal(host) == nil { configuration.dnsOverride = [host: address.text] }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        request.headers.add(name: "accept", value: "application/json")
-        request.headers.add(name: "user-agent", value: "Tessera")
-        let result: Result<FetchedClientDocument, AttemptFailure>
+        var request = request
+        request.headers.replaceOrAdd(name: "user-agent", value: "Tessera")
+        let result: Result<Answer, AttemptFailure>
         do {
             let response = try await client.execute(request, deadline: deadline)
             let body = try await response.body.collect(upTo: maxBytes)
             result = .success(
-                FetchedClientDocument(
-                    status: Int(response.status.code), contentType: response.headers.first(name: "content-type"),
-                    cacheControl: response.headers["cache-control"].joined(separator: ", ").nilIfEmpty,
+                Answer(
+                    status: Int(response.status.code), headers: response.headers,
                     body: Array(body.readableBytesView)))
         } catch {
             result = .failure(Self.failure(error, maxBytes: maxBytes))
@@ -109,6 +116,35 @@ package final class ClientDocumentHTTPFetcher: ClientDocumentFetcher {
             return final("could not be reached over TLS (its certificate did not verify)")
         }
         return AttemptFailure(error: ClientDocumentFetchError("could not be reached"), mayTryAnotherAddress: true)
+    }
+}
+
+extension GuardedHTTPClient: ClientDocumentFetcher {
+    /// `GET url` for a client ID metadata document.
+    package func fetch(_ url: String, maxBytes: Int) async throws(ClientDocumentFetchError) -> FetchedClientDocument {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "accept", value: "application/json")
+        let answer = try await send(request, maxBytes: maxBytes)
+        return FetchedClientDocument(
+            status: answer.status, contentType: answer.headers.first(name: "content-type"),
+            cacheControl: answer.headers["cache-control"].joined(separator: ", ").nilIfEmpty, body: answer.body)
+    }
+}
+
+extension GuardedHTTPClient: LogoutTokenDelivery {
+    /// `POST url` with `logout_token=<token>`; a 2xx answer is a delivery.
+    package func deliver(_ token: String, to url: String) async -> String? {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: "logout_token=" + ProviderHTTPClient.percentEncoded(token)))
+        do {
+            let answer = try await send(request, maxBytes: 64 * 1024)
+            return (200..<300).contains(answer.status) ? nil : "answered HTTP \(answer.status)"
+        } catch {
+            return "\(url.prefix(200)) \(error.reason)"
+        }
     }
 }
 
