@@ -31,6 +31,7 @@ deps:
 	@python3 -c "import mfusepy" 2>/dev/null || python3 -m pip install --quiet mfusepy
 	@python3 -c "import mcp" 2>/dev/null || python3 -m pip install --quiet mcp
 	@python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selenium
+	@python3 -c "import oic" 2>/dev/null || python3 -m pip install --quiet oic
 
 ## serve: an optimized build, then the service on http://127.0.0.1:8000 with its data in ./tessera-data.
 serve: deps

@@ -49,7 +49,13 @@ extension Endpoints {
         // Userinfo (OpenID Connect §5.3): GET or POST with the Bearer token; refusals as RFC 6750 says.
         for method in [HTTPMethod.GET, .POST] {
             root.on(method, "/api/v1/oauth/provider/userinfo") { request, _ in
-                guard let token = request.bearerToken else {
+                // The Authorization header, or — for POST — the form body's access_token (RFC 6750 §2.1, §2.2).
+                let formToken =
+                    method == .POST
+                        && request.headers.first(name: "content-type")?
+                            .hasPrefixIgnoringASCIICase("application/x-www-form-urlencoded") == true
+                    ? HTTPRequest.parseQuery(Substring(String(buffer: request.body)))["access_token"] : nil
+                guard let token = request.bearerToken ?? formToken else {
                     return Self.bearerRefusal(.unauthorized, #"Bearer realm="tessera""#)
                 }
                 do throws(UserInfoRefusal) {

@@ -68,10 +68,11 @@ def certificates(folder):
 
 class DocumentServer:
     """HTTPS on 127.0.0.1 with the certificate `stem` of `folder`. `routes` maps a path to (status, headers,
-    body) or to a function of the server returning one; every request's path is counted in `hits`."""
+    body) or to a function of the server returning one; every request's path is counted in `hits`; every POST
+    is answered 200 and kept in `posts` as (path, body)."""
 
     def __init__(self, folder, routes, stem="server"):
-        self.routes, self.hits = routes, []
+        self.routes, self.hits, self.posts = routes, [], []
         self.release = threading.Event()
         outer = self
 
@@ -88,6 +89,13 @@ class DocumentServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                outer.posts.append((self.path, self.rfile.read(length).decode()))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *arguments):
                 pass

@@ -88,4 +88,33 @@ struct OAuthInteropTests {
         #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
     }
+
+    @Test(
+        "pyoidc and authlib's OpenID Connect clients, with headless Chromium: discovery, code + PKCE + nonce, ID tokens they verify (RS256, ES256), userinfo, refresh, RP-initiated logout and a back-channel logout token PyJWT verifies"
+    )
+    func openIDConnectRelyingParties() async throws {
+        var template = Array("\(NSTemporaryDirectory())/tessera-oidc-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let certificates = directory + "/certificates"
+        let made = try ChildProcess.python("tls_documents.py", ["certificates", certificates])
+        #expect(made.status == 0, "\(made.output)")
+        let port = try Self.freePort()
+        let server = try ServerProcess(
+            data: directory + "/data", outputPath: directory + "/serve.log", superuser: true,
+            arguments: [
+                "--port", String(port), "--issuer", "http://127.0.0.1:\(port)", "--outbound-private-addresses",
+                "--outbound-ca-file", certificates + "/ca.pem",
+            ])
+        defer { server.kill9() }
+        let (status, text) = try ChildProcess.python(
+            "oidc_flow.py",
+            [
+                "http://127.0.0.1:\(server.port)", "root@example.com", "Correct-Horse-42", certificates,
+                URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/pages").path,
+            ])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("all checks passed"), "\(text)")
+    }
 }

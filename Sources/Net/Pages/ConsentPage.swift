@@ -69,6 +69,7 @@ extension Endpoints {
     static func meaning(of scope: String) -> String {
         switch scope {
         case "openid": "know who you are"
+        case "offline_access": "keep access while you are signed out"
         case "profile": "see your name"
         case "email": "see your email address"
         case "read:users": "read users' profiles"
