@@ -117,4 +117,57 @@ struct OAuthInteropTests {
         #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
     }
+
+    @Test(
+        "Tessera signs in with Tessera: one tessera serve is the OpenID Connect social login provider of another, and a person signs in on B through A's pages in headless Chromium"
+    )
+    func tesseraAsItsOwnRelyingParty() async throws {
+        var template = Array("\(NSTemporaryDirectory())/tessera-rp-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A on localhost and B on 127.0.0.1: the browser keeps their cookies apart.
+        let (portA, portB) = (try Self.freePort(), try Self.freePort())
+        let issuerA = "http://localhost:\(portA)"
+        let providerA = try ServerProcess(
+            data: directory + "/a", outputPath: directory + "/a.log", superuser: true,
+            arguments: ["--port", String(portA), "--issuer", issuerA])
+        defer { providerA.kill9() }
+        let root = try await HTTPHarness.send(
+            port: portA, "POST", "/api/v1/auth/login",
+            json: #"{"email":"root@example.com","password":"Correct-Horse-42"}"#)
+        let client = try await HTTPHarness.send(
+            port: portA, "POST", "/api/v1/oauth/provider/clients",
+            json:
+                #"{"client_name":"Tessera B","client_type":"confidential","redirect_uris":["http://127.0.0.1:\#(portB)/signin/tessera/callback"],"scopes":["openid","email","profile"]}"#,
+            token: try #require(root.json["access_token"] as? String))
+        #expect(client.status == 201, "\(client.json)")
+        let person = try await HTTPHarness.send(
+            port: portA, "POST", "/api/v1/auth/register",
+            json: #"{"email":"alice@example.com","password":"Correct-Horse-42","first_name":"Alice"}"#)
+        #expect(person.status == 201)
+        let relyingPartyB = try ServerProcess(
+            data: directory + "/b", outputPath: directory + "/b.log",
+            // A does not verify addresses itself (its ID tokens say email_verified: false): B, whose operator runs
+            // A too, trusts them — without this, B refuses the sign-in and says why (the page the browser sees).
+            arguments: [
+                "--port", String(portB), "--issuer", "http://127.0.0.1:\(portB)", "--social-trust-unverified-emails",
+                "on",
+            ],
+            environment: [
+                "TESSERA_OIDC_PROVIDERS": "tessera", "TESSERA_OIDC_TESSERA_ISSUER": issuerA,
+                "TESSERA_OIDC_TESSERA_CLIENT_ID": try #require(client.json["client_id"] as? String),
+                "TESSERA_OIDC_TESSERA_CLIENT_SECRET": try #require(client.json["client_secret"] as? String),
+                "TESSERA_OIDC_TESSERA_DISPLAY_NAME": "Tessera A",
+            ])
+        defer { relyingPartyB.kill9() }
+        let (status, text) = try ChildProcess.python(
+            "tessera_rp_browser.py",
+            [
+                "http://127.0.0.1:\(portB)", "Tessera A", "alice@example.com", "Correct-Horse-42",
+                URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/pages").path,
+            ])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("all checks passed"), "\(text)")
+    }
 }
