@@ -63,6 +63,40 @@ struct ClientRegistrationTests {
         #expect(try await harness.send("GET", "\(Self.path)/\(clientID)", token: token).status == 401)
     }
 
+    @Test(
+        "OpenID Connect metadata registers and reads back (post-logout URIs, back-channel logout URI, ID token algorithm); a foreign algorithm or a fragment is refused"
+    )
+    func openIDMetadata() async throws {
+        let harness = try await HTTPHarness()
+        defer { Task { await harness.close() } }
+        let created = try await harness.send(
+            "POST", Self.path,
+            json: #"""
+                {"redirect_uris":["https://rp.example/cb"],"token_endpoint_auth_method":"none","scope":"openid",
+                 "post_logout_redirect_uris":["https://rp.example/bye"],
+                 "backchannel_logout_uri":"https://rp.example/backchannel","id_token_signed_response_alg":"EdDSA"}
+                """#)
+        #expect(created.status == 201, "\(created.json)")
+        #expect(created.json["post_logout_redirect_uris"] as? [String] == ["https://rp.example/bye"])
+        #expect(created.json["backchannel_logout_uri"] as? String == "https://rp.example/backchannel")
+        #expect(created.json["id_token_signed_response_alg"] as? String == "EdDSA")
+        for (field, value, error) in [
+            ("id_token_signed_response_alg", #""none""#, "invalid_client_metadata"),
+            ("id_token_signed_response_alg", #""HS256""#, "invalid_client_metadata"),
+            ("backchannel_logout_uri", #""https://rp.example/b#x""#, "invalid_client_metadata"),
+            ("post_logout_redirect_uris", #"["ftp://rp.example/bye"]"#, "invalid_redirect_uri"),
+        ] {
+            let refused = try await harness.send(
+                "POST", Self.path,
+                json:
+                    #"{"redirect_uris":["https://rp.example/cb"],"token_endpoint_auth_method":"none","\#(field)":\#(value)}"#
+            )
+            #expect(
+                refused.status == 400 && refused.json["error"] as? String == error, "\(field) \(value): \(refused.json)"
+            )
+        }
+    }
+
     @Test("a confidential client gets a secret once, and must authenticate the way it registered")
     func confidentialClient() async throws {
         let harness = try await HTTPHarness()

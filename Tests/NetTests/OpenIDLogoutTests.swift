@@ -241,4 +241,25 @@ struct OpenIDLogoutTests {
         #expect(deactivated.status == 200, "\(deactivated.json)")
         try await setup.waitForTokens(2)
     }
+
+    @Test("a reused refresh token ends the grant, and its client is told")
+    func reuse() async throws {
+        let setup = try await Setup.make()
+        defer { Task { await setup.harness.close() } }
+        let tokens = try await setup.tokens(scope: "openid offline_access")
+        let first = try #require(tokens["refresh_token"] as? String)
+        func refresh(_ token: String) async throws -> HTTPHarness.Answer {
+            try await setup.harness.sendForm(
+                "/api/v1/oauth/provider/token",
+                [("grant_type", "refresh_token"), ("refresh_token", token), ("client_id", setup.client)])
+        }
+        let second = try await refresh(first)
+        let next = try #require(second.json["refresh_token"] as? String)
+        _ = try await refresh(next)
+        // The first token again, after the grace window's repeat is spent: a reuse.
+        let reused = try await refresh(first)
+        #expect(reused.status == 400)
+        try await setup.waitForTokens(1)
+        #expect(try OpenIDProviderTests.claims(setup.receiver.tokens[0].token)["aud"] as? String == setup.client)
+    }
 }
