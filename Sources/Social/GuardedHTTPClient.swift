@@ -81,6 +81,8 @@ package final class GuardedHTTPClient: Sendable {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .http1Only
+        // One judged address per attempt: a refused connection fails at once, and the next address is tried.
+        configuration.connectionPool.retryConnectionEstablishment = false
         if HostResolver.literal(host) == nil { configuration.dnsOverride = [host: address.text] }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var request = request

@@ -50,6 +50,9 @@ package final class ProviderHTTPClient: Sendable {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: OutboundTLS.configuration(extraTrustRootsFile: extraTrustRootsFile))
         configuration.redirectConfiguration = .disallow
+        // A refused connection is retried (with backoff) for this long, not until the request's deadline: a
+        // provider that is down fails a sign-in in seconds, not in `timeoutSeconds`.
+        configuration.timeout.connect = .seconds(min(3, timeoutSeconds))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         timeout = .seconds(timeoutSeconds)
     }
