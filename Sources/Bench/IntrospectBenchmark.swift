@@ -51,6 +51,14 @@ struct IntrospectBenchmark: AsyncParsableCommand {
             load.target(port: ceilingServer.port), group: client, progress: progress,
             next: request)
         await ceilingServer.stop()
+        // Past NIO's own ceiling: nginx answering the same bytes, when it is installed.
+        var nginx: LoadResult?
+        if let nginxServer = try NginxCeiling.start(workers: threads, body: String(decoding: answer, as: UTF8.self)) {
+            progress.start("nginx", total: 0)
+            nginx = try await HTTPLoad.run(
+                load.target(port: nginxServer.port), group: client, progress: progress, next: request)
+            nginxServer.stop()
+        }
         progress.start("introspect", total: 0)
         let introspection = try await HTTPLoad.run(
             load.target(port: target.port, host: target.host), group: client,
@@ -61,10 +69,12 @@ struct IntrospectBenchmark: AsyncParsableCommand {
 
         var report = Report(scenario: "introspect")
         report.run("ceiling (bare NIO, same answer)", ceiling, detail: "\(threads) event loops")
+        if let nginx { report.run("nginx (return 200, same answer)", nginx, detail: "\(threads) workers") }
         report.run("introspect", introspection, detail: "\(signing), \(users) sessions, \(load.shape)")
         // In an open-loop run both servers get the same arrival rate: only the latencies compare.
         if load.rate == nil {
             report.target("rate ÷ ceiling's", value: introspection.rate / max(1, ceiling.rate), atLeast: 0.8)
+            if let nginx { report.figure("rate ÷ nginx's", introspection.rate / max(1, nginx.rate), unit: "") }
         }
         report.target(
             "p99 ÷ ceiling's",
