@@ -22,6 +22,10 @@ package struct Introspection: Sendable, Hashable {
     package var issuer: String?
     package var tokenID: UUID?
     package var sessionID: UUID?
+    /// Not part of the answer: the session (or client token) it was read from — whose shard's changes may end
+    /// it — and how long it holds by time alone (the token's or its session's end, whichever comes first).
+    package var source: UUID?
+    package var validUntilMilliseconds: Int64?
 
     package static let inactive = Introspection(active: false)
 
@@ -34,9 +38,21 @@ extension OAuthProvider {
     /// client directory). Synchronous: it runs on the event loop that read the request. Revoked, expired,
     /// forged, unknown: inactive.
     package func introspect(_ token: String) -> Introspection {
+        var stamp: ChangeStamp?
+        return introspect(token, stamp: &stamp)
+    }
+
+    /// `introspect`, also giving — for an access token — the change stamp of what the answer was read from,
+    /// taken before reading it: an answer kept with it is right for as long as the stamp stays the same (and its
+    /// `validUntilMilliseconds` has not passed).
+    package func introspect(_ token: String, stamp: inout ChangeStamp?) -> Introspection {
         let now = auth.clock.nowMilliseconds()
         if let refresh = SecretToken(parsing: token) { return introspectRefresh(refresh, now: now) }
         guard let verified = try? verifyAccessToken(token, nowSeconds: now / 1000) else { return .inactive }
+        switch verified {
+        case .firstParty(let claims): stamp = engine.changeStamp(of: claims.sessionID)
+        case .provider(let claims): stamp = engine.changeStamp(of: claims.sessionID)
+        }
         var answer = Introspection(active: true)
         answer.tokenType = "Bearer"
         answer.issuer = auth.signer.issuer
@@ -45,20 +61,25 @@ extension OAuthProvider {
             guard let found = engine.activeSession(claims.sessionID), found.grant == nil,
                 found.session.userID == claims.userID
             else { return .inactive }
+            answer.source = claims.sessionID
+            answer.validUntilMilliseconds = min(claims.expiresAt * 1000, found.session.expiresAtMilliseconds)
             answer.username = found.userEmail
             answer.subject = claims.userID
             answer.sessionID = claims.sessionID
             answer.fill(issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, tokenID: claims.tokenID)
         case .provider(let claims):
+            answer.source = claims.sessionID
             if claims.isClientToken {
                 guard let stored = engine.activeClientToken(claims.sessionID), stored.clientID == claims.clientID
                 else { return .inactive }
+                answer.validUntilMilliseconds = min(claims.expiresAt * 1000, stored.expiresAtMilliseconds)
             } else {
                 guard let found = engine.activeSession(claims.sessionID), found.grant?.clientID == claims.clientID,
                     found.session.userID == claims.subject
                 else { return .inactive }
                 answer.username = found.userEmail
                 answer.sessionID = claims.sessionID
+                answer.validUntilMilliseconds = min(claims.expiresAt * 1000, found.session.expiresAtMilliseconds)
             }
             answer.clientID = claims.clientID
             answer.clientDocumentURL = claims.clientDocumentURL

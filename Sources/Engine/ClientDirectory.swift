@@ -29,6 +29,12 @@ package struct ClientDirectory: Sendable {
     func client(documentURL url: String) -> OAuthClient? { byDocumentURL[url].flatMap { byID[$0] } }
 }
 
+/// Counts of the changes behind a read (see `Engine.changeStamp`).
+package struct ChangeStamp: Sendable, Hashable {
+    package let shard: UInt64
+    package let clients: UInt64
+}
+
 extension OAuthClient {
     /// The URL of the client's metadata document, for a client that names itself by it.
     package var documentURL: String? { registration?.documentURL }

@@ -67,7 +67,7 @@ extension Engine {
         return try await commit(on: client.id) { _ throws(EngineError) in
             (client.registration == nil ? EngineRecord.clientRegistered(client) : .clientSelfRegistered(client), ())
         } then: { _, _ in
-            self.clientDirectory.withLock { $0.insert(client) }
+            self.changeClients { $0.insert(client) }
             return client
         }
     }
@@ -82,7 +82,7 @@ extension Engine {
             }
             return (.clientDeleted(clientID: id, atMilliseconds: now), ())
         } then: { _, _ in
-            self.clientDirectory.withLock { $0.remove(id) }
+            self.changeClients { $0.remove(id) }
         }
     }
 
@@ -104,7 +104,7 @@ extension Engine {
             return (.clientMetadataUpdated(update), ())
         } then: { state, _ in
             let client = state.clients[clientID]!
-            self.clientDirectory.withLock { $0.insert(client) }
+            self.changeClients { $0.insert(client) }
             return client
         }
     }
@@ -161,6 +161,20 @@ extension Engine {
     /// The live client known by the metadata document at `url` (compared as a plain string), if one was recorded.
     package func liveClient(documentURL url: String) -> OAuthClient? {
         clientDirectory.withLock { $0.client(documentURL: url) }
+    }
+
+    /// Changes the client directory and counts the change (see `changeStamp`).
+    func changeClients(_ change: (inout ClientDirectory) -> Void) {
+        clientDirectory.withLock { change(&$0) }
+        clientChanges.add(1, ordering: .releasing)
+    }
+
+    /// What anything read about session (or client token) `id` depends on, as counters that only grow: every
+    /// change applied to its shard, and every change to the client directory. An equal stamp later means none of
+    /// it changed; a change is counted before it is acknowledged.
+    package func changeStamp(of id: UUID) -> ChangeStamp {
+        ChangeStamp(
+            shard: shard(of: id).changes.load(ordering: .acquiring), clients: clientChanges.load(ordering: .acquiring))
     }
 
     /// How many clients registered themselves anonymously and are not deleted (the open policy's cap).

@@ -37,6 +37,8 @@ package final class Engine: Sendable {
     /// Held while the client a metadata document describes is recorded, so that two first approvals at once
     /// record it once.
     let documentTurns = KeyedTurns<String>()
+    /// Every change to the client directory, counted (see `changeStamp`).
+    let clientChanges = Atomic<UInt64>(0)
     /// Who hears of the sessions each change ended (back-channel logout).
     let endedSessionObserver = Mutex<(@Sendable ([EndedSession]) -> Void)?>(nil)
     /// Provider identity → user, for every linked account of a user that is not deleted (and for links under

@@ -11,6 +11,9 @@ import WAL
 actor Shard {
     private nonisolated let state: Mutex<ShardState>
     private let log: WriteAheadLog
+    /// How many changes were applied: bumped under the lock with each, before anyone is told of it, so that a
+    /// reader holding an older count knows its copy of anything in this shard may be stale.
+    nonisolated let changes = Atomic<UInt64>(0)
 
     init(state: ShardState, log: WriteAheadLog) {
         var live = state
@@ -37,6 +40,7 @@ actor Shard {
         }
         return state.withLock { state in
             state.apply(record, lsn: lsn)
+            changes.add(1, ordering: .releasing)
             let ended = state.endedSessions
             if !ended.isEmpty { state.endedSessions.removeAll() }
             return (lsn, finish(state, planned), ended)
