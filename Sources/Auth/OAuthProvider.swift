@@ -40,6 +40,8 @@ package final class OAuthProvider: Sendable {
     package let documents: ClientDocuments?
     /// The keys of ID tokens: OpenID Connect is on when there are some.
     package let idTokenKeys: IDTokenKeys?
+    /// Basic client authentications seen before, by a keyed digest.
+    let rememberedClients = RememberedClientAuthentications()
 
     /// The scopes of the original backend and OpenID Connect's `offline_access`, Tessera's default.
     package static let defaultScopes = [

@@ -53,9 +53,8 @@ struct OAuthClientAuthenticated: ImmediateRequestGuard {
 
     func checkNow(_ request: HTTPRequest, _ context: inout RequestContext) throws {
         let form = try OAuthForm.parse(request)
-        let credentials = try ClientCredentials.from(
-            authorization: request.headers.first(name: "authorization"),
-            form: form)
-        context.client = AuthenticatedClient(form: form, client: try provider.authenticate(credentials))
+        context.client = AuthenticatedClient(
+            form: form,
+            client: try provider.authenticate(authorization: request.headers.first(name: "authorization"), form: form))
     }
 }

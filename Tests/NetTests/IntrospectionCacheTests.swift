@@ -114,6 +114,32 @@ struct IntrospectionCacheTests {
         #expect(tally.violations.load(ordering: .relaxed) == 0, "never active after the acknowledgement")
     }
 
+    @Test(
+        "a remembered Basic authentication stops working when its client is deleted, and never stands for another client_id or a wrong secret"
+    )
+    func rememberedClientAuthentication() async throws {
+        let fixture = try await ProviderFixture.make()
+        defer { Task { await fixture.harness.close() } }
+        let harness = fixture.harness
+        let other = try await ProviderFixture.register(harness, root: fixture.root, type: "confidential")
+        let secret = try #require(other.secret)
+        func introspect(_ fields: [(String, String)], basic: (String, String)) async throws -> Int {
+            try await harness.sendForm("/api/v1/oauth/provider/introspect", fields, basic: basic).status
+        }
+        let token = [("token", fixture.user.token)]
+        #expect(try await introspect(token, basic: (other.id, secret)) == 200)
+        #expect(try await introspect(token, basic: (other.id, secret)) == 200, "remembered")
+        #expect(try await introspect(token, basic: (other.id, secret + "x")) == 401, "another secret")
+        #expect(
+            try await introspect(token + [("client_id", fixture.confidential.id)], basic: (other.id, secret)) == 401,
+            "another client_id in the form")
+        #expect(try await introspect(token + [("client_secret", secret)], basic: (other.id, secret)) == 400)
+        #expect(
+            try await harness.send("DELETE", "/api/v1/oauth/provider/clients/\(other.id)", token: fixture.root).status
+                == 200)
+        #expect(try await introspect(token, basic: (other.id, secret)) == 401, "a deleted client")
+    }
+
     /// What the concurrent test's tasks count.
     final class Tally: Sendable {
         let acknowledged = Atomic<Bool>(false)
