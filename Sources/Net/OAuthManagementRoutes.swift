@@ -82,8 +82,29 @@ extension Endpoints {
     }
 
     private func consentPageOrAnswer(_ answer: AuthorizationAnswer, _ request: HTTPRequest) -> HTTPResponse {
-        if case .consent(let prompt) = answer { return consentPage(prompt, for: request) }
-        return Self.answer(answer)
+        switch answer {
+        case .consent(let prompt): return consentPage(prompt, for: request)
+        case .refused(let error) where Self.isBrowser(request):
+            // A person, not a program, reads this: a page saying what is wrong, and that the application must fix it.
+            var response = HTML.page(
+                title: "This request cannot be completed",
+                body: """
+                    <h1>This request cannot be completed</h1>
+                    <p class="lead">The application that sent you here asked for something Tessera cannot give. \
+                    Tell its makers what this says:</p>
+                    <p class="error" role="alert">\(HTML.escaped(error.description))</p>
+                    """)
+            response.status = .badRequest
+            response.headers.replaceOrAdd(name: "cache-control", value: "no-store")
+            return response
+        default: return Self.answer(answer)
+        }
+    }
+
+    /// A browser navigating (it asks for HTML and sends no API credentials), rather than an API caller.
+    static func isBrowser(_ request: HTTPRequest) -> Bool {
+        !request.headers.contains(name: "authorization")
+            && request.headers[canonicalForm: "accept"].contains { $0.lowercased().hasPrefix("text/html") }
     }
 
     /// 302 with `Location`, or 400 in the envelope when nothing may be redirected.

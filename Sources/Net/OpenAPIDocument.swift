@@ -21,6 +21,8 @@ enum OpenAPIDocument {
         var page: String?
         /// Other answers without a JSON body: a redirect (303 to the sign-in page), an HTML page (200).
         var otherAnswers: [(status: Int, media: String?)] = []
+        /// Errors also come as an HTML page, to a browser (`Accept: text/html`) rather than an API caller.
+        var htmlErrorsForBrowsers = false
     }
 
     static let listQuery = ["page", "limit", "sort_by", "sort_order"]
@@ -221,8 +223,8 @@ enum OpenAPIDocument {
             bearerOptional: true, success: (302, nil),
             query: [
                 "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                "code_challenge_method", "resource",
-            ], errors: [400, 401], otherAnswers: [(303, nil), (200, "text/html")]),
+                "code_challenge_method", "resource", "nonce", "prompt", "max_age", "login_hint", "ui_locales",
+            ], errors: [400, 401], otherAnswers: [(303, nil), (200, "text/html")], htmlErrorsForBrowsers: true),
         Operation(
             method: "post", path: "/api/v1/oauth/provider/authorize/consent",
             summary: "The user's consent decision (302 to the client); a browser: its session cookie and CSRF token",
@@ -395,9 +397,11 @@ enum OpenAPIDocument {
                 continue
             }
             let schema = status == 413 ? "Error" : operation.errorSchema
-            responses[String(status)] = [
-                "description": "Error", "content": ["application/json": ["schema": ref(schema)]],
-            ]
+            var content: [String: Any] = ["application/json": ["schema": ref(schema)]]
+            if operation.htmlErrorsForBrowsers && status == 400 {
+                content["text/html"] = ["schema": ["type": "string"]]
+            }
+            responses[String(status)] = ["description": "Error", "content": content]
         }
         result["responses"] = responses
         if operation.authenticated { result["security"] = [["bearer": [String]()]] }

@@ -110,4 +110,20 @@ struct ConsentPageTests {
         #expect(page.status == 303)
         #expect(page.headers["location"]?.hasPrefix("/signin?next=") == true)
     }
+
+    @Test("a browser sent with a request Tessera must refuse gets a page saying why; an API caller the JSON envelope")
+    func refusedRequestPage() async throws {
+        let browser = try await Browser.make()
+        defer { Task { await browser.harness.close() } }
+        let path =
+            "/api/v1/oauth/provider/authorize?response_type=code&client_id=\(UUID())&redirect_uri=https%3A%2F%2Fx.example%2Fcb"
+        let page = try await browser.harness.send(
+            "GET", path, headers: ["Cookie": browser.cookies, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"])
+        #expect(page.status == 400)
+        #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(html.contains("This request cannot be completed") && html.contains("unknown client"))
+        let api = try await browser.harness.send("GET", path, headers: ["Cookie": browser.cookies])
+        #expect(api.status == 400 && api.errorCode == "VAL_006")
+    }
 }
