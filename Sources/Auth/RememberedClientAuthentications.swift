@@ -1,14 +1,13 @@
 import Bytes
 package import Engine
 import FoundationEssentials
-import Synchronization
 
 /// Client authentications by `Authorization: Basic` remembered by a digest of the exact header: a resource server
 /// sends the same header with every introspection, and checking it costs a base64 decoding, form decoding and a
 /// SHA-256 each time. The digest is two SipHash values under random keys of this process (a keyed hash: nobody
 /// outside can aim at another header's digest), so no secret is kept in memory. An entry is only used while its
 /// client is live and still has the secret's digest it had: a deleted client or a changed secret goes the full
-/// way, and fails there. Bounded: 16 parts of 256, the oldest giving way.
+/// way, and fails there. At most 4,096.
 final class RememberedClientAuthentications: Sendable {
     struct Key: Hashable, Sendable {
         let first: Int
@@ -20,26 +19,8 @@ final class RememberedClientAuthentications: Sendable {
         let secretDigest: SecretDigest
     }
 
-    private struct Entries {
-        var entries: [Key: Entry] = [:]
-        var order: [Key?]
-        var next = 0
-    }
-
-    private final class Part: Sendable {
-        let entries: Mutex<Entries>
-        init(capacity: Int) { entries = Mutex(Entries(order: Array(repeating: nil, count: capacity))) }
-    }
-
-    private static let partCount = 16
-    private let partCapacity: Int
-    private let parts: [Part]
+    private let entries = PartitionedCache<Key, Entry>(capacity: 4_096) { $0.first }
     private let salts = (Int.random(in: .min ... .max), Int.random(in: .min ... .max))
-
-    init(capacity: Int = 4_096) {
-        partCapacity = max(1, capacity / Self.partCount)
-        parts = (0..<Self.partCount).map { [partCapacity] _ in Part(capacity: partCapacity) }
-    }
 
     /// The digest of `header`.
     func key(_ header: String) -> Key {
@@ -52,19 +33,9 @@ final class RememberedClientAuthentications: Sendable {
         return Key(first: first.finalize(), second: second.finalize())
     }
 
-    private func part(_ key: Key) -> Part { parts[Int(UInt(bitPattern: key.first) % UInt(Self.partCount))] }
+    func entry(_ key: Key) -> Entry? { entries.value(for: key) }
 
-    func entry(_ key: Key) -> Entry? { part(key).entries.withLock { $0.entries[key] } }
-
-    func remember(_ key: Key, _ entry: Entry) {
-        let capacity = partCapacity
-        part(key).entries.withLock { entries in
-            guard entries.entries.updateValue(entry, forKey: key) == nil else { return }
-            if let evicted = entries.order[entries.next] { entries.entries[evicted] = nil }
-            entries.order[entries.next] = key
-            entries.next = (entries.next + 1) % capacity
-        }
-    }
+    func remember(_ key: Key, _ entry: Entry) { entries.store(entry, for: key) }
 }
 
 extension OAuthProvider {
