@@ -374,24 +374,9 @@ extension OAuthProvider {
 
     /// `base` with `parameters` appended to its query, each name and value percent-encoded.
     package static func url(_ base: String, adding parameters: [(String, String)]) -> String {
-        let query = parameters.map { percentEncoded($0.0) + "=" + percentEncoded($0.1) }.joined(separator: "&")
+        let query = FormEncoding.encoded(parameters)
         let fragmentStart = base.firstIndex(of: "#") ?? base.endIndex
         let head = base[..<fragmentStart]
         return head + (head.contains("?") ? "&" : "?") + query
-    }
-
-    /// RFC 3986 percent-encoding of everything but the unreserved characters.
-    package static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, 0x2d, 0x2e, 0x5f, 0x7e:
-                out.append(Character(UnicodeScalar(byte)))
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(UnicodeScalar(hex[Int(byte >> 4)])) + String(UnicodeScalar(hex[Int(byte & 15)]))
-            }
-        }
-        return out
     }
 }

@@ -1,5 +1,29 @@
 /// `application/x-www-form-urlencoded` components (and query strings): `+` is a space, `%XX` a byte.
 package enum FormEncoding {
+    /// RFC 3986 percent-encoding of everything but the unreserved characters (`A–Z a–z 0–9 - . _ ~`): safe in a
+    /// query, a form body and HTTP Basic credentials (RFC 6749 §2.3.1).
+    package static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, 0x2d, 0x2e, 0x5f, 0x7e:
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
+                out.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 15)]))
+            }
+        }
+        return out
+    }
+
+    /// `a=1&b=2`, each name and value percent-encoded.
+    package static func encoded(_ pairs: [(String, String)]) -> String {
+        pairs.map { percentEncoded($0.0) + "=" + percentEncoded($0.1) }.joined(separator: "&")
+    }
+
     /// The decoded text. `strict` refuses (nil) a `%` not followed by two hex digits and bytes that are not
     /// UTF-8; otherwise such a `%` is kept as it is and bad bytes are repaired. A component with neither `+` nor
     /// `%` is taken as it is, without a copy through a buffer.

@@ -120,11 +120,11 @@ extension Endpoints {
             // To the sign-in page, and back to the authorization request (as the sign-in needs it) afterwards.
             let next = OAuthProvider.url(
                 "/api/v1/oauth/provider/authorize", adding: signIn.next.map { ($0.name, $0.value) })
-            let hint = signIn.loginHint.map { "&login_hint=" + OAuthProvider.percentEncoded($0) } ?? ""
+            let hint = signIn.loginHint.map { "&login_hint=" + FormEncoding.percentEncoded($0) } ?? ""
             return HTTPResponse(
                 status: .seeOther,
                 headers: [
-                    "location": "/signin?next=" + OAuthProvider.percentEncoded(next) + hint,
+                    "location": "/signin?next=" + FormEncoding.percentEncoded(next) + hint,
                     "cache-control": "no-store",
                 ])
         }

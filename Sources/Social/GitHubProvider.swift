@@ -1,4 +1,5 @@
 import Auth
+import Bytes
 import Foundation
 
 /// GitHub's OAuth apps as Tessera's sign-in uses them: the web flow at `/login/oauth/authorize` with PKCE
@@ -35,7 +36,7 @@ package final class GitHubProvider: SocialProvider {
         async throws(SocialError) -> String
     {
         baseURL + "/login/oauth/authorize?"
-            + ProviderHTTPClient.formEncoded([
+            + FormEncoding.encoded([
                 ("client_id", configuration.clientID), ("redirect_uri", redirectURI), ("scope", Self.scope),
                 ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", "S256"),
             ])

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 package import Auth
+import Bytes
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -140,7 +141,7 @@ extension GuardedHTTPClient: LogoutTokenDelivery {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
-        request.body = .bytes(ByteBuffer(string: "logout_token=" + ProviderHTTPClient.percentEncoded(token)))
+        request.body = .bytes(ByteBuffer(string: "logout_token=" + FormEncoding.percentEncoded(token)))
         do {
             let answer = try await send(request, maxBytes: 64 * 1024)
             return (200..<300).contains(answer.status) ? nil : "answered HTTP \(answer.status)"

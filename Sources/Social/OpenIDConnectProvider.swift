@@ -1,4 +1,5 @@
 import Auth
+import Bytes
 import Foundation
 import Synchronization
 
@@ -64,7 +65,7 @@ package final class OpenIDConnectProvider: SocialProvider {
     {
         guard let nonce else { throw SocialError(.identityRejected, "\(configuration.name): a sign-in needs a nonce") }
         let endpoint = try await metadata().authorizationEndpoint
-        let query = ProviderHTTPClient.formEncoded([
+        let query = FormEncoding.encoded([
             ("response_type", "code"), ("client_id", configuration.clientID), ("redirect_uri", redirectURI),
             ("scope", "openid email profile"), ("state", state), ("nonce", nonce),
             ("code_challenge", codeChallenge), ("code_challenge_method", "S256"),
@@ -83,8 +84,8 @@ package final class OpenIDConnectProvider: SocialProvider {
         guard let nonce else { throw SocialError(.identityRejected, "\(configuration.name): a sign-in needs a nonce") }
         let metadata = try await metadata()
         let credentials =
-            ProviderHTTPClient.percentEncoded(configuration.clientID) + ":"
-            + ProviderHTTPClient.percentEncoded(configuration.clientSecret)
+            FormEncoding.percentEncoded(configuration.clientID) + ":"
+            + FormEncoding.percentEncoded(configuration.clientSecret)
         let answer = try await http.postForm(
             metadata.tokenEndpoint,
             form: [

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Bytes
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -79,7 +80,7 @@ package final class ProviderHTTPClient: Sendable {
         request.method = .POST
         request.headers.add(contentsOf: headers)
         request.headers.replaceOrAdd(name: "content-type", value: "application/x-www-form-urlencoded")
-        request.body = .bytes(ByteBuffer(string: Self.formEncoded(form)))
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encoded(form)))
         return try await send(request)
     }
 
@@ -96,27 +97,6 @@ package final class ProviderHTTPClient: Sendable {
                 .providerUnavailable,
                 "the provider at \(Self.origin(of: request.url)) could not be reached or answered too much")
         }
-    }
-
-    /// `a=1&b=2`, each part percent-encoded except RFC 3986's unreserved characters.
-    static func formEncoded(_ pairs: [(String, String)]) -> String {
-        pairs.map { percentEncoded($0.0) + "=" + percentEncoded($0.1) }.joined(separator: "&")
-    }
-
-    static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out +=
-                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
-            }
-        }
-        return out
     }
 
     /// Scheme, host and port of `url`, for messages (never its path or query, which may carry codes).
