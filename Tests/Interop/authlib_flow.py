@@ -12,14 +12,9 @@ import urllib.parse
 import jwt
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from checks import check
 
 REDIRECT = "https://client.example/callback"
-
-
-def check(condition, message):
-    if not condition:
-        sys.exit(f"FAILED: {message}")
-    print(f"ok: {message}")
 
 
 def main():

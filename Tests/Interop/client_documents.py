@@ -21,16 +21,10 @@ import sys
 import requests
 
 from tls_documents import DocumentServer
+from checks import check
 
 TESSERA, ROOT, PASSWORD, CERTIFICATES = sys.argv[1:5]
 REDIRECT = "http://127.0.0.1:9/callback"
-
-
-def check(condition, what):
-    if not condition:
-        print(f"FAILED: {what}", flush=True)
-        sys.exit(1)
-    print(f"ok: {what}", flush=True)
 
 
 def document(url, **extra):

@@ -20,7 +20,6 @@ Prints `all checks passed` and exits 0, or names the first check that failed and
 """
 import asyncio
 import json
-import socket
 import sys
 import threading
 import time
@@ -42,6 +41,7 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from checks import check, free_port
 
 ARGUMENTS = sys.argv[1:]
 CERTIFICATES = None
@@ -52,19 +52,6 @@ if "--client-metadata" in ARGUMENTS:
 TESSERA, ROOT, PASSWORD = ARGUMENTS[0], ARGUMENTS[1], ARGUMENTS[2]
 ARTEFACTS = ARGUMENTS[3] if len(ARGUMENTS) > 3 else None
 USER_EMAIL, USER_PASSWORD = "mcp-user@example.com", "Correct-Horse-42"
-
-
-def check(condition, what):
-    if not condition:
-        print(f"FAILED: {what}", flush=True)
-        sys.exit(1)
-    print(f"ok: {what}", flush=True)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class TesseraIntrospection(TokenVerifier):

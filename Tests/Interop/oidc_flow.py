@@ -16,12 +16,9 @@ Tessera must run with `--outbound-private-addresses --outbound-ca-file FOLDER/ca
 Usage: oidc_flow.py TESSERA_URL SUPERUSER_EMAIL SUPERUSER_PASSWORD CERTIFICATE_FOLDER [ARTEFACT_FOLDER]
 Prints `all checks passed` and exits 0, or names the first check that failed and exits 1.
 """
-import json
 import os
-import socket
 import sys
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -38,31 +35,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from chromium import chromium
 from tls_documents import DocumentServer
+from checks import check, free_port, wait_for
 
 TESSERA, ROOT, PASSWORD, CERTIFICATES = sys.argv[1:5]
 ARTEFACTS = sys.argv[5] if len(sys.argv) > 5 else None
 USER, USER_PASSWORD = "oidc-user@example.com", "Correct-Horse-42"
-
-
-def check(condition, what):
-    if not condition:
-        print(f"FAILED: {what}", flush=True)
-        sys.exit(1)
-    print(f"ok: {what}", flush=True)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, what):
-    for _ in range(1200):  # bounded: a minute at most, however busy the machine
-        if condition():
-            return
-        time.sleep(0.05)
-    check(False, what)
 
 
 def main():
