@@ -132,6 +132,8 @@ extension OAuthProvider {
         let challenge: String?
         /// RFC 8707: what the code, and the grant it becomes, are for.
         let resources: [String]
+        /// OpenID Connect's `prompt` values, checked.
+        let prompts: Set<String>
     }
 
     /// Checks an authorization request for `user` (nil: nobody is signed in). The request is judged first (an
@@ -148,7 +150,7 @@ extension OAuthProvider {
         func fail(_ error: String, _ description: String) -> AuthorizationAnswer {
             .redirect(errorRedirect(checked.redirectURI, error, description, state: request.state))
         }
-        let prompts = Set((request.prompt ?? "").split(separator: " ").map(String.init))
+        let prompts = checked.prompts
         let now = auth.clock.nowMilliseconds()
         let tooOld = request.maxAge.flatMap(Int64.init).map { maxAge in
             user.map { now - $0.authTimeMilliseconds > maxAge * 1000 } ?? true
@@ -331,7 +333,7 @@ extension OAuthProvider {
         return .success(
             CheckedAuthorization(
                 client: client, described: described, redirectURI: redirectURI, scope: scope,
-                challenge: request.codeChallenge, resources: resources))
+                challenge: request.codeChallenge, resources: resources, prompts: prompts))
     }
 
     private func issueCode(
