@@ -36,6 +36,9 @@ struct WalBenchmark: AsyncParsableCommand {
     @Option(help: "Segment size in MiB.")
     var segmentMiB: Int = 64
 
+    @Option(help: "fdatasync calls the log may run at once beside its writes (1 to 8).")
+    var syncs: Int = 2
+
     @Flag(help: "Write the log through the page cache instead of with O_DIRECT.")
     var buffered = false
 
@@ -80,9 +83,10 @@ struct WalBenchmark: AsyncParsableCommand {
                 print(row.progressLine)
                 let statistics = logResult.statistics
                 print(
-                    "  log threads: staging \(statistics.stagingNanoseconds / 1_000_000) ms, device "
-                        + "\(statistics.deviceNanoseconds / 1_000_000) ms, gather \(statistics.gatherNanoseconds / 1_000_000) ms "
-                        + "in \(Int(logResult.seconds * 1000)) ms; \(statistics.syncs) syncs")
+                    "  log threads: laying out \(statistics.stagingNanoseconds / 1_000_000) ms, writing "
+                        + "\(statistics.deviceNanoseconds / 1_000_000) ms, syncing \(statistics.syncNanoseconds / 1_000_000) ms "
+                        + "in \(Int(logResult.seconds * 1000)) ms; \(statistics.commits) commits, \(statistics.syncs) syncs"
+                )
             }
         }
         if json {
@@ -97,6 +101,7 @@ struct WalBenchmark: AsyncParsableCommand {
         configuration.backend = device
         configuration.segmentSizeBytes = segmentMiB << 20
         configuration.directIO = !buffered
+        configuration.syncsInFlight = syncs
         let log = try WriteAheadLog.open(configuration)
         let payload = [UInt8](repeating: 0x5A, count: recordSize)
         let start = monotonicNanoseconds()

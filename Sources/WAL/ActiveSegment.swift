@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The segment the writer appends to. Owned by the writer thread.
+/// The segment the log appends to. Used by whichever worker holds the write turn.
 ///
 /// With direct I/O every write covers whole 4 KiB blocks: it starts at the block holding `writeOffset`,
 /// rewriting the bytes already there (`tail`, kept in memory) and ends zero-padded at a block boundary. The

@@ -5,8 +5,8 @@ import Glibc
 /// Page-aligned memory for direct I/O, which needs buffer addresses, offsets and lengths on block boundaries.
 /// Grows, never shrinks.
 ///
-/// `@unchecked Sendable`: a buffer has one user at a time. A staging buffer passes between the writer and
-/// the stager only through the log's lock, inside the staging area or as the spare.
+/// `@unchecked Sendable`: a buffer has one user at a time. The staging buffer belongs to the write turn,
+/// which passes between the log's workers only through the log's lock.
 final class AlignedBuffer: @unchecked Sendable {
     static let alignment = 4096
     private(set) var base: UnsafeMutableRawPointer

@@ -10,19 +10,19 @@ struct CommitPiece: Sendable {
     let closesSegment: Bool
 }
 
-/// A laid-out commit: the pieces the writer writes in order, and what they make durable.
-struct Commit: Sendable {
+/// A laid-out commit: the pieces the writer writes in order.
+struct Commit {
     let buffer: AlignedBuffer
     let pieces: [CommitPiece]
     let records: Int
     let bytes: Int
-    /// With `sync`, every record up to here is durable once the pieces are written.
-    let lastLSN: LSN
-    let sync: Bool
+
+    /// Whether a piece closes a full segment (whose descriptor no sync may then be using).
+    var retiresSegment: Bool { pieces.contains { $0.closesSegment } }
 }
 
 /// Lays out a commit in a staging buffer: frames copied in and sealed with the epoch of the segment they land
-/// in, one piece per segment. Used by whichever thread holds the staging area.
+/// in, one piece per segment. Used by the worker that holds the log's write turn.
 ///
 /// With direct I/O a piece starts at a block boundary of the buffer with the segment's partial last block
 /// (its `tail`) and ends zero-padded to a block boundary, so that the write covers whole blocks.
@@ -30,7 +30,6 @@ final class CommitBuilder {
     let buffer: AlignedBuffer
     private(set) var records = 0
     private(set) var bytes = 0
-    private var lastLSN: LSN = 0
     private var pieces: [CommitPiece] = []
     /// The end of what is laid out in `buffer`.
     private var used = 0
@@ -71,26 +70,17 @@ final class CommitBuilder {
                 offset += frameSize
                 records += 1
                 bytes += frameSize
-                lastLSN = lsn
                 lsn += 1
             }
         }
         if let failure { throw failure }
     }
 
-    /// Closes the layout and returns the commit. With nothing laid out and `sync`, the commit only syncs
-    /// `segment` (the periodic sync of `batch` mode).
-    func finish(sync: Bool, segment: ActiveSegment, lastWritten: LSN) -> Commit {
-        if open == nil && pieces.isEmpty && sync {
-            pieces.append(
-                CommitPiece(
-                    fd: segment.fd, path: segment.path, range: 0..<0,
-                    fileOffset: segment.writeOffset, sync: true, closesSegment: false))
-        }
-        closePiece(sync: sync, closesSegment: false)
-        return Commit(
-            buffer: buffer, pieces: pieces, records: records, bytes: bytes,
-            lastLSN: records > 0 ? lastLSN : lastWritten, sync: sync)
+    /// Closes the layout and returns the commit. Its last piece is not synced: the log's syncs run beside
+    /// the writes.
+    func finish() -> Commit {
+        closePiece(sync: false, closesSegment: false)
+        return Commit(buffer: buffer, pieces: pieces, records: records, bytes: bytes)
     }
 
     /// Ends the full `segment`: its last piece (or, when this commit wrote nothing to it, an empty one) is
@@ -136,32 +126,5 @@ final class CommitBuilder {
                 fd: segment.fd, path: segment.path, range: start..<end, fileOffset: fileOffset,
                 sync: sync || closesSegment, closesSegment: closesSegment))
         used = end
-    }
-}
-
-/// What laying out commits needs, handed between the writer and the stager under the log's lock: the commit
-/// being assembled and the segment it goes to. Whoever holds it lays out; nobody else touches it.
-///
-/// `@unchecked Sendable`: it moves between threads only through the lock, and is used by one at a time.
-final class StagingArea: @unchecked Sendable {
-    var builder: CommitBuilder
-    var segment: ActiveSegment
-    /// The LSN of the last record laid out.
-    var lastLaidOut: LSN
-
-    init(builder: CommitBuilder, segment: ActiveSegment, lastLaidOut: LSN) {
-        self.builder = builder
-        self.segment = segment
-        self.lastLaidOut = lastLaidOut
-    }
-
-    /// Takes `batch` (frames with LSNs `first…last`) into the commit being laid out.
-    func lay(
-        _ batch: inout [UInt8], first: LSN, last: LSN, rotate: (LSN) throws(WALError) -> ActiveSegment
-    ) throws(WALError) {
-        guard !batch.isEmpty else { return }
-        try builder.append(&batch, firstLSN: first, segment: &segment, rotate: rotate)
-        lastLaidOut = last
-        batch.removeAll(keepingCapacity: true)
     }
 }

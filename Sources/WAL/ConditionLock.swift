@@ -43,6 +43,34 @@ final class ConditionLock<Value>: @unchecked Sendable {
     /// Wakes every thread waiting on `condition`.
     func broadcast(_ condition: LockCondition = .first) { pthread_cond_broadcast(conditions + condition.index) }
 
+    /// Calls `decide` with the lock held until it says to proceed, sleeping on `condition` (the lock released
+    /// while asleep, so that no signal is missed between deciding and sleeping) whenever it says to sleep;
+    /// returns its result. `decide` is told whether the thread slept since its previous call — woken by a
+    /// signal, by the deadline or spuriously: it decides again either way.
+    func step<Result>(
+        on condition: LockCondition, _ decide: (inout Value, _ wokeUp: Bool) -> LockStep<Result>
+    )
+        -> Result
+    {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        var wokeUp = false
+        while true {
+            switch decide(&value, wokeUp) {
+            case .proceed(let result):
+                return result
+            case .sleep(let deadlineNanoseconds?):
+                var deadline = timespec(
+                    tv_sec: Int(deadlineNanoseconds / 1_000_000_000),
+                    tv_nsec: Int(deadlineNanoseconds % 1_000_000_000))
+                pthread_cond_timedwait(conditions + condition.index, mutex, &deadline)
+            case .sleep(nil):
+                pthread_cond_wait(conditions + condition.index, mutex)
+            }
+            wokeUp = true
+        }
+    }
+
     /// Waits on `condition` until `ready` holds or, when given, the monotonic clock passes
     /// `deadlineNanoseconds`; then runs `body` with the lock still held.
     func wait<T>(
@@ -64,6 +92,13 @@ final class ConditionLock<Value>: @unchecked Sendable {
         }
         return body(&value)
     }
+}
+
+/// What a thread in `ConditionLock.step` does next: go on with a result, or sleep first.
+enum LockStep<Result> {
+    case proceed(Result)
+    /// Sleep until signalled, or until the monotonic clock passes the deadline when one is given.
+    case sleep(untilNanoseconds: UInt64?)
 }
 
 /// Which of a `ConditionLock`'s condition variables to wait on or signal.

@@ -16,7 +16,7 @@ package struct DeviceFailure: Error, Sendable, Hashable {
 }
 
 /// How the group-commit writer puts bytes on disk. The seam where tests inject torn writes, fsync failures and
-/// a full disk. A device is created on, and used only by, the writer thread.
+/// a full disk. A device is created on, and used only by, one worker thread of the log.
 package protocol LogDevice: AnyObject {
     /// A short name for logs and benchmarks ("uring", "pwrite").
     var name: String { get }
@@ -44,7 +44,7 @@ package enum LogBackend: String, Sendable, CaseIterable {
         return LogBackend(rawValue: String(cString: value)) ?? .automatic
     }
 
-    /// Creates the device; called on the writer thread.
+    /// Creates the device; called on the worker thread that will use it.
     func makeDevice() throws(WALError) -> any LogDevice {
         switch self {
         case .pwrite:

@@ -5,9 +5,9 @@ import Glibc
 /// The write-ahead log: append records, await their durability, replay them after a restart.
 ///
 /// Producers call `enqueue` (synchronous: it assigns the LSN and queues the frame, so an actor can log and
-/// apply a change without suspending in between) and then `waitUntilDurable`, or `append` for both. A writer
-/// thread drains everything queued into one write and one `fdatasync` (group commit); a stager thread lays
-/// out the next commit while the writer waits for the disk.
+/// apply a change without suspending in between) and then `waitUntilDurable`, or `append` for both. Worker
+/// threads write everything queued as one commit (group commit) and sync beside the writes: the next commit
+/// goes to the disk while earlier ones' `fdatasync` run (`CommitPipeline` says who does what).
 ///
 /// A failed write or sync is fatal: the log stops, the waiting and all later appends fail with that error,
 /// and nothing is acknowledged again until a restart recovers from what is on disk.
@@ -16,8 +16,8 @@ package final class WriteAheadLog: Sendable {
     package let configuration: WALConfiguration
     /// What recovery found when the log was opened.
     package let recovery: LogScanReport
-    private let queue: ConditionLock<AppendQueue>
-    private let shared: GroupCommit
+    private let pipeline: LockedPipeline
+    private let workers: LogWorkers
     private let segments: SegmentList
     private let maxPayloadSize: Int
 
@@ -71,16 +71,17 @@ package final class WriteAheadLog: Sendable {
             directory: configuration.directory,
             segmentSizeBytes: configuration.segmentSizeBytes,
             directIO: configuration.directIO)
-        var continuing: ActiveSegment?
+        let continuing: ActiveSegment
         var segmentFirstLSNs = report.segments.map(\.firstLSN)
         if report.lastSegmentAppendable, let last = report.segments.last, let header = last.header {
             continuing = try ActiveSegment.reopen(
                 path: last.path, header: header, endOffset: last.endOffset,
                 directIO: configuration.directIO)
-        } else if segmentFirstLSNs.isEmpty {
+        } else {
             // A log that was opened always has a segment file, durably, before anything is acknowledged: so
             // a log directory without one has lost its records (the data directory's identity tells the two
-            // apart), never merely "not written yet".
+            // apart), never merely "not written yet". After a full, torn or truncated last segment, the new
+            // one also marks where the valid records end: nothing after its first LSN is read from the old.
             continuing = try allocator.create(firstLSN: lastLSN + 1)
             segmentFirstLSNs.append(lastLSN + 1)
         }
@@ -92,28 +93,30 @@ package final class WriteAheadLog: Sendable {
 
     private init(
         configuration: WALConfiguration, recovery: LogScanReport, nextLSN: LSN, segmentFirstLSNs: [LSN],
-        continuing: ActiveSegment?, allocator: SegmentAllocator
+        continuing: ActiveSegment, allocator: SegmentAllocator
     ) {
         self.configuration = configuration
         self.recovery = recovery
-        self.queue = ConditionLock(AppendQueue(nextLSN: nextLSN))
+        let workerCount = configuration.syncsInFlight + 1
+        let pipeline = LockedPipeline(
+            CommitPipeline(
+                nextLSN: nextLSN, durability: configuration.durability, workers: workerCount,
+                maximumSyncs: configuration.syncsInFlight, maximumQueuedBytes: configuration.maxQueuedBytes))
+        self.pipeline = pipeline
         self.segments = SegmentList(segmentFirstLSNs)
         self.maxPayloadSize = configuration.maxPayloadSize
-        let shared = GroupCommit(
-            queue: queue, allocator: allocator, segmentList: segments,
-            durability: configuration.durability)
-        self.shared = shared
-        let writer = GroupCommitWriter(
-            shared: shared,
+        let turn = WriteTurn(
+            continuing: continuing, allocator: allocator, segmentList: segments,
+            onNewSegment: { pipeline.withLock { $0.createdSegment() } })
+        workers = LogWorkers(
+            pipeline: pipeline, turn: turn, allocator: allocator,
             makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
-        // The segment is handed to the writer thread and never touched here again.
-        nonisolated(unsafe) let handOver = continuing
-        startDetachedThread(name: "tessera-wal") { writer.run(continuing: handOver, firstLSN: nextLSN) }
+        workers.start(count: workerCount)
     }
 
     deinit {
-        queue.withLock { $0.closing = true }
-        queue.signal()
+        pipeline.withLock { $0.abandon() }
+        workers.wakeEveryone()
     }
 
     /// Queues a record and returns its LSN, without waiting. The record is durable once
@@ -122,21 +125,13 @@ package final class WriteAheadLog: Sendable {
         guard payload.count <= maxPayloadSize else {
             throw WALError(.recordTooLarge, "a record of \(payload.count) bytes exceeds the limit of \(maxPayloadSize)")
         }
-        let limit = configuration.maxQueuedBytes
-        let (lsn, wake) = try queue.withLock { (state) throws(WALError) -> (LSN, (writer: Bool, stager: Bool)) in
-            if let failure = state.failure { throw failure }
-            if state.closing { throw WALError(.closed, "the log is closed") }
-            let frameSize = RecordFrame.frameSize(payloadCount: payload.count)
-            guard state.pending.count + state.stagedBytes + frameSize <= limit else {
-                throw WALError(.queueFull, "more than \(limit) bytes are waiting for the disk")
+        let frameSize = RecordFrame.frameSize(payloadCount: payload.count)
+        let (lsn, wakeWorker) = try pipeline.withLock { (state) throws(WALError) in
+            try state.enqueue(frameSize: frameSize) { frames, lsn in
+                RecordFrame.append(lsn: lsn, type: type, payload: payload, to: &frames)
             }
-            let lsn = state.nextLSN
-            state.nextLSN += 1
-            RecordFrame.append(lsn: lsn, type: type, payload: payload, to: &state.pending)
-            return (lsn, (writer: state.shouldWakeWriter, stager: state.shouldWakeStager))
         }
-        if wake.writer { queue.signal(.first) }
-        if wake.stager { queue.signal(.second) }
+        if wakeWorker { pipeline.signal(LogWorkers.idle) }
         return lsn
     }
 
@@ -152,15 +147,15 @@ package final class WriteAheadLog: Sendable {
             if let failure { throw failure }
             return
         }
+        // Unchecked to save an allocation per append on the hot path; it is resumed exactly once, because
+        // the pipeline hands each waiter back exactly once (durable, failed, or closed).
         let error: WALError? = await withUnsafeContinuation { continuation in
-            let immediate: WALError?? = queue.withLock { state in
-                if let failure = state.failure { return .some(failure) }
-                if state.durableLSN >= lsn { return .some(nil) }
-                if state.closed { return .some(WALError(.closed, "the log is closed")) }
-                state.waiters.append(AppendQueue.Waiter(lsn: lsn, continuation: continuation))
-                return .none
+            let check = pipeline.withLock { $0.awaitDurability(of: lsn, waiter: continuation) }
+            switch check {
+            case .durable: continuation.resume(returning: nil)
+            case .failed(let error): continuation.resume(returning: error)
+            case .waiting: break
             }
-            if let immediate { continuation.resume(returning: immediate) }
         }
         if let error { throw error }
     }
@@ -176,30 +171,25 @@ package final class WriteAheadLog: Sendable {
     /// Writes and syncs everything queued, then stops the writer. Later appends fail with `.closed`.
     package func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = queue.withLock { state -> Bool in
-                state.closing = true
-                if state.closed { return true }
-                state.closeWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() } else { queue.signal() }
+            let done = pipeline.withLock { $0.close(closer: continuation) }
+            if done { continuation.resume() } else { workers.wakeEveryone() }
         }
     }
 
     /// The error that stopped the log, if one did.
-    package var failure: WALError? { queue.withLock { $0.failure } }
+    package var failure: WALError? { pipeline.withLock { $0.failure } }
 
     /// Whether the log has failed: one atomic load, for checks on every request.
-    package var hasFailed: Bool { shared.failed.load(ordering: .acquiring) }
+    package var hasFailed: Bool { workers.failed.load(ordering: .acquiring) }
 
     /// Every record up to this LSN is written and synced.
-    package var durableLSN: LSN { queue.withLock { $0.durableLSN } }
+    package var durableLSN: LSN { pipeline.withLock { $0.durableLSN } }
 
     /// The LSN the next record will get.
-    package var nextLSN: LSN { queue.withLock { $0.nextLSN } }
+    package var nextLSN: LSN { pipeline.withLock { $0.nextLSN } }
 
     /// What the writer has done since the log was opened.
-    package var statistics: WALStatistics { queue.withLock { $0.statistics } }
+    package var statistics: WALStatistics { pipeline.withLock { $0.statistics } }
 
     /// The first LSNs of the segment files, oldest first.
     package var segmentFirstLSNs: [LSN] { segments.all }
