@@ -9,23 +9,26 @@ import Glibc
 ///
 /// `@unchecked Sendable`: every access to `value` happens with the mutex held, inside `withLock` or `wait`.
 final class ConditionLock<Value>: @unchecked Sendable {
-    private static var conditionCount: Int { 2 }
+    private let conditionCount: Int
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let conditions = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: conditionCount)
+    private let conditions: UnsafeMutablePointer<pthread_cond_t>
     private var value: Value
 
-    init(_ value: Value) {
+    /// `conditions`: how many condition variables threads may wait on (`LockCondition(index:)` below it).
+    init(_ value: Value, conditions conditionCount: Int = 2) {
         self.value = value
+        self.conditionCount = conditionCount
+        conditions = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: conditionCount)
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        for index in 0..<Self.conditionCount { pthread_cond_init(conditions + index, &attributes) }
+        for index in 0..<conditionCount { pthread_cond_init(conditions + index, &attributes) }
         pthread_condattr_destroy(&attributes)
     }
 
     deinit {
-        for index in 0..<Self.conditionCount { pthread_cond_destroy(conditions + index) }
+        for index in 0..<conditionCount { pthread_cond_destroy(conditions + index) }
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
         conditions.deallocate()

@@ -19,42 +19,48 @@ final class LogWorkers: Sendable {
     private let allocator: SegmentAllocator
     private let makeDevice: @Sendable () throws(WALError) -> any LogDevice
 
-    /// Idle workers and producers' wake-ups; `retiring` is where the write turn's holder waits for syncs
-    /// to end before it closes a full segment.
-    static let idle = LockCondition.first
-    static let retiring = LockCondition.second
+    /// How many workers there are. Worker `i` sleeps on condition `i` of the lock, so that a wake-up reaches
+    /// the worker the pipeline names; the write turn's holder waits on condition `count` for the syncs in
+    /// flight to end before it closes a full segment.
+    let count: Int
+    private var retiring: LockCondition { LockCondition(index: count) }
 
+    /// `pipeline`'s lock must have `count + 1` conditions, and the pipeline be made for `count` workers.
     init(
-        pipeline: LockedPipeline, turn: WriteTurn, allocator: SegmentAllocator,
+        count: Int, pipeline: LockedPipeline, turn: WriteTurn, allocator: SegmentAllocator,
         makeDevice: @escaping @Sendable () throws(WALError) -> any LogDevice
     ) {
+        self.count = count
         self.pipeline = pipeline
         self.turn = turn
         self.allocator = allocator
         self.makeDevice = makeDevice
     }
 
-    /// Starts `count` worker threads (the pipeline was made for that many).
-    func start(count: Int) {
+    /// Starts the worker threads.
+    func start() {
         for index in 0..<count {
-            startDetachedThread(name: "tessera-wal-\(index)") { [self] in run() }
+            startDetachedThread(name: "tessera-wal-\(index)") { [self] in run(worker: index) }
         }
     }
 
-    private func run() {
+    /// Wakes worker `worker`, asleep or about to sleep on its own condition.
+    func wake(worker: Int) { pipeline.signal(LockCondition(index: worker)) }
+
+    private func run(worker: Int) {
         var device: (any LogDevice)?
         do throws(WALError) { device = try makeDevice() } catch { fail(with: error) }
         var frames: [UInt8] = []
         while true {
-            let (work, wakeAnother) = pipeline.step(on: Self.idle) { state, wokeUp in
+            let (work, wakeAnother) = pipeline.step(on: LockCondition(index: worker)) { state, wokeUp in
                 let (step, wake) = state.nextStep(
-                    wokeUp: wokeUp, nowNanoseconds: MonotonicClock.nanoseconds(), frames: &frames)
+                    worker: worker, wokeUp: wokeUp, nowNanoseconds: MonotonicClock.nanoseconds(), frames: &frames)
                 switch step {
                 case .work(let work): return .proceed((work, wake))
                 case .sleep(let deadline): return .sleep(untilNanoseconds: deadline)
                 }
             }
-            if wakeAnother { pipeline.signal(Self.idle) }
+            if let wakeAnother { wake(worker: wakeAnother) }
             switch work {
             case .write(let first, let last):
                 // A device exists whenever there is work: a worker without one failed the log, and a failed
@@ -88,7 +94,7 @@ final class LogWorkers: Sendable {
 
     /// Waits until no sync is in flight, so that a full segment's descriptor can be closed.
     private func awaitRetirement() throws(WALError) {
-        let outcome: WALError? = pipeline.step(on: Self.retiring) { state, _ in
+        let outcome: WALError? = pipeline.step(on: retiring) { state, _ in
             do throws(WALError) {
                 return try state.mayRetireSegment() ? .proceed(nil) : .sleep(untilNanoseconds: nil)
             } catch {
@@ -122,8 +128,7 @@ final class LogWorkers: Sendable {
     }
 
     func wakeEveryone() {
-        pipeline.broadcast(Self.idle)
-        pipeline.broadcast(Self.retiring)
+        for index in 0...count { pipeline.broadcast(LockCondition(index: index)) }
     }
 
     /// Run by the last worker to stop: closes the segment, waits for the spare's preparation, and resumes

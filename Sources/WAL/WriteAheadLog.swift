@@ -101,7 +101,8 @@ package final class WriteAheadLog: Sendable {
         let pipeline = LockedPipeline(
             CommitPipeline(
                 nextLSN: nextLSN, durability: configuration.durability, workers: workerCount,
-                maximumSyncs: configuration.syncsInFlight, maximumQueuedBytes: configuration.maxQueuedBytes))
+                maximumSyncs: configuration.syncsInFlight, maximumQueuedBytes: configuration.maxQueuedBytes),
+            conditions: workerCount + 1)
         self.pipeline = pipeline
         self.segments = SegmentList(segmentFirstLSNs)
         self.maxPayloadSize = configuration.maxPayloadSize
@@ -109,9 +110,9 @@ package final class WriteAheadLog: Sendable {
             continuing: continuing, allocator: allocator, segmentList: segments,
             onNewSegment: { pipeline.withLock { $0.createdSegment() } })
         workers = LogWorkers(
-            pipeline: pipeline, turn: turn, allocator: allocator,
+            count: workerCount, pipeline: pipeline, turn: turn, allocator: allocator,
             makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
-        workers.start(count: workerCount)
+        workers.start()
     }
 
     deinit {
@@ -131,7 +132,7 @@ package final class WriteAheadLog: Sendable {
                 RecordFrame.append(lsn: lsn, type: type, payload: payload, to: &frames)
             }
         }
-        if wakeWorker { pipeline.signal(LogWorkers.idle) }
+        if let wakeWorker { workers.wake(worker: wakeWorker) }
         return lsn
     }
 

@@ -28,20 +28,20 @@ struct CommitPipelineTests {
                 frames.append(contentsOf: repeatElement(0xAB, count: Self.frameSize))
             }
             lsns.append(lsn)
-            if wake { wakes += 1 }
+            if wake != nil { wakes += 1 }
         }
         return (lsns, wakes)
     }
 
     func step(_ pipeline: inout Pipeline, wokeUp: Bool = false, now: UInt64 = 0) -> Pipeline.Step {
         var frames: [UInt8] = []
-        return pipeline.nextStep(wokeUp: wokeUp, nowNanoseconds: now, frames: &frames).step
+        return pipeline.nextStep(worker: 0, wokeUp: wokeUp, nowNanoseconds: now, frames: &frames).step
     }
 
     /// A worker takes the write turn and reports the write done (to descriptor 7).
     func writeQueued(_ pipeline: inout Pipeline, wokeUp: Bool = false) throws -> (first: LSN, last: LSN) {
         var frames: [UInt8] = []
-        let (step, _) = pipeline.nextStep(wokeUp: wokeUp, nowNanoseconds: 0, frames: &frames)
+        let (step, _) = pipeline.nextStep(worker: 0, wokeUp: wokeUp, nowNanoseconds: 0, frames: &frames)
         guard case .work(.write(let first, let last)) = step else {
             Issue.record("expected a write, got \(step)")
             throw CancellationError()
@@ -85,19 +85,36 @@ struct CommitPipelineTests {
         #expect(step(&pipeline, wokeUp: true) == .work(.sync(fd: 7, path: "segment", through: 6)))
     }
 
+    @Test("a wake-up goes to the worker that slept last, and a woken worker is not woken twice")
+    func wakesTheLastSleeper() throws {
+        var pipeline = makePipeline()
+        var frames: [UInt8] = []
+        for worker in [2, 0, 1] {
+            let (step, _) = pipeline.nextStep(worker: worker, wokeUp: false, nowNanoseconds: 0, frames: &frames)
+            #expect(step == .sleep(untilNanoseconds: nil))
+        }
+        let (_, first) = try pipeline.enqueue(frameSize: Self.frameSize) { frames, _ in
+            frames.append(contentsOf: repeatElement(0, count: Self.frameSize))
+        }
+        #expect(first == 1, "worker 1 slept last")
+        #expect(try enqueue(3, into: &pipeline).wakes == 0, "worker 1 is on its way")
+        let (step, _) = pipeline.nextStep(worker: 1, wokeUp: true, nowNanoseconds: 0, frames: &frames)
+        #expect(step == .work(.write(first: 1, last: 4)))
+    }
+
     @Test("records queued during a write wake nobody; the writer, turning to the sync, wakes another for them")
     func wakesAnotherForTheWrite() throws {
         var pipeline = makePipeline()
         try enqueue(1, into: &pipeline)
         var frames: [UInt8] = []
-        let (write, _) = pipeline.nextStep(wokeUp: false, nowNanoseconds: 0, frames: &frames)
+        let (write, _) = pipeline.nextStep(worker: 0, wokeUp: false, nowNanoseconds: 0, frames: &frames)
         #expect(write == .work(.write(first: 1, last: 1)))
         #expect(step(&pipeline) == .sleep(untilNanoseconds: nil))  // a second worker finds nothing and sleeps
         #expect(try enqueue(1, into: &pipeline).wakes == 0, "the writer comes back for it")
         pipeline.wrote(through: 1, fd: 7, path: "segment", frames: &frames, commit: CommitStatistics())
-        let (sync, wakeAnother) = pipeline.nextStep(wokeUp: false, nowNanoseconds: 0, frames: &frames)
+        let (sync, wakeAnother) = pipeline.nextStep(worker: 0, wokeUp: false, nowNanoseconds: 0, frames: &frames)
         #expect(sync == .work(.sync(fd: 7, path: "segment", through: 1)))
-        #expect(wakeAnother, "the queued record needs a writer while this worker syncs")
+        #expect(wakeAnother == 0, "the queued record needs a writer while this worker syncs")
     }
 
     @Test("after a sync resumed several producers, the next write waits for as many records or the deadline")
@@ -143,7 +160,7 @@ struct CommitPipelineTests {
         _ = pipeline.synced(through: 2, nowNanoseconds: 1_000_000, nanoseconds: 100_000)
         try enqueue(1, into: &pipeline)
         var frames: [UInt8] = []
-        let (step, _) = pipeline.nextStep(wokeUp: false, nowNanoseconds: 1_050_000, frames: &frames)
+        let (step, _) = pipeline.nextStep(worker: 0, wokeUp: false, nowNanoseconds: 1_050_000, frames: &frames)
         #expect(step == .work(.write(first: 3, last: 3)))
     }
 
@@ -191,7 +208,7 @@ struct CommitPipelineTests {
         _ = step(&pipeline)  // sync through 1 on the old segment
         try enqueue(1, into: &pipeline)
         var frames: [UInt8] = []
-        let (write, _) = pipeline.nextStep(wokeUp: false, nowNanoseconds: 0, frames: &frames)
+        let (write, _) = pipeline.nextStep(worker: 0, wokeUp: false, nowNanoseconds: 0, frames: &frames)
         #expect(write == .work(.write(first: 2, last: 2)))
         #expect(try pipeline.mayRetireSegment() == false)
         // Another worker finds nothing to start while the segment is being retired.
@@ -208,7 +225,7 @@ struct CommitPipelineTests {
         var pipeline = makePipeline(maximumQueuedBytes: 4 * Self.frameSize)
         try enqueue(3, into: &pipeline)
         var frames: [UInt8] = []
-        _ = pipeline.nextStep(wokeUp: false, nowNanoseconds: 0, frames: &frames)  // the write takes 3
+        _ = pipeline.nextStep(worker: 0, wokeUp: false, nowNanoseconds: 0, frames: &frames)  // the write takes 3
         try enqueue(1, into: &pipeline)
         #expect(throws: WALError.self) { try enqueue(1, into: &pipeline) }
         pipeline.wrote(through: 3, fd: 7, path: "segment", frames: &frames, commit: CommitStatistics())
