@@ -51,6 +51,17 @@ struct CommitPipelineTests {
         return (first, last)
     }
 
+    /// Commits `producers` records, each awaited by a producer, and reports their sync done at 1 ms after
+    /// 100 µs: the producers are resumed and a gather window for them opens until 1.05 ms. Returns the waiters
+    /// resumed.
+    func resumeProducers(_ producers: Int, _ pipeline: inout Pipeline) throws -> [Int] {
+        let (lsns, _) = try enqueue(producers, into: &pipeline)
+        for lsn in lsns { #expect(pipeline.awaitDurability(of: lsn, waiter: Int(lsn)).isWaiting) }
+        let (_, last) = try writeQueued(&pipeline)
+        #expect(step(&pipeline) == .work(.sync(fd: 7, path: "segment", through: last)))
+        return pipeline.synced(through: last, nowNanoseconds: 1_000_000, nanoseconds: 100_000).durable
+    }
+
     @Test("a sleeping worker is woken once for queued records, and one write takes them all in LSN order")
     func groupCommit() throws {
         var pipeline = makePipeline()
@@ -120,12 +131,7 @@ struct CommitPipelineTests {
     @Test("after a sync resumed several producers, the next write waits for as many records or the deadline")
     func gatherWindow() throws {
         var pipeline = makePipeline()
-        try enqueue(3, into: &pipeline)
-        for lsn: LSN in 1...3 { #expect(pipeline.awaitDurability(of: lsn, waiter: Int(lsn)).isWaiting) }
-        _ = try writeQueued(&pipeline)
-        _ = step(&pipeline)  // sync through 3
-        let (durable, _) = pipeline.synced(through: 3, nowNanoseconds: 1_000_000, nanoseconds: 100_000)
-        #expect(durable.count == 3)
+        #expect(try resumeProducers(3, &pipeline).count == 3)
         #expect(try enqueue(2, into: &pipeline).wakes == 0, "two of the three resumed producers are back")
         #expect(step(&pipeline, now: 1_010_000) == .sleep(untilNanoseconds: 1_050_000))
         #expect(try enqueue(1, into: &pipeline).wakes == 1, "all three are back: write")
@@ -136,11 +142,7 @@ struct CommitPipelineTests {
     @Test("while a gather window is open, a worker with nothing to do sleeps until its end at the latest")
     func gatherArmsADeadline() throws {
         var pipeline = makePipeline()
-        try enqueue(2, into: &pipeline)
-        for lsn: LSN in 1...2 { #expect(pipeline.awaitDurability(of: lsn, waiter: Int(lsn)).isWaiting) }
-        _ = try writeQueued(&pipeline)
-        _ = step(&pipeline)
-        _ = pipeline.synced(through: 2, nowNanoseconds: 1_000_000, nanoseconds: 100_000)
+        #expect(try resumeProducers(2, &pipeline).count == 2)
         // The syncing worker finds nothing queued yet: it must not sleep without a deadline, since producers
         // do not wake anyone for the first record of the window.
         #expect(step(&pipeline, now: 1_000_000) == .sleep(untilNanoseconds: 1_050_000))
@@ -153,11 +155,7 @@ struct CommitPipelineTests {
     @Test("the gather window ends at its deadline with the records that came")
     func gatherDeadline() throws {
         var pipeline = makePipeline()
-        try enqueue(2, into: &pipeline)
-        for lsn: LSN in 1...2 { #expect(pipeline.awaitDurability(of: lsn, waiter: Int(lsn)).isWaiting) }
-        _ = try writeQueued(&pipeline)
-        _ = step(&pipeline)
-        _ = pipeline.synced(through: 2, nowNanoseconds: 1_000_000, nanoseconds: 100_000)
+        #expect(try resumeProducers(2, &pipeline).count == 2)
         try enqueue(1, into: &pipeline)
         var frames: [UInt8] = []
         let (step, _) = pipeline.nextStep(worker: 0, wokeUp: false, nowNanoseconds: 1_050_000, frames: &frames)
