@@ -37,6 +37,16 @@ final class CommitBuilder {
 
     init(buffer: AlignedBuffer) { self.buffer = buffer }
 
+    /// Starts the next commit in the same buffer, keeping the capacity of what the last one used: the
+    /// previous `Commit` must no longer be in use.
+    func reset() {
+        records = 0
+        bytes = 0
+        pieces.removeAll(keepingCapacity: true)
+        used = 0
+        open = nil
+    }
+
     var isEmpty: Bool { records == 0 }
 
     /// Adds the frames of `batch` (LSNs from `firstLSN`), moving to a new segment (from `rotate`) whenever

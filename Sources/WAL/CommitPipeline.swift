@@ -192,8 +192,8 @@ struct CommitPipeline<Waiter, Closer> {
     }
 
     /// The write turn's holder must close a full segment: it may once no sync is in flight (so none uses the
-    /// segment's descriptor); until then no sync starts. Returns whether it may now; else it sleeps (on the
-    /// second condition, woken by `synced`) and asks again. Throws when the log failed meanwhile.
+    /// segment's descriptor); until then no sync starts. Returns whether it may now; else it sleeps (woken
+    /// when `synced` says to wake all) and asks again. Throws when the log failed meanwhile.
     mutating func mayRetireSegment() throws(WALError) -> Bool {
         precondition(writing)
         if let failure { throw failure }
@@ -215,10 +215,10 @@ struct CommitPipeline<Waiter, Closer> {
             writtenLSN = lsn
             writtenFD = fd
             writtenPath = path
+            statistics.add(commit)
         }
         frames.removeAll(keepingCapacity: true)
         swap(&frames, &spareFrames)
-        statistics.add(commit)
     }
 
     /// A sync that covered `lsn` returned. Returns the waiters now durable, to resume, and whether to wake
@@ -320,15 +320,13 @@ struct CommitPipeline<Waiter, Closer> {
 struct CommitStatistics {
     var records = 0
     var bytes = 0
-    /// Writes issued (one per segment the commit touched).
-    var writes = 0
     var layoutNanoseconds: UInt64 = 0
     var writeNanoseconds: UInt64 = 0
 }
 
 /// Counters of the log's work, for `wal stats`, metrics and benchmarks.
 package struct WALStatistics: Sendable, Hashable {
-    /// Writes issued (one per group commit, more when a commit crosses into a new segment).
+    /// Commits written (each one write per segment it touches).
     package var commits = 0
     /// Records written.
     package var records = 0
@@ -344,7 +342,7 @@ package struct WALStatistics: Sendable, Hashable {
     package var syncNanoseconds: UInt64 = 0
 
     mutating func add(_ commit: CommitStatistics) {
-        commits += commit.writes
+        commits += 1
         records += commit.records
         bytes += commit.bytes
         stagingNanoseconds += commit.layoutNanoseconds

@@ -15,7 +15,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     private var value: Value
 
     /// `conditions`: how many condition variables threads may wait on (`LockCondition(index:)` below it).
-    init(_ value: Value, conditions conditionCount: Int = 2) {
+    init(_ value: Value, conditions conditionCount: Int = 1) {
         self.value = value
         self.conditionCount = conditionCount
         conditions = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: conditionCount)
@@ -74,26 +74,11 @@ final class ConditionLock<Value>: @unchecked Sendable {
         }
     }
 
-    /// Waits on `condition` until `ready` holds or, when given, the monotonic clock passes
-    /// `deadlineNanoseconds`; then runs `body` with the lock still held.
+    /// Waits on `condition` until `ready` holds, then runs `body` with the lock still held.
     func wait<T>(
-        on condition: LockCondition = .first, until ready: (inout Value) -> Bool, deadlineNanoseconds: UInt64? = nil,
-        then body: (inout Value) -> T
+        on condition: LockCondition = .first, until ready: (Value) -> Bool, then body: (inout Value) -> T
     ) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while !ready(&value) {
-            if let deadlineNanoseconds {
-                if MonotonicClock.nanoseconds() >= deadlineNanoseconds { break }
-                var deadline = timespec(
-                    tv_sec: Int(deadlineNanoseconds / 1_000_000_000),
-                    tv_nsec: Int(deadlineNanoseconds % 1_000_000_000))
-                pthread_cond_timedwait(conditions + condition.index, mutex, &deadline)
-            } else {
-                pthread_cond_wait(conditions + condition.index, mutex)
-            }
-        }
-        return body(&value)
+        step(on: condition) { value, _ in ready(value) ? .proceed(body(&value)) : .sleep(untilNanoseconds: nil) }
     }
 }
 
@@ -108,7 +93,6 @@ enum LockStep<Result> {
 struct LockCondition: Sendable {
     let index: Int
     static let first = LockCondition(index: 0)
-    static let second = LockCondition(index: 1)
 }
 
 /// Nanoseconds on the monotonic clock.

@@ -4,7 +4,7 @@
 /// `@unchecked Sendable`: the pipeline grants the write turn to one worker at a time, under the log's lock,
 /// and the lock orders one holder's use before the next one's; nobody else touches it.
 final class WriteTurn: @unchecked Sendable {
-    private let buffer = AlignedBuffer(capacity: 1 << 20)
+    private let builder = CommitBuilder(buffer: AlignedBuffer(capacity: 1 << 20))
     /// Where appends continue.
     private(set) var segment: ActiveSegment
     private let allocator: SegmentAllocator
@@ -30,7 +30,7 @@ final class WriteTurn: @unchecked Sendable {
     ) throws(WALError) -> (segment: ActiveSegment, statistics: CommitStatistics) {
         let start = MonotonicClock.nanoseconds()
         var active = segment
-        let builder = CommitBuilder(buffer: buffer)
+        builder.reset()
         defer { segment = active }
         try builder.append(&frames, firstLSN: first, segment: &active, rotate: newSegment(firstLSN:))
         let commit = builder.finish()
@@ -47,7 +47,7 @@ final class WriteTurn: @unchecked Sendable {
             if piece.closesSegment { PosixFile.close(piece.fd) }
         }
         let statistics = CommitStatistics(
-            records: commit.records, bytes: commit.bytes, writes: 1,
+            records: commit.records, bytes: commit.bytes,
             layoutNanoseconds: laidOut - start, writeNanoseconds: MonotonicClock.nanoseconds() - laidOut)
         return (active, statistics)
     }
