@@ -120,6 +120,38 @@ struct LimitTests {
         await log.close()
     }
 
+    /// A configuration setting out of its bounds, and the words the refusal names it by.
+    enum OutOfBounds: String, CaseIterable, Sendable {
+        case segmentSize = "segment size"
+        case queueBound = "queue bound"
+        case noSyncs = "syncs in flight"
+
+        func apply(to configuration: inout WALConfiguration) {
+            switch self {
+            case .segmentSize: configuration.segmentSizeBytes = 4096
+            case .queueBound: configuration.maxQueuedBytes = 1024
+            case .noSyncs: configuration.syncsInFlight = 0
+            }
+        }
+    }
+
+    @Test(
+        "a configuration out of bounds is refused at open with invalidConfiguration naming the bound",
+        arguments: OutOfBounds.allCases)
+    func invalidConfiguration(bound: OutOfBounds) throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = testConfiguration(directory, backend: .pwrite)
+        bound.apply(to: &configuration)
+        do {
+            _ = try WriteAheadLog.open(configuration)
+            Issue.record("a log opened with a \(bound.rawValue) out of bounds")
+        } catch let error as WALError {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains(bound.rawValue))
+        }
+    }
+
     @Test("in batch mode a record becomes durable without close, by the periodic sync")
     func batchModeSyncsPeriodically() async throws {
         let directory = TemporaryDirectory()
