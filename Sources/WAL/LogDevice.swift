@@ -31,7 +31,8 @@ package protocol LogDevice: AnyObject {
 
 /// Which device the log uses.
 package enum LogBackend: String, Sendable, CaseIterable {
-    /// io_uring when the kernel allows it, `pwrite` otherwise (containers often block io_uring).
+    /// Whichever of the two is faster on this disk, measured when the log opens (`pwrite` when the kernel does
+    /// not allow io_uring, as containers often do not).
     case automatic
     /// io_uring; opening the log fails when it is not available.
     case uring

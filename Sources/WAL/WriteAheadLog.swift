@@ -16,6 +16,9 @@ package final class WriteAheadLog: Sendable {
     package let configuration: WALConfiguration
     /// What recovery found when the log was opened.
     package let recovery: LogScanReport
+    /// The device the log writes with: the configured one, or for `automatic` the faster of the two as
+    /// measured at open (`DeviceProbe`), with the figures.
+    package let device: DeviceChoice
     private let pipeline: LockedPipeline
     private let workers: LogWorkers
     private let segments: SegmentList
@@ -67,6 +70,12 @@ package final class WriteAheadLog: Sendable {
                 .damaged, "the log ends at LSN \(lastLSN) but the snapshot covers LSN \(after)",
                 file: configuration.directory)
         }
+        // Measured before any segment is made: the spare's preparation would write beside the probe.
+        let device =
+            configuration.deviceFactory == nil
+            ? DeviceProbe.choose(
+                configuration.backend, directory: configuration.directory, directIO: configuration.directIO)
+            : DeviceChoice(backend: configuration.backend, reason: "a device given by the caller")
         let allocator = SegmentAllocator(
             directory: configuration.directory,
             segmentSizeBytes: configuration.segmentSizeBytes,
@@ -87,16 +96,17 @@ package final class WriteAheadLog: Sendable {
         }
         allocator.prepareSpare()
         return WriteAheadLog(
-            configuration: configuration, recovery: report, nextLSN: lastLSN + 1,
+            configuration: configuration, recovery: report, device: device, nextLSN: lastLSN + 1,
             segmentFirstLSNs: segmentFirstLSNs, continuing: continuing, allocator: allocator)
     }
 
     private init(
-        configuration: WALConfiguration, recovery: LogScanReport, nextLSN: LSN, segmentFirstLSNs: [LSN],
-        continuing: ActiveSegment, allocator: SegmentAllocator
+        configuration: WALConfiguration, recovery: LogScanReport, device: DeviceChoice, nextLSN: LSN,
+        segmentFirstLSNs: [LSN], continuing: ActiveSegment, allocator: SegmentAllocator
     ) {
         self.configuration = configuration
         self.recovery = recovery
+        self.device = device
         let workerCount = configuration.syncsInFlight + 1
         let pipeline = LockedPipeline(
             CommitPipeline(
@@ -111,7 +121,7 @@ package final class WriteAheadLog: Sendable {
             onNewSegment: { pipeline.withLock { $0.createdSegment() } })
         workers = LogWorkers(
             count: workerCount, pipeline: pipeline, turn: turn, allocator: allocator,
-            makeDevice: configuration.deviceFactory ?? configuration.backend.makeDevice)
+            makeDevice: configuration.deviceFactory ?? device.backend.makeDevice)
         workers.start()
     }
 

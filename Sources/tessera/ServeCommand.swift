@@ -287,6 +287,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw StartupFailure((error as? EngineError)?.message ?? "\(error)")
         }
         logger.info("recovered \(engine.startup.summary)")
+        logger.info("log device \(engine.log.device)")
         if engine.startup.identityCreated {
             let instance = engine.identity.instanceID.uuidString.lowercased()
             logger.info(
@@ -359,7 +360,7 @@ struct ServeCommand: AsyncParsableCommand {
             social.map { ", social login with " + $0.providers.map(\.configuration.name).joined(separator: ", ") } ?? ""
         let serving: String =
             "serving on http://\(host):\(server.port) from \(data), durability \(configuration.durability), "
-            + "\(shards) shards, log device \(configuration.backend.rawValue), rate limits \(rateLimit), "
+            + "\(shards) shards, log device \(engine.log.device.backend.rawValue), rate limits \(rateLimit), "
             + "\(openFiles.summary), at most \(limits.maxConnections) connections" + socialSummary
         logger.notice("\(serving)")
         let group = ServiceGroup(
