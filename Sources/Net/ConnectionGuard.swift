@@ -64,7 +64,7 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         case .readingHead, .readingBody:
             // No answer is under way (the request is not whole), so one can be written below the codec.
             let refusal = APIError(.requestTimeout, "VAL_006", "the request took too long to arrive").response
-            context.writeAndFlush(NIOAny(refusal.closingWireBytes()), promise: nil)
+            context.writeAndFlush(NIOAny(ResponseEncoding.closing(refusal)), promise: nil)
             context.close(promise: nil)
         }
     }
@@ -75,8 +75,8 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
 final class RefusingHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private static let answer = APIError(.serviceUnavailable, "SYS_007", "too many connections; try again").response
-        .closingWireBytes()
+    private static let answer = ResponseEncoding.closing(
+        APIError(.serviceUnavailable, "SYS_007", "too many connections; try again").response)
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel

@@ -40,22 +40,3 @@ public struct HTTPResponse: Sendable {
         Self.securityHeaders + [("content-security-policy", contentSecurityPolicy ?? Self.defaultPolicy)]
     }
 }
-
-extension HTTPResponse {
-    /// The answer as HTTP/1.1 bytes that close the connection, with the security headers and the length: for
-    /// answers written below the HTTP codec, where no request was parsed (a connection over the cap, a
-    /// request too slow to arrive).
-    func closingWireBytes() -> ByteBuffer {
-        var bytes = ByteBuffer()
-        bytes.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
-        var fields = headers
-        fields.add(contentsOf: securityHeaders)
-        fields.add(name: "content-length", value: String(body.readableBytes))
-        fields.add(name: "connection", value: "close")
-        for (name, value) in fields { bytes.writeString("\(name): \(value)\r\n") }
-        bytes.writeString("\r\n")
-        var body = body
-        bytes.writeBuffer(&body)
-        return bytes
-    }
-}

@@ -8,9 +8,9 @@ final class InFlightRequests: Sendable {
     let count = Atomic<Int>(0)
 }
 
-/// The HTTP/1.1 server: `ConnectionGuard` (deadlines) in front of SwiftNIO's codec and pipelining handler,
-/// then `RequestHandler`, which reads each request (within the body limits) and answers it through the
-/// router. Every connection lives within `ConnectionLimits`.
+/// The HTTP/1.1 server: `ConnectionGuard` (deadlines) in front of SwiftNIO's request parser, then
+/// `RequestHandler`, which reads each request (within the body limits), answers it through the router and
+/// writes the answer as one buffer. Every connection lives within `ConnectionLimits`.
 package final class HTTPServer: Sendable {
     package let host: String
     package let port: Int
@@ -50,8 +50,9 @@ package final class HTTPServer: Sendable {
                     channel.closeFuture.whenComplete { _ in connections.closed() }
                     let connectionGuard = ConnectionGuard(limits: limits)
                     try channel.pipeline.syncOperations.addHandler(connectionGuard)
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
-                    try channel.pipeline.syncOperations.addHandler(MalformedRequestHandler())
+                    // NIO's parser reads every request; answers are encoded by `RequestHandler` itself.
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(
                         RequestHandler(
                             router: router, limits: limits, bodies: bodies, connectionGuard: connectionGuard,
@@ -99,138 +100,5 @@ package final class HTTPServer: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         try? await group.shutdownGracefully()
-    }
-}
-
-/// Reads one request at a time (NIO's pipelining handler queues the next), answers it, and keeps the
-/// connection unless the client asked to close it. A body past the limit is answered 413 SYS_006 at once —
-/// from `Content-Length` before the body is read, or as soon as a chunked body outgrows it — and a body the
-/// server has no room for (`BodyBudget`) 503 SYS_007; either way the connection is closed, since the rest of
-/// the body will not be read. It tells the connection's guard where the request is, for its deadlines.
-final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let router: Router
-    private let bodyLimitBytes: Int
-    private let bodies: BodyBudget
-    private let connectionGuard: ConnectionGuard
-    private let inFlight: InFlightRequests
-    private var head: HTTPRequestHead?
-    private var body = ByteBuffer()
-    private var refused = false
-    /// What this request holds of the body budget, given back once it is answered.
-    private var reservedBytes = 0
-
-    init(
-        router: Router, limits: ConnectionLimits, bodies: BodyBudget, connectionGuard: ConnectionGuard,
-        inFlight: InFlightRequests
-    ) {
-        self.router = router
-        self.bodyLimitBytes = limits.bodyLimitBytes
-        self.bodies = bodies
-        self.connectionGuard = connectionGuard
-        self.inFlight = inFlight
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) { releaseBody() }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let requestHead):
-            connectionGuard.headArrived()
-            head = requestHead
-            body.clear()
-            refused = false
-            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init) {
-                if length > bodyLimitBytes {
-                    refuse(APIError.tooLarge, context: context)
-                } else if !reserve(length) {
-                    refuse(APIError.noRoomForBody, context: context)
-                }
-            }
-        case .body(var chunk):
-            guard !refused else { return }
-            if body.readableBytes + chunk.readableBytes > bodyLimitBytes {
-                refuse(APIError.tooLarge, context: context)
-                return
-            }
-            // A body without a length reserves as it comes.
-            if body.readableBytes + chunk.readableBytes > reservedBytes,
-                !reserve(body.readableBytes + chunk.readableBytes - reservedBytes)
-            {
-                refuse(APIError.noRoomForBody, context: context)
-                return
-            }
-            body.writeBuffer(&chunk)
-        case .end:
-            guard !refused, let requestHead = head else { return }
-            connectionGuard.requestEnded()
-            head = nil
-            // The channel's address is read once per connection; the context's would ask the kernel each time.
-            let request = HTTPRequest(head: requestHead, body: body, remoteAddress: context.channel.remoteAddress)
-            let keepAlive = requestHead.isKeepAlive
-            let version = requestHead.version
-            if let response = router.handleNow(request) {
-                write(response, version: version, keepAlive: keepAlive, context: context)
-                return
-            }
-            let router = router
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let inFlight = inFlight
-            inFlight.count.add(1, ordering: .relaxed)
-            Task {
-                let response = await router.handle(request)
-                loopBound.eventLoop.execute {
-                    let (handler, context) = loopBound.value
-                    handler.write(response, version: version, keepAlive: keepAlive, context: context)
-                    inFlight.count.subtract(1, ordering: .releasing)
-                }
-            }
-        }
-    }
-
-    private func reserve(_ bytes: Int) -> Bool {
-        guard bodies.reserve(bytes) else { return false }
-        reservedBytes += bytes
-        return true
-    }
-
-    private func releaseBody() {
-        bodies.release(reservedBytes)
-        reservedBytes = 0
-    }
-
-    private func refuse(_ error: APIError, context: ChannelHandlerContext) {
-        refused = true
-        write(error.response, version: head?.version ?? .http1_1, keepAlive: false, context: context)
-    }
-
-    private func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext)
-    {
-        releaseBody()
-        // Before the end is written: writing it may hand this handler the next pipelined request at once.
-        connectionGuard.answerSent()
-        // Routes never set these headers themselves, so they are appended without a search.
-        var headers = response.headers
-        headers.add(contentsOf: HTTPResponse.securityHeaders)
-        headers.add(
-            name: "content-security-policy", value: response.contentSecurityPolicy ?? HTTPResponse.defaultPolicy)
-        headers.add(name: "content-length", value: String(response.body.readableBytes))
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))),
-            promise: nil)
-        if response.body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-        }
-        guard !keepAlive else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            return
-        }
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        let channel = context.channel
-        done.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -28,7 +28,7 @@ public struct Router: Sendable {
         public init(rateLimiter: RateLimiter? = nil) { self.rateLimiter = rateLimiter }
     }
 
-    private let options: Options
+    let options: Options
     /// Every route, in the order added.
     private let routes: [Route]
     /// The same routes by their number of segments: a request is only compared with routes of its length.
@@ -67,7 +67,7 @@ public struct Router: Sendable {
 
     /// Which route answers `method` on `path` (what every request pays before its handler runs).
     public func match(_ method: HTTPMethod, path: String) -> Match {
-        switch resolve(method, path: path) {
+        switch resolve(Self.routingMethod(method), path: path) {
         case .route(_, let parameters): .found(parameters: parameters)
         case .notFound: .notFound
         case .methodNotAllowed(let allowed): .methodNotAllowed(allowed: allowed)
@@ -76,7 +76,8 @@ public struct Router: Sendable {
 
     /// The answer of an immediate route for this request, or nil when its route suspends (or there is none).
     func handleNow(_ request: HTTPRequest) -> HTTPResponse? {
-        guard let route = immediateRoutes[request.path]?.first(where: { $0.method == request.method }),
+        let method = Self.routingMethod(request.method)
+        guard let route = immediateRoutes[request.path]?.first(where: { $0.method == method }),
             case .immediate(let handler, let guards) = route.handler
         else { return nil }
         var context = makeContext(request)
@@ -109,7 +110,7 @@ public struct Router: Sendable {
     }
 
     private func route(_ request: HTTPRequest, _ context: inout RequestContext) async -> HTTPResponse {
-        let resolution = resolve(request.method, path: request.path)
+        let resolution = resolve(Self.routingMethod(request.method), path: request.path)
         if isOutOfService {
             guard case .route(let route, _) = resolution, route.servedWhenOutOfService else {
                 return ErrorBoundary.outOfService(style: resolution.errorStyle).response
@@ -174,6 +175,9 @@ public struct Router: Sendable {
             if case .route(let route, _) = self { route.errorStyle } else { .envelope }
         }
     }
+
+    /// RFC 9110 §9.3.2: HEAD is answered as GET is, without the body (which the encoder leaves out).
+    static func routingMethod(_ method: HTTPMethod) -> HTTPMethod { method == .HEAD ? .GET : method }
 
     private func resolve(_ method: HTTPMethod, path: String) -> Resolution {
         let parts = Self.segments(of: path)
