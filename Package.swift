@@ -168,7 +168,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "Bytes", "Engine", .product(name: "ExtrasBase64", package: "swift-extras-base64")],
+            dependencies: [
+                "Auth", "Bytes", "Engine", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -22,7 +22,7 @@ enum JWKS {
 /// `kid` for EdDSA); verification refuses any other `alg`, `none` included.
 struct JWTSigner: Sendable {
     private enum Method: Sendable {
-        case hs256(SymmetricKey, header: String)
+        case hs256(PreparedHMAC, header: String)
         case eddsa(SigningKeyRing)
     }
 
@@ -33,7 +33,7 @@ struct JWTSigner: Sendable {
         case .hs256(let key):
             precondition(key.count >= 32, "an HS256 key has at least 256 bits")
             self.method = .hs256(
-                SymmetricKey(data: key),
+                PreparedHMAC(key: SymmetricKey(data: key)),
                 header: Base64URL.encode(
                     FlatJSON.encode([("alg", .string("HS256")), ("typ", .string("JWT"))])))
         case .eddsa(let ring):
@@ -56,7 +56,7 @@ struct JWTSigner: Sendable {
             token.append(contentsOf: header.utf8)
             token.append(UInt8(ascii: "."))
             token.append(contentsOf: Base64URL.encodeToBytes(payload))
-            let mac = HMAC<SHA256>.authenticationCode(for: token, using: key)
+            let mac = key.code(token)
             token.append(UInt8(ascii: "."))
             mac.withUnsafeBytes { token.append(contentsOf: Base64URL.encodeToBytes($0)) }
             return String(decoding: token, as: UTF8.self)
@@ -91,7 +91,7 @@ struct JWTSigner: Sendable {
         let signingInput = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[..<secondDot]))
         // HS256 tokens carry exactly the header this signer writes: compared as bytes, not parsed.
         if case .hs256(let key, let expected) = method, header.elementsEqual(expected.utf8) {
-            guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
+            guard key.isValid(signature, authenticating: signingInput) else {
                 throw TokenError(.badSignature)
             }
             return try Self.claims(payload)
@@ -102,7 +102,7 @@ struct JWTSigner: Sendable {
         switch method {
         case .hs256(let key, _):
             guard fields["alg"] == .string("HS256") else { throw TokenError(.unsupportedAlgorithm) }
-            guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
+            guard key.isValid(signature, authenticating: signingInput) else {
                 throw TokenError(.badSignature)
             }
         case .eddsa(let ring):

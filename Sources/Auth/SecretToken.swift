@@ -55,11 +55,11 @@ public struct SecretToken: Sendable, Hashable {
 /// before with a keyed hash, so that the same old token presented twice within the grace window gets the
 /// very same new token — without the log ever holding a secret.
 package struct RefreshTokenMinter: Sendable {
-    private let key: SymmetricKey
+    private let key: PreparedHMAC
 
     package init(key: [UInt8]) {
         precondition(key.count >= 32, "a rotation key has at least 256 bits")
-        self.key = SymmetricKey(data: key)
+        self.key = PreparedHMAC(key: SymmetricKey(data: key))
     }
 
     /// A random secret for a session's first refresh token, from the system's CSPRNG.
@@ -72,7 +72,7 @@ package struct RefreshTokenMinter: Sendable {
         message.append(contentsOf: token.secret)
         return SecretToken(
             id: token.id,
-            secret: Array(HMAC<SHA256>.authenticationCode(for: message, using: key)))
+            secret: Array(key.code(message)))
     }
 
     /// An id derived from a token, for the `jti` of the access token issued with it (so that a repeated
@@ -80,7 +80,7 @@ package struct RefreshTokenMinter: Sendable {
     package func tokenID(for token: SecretToken) -> UUID {
         var message = Array("tessera access jti".utf8)
         message.append(contentsOf: token.secret)
-        let bytes = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        let bytes = Array(key.code(message))
         return UUID(
             uuid: (
                 bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6] & 0x0F | 0x40,

@@ -8,7 +8,8 @@ struct IntrospectBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "introspect",
         abstract:
-            "POST /oauth/provider/introspect against a bare NIO server (target ≥ 0.8 × its rate, p99 ≤ 2 × its p99).")
+            "POST /oauth/provider/introspect against a bare NIO server (target ≥ 0.8 × its rate, p99 ≤ 2 × its p99; ≤ 3 × in an open loop)."
+    )
 
     @OptionGroup var load: LoadOptions
     @OptionGroup var output: ReportOptions
@@ -76,10 +77,11 @@ struct IntrospectBenchmark: AsyncParsableCommand {
             report.target("rate ÷ ceiling's", value: introspection.rate / max(1, ceiling.rate), atLeast: 0.8)
             if let nginx { report.figure("rate ÷ nginx's", introspection.rate / max(1, nginx.rate), unit: "") }
         }
+        // Issue 18: closed loop p99 ≤ 2 × the ceiling's; open loop (at 75 % of the closed-loop maximum) ≤ 3 ×.
         report.target(
             "p99 ÷ ceiling's",
             value: introspection.latency.milliseconds(at: 99)
-                / max(0.001, ceiling.latency.milliseconds(at: 99)), atMost: 2)
+                / max(0.001, ceiling.latency.milliseconds(at: 99)), atMost: load.rate == nil ? 2 : 3)
         try report.emit(output)
     }
 }

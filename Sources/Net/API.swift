@@ -109,6 +109,6 @@ struct Endpoints: Sendable {
 
     /// The answer of a login, a refresh or a social sign-in: the pair and the user, never cached.
     static func tokenAnswer(_ pair: TokenPair) -> HTTPResponse {
-        .json(.ok, JSONBody.encode(TokenResponse(pair)), noStore: true)
+        .json(.ok, TokenResponse(pair).json(), noStore: true)
     }
 }

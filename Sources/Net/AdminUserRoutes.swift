@@ -15,10 +15,10 @@ extension Endpoints {
             let user = try await auth.createUser(
                 email: body.email, password: body.password, firstName: body.firstName,
                 isSuperuser: body.isSuperuser ?? false)
-            return .json(.created, JSONBody.encode(UserResponse(user: user)))
+            return .json(.created, UserResponse(user: user).json)
         }
         group.get("/{user_id}") { request, _ in
-            .json(.ok, JSONBody.encode(UserResponse(user: try await existingUser(try request.userID()))))
+            .json(.ok, UserResponse(user: try await existingUser(try request.userID())).json)
         }
         group.put("/{user_id}") { request, context in
             let id = try request.userID()
@@ -33,7 +33,7 @@ extension Endpoints {
             if let isSuperuser = body.isSuperuser, isSuperuser != user.isSuperuser {
                 user = try await engine.setSuperuser(userID: id, isSuperuser)
             }
-            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+            return .json(.ok, UserResponse(user: user).json)
         }
         group.delete("/{user_id}") { request, context in
             try await apply(.delete, to: try request.userID(), caller: try context.requireIdentity().userID)
@@ -43,7 +43,7 @@ extension Endpoints {
             group.post("/{user_id}/\(action.rawValue)") { request, context in
                 let id = try request.userID()
                 try await apply(action, to: id, caller: try context.requireIdentity().userID)
-                return .json(.ok, JSONBody.encode(UserResponse(user: try await existingUser(id))))
+                return .json(.ok, UserResponse(user: try await existingUser(id)).json)
             }
         }
         group.post("/bulk-action") { request, context in

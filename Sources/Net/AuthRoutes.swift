@@ -6,7 +6,7 @@ extension Endpoints {
     func addAuthRoutes(public group: RouteGroup, signedIn: RouteGroup) {
         group.post("/register", limit: .register) { request, _ in
             let user = try await register(try JSONBody.decode(RegisterBody.self, from: request))
-            return .json(.created, JSONBody.encode(UserResponse(user: user)))
+            return .json(.created, UserResponse(user: user).json)
         }
         group.post("/login", limit: .login) { request, context in
             let body = try JSONBody.decode(LoginBody.self, from: request)

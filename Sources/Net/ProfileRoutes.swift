@@ -9,12 +9,12 @@ extension Endpoints {
             guard let user = await engine.user(id: try context.requireIdentity().userID) else {
                 throw APIError(.notFound, "USER_001", "user not found")
             }
-            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+            return .json(.ok, UserResponse(user: user).json)
         }
         signedIn.patch("/users/me") { request, context in
             let body = try JSONBody.decode(ProfileBody.self, from: request)
             let user = try await body.apply(to: try context.requireIdentity().userID, engine: engine)
-            return .json(.ok, JSONBody.encode(UserResponse(user: user)))
+            return .json(.ok, UserResponse(user: user).json)
         }
         signedIn.patch("/users/me/password", limit: .passwordChange) { request, context in
             let claims = try context.requireIdentity()

@@ -38,10 +38,7 @@ extension Endpoints {
                 device: device(of: request, context))
             return .json(
                 .ok,
-                JSONBody.encode(
-                    SocialTokenResponse(
-                        tokens: TokenResponse(signIn.tokens),
-                        isNewUser: signIn.isNewUser)), noStore: true)
+                TokenResponse(signIn.tokens).json(isNewUser: signIn.isNewUser), noStore: true)
         }
         signedIn.post("/link/{provider}", limit: .socialCallback) { request, context in
             let userID = try context.requireIdentity().userID

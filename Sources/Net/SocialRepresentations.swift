@@ -60,20 +60,6 @@ struct ProviderResponse: Encodable {
     enum CodingKeys: String, CodingKey { case name, displayName = "display_name", icon, kind }
 }
 
-/// The login answer plus `is_new_user`.
-struct SocialTokenResponse: Encodable {
-    let tokens: TokenResponse
-    let isNewUser: Bool
-
-    enum CodingKeys: String, CodingKey { case isNewUser = "is_new_user" }
-
-    func encode(to encoder: any Encoder) throws {
-        try tokens.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(isNewUser, forKey: .isNewUser)
-    }
-}
-
 /// A linked provider account.
 struct ExternalAccountResponse: Encodable {
     let account: ExternalAccount

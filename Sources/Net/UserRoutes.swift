@@ -8,12 +8,12 @@ extension Endpoints {
     func addUserRoutes(signedIn: RouteGroup, superusers: RouteGroup) {
         superusers.get("") { request, _ in try await listUsers(request, searchable: false) }
         signedIn.get("/{user_id}") { request, context in
-            .json(.ok, JSONBody.encode(UserResponse(user: try await selfOrSuperuser(request, context))))
+            .json(.ok, UserResponse(user: try await selfOrSuperuser(request, context)).json)
         }
         signedIn.patch("/{user_id}") { request, context in
             let user = try await selfOrSuperuser(request, context)
             let body = try JSONBody.decode(ProfileBody.self, from: request)
-            return .json(.ok, JSONBody.encode(UserResponse(user: try await body.apply(to: user.id, engine: engine))))
+            return .json(.ok, UserResponse(user: try await body.apply(to: user.id, engine: engine)).json)
         }
         superusers.delete("/{user_id}") { request, context in
             let id = try request.userID()
@@ -58,7 +58,16 @@ extension Endpoints {
             return page.descending ? !ordered : ordered
         }
         let (slice, pagination) = page.slice(users)
-        return .json(.ok, JSONBody.encode(Page(data: slice.map(UserResponse.init), pagination: pagination)))
+        // `{"data": [...], "pagination": {...}}`, the users written as their bytes.
+        var out = Array(#"{"data":["#.utf8)
+        for (index, user) in slice.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            UserResponse(user: user).appendJSON(to: &out)
+        }
+        out.append(contentsOf: #"],"pagination":"#.utf8)
+        out.append(contentsOf: JSONBody.encode(pagination))
+        out.append(UInt8(ascii: "}"))
+        return .json(.ok, out)
     }
 
     /// The user of the path, which must be the caller, or the caller a superuser.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -77,5 +78,25 @@ struct SigningTests {
         #expect(small.get("1a", nowSeconds: 0) == nil)
         #expect(small.get("2a", nowSeconds: 0) != nil)
         #expect(small.get("1b", nowSeconds: 0) != nil)
+    }
+}
+
+@Suite("A prepared HMAC key gives the codes HMAC-SHA256 gives")
+struct PreparedHMACTests {
+    @Test(
+        "the same code as HMAC-SHA256 with the key set up each time, for messages of every block boundary; a changed byte does not verify"
+    )
+    func sameCodes() {
+        let key = SymmetricKey(data: (0..<32).map { UInt8($0) })
+        let prepared = PreparedHMAC(key: key)
+        for length in [0, 1, 55, 56, 63, 64, 65, 127, 128, 1000] {
+            let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let expected = HMAC<SHA256>.authenticationCode(for: message, using: key)
+            #expect(prepared.code(message) == expected, "length \(length)")
+            #expect(prepared.isValid(Array(expected), authenticating: message))
+            var wrong = Array(expected)
+            wrong[length % wrong.count] ^= 1
+            #expect(!prepared.isValid(wrong, authenticating: message))
+        }
     }
 }
