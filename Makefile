@@ -5,7 +5,7 @@ STRICT := -Xswiftc -warnings-as-errors
 # ca-certificates: the trust roots AsyncHTTPClient (NIOSSL) reads to reach social login providers over HTTPS.
 # fuse3: fusermount3 and libfuse3, for the power-loss test's file system (Tests/PowerLoss).
 # chromium, chromium-driver: the real browser the page tests drive with Selenium (never a downloaded driver).
-SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates fuse3 chromium chromium-driver
+SYSTEM_PACKAGES := liburing-dev pkg-config ca-certificates fuse3 chromium chromium-driver postgresql
 export PATH := $(PATH):/opt/swift/usr/bin
 
 .PHONY: deps build serve test lint format release bench-wal clean

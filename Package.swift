@@ -3,7 +3,8 @@ import PackageDescription
 
 /// Tessera: an authentication engine whose state lives in memory and whose every mutation goes to a
 /// write-ahead log. Dependencies point one way: Net → Social → Auth → Engine → WAL (a module may skip layers
-/// below it), Bytes (wire text helpers) under Auth, Social and Net, the CLI and Bench on top. Each target declares
+/// below it), Cluster (the log replicated through PostgreSQL) on WAL, Bytes (wire text helpers) under Auth,
+/// Social and Net, the CLI and Bench on top. Each target declares
 /// exactly what it imports: `scripts/check-imports.py` (in `make test`) fails otherwise. What crosses modules is
 /// `package`; `public` only what the microbenchmarks (Benchmarks/, a package of their own) call.
 let strictSettings: [SwiftSetting] = [
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "Social", targets: ["Social"]),
         .library(name: "Net", targets: ["Net"]),
         .library(name: "Bytes", targets: ["Bytes"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The cluster's replicated log and leader lease live in PostgreSQL (issue 17).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // liburing's inline helpers, imported through a module map (Debian's liburing has no -ffi variant).
@@ -50,6 +54,15 @@ let package = Package(
         .target(
             name: "WAL",
             dependencies: ["CLiburing", "CCRC32C"],
+            swiftSettings: strictSettings
+        ),
+        // The cluster: the log's batches and the leader's lease in PostgreSQL.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "WAL", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         // Text and bytes on the wire, shared by Auth, Social and Net: base64url, JSON strings, form encoding.
@@ -190,6 +203,14 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: ["Engine", "WAL"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "Cluster", "WAL", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
