@@ -45,6 +45,8 @@ package struct WALConfiguration: Sendable {
     package var segmentSizeBytes: Int = 64 << 20
     package var durability: Durability = .sync
     package var backend: LogBackend = .fromEnvironment()
+    /// Sees every record as it is queued, in LSN order (a cluster's leader replicates them from there).
+    package var replication: (any ReplicationSink)?
     /// Replaces the device `backend` would create: the seam for fault injection in tests.
     package var deviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
     package var recovery: RecoveryPolicy = .strict
@@ -81,4 +83,11 @@ package struct WALConfiguration: Sendable {
             RecordFrame.maxPayloadSize, segmentSizeBytes - SegmentHeader.size - RecordFrame.headerSize,
             maxQueuedBytes - RecordFrame.headerSize - RecordFrame.alignment)
     }
+}
+
+/// What sees every record the moment it gets its LSN: called under the log's lock, in LSN order, from the
+/// producer's thread — it must only copy what it needs and return.
+package protocol ReplicationSink: Sendable {
+    /// The record `lsn` was queued (not yet durable).
+    func queued(lsn: LSN, type: UInt16, payload: UnsafeRawBufferPointer)
 }

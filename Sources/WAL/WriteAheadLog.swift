@@ -137,9 +137,12 @@ package final class WriteAheadLog: Sendable {
             throw WALError(.recordTooLarge, "a record of \(payload.count) bytes exceeds the limit of \(maxPayloadSize)")
         }
         let frameSize = RecordFrame.frameSize(payloadCount: payload.count)
+        let replication = configuration.replication
         let (lsn, wakeWorker) = try pipeline.withLock { (state) throws(WALError) in
             try state.enqueue(frameSize: frameSize) { frames, lsn in
                 RecordFrame.append(lsn: lsn, type: type, payload: payload, to: &frames)
+                // Under the lock, so that the sink sees LSNs in order.
+                replication?.queued(lsn: lsn, type: type, payload: payload)
             }
         }
         if let wakeWorker { workers.wake(worker: wakeWorker) }

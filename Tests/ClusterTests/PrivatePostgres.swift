@@ -35,6 +35,11 @@ final class PrivatePostgres: Sendable {
         port = try Self.freePort()
         try run(
             "initdb", ["-D", folder + "/data", "-U", Self.user, "--auth=trust", "-E", "UTF8", "--no-sync"])
+        try start()
+    }
+
+    /// Starts the server (again), on the same port; returns once it accepts connections.
+    func start() throws {
         try run(
             "pg_ctl",
             [
@@ -43,9 +48,14 @@ final class PrivatePostgres: Sendable {
             ])
     }
 
-    /// Stops the server (fast shutdown) and removes its folder.
+    /// Stops the server (fast shutdown: connections are cut, committed transactions kept); the folder stays.
+    func shutDown() throws {
+        try run("pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "-t", "60", "stop"])
+    }
+
+    /// Stops the server and removes its folder.
     func stop() {
-        try? run("pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "-t", "60", "stop"])
+        try? shutDown()
         try? FileManager.default.removeItem(atPath: folder)
     }
 
