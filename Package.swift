@@ -208,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "Cluster", "WAL", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Cluster", "Engine", "WAL", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

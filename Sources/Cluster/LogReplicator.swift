@@ -52,6 +52,18 @@ package final class LogReplicator: ReplicationSink, Sendable {
         if let error { throw error }
     }
 
+    /// `waitUntilCommitted`, as the local log asks it before it acknowledges.
+    package func waitUntilReplicated(_ lsn: LSN) async throws(WALError) {
+        do throws(ClusterError) {
+            try await waitUntilCommitted(lsn)
+        } catch .fenced(let current) {
+            throw WALError(
+                .fenced, "another node leads the cluster now (epoch \(current)): nothing more is acknowledged here")
+        } catch {
+            throw WALError(.replicationUnavailable, "not committed to the cluster's database: \(error)")
+        }
+    }
+
     /// The last LSN committed to the cluster, and whether this node was fenced.
     package var committedLSN: LSN { state.withLock { $0.committedLSN } }
     package var fenced: ClusterError? { state.withLock { $0.fencedBy } }

@@ -11,6 +11,8 @@ package struct EngineConfiguration: Sendable {
     package var recovery: RecoveryPolicy = .strict
     /// Replaces the log device: the seam through which tests make the disk fail.
     package var logDeviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
+    /// Where the log's records are replicated before a change is acknowledged (a cluster's leader).
+    package var replication: (any ReplicationSink)?
     /// Sessions expire this long after their last refresh (sliding).
     package var sessionLifetimeMilliseconds: Int64 = 7 * 86_400_000
     /// A rotated-out refresh token presented again within this window gets the same new pair instead of
@@ -49,6 +51,7 @@ package struct EngineConfiguration: Sendable {
         configuration.segmentSizeBytes = segmentSizeBytes
         configuration.recovery = recovery
         configuration.deviceFactory = logDeviceFactory
+        configuration.replication = replication
         return configuration
     }
 }

@@ -44,6 +44,11 @@ package struct APIError: Error, Sendable {
     }
 
     package var response: HTTPResponse {
+        var headers = headers
+        // RFC 9110 §10.2.3: a 503 says when to try again (a change not acknowledged is tried again by the client).
+        if status == .serviceUnavailable && !headers.contains(name: "retry-after") {
+            headers.add(name: "retry-after", value: "1")
+        }
         if let otherBody {
             var response = HTTPResponse.json(status, otherBody)
             response.headers.add(contentsOf: headers)

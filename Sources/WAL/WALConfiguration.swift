@@ -45,7 +45,8 @@ package struct WALConfiguration: Sendable {
     package var segmentSizeBytes: Int = 64 << 20
     package var durability: Durability = .sync
     package var backend: LogBackend = .fromEnvironment()
-    /// Sees every record as it is queued, in LSN order (a cluster's leader replicates them from there).
+    /// Sees every record as it is queued, in LSN order, and holds acknowledgements until it replicated them (a
+    /// cluster's leader).
     package var replication: (any ReplicationSink)?
     /// Replaces the device `backend` would create: the seam for fault injection in tests.
     package var deviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
@@ -85,9 +86,14 @@ package struct WALConfiguration: Sendable {
     }
 }
 
-/// What sees every record the moment it gets its LSN: called under the log's lock, in LSN order, from the
-/// producer's thread — it must only copy what it needs and return.
+/// Where the log's records are replicated (a cluster's leader commits them to PostgreSQL). With one, a record
+/// is durable — and an append acknowledged — only once it is durable here *and* replicated there.
 package protocol ReplicationSink: Sendable {
-    /// The record `lsn` was queued (not yet durable).
+    /// The record `lsn` was queued (not yet durable). Called under the log's lock, in LSN order, from the
+    /// producer's thread: copy what is needed and return.
     func queued(lsn: LSN, type: UInt16, payload: UnsafeRawBufferPointer)
+
+    /// Returns once the record at `lsn` is replicated; throws `replicationUnavailable` when it could not be
+    /// (yet), `fenced` when this log may replicate nothing more.
+    func waitUntilReplicated(_ lsn: LSN) async throws(WALError)
 }

@@ -8,7 +8,7 @@ package struct WALError: Error, Sendable, Hashable, CustomStringConvertible {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case writeFailed, diskFull, damaged, closed, recordTooLarge, queueFull
-            case invalidConfiguration, io, snapshotDamaged, noUsableSnapshot
+            case invalidConfiguration, io, snapshotDamaged, noUsableSnapshot, replicationUnavailable, fenced
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -33,6 +33,12 @@ package struct WALError: Error, Sendable, Hashable, CustomStringConvertible {
         package static let snapshotDamaged = Code(.snapshotDamaged)
         /// No snapshot can be used together with the log that is on disk.
         package static let noUsableSnapshot = Code(.noUsableSnapshot)
+
+        /// The record is durable here but not replicated (the cluster's database failed or did not answer): it
+        /// is not acknowledged, and is replicated later. The log goes on.
+        package static let replicationUnavailable = Code(.replicationUnavailable)
+        /// Another node took the cluster's lease over: this log may replicate, and acknowledge, nothing more.
+        package static let fenced = Code(.fenced)
 
         package var description: String { base.rawValue }
     }

@@ -155,8 +155,14 @@ package final class WriteAheadLog: Sendable {
     }
 
     /// Returns once the record at `lsn` is durable as the durability mode defines it (`sync`: written and
-    /// synced; `batch` and `none`: queued), or throws the error that stopped the log.
+    /// synced; `batch` and `none`: queued) — and, with a `replication` sink, replicated — or throws the error
+    /// that stopped the log (or the replication's).
     package func waitUntilDurable(_ lsn: LSN) async throws(WALError) {
+        try await waitUntilDurableHere(lsn)
+        if let replication = configuration.replication { try await replication.waitUntilReplicated(lsn) }
+    }
+
+    private func waitUntilDurableHere(_ lsn: LSN) async throws(WALError) {
         guard case .sync = configuration.durability else {
             if let failure { throw failure }
             return

@@ -47,6 +47,7 @@ struct LogFailureTests {
             json: #"{"email":"bob@example.com","password":"Correct-Horse-42","first_name":"B"}"#)
         #expect(refused.status == 503)
         #expect(refused.errorCode == "SYS_007")
+        #expect(refused.headers["retry-after"] == "1", "a 503 says when to try again")
         let later = try await harness.send(
             "POST", "/api/v1/auth/login",
             json: #"{"email":"ada@example.com","password":"Correct-Horse-42"}"#)

@@ -1,0 +1,64 @@
+import Cluster
+import Engine
+import Foundation
+import PostgresNIO
+import Testing
+import WAL
+
+/// The engine of a cluster's leader: a change is acknowledged only once PostgreSQL committed its record.
+@Suite("A leader's engine acknowledges a change only once it is committed to the cluster")
+struct ReplicatedEngineTests {
+    static func newUser(_ email: String) -> NewUser { NewUser(email: email, passwordHash: "$2b$04$x", firstName: "A") }
+
+    @Test(
+        "registrations are in PostgreSQL when acknowledged; with PostgreSQL down one is refused as unavailable, and the log goes on once it is back"
+    )
+    func acknowledgedMeansReplicated() async throws {
+        let server = try PrivatePostgres()
+        defer { server.stop() }
+        var options = PostgresClient.Configuration(
+            host: "127.0.0.1", port: server.port, username: PrivatePostgres.user, password: nil,
+            database: PrivatePostgres.database, tls: .disable)
+        options.options.connectTimeout = .seconds(2)
+        let client = PostgresClient(configuration: options)
+        var template = Array("\(NSTemporaryDirectory())/tessera-leader-XXXXXX".utf8CString)
+        let folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let store = ClusterLogStore(client: client)
+            try await store.prepare()
+            let lease = try #require(
+                try await store.acquire(node: "a", address: "http://a", ttlMilliseconds: 60_000, appliedLSN: 0))
+            let replicator = LogReplicator(
+                store: store, lease: lease, retryDelay: .milliseconds(20), commitTimeout: .seconds(2))
+            group.addTask { await replicator.run() }
+            var configuration = EngineConfiguration(dataDirectory: folder + "/data")
+            configuration.shardCount = 2
+            configuration.segmentSizeBytes = 1 << 20
+            configuration.backend = .pwrite
+            configuration.replication = replicator
+            let engine = try Engine.open(configuration)
+
+            let first = try await engine.register(Self.newUser("first@example.com"))
+            let committed = try await store.holder().lastLSN
+            #expect(committed >= 1 && replicator.committedLSN == committed, "acknowledged once committed")
+
+            try server.shutDown()
+            await #expect(throws: EngineError.self, "nothing is acknowledged while PostgreSQL is down") {
+                _ = try await engine.register(Self.newUser("second@example.com"))
+            }
+            try server.start()
+            let third = try await engine.register(Self.newUser("third@example.com"))
+            let found = (await engine.user(id: first.id), await engine.user(id: third.id))
+            #expect(found.0 != nil && found.1 != nil)
+            // Every record the engine logged is in the cluster's log, in order, the refused one's included.
+            var stored: [LSN] = []
+            for run in try await store.batches(after: 0) { try run.forEachRecord { stored.append($0.lsn) } }
+            #expect(stored == Array(1...replicator.committedLSN) && stored.count >= 3)
+            await engine.close()
+            replicator.stop()
+        }
+    }
+}
