@@ -47,6 +47,35 @@ actor Shard {
         }
     }
 
+    /// What applying a replicated record left that the engine needs (the client it changed, if any).
+    struct Applied: Sendable {
+        let client: OAuthClient?
+    }
+
+    /// Logs `record` (its `payload` of `type`) here, where it must get `lsn`, and applies it.
+    func applyReplicated(
+        _ record: EngineRecord, type: UInt16, payload: [UInt8], lsn: LSN
+    ) throws(EngineError) -> Applied {
+        let logged: LSN
+        do { logged = try log.enqueue(type: type, payload: payload) } catch {
+            throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
+        }
+        guard logged == lsn else {
+            throw EngineError(
+                .invalidArgument, "the local log is at LSN \(logged) where the cluster's record is \(lsn)")
+        }
+        return state.withLock { state in
+            state.apply(record, lsn: lsn)
+            changes.add(1, ordering: .releasing)
+            // A follower tells nobody of ended sessions: the leader does.
+            if !state.endedSessions.isEmpty { state.endedSessions.removeAll() }
+            if case .clientMetadataUpdated(let update) = record {
+                return Applied(client: state.clients[update.clientID])
+            }
+            return Applied(client: nil)
+        }
+    }
+
     /// A copy of the state and the LSN up to which it reflects every record of this shard: records are
     /// logged and applied in one step inside the actor, so all of this shard's records below the log's next
     /// LSN are in the state.

@@ -70,4 +70,12 @@ package struct FrameRun: Sendable, Hashable {
             guard offset == bytes.count else { throw Defect(lsn: lastLSN, reason: "bytes after the last record") }
         }
     }
+
+    /// Every record, checked as `forEachRecord` checks them, with its payload copied.
+    package func records() throws -> [(lsn: LSN, type: UInt16, payload: [UInt8])] {
+        var records: [(lsn: LSN, type: UInt16, payload: [UInt8])] = []
+        records.reserveCapacity(Int(lastLSN - firstLSN + 1))
+        try forEachRecord { records.append(($0.lsn, $0.type, Array($0.payload))) }
+        return records
+    }
 }

@@ -61,4 +61,84 @@ struct ReplicatedEngineTests {
             replicator.stop()
         }
     }
+
+    /// An engine in a new temporary folder.
+    static func openEngine(replication: (any ReplicationSink)? = nil) throws -> (Engine, String) {
+        var template = Array("\(NSTemporaryDirectory())/tessera-node-XXXXXX".utf8CString)
+        let folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        var configuration = EngineConfiguration(dataDirectory: folder + "/data")
+        configuration.shardCount = 2
+        configuration.segmentSizeBytes = 1 << 20
+        configuration.backend = .pwrite
+        configuration.replication = replication
+        return (try Engine.open(configuration), folder)
+    }
+
+    /// Waits until `follower` applied `lsn`, at most 30 s (a bound, not a timing the test depends on).
+    static func caughtUp(_ follower: LogFollower, to lsn: LSN) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await follower.waitUntilApplied(lsn)
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(30))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test(
+        "a follower's engine applies what the leader acknowledged, in order: users and sessions appear, a revoked session is inactive there too"
+    )
+    func followerApplies() async throws {
+        let server = try PrivatePostgres()
+        defer { server.stop() }
+        let client = PostgresClient(
+            configuration: PostgresClient.Configuration(
+                host: "127.0.0.1", port: server.port, username: PrivatePostgres.user, password: nil,
+                database: PrivatePostgres.database, tls: .disable))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let store = ClusterLogStore(client: client)
+            try await store.prepare()
+            let lease = try #require(
+                try await store.acquire(node: "a", address: "http://a", ttlMilliseconds: 60_000, appliedLSN: 0))
+            let replicator = LogReplicator(store: store, lease: lease, retryDelay: .milliseconds(20))
+            group.addTask { await replicator.run() }
+            let (leader, leaderFolder) = try Self.openEngine(replication: replicator)
+            defer { try? FileManager.default.removeItem(atPath: leaderFolder) }
+            let (follower, followerFolder) = try Self.openEngine()
+            defer { try? FileManager.default.removeItem(atPath: followerFolder) }
+            let following = LogFollower(
+                store: store, client: client, appliedLSN: follower.lastLSN, retryDelay: .milliseconds(20)
+            ) { records in
+                for record in records {
+                    try await follower.applyReplicated(lsn: record.lsn, type: record.type, payload: record.payload)
+                }
+                if let last = records.last { try await follower.waitUntilLocallyDurable(last.lsn) }
+            }
+            group.addTask { try await following.run() }
+
+            let user = try await leader.register(Self.newUser("ann@example.com"))
+            let digest = SecretDigest(word0: 1, word1: 2, word2: 3, word3: 4)
+            let session = try await leader.createSession(userID: user.id, refreshDigest: digest, device: DeviceInfo())
+            #expect(await Self.caughtUp(following, to: replicator.committedLSN), "the follower catches up")
+            #expect(await follower.user(id: user.id)?.email == "ann@example.com")
+            #expect(await follower.isSessionActive(session.id, of: user.id))
+
+            try await leader.revokeSession(session.id, of: user.id)
+            #expect(await Self.caughtUp(following, to: replicator.committedLSN))
+            #expect(!(await follower.isSessionActive(session.id, of: user.id)), "revoked on the leader, inactive here")
+            #expect(following.lagRecords == 0 && follower.lastLSN == replicator.committedLSN)
+
+            await leader.close()
+            await follower.close()
+            replicator.stop()
+        }
+    }
 }
