@@ -18,7 +18,7 @@ package final class LogReplicator: ReplicationSink, Sendable {
     private let retryDelay: Duration
     /// How long a commit may go unanswered before its producers are told it failed (PostgreSQL's client
     /// would otherwise keep them waiting while it retries connecting, up to a minute).
-    private let commitTimeout: Duration
+    private let timeout: Mutex<Duration>
 
     /// Replicates under `lease`, from the log's end it names.
     package init(
@@ -28,7 +28,7 @@ package final class LogReplicator: ReplicationSink, Sendable {
         self.store = store
         self.state = Mutex(ReplicationPipeline(lease: lease))
         self.retryDelay = retryDelay
-        self.commitTimeout = commitTimeout
+        self.timeout = Mutex(commitTimeout)
         (wakeUpStream, wakeUps) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -99,7 +99,7 @@ package final class LogReplicator: ReplicationSink, Sendable {
         return await withCheckedContinuation { (continuation: CheckedContinuation<ClusterError?, Never>) in
             outcome.set(continuation)
             let store = store
-            let timeout = commitTimeout
+            let timeout = self.commitTimeout
             let timer = Task {
                 try await Task.sleep(for: timeout)
                 outcome.finish(.database("no answer from PostgreSQL within \(timeout)"))
@@ -114,6 +114,13 @@ package final class LogReplicator: ReplicationSink, Sendable {
                 timer.cancel()
             }
         }
+    }
+
+    /// How long a commit may go unanswered before its producers are told it failed; applies from the next
+    /// attempt.
+    package var commitTimeout: Duration {
+        get { timeout.withLock { $0 } }
+        set { timeout.withLock { $0 = newValue } }
     }
 
     /// Ends `run()` once what it is committing is done.

@@ -8,21 +8,12 @@ import WAL
 /// The cluster's log and lease in a real PostgreSQL: what issue 17's leader, followers and failover stand on.
 @Suite("The cluster's log store in PostgreSQL: batches by LSN, a lease with fencing, nothing out of sequence")
 struct ClusterLogStoreTests {
-    /// Runs `body` with a store on a private PostgreSQL of its own, prepared; stops both after.
+    /// Runs `body` with a store on a private PostgreSQL of its own, prepared (twice: a second node's start
+    /// changes nothing); stops both after.
     func withStore(_ body: (ClusterLogStore, PostgresClient) async throws -> Void) async throws {
-        let server = try PrivatePostgres()
-        defer { server.stop() }
-        let client = PostgresClient(
-            configuration: PostgresClient.Configuration(
-                host: "127.0.0.1", port: server.port, username: PrivatePostgres.user, password: nil,
-                database: PrivatePostgres.database, tls: .disable))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let store = ClusterLogStore(client: client)
-            try await store.prepare()
-            try await store.prepare()  // a second node's start changes nothing
-            try await body(store, client)
+        try await ClusterFixture.run { fixture, _ in
+            try await fixture.store.prepare()
+            try await body(fixture.store, fixture.client)
         }
     }
 

@@ -9,8 +9,7 @@ import WAL
 struct LogReplicatorTests {
     /// A log in a temporary folder whose records `replicator` sees.
     static func openLog(replication: any ReplicationSink) throws -> (WriteAheadLog, String) {
-        var template = Array("\(NSTemporaryDirectory())/tessera-replica-XXXXXX".utf8CString)
-        let folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let folder = ClusterFixture.temporaryFolder("tessera-replica")
         var configuration = WALConfiguration(directory: folder + "/log")
         configuration.segmentSizeBytes = 1 << 20
         configuration.backend = .pwrite
@@ -39,26 +38,12 @@ struct LogReplicatorTests {
     func withLeader(
         _ body: (PrivatePostgres, PostgresClient, ClusterLogStore, LogReplicator, WriteAheadLog) async throws -> Void
     ) async throws {
-        let server = try PrivatePostgres()
-        defer { server.stop() }
-        var configuration = PostgresClient.Configuration(
-            host: "127.0.0.1", port: server.port, username: PrivatePostgres.user, password: nil,
-            database: PrivatePostgres.database, tls: .disable)
-        configuration.options.connectTimeout = .seconds(2)
-        let client = PostgresClient(configuration: configuration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let store = ClusterLogStore(client: client)
-            try await store.prepare()
-            let lease = try #require(
-                try await store.acquire(node: "a", address: "http://a", ttlMilliseconds: 60_000, appliedLSN: 0))
-            let replicator = LogReplicator(
-                store: store, lease: lease, retryDelay: .milliseconds(20), commitTimeout: .seconds(2))
+        try await ClusterFixture.run(connectTimeout: .seconds(2)) { fixture, group in
+            let replicator = fixture.replicator(for: try await fixture.lease(for: "a"))
             group.addTask { await replicator.run() }
             let (log, folder) = try Self.openLog(replication: replicator)
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            try await body(server, client, store, replicator, log)
+            try await body(fixture.server, fixture.client, fixture.store, replicator, log)
             await log.close()
             replicator.stop()
         }
@@ -95,6 +80,8 @@ struct LogReplicatorTests {
     func databaseDown() async throws {
         try await withLeader { server, _, store, replicator, log in
             let before = try await Self.commit([1], log: log, replicator: replicator)
+            // While PostgreSQL is down, producers are told after 1 s rather than when its client gives up.
+            replicator.commitTimeout = .seconds(1)
             try server.shutDown()
             let waiting = try log.enqueue(type: 7, payload: [2])
             await #expect(throws: ClusterError.self, "nothing is acknowledged while PostgreSQL is down") {
@@ -105,6 +92,8 @@ struct LogReplicatorTests {
             #expect(log.failure == nil)
             #expect(replicator.committedLSN == before)
             try server.start()
+            replicator.commitTimeout = .seconds(600)
+            try await ClusterFixture.committedEventually(waiting, by: replicator)
             let after = try await Self.commit([3], log: log, replicator: replicator)
             #expect(after == waiting + 1)
             let stored = try await Self.storedPayloads(store)
@@ -119,7 +108,8 @@ struct LogReplicatorTests {
             _ = try await Self.commit([1], log: log, replicator: replicator)
             try await client.query("UPDATE tessera_lease SET expires_at = now() - interval '1 second'")
             let other = try #require(
-                try await store.acquire(node: "b", address: "http://b", ttlMilliseconds: 60_000, appliedLSN: 1))
+                try await store.acquire(node: "b", address: "http://b", ttlMilliseconds: 60_000, appliedLSN: 1),
+                "the lease has expired")
             let lsn = try log.enqueue(type: 7, payload: [2])
             await #expect(throws: ClusterError.fenced(current: other.epoch)) {
                 try await replicator.waitUntilCommitted(lsn)

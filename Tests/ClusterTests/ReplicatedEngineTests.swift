@@ -14,42 +14,27 @@ struct ReplicatedEngineTests {
         "registrations are in PostgreSQL when acknowledged; with PostgreSQL down one is refused as unavailable, and the log goes on once it is back"
     )
     func acknowledgedMeansReplicated() async throws {
-        let server = try PrivatePostgres()
-        defer { server.stop() }
-        var options = PostgresClient.Configuration(
-            host: "127.0.0.1", port: server.port, username: PrivatePostgres.user, password: nil,
-            database: PrivatePostgres.database, tls: .disable)
-        options.options.connectTimeout = .seconds(2)
-        let client = PostgresClient(configuration: options)
-        var template = Array("\(NSTemporaryDirectory())/tessera-leader-XXXXXX".utf8CString)
-        let folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let store = ClusterLogStore(client: client)
-            try await store.prepare()
-            let lease = try #require(
-                try await store.acquire(node: "a", address: "http://a", ttlMilliseconds: 60_000, appliedLSN: 0))
-            let replicator = LogReplicator(
-                store: store, lease: lease, retryDelay: .milliseconds(20), commitTimeout: .seconds(2))
+        try await ClusterFixture.run(connectTimeout: .seconds(2)) { fixture, group in
+            let (server, store) = (fixture.server, fixture.store)
+            let replicator = fixture.replicator(for: try await fixture.lease(for: "a"))
             group.addTask { await replicator.run() }
-            var configuration = EngineConfiguration(dataDirectory: folder + "/data")
-            configuration.shardCount = 2
-            configuration.segmentSizeBytes = 1 << 20
-            configuration.backend = .pwrite
-            configuration.replication = replicator
-            let engine = try Engine.open(configuration)
+            let (engine, folder) = try ClusterFixture.openEngine(replication: replicator)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
 
             let first = try await engine.register(Self.newUser("first@example.com"))
             let committed = try await store.holder().lastLSN
             #expect(committed >= 1 && replicator.committedLSN == committed, "acknowledged once committed")
 
+            // While PostgreSQL is down, a change is refused after 1 s rather than when its client gives up.
+            replicator.commitTimeout = .seconds(1)
             try server.shutDown()
             await #expect(throws: EngineError.self, "nothing is acknowledged while PostgreSQL is down") {
                 _ = try await engine.register(Self.newUser("second@example.com"))
             }
             try server.start()
+            replicator.commitTimeout = .seconds(600)
+            // The refused registration's record is committed once PostgreSQL answers (it was durable here).
+            try await ClusterFixture.committedEventually(engine.lastLSN, by: replicator)
             let third = try await engine.register(Self.newUser("third@example.com"))
             let found = (await engine.user(id: first.id), await engine.user(id: third.id))
             #expect(found.0 != nil && found.1 != nil)
@@ -60,18 +45,6 @@ struct ReplicatedEngineTests {
             await engine.close()
             replicator.stop()
         }
-    }
-
-    /// An engine in a new temporary folder.
-    static func openEngine(replication: (any ReplicationSink)? = nil) throws -> (Engine, String) {
-        var template = Array("\(NSTemporaryDirectory())/tessera-node-XXXXXX".utf8CString)
-        let folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        var configuration = EngineConfiguration(dataDirectory: folder + "/data")
-        configuration.shardCount = 2
-        configuration.segmentSizeBytes = 1 << 20
-        configuration.backend = .pwrite
-        configuration.replication = replication
-        return (try Engine.open(configuration), folder)
     }
 
     /// Waits until `follower` applied `lsn`, at most 30 s (a bound, not a timing the test depends on).
@@ -95,24 +68,13 @@ struct ReplicatedEngineTests {
         "a follower's engine applies what the leader acknowledged, in order: users and sessions appear, a revoked session is inactive there too"
     )
     func followerApplies() async throws {
-        let server = try PrivatePostgres()
-        defer { server.stop() }
-        let client = PostgresClient(
-            configuration: PostgresClient.Configuration(
-                host: "127.0.0.1", port: server.port, username: PrivatePostgres.user, password: nil,
-                database: PrivatePostgres.database, tls: .disable))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let store = ClusterLogStore(client: client)
-            try await store.prepare()
-            let lease = try #require(
-                try await store.acquire(node: "a", address: "http://a", ttlMilliseconds: 60_000, appliedLSN: 0))
-            let replicator = LogReplicator(store: store, lease: lease, retryDelay: .milliseconds(20))
+        try await ClusterFixture.run { fixture, group in
+            let (store, client) = (fixture.store, fixture.client)
+            let replicator = fixture.replicator(for: try await fixture.lease(for: "a"))
             group.addTask { await replicator.run() }
-            let (leader, leaderFolder) = try Self.openEngine(replication: replicator)
+            let (leader, leaderFolder) = try ClusterFixture.openEngine(replication: replicator)
             defer { try? FileManager.default.removeItem(atPath: leaderFolder) }
-            let (follower, followerFolder) = try Self.openEngine()
+            let (follower, followerFolder) = try ClusterFixture.openEngine()
             defer { try? FileManager.default.removeItem(atPath: followerFolder) }
             let following = LogFollower(
                 store: store, client: client, appliedLSN: follower.lastLSN, retryDelay: .milliseconds(20)
