@@ -41,6 +41,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPaused = false
     /// The connection ends: nothing more is read or answered.
     private var ending = false
+    /// `takeWaiting` is running (an answer it writes may call it again).
     private var takingWaiting = false
 
     init(
@@ -61,7 +62,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if answering || !waiting.isEmpty {
             waiting.append(.part(part))
         } else {
-            read(part, context: context)
+            handle(part, context: context)
         }
     }
 
@@ -86,7 +87,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func read(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         guard !ending else { return }
         switch part {
         case .head(let requestHead):
@@ -143,7 +144,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Hands what waited to `read`, in order, until an answer is being made again or nothing waits; then
+    /// Hands what waited to `handle`, in order, until an answer is being made again or nothing waits; then
     /// lets the channel read again.
     private func takeWaiting(context: ChannelHandlerContext) {
         guard !takingWaiting else { return }
@@ -151,7 +152,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         defer { takingWaiting = false }
         while !answering, let next = waiting.popFirst() {
             switch next {
-            case .part(let part): read(part, context: context)
+            case .part(let part): handle(part, context: context)
             case .malformed(let error): answerMalformed(error, context: context)
             }
         }
