@@ -253,6 +253,7 @@ package final class AuthService: Sendable {
         case .sessionInactive, .refreshTokenInvalid, .refreshTokenReused:
             AuthError(.tokenInvalid, "invalid refresh token")
         case .logUnavailable: AuthError(.unavailable, "the service cannot store changes right now")
+        case .notLeader: AuthError(.unavailable, "this node follows the cluster's leader: send changes there")
         default: AuthError(.unavailable, "the operation failed")
         }
     }

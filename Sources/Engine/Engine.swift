@@ -109,7 +109,11 @@ package final class Engine: Sendable {
                 for account in accounts { identities[account.identity] = userID }
             }
         }
-        let completed = try completeMembershipRemovals(in: &states, routing: routing, log: log, clock: clock)
+        // A follower makes no changes of its own, not even these: the leader's records bring them.
+        let gate = ChangeGate(open: configuration.acceptsChanges)
+        let completed =
+            configuration.acceptsChanges
+            ? try completeMembershipRemovals(in: &states, routing: routing, log: log, clock: clock) : 0
         // Written once the log has its segment file and before anything is acknowledged: from now on a
         // missing log means lost state, not a new directory.
         let identity: DataDirectoryIdentity
@@ -144,7 +148,7 @@ package final class Engine: Sendable {
         }
         return Engine(
             configuration: configuration, log: log, snapshots: snapshots, routing: routing,
-            shards: states.map { Shard(state: $0, log: log) }, clock: clock, random: random, emails: emails,
+            shards: states.map { Shard(state: $0, log: log, gate: gate) }, clock: clock, random: random, emails: emails,
             organizations: states.lazy.flatMap { $0.organizations.values },
             clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
             identities: identities, startup: startup, lock: lock, identity: identity)

@@ -13,6 +13,9 @@ package struct EngineConfiguration: Sendable {
     package var logDeviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
     /// Where the log's records are replicated before a change is acknowledged (a cluster's leader).
     package var replication: (any ReplicationSink)?
+    /// Whether this engine makes changes of its own. A cluster's follower opens with false: it only applies
+    /// the leader's records (`applyReplicated`) and refuses every change with `notLeader`, at open too.
+    package var acceptsChanges = true
     /// Sessions expire this long after their last refresh (sliding).
     package var sessionLifetimeMilliseconds: Int64 = 7 * 86_400_000
     /// A rotated-out refresh token presented again within this window gets the same new pair instead of

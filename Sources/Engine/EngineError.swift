@@ -5,7 +5,7 @@ package struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case userNotFound, userInactive, credentialChanged, emailTaken, sessionNotFound, sessionInactive,
                 notYourSession
-            case refreshTokenInvalid, refreshTokenReused, logUnavailable, invalidArgument
+            case refreshTokenInvalid, refreshTokenReused, logUnavailable, notLeader, invalidArgument
             case organizationNotFound, slugTaken, alreadyMember, notMember, insufficientRole, lastOwner
             case clientNotFound, codeInvalid, codeReused, resourceNotGranted, initialAccessTokenInvalid
             case externalAccountTaken, externalAccountNotFound, lastSignInMethod, socialStateInvalid
@@ -31,6 +31,8 @@ package struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         package static let refreshTokenReused = Code(.refreshTokenReused)
         /// The log cannot be written; nothing is acknowledged.
         package static let logUnavailable = Code(.logUnavailable)
+        /// This node follows the cluster's leader: changes are made there, never here.
+        package static let notLeader = Code(.notLeader)
         package static let invalidArgument = Code(.invalidArgument)
         package static let organizationNotFound = Code(.organizationNotFound)
         /// Another organization has this slug.

@@ -15,7 +15,11 @@ actor Shard {
     /// reader holding an older count knows its copy of anything in this shard may be stale.
     nonisolated let changes = Atomic<UInt64>(0)
 
-    init(state: ShardState, log: WriteAheadLog) {
+    /// Whether changes are made here (false on a cluster's follower), shared by every shard of the engine.
+    nonisolated let gate: ChangeGate
+
+    init(state: ShardState, log: WriteAheadLog, gate: ChangeGate) {
+        self.gate = gate
         var live = state
         live.tracksEndedSessions = true
         self.state = Mutex(live)
@@ -30,6 +34,9 @@ actor Shard {
         _ plan: (ShardState) throws(EngineError) -> (record: EngineRecord?, result: Planned),
         then finish: (ShardState, Planned) -> Result
     ) throws(EngineError) -> (lsn: LSN?, result: Result, ended: [EndedSession]) {
+        guard gate.isOpen else {
+            throw EngineError(.notLeader, "this node follows the cluster's leader: changes are made there")
+        }
         let (record, planned) = try state.withLock { state throws(EngineError) in try plan(state) }
         guard let record else { return (nil, state.withLock { finish($0, planned) }, []) }
         let lsn: LSN
@@ -88,4 +95,12 @@ actor Shard {
     /// Reads from the state now, from any thread, without waiting for the actor: a lock held for the length
     /// of `body`, which must be short.
     nonisolated func readNow<T>(_ body: (borrowing ShardState) -> T) -> T { state.withLock { body($0) } }
+}
+
+/// Whether an engine makes changes of its own: closed on a cluster's follower, opened when it leads.
+final class ChangeGate: Sendable {
+    private let open: Atomic<Bool>
+    init(open: Bool) { self.open = Atomic(open) }
+    var isOpen: Bool { open.load(ordering: .acquiring) }
+    func set(_ isOpen: Bool) { open.store(isOpen, ordering: .releasing) }
 }

@@ -102,6 +102,7 @@ enum ErrorBoundary {
         case .resourceNotGranted: APIError(.badRequest, "VAL_001", error.message)
         case .externalAccountTaken: APIError(.conflict, "USER_002", error.message)
         case .socialStateInvalid, .codeInvalid, .codeReused: APIError(.badRequest, "AUTH_003", error.message)
+        case .notLeader: APIError(.serviceUnavailable, "SYS_007", error.message)
         default: APIError(.serviceUnavailable, "SYS_007", "the change could not be stored")
         }
     }

@@ -73,14 +73,18 @@ struct ClusterFixture {
         return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
     }
 
-    /// An engine in a new temporary folder, replicating to `replication` when given.
-    static func openEngine(replication: (any ReplicationSink)? = nil) throws -> (Engine, String) {
+    /// An engine in a new temporary folder, replicating to `replication` when given; a follower's when
+    /// `acceptsChanges` is false.
+    static func openEngine(
+        replication: (any ReplicationSink)? = nil, acceptsChanges: Bool = true
+    ) throws -> (Engine, String) {
         let folder = temporaryFolder("tessera-node")
         var configuration = EngineConfiguration(dataDirectory: folder + "/data")
         configuration.shardCount = 2
         configuration.segmentSizeBytes = 1 << 20
         configuration.backend = .pwrite
         configuration.replication = replication
+        configuration.acceptsChanges = acceptsChanges
         return (try Engine.open(configuration), folder)
     }
 }

@@ -74,7 +74,7 @@ struct ReplicatedEngineTests {
             group.addTask { await replicator.run() }
             let (leader, leaderFolder) = try ClusterFixture.openEngine(replication: replicator)
             defer { try? FileManager.default.removeItem(atPath: leaderFolder) }
-            let (follower, followerFolder) = try ClusterFixture.openEngine()
+            let (follower, followerFolder) = try ClusterFixture.openEngine(acceptsChanges: false)
             defer { try? FileManager.default.removeItem(atPath: followerFolder) }
             let following = LogFollower(
                 store: store, client: client, appliedLSN: follower.lastLSN, retryDelay: .milliseconds(20)
@@ -97,6 +97,14 @@ struct ReplicatedEngineTests {
             #expect(await Self.caughtUp(following, to: replicator.committedLSN))
             #expect(!(await follower.isSessionActive(session.id, of: user.id)), "revoked on the leader, inactive here")
             #expect(following.lagRecords == 0 && follower.lastLSN == replicator.committedLSN)
+
+            // A follower makes no change of its own: its log stays the cluster's.
+            await #expect(
+                throws: EngineError(.notLeader, "this node follows the cluster's leader: changes are made there")
+            ) {
+                _ = try await follower.register(Self.newUser("bob@example.com"))
+            }
+            #expect(follower.lastLSN == replicator.committedLSN)
 
             await leader.close()
             await follower.close()
