@@ -12,16 +12,40 @@ extension Engine {
         } catch {
             throw EngineError(.invalidArgument, "record \(lsn) of the cluster's log does not decode: \(error)")
         }
-        let applied = try await shard(of: decoded.shardKey).applyReplicated(
+        let (before, after) = try await shard(of: decoded.shardKey).applyReplicated(
             decoded, type: type, payload: payload, lsn: lsn)
-        switch decoded {
-        case .clientRegistered(let client), .clientSelfRegistered(let client):
-            changeClients { $0.insert(client) }
-        case .clientMetadataUpdated:
-            if let client = applied.client { changeClients { $0.insert(client) } }
-        case .clientDeleted(let clientID, _):
-            changeClients { $0.remove(clientID) }
-        default: break
+        reconcileIndexes(before: before, after: after)
+    }
+
+    /// Brings the engine's indexes — emails, linked identities, organizations' slugs and members, the client
+    /// directory — to what the state holds now for the entity a replicated record changed. A leader keeps them
+    /// as each change is made; a follower, whose changes come as records, derives the same from the entity as it
+    /// was and as it is, whatever the record was (and a follower that comes to lead finds them right).
+    func reconcileIndexes(before: ShardEntity, after: ShardEntity) {
+        if before.user != after.user {
+            let id = (after.user ?? before.user)!.id
+            emails.withLock { index in
+                if let old = before.user, !old.isDeleted, index[old.email] == id { index[old.email] = nil }
+                if let new = after.user, !new.isDeleted { index[new.email] = id }
+            }
+        }
+        let identitiesBefore = before.user?.isDeleted == false ? before.accounts.map(\.identity) : []
+        let identitiesAfter = after.user?.isDeleted == false ? after.accounts.map(\.identity) : []
+        if identitiesBefore != identitiesAfter, let id = (after.user ?? before.user)?.id {
+            externalIdentities.withLock { index in
+                for identity in identitiesBefore where index[identity] == id { index[identity] = nil }
+                for identity in identitiesAfter { index[identity] = id }
+            }
+        }
+        if before.organization != after.organization {
+            organizationIndex.withLock { $0.replace(before.organization, with: after.organization) }
+        }
+        if before.client != after.client {
+            if let client = after.client, !client.isDeleted {
+                changeClients { $0.insert(client) }
+            } else if let client = before.client {
+                changeClients { $0.remove(client.id) }
+            }
         }
     }
 

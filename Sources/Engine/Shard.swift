@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Synchronization
 import WAL
 
@@ -54,15 +55,11 @@ actor Shard {
         }
     }
 
-    /// What applying a replicated record left that the engine needs (the client it changed, if any).
-    struct Applied: Sendable {
-        let client: OAuthClient?
-    }
-
-    /// Logs `record` (its `payload` of `type`) here, where it must get `lsn`, and applies it.
+    /// Logs `record` (its `payload` of `type`) here, where it must get `lsn`, and applies it. Returns the entity
+    /// it concerns as it was and as it is, for the engine's indexes.
     func applyReplicated(
         _ record: EngineRecord, type: UInt16, payload: [UInt8], lsn: LSN
-    ) throws(EngineError) -> Applied {
+    ) throws(EngineError) -> (before: ShardEntity, after: ShardEntity) {
         let logged: LSN
         do { logged = try log.enqueue(type: type, payload: payload) } catch {
             throw EngineError(.logUnavailable, "the log cannot be written: \(error.message)")
@@ -71,15 +68,14 @@ actor Shard {
             throw EngineError(
                 .invalidArgument, "the local log is at LSN \(logged) where the cluster's record is \(lsn)")
         }
+        let key = record.shardKey
         return state.withLock { state in
+            let before = ShardEntity(state, key)
             state.apply(record, lsn: lsn)
             changes.add(1, ordering: .releasing)
             // A follower tells nobody of ended sessions: the leader does.
             if !state.endedSessions.isEmpty { state.endedSessions.removeAll() }
-            if case .clientMetadataUpdated(let update) = record {
-                return Applied(client: state.clients[update.clientID])
-            }
-            return Applied(client: nil)
+            return (before, ShardEntity(state, key))
         }
     }
 
@@ -103,4 +99,20 @@ final class ChangeGate: Sendable {
     init(open: Bool) { self.open = Atomic(open) }
     var isOpen: Bool { open.load(ordering: .acquiring) }
     func set(_ isOpen: Bool) { open.store(isOpen, ordering: .releasing) }
+}
+
+/// What a shard holds under one id that the engine indexes: the user (and the accounts linked to it), the
+/// organization, the client — whichever the id names.
+struct ShardEntity: Sendable {
+    let user: User?
+    let accounts: [ExternalAccount]
+    let organization: Organization?
+    let client: OAuthClient?
+
+    init(_ state: borrowing ShardState, _ id: UUID) {
+        user = state.users[id]
+        accounts = state.externalAccounts[id] ?? []
+        organization = state.organizations[id]
+        client = state.clients[id]
+    }
 }

@@ -91,11 +91,16 @@ struct ReplicatedEngineTests {
             let session = try await leader.createSession(userID: user.id, refreshDigest: digest, device: DeviceInfo())
             #expect(await Self.caughtUp(following, to: replicator.committedLSN), "the follower catches up")
             #expect(await follower.user(id: user.id)?.email == "ann@example.com")
+            #expect(await follower.user(email: "ANN@example.com")?.id == user.id, "the follower's email index has her")
+            let organization = try await leader.createOrganization(
+                NewOrganization(name: "Acme", slug: "acme"), ownerID: user.id)
             #expect(await follower.isSessionActive(session.id, of: user.id))
 
             try await leader.revokeSession(session.id, of: user.id)
             #expect(await Self.caughtUp(following, to: replicator.committedLSN))
             #expect(!(await follower.isSessionActive(session.id, of: user.id)), "revoked on the leader, inactive here")
+            let memberships = await follower.organizations(of: user.id)
+            #expect(memberships.map(\.organization.id) == [organization.id], "the follower's membership index has it")
             #expect(following.lagRecords == 0 && follower.lastLSN == replicator.committedLSN)
 
             // A follower makes no change of its own: its log stays the cluster's.
