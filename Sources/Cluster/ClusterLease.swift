@@ -9,7 +9,7 @@ package struct ClusterLease: Sendable, Hashable {
     /// The node that holds it, and the address other nodes reach it at.
     package let holder: String
     package let address: String
-    /// The last LSN committed to the cluster when the lease was taken or renewed.
+    /// The last LSN committed to the cluster when the lease was taken.
     package let lastLSN: LSN
 }
 

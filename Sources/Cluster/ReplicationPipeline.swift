@@ -22,7 +22,7 @@ package struct ReplicationPipeline<Waiter> {
         package let lease: ClusterLease
     }
 
-    private(set) var lease: ClusterLease
+    let lease: ClusterLease
     /// Records queued and not yet in a batch being committed, from `pendingFirstLSN`.
     private var pending: [(type: UInt16, payload: [UInt8])] = []
     private(set) var pendingFirstLSN: LSN
@@ -109,9 +109,6 @@ package struct ReplicationPipeline<Waiter> {
         waiters.removeAll()
         return failing
     }
-
-    /// The lease was renewed or re-read: batches from now on are committed under it.
-    package mutating func renewed(_ lease: ClusterLease) { self.lease = lease }
 
     /// Whether records wait for a batch (after a failure, the committer tries again).
     package var hasPending: Bool { !pending.isEmpty && inFlight == nil && fencedBy == nil }

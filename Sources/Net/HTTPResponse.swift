@@ -35,8 +35,4 @@ public struct HTTPResponse: Sendable {
     static let defaultPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-    /// The security headers of this answer: the common ones and its policy.
-    var securityHeaders: [(String, String)] {
-        Self.securityHeaders + [("content-security-policy", contentSecurityPolicy ?? Self.defaultPolicy)]
-    }
 }

@@ -16,14 +16,12 @@ struct InvalidResponseHeader: Error {
 /// Framing follows RFC 9110/9112 as NIO's encoder does: no `Content-Length` and no body for 1xx, 204 and 304;
 /// for `HEAD` the length an equivalent `GET` would have, and no body.
 enum ResponseEncoding {
-    /// The security headers and the default policy, encoded once.
-    static let defaultSecurityBlock: [UInt8] =
-        Array(
-            HTTPResponse.securityHeaders.map { "\($0.0): \($0.1)\r\n" }.joined().utf8)
-        + Array("content-security-policy: \(HTTPResponse.defaultPolicy)\r\n".utf8)
-    /// The security headers without the policy, for answers with one of their own.
+    /// The security headers without the policy, encoded once, for answers with a policy of their own.
     static let securityBlockWithoutPolicy: [UInt8] = Array(
         HTTPResponse.securityHeaders.map { "\($0.0): \($0.1)\r\n" }.joined().utf8)
+    /// The security headers and the default policy, encoded once.
+    static let defaultSecurityBlock: [UInt8] =
+        securityBlockWithoutPolicy + Array("content-security-policy: \(HTTPResponse.defaultPolicy)\r\n".utf8)
 
     private static let statusLine200: StaticString = "HTTP/1.1 200 OK\r\n"
 
@@ -106,12 +104,7 @@ enum ResponseEncoding {
 
     /// RFC 9110 §5.6.2: a token is one or more of the visible characters but delimiters.
     static func isToken(_ name: String) -> Bool {
-        var valid = !name.isEmpty
-        for byte in name.utf8 where !tokenBytes[Int(byte)] {
-            valid = false
-            break
-        }
-        return valid
+        !name.isEmpty && name.utf8.allSatisfy(isTokenByte)
     }
 
     /// RFC 9110 §5.5: a field value holds no CR, LF or NUL.
@@ -119,12 +112,17 @@ enum ResponseEncoding {
         !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }
     }
 
-    private static let tokenBytes: [Bool] = (0..<256).map { byte in
-        switch UInt8(byte) {
+    /// Computed rather than looked up: a table would be a lazily made global, checked on every use.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
-        default: "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
         }
     }
 }

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// Server-rendered HTML: text escaped where it is put in, one layout, one stylesheet, no script. Every answer
 /// already carries a Content-Security-Policy that allows no script and only this server's stylesheet
-/// (`HTTPResponse.securityHeaders`).
+/// (`HTTPResponse.securityHeaders`, written by `ResponseEncoding`).
 enum HTML {
     /// `text` with the five characters that mean something in HTML (text or attribute) escaped.
     static func escaped(_ text: String) -> String {
