@@ -50,11 +50,11 @@ extension Engine {
     }
 
     /// Whether this engine makes changes of its own (see `EngineConfiguration.acceptsChanges`).
-    package var acceptsChanges: Bool { shards[0].gate.isOpen }
+    package var acceptsChanges: Bool { gate.isOpen }
 
     /// Opens (a node that now leads) or closes (one that follows) this engine to changes of its own. Records
     /// the leader committed are applied either way.
-    package func acceptChanges(_ accept: Bool) { shards[0].gate.set(accept) }
+    package func acceptChanges(_ accept: Bool) { gate.set(accept) }
 
     /// Returns once every record through `lsn` is durable in the local log.
     package func waitUntilLocallyDurable(_ lsn: LSN) async throws(EngineError) {

@@ -34,6 +34,8 @@ package final class Engine: Sendable {
     let organizationIndex: Mutex<OrganizationIndex>
     /// The OAuth clients that are not deleted: client authentication reads it without a shard hop.
     let clientDirectory: Mutex<ClientDirectory>
+    /// Whether changes are made here: every shard checks it (closed on a cluster's follower).
+    let gate: ChangeGate
     /// Held while the client a metadata document describes is recorded, so that two first approvals at once
     /// record it once.
     let documentTurns = KeyedTurns<String>()
@@ -151,7 +153,7 @@ package final class Engine: Sendable {
             shards: states.map { Shard(state: $0, log: log, gate: gate) }, clock: clock, random: random, emails: emails,
             organizations: states.lazy.flatMap { $0.organizations.values },
             clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
-            identities: identities, startup: startup, lock: lock, identity: identity)
+            identities: identities, startup: startup, lock: lock, identity: identity, gate: gate)
     }
 
     private init(
@@ -159,8 +161,9 @@ package final class Engine: Sendable {
         routing: ShardRouting, shards: [Shard], clock: any EngineClock, random: RandomSource,
         emails: [String: UUID], organizations: some Sequence<Organization>,
         clients: some Sequence<OAuthClient>, identities: [ExternalIdentity: UUID], startup: StartupReport,
-        lock: DataDirectoryLock, identity: DataDirectoryIdentity
+        lock: DataDirectoryLock, identity: DataDirectoryIdentity, gate: ChangeGate
     ) {
+        self.gate = gate
         self.identity = identity
         self.externalIdentities = Mutex(identities)
         self.organizationIndex = Mutex(OrganizationIndex(organizations: organizations))

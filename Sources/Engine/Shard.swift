@@ -17,7 +17,7 @@ actor Shard {
     nonisolated let changes = Atomic<UInt64>(0)
 
     /// Whether changes are made here (false on a cluster's follower), shared by every shard of the engine.
-    nonisolated let gate: ChangeGate
+    private nonisolated let gate: ChangeGate
 
     init(state: ShardState, log: WriteAheadLog, gate: ChangeGate) {
         self.gate = gate

@@ -121,4 +121,23 @@ struct WireFormatTests {
             try ResponseEncoding.encode(policy, keepAlive: true, allocator: allocator)
         }
     }
+
+    @Test(
+        "through the server: a route whose header would split the answer gets 500 SYS_001 and the connection ends, the header never sent"
+    )
+    func invalidHeaderOverTheWire() async throws {
+        let router = Router { root in
+            root.get("/split") { _, _ in
+                HTTPResponse(status: .found, headers: ["location": "/a\r\nset-cookie: stolen=1"])
+            }
+        }
+        let server = try await HTTPServer.start(
+            host: "127.0.0.1", port: 0, router: router, limits: HTTPHarness.limits, threads: 1)
+        let connection = try RawConnection(port: server.port)
+        connection.send("GET /split HTTP/1.1\r\nHost: t\r\n\r\n")
+        let answer = try #require(await connection.readUntilClosed(), "the server ends the connection")
+        #expect(Self.statuses(answer) == [500] && answer.contains(#""code":"SYS_001""#), "\(answer)")
+        #expect(!answer.contains("stolen") && !answer.contains("location"))
+        await server.stop()
+    }
 }
