@@ -21,8 +21,8 @@ struct ClusterFixture {
         let server = try PrivatePostgres()
         defer { server.stop() }
         var configuration = PostgresClient.Configuration(
-            host: "127.0.0.1", port: server.port, username: PrivatePostgres.user, password: nil,
-            database: PrivatePostgres.database, tls: .disable)
+            unixSocketPath: server.socketPath, username: PrivatePostgres.user, password: nil,
+            database: PrivatePostgres.database)
         configuration.options.connectTimeout = connectTimeout
         let client = PostgresClient(configuration: configuration)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -4,15 +4,15 @@ import Foundation
 import Glibc
 #endif
 
-/// A PostgreSQL server of its own for a test: a data directory in a temporary folder, loopback only, a free
-/// port, trust authentication for the `tessera` role. When the tests run as root the server runs as the
+/// A PostgreSQL server of its own for a test: a data directory in a temporary folder, reached only through a
+/// Unix socket in that folder (no TCP port, so no port to pick and none shared), trust authentication for the
+/// `tessera` role. When the tests run as root the server runs as the
 /// `postgres` user, since PostgreSQL refuses to run as root. `stop()` ends it and removes the folder.
 final class PrivatePostgres: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
-    let port: Int
     let folder: String
     private let binaries: String
     private let asPostgresUser: Bool
@@ -32,19 +32,21 @@ final class PrivatePostgres: Sendable {
             }
             chown(folder, account.pointee.pw_uid, account.pointee.pw_gid)
         }
-        port = try Self.freePort()
         try run(
             "initdb", ["-D", folder + "/data", "-U", Self.user, "--auth=trust", "-E", "UTF8", "--no-sync"])
         try start()
     }
 
-    /// Starts the server (again), on the same port; returns once it accepts connections.
+    /// The server's socket.
+    var socketPath: String { folder + "/.s.PGSQL.5432" }
+
+    /// Starts the server (again); returns once it accepts connections.
     func start() throws {
         try run(
             "pg_ctl",
             [
                 "-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o",
-                "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(folder)", "start",
+                "-c listen_addresses='' -c unix_socket_directories=\(folder)", "start",
             ])
     }
 
@@ -101,23 +103,5 @@ final class PrivatePostgres: Sendable {
             return String(folder)
         }
         throw Failure(description: "PostgreSQL's server is not installed (make deps installs Debian's postgresql)")
-    }
-
-    /// A port nothing listens on now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw Failure(description: "bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
