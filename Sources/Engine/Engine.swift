@@ -81,7 +81,7 @@ package final class Engine: Sendable {
             directory: configuration.snapshotDirectory,
             retainedCount: configuration.keptSnapshots)
         let oldestSegment = try WriteAheadLog.oldestSegmentFirstLSN(directory: configuration.logDirectory)
-        let loaded = try snapshots.loadNewest { lsn in oldestSegment.map { $0 <= lsn + 1 } ?? true }
+        let loaded = try loadSnapshot(snapshots, oldestSegment: oldestSegment, configuration: configuration)
         var snapshot: EngineSnapshot?
         if let loaded {
             do { snapshot = try EngineSnapshot.decode(loaded.payload) } catch {
@@ -100,6 +100,10 @@ package final class Engine: Sendable {
             if snapshot?.reflects(lsn: view.lsn, shardKey: record.shardKey) == true { return }
             states[routing.shard(of: record.shardKey)].apply(record, lsn: view.lsn)
             replayed += 1
+        }
+        if let limit = configuration.discardAfter {
+            // Beyond the cluster's log, never to be loaded: their state was never acknowledged.
+            try snapshots.remove(after: limit)
         }
         let logReplayed = ContinuousClock.now
         var emails: [String: UUID] = [:]
@@ -140,7 +144,14 @@ package final class Engine: Sendable {
         startup.identityCreated = existingIdentity == nil
         startup.acceptedLoss = lostState
         startup.removedTemporaryFiles = snapshots.removedTemporaryFiles.map { "snapshots/" + $0 }
-        if let cut = log.recovery.truncatedAt {
+        if let cut = log.recovery.truncatedAt, let limit = log.recovery.stoppedAfter {
+            let report = log.recovery
+            startup.truncation =
+                "\(report.droppedRecords) records after LSN \(limit), the end of the cluster's log, dropped "
+                + (report.droppedLSNs.map { "(LSNs \($0.lowerBound)…\($0.upperBound)) " } ?? "")
+                + "from \(cut.file) on: never committed to the cluster, so never acknowledged; "
+                + "\(report.setAside.count) segment file(s) set aside as *.discarded-N"
+        } else if let cut = log.recovery.truncatedAt {
             let report = log.recovery
             startup.truncation =
                 "--recover=truncate cut the log at LSN \(cut.expectedLSN) (\(cut.reason) in \(cut.file) at byte "
@@ -154,6 +165,23 @@ package final class Engine: Sendable {
             organizations: states.lazy.flatMap { $0.organizations.values },
             clients: states.lazy.flatMap { $0.clients.values }.filter { !$0.isDeleted },
             identities: identities, startup: startup, lock: lock, identity: identity, gate: gate)
+    }
+
+    /// The newest intact snapshot the log continues — and, on a cluster node, at or before the cluster's end.
+    private static func loadSnapshot(
+        _ snapshots: SnapshotStore, oldestSegment: LSN?, configuration: EngineConfiguration
+    ) throws -> LoadedSnapshot? {
+        let limit = configuration.discardAfter ?? .max
+        do {
+            return try snapshots.loadNewest { lsn in (oldestSegment.map { $0 <= lsn + 1 } ?? true) && lsn <= limit }
+        } catch {
+            guard configuration.discardAfter != nil else { throw error }
+            throw EngineError(
+                .invalidArgument,
+                "\(configuration.dataDirectory) holds no snapshot at or before LSN \(limit), the end of the "
+                    + "cluster's log, that its log continues (\(error.message)): this node cannot go back to the "
+                    + "cluster's state from it; move the data directory away to join afresh")
+        }
     }
 
     private init(

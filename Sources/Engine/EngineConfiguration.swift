@@ -16,6 +16,9 @@ package struct EngineConfiguration: Sendable {
     /// Whether this engine makes changes of its own. A cluster's follower opens with false: it only applies
     /// the leader's records (`applyReplicated`) and refuses every change with `notLeader`, at open too.
     package var acceptsChanges = true
+    /// Records after this LSN are dropped at open, and snapshots after it deleted: a cluster node's state beyond
+    /// what the cluster committed (a former leader's records that were never acknowledged).
+    package var discardAfter: LSN?
     /// Sessions expire this long after their last refresh (sliding).
     package var sessionLifetimeMilliseconds: Int64 = 7 * 86_400_000
     /// A rotated-out refresh token presented again within this window gets the same new pair instead of
@@ -55,6 +58,7 @@ package struct EngineConfiguration: Sendable {
         configuration.recovery = recovery
         configuration.deviceFactory = logDeviceFactory
         configuration.replication = replication
+        configuration.discardAfter = discardAfter
         return configuration
     }
 }

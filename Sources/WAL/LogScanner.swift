@@ -51,6 +51,9 @@ package struct LogScanReport: Sendable {
     /// held more), and their lowest and highest LSN.
     package var droppedRecords = 0
     package var droppedLSNs: ClosedRange<LSN>?
+    /// Set when the scan stopped at a record beyond its `stopAfter` LSN (reported as `damage` there), rather
+    /// than at damage; `WriteAheadLog.open` then sets the rest aside as discarded.
+    package var stoppedAfter: LSN?
     /// Whether the last segment ends cleanly (zeros after its last record) at its full preallocated size,
     /// so that appends can continue in it.
     package var lastSegmentAppendable = false
@@ -66,9 +69,11 @@ enum LogScanner {
             .sorted { $0.firstLSN < $1.firstLSN }
     }
 
-    /// Scans `directory`, handing every valid record with an LSN above `after` to `visit`, in order.
+    /// Scans `directory`, handing every valid record with an LSN above `after` to `visit`, in order. With
+    /// `stopAfter`, the first record beyond it ends the scan as if it were damage (`stoppedAfter` says so).
     static func scan(
-        directory: String, after: LSN, syncFirst: Bool, visit: (WALRecordView) throws -> Void
+        directory: String, after: LSN, stopAfter: LSN? = nil, syncFirst: Bool,
+        visit: (WALRecordView) throws -> Void
     ) throws -> LogScanReport {
         let names = try segmentNames(in: directory)
         if syncFirst {
@@ -83,7 +88,8 @@ enum LogScanner {
             let file = try MappedFile(path: directory + "/" + entry.name)
             let later = names[(index + 1)...]
             let endsLog = try scanSegment(
-                file, name: entry.name, firstLSN: entry.firstLSN, limit: limit, after: after, report: &report,
+                file, name: entry.name, firstLSN: entry.firstLSN, limit: limit, after: after, stopAfter: stopAfter,
+                report: &report,
                 laterSegmentsHoldRecords: { () throws(WALError) in
                     for segment in later
                     where try firstRecordIsValid(
@@ -123,7 +129,7 @@ enum LogScanner {
     /// Validates one segment. Returns true when the log ends in this segment although later segment files
     /// exist: they were created ahead of the records that would have filled this one, and hold no record.
     private static func scanSegment(
-        _ file: MappedFile, name: String, firstLSN: LSN, limit: LSN?, after: LSN,
+        _ file: MappedFile, name: String, firstLSN: LSN, limit: LSN?, after: LSN, stopAfter: LSN?,
         report: inout LogScanReport, laterSegmentsHoldRecords: () throws(WALError) -> Bool,
         visit: (WALRecordView) throws -> Void
     ) throws -> Bool {
@@ -159,6 +165,10 @@ enum LogScanner {
         var offset = SegmentHeader.size
         while limit.map({ expected <= $0 }) ?? true {
             switch RecordFrame.read(bytes, at: offset, epoch: header.epoch, expected: expected) {
+            case .record(let record, _) where stopAfter.map({ record.lsn > $0 }) == true:
+                damage("beyond LSN \(stopAfter!)", offset: offset, expected: record.lsn)
+                report.stoppedAfter = stopAfter
+                return false
             case .record(let record, let frameSize):
                 if record.lsn > after { try visit(record) }
                 if report.firstLSN == nil { report.firstLSN = record.lsn }

@@ -122,6 +122,14 @@ package struct SnapshotStore: Sendable {
                 + (reasons.isEmpty ? "" : ": \(reasons)"), file: directory)
     }
 
+    /// Deletes every snapshot after `lsn` (a cluster node's state beyond what the cluster committed), then syncs
+    /// the directory. The manifest may go on naming a deleted one: loading then falls back to the newest older.
+    package func remove(after lsn: LSN) throws(WALError) {
+        let beyond = try snapshotLSNs().filter { $0 > lsn }
+        guard !beyond.isEmpty else { return }
+        try Durable.remove(beyond.map { directory + "/" + SnapshotFile.fileName(lsn: $0) })
+    }
+
     /// The snapshot at `lsn`, checked; throws `snapshotDamaged` when it fails its checksums.
     package func load(lsn: LSN) throws(WALError) -> LoadedSnapshot {
         let name = SnapshotFile.fileName(lsn: lsn)

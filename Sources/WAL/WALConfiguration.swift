@@ -48,6 +48,10 @@ package struct WALConfiguration: Sendable {
     /// Sees every record as it is queued, in LSN order, and holds acknowledgements until it replicated them (a
     /// cluster's leader).
     package var replication: (any ReplicationSink)?
+    /// Records after this LSN are dropped at open, whatever the recovery policy: the segments holding them are
+    /// set aside as `*.discarded-<n>`. A cluster node's records beyond what the cluster committed were never
+    /// acknowledged, and the cluster's own records from there on replace them.
+    package var discardAfter: LSN?
     /// Replaces the device `backend` would create: the seam for fault injection in tests.
     package var deviceFactory: (@Sendable () throws(WALError) -> any LogDevice)?
     package var recovery: RecoveryPolicy = .strict

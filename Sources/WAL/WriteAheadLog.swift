@@ -41,9 +41,11 @@ package final class WriteAheadLog: Sendable {
         }
         try Durable.makeDirectory(configuration.directory)
         var report = try LogScanner.scan(
-            directory: configuration.directory, after: after, syncFirst: true,
+            directory: configuration.directory, after: after, stopAfter: configuration.discardAfter, syncFirst: true,
             visit: replay)
-        if let damage = report.damage {
+        if let stop = report.damage, report.stoppedAfter != nil {
+            try setAsideSegments(from: stop, report: &report, directory: configuration.directory, as: "discarded")
+        } else if let damage = report.damage {
             guard configuration.recovery == .truncateAfterDamage else {
                 throw WALError(
                     .damaged,
@@ -51,7 +53,7 @@ package final class WriteAheadLog: Sendable {
                         + "--recover=truncate to keep only the records before it",
                     file: configuration.directory + "/" + damage.file, offset: damage.offset)
             }
-            try setAsideSegments(from: damage, report: &report, directory: configuration.directory)
+            try setAsideSegments(from: damage, report: &report, directory: configuration.directory, as: "damaged")
         }
         if !report.staleSegments.isEmpty {
             // Created ahead of the records that would have filled the segment before them, and empty: a new
@@ -231,9 +233,9 @@ package final class WriteAheadLog: Sendable {
     }
 
     /// Renames the damaged segment (when nothing valid is left in it) and every later one to
-    /// `<name>.damaged-<n>`, keeping them for inspection, and drops them from the report.
+    /// `<name>.<reason>-<n>`, keeping them for inspection, and drops them from the report.
     private static func setAsideSegments(
-        from damage: LogDamage, report: inout LogScanReport, directory: String
+        from damage: LogDamage, report: inout LogScanReport, directory: String, as reason: String
     ) throws(WALError) {
         guard let index = report.segments.firstIndex(where: { $0.fileName == damage.file }) else { return }
         let keepDamaged = report.segments[index].recordCount > 0
@@ -243,7 +245,9 @@ package final class WriteAheadLog: Sendable {
         names += listed.filter { name in !report.segments.contains { $0.fileName == name } }
         // Counted before the files move: the rest of the damaged segment, and every segment after it.
         var dropped = LogScanner.validRecords(
-            in: directory + "/" + damage.file, from: damage.offset + RecordFrame.alignment)
+            in: directory + "/" + damage.file,
+            // A discard starts at a valid record, which counts; damage starts at a bad frame, which does not.
+            from: damage.offset + (report.stoppedAfter == nil ? RecordFrame.alignment : 0))
         for name in names where name != damage.file {
             let found = LogScanner.validRecords(in: directory + "/" + name, from: nil)
             dropped.count += found.count
@@ -255,8 +259,8 @@ package final class WriteAheadLog: Sendable {
         }
         for name in names {
             var suffix = 1
-            while PosixFile.exists("\(directory)/\(name).damaged-\(suffix)") { suffix += 1 }
-            try Durable.rename("\(directory)/\(name)", "\(directory)/\(name).damaged-\(suffix)")
+            while PosixFile.exists("\(directory)/\(name).\(reason)-\(suffix)") { suffix += 1 }
+            try Durable.rename("\(directory)/\(name)", "\(directory)/\(name).\(reason)-\(suffix)")
         }
         report.segments.removeSubrange(firstAside...)
         report.lastSegmentAppendable = false
