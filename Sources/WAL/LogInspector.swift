@@ -115,4 +115,22 @@ package enum LogReader {
     ) throws -> LogScanReport {
         try LogScanner.scan(directory: directory, after: after, syncFirst: false, visit: visit)
     }
+
+    /// The record at `lsn` (its type and payload), reading only the segment that holds it; nil when the log does
+    /// not hold it (never written, cut off, or in a segment already deleted).
+    package static func record(at lsn: LSN, directory: String) throws -> (type: UInt16, payload: [UInt8])? {
+        struct Found: Error { let type: UInt16, payload: [UInt8] }
+        guard lsn > 0 else { return nil }
+        do {
+            _ = try LogScanner.scan(
+                directory: directory, after: lsn - 1, syncFirst: false, fromSegmentHolding: lsn
+            ) { view in
+                guard view.lsn == lsn else { return }
+                throw Found(type: view.type, payload: Array(view.payload))
+            }
+        } catch let found as Found {
+            return (found.type, found.payload)
+        }
+        return nil
+    }
 }

@@ -73,9 +73,13 @@ enum LogScanner {
     /// `stopAfter`, the first record beyond it ends the scan as if it were damage (`stoppedAfter` says so).
     static func scan(
         directory: String, after: LSN, stopAfter: LSN? = nil, syncFirst: Bool,
-        visit: (WALRecordView) throws -> Void
+        fromSegmentHolding start: LSN? = nil, visit: (WALRecordView) throws -> Void
     ) throws -> LogScanReport {
-        let names = try segmentNames(in: directory)
+        var names = try segmentNames(in: directory)
+        if let start {
+            // Segments whose successor begins at or before `start` hold only records before it.
+            while names.count > 1 && names[1].firstLSN <= start { names.removeFirst() }
+        }
         if syncFirst {
             // What a crashed process left in the page cache may still be lost on power failure; make it
             // durable before deciding what the log holds.
