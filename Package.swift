@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "WAL", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Engine", "WAL", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -22,6 +22,8 @@ package final class LeaseKeeper: Sendable {
     private let ttlMilliseconds: Int
     private let appliedLSN: @Sendable () -> LSN
     private let current = Mutex<NodeRole>(.follower)
+    /// The lease as the last round found it held by another node (nil: none seen yet, or this node leads).
+    private let seen = Mutex<LeaseHolder?>(nil)
 
     /// `appliedLSN` says how far this node's state goes (a follower may lead only once it equals the cluster's
     /// last LSN).
@@ -39,6 +41,13 @@ package final class LeaseKeeper: Sendable {
 
     /// The role found by the last step.
     package var role: NodeRole { current.withLock { $0 } }
+
+    /// The address of the node that leads, as the last step found it: this node's own while it leads; nil when
+    /// no node holds an unexpired lease (or PostgreSQL could not be asked yet).
+    package var leaderAddress: String? {
+        if case .leader = role { return address }
+        return seen.withLock { holder in holder.flatMap { $0.expired ? nil : $0.address } }
+    }
 
     /// One round: renew the lease held, or take an expired one when caught up. Returns the role after it. When
     /// PostgreSQL cannot be reached, the role stays: a leader cut off from it can commit nothing anyway, and
@@ -61,6 +70,7 @@ package final class LeaseKeeper: Sendable {
         case .follower:
             do throws(ClusterError) {
                 let holder = try await store.holder()
+                seen.withLock { $0 = holder }
                 guard holder.holder == nil || holder.expired || holder.holder == node else { return .follower }
                 next =
                     try await store.acquire(

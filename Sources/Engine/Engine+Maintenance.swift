@@ -28,7 +28,8 @@ extension Engine {
                 }
             }
             secondsSincePurge += tickSeconds
-            if secondsSincePurge >= configuration.purgeIntervalSeconds {
+            // Purges are changes: a cluster's follower gets them as the leader's records.
+            if secondsSincePurge >= configuration.purgeIntervalSeconds && acceptsChanges {
                 secondsSincePurge = 0
                 do {
                     let purged = try await purgeInactiveSessions()

@@ -1,0 +1,151 @@
+package import Engine
+package import Logging
+package import PostgresNIO
+import Synchronization
+package import WAL
+
+/// What a node says about its place in the cluster (`/health`).
+package struct ClusterStatus: Sendable, Hashable {
+    /// "leader", "follower", or "fenced" (it led, another node took over; it restarts as a follower).
+    package var role: String
+    /// The address of the node that leads, as last seen; nil when none holds an unexpired lease.
+    package var leader: String?
+    /// The last LSN applied here (on the leader: committed to the cluster).
+    package var appliedLSN: LSN
+    /// Records the cluster holds that this node has not applied yet (0 on the leader).
+    package var lagRecords: UInt64
+}
+
+/// One node of a cluster: it follows the cluster's log into its engine until its lease keeper takes the lease,
+/// then leads — its engine accepts changes, and its records are committed to PostgreSQL before they are
+/// acknowledged — until it stops (and releases the lease) or is fenced. A node never goes from leading back to
+/// following in place: its memory may hold changes the cluster never committed, so a fenced node restarts and
+/// drops them at open (`LogAgreement`, `EngineConfiguration.discardAfter`).
+package final class ClusterNode: Sendable {
+    /// How `run()` ended.
+    package enum Outcome: Sendable, Equatable {
+        /// Cancelled (the service stops); a lease held was released.
+        case stopped
+        /// Another node took the lease over: restart as a follower.
+        case fenced(currentEpoch: UInt64)
+    }
+
+    private let engine: Engine
+    private let store: ClusterLogStore
+    private let sink: NodeReplicationSink
+    private let keeper: LeaseKeeper
+    private let follower: LogFollower
+    private let replicator = Mutex<LogReplicator?>(nil)
+    /// Why following ended, when it ended on its own (the cluster's log could not be applied here).
+    private let followerFailure = Mutex<(any Error)?>(nil)
+    private let roundInterval: Duration
+    private let logger: Logger
+
+    /// A node named `node`, reached by the others at `address`, whose engine was opened following (changes
+    /// refused) with `sink` as its replication sink, from a log that agrees with the cluster's.
+    package init(
+        engine: Engine, store: ClusterLogStore, client: PostgresClient, sink: NodeReplicationSink, node: String,
+        address: String, ttlMilliseconds: Int, logger: Logger
+    ) {
+        self.engine = engine
+        self.store = store
+        self.sink = sink
+        self.logger = logger
+        roundInterval = .milliseconds(ttlMilliseconds / 3)
+        let follower = LogFollower(store: store, client: client, appliedLSN: engine.lastLSN) { records in
+            for record in records {
+                try await engine.applyReplicated(lsn: record.lsn, type: record.type, payload: record.payload)
+            }
+            if let last = records.last { try await engine.waitUntilLocallyDurable(last.lsn) }
+        }
+        self.follower = follower
+        keeper = LeaseKeeper(
+            store: store, node: node, address: address, ttlMilliseconds: ttlMilliseconds,
+            appliedLSN: { follower.appliedLSN })
+    }
+
+    /// The node's place in the cluster now.
+    package var status: ClusterStatus {
+        switch keeper.role {
+        case .leader:
+            ClusterStatus(role: "leader", leader: keeper.leaderAddress, appliedLSN: engine.lastLSN, lagRecords: 0)
+        case .follower:
+            ClusterStatus(
+                role: "follower", leader: keeper.leaderAddress, appliedLSN: follower.appliedLSN,
+                lagRecords: follower.lagRecords)
+        case .fenced:
+            ClusterStatus(
+                role: "fenced", leader: keeper.leaderAddress, appliedLSN: engine.lastLSN, lagRecords: 0)
+        }
+    }
+
+    /// Where a change that reaches this node goes: nil while this node leads, else the leader's address (nil
+    /// too when no node leads right now).
+    package var leaderAddressForChanges: String? {
+        if case .leader = keeper.role { return nil }
+        return keeper.leaderAddress
+    }
+
+    /// Whether this node leads.
+    package var isLeader: Bool {
+        if case .leader = keeper.role { return true }
+        return false
+    }
+
+    /// Follows, then leads when the lease comes to it, until cancelled or fenced. Throws when the cluster's log
+    /// cannot be applied here (this node's log disagrees with it, or a batch is damaged).
+    package func run() async throws -> Outcome {
+        // Unstructured so that leading can end it while the rounds go on; cancelled on every way out.
+        let following = Task {
+            do { try await follower.run() } catch { followerFailure.withLock { $0 = error } }
+        }
+        defer { following.cancel() }
+        while !Task.isCancelled {
+            if let failure = followerFailure.withLock({ $0 }) { throw failure }
+            switch await keeper.step() {
+            case .leader(let lease) where replicator.withLock({ $0 }) == nil:
+                following.cancel()
+                await following.value
+                if let failure = followerFailure.withLock({ $0 }) { throw failure }
+                try await lead(under: lease)
+            case .fenced(let current):
+                logger.error(
+                    "the lease was taken over (epoch \(current)): this node acknowledges nothing more and restarts as a follower"
+                )
+                stepDown(fenced: true)
+                return .fenced(currentEpoch: current)
+            default:
+                break
+            }
+            try? await Task.sleep(for: roundInterval)
+        }
+        stepDown(fenced: false)
+        await keeper.release()
+        return .stopped
+    }
+
+    /// Starts leading under `lease`: a replicator from the lease's log end, then the engine's changes.
+    private func lead(under lease: ClusterLease) async throws {
+        guard engine.lastLSN == lease.lastLSN else {
+            // Cannot happen when following worked (the lease goes only to a node that applied everything, and
+            // a following engine makes no record of its own): refuse to lead rather than fork the log.
+            await keeper.release()
+            throw ClusterError.outOfSequence(lastLSN: lease.lastLSN)
+        }
+        let replicator = LogReplicator(store: store, lease: lease)
+        self.replicator.withLock { $0 = replicator }
+        // Ends when `stepDown` stops the replicator.
+        Task { await replicator.run() }
+        sink.lead(with: replicator)
+        engine.acceptChanges(true)
+        logger.notice("leading the cluster from LSN \(lease.lastLSN) (epoch \(lease.epoch))")
+    }
+
+    /// Leads no more: no change of its own, and nothing after what was committed is acknowledged.
+    private func stepDown(fenced: Bool) {
+        engine.acceptChanges(false)
+        guard let replicator = replicator.withLock({ $0 }) else { return }
+        sink.stopLeading(replicator, fenced: fenced)
+        replicator.stop()
+    }
+}
