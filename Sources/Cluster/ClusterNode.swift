@@ -36,6 +36,8 @@ package final class ClusterNode: Sendable {
     private let keeper: LeaseKeeper
     private let follower: LogFollower
     private let replicator = Mutex<LogReplicator?>(nil)
+    private enum Phase { case following, leading, fenced }
+    private let phase = Mutex<Phase>(.following)
     /// Why following ended, when it ended on its own (the cluster's log could not be applied here).
     private let followerFailure = Mutex<(any Error)?>(nil)
     private let roundInterval: Duration
@@ -66,31 +68,27 @@ package final class ClusterNode: Sendable {
 
     /// The node's place in the cluster now.
     package var status: ClusterStatus {
-        switch keeper.role {
-        case .leader:
-            ClusterStatus(role: "leader", leader: keeper.leaderAddress, appliedLSN: engine.lastLSN, lagRecords: 0)
-        case .follower:
-            ClusterStatus(
-                role: "follower", leader: keeper.leaderAddress, appliedLSN: follower.appliedLSN,
-                lagRecords: follower.lagRecords)
+        let leader = keeper.leaderAddress
+        switch phase.withLock({ $0 }) {
+        case .leading:
+            return ClusterStatus(role: "leader", leader: leader, appliedLSN: engine.lastLSN, lagRecords: 0)
+        case .following:
+            return ClusterStatus(
+                role: "follower", leader: leader, appliedLSN: follower.appliedLSN, lagRecords: follower.lagRecords)
         case .fenced:
-            ClusterStatus(
-                role: "fenced", leader: keeper.leaderAddress, appliedLSN: engine.lastLSN, lagRecords: 0)
+            return ClusterStatus(role: "fenced", leader: leader, appliedLSN: engine.lastLSN, lagRecords: 0)
         }
     }
 
-    /// Where a change that reaches this node goes: nil while this node leads, else the leader's address (nil
-    /// too when no node leads right now).
+    /// Where a change that reaches this node goes: nil while this node leads, or while no other node does
+    /// (then it is refused: 503 with Retry-After), else the leader's address.
     package var leaderAddressForChanges: String? {
-        if case .leader = keeper.role { return nil }
+        guard case .following = phase.withLock({ $0 }), case .follower = keeper.role else { return nil }
         return keeper.leaderAddress
     }
 
-    /// Whether this node leads.
-    package var isLeader: Bool {
-        if case .leader = keeper.role { return true }
-        return false
-    }
+    /// Whether this node leads: it holds the lease, and its engine accepts changes.
+    package var isLeader: Bool { phase.withLock { $0 } == .leading }
 
     /// Follows, then leads when the lease comes to it, until cancelled or fenced. Throws when the cluster's log
     /// cannot be applied here (this node's log disagrees with it, or a batch is damaged).
@@ -138,12 +136,14 @@ package final class ClusterNode: Sendable {
         Task { await replicator.run() }
         sink.lead(with: replicator)
         engine.acceptChanges(true)
+        phase.withLock { $0 = .leading }
         logger.notice("leading the cluster from LSN \(lease.lastLSN) (epoch \(lease.epoch))")
     }
 
     /// Leads no more: no change of its own, and nothing after what was committed is acknowledged.
     private func stepDown(fenced: Bool) {
         engine.acceptChanges(false)
+        phase.withLock { $0 = fenced ? .fenced : .following }
         guard let replicator = replicator.withLock({ $0 }) else { return }
         sink.stopLeading(replicator, fenced: fenced)
         replicator.stop()
