@@ -92,7 +92,9 @@ package final class ClusterNode: Sendable {
 
     /// Follows, then leads when the lease comes to it, until cancelled or fenced. Throws when the cluster's log
     /// cannot be applied here (this node's log disagrees with it, or a batch is damaged).
-    package func run() async throws -> Outcome {
+    /// `whenLeading` runs each time this node starts leading, its engine open to changes (a first superuser
+    /// of a new cluster is made there).
+    package func run(whenLeading: @Sendable (ClusterLease) async -> Void = { _ in }) async throws -> Outcome {
         // Unstructured so that leading can end it while the rounds go on; cancelled on every way out.
         let following = Task {
             do { try await follower.run() } catch { followerFailure.withLock { $0 = error } }
@@ -106,6 +108,7 @@ package final class ClusterNode: Sendable {
                 await following.value
                 if let failure = followerFailure.withLock({ $0 }) { throw failure }
                 try await lead(under: lease)
+                await whenLeading(lease)
             case .fenced(let current):
                 logger.error(
                     "the lease was taken over (epoch \(current)): this node acknowledges nothing more and restarts as a follower"

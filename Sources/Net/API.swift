@@ -14,18 +14,19 @@ package struct API: Sendable {
         rateLimiter: RateLimiter? = RateLimiter(), trustedProxies: Set<String> = [],
         metrics: ServiceMetrics? = ServiceMetrics(), provider: OAuthProvider? = nil, social: SocialLogin? = nil,
         cors: CORSPolicy? = nil, hstsMaxAgeSeconds: Int? = nil,
-        registration: RegistrationSettings = RegistrationSettings(),
+        registration: RegistrationSettings = RegistrationSettings(), cluster: (any ClusterMembership)? = nil,
         logger: Logger = Logger(label: "tessera.http")
     ) {
         let endpoints = Endpoints(
             auth: auth, engine: auth.engine, passwordReset: passwordReset, version: version, metrics: metrics,
             provider: provider ?? OAuthProvider(auth: auth, consentURL: ""),
-            social: social, registration: registration, logger: logger)
+            social: social, registration: registration, cluster: cluster, logger: logger)
         var options = Router.Options(rateLimiter: rateLimiter)
         options.trustedProxies = trustedProxies
         options.logger = logger
         options.metrics = metrics
         options.cors = cors
+        options.cluster = cluster
         options.strictTransportSecurity = hstsMaxAgeSeconds.map { "max-age=\($0); includeSubDomains" }
         // After the log failed, memory may hold changes that were answered 503 and are gone at the restart:
         // nothing is read from it any more (docs/engine.md).
@@ -50,6 +51,8 @@ struct Endpoints: Sendable {
     let social: SocialLogin?
     /// Whether and how clients may register themselves (RFC 7591).
     let registration: RegistrationSettings
+    /// A cluster node's membership (`/health` says its place); nil on a single node.
+    let cluster: (any ClusterMembership)?
     let logger: Logger
 
     func add(to root: RouteGroup) {

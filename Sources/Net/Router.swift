@@ -1,3 +1,4 @@
+import Engine
 package import Logging
 public import NIOHTTP1
 import Synchronization
@@ -24,6 +25,8 @@ public struct Router: Sendable {
         package var cors: CORSPolicy?
         /// The `Strict-Transport-Security` value every answer carries, when configured (HTTPS in production).
         package var strictTransportSecurity: String?
+        /// A cluster node's membership: changes that reach a follower are forwarded to the leader.
+        package var cluster: (any ClusterMembership)?
 
         public init(rateLimiter: RateLimiter? = nil) { self.rateLimiter = rateLimiter }
     }
@@ -127,6 +130,13 @@ public struct Router: Sendable {
         case .route(let route, let parameters):
             var request = request
             request.parameters = parameters
+            if let cluster = options.cluster, Self.changesState(route) {
+                switch cluster.changes {
+                case .here: break
+                case .leader(let leader): return await forwarded(request, to: leader, route: route, context: context)
+                case .nowhere: return Self.noLeader(route: route, context: context)
+                }
+            }
             do {
                 if let limit = route.rateLimit, let limiter = options.rateLimiter,
                     let wait = limiter.take(limit, client: context.clientAddress)
@@ -138,10 +148,40 @@ public struct Router: Sendable {
                 case .suspending(let handler): return try await handler(request, context)
                 case .immediate(let handler, _): return try handler(request, context)
                 }
+            } catch let error as EngineError where error.code == .notLeader {
+                // A read that turned out to change something (a GET that revokes, say) is made at the leader.
+                guard case .leader(let leader) = options.cluster?.changes else {
+                    return ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
+                }
+                return await forwarded(request, to: leader, route: route, context: context)
             } catch {
                 return ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
             }
         }
+    }
+
+    /// Whether a route's requests are changes a follower forwards before anything else: every method but
+    /// GET, HEAD and OPTIONS, except the immediate routes (introspection), which only read.
+    private static func changesState(_ route: Route) -> Bool {
+        if case .immediate = route.handler { return false }
+        return ![.GET, .HEAD, .OPTIONS].contains(route.method)
+    }
+
+    /// The leader's answer — unless the request was forwarded here already: then this node, which the other
+    /// took for the leader, answers 503 (the lease is changing hands) rather than pass it on again.
+    private func forwarded(
+        _ request: HTTPRequest, to leader: String, route: Route, context: RequestContext
+    ) async -> HTTPResponse {
+        guard !request.headers.contains(name: ChangeForwarder.forwardedMark) else {
+            return Self.noLeader(route: route, context: context)
+        }
+        return await ChangeForwarder().forward(
+            request, from: context.clientAddress, to: leader, style: route.errorStyle)
+    }
+
+    private static func noLeader(route: Route, context: RequestContext) -> HTTPResponse {
+        let error = EngineError(.notLeader, "no node of the cluster leads right now; retry shortly")
+        return ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
     }
 
     private var isOutOfService: Bool { options.isOutOfService?() == true }

@@ -24,6 +24,8 @@ extension Endpoints {
             let version: String
             let durability: String
             let checks: [String: String]
+            /// A cluster node's place in it (absent on a single node).
+            let cluster: ClusterHealth?
         }
         let failure = engine.log.failure
         let answer = Answer(
@@ -33,7 +35,7 @@ extension Endpoints {
             checks: [
                 "wal": failure.map { "failed: \($0.code)" } ?? "ok",
                 "snapshot": engine.snapshotStatus.summary,
-            ])
+            ], cluster: cluster?.health)
         return .json(failure == nil ? .ok : .serviceUnavailable, JSONBody.encode(answer))
     }
 }

@@ -142,7 +142,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Request bodies held at once, in bytes, across every connection (TESSERA_BUFFERED_BODY_LIMIT_BYTES).")
     var bufferedBodyLimitBytes = Int(environment("TESSERA_BUFFERED_BODY_LIMIT_BYTES") ?? "") ?? 64 << 20
 
+    @OptionGroup(title: "Cluster") var clusterOptions: ClusterOptions
+
     func validate() throws {
+        if clusterOptions.isClustered && issuer.isEmpty {
+            throw ValidationError(
+                "--issuer: required with --cluster (every node issues and checks tokens under the same issuer)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError(
                 "--log-level: one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
@@ -281,8 +287,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.segmentSizeBytes = segmentSizeBytes
         configuration.acceptLostState = acceptLostState
         configuration.unusedAnonymousClientMilliseconds = Int64(unusedClientHours * 3_600_000)
+        let member =
+            clusterOptions.isClustered
+            ? try await ClusterMember(options: clusterOptions, dataDirectory: data, logger: logger) : nil
+        member?.configure(&configuration)
         let engine: Engine
         do { engine = try Engine.open(configuration) } catch {
+            member?.shutdown()
             // An operating error, said as it is (no usage text).
             throw StartupFailure((error as? EngineError)?.message ?? "\(error)")
         }
@@ -324,7 +335,9 @@ struct ServeCommand: AsyncParsableCommand {
         let auth = AuthService(
             engine: engine, keys: keys, hasher: hasher, issuer: issuer.isEmpty ? "http://\(host):\(port)" : issuer,
             accessTokenLifetimeSeconds: tokenLifetime, signing: keyRing.map { .eddsa($0) })
-        try await createFirstSuperuser(auth, logger: logger)
+        // A cluster's node follows until it leads: the first superuser is made by the first leader of a new cluster.
+        if member == nil { try await createFirstSuperuser(auth, logger: logger) }
+        let node = member?.node(engine: engine, address: advertisedAddress, logger: logger)
         let reset = PasswordResetService(
             auth: auth, outbox: JSONLinesOutbox(path: data + "/outbox.jsonl"),
             frontendURL: frontendURL)
@@ -348,7 +361,7 @@ struct ServeCommand: AsyncParsableCommand {
             registration: RegistrationSettings(
                 policy: ClientRegistrationPolicy(rawValue: clientRegistration)!,
                 maxAnonymousClients: maxAnonymousClients),
-            logger: Logger(label: "tessera.http"))
+            cluster: node.map(NodeMembership.init), logger: Logger(label: "tessera.http"))
         let limits = connectionLimits(openFiles: openFiles)
         if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {
             logger.warning(
@@ -363,11 +376,28 @@ struct ServeCommand: AsyncParsableCommand {
             + "\(shards) shards, log device \(engine.log.device.backend.rawValue), rate limits \(rateLimit), "
             + "\(openFiles.summary), at most \(limits.maxConnections) connections" + socialSummary
         logger.notice("\(serving)")
+        let clusterOutcome = ClusterService.Outcome()
+        var clusterServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let node {
+            // First: shut down last, so that it releases the lease once requests and maintenance are done.
+            let service = ClusterService(
+                node: node,
+                whenLeading: { lease in
+                    guard lease.lastLSN == 0 else { return }
+                    try? await createFirstSuperuser(auth, logger: logger, inNewCluster: true)
+                }, outcome: clusterOutcome)
+            clusterServices.append(
+                .init(
+                    service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
+                services: clusterServices + [
                     .init(
-                        service: MaintenanceService(engine: engine, keys: idTokenKeys, logger: logger),
+                        service: MaintenanceService(
+                            engine: engine, keys: idTokenKeys, logger: logger,
+                            rotatesKeys: { node?.isLeader ?? true }),
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                     // Last: shut down first, so that requests in flight finish while maintenance still runs.
                     .init(service: HTTPService(server: server)),
@@ -383,6 +413,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("shutting down")
         await providerHTTP?.shutdown()
+        if clusterOutcome.fenced {
+            // What this node's memory holds past the cluster's log was never acknowledged: no snapshot of it.
+            await engine.close()
+            member?.shutdown()
+            logger.notice("restarting as a follower")
+            let failure = restartAsFollower()
+            throw StartupFailure("could not restart as a follower: \(String(cString: strerror(failure)))")
+        }
         if let reason = logFailure ?? engine.log.failure.map({ "\($0)" }) {
             // A failed write or fsync is fatal (DESIGN.md): nothing more is acknowledged, and a restart recovers
             // from what the log holds.
@@ -390,18 +428,37 @@ struct ServeCommand: AsyncParsableCommand {
             await engine.close()
             throw ExitCode(1)
         }
+        if let member {
+            // A node's snapshot holds only what the cluster committed: none when that could not be confirmed.
+            do {
+                let checkpoint = try await engine.checkpoint()
+                logger.info("snapshot at LSN \(checkpoint.lsn) written")
+            } catch {
+                logger.warning("no snapshot at the stop: \(error)")
+            }
+            await engine.close()
+            member.shutdown()
+            logger.info("stopped")
+            return
+        }
         let checkpoint = try await engine.checkpoint()
         await engine.close()
         logger.info("snapshot at LSN \(checkpoint.lsn) written; stopped")
     }
 
+    /// The base URL other nodes of a cluster reach this one at.
+    private var advertisedAddress: String {
+        clusterOptions.advertise.isEmpty ? "http://\(host):\(port)" : clusterOptions.advertise
+    }
+
     /// On the first start of an empty data directory, `TESSERA_FIRST_SUPERUSER_EMAIL` and `_PASSWORD` create a
-    /// superuser — and never again: a first superuser deleted later stays deleted.
-    private func createFirstSuperuser(_ auth: AuthService, logger: Logger) async throws {
+    /// superuser — and never again: a first superuser deleted later stays deleted. In a cluster, the first
+    /// leader of an empty cluster log creates it (`inNewCluster`).
+    private func createFirstSuperuser(_ auth: AuthService, logger: Logger, inNewCluster: Bool = false) async throws {
         guard let email = environment("TESSERA_FIRST_SUPERUSER_EMAIL"),
             let password = environment("TESSERA_FIRST_SUPERUSER_PASSWORD")
         else { return }
-        guard auth.engine.startup.foundNothing else {
+        guard auth.engine.startup.foundNothing || inNewCluster else {
             logger.info("TESSERA_FIRST_SUPERUSER_* ignored: the data directory is not new")
             return
         }
@@ -411,6 +468,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             // A log that failed says why (a disk too small names ENOSPC and the size it needed).
             let reason = auth.engine.log.failure.map(\.description) ?? error.message
+            if inNewCluster {
+                logger.error("the first superuser could not be created: \(reason)")
+                return
+            }
             await auth.engine.close()
             throw StartupFailure("the first superuser could not be created: \(reason)")
         }

@@ -23,6 +23,8 @@ struct MaintenanceService: Service {
     /// Every signing key ring in use (ID tokens', and the access tokens' EdDSA ring when configured).
     let keys: IDTokenKeys
     let logger: Logger
+    /// Whether this process rotates the signing keys: a single node always, a cluster's leader only.
+    var rotatesKeys: @Sendable () -> Bool = { true }
 
     /// The log failed: nothing more is acknowledged, and a restart recovers from what the log holds.
     struct LogFailed: Error, CustomStringConvertible {
@@ -30,14 +32,16 @@ struct MaintenanceService: Service {
     }
 
     func run() async throws {
-        let engine = engine, keys = keys, logger = logger
+        let engine = engine, keys = keys, logger = logger, rotatesKeys = rotatesKeys
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 // A replaced key verifies until its tokens have expired.
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(3600))
-                        if (try? keys.rotateIfDue(nowSeconds: engine.clock.nowMilliseconds() / 1000)) == true {
+                        if rotatesKeys(),
+                            (try? keys.rotateIfDue(nowSeconds: engine.clock.nowMilliseconds() / 1000)) == true
+                        {
                             logger.info("a new signing key signs from now on")
                         }
                     }

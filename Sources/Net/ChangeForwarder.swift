@@ -1,0 +1,61 @@
+import AsyncHTTPClient
+import Engine
+import NIOCore
+import NIOHTTP1
+
+/// A follower passes the changes that reach it to the leader and returns the leader's answer, so that clients
+/// and load balancers need not know which node leads. The request goes as it came (method, path and query,
+/// headers, body) plus `X-Forwarded-For` with the client's address; the answer comes back as the leader gave
+/// it. A leader that cannot be reached is answered 503 SYS_007 with `Retry-After`, as when no node leads.
+struct ChangeForwarder: Sendable {
+    /// Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), and the framing, which
+    /// each side sets for itself.
+    static let connectionHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
+        "content-length",
+    ]
+    /// Bodies are held whole on both sides (`BodyBudget`); an answer larger than this is refused.
+    static let answerLimitBytes = 16 << 20
+
+    let client: HTTPClient
+    let timeout: TimeAmount
+
+    init(client: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+        self.client = client
+        self.timeout = timeout
+    }
+
+    /// Marks a request one node forwarded to another: it is never forwarded again (a node that finds it does
+    /// not lead any more answers 503 rather than pass it on, so a request cannot go round).
+    static let forwardedMark = "x-tessera-forwarded"
+
+    /// The leader's answer to `request`, which reached this node from `clientAddress`; errors in `style`.
+    func forward(
+        _ request: HTTPRequest, from clientAddress: String, to leader: String, style: ErrorStyle
+    ) async -> HTTPResponse {
+        var outgoing = HTTPClientRequest(url: leader + request.uri)
+        outgoing.method = request.method
+        for (name, value) in request.headers where !Self.connectionHeaders.contains(name.lowercased()) {
+            outgoing.headers.add(name: name, value: value)
+        }
+        let forwardedFor = request.headers["x-forwarded-for"].joined(separator: ", ")
+        outgoing.headers.replaceOrAdd(
+            name: "x-forwarded-for", value: forwardedFor.isEmpty ? clientAddress : forwardedFor + ", " + clientAddress)
+        outgoing.headers.replaceOrAdd(name: Self.forwardedMark, value: "1")
+        if request.body.readableBytes > 0 { outgoing.body = .bytes(request.body) }
+        do {
+            let answer = try await client.execute(outgoing, timeout: timeout)
+            let body = try await answer.body.collect(upTo: Self.answerLimitBytes)
+            var headers = HTTPHeaders()
+            for (name, value) in answer.headers where !Self.connectionHeaders.contains(name.lowercased()) {
+                headers.add(name: name, value: value)
+            }
+            return HTTPResponse(status: answer.status, headers: headers, body: body)
+        } catch {
+            return ErrorBoundary.answer(
+                for: EngineError(.notLeader, "the cluster's leader could not be reached; retry shortly"), style: style,
+                context: nil
+            ).response
+        }
+    }
+}
