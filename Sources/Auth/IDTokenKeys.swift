@@ -72,6 +72,12 @@ package final class IDTokenKeys: Sendable {
         return JWKS.document(all)
     }
 
+    /// Reads every ring in use again from its files (a cluster's follower, after the leader's keys were
+    /// mirrored here).
+    package func reload() throws(KeyStoreError) {
+        for ring in rings.withLock({ Array($0.values) }) { try ring.reload() }
+    }
+
     /// Rotates every ring in use whose newest key is due (a maintenance tick); true when one rotated.
     @discardableResult
     package func rotateIfDue(nowSeconds: Int64) throws(KeyStoreError) -> Bool {

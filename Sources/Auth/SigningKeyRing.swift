@@ -45,8 +45,23 @@ public final class SigningKeyRing: Sendable {
         } catch {
             throw KeyStoreError("cannot prepare \(directory): \(error.message)")
         }
+        keys = Mutex(try Self.load(directory: directory, algorithm: algorithm))
+        _ = try rotateIfDue(nowSeconds: nowSeconds)
+    }
+
+    /// Reads the ring's files again (a cluster's follower, after the leader's keys were mirrored here); makes no
+    /// key.
+    package func reload() throws(KeyStoreError) {
+        let loaded = try Self.load(directory: directory, algorithm: algorithm)
+        // A ring always has a key to sign with, should this node come to lead.
+        guard !loaded.isEmpty else { return }
+        keys.withLock { $0 = loaded }
+    }
+
+    /// The keys in `directory`, oldest first, each retired by the next.
+    private static func load(directory: String, algorithm: SigningAlgorithm) throws(KeyStoreError) -> [Key] {
         var loaded: [Key] = []
-        for name in try Self.keyFileNames(in: directory) {
+        for name in try keyFileNames(in: directory) {
             guard let createdAt = Int64(name.dropLast(4)) else { continue }
             let bytes = try KeyFile.read(directory + "/" + name, maxSize: 8192)
             guard let key = try? SigningKey(algorithm: algorithm, bytes: bytes) else {
@@ -56,8 +71,7 @@ public final class SigningKeyRing: Sendable {
         }
         loaded.sort { $0.createdAt < $1.createdAt }
         for index in loaded.indices.dropLast() { loaded[index].retiredAt = loaded[index + 1].createdAt }
-        keys = Mutex(loaded)
-        _ = try rotateIfDue(nowSeconds: nowSeconds)
+        return loaded
     }
 
     /// Creates a new signing key when there is none or the newest is older than the rotation period, and

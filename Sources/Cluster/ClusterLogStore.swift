@@ -13,8 +13,8 @@ package final class ClusterLogStore: Sendable {
     /// The `LISTEN` channel: each committed batch notifies its last LSN.
     package static let channel = "tessera_log"
 
-    private let client: PostgresClient
-    private let logger: Logger
+    let client: PostgresClient
+    let logger: Logger
 
     package init(client: PostgresClient, logger: Logger = Logger(label: "tessera.cluster")) {
         self.client = client
@@ -42,6 +42,13 @@ package final class ClusterLogStore: Sendable {
                     """
                     INSERT INTO tessera_lease (id, epoch, holder, address, expires_at, last_lsn)
                     VALUES (1, 0, NULL, NULL, '-infinity', 0) ON CONFLICT (id) DO NOTHING
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS tessera_keys (
+                        path text PRIMARY KEY,
+                        content bytea NOT NULL
+                    )
                     """, logger: logger)
                 try await connection.query(
                     """
@@ -214,7 +221,7 @@ package final class ClusterLogStore: Sendable {
     /// Runs `body`, turning PostgreSQL's errors into `ClusterError.database` (and passing a `ClusterError`
     /// through).
     @discardableResult
-    private func run<Result: Sendable>(_ body: () async throws -> Result) async throws(ClusterError) -> Result {
+    func run<Result: Sendable>(_ body: () async throws -> Result) async throws(ClusterError) -> Result {
         do {
             return try await body()
         } catch let error as ClusterError {

@@ -1,3 +1,4 @@
+import Auth
 import Cluster
 import Engine
 import Logging
@@ -63,6 +64,55 @@ final class ClusterMember: Sendable {
     }
 
     func shutdown() { clientTask.cancel() }
+
+    /// The cluster's key files in PostgreSQL.
+    var keys: ClusterKeys { ClusterKeys(store: store) }
+
+    /// Before the keys load: the cluster's key files in `directory`, so that every node signs and verifies with
+    /// the same keys. The first node of a cluster publishes its own first, made by `makeLocalKeys` when missing.
+    func prepareKeys(directory: String, logger: Logger, makeLocalKeys: () throws -> Void) async throws {
+        do {
+            if try await !keys.clusterHasKeys() {
+                try makeLocalKeys()
+                try await keys.publish(from: directory)
+                logger.info("published this node's keys as the cluster's")
+            }
+            let changed = try await keys.mirror(into: directory)
+            if !changed.isEmpty { logger.info("keys from the cluster: \(changed.joined(separator: ", "))") }
+        } catch {
+            throw StartupFailure("cannot share the cluster's keys: \(error)")
+        }
+    }
+}
+
+/// Keeps the key files the same on every node: the leader publishes what it made or rotated, every node mirrors
+/// the cluster's and reloads its rings when they changed. A rotated key is known to the other nodes within one
+/// round (`interval`).
+struct KeySyncService: Service {
+    let keys: ClusterKeys
+    let directory: String
+    let node: ClusterNode
+    let rings: IDTokenKeys
+    let logger: Logger
+    var interval: Duration = .seconds(10)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                do {
+                    if node.isLeader { try await keys.publish(from: directory) }
+                    let changed = try await keys.mirror(into: directory)
+                    guard !changed.isEmpty else { continue }
+                    try rings.reload()
+                    logger.info("signing keys from the cluster: \(changed.joined(separator: ", "))")
+                } catch {
+                    logger.warning("the cluster's keys could not be synchronized (tried again shortly): \(error)")
+                }
+            }
+        }
+    }
 }
 
 /// The HTTP layer's view of the node: `/health`'s cluster object, and where changes go.

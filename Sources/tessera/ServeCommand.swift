@@ -311,6 +311,17 @@ struct ServeCommand: AsyncParsableCommand {
                 "\(data) has mode \(octal): others may read its log and snapshots (password hashes, emails); run chmod 700 \(data)"
             )
         }
+        if let member {
+            try await member.prepareKeys(directory: data + "/keys", logger: logger) {
+                _ = try ServerKeys.loadOrCreate(
+                    directory: data + "/keys", creatingMissing: engine.startup.foundNothing || newKeys)
+                // Every ring now, so that the cluster has them all before any follower needs one.
+                _ = try IDTokenKeys(
+                    directory: data + "/keys", rotationSeconds: Int64(rotateSigningKeyDays) * 86_400,
+                    retentionSeconds: 3600
+                ).jwks(nowSeconds: engine.clock.nowMilliseconds() / 1000)
+            }
+        }
         let keys: ServerKeys
         do {
             keys = try ServerKeys.loadOrCreate(
@@ -378,7 +389,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("\(serving)")
         let clusterOutcome = ClusterService.Outcome()
         var clusterServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let node {
+        if let member, let node {
             // First: shut down last, so that it releases the lease once requests and maintenance are done.
             let service = ClusterService(
                 node: node,
@@ -390,6 +401,11 @@ struct ServeCommand: AsyncParsableCommand {
                 .init(
                     service: service, successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup))
+            clusterServices.append(
+                .init(
+                    service: KeySyncService(
+                        keys: member.keys, directory: data + "/keys", node: node, rings: idTokenKeys, logger: logger)
+                ))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
