@@ -45,12 +45,15 @@ build: deps
 ## (scripts/check-imports.py), then
 ## the whole test suite (both log devices, real file system, crash tests with SIGKILL), then
 ## schemathesis against the real server with 50 examples per operation (scripts/fuzz-api.py), then power
-## cuts under load on a file system that drops what was not made durable (Tests/PowerLoss/power_loss.py).
+## cuts under load on a file system that drops what was not made durable (Tests/PowerLoss/power_loss.py), then
+## three cluster nodes and a private PostgreSQL through crashes, a pause, the database down and a sign-out
+## (Tests/Cluster/cluster_nodes.py).
 test: deps lint
 	python3 scripts/check-imports.py
 	$(SWIFT) test $(STRICT)
 	python3 scripts/fuzz-api.py --binary "$$($(SWIFT) build --show-bin-path)/tessera" --examples 50
 	python3 Tests/PowerLoss/power_loss.py --binary "$$($(SWIFT) build --show-bin-path)/tessera"
+	python3 Tests/Cluster/cluster_nodes.py --binary "$$($(SWIFT) build --show-bin-path)/tessera"
 
 ## lint: the code as swift-format (from the toolchain) and .swift-format want it; `make format` rewrites it so.
 lint:

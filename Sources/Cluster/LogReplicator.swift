@@ -78,9 +78,10 @@ package final class LogReplicator: ReplicationSink, Sendable {
                 switch await attempt(batch) {
                 case nil:
                     resume(state.withLock { $0.committed() }, with: nil)
-                case .outOfSequence(let last) where last == batch.run.lastLSN:
-                    // An earlier attempt's COMMIT reached PostgreSQL though its answer was lost or late.
-                    resume(state.withLock { $0.committed() }, with: nil)
+                case .outOfSequence(let last) where batch.run.firstLSN <= last && last <= batch.run.lastLSN:
+                    // An earlier attempt's COMMIT reached PostgreSQL though its answer was lost or late: the
+                    // records through `last` are in; the rest (queued after that attempt) go in the next batch.
+                    resume(state.withLock { $0.committedEarlier(through: last) }, with: nil)
                 case let error?:
                     resume(state.withLock { $0.failed(error) }, with: error)
                     if case .fenced = error { return }

@@ -75,13 +75,32 @@ package struct ReplicationPipeline<Waiter> {
     /// The batch in flight committed. Returns the producers to resume.
     package mutating func committed() -> [Waiter] {
         guard let run = inFlight else { return [] }
+        return settle(through: run.lastLSN)
+    }
+
+    /// PostgreSQL already holds the batch in flight through `last`: an attempt given up on (no answer in time)
+    /// committed late, and the retry — holding the same records and those queued since — found the log's end
+    /// there. Those records count as committed; the rest are tried again, ahead of what was queued since.
+    /// Returns the producers to resume.
+    package mutating func committedEarlier(through last: LSN) -> [Waiter] {
+        guard let run = inFlight, run.firstLSN <= last, last <= run.lastLSN else { return [] }
+        return settle(through: last)
+    }
+
+    /// Records of the batch in flight through `last` are committed; any after it wait for the next batch.
+    private mutating func settle(through last: LSN) -> [Waiter] {
+        guard let run = inFlight else { return [] }
+        if last < run.lastLSN {
+            pending = Array(inFlightRecords.dropFirst(Int(last - run.firstLSN + 1))) + pending
+            pendingFirstLSN = last + 1
+        }
         inFlight = nil
         inFlightRecords.removeAll(keepingCapacity: true)
         batches += 1
-        committedLSN = run.lastLSN
+        committedLSN = last
         var resumed: [Waiter] = []
         waiters.removeAll { entry in
-            guard entry.lsn <= committedLSN else { return false }
+            guard entry.lsn <= last else { return false }
             resumed.append(entry.waiter)
             return true
         }

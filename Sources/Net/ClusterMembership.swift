@@ -40,4 +40,13 @@ package struct ClusterHealth: Sendable, Hashable, Encodable {
         case appliedLSN = "applied_lsn"
         case lagRecords = "lag_records"
     }
+
+    /// Every field, `leader` as null when none leads (rather than left out).
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(role, forKey: .role)
+        try container.encode(leader, forKey: .leader)
+        try container.encode(appliedLSN, forKey: .appliedLSN)
+        try container.encode(lagRecords, forKey: .lagRecords)
+    }
 }

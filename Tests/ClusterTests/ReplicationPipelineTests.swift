@@ -86,3 +86,41 @@ struct ReplicationPipelineTests {
         #expect(!pipeline.hasPending)
     }
 }
+
+extension ReplicationPipelineTests {
+    @Test(
+        "an attempt given up on that committed late: the retry, grown by records queued since, counts that prefix committed and sends the rest"
+    )
+    func lateCommitOfAShorterAttempt() throws {
+        var pipeline = Pipeline(lease: Self.lease)
+        _ = pipeline.queued(lsn: 11, type: 1, payload: [1])
+        _ = pipeline.queued(lsn: 12, type: 1, payload: [2])
+        let givenBatch = pipeline.nextBatch()
+        let given = try #require(givenBatch)
+        #expect(given.run.lastLSN == 12)
+        _ = pipeline.awaitCommit(of: 12, waiter: 1)
+        // No answer in time: the waiter fails, the records stay; more are queued before the retry.
+        let failedWaiters = pipeline.failed(.database("timeout"))
+        #expect(failedWaiters == [1])
+        _ = pipeline.queued(lsn: 13, type: 1, payload: [3])
+        _ = pipeline.queued(lsn: 14, type: 1, payload: [4])
+        let retryBatch = pipeline.nextBatch()
+        let retry = try #require(retryBatch)
+        #expect(retry.run.firstLSN == 11 && retry.run.lastLSN == 14)
+        _ = pipeline.awaitCommit(of: 12, waiter: 2)
+        _ = pipeline.awaitCommit(of: 14, waiter: 3)
+        // The first attempt's COMMIT arrived meanwhile: PostgreSQL's log ends at 12.
+        let resumedEarly = pipeline.committedEarlier(through: 12)
+        #expect(resumedEarly == [2])
+        #expect(pipeline.committedLSN == 12)
+        let restBatch = pipeline.nextBatch()
+        let rest = try #require(restBatch)
+        #expect(rest.run.firstLSN == 13 && rest.run.lastLSN == 14)
+        #expect(try rest.run.records().map(\.payload) == [[3], [4]])
+        let resumedLast = pipeline.committed()
+        #expect(resumedLast == [3] && pipeline.committedLSN == 14)
+        // An end outside the batch in flight is no late commit of it.
+        let outside = pipeline.committedEarlier(through: 20)
+        #expect(outside.isEmpty)
+    }
+}

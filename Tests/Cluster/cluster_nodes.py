@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+"""Cluster test: a private PostgreSQL and three `tessera serve --cluster` processes on loopback, driven over HTTP
+the way clients and an operator's accidents drive them.
+
+- crash: writers register, sign in, refresh and sign out through any node and record what was acknowledged; the
+  leader is killed (SIGKILL) round after round and started again; a follower must lead within the lease plus a
+  margin, and at the end every node holds every acknowledged change (users there, revoked tokens refused, live
+  ones accepted).
+- pause: the leader is stopped (SIGSTOP) past its lease with a refresh of a token waiting in its socket; a
+  follower takes over and rotates that token; the old leader, continued, must not acknowledge its rotation (two
+  acknowledged rotations of one token would be two leaders), and rejoins as a follower.
+- database down: PostgreSQL stopped, writes answer 503 with Retry-After and reads still answer on every node;
+  started again, writes go on.
+- revocation across nodes: a sign-out on one node makes the token refused on every node once they applied it;
+  the time until the last node refuses it is printed.
+
+Needs Debian's postgresql (initdb, pg_ctl; run as the `postgres` user when this runs as root); `make deps`
+installs it. Usage: cluster_nodes.py --binary .build/debug/tessera [--rounds 3]
+Prints `N passed, N failed` at the end; exits non-zero on any failure.
+"""
+import argparse
+import glob
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PASSWORD = "Correct-Horse-42"
+ROOT = "root@example.com"
+ISSUER = "http://auth.cluster.test"
+LEASE_MILLISECONDS = 1500
+
+
+class Failure(Exception):
+    pass
+
+
+def wait_for(condition, what, attempts=1200, pause=0.05):
+    """Polls `condition` a bounded number of times (generous bounds for a busy machine, never a fixed sleep)."""
+    for _ in range(attempts):
+        value = condition()
+        if value:
+            return value
+        time.sleep(pause)
+    raise Failure(f"gave up waiting for {what}")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Postgres:
+    """A private PostgreSQL in a temporary folder, listening on a Unix socket there only."""
+
+    def __init__(self, work):
+        self.folder = os.path.join(work, "postgres")
+        os.makedirs(self.folder)
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            raise Failure("PostgreSQL is not installed (make deps installs Debian's postgresql)")
+        self.bin = bins[-1]
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(work, "postgres")
+            shutil.chown(self.folder, "postgres")
+        self.run("initdb", "-D", self.data, "-U", "tessera", "--auth=trust", "--no-sync")
+
+    @property
+    def data(self):
+        return os.path.join(self.folder, "data")
+
+    def run(self, program, *arguments):
+        command = [os.path.join(self.bin, program), *arguments]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--"] + command
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+
+    def start(self):
+        self.run("pg_ctl", "-D", self.data, "-w", "-t", "300", "-l", os.path.join(self.folder, "log"),
+                 "-o", f"-k {self.folder} -c listen_addresses=''", "start")
+
+    def stop(self):
+        self.run("pg_ctl", "-D", self.data, "-w", "-t", "300", "-m", "fast", "stop")
+
+    def create_database(self):
+        self.run("createdb", "-h", self.folder, "-U", "tessera", "tessera")
+
+    @property
+    def url(self):
+        return f"postgres://tessera@localhost/tessera?host={self.folder}"
+
+
+class Node:
+    """One `tessera serve --cluster` process."""
+
+    def __init__(self, name, binary, work, cluster_url):
+        self.name, self.binary, self.cluster_url = name, binary, cluster_url
+        self.data = os.path.join(work, name)
+        self.work = work
+        self.port = free_port()
+        self.process, self.starts = None, 0
+
+    @property
+    def address(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.starts += 1
+        log_path = os.path.join(self.work, f"{self.name}-{self.starts}.log")
+        env = dict(os.environ, TESSERA_FIRST_SUPERUSER_EMAIL=ROOT, TESSERA_FIRST_SUPERUSER_PASSWORD=PASSWORD)
+        with open(log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "serve", "--log-level", os.environ.get("CLUSTER_TEST_LOG_LEVEL", "info"), "--data", self.data, "--port", str(self.port), "--bcrypt-cost", "4",
+                 "--shards", "4", "--rate-limit", "off", "--refresh-grace-seconds", "0", "--issuer", ISSUER,
+                 "--cluster", self.cluster_url, "--node", self.name, "--advertise", self.address,
+                 "--lease-milliseconds", str(LEASE_MILLISECONDS)], stdout=log, stderr=log, env=env)
+        wait_for(lambda: self.health() is not None, f"{self.name} to answer")
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self):
+        if self.alive():
+            self.process.kill()
+        self.process.wait(timeout=60)
+
+    def stop(self):
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=60)
+
+    def request(self, method, path, body=None, token=None, timeout=30):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        try:
+            connection.request(method, path, json.dumps(body) if body is not None else None, headers)
+            response = connection.getresponse()
+            payload = response.read()
+            try:
+                decoded = json.loads(payload) if payload else None
+            except ValueError:
+                decoded = None
+            return response.status, decoded, response.headers
+        finally:
+            connection.close()
+
+    def health(self):
+        """The node's cluster object, or None when it does not answer."""
+        try:
+            status, body, _ = self.request("GET", "/health", timeout=5)
+        except OSError:
+            return None
+        return body.get("cluster") if body else None
+
+
+class Cluster:
+    def __init__(self, nodes):
+        self.nodes = nodes
+
+    def leader(self, among=None):
+        for node in among or self.nodes:
+            if node.alive():
+                health = node.health()
+                if health and health["role"] == "leader":
+                    return node
+        return None
+
+    def wait_for_leader(self, among=None, attempts=1200):
+        return wait_for(lambda: self.leader(among), "a leader", attempts=attempts)
+
+    def caught_up(self):
+        """Waits until every live node applied everything the leader holds."""
+        leader = self.wait_for_leader()
+        target = leader.health()["applied_lsn"]
+
+        def done():
+            for node in self.nodes:
+                if not node.alive():
+                    continue
+                health = node.health()
+                if not health or health["applied_lsn"] < target:
+                    return False
+            return True
+
+        wait_for(done, f"every node to apply LSN {target}")
+        return target
+
+
+class Ledger:
+    """What the writers saw acknowledged."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = {}          # email -> id
+        self.sessions = {}       # email -> (access, refresh), the last acknowledged pair
+        self.revoked = []        # access tokens of sessions whose logout was acknowledged
+        self.operations = 0
+
+    def count(self):
+        with self.lock:
+            return self.operations
+
+
+class Writer(threading.Thread):
+    """Registers, signs in, refreshes and signs out through random live nodes, recording each acknowledgement."""
+
+    def __init__(self, cluster, ledger, index):
+        super().__init__(daemon=True)
+        self.cluster, self.ledger, self.index = cluster, ledger, index
+        self.stopping = threading.Event()
+        self.random = random.Random(index)
+
+    def node(self):
+        live = [node for node in self.cluster.nodes if node.alive()]
+        return self.random.choice(live) if live else None
+
+    def call(self, method, path, body=None, token=None):
+        node = self.node()
+        if node is None:
+            return None, None
+        try:
+            status, answer, _ = node.request(method, path, body, token)
+            return status, answer
+        except OSError:
+            return None, None
+
+    def run(self):
+        number = 0
+        while not self.stopping.is_set():
+            number += 1
+            email = f"w{self.index}-{number}@example.com"
+            status, answer = self.call("POST", "/api/v1/auth/register",
+                                       {"email": email, "password": PASSWORD, "first_name": "W"})
+            if status != 201:
+                continue
+            with self.ledger.lock:
+                self.ledger.users[email] = answer["id"]
+                self.ledger.operations += 1
+            status, answer = self.call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
+            if status != 200:
+                continue
+            pair = (answer["access_token"], answer["refresh_token"])
+            with self.ledger.lock:
+                self.ledger.sessions[email] = pair
+                self.ledger.operations += 1
+            status, answer = self.call("POST", "/api/v1/auth/refresh", {"refresh_token": pair[1]})
+            if status == 200:
+                pair = (answer["access_token"], answer["refresh_token"])
+                with self.ledger.lock:
+                    self.ledger.sessions[email] = pair
+                    self.ledger.operations += 1
+            if number % 3 == 0:
+                status, _ = self.call("POST", "/api/v1/auth/logout", {"refresh_token": pair[1]}, token=pair[0])
+                if status == 200:
+                    with self.ledger.lock:
+                        del self.ledger.sessions[email]
+                        self.ledger.revoked.append(pair[0])
+                        self.ledger.operations += 1
+
+
+def admin_token(cluster):
+    node = cluster.wait_for_leader()
+    status, answer, _ = node.request("POST", "/api/v1/auth/login", {"email": ROOT, "password": PASSWORD})
+    if status != 200:
+        raise Failure(f"the first superuser cannot sign in: {status} {answer}")
+    return answer["access_token"]
+
+
+def check_everything_acknowledged(cluster, ledger, admin):
+    cluster.caught_up()
+    with ledger.lock:
+        users, sessions, revoked = dict(ledger.users), dict(ledger.sessions), list(ledger.revoked)
+    for node in cluster.nodes:
+        for email, user_id in users.items():
+            status, _, _ = node.request("GET", f"/api/v1/users/{user_id}", token=admin)
+            if status != 200:
+                raise Failure(f"{node.name}: the acknowledged registration of {email} is missing ({status})")
+        for token in revoked:
+            status, _, _ = node.request("GET", "/api/v1/users/me", token=token)
+            if status != 401:
+                raise Failure(f"{node.name}: a token whose sign-out was acknowledged still works ({status})")
+        for email, (access, _) in sessions.items():
+            status, _, _ = node.request("GET", "/api/v1/users/me", token=access)
+            if status != 200:
+                raise Failure(f"{node.name}: the live session of {email} is refused ({status})")
+    return len(users), len(sessions), len(revoked)
+
+
+def scenario_crash(cluster, admin, rounds):
+    ledger = Ledger()
+    writers = [Writer(cluster, ledger, index) for index in range(2)]
+    for writer in writers:
+        writer.start()
+    gaps = []
+    try:
+        for round_number in range(rounds):
+            before = ledger.count()
+            wait_for(lambda: ledger.count() >= before + 12, "the writers to make progress", attempts=2400)
+            leader = cluster.wait_for_leader()
+            leader.kill()
+            killed = time.monotonic()
+            others = [node for node in cluster.nodes if node is not leader]
+            # Bounded by the lease plus a generous margin: a follower must take over.
+            new_leader = cluster.wait_for_leader(among=others, attempts=2400)
+            gaps.append(time.monotonic() - killed)
+            print(f"  round {round_number + 1}: {leader.name} killed, {new_leader.name} leads after "
+                  f"{gaps[-1]:.2f} s", flush=True)
+            leader.start()
+    finally:
+        for writer in writers:
+            writer.stopping.set()
+        for writer in writers:
+            writer.join(timeout=120)
+    users, sessions, revoked = check_everything_acknowledged(cluster, ledger, admin)
+    print(f"  every node holds all {users} acknowledged registrations, {sessions} live sessions, "
+          f"{revoked} acknowledged sign-outs; time without a leader {min(gaps):.2f}–{max(gaps):.2f} s "
+          f"(lease {LEASE_MILLISECONDS} ms)")
+
+
+def raw_request(port, method, path, body):
+    """Sends a request without reading the answer (the node may be stopped); returns the socket."""
+    payload = json.dumps(body).encode()
+    connection = socket.create_connection(("127.0.0.1", port), timeout=120)
+    connection.sendall(
+        f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+    return connection
+
+
+def read_status(connection):
+    data = b""
+    while b"\r\n" not in data:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    connection.close()
+    line = data.split(b"\r\n", 1)[0].decode(errors="replace")
+    return int(line.split(" ")[1]) if line.startswith("HTTP/1.1 ") else None
+
+
+def scenario_pause(cluster):
+    leader = cluster.wait_for_leader()
+    status, answer, _ = leader.request("POST", "/api/v1/auth/register",
+                                       {"email": "paused@example.com", "password": PASSWORD, "first_name": "P"})
+    if status != 201:
+        raise Failure(f"registration failed: {status} {answer}")
+    status, answer, _ = leader.request("POST", "/api/v1/auth/login",
+                                       {"email": "paused@example.com", "password": PASSWORD})
+    refresh = answer["refresh_token"]
+    leader.process.send_signal(signal.SIGSTOP)
+    try:
+        waiting = raw_request(leader.port, "POST", "/api/v1/auth/refresh", {"refresh_token": refresh})
+        others = [node for node in cluster.nodes if node is not leader]
+        new_leader = cluster.wait_for_leader(among=others, attempts=2400)
+        status, answer, _ = new_leader.request("POST", "/api/v1/auth/refresh", {"refresh_token": refresh})
+        if status != 200:
+            raise Failure(f"the new leader did not rotate the token: {status} {answer}")
+    finally:
+        leader.process.send_signal(signal.SIGCONT)
+    late = read_status(waiting)
+    if late == 200:
+        raise Failure("the paused old leader acknowledged a rotation of a token the new leader had rotated")
+    print(f"  {leader.name} paused past its lease; {new_leader.name} took over and rotated the token; "
+          f"{leader.name}'s late rotation was answered {late}")
+
+    def rejoined():
+        health = leader.health()
+        return health and health["role"] == "follower" and health.get("leader") == new_leader.address
+    wait_for(rejoined, f"{leader.name} to rejoin as a follower", attempts=2400)
+    # The token rotated out once: presented again (anywhere), it is refused (and ends the session).
+    status, _, _ = leader.request("POST", "/api/v1/auth/refresh", {"refresh_token": refresh})
+    if status == 200:
+        raise Failure("a rotated-out refresh token was rotated a second time")
+    print(f"  {leader.name} restarted and follows {new_leader.name}; the rotated-out token is refused ({status})")
+
+
+def scenario_database_down(cluster, postgres, admin):
+    leader = cluster.wait_for_leader()
+    postgres.stop()
+    try:
+        status, answer, headers = leader.request(
+            "POST", "/api/v1/auth/register", {"email": "down@example.com", "password": PASSWORD, "first_name": "D"},
+            timeout=120)
+        if status != 503 or headers.get("Retry-After") is None:
+            raise Failure(f"a write while PostgreSQL is down answered {status} (Retry-After "
+                          f"{headers.get('Retry-After')}), not 503 with Retry-After")
+        for node in cluster.nodes:
+            status, _, _ = node.request("GET", "/api/v1/users/me", token=admin)
+            if status != 200:
+                raise Failure(f"{node.name} stopped answering reads while PostgreSQL is down ({status})")
+    finally:
+        postgres.start()
+    print("  PostgreSQL down: the write answered 503 with Retry-After; every node answered reads")
+
+    def written():
+        node = cluster.leader()
+        if node is None:
+            return False
+        try:
+            status, _, _ = node.request("POST", "/api/v1/auth/register",
+                                        {"email": f"back-{time.monotonic_ns()}@example.com", "password": PASSWORD,
+                                         "first_name": "B"}, timeout=60)
+        except OSError:
+            return False
+        return status == 201
+    wait_for(written, "writes to go on once PostgreSQL is back", attempts=600, pause=0.2)
+    print("  PostgreSQL back: writes go on")
+
+
+def scenario_revocation(cluster):
+    leader = cluster.wait_for_leader()
+    followers = [node for node in cluster.nodes if node is not leader]
+    status, _, _ = followers[0].request("POST", "/api/v1/auth/register",
+                                        {"email": "revoked@example.com", "password": PASSWORD, "first_name": "R"})
+    status, answer, _ = followers[0].request("POST", "/api/v1/auth/login",
+                                             {"email": "revoked@example.com", "password": PASSWORD})
+    if status != 200:
+        raise Failure(f"sign-in through a follower failed: {status} {answer}")
+    access, refresh = answer["access_token"], answer["refresh_token"]
+    cluster.caught_up()
+    for node in cluster.nodes:
+        status, _, _ = node.request("GET", "/api/v1/users/me", token=access)
+        if status != 200:
+            raise Failure(f"{node.name} refuses a token another node issued ({status})")
+    status, _, _ = followers[1].request("POST", "/api/v1/auth/logout", {"refresh_token": refresh}, token=access)
+    if status != 200:
+        raise Failure(f"sign-out through a follower failed: {status}")
+    acknowledged = time.monotonic()
+    refused_after = {}
+    for node in cluster.nodes:
+        wait_for(lambda: node.request("GET", "/api/v1/users/me", token=access)[0] == 401,
+                 f"{node.name} to refuse the signed-out token")
+        refused_after[node.name] = time.monotonic() - acknowledged
+    print("  signed out through " + followers[1].name + "; refused by every node within "
+          + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in refused_after.items()))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", help="comma-separated scenario names to run (default: all)")
+    arguments = parser.parse_args()
+    binary = os.path.abspath(arguments.binary)
+    work = tempfile.mkdtemp(prefix="tessera-cluster-")
+    passed = failed = 0
+    postgres = Postgres(work)
+    postgres.start()
+    nodes = []
+    try:
+        postgres.create_database()
+        nodes = [Node(name, binary, work, postgres.url) for name in ("n1", "n2", "n3")]
+        cluster = Cluster(nodes)
+        for node in nodes:
+            node.start()
+        cluster.wait_for_leader()
+        admin = admin_token(cluster)
+        cluster.caught_up()
+        for name, scenario in [
+            ("crash", lambda: scenario_crash(cluster, admin, arguments.rounds)),
+            ("pause", lambda: scenario_pause(cluster)),
+            ("database down", lambda: scenario_database_down(cluster, postgres, admin)),
+            ("revocation across nodes", lambda: scenario_revocation(cluster)),
+        ]:
+            if arguments.only and name not in arguments.only.split(","):
+                continue
+            print(f"{name}:", flush=True)
+            try:
+                scenario()
+                passed += 1
+                print(f"  passed", flush=True)
+            except Failure as failure:
+                failed += 1
+                print(f"  FAILED: {failure}", flush=True)
+    finally:
+        for node in nodes:
+            node.stop()
+        try:
+            postgres.stop()
+        except subprocess.CalledProcessError:
+            pass
+    print(f"{passed} passed, {failed} failed")
+    if failed:
+        print(f"logs kept in {work}")
+        sys.exit(1)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
