@@ -98,6 +98,13 @@ extension OpenAPIDocument {
             "Health": object([
                 "status": string(), "timestamp": string("date-time"), "version": string(),
                 "durability": string(), "checks": ["type": "object", "additionalProperties": string()],
+                // Only on a cluster's node (`serve --cluster`).
+                "cluster": object(
+                    [
+                        "role": ["type": "string", "enum": ["leader", "follower", "fenced"]],
+                        "leader": ["type": ["string", "null"]], "applied_lsn": ["type": "integer"],
+                        "lag_records": ["type": "integer"],
+                    ], required: ["role", "leader", "applied_lsn", "lag_records"]),
             ]),
             "User": user,
             "TokenPair": object(
