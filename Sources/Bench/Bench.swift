@@ -9,7 +9,8 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure Tessera against the machine's own ceiling, side by side in one run.",
         subcommands: [
             CeilingBenchmark.self, IntrospectBenchmark.self, RefreshBenchmark.self, LoginBenchmark.self,
-            MixedBenchmark.self, RecoveryBenchmark.self, MemoryBenchmark.self, WalBenchmark.self, ColdStart.self,
+            MixedBenchmark.self, RecoveryBenchmark.self, MemoryBenchmark.self, WalBenchmark.self,
+            FailoverBenchmark.self, ColdStart.self,
         ]
     )
 }

@@ -4,24 +4,24 @@ import Foundation
 import Glibc
 #endif
 
-/// A PostgreSQL server of its own for a test: a data directory in a temporary folder, reached only through a
+/// A PostgreSQL server of its own for a test or a benchmark (never for serving): a data directory in a temporary folder, reached only through a
 /// Unix socket in that folder (no TCP port, so no port to pick and none shared), trust authentication for the
 /// `tessera` role. When the tests run as root the server runs as the
 /// `postgres` user, since PostgreSQL refuses to run as root. `stop()` ends it and removes the folder.
-final class PrivatePostgres: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+package final class PrivatePostgres: Sendable {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    let folder: String
+    package let folder: String
     private let binaries: String
     private let asPostgresUser: Bool
 
     /// The role the tests connect as, and its database.
-    static let user = "tessera"
-    static let database = "postgres"
+    package static let user = "tessera"
+    package static let database = "postgres"
 
-    init() throws {
+    package init() throws {
         binaries = try Self.findBinaries()
         var template = Array("/tmp/tessera-pg-XXXXXX".utf8CString)
         folder = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -38,10 +38,10 @@ final class PrivatePostgres: Sendable {
     }
 
     /// The server's socket.
-    var socketPath: String { folder + "/.s.PGSQL.5432" }
+    package var socketPath: String { folder + "/.s.PGSQL.5432" }
 
     /// Starts the server (again); returns once it accepts connections.
-    func start() throws {
+    package func start() throws {
         try run(
             "pg_ctl",
             [
@@ -51,12 +51,12 @@ final class PrivatePostgres: Sendable {
     }
 
     /// Stops the server (fast shutdown: connections are cut, committed transactions kept); the folder stays.
-    func shutDown() throws {
+    package func shutDown() throws {
         try run("pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "-t", "60", "stop"])
     }
 
     /// Stops the server and removes its folder.
-    func stop() {
+    package func stop() {
         try? shutDown()
         try? FileManager.default.removeItem(atPath: folder)
     }
