@@ -134,41 +134,42 @@ package final class ClusterLogStore: Sendable {
 
     // MARK: The log
 
-    /// Commits `run` under `lease`, in one transaction: the lease's epoch must still be current (else
-    /// `fenced`) and the run must start right after the cluster's last LSN (else `outOfSequence`). Once this
-    /// returns, the batch is committed as durably as PostgreSQL's settings make commits.
+    /// Commits `run` under `lease`, in one statement (so one round trip and one transaction): the lease's epoch
+    /// must still be current (else `fenced`) and the run must start right after the cluster's last LSN (else
+    /// `outOfSequence`); the row is inserted and the batch's last LSN notified only then. Once this returns, the
+    /// batch is committed as durably as PostgreSQL's settings make commits.
     package func append(_ run: FrameRun, under lease: ClusterLease) async throws(ClusterError) {
         precondition(run.seed == lease.epoch, "a batch is sealed with the epoch it is committed under")
-        let refusal: ClusterError? = try await self.run {
-            try await client.withTransaction(logger: logger) { connection -> ClusterError? in
-                let moved = try await connection.query(
-                    """
+        let stored = try await self.run {
+            let rows = try await client.query(
+                """
+                WITH moved AS (
                     UPDATE tessera_lease SET last_lsn = \(Int64(run.lastLSN))
                     WHERE id = 1 AND epoch = \(Int64(lease.epoch)) AND last_lsn = \(Int64(run.firstLSN) - 1)
                     RETURNING last_lsn
-                    """, logger: logger)
-                var continues = false
-                for try await _ in moved { continues = true }
-                guard continues else {
-                    let rows = try await connection.query(
-                        "SELECT epoch, last_lsn FROM tessera_lease WHERE id = 1", logger: logger)
-                    for try await (epoch, last) in rows.decode((Int64, Int64).self) {
-                        return UInt64(epoch) != lease.epoch
-                            ? .fenced(current: UInt64(epoch)) : .outOfSequence(lastLSN: LSN(last))
-                    }
-                    return .database("the lease row is missing: run prepare()")
-                }
-                try await connection.query(
-                    """
+                ), stored AS (
                     INSERT INTO tessera_log (first_lsn, last_lsn, epoch, frames)
-                    VALUES (\(Int64(run.firstLSN)), \(Int64(run.lastLSN)), \(Int64(lease.epoch)), \(ByteBuffer(bytes: run.frames)))
-                    """, logger: logger)
-                try await connection.query(
-                    "SELECT pg_notify(\(Self.channel), \(String(run.lastLSN)))", logger: logger)
-                return nil
-            }
+                    SELECT \(Int64(run.firstLSN)), last_lsn, \(Int64(lease.epoch)), \(ByteBuffer(bytes: run.frames))
+                    FROM moved
+                    RETURNING last_lsn
+                )
+                SELECT pg_notify(\(Self.channel), last_lsn::text) FROM stored
+                """, logger: logger)
+            var stored = false
+            for try await _ in rows { stored = true }
+            return stored
         }
-        if let refusal { throw refusal }
+        guard !stored else { return }
+        // Refused, nothing stored: say why (one more read, on this path only).
+        let refusal: ClusterError = try await self.run {
+            let rows = try await client.query("SELECT epoch, last_lsn FROM tessera_lease WHERE id = 1", logger: logger)
+            for try await (epoch, last) in rows.decode((Int64, Int64).self) {
+                return UInt64(epoch) != lease.epoch
+                    ? .fenced(current: UInt64(epoch)) : .outOfSequence(lastLSN: LSN(last))
+            }
+            return .database("the lease row is missing: run prepare()")
+        }
+        throw refusal
     }
 
     /// Up to `limit` batches holding the records after `lsn`, in order (the first may start before `lsn` + 1,
