@@ -36,6 +36,7 @@ actor Shard {
         then finish: (ShardState, Planned) -> Result
     ) throws(EngineError) -> (lsn: LSN?, result: Result, ended: [EndedSession]) {
         guard gate.isOpen else {
+            RefusedChanges.current?.note()
             throw EngineError(.notLeader, "this node follows the cluster's leader: changes are made there")
         }
         let (record, planned) = try state.withLock { state throws(EngineError) in try plan(state) }

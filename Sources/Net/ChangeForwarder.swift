@@ -17,10 +17,20 @@ struct ChangeForwarder: Sendable {
     /// Bodies are held whole on both sides (`BodyBudget`); an answer larger than this is refused.
     static let answerLimitBytes = 16 << 20
 
+    /// The nodes' own client: a leader that cannot be reached is given up on after a second of connecting (its
+    /// death is then answered 503 at once, not after the whole request's time), and a request after 30 s.
+    static let nodes: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(1)
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     let client: HTTPClient
     let timeout: TimeAmount
 
-    init(client: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+    init(client: HTTPClient = ChangeForwarder.nodes, timeout: TimeAmount = .seconds(30)) {
         self.client = client
         self.timeout = timeout
     }

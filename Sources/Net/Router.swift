@@ -137,26 +137,33 @@ public struct Router: Sendable {
                 case .nowhere: return Self.noLeader(route: route, context: context)
                 }
             }
-            do {
-                if let limit = route.rateLimit, let limiter = options.rateLimiter,
-                    let wait = limiter.take(limit, client: context.clientAddress)
-                {
-                    throw APIError.retryLater("too many requests; retry in \(wait) s", seconds: wait)
-                }
-                for guardian in route.guards { try await guardian.check(request, &context) }
-                switch route.handler {
-                case .suspending(let handler): return try await handler(request, context)
-                case .immediate(let handler, _): return try handler(request, context)
-                }
-            } catch let error as EngineError where error.code == .notLeader {
-                // A read that turned out to change something (a GET that revokes, say) is made at the leader.
-                guard case .leader(let leader) = options.cluster?.changes else {
-                    return ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
-                }
-                return await forwarded(request, to: leader, route: route, context: context)
-            } catch {
-                return ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
+            guard options.cluster != nil else { return await answer(request, route: route, context: &context) }
+            // A read that turns out to change something (a GET that signs out, or issues a code) is made at the
+            // leader: whatever the layers made of the engine's refusal, the leader answers instead.
+            let refused = RefusedChanges()
+            let response = await RefusedChanges.$current.withValue(refused) {
+                await answer(request, route: route, context: &context)
             }
+            guard refused.any, case .leader(let leader) = options.cluster?.changes else { return response }
+            return await forwarded(request, to: leader, route: route, context: context)
+        }
+    }
+
+    /// The route's own answer: its rate limit, its guards, its handler, errors turned into answers.
+    private func answer(_ request: HTTPRequest, route: Route, context: inout RequestContext) async -> HTTPResponse {
+        do {
+            if let limit = route.rateLimit, let limiter = options.rateLimiter,
+                let wait = limiter.take(limit, client: context.clientAddress)
+            {
+                throw APIError.retryLater("too many requests; retry in \(wait) s", seconds: wait)
+            }
+            for guardian in route.guards { try await guardian.check(request, &context) }
+            switch route.handler {
+            case .suspending(let handler): return try await handler(request, context)
+            case .immediate(let handler, _): return try handler(request, context)
+            }
+        } catch {
+            return ErrorBoundary.answer(for: error, style: route.errorStyle, context: context).response
         }
     }
 

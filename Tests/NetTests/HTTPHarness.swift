@@ -35,7 +35,7 @@ final class HTTPHarness: Sendable {
         registration: RegistrationSettings = RegistrationSettings(), resourcePolicy: ResourcePolicy = ResourcePolicy(),
         ownConsentPage: Bool = false, documents: (any ClientDocumentFetcher)? = nil,
         issuer: String = "http://tessera.test", logoutDelivery: (any LogoutTokenDelivery)? = nil,
-        configure: (inout EngineConfiguration) -> Void = { _ in }
+        cluster: (any ClusterMembership)? = nil, configure: (inout EngineConfiguration) -> Void = { _ in }
     ) async throws {
         var template = Array("\(NSTemporaryDirectory())/tessera-http-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
@@ -80,7 +80,8 @@ final class HTTPHarness: Sendable {
                     frontendURL: "https://app.example"),
                 rateLimiter: rateLimiter, trustedProxies: trustedProxies,
                 provider: provider,
-                social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds, registration: registration
+                social: social?(auth), cors: cors, hstsMaxAgeSeconds: hstsMaxAgeSeconds, registration: registration,
+                cluster: cluster
             ).router,
             limits: limits, threads: 1)
     }

@@ -1,0 +1,103 @@
+import Engine
+import Foundation
+import NIOCore
+import Testing
+
+@testable import Net
+
+/// A membership that says what a test tells it.
+struct FixedMembership: ClusterMembership {
+    let changes: ChangeDestination
+    var health: ClusterHealth {
+        ClusterHealth(role: changes == .here ? "leader" : "follower", leader: nil, appliedLSN: 7, lagRecords: 2)
+    }
+}
+
+/// A cluster's follower passes the changes that reach it to the leader and returns the leader's answer.
+@Suite(
+    "A follower forwards changes to the leader: up front for writes, after the engine's refusal for reads that change")
+struct ForwardingTests {
+    static let registration = #"{"email":"ann@example.com","password":"\#(HTTPHarness.password)","first_name":"A"}"#
+
+    @Test(
+        "a registration sent to a follower is made at the leader and its answer returned; the follower's own engine is untouched"
+    )
+    func writesForwarded() async throws {
+        let leader = try await HTTPHarness()
+        let follower = try await HTTPHarness(
+            cluster: FixedMembership(changes: .leader("http://127.0.0.1:\(leader.server.port)")),
+            configure: { $0.acceptsChanges = false })
+        let answer = try await follower.send("POST", "/api/v1/auth/register", json: Self.registration)
+        #expect(answer.status == 201, "\(answer.json)")
+        #expect(answer.json["email"] as? String == "ann@example.com")
+        #expect(await leader.auth.engine.user(email: "ann@example.com") != nil)
+        #expect(await follower.auth.engine.user(email: "ann@example.com") == nil)
+        let health = try await follower.send("GET", "/health")
+        let cluster = health.json["cluster"] as? [String: Any]
+        #expect(cluster?["role"] as? String == "follower" && cluster?["lag_records"] as? Int == 2)
+        #expect(cluster?.keys.contains("leader") == true, "leader is null, not absent")
+        await follower.close()
+        await leader.close()
+    }
+
+    @Test(
+        "no leader, a leader that cannot be reached, or a request forwarded once already: 503 SYS_007 with Retry-After")
+    func refusedWithoutLeader() async throws {
+        let nowhere = try await HTTPHarness(
+            cluster: FixedMembership(changes: .nowhere), configure: { $0.acceptsChanges = false })
+        let unreachable = try await HTTPHarness(
+            cluster: FixedMembership(changes: .leader("http://127.0.0.1:1")), configure: { $0.acceptsChanges = false })
+        for harness in [nowhere, unreachable] {
+            let answer = try await harness.send("POST", "/api/v1/auth/register", json: Self.registration)
+            #expect(answer.status == 503 && answer.errorCode == "SYS_007", "\(answer.json)")
+            #expect(answer.headers["retry-after"] == "1")
+        }
+        let leader = try await HTTPHarness()
+        let follower = try await HTTPHarness(
+            cluster: FixedMembership(changes: .leader("http://127.0.0.1:\(leader.server.port)")),
+            configure: { $0.acceptsChanges = false })
+        let again = try await follower.send(
+            "POST", "/api/v1/auth/register", json: Self.registration, headers: ["X-Tessera-Forwarded": "1"])
+        #expect(again.status == 503, "a request is forwarded at most once")
+        #expect(await leader.auth.engine.user(email: "ann@example.com") == nil)
+        for harness in [nowhere, unreachable, follower, leader] { await harness.close() }
+    }
+
+    @Test(
+        "a GET whose handler turns the engine's refusal into an answer of its own is still answered by the leader")
+    func readThatChangesForwarded() async throws {
+        let leaderEngine = try await HTTPHarness()
+        let followerEngine = try await HTTPHarness(configure: { $0.acceptsChanges = false })
+        /// The same route on both: it registers a user and, whatever fails, answers 200 "swallowed".
+        func router(_ engine: Engine, cluster: (any ClusterMembership)?) -> Router {
+            var options = Router.Options()
+            options.cluster = cluster
+            return Router(options) { root in
+                root.get("/make") { _, _ in
+                    do {
+                        _ = try await engine.register(
+                            NewUser(email: "g@example.com", passwordHash: "x", firstName: "G"))
+                        return .json(.created, Array(#"{"made":true}"#.utf8))
+                    } catch {
+                        return .json(.ok, Array(#"{"swallowed":true}"#.utf8))
+                    }
+                }
+            }
+        }
+        let leader = try await HTTPServer.start(
+            host: "127.0.0.1", port: 0, router: router(leaderEngine.auth.engine, cluster: nil), threads: 1)
+        let follower = try await HTTPServer.start(
+            host: "127.0.0.1", port: 0,
+            router: router(
+                followerEngine.auth.engine,
+                cluster: FixedMembership(changes: .leader("http://127.0.0.1:\(leader.port)"))),
+            threads: 1)
+        let answer = try await HTTPHarness.send(port: follower.port, "GET", "/make")
+        #expect(answer.status == 201 && answer.json["made"] as? Bool == true, "\(answer.json)")
+        #expect(await leaderEngine.auth.engine.user(email: "g@example.com") != nil)
+        await follower.stop()
+        await leader.stop()
+        await followerEngine.close()
+        await leaderEngine.close()
+    }
+}
