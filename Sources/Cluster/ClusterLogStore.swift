@@ -45,6 +45,25 @@ package final class ClusterLogStore: Sendable {
                     """, logger: logger)
                 try await connection.query(
                     """
+                    CREATE TABLE IF NOT EXISTS tessera_snapshots (
+                        lsn bigint NOT NULL,
+                        chunk integer NOT NULL,
+                        data bytea NOT NULL,
+                        PRIMARY KEY (lsn, chunk)
+                    )
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS tessera_snapshot_index (
+                        lsn bigint PRIMARY KEY,
+                        chunks integer NOT NULL,
+                        bytes bigint NOT NULL,
+                        crc32c bigint NOT NULL,
+                        stored_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, logger: logger)
+                try await connection.query(
+                    """
                     CREATE TABLE IF NOT EXISTS tessera_keys (
                         path text PRIMARY KEY,
                         content bytea NOT NULL

@@ -28,6 +28,9 @@ package final class ClusterNode: Sendable {
         case stopped
         /// Another node took the lease over: restart as a follower.
         case fenced(currentEpoch: UInt64)
+        /// The cluster pruned records this node had not applied (it was cut off for long): restart, to start
+        /// from the cluster's snapshot.
+        case fellBehind(firstAvailableLSN: LSN)
     }
 
     private let engine: Engine
@@ -101,12 +104,12 @@ package final class ClusterNode: Sendable {
         }
         defer { following.cancel() }
         while !Task.isCancelled {
-            if let failure = followerFailure.withLock({ $0 }) { throw failure }
+            if let failure = followerFailure.withLock({ $0 }) { return try fellBehind(failure) }
             switch await keeper.step() {
             case .leader(let lease) where replicator.withLock({ $0 }) == nil:
                 following.cancel()
                 await following.value
-                if let failure = followerFailure.withLock({ $0 }) { throw failure }
+                if let failure = followerFailure.withLock({ $0 }) { return try fellBehind(failure) }
                 try await lead(under: lease)
                 await whenLeading(lease)
             case .fenced(let current):
@@ -123,6 +126,15 @@ package final class ClusterNode: Sendable {
         stepDown(fenced: false)
         await keeper.release()
         return .stopped
+    }
+
+    /// `fellBehind` when following failed because the records it needed were pruned; the failure otherwise.
+    private func fellBehind(_ failure: any Error) throws -> Outcome {
+        guard case .pruned(let first) = failure as? ClusterError else { throw failure }
+        logger.error(
+            "the cluster's log now starts at LSN \(first), after what this node applied: it restarts from the cluster's snapshot"
+        )
+        return .fellBehind(firstAvailableLSN: first)
     }
 
     /// Starts leading under `lease`: a replicator from the lease's log end, then the engine's changes.

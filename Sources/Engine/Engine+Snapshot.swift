@@ -31,6 +31,11 @@ extension Engine {
     /// The latest snapshot's LSN, or why the last one failed.
     package var snapshotStatus: SnapshotState { snapshotState.withLock { $0 } }
 
+    /// The payload of this data directory's snapshot at `lsn` (to store it where other nodes read it), checked.
+    package func snapshotPayload(lsn: LSN) throws(WALError) -> [UInt8] {
+        try SnapshotStore(readingFrom: configuration.snapshotDirectory).load(lsn: lsn).payload
+    }
+
     private func writeCheckpoint() async throws -> CheckpointResult {
         var states: [ShardState] = []
         var watermarks: [LSN] = []

@@ -37,15 +37,46 @@ final class ClusterMember: Sendable {
         do {
             try await store.prepare()
             let clusterLast = try await store.holder().lastLSN
-            agreedLSN = try await LogAgreement.lastAgreedLSN(
+            var agreed = try await LogAgreement.lastAgreedLSN(
                 logDirectory: dataDirectory + "/wal", store: store, clusterLast: clusterLast)
             logger.info(
-                "joining the cluster as \(options.node): its log ends at LSN \(clusterLast); this node's log holds it through LSN \(agreedLSN)"
+                "joining the cluster as \(options.node): its log ends at LSN \(clusterLast); this node's log holds it through LSN \(agreed)"
             )
+            if try await Self.continues(store, after: agreed, clusterLast: clusterLast) == false {
+                agreed = try await Self.startFromSnapshot(store, dataDirectory: dataDirectory, logger: logger)
+            }
+            agreedLSN = agreed
         } catch {
             clientTask.cancel()
             throw StartupFailure("cannot join the cluster: \(error)")
         }
+    }
+
+    /// Whether the cluster's log still holds every record after `lsn` (it prunes what its snapshots cover).
+    private static func continues(_ store: ClusterLogStore, after lsn: LSN, clusterLast: LSN) async throws -> Bool {
+        guard clusterLast > lsn else { return true }
+        do {
+            return try await !store.batches(after: lsn, limit: 1).isEmpty
+        } catch .pruned {
+            return false
+        }
+    }
+
+    /// Puts the cluster's newest snapshot in the data directory as its starting point; returns its LSN.
+    private static func startFromSnapshot(
+        _ store: ClusterLogStore, dataDirectory: String, logger: Logger
+    ) async throws -> LSN {
+        guard let snapshot = try await ClusterSnapshots(store: store).newest() else {
+            throw StartupFailure(
+                "the cluster's log no longer holds the records this node needs, and the cluster stores no snapshot")
+        }
+        let setAside = try await Engine.installSnapshot(
+            snapshot.payload, lsn: snapshot.lsn, into: EngineConfiguration(dataDirectory: dataDirectory))
+        let line =
+            "starting from the cluster's snapshot at LSN \(snapshot.lsn) (\(snapshot.payload.count) bytes)"
+            + (setAside.map { "; this node's former log set aside as \($0)" } ?? "")
+        logger.notice("\(line)")
+        return snapshot.lsn
     }
 
     /// Opens the engine as a follower: changes refused until it leads, records replicated through the node's
@@ -68,6 +99,9 @@ final class ClusterMember: Sendable {
     /// The cluster's key files in PostgreSQL.
     var keys: ClusterKeys { ClusterKeys(store: store) }
 
+    /// The snapshots stored in PostgreSQL.
+    var snapshots: ClusterSnapshots { ClusterSnapshots(store: store) }
+
     /// Before the keys load: the cluster's key files in `directory`, so that every node signs and verifies with
     /// the same keys. The first node of a cluster publishes its own first, made by `makeLocalKeys` when missing.
     func prepareKeys(directory: String, logger: Logger, makeLocalKeys: () throws -> Void) async throws {
@@ -81,6 +115,36 @@ final class ClusterMember: Sendable {
             if !changed.isEmpty { logger.info("keys from the cluster: \(changed.joined(separator: ", "))") }
         } catch {
             throw StartupFailure("cannot share the cluster's keys: \(error)")
+        }
+    }
+}
+
+/// The leader stores each snapshot its checkpoints write in PostgreSQL (`ClusterSnapshots`), for nodes that
+/// start from nothing or fell behind what the cluster's log holds; storing one prunes the log it covers.
+struct SnapshotPublishService: Service {
+    let snapshots: ClusterSnapshots
+    let engine: Engine
+    let node: ClusterNode
+    let logger: Logger
+    var interval: Duration = .seconds(10)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var published = try? await snapshots.newestLSN()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled, node.isLeader, let lsn = engine.snapshotStatus.lsn,
+                    lsn > published ?? 0
+                else { continue }
+                do {
+                    let payload = try engine.snapshotPayload(lsn: lsn)
+                    try await snapshots.publish(lsn: lsn, payload: payload)
+                    published = lsn
+                    logger.info("stored the snapshot at LSN \(lsn) in the cluster (\(payload.count) bytes)")
+                } catch {
+                    logger.warning("the snapshot at LSN \(lsn) could not be stored in the cluster: \(error)")
+                }
+            }
         }
     }
 }
@@ -142,9 +206,12 @@ struct ClusterService: Service {
 
     final class Outcome: Sendable {
         private let value = Mutex<ClusterNode.Outcome?>(nil)
-        var fenced: Bool {
-            if case .fenced = value.withLock({ $0 }) { return true }
-            return false
+        /// Whether the node must start again: fenced, or behind what the cluster's log still holds.
+        var restarts: Bool {
+            switch value.withLock({ $0 }) {
+            case .fenced, .fellBehind: true
+            case .stopped, nil: false
+            }
         }
         func set(_ outcome: ClusterNode.Outcome) { value.withLock { $0 = outcome } }
     }

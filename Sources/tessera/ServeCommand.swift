@@ -406,6 +406,10 @@ struct ServeCommand: AsyncParsableCommand {
                     service: KeySyncService(
                         keys: member.keys, directory: data + "/keys", node: node, rings: idTokenKeys, logger: logger)
                 ))
+            clusterServices.append(
+                .init(
+                    service: SnapshotPublishService(
+                        snapshots: member.snapshots, engine: engine, node: node, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -429,11 +433,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("shutting down")
         await providerHTTP?.shutdown()
-        if clusterOutcome.fenced {
+        if clusterOutcome.restarts {
             // What this node's memory holds past the cluster's log was never acknowledged: no snapshot of it.
             await engine.close()
             member?.shutdown()
-            logger.notice("restarting as a follower")
+            logger.notice("restarting to follow again")
             let failure = restartAsFollower()
             throw StartupFailure("could not restart as a follower: \(String(cString: strerror(failure)))")
         }
