@@ -13,6 +13,8 @@ the way clients and an operator's accidents drive them.
   started again, writes go on.
 - revocation across nodes: a sign-out on one node makes the token refused on every node once they applied it;
   the time until the last node refuses it is printed.
+- snapshot bootstrap: the leader's checkpoints are stored in PostgreSQL and prune its log; a fourth node with an
+  empty data directory starts from the newest snapshot, catches up, and has every user.
 
 Needs Debian's postgresql (initdb, pg_ctl; run as the `postgres` user when this runs as root); `make deps`
 installs it. Usage: cluster_nodes.py --binary .build/debug/tessera [--rounds 3]
@@ -36,7 +38,7 @@ import time
 PASSWORD = "Correct-Horse-42"
 ROOT = "root@example.com"
 ISSUER = "http://auth.cluster.test"
-LEASE_MILLISECONDS = 1500
+LEASE_MILLISECONDS = 2500
 
 
 class Failure(Exception):
@@ -85,6 +87,13 @@ class Postgres:
             command = ["runuser", "-u", "postgres", "--"] + command
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
 
+    def query(self, sql):
+        """One value, as text, of a query on the cluster's database."""
+        command = [os.path.join(self.bin, "psql"), "-h", self.folder, "-U", "tessera", "-d", "tessera", "-Atc", sql]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--"] + command
+        return subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+
     def start(self):
         self.run("pg_ctl", "-D", self.data, "-w", "-t", "300", "-l", os.path.join(self.folder, "log"),
                  "-o", f"-k {self.folder} -c listen_addresses=''", "start")
@@ -123,7 +132,8 @@ class Node:
                 [self.binary, "serve", "--log-level", os.environ.get("CLUSTER_TEST_LOG_LEVEL", "info"), "--data", self.data, "--port", str(self.port), "--bcrypt-cost", "4",
                  "--shards", "4", "--rate-limit", "off", "--refresh-grace-seconds", "0", "--issuer", ISSUER,
                  "--cluster", self.cluster_url, "--node", self.name, "--advertise", self.address,
-                 "--lease-milliseconds", str(LEASE_MILLISECONDS)], stdout=log, stderr=log, env=env)
+                 "--lease-milliseconds", str(LEASE_MILLISECONDS), "--snapshot-every-records", "40"],
+                stdout=log, stderr=log, env=env)
         wait_for(lambda: self.health() is not None, f"{self.name} to answer")
 
     def alive(self):
@@ -159,6 +169,16 @@ class Node:
             return response.status, decoded, response.headers
         finally:
             connection.close()
+
+    def read(self, path, token=None):
+        """A GET, tried again while the node is restarting (a fenced node restarts itself): (status, body)."""
+        def answered():
+            try:
+                status, body, _ = self.request("GET", path, token=token)
+                return (status, body)
+            except OSError:
+                return None
+        return wait_for(answered, f"{self.name} to answer GET {path}", attempts=600)
 
     def health(self):
         """The node's cluster object, or None when it does not answer."""
@@ -210,6 +230,9 @@ class Ledger:
         self.users = {}          # email -> id
         self.sessions = {}       # email -> (access, refresh), the last acknowledged pair
         self.revoked = []        # access tokens of sessions whose logout was acknowledged
+        # Users whose session saw an answer other than an acknowledgement: not acknowledged is not "not done" (a
+        # refresh may have rotated, then the sign-out with the old token ended the session), so it is not checked.
+        self.uncertain = set()
         self.operations = 0
 
     def count(self):
@@ -260,18 +283,23 @@ class Writer(threading.Thread):
                 self.ledger.sessions[email] = pair
                 self.ledger.operations += 1
             status, answer = self.call("POST", "/api/v1/auth/refresh", {"refresh_token": pair[1]})
-            if status == 200:
-                pair = (answer["access_token"], answer["refresh_token"])
+            if status != 200:
                 with self.ledger.lock:
-                    self.ledger.sessions[email] = pair
-                    self.ledger.operations += 1
+                    self.ledger.uncertain.add(email)
+                continue
+            pair = (answer["access_token"], answer["refresh_token"])
+            with self.ledger.lock:
+                self.ledger.sessions[email] = pair
+                self.ledger.operations += 1
             if number % 3 == 0:
                 status, _ = self.call("POST", "/api/v1/auth/logout", {"refresh_token": pair[1]}, token=pair[0])
-                if status == 200:
-                    with self.ledger.lock:
+                with self.ledger.lock:
+                    if status == 200:
                         del self.ledger.sessions[email]
                         self.ledger.revoked.append(pair[0])
                         self.ledger.operations += 1
+                    else:
+                        self.ledger.uncertain.add(email)
 
 
 def admin_token(cluster):
@@ -285,18 +313,19 @@ def admin_token(cluster):
 def check_everything_acknowledged(cluster, ledger, admin):
     cluster.caught_up()
     with ledger.lock:
-        users, sessions, revoked = dict(ledger.users), dict(ledger.sessions), list(ledger.revoked)
+        users, revoked = dict(ledger.users), list(ledger.revoked)
+        sessions = {email: pair for email, pair in ledger.sessions.items() if email not in ledger.uncertain}
     for node in cluster.nodes:
         for email, user_id in users.items():
-            status, _, _ = node.request("GET", f"/api/v1/users/{user_id}", token=admin)
+            status, _ = node.read(f"/api/v1/users/{user_id}", token=admin)
             if status != 200:
                 raise Failure(f"{node.name}: the acknowledged registration of {email} is missing ({status})")
         for token in revoked:
-            status, _, _ = node.request("GET", "/api/v1/users/me", token=token)
+            status, _ = node.read("/api/v1/users/me", token=token)
             if status != 401:
                 raise Failure(f"{node.name}: a token whose sign-out was acknowledged still works ({status})")
         for email, (access, _) in sessions.items():
-            status, _, _ = node.request("GET", "/api/v1/users/me", token=access)
+            status, _ = node.read("/api/v1/users/me", token=access)
             if status != 200:
                 raise Failure(f"{node.name}: the live session of {email} is refused ({status})")
     return len(users), len(sessions), len(revoked)
@@ -402,7 +431,7 @@ def scenario_database_down(cluster, postgres, admin):
             raise Failure(f"a write while PostgreSQL is down answered {status} (Retry-After "
                           f"{headers.get('Retry-After')}), not 503 with Retry-After")
         for node in cluster.nodes:
-            status, _, _ = node.request("GET", "/api/v1/users/me", token=admin)
+            status, _ = node.read("/api/v1/users/me", token=admin)
             if status != 200:
                 raise Failure(f"{node.name} stopped answering reads while PostgreSQL is down ({status})")
     finally:
@@ -436,7 +465,7 @@ def scenario_revocation(cluster):
     access, refresh = answer["access_token"], answer["refresh_token"]
     cluster.caught_up()
     for node in cluster.nodes:
-        status, _, _ = node.request("GET", "/api/v1/users/me", token=access)
+        status, _ = node.read("/api/v1/users/me", token=access)
         if status != 200:
             raise Failure(f"{node.name} refuses a token another node issued ({status})")
     status, _, _ = followers[1].request("POST", "/api/v1/auth/logout", {"refresh_token": refresh}, token=access)
@@ -445,11 +474,49 @@ def scenario_revocation(cluster):
     acknowledged = time.monotonic()
     refused_after = {}
     for node in cluster.nodes:
-        wait_for(lambda: node.request("GET", "/api/v1/users/me", token=access)[0] == 401,
+        wait_for(lambda: node.read("/api/v1/users/me", token=access)[0] == 401,
                  f"{node.name} to refuse the signed-out token")
         refused_after[node.name] = time.monotonic() - acknowledged
     print("  signed out through " + followers[1].name + "; refused by every node within "
           + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in refused_after.items()))
+
+
+def scenario_snapshot_bootstrap(cluster, postgres, admin, binary, work):
+    """Checkpoints are stored in PostgreSQL and prune its log; a new node starts from the newest snapshot."""
+    leader = cluster.wait_for_leader()
+    users = {}
+    batch = 0
+
+    def snapshots_pruned():
+        nonlocal batch
+        stored = int(postgres.query("SELECT count(*) FROM tessera_snapshot_index"))
+        first = int(postgres.query("SELECT coalesce(min(first_lsn), 0) FROM tessera_log"))
+        if stored >= 2 and first > 1:
+            return stored, first
+        # More changes, so that the leader checkpoints again (every 40 records) and stores the snapshot.
+        batch += 1
+        for index in range(20):
+            email = f"snap-{batch}-{index}@example.com"
+            status, answer, _ = leader.request("POST", "/api/v1/auth/register",
+                                               {"email": email, "password": PASSWORD, "first_name": "S"})
+            if status == 201:
+                users[email] = answer["id"]
+        return None
+
+    stored, first = wait_for(snapshots_pruned, "two snapshots stored and the log pruned", attempts=120, pause=1)
+    print(f"  {stored} snapshots stored; the cluster's log now starts at LSN {first}")
+    newcomer = Node("n4", binary, work, postgres.url)
+    cluster.nodes.append(newcomer)
+    newcomer.start()
+    target = cluster.caught_up()
+    log = open(os.path.join(work, "n4-1.log")).read()
+    if "starting from the cluster's snapshot" not in log:
+        raise Failure("the new node did not start from the cluster's snapshot")
+    for email, user_id in users.items():
+        status, _ = newcomer.read(f"/api/v1/users/{user_id}", token=admin)
+        if status != 200:
+            raise Failure(f"the new node lacks {email} ({status})")
+    print(f"  a new node started from the snapshot, caught up to LSN {target}, and has all {len(users)} users")
 
 
 def main():
@@ -478,6 +545,7 @@ def main():
             ("pause", lambda: scenario_pause(cluster)),
             ("database down", lambda: scenario_database_down(cluster, postgres, admin)),
             ("revocation across nodes", lambda: scenario_revocation(cluster)),
+            ("snapshot bootstrap", lambda: scenario_snapshot_bootstrap(cluster, postgres, admin, binary, work)),
         ]:
             if arguments.only and name not in arguments.only.split(","):
                 continue
@@ -489,6 +557,9 @@ def main():
             except Failure as failure:
                 failed += 1
                 print(f"  FAILED: {failure}", flush=True)
+            except Exception as error:  # a scenario that broke (a node gone, a refused connection): a failure too
+                failed += 1
+                print(f"  FAILED: {type(error).__name__}: {error}", flush=True)
     finally:
         for node in nodes:
             node.stop()
