@@ -96,6 +96,27 @@ final class ClusterMember: Sendable {
 
     func shutdown() { clientTask.cancel() }
 
+    /// The services a node runs in `serve`'s group: the node itself (`outcome` says how it ended; a graceful stop
+    /// or its end shuts the group down), the key files kept in step, the leader's snapshots stored.
+    /// `whenLeadingNewCluster` runs when this node is the first leader of an empty cluster log.
+    func services(
+        node: ClusterNode, engine: Engine, keysDirectory: String, rings: IDTokenKeys, outcome: ClusterService.Outcome,
+        logger: Logger, whenLeadingNewCluster: @escaping @Sendable () async -> Void
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let service = ClusterService(
+            node: node,
+            whenLeading: { lease in if lease.lastLSN == 0 { await whenLeadingNewCluster() } },
+            outcome: outcome)
+        return [
+            .init(
+                service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: KeySyncService(keys: keys, directory: keysDirectory, node: node, rings: rings, logger: logger)),
+            .init(service: SnapshotPublishService(snapshots: snapshots, engine: engine, node: node, logger: logger)),
+        ]
+    }
+
     /// The cluster's key files in PostgreSQL.
     var keys: ClusterKeys { ClusterKeys(store: store) }
 
@@ -119,66 +140,6 @@ final class ClusterMember: Sendable {
     }
 }
 
-/// The leader stores each snapshot its checkpoints write in PostgreSQL (`ClusterSnapshots`), for nodes that
-/// start from nothing or fell behind what the cluster's log holds; storing one prunes the log it covers.
-struct SnapshotPublishService: Service {
-    let snapshots: ClusterSnapshots
-    let engine: Engine
-    let node: ClusterNode
-    let logger: Logger
-    var interval: Duration = .seconds(10)
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var published = try? await snapshots.newestLSN()
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled, node.isLeader, let lsn = engine.snapshotStatus.lsn,
-                    lsn > published ?? 0
-                else { continue }
-                do {
-                    let payload = try engine.snapshotPayload(lsn: lsn)
-                    try await snapshots.publish(lsn: lsn, payload: payload)
-                    published = lsn
-                    logger.info("stored the snapshot at LSN \(lsn) in the cluster (\(payload.count) bytes)")
-                } catch {
-                    logger.warning("the snapshot at LSN \(lsn) could not be stored in the cluster: \(error)")
-                }
-            }
-        }
-    }
-}
-
-/// Keeps the key files the same on every node: the leader publishes what it made or rotated, every node mirrors
-/// the cluster's and reloads its rings when they changed. A rotated key is known to the other nodes within one
-/// round (`interval`).
-struct KeySyncService: Service {
-    let keys: ClusterKeys
-    let directory: String
-    let node: ClusterNode
-    let rings: IDTokenKeys
-    let logger: Logger
-    var interval: Duration = .seconds(10)
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if Task.isCancelled { return }
-                do {
-                    if node.isLeader { try await keys.publish(from: directory) }
-                    let changed = try await keys.mirror(into: directory)
-                    guard !changed.isEmpty else { continue }
-                    try rings.reload()
-                    logger.info("signing keys from the cluster: \(changed.joined(separator: ", "))")
-                } catch {
-                    logger.warning("the cluster's keys could not be synchronized (tried again shortly): \(error)")
-                }
-            }
-        }
-    }
-}
-
 /// The HTTP layer's view of the node: `/health`'s cluster object, and where changes go.
 struct NodeMembership: ClusterMembership {
     let node: ClusterNode
@@ -192,33 +153,6 @@ struct NodeMembership: ClusterMembership {
     var changes: ChangeDestination {
         if node.isLeader { return .here }
         return node.leaderAddressForChanges.map(ChangeDestination.leader) ?? .nowhere
-    }
-}
-
-/// The node as a service of `serve`'s group: it follows and leads until a graceful shutdown (then it releases
-/// a lease it holds), or until it is fenced — then it ends, the group shuts down, and `serve` restarts the
-/// process as a follower (`restartAsFollower`).
-struct ClusterService: Service {
-    let node: ClusterNode
-    let whenLeading: @Sendable (ClusterLease) async -> Void
-    /// How the node ended, read by `serve` once the group has stopped.
-    let outcome: Outcome
-
-    final class Outcome: Sendable {
-        private let value = Mutex<ClusterNode.Outcome?>(nil)
-        /// Whether the node must start again: fenced, or behind what the cluster's log still holds.
-        var restarts: Bool {
-            switch value.withLock({ $0 }) {
-            case .fenced, .fellBehind: true
-            case .stopped, nil: false
-            }
-        }
-        func set(_ outcome: ClusterNode.Outcome) { value.withLock { $0 = outcome } }
-    }
-
-    func run() async throws {
-        let result = try await cancelWhenGracefulShutdown { try await node.run(whenLeading: whenLeading) }
-        outcome.set(result)
     }
 }
 

@@ -388,29 +388,18 @@ struct ServeCommand: AsyncParsableCommand {
             + "\(openFiles.summary), at most \(limits.maxConnections) connections" + socialSummary
         logger.notice("\(serving)")
         let clusterOutcome = ClusterService.Outcome()
-        var clusterServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let member, let node {
-            // First: shut down last, so that it releases the lease once requests and maintenance are done.
-            let service = ClusterService(
-                node: node,
-                whenLeading: { lease in
-                    guard lease.lastLSN == 0 else { return }
-                    try? await createFirstSuperuser(auth, logger: logger, inNewCluster: true)
-                }, outcome: clusterOutcome)
-            clusterServices.append(
-                .init(
-                    service: service, successTerminationBehavior: .gracefullyShutdownGroup,
-                    failureTerminationBehavior: .gracefullyShutdownGroup))
-            clusterServices.append(
-                .init(
-                    service: KeySyncService(
-                        keys: member.keys, directory: data + "/keys", node: node, rings: idTokenKeys, logger: logger)
-                ))
-            clusterServices.append(
-                .init(
-                    service: SnapshotPublishService(
-                        snapshots: member.snapshots, engine: engine, node: node, logger: logger)))
-        }
+        // First in the group: shut down last, so that the lease is released once requests and maintenance are done.
+        let clusterServices =
+            member.flatMap { member in
+                node.map { node in
+                    member.services(
+                        node: node, engine: engine, keysDirectory: data + "/keys", rings: idTokenKeys,
+                        outcome: clusterOutcome, logger: logger,
+                        whenLeadingNewCluster: {
+                            try? await createFirstSuperuser(auth, logger: logger, inNewCluster: true)
+                        })
+                }
+            } ?? []
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: clusterServices + [

@@ -35,30 +35,13 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Support"))
+from bounded import Failure, free_port, wait_for  # noqa: E402
+
 PASSWORD = "Correct-Horse-42"
 ROOT = "root@example.com"
 ISSUER = "http://auth.cluster.test"
 LEASE_MILLISECONDS = 2500
-
-
-class Failure(Exception):
-    pass
-
-
-def wait_for(condition, what, attempts=1200, pause=0.05):
-    """Polls `condition` a bounded number of times (generous bounds for a busy machine, never a fixed sleep)."""
-    for _ in range(attempts):
-        value = condition()
-        if value:
-            return value
-        time.sleep(pause)
-    raise Failure(f"gave up waiting for {what}")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Postgres:

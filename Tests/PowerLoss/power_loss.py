@@ -31,24 +31,13 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Support"))
+from bounded import Failure, wait_for  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "Correct-Horse-42"
 ROOT = "root@example.com"
 WRITERS = 4
-
-
-class Failure(Exception):
-    pass
-
-
-def wait_for(condition, what, attempts=600, pause=0.05):
-    """Polls `condition` a bounded number of times (a busy machine gets generous bounds, never a fixed sleep)."""
-    for _ in range(attempts):
-        value = condition()
-        if value:
-            return value
-        time.sleep(pause)
-    raise Failure(f"gave up waiting for {what}")
 
 
 class CrashFS:
