@@ -90,6 +90,12 @@ package final class ClusterNode: Sendable {
         return keeper.leaderAddress
     }
 
+    /// Returns once this node's engine holds the cluster's log through `lsn` (at once on the leader).
+    package func waitUntilApplied(_ lsn: LSN) async {
+        guard !isLeader else { return }
+        await follower.waitUntilApplied(lsn)
+    }
+
     /// Whether this node leads: it holds the lease, and its engine accepts changes.
     package var isLeader: Bool { phase.withLock { $0 } == .leading }
 

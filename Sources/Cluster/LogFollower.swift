@@ -13,7 +13,8 @@ package final class LogFollower: Sendable {
         var applied: LSN
         /// The highest LSN the leader announced (or a read found).
         var known: LSN
-        var waiters: [(lsn: LSN, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiters: [(lsn: LSN, id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextWaiter: UInt64 = 0
     }
 
     private let store: ClusterLogStore
@@ -39,15 +40,27 @@ package final class LogFollower: Sendable {
     /// How many records the leader announced that are not applied here yet.
     package var lagRecords: UInt64 { state.withLock { $0.known > $0.applied ? $0.known - $0.applied : 0 } }
 
-    /// Returns once every record through `lsn` is applied here.
+    /// Returns once every record through `lsn` is applied here, or once the calling task is cancelled.
     package func waitUntilApplied(_ lsn: LSN) async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state in
-                if state.applied >= lsn { return true }
-                state.waiters.append((lsn, continuation))
-                return false
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state in
+                    if state.applied >= lsn || Task.isCancelled { return true }
+                    state.waiters.append((lsn, id, continuation))
+                    return false
+                }
+                if done { continuation.resume() }
             }
-            if done { continuation.resume() }
+        } onCancel: {
+            let waiting = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            waiting?.resume()
         }
     }
 

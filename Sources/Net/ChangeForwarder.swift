@@ -3,6 +3,19 @@ import Engine
 import NIOCore
 import NIOHTTP1
 
+extension ChangeForwarder {
+    /// Waits until `cluster` applied `lsn`, or `applyWait` passed (a follower cut off from PostgreSQL answers
+    /// anyway: the change was made).
+    static func waitUntilApplied(_ lsn: UInt64, by cluster: any ClusterMembership) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await cluster.waitUntilApplied(lsn) }
+            group.addTask { try? await Task.sleep(for: applyWait) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
 /// A follower passes the changes that reach it to the leader and returns the leader's answer, so that clients
 /// and load balancers need not know which node leads. The request goes as it came (method, path and query,
 /// headers, body) plus `X-Forwarded-For` with the client's address; the answer comes back as the leader gave
@@ -38,10 +51,17 @@ struct ChangeForwarder: Sendable {
     /// Marks a request one node forwarded to another: it is never forwarded again (a node that finds it does
     /// not lead any more answers 503 rather than pass it on, so a request cannot go round).
     static let forwardedMark = "x-tessera-forwarded"
+    /// On the leader's answer to a forwarded request: its log's last LSN once the change was made, which the
+    /// follower applies before it answers (so the client reads its own change from that node next).
+    static let changeLSN = "x-tessera-lsn"
+    /// How long a follower waits for a forwarded change to be applied here before it answers anyway.
+    static let applyWait: Duration = .seconds(2)
 
-    /// The leader's answer to `request`, which reached this node from `clientAddress`; errors in `style`.
+    /// The leader's answer to `request`, which reached this node from `clientAddress`, once `cluster` applied the
+    /// change here (at most `applyWait`); errors in `style`.
     func forward(
-        _ request: HTTPRequest, from clientAddress: String, to leader: String, style: ErrorStyle
+        _ request: HTTPRequest, from clientAddress: String, to leader: String, style: ErrorStyle,
+        cluster: any ClusterMembership
     ) async -> HTTPResponse {
         var outgoing = HTTPClientRequest(url: leader + request.uri)
         outgoing.method = request.method
@@ -59,6 +79,10 @@ struct ChangeForwarder: Sendable {
             var headers = HTTPHeaders()
             for (name, value) in answer.headers where !Self.connectionHeaders.contains(name.lowercased()) {
                 headers.add(name: name, value: value)
+            }
+            if let lsn = headers.first(name: Self.changeLSN).flatMap(UInt64.init) {
+                headers.remove(name: Self.changeLSN)
+                await Self.waitUntilApplied(lsn, by: cluster)
             }
             return HTTPResponse(status: answer.status, headers: headers, body: body)
         } catch {

@@ -5,6 +5,9 @@ package protocol ClusterMembership: Sendable {
     var health: ClusterHealth { get }
     /// Where a change that reaches this node is made now.
     var changes: ChangeDestination { get }
+    /// Returns once this node has applied the cluster's log through `lsn` (a follower, after a change it
+    /// forwarded, so that the client reads its own change here next).
+    func waitUntilApplied(_ lsn: UInt64) async
 }
 
 /// Where a change is made.

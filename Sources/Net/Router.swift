@@ -137,7 +137,13 @@ public struct Router: Sendable {
                 case .nowhere: return Self.noLeader(route: route, context: context)
                 }
             }
-            guard options.cluster != nil else { return await answer(request, route: route, context: &context) }
+            guard let cluster = options.cluster else { return await answer(request, route: route, context: &context) }
+            if request.headers.contains(name: ChangeForwarder.forwardedMark) {
+                // Answering for a follower: say where the log ends now, for it to apply before it answers.
+                var response = await answer(request, route: route, context: &context)
+                response.headers.replaceOrAdd(name: ChangeForwarder.changeLSN, value: String(cluster.health.appliedLSN))
+                return response
+            }
             // A read that turns out to change something (a GET that signs out, or issues a code) is made at the
             // leader: whatever the layers made of the engine's refusal, the leader answers instead.
             let refused = RefusedChanges()
@@ -182,8 +188,9 @@ public struct Router: Sendable {
         guard !request.headers.contains(name: ChangeForwarder.forwardedMark) else {
             return Self.noLeader(route: route, context: context)
         }
+        guard let cluster = options.cluster else { return Self.noLeader(route: route, context: context) }
         return await ChangeForwarder().forward(
-            request, from: context.clientAddress, to: leader, style: route.errorStyle)
+            request, from: context.clientAddress, to: leader, style: route.errorStyle, cluster: cluster)
     }
 
     private static func noLeader(route: Route, context: RequestContext) -> HTTPResponse {

@@ -154,6 +154,8 @@ struct NodeMembership: ClusterMembership {
         if node.isLeader { return .here }
         return node.leaderAddressForChanges.map(ChangeDestination.leader) ?? .nowhere
     }
+
+    func waitUntilApplied(_ lsn: UInt64) async { await node.waitUntilApplied(lsn) }
 }
 
 /// Replaces this process with a new run of the same command: a fenced node's memory may hold changes the

@@ -446,6 +446,10 @@ def scenario_revocation(cluster):
     if status != 200:
         raise Failure(f"sign-in through a follower failed: {status} {answer}")
     access, refresh = answer["access_token"], answer["refresh_token"]
+    # Read your writes: the follower answered the forwarded sign-in once it had applied it.
+    status, _ = followers[0].read("/api/v1/users/me", token=access)
+    if status != 200:
+        raise Failure(f"{followers[0].name} does not know the session it just answered a sign-in for ({status})")
     cluster.caught_up()
     for node in cluster.nodes:
         status, _ = node.read("/api/v1/users/me", token=access)

@@ -1,16 +1,27 @@
 import Engine
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Net
 
-/// A membership that says what a test tells it.
+/// A membership that says what a test tells it, and remembers the LSNs it was asked to apply.
 struct FixedMembership: ClusterMembership {
     let changes: ChangeDestination
+    let waited = WaitedLSNs()
+
     var health: ClusterHealth {
         ClusterHealth(role: changes == .here ? "leader" : "follower", leader: nil, appliedLSN: 7, lagRecords: 2)
     }
+
+    func waitUntilApplied(_ lsn: UInt64) async { waited.append(lsn) }
+}
+
+final class WaitedLSNs: Sendable {
+    private let lsns = Mutex<[UInt64]>([])
+    func append(_ lsn: UInt64) { lsns.withLock { $0.append(lsn) } }
+    var all: [UInt64] { lsns.withLock { $0 } }
 }
 
 /// A cluster's follower passes the changes that reach it to the leader and returns the leader's answer.
@@ -36,6 +47,29 @@ struct ForwardingTests {
         let cluster = health.json["cluster"] as? [String: Any]
         #expect(cluster?["role"] as? String == "follower" && cluster?["lag_records"] as? Int == 2)
         #expect(cluster?.keys.contains("leader") == true, "leader is null, not absent")
+        await follower.close()
+        await leader.close()
+    }
+
+    @Test(
+        "the leader says where its log ends once the change is made; the follower applies that far before it answers, and the client never sees the header"
+    )
+    func readYourWrites() async throws {
+        let leader = try await HTTPHarness(cluster: FixedMembership(changes: .here))
+        let membership = FixedMembership(changes: .leader("http://127.0.0.1:\(leader.server.port)"))
+        let follower = try await HTTPHarness(cluster: membership, configure: { $0.acceptsChanges = false })
+        let direct = try await leader.send(
+            "POST", "/api/v1/auth/register", json: Self.registration, headers: ["X-Tessera-Forwarded": "1"])
+        #expect(direct.status == 201 && direct.headers["x-tessera-lsn"] == "7", "what a follower is told")
+        let answer = try await follower.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"bob@example.com","password":"\#(HTTPHarness.password)","first_name":"B"}"#)
+        #expect(answer.status == 201 && answer.headers["x-tessera-lsn"] == nil)
+        #expect(membership.waited.all == [7])
+        let plain = try await leader.send(
+            "POST", "/api/v1/auth/register",
+            json: #"{"email":"cy@example.com","password":"\#(HTTPHarness.password)","first_name":"C"}"#)
+        #expect(plain.status == 201 && plain.headers["x-tessera-lsn"] == nil, "only forwarded requests are told")
         await follower.close()
         await leader.close()
     }
