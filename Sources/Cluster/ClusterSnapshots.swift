@@ -65,7 +65,24 @@ package struct ClusterSnapshots: Sendable {
     /// The newest stored snapshot, checked (size and CRC32C); nil when there is none.
     package func newest() async throws(ClusterError) -> Stored? {
         guard let lsn = try await newestLSN() else { return nil }
-        return try await store.run {
+        return try await load(lsn: lsn)
+    }
+
+    /// Every stored snapshot's LSN and when it was stored (Unix milliseconds), newest first.
+    package func index() async throws(ClusterError) -> [(lsn: LSN, storedAtMilliseconds: Int64)] {
+        try await store.run {
+            let rows = try await store.client.query(
+                "SELECT lsn, (extract(epoch FROM stored_at) * 1000)::bigint FROM tessera_snapshot_index ORDER BY lsn DESC",
+                logger: store.logger)
+            var entries: [(lsn: LSN, storedAtMilliseconds: Int64)] = []
+            for try await (lsn, storedAt) in rows.decode((Int64, Int64).self) { entries.append((LSN(lsn), storedAt)) }
+            return entries
+        }
+    }
+
+    /// The stored snapshot at `lsn`, checked (size and CRC32C); nil when there is none.
+    package func load(lsn: LSN) async throws(ClusterError) -> Stored? {
+        try await store.run {
             let index = try await store.client.query(
                 "SELECT chunks, bytes, crc32c FROM tessera_snapshot_index WHERE lsn = \(Int64(lsn))",
                 logger: store.logger)

@@ -39,8 +39,13 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
-    /// The client configuration `--cluster` names; a libpq-style `host=` query names a Unix socket folder.
+    /// The client configuration `--cluster` names.
     func postgresConfiguration() throws -> PostgresClient.Configuration {
+        try Self.postgresConfiguration(cluster)
+    }
+
+    /// The client configuration a `postgres://` URL names; a libpq-style `host=` query names a Unix socket folder.
+    static func postgresConfiguration(_ cluster: String) throws -> PostgresClient.Configuration {
         guard let url = URLComponents(string: cluster), ["postgres", "postgresql"].contains(url.scheme),
             let user = url.user, !user.isEmpty
         else {

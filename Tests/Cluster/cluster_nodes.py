@@ -15,6 +15,8 @@ the way clients and an operator's accidents drive them.
   the time until the last node refuses it is printed.
 - snapshot bootstrap: the leader's checkpoints are stored in PostgreSQL and prune its log; a fourth node with an
   empty data directory starts from the newest snapshot, catches up, and has every user.
+- replay from the cluster: `tessera replay --cluster` rebuilds the state at an LSN from the stored snapshot and the
+  cluster's log; served, it has the user made before that LSN and not the one made after.
 
 Needs Debian's postgresql (initdb, pg_ctl; run as the `postgres` user when this runs as root); `make deps`
 installs it. Usage: cluster_nodes.py --binary .build/debug/tessera [--rounds 3]
@@ -507,6 +509,44 @@ def scenario_snapshot_bootstrap(cluster, postgres, admin, binary, work):
     print(f"  a new node started from the snapshot, caught up to LSN {target}, and has all {len(users)} users")
 
 
+def scenario_replay_from_cluster(cluster, postgres, admin, binary, work):
+    """`tessera replay --cluster` rebuilds the state at an LSN from the stored snapshot and the cluster's log."""
+    leader = cluster.wait_for_leader()
+    ids = {}
+    for name in ("before", "after"):
+        status, answer, _ = leader.request("POST", "/api/v1/auth/register",
+                                           {"email": f"{name}@replay.example", "password": PASSWORD, "first_name": "R"})
+        if status != 201:
+            raise Failure(f"registration failed: {status} {answer}")
+        ids[name] = answer["id"]
+        if name == "before":
+            until = leader.health()["applied_lsn"]
+    out = os.path.join(work, "replayed")
+    result = subprocess.run([binary, "replay", "--cluster", postgres.url, "--until", str(until), "--out", out,
+                             "--shards", "4"], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise Failure(f"tessera replay --cluster failed: {result.stdout} {result.stderr}")
+    if "its snapshot at LSN" not in result.stdout:
+        raise Failure(f"the replay did not start from the cluster's snapshot: {result.stdout}")
+    port = free_port()
+    with open(os.path.join(work, "replayed.log"), "w") as log:
+        server = subprocess.Popen([binary, "serve", "--data", out, "--port", str(port), "--shards", "4",
+                                   "--issuer", ISSUER], stdout=log, stderr=log)
+    try:
+        replayed = Node("replayed", binary, work, "")
+        replayed.port = port
+        replayed.process = server
+        replayed.read("/health")
+        status_before, _ = replayed.read(f"/api/v1/users/{ids['before']}", token=admin)
+        status_after, _ = replayed.read(f"/api/v1/users/{ids['after']}", token=admin)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    if status_before != 200 or status_after != 404:
+        raise Failure(f"the state at LSN {until}: the user made before is {status_before}, after {status_after}")
+    print(f"  replayed the cluster to LSN {until} from its snapshot: the user made before is there, the one after not")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
@@ -534,6 +574,7 @@ def main():
             ("database down", lambda: scenario_database_down(cluster, postgres, admin)),
             ("revocation across nodes", lambda: scenario_revocation(cluster)),
             ("snapshot bootstrap", lambda: scenario_snapshot_bootstrap(cluster, postgres, admin, binary, work)),
+            ("replay from the cluster", lambda: scenario_replay_from_cluster(cluster, postgres, admin, binary, work)),
         ]:
             if arguments.only and name not in arguments.only.split(","):
                 continue
