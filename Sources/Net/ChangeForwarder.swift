@@ -4,6 +4,23 @@ import NIOCore
 import NIOHTTP1
 
 extension ChangeForwarder {
+    /// The client address a peer node vouches for in `request`, when the request carries the nodes' secret.
+    static func vouchedClient(_ request: HTTPRequest, cluster: any ClusterMembership) -> String? {
+        guard let presented = request.headers.first(name: forwardedMark),
+            let client = request.headers.first(name: clientHeader),
+            (1...64).contains(client.utf8.count), client.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
+            constantTimeEqual(Array(presented.utf8), Array(cluster.forwardingSecret.utf8))
+        else { return nil }
+        return client
+    }
+
+    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count, !a.isEmpty else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
     /// Waits until `cluster` applied `lsn`, or `applyWait` passed (a follower cut off from PostgreSQL answers
     /// anyway: the change was made).
     static func waitUntilApplied(_ lsn: UInt64, by cluster: any ClusterMembership) async {
@@ -51,6 +68,8 @@ struct ChangeForwarder: Sendable {
     /// Marks a request one node forwarded to another: it is never forwarded again (a node that finds it does
     /// not lead any more answers 503 rather than pass it on, so a request cannot go round).
     static let forwardedMark = "x-tessera-forwarded"
+    /// The client's address as the forwarding node found it; believed only beside the nodes' secret.
+    static let clientHeader = "x-tessera-client"
     /// On the leader's answer to a forwarded request: its log's last LSN once the change was made, which the
     /// follower applies before it answers (so the client reads its own change from that node next).
     static let changeLSN = "x-tessera-lsn"
@@ -71,7 +90,8 @@ struct ChangeForwarder: Sendable {
         let forwardedFor = request.headers["x-forwarded-for"].joined(separator: ", ")
         outgoing.headers.replaceOrAdd(
             name: "x-forwarded-for", value: forwardedFor.isEmpty ? clientAddress : forwardedFor + ", " + clientAddress)
-        outgoing.headers.replaceOrAdd(name: Self.forwardedMark, value: "1")
+        outgoing.headers.replaceOrAdd(name: Self.forwardedMark, value: cluster.forwardingSecret)
+        outgoing.headers.replaceOrAdd(name: Self.clientHeader, value: clientAddress)
         if request.body.readableBytes > 0 { outgoing.body = .bytes(request.body) }
         do {
             let answer = try await client.execute(outgoing, timeout: timeout)

@@ -8,6 +8,9 @@ package protocol ClusterMembership: Sendable {
     /// Returns once this node has applied the cluster's log through `lsn` (a follower, after a change it
     /// forwarded, so that the client reads its own change here next).
     func waitUntilApplied(_ lsn: UInt64) async
+    /// The secret the nodes share (a key file of the cluster's): a forwarded request that carries it is from a
+    /// node, whose word on the client's address is taken (rate limits and sessions see the real client).
+    var forwardingSecret: String { get }
 }
 
 /// Where a change is made.

@@ -15,22 +15,30 @@ public struct RequestContext: Sendable {
     /// `X-Forwarded-For`, read only when some proxy is trusted.
     private let forwardedFor: String?
     private let trustedProxies: Set<String>
+    /// The client's address as a peer node of a cluster vouched for it (a request it forwarded).
+    private let vouchedClient: String?
     /// The caller, set by `Authenticated`.
     var identity: AccessClaims?
     /// The OAuth client and its form, set by `OAuthClientAuthenticated`.
     var client: AuthenticatedClient?
 
-    init(request: HTTPRequest, requestID: UInt64, logger: Logger, trustedProxies: Set<String>) {
+    init(
+        request: HTTPRequest, requestID: UInt64, logger: Logger, trustedProxies: Set<String>,
+        vouchedClient: String? = nil
+    ) {
         self.requestID = requestID
         self.logger = logger
         self.trustedProxies = trustedProxies
+        self.vouchedClient = vouchedClient
         socketAddress = request.remoteAddress
         forwardedFor = trustedProxies.isEmpty ? nil : request.headers.first(name: "x-forwarded-for")
     }
 
-    /// The client's address: the socket's, or — when the socket is a trusted proxy — the right-most address of
-    /// `X-Forwarded-For` that is not itself a trusted proxy. Formatted when asked: most routes never ask.
+    /// The client's address: the one a peer node vouched for; else the socket's, or — when the socket is a
+    /// trusted proxy — the right-most address of `X-Forwarded-For` that is not itself a trusted proxy. Formatted
+    /// when asked: most routes never ask.
     package var clientAddress: String {
+        if let vouchedClient { return vouchedClient }
         let socket = socketAddress?.ipAddress ?? "unknown"
         guard let forwardedFor, trustedProxies.contains(socket) else { return socket }
         let hops = forwardedFor.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }

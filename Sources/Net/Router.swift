@@ -203,7 +203,8 @@ public struct Router: Sendable {
     private func makeContext(_ request: HTTPRequest) -> RequestContext {
         RequestContext(
             request: request, requestID: requestNumbers.next(), logger: options.logger,
-            trustedProxies: options.trustedProxies)
+            trustedProxies: options.trustedProxies,
+            vouchedClient: options.cluster.flatMap { ChangeForwarder.vouchedClient(request, cluster: $0) })
     }
 
     /// The headers of the deployment's policy (CORS for allowed origins, HSTS when configured), the count, and

@@ -1,6 +1,7 @@
 import Auth
 import Cluster
 import Engine
+import Foundation
 import Logging
 import Net
 import PostgresNIO
@@ -125,24 +126,45 @@ final class ClusterMember: Sendable {
 
     /// Before the keys load: the cluster's key files in `directory`, so that every node signs and verifies with
     /// the same keys. The first node of a cluster publishes its own first, made by `makeLocalKeys` when missing.
-    func prepareKeys(directory: String, logger: Logger, makeLocalKeys: () throws -> Void) async throws {
+    /// Returns the secret the nodes share to vouch for the clients of the requests they forward (made by the
+    /// first node that needs it, then the cluster's like the other keys).
+    func prepareKeys(directory: String, logger: Logger, makeLocalKeys: () throws -> Void) async throws -> String {
         do {
             if try await !keys.clusterHasKeys() {
                 try makeLocalKeys()
                 try await keys.publish(from: directory)
                 logger.info("published this node's keys as the cluster's")
             }
-            let changed = try await keys.mirror(into: directory)
+            var changed = try await keys.mirror(into: directory)
+            let secretPath = directory + "/" + Self.forwardingKeyFile
+            if access(secretPath, F_OK) != 0 {
+                // Made here, published unless another node was first, then the cluster's taken either way.
+                var generator = SystemRandomNumberGenerator()
+                try Durable.replaceFile(
+                    secretPath, with: (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                try await keys.publish(from: directory)
+                changed += try await keys.mirror(into: directory)
+            }
             if !changed.isEmpty { logger.info("keys from the cluster: \(changed.joined(separator: ", "))") }
+            guard let secret = FileManager.default.contents(atPath: secretPath), secret.count == 32 else {
+                throw StartupFailure("\(secretPath) is not a 32-byte key")
+            }
+            return secret.map { String(format: "%02x", $0) }.joined()
+        } catch let failure as StartupFailure {
+            throw failure
         } catch {
             throw StartupFailure("cannot share the cluster's keys: \(error)")
         }
     }
+
+    /// The key file of the nodes' shared secret, under the keys folder.
+    static let forwardingKeyFile = "cluster-forwarding.key"
 }
 
 /// The HTTP layer's view of the node: `/health`'s cluster object, and where changes go.
 struct NodeMembership: ClusterMembership {
     let node: ClusterNode
+    let forwardingSecret: String
 
     var health: ClusterHealth {
         let status = node.status

@@ -311,8 +311,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "\(data) has mode \(octal): others may read its log and snapshots (password hashes, emails); run chmod 700 \(data)"
             )
         }
+        var forwardingSecret = ""
         if let member {
-            try await member.prepareKeys(directory: data + "/keys", logger: logger) {
+            forwardingSecret = try await member.prepareKeys(directory: data + "/keys", logger: logger) {
                 _ = try ServerKeys.loadOrCreate(
                     directory: data + "/keys", creatingMissing: engine.startup.foundNothing || newKeys)
                 // Every ring now, so that the cluster has them all before any follower needs one.
@@ -372,7 +373,8 @@ struct ServeCommand: AsyncParsableCommand {
             registration: RegistrationSettings(
                 policy: ClientRegistrationPolicy(rawValue: clientRegistration)!,
                 maxAnonymousClients: maxAnonymousClients),
-            cluster: node.map(NodeMembership.init), logger: Logger(label: "tessera.http"))
+            cluster: node.map { NodeMembership(node: $0, forwardingSecret: forwardingSecret) },
+            logger: Logger(label: "tessera.http"))
         let limits = connectionLimits(openFiles: openFiles)
         if limits.maxConnections > openFiles.connectionsItLeavesRoomFor {
             logger.warning(

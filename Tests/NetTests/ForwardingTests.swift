@@ -9,6 +9,7 @@ import Testing
 /// A membership that says what a test tells it, and remembers the LSNs it was asked to apply.
 struct FixedMembership: ClusterMembership {
     let changes: ChangeDestination
+    var forwardingSecret = "the-nodes-secret"
     let waited = WaitedLSNs()
 
     var health: ClusterHealth {
@@ -72,6 +73,31 @@ struct ForwardingTests {
         #expect(plain.status == 201 && plain.headers["x-tessera-lsn"] == nil, "only forwarded requests are told")
         await follower.close()
         await leader.close()
+    }
+
+    @Test(
+        "the leader takes the client's address from a follower that knows the nodes' secret (the session records it), and from nobody else"
+    )
+    func vouchedClientAddress() async throws {
+        for (secret, expected) in [("the-nodes-secret", "203.0.113.9"), ("a-guess", "127.0.0.1")] {
+            let leader = try await HTTPHarness(cluster: FixedMembership(changes: .here))
+            var membership = FixedMembership(changes: .leader("http://127.0.0.1:\(leader.server.port)"))
+            membership.forwardingSecret = secret
+            // The follower sits behind a proxy it trusts, which names the client.
+            let follower = try await HTTPHarness(
+                trustedProxies: ["127.0.0.1"], cluster: membership, configure: { $0.acceptsChanges = false })
+            #expect(try await follower.send("POST", "/api/v1/auth/register", json: Self.registration).status == 201)
+            let login = try await follower.send(
+                "POST", "/api/v1/auth/login",
+                json: #"{"email":"ann@example.com","password":"\#(HTTPHarness.password)"}"#,
+                headers: ["X-Forwarded-For": "203.0.113.9"])
+            #expect(login.status == 200, "\(login.json)")
+            let user = try #require(await leader.auth.engine.user(email: "ann@example.com"))
+            let sessions = await leader.auth.engine.sessions(of: user.id)
+            #expect(sessions.map(\.ipAddress) == [expected], "secret \(secret)")
+            await follower.close()
+            await leader.close()
+        }
     }
 
     @Test(
