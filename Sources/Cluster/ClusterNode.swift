@@ -134,9 +134,11 @@ package final class ClusterNode: Sendable {
         return .stopped
     }
 
-    /// `fellBehind` when following failed because the records it needed were pruned; the failure otherwise.
+    /// `fellBehind` when following failed because the records it needed were pruned; else following cannot go on.
     private func fellBehind(_ failure: any Error) throws -> Outcome {
-        guard case .pruned(let first) = failure as? ClusterError else { throw failure }
+        guard case .pruned(let first) = failure as? ClusterError else {
+            throw NodeFailure(description: "the cluster's log could not be applied here: \(failure)")
+        }
         logger.error(
             "the cluster's log now starts at LSN \(first), after what this node applied: it restarts from the cluster's snapshot"
         )
@@ -169,4 +171,10 @@ package final class ClusterNode: Sendable {
         sink.stopLeading(replicator, fenced: fenced)
         replicator.stop()
     }
+}
+
+/// Why a node cannot go on following: the cluster's log does not apply here (a damaged batch, a log that
+/// disagrees with this node's).
+package struct NodeFailure: Error, CustomStringConvertible {
+    package let description: String
 }

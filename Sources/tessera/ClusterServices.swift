@@ -16,6 +16,11 @@ struct ClusterService: Service {
 
     final class Outcome: Sendable {
         private let value = Mutex<ClusterNode.Outcome?>(nil)
+        private let error = Mutex<String?>(nil)
+
+        /// Why the node stopped following, when it failed (the cluster's log could not be applied here).
+        var failure: String? { error.withLock { $0 } }
+        func fail(_ failure: any Error) { error.withLock { $0 = "\(failure)" } }
         /// Whether the node must start again: fenced, or behind what the cluster's log still holds.
         var restarts: Bool {
             switch value.withLock({ $0 }) {
@@ -27,8 +32,13 @@ struct ClusterService: Service {
     }
 
     func run() async throws {
-        let result = try await cancelWhenGracefulShutdown { try await node.run(whenLeading: whenLeading) }
-        outcome.set(result)
+        do {
+            let result = try await cancelWhenGracefulShutdown { try await node.run(whenLeading: whenLeading) }
+            outcome.set(result)
+        } catch {
+            outcome.fail(error)
+            throw error
+        }
     }
 }
 

@@ -421,6 +421,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as ServiceGroupError {
             // The service's own error travels inside the group's.
             logFailure = engine.log.failure.map { "\($0)" } ?? "\(error)"
+        } catch  where clusterOutcome.failure != nil {
+            // The cluster's node failed: said below.
         }
         logger.info("shutting down")
         await providerHTTP?.shutdown()
@@ -431,6 +433,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("restarting to follow again")
             let failure = restartAsFollower()
             throw StartupFailure("could not restart as a follower: \(String(cString: strerror(failure)))")
+        }
+        if let failure = clusterOutcome.failure {
+            logger.error("the node stopped following the cluster (\(failure)); exiting without a snapshot")
+            await engine.close()
+            member?.shutdown()
+            throw ExitCode(1)
         }
         if let reason = logFailure ?? engine.log.failure.map({ "\($0)" }) {
             // A failed write or fsync is fatal (DESIGN.md): nothing more is acknowledged, and a restart recovers

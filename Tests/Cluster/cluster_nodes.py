@@ -15,6 +15,7 @@ the way clients and an operator's accidents drive them.
   the time until the last node refuses it is printed.
 - snapshot bootstrap: the leader's checkpoints are stored in PostgreSQL and prune its log; a fourth node with an
   empty data directory starts from the newest snapshot, catches up, and has every user.
+- damaged cluster log: a changed byte in a stored batch stops a node that applies it, with a clear error.
 - replay from the cluster: `tessera replay --cluster` rebuilds the state at an LSN from the stored snapshot and the
   cluster's log; served, it has the user made before that LSN and not the one made after.
 
@@ -547,6 +548,31 @@ def scenario_replay_from_cluster(cluster, postgres, admin, binary, work):
     print(f"  replayed the cluster to LSN {until} from its snapshot: the user made before is there, the one after not")
 
 
+def scenario_damaged_log(cluster, postgres, binary, work):
+    """A changed byte in the cluster's log is found by a node that applies it: it stops, saying why, rather than
+    apply something the leader never wrote."""
+    leader = cluster.wait_for_leader()
+    status, answer, _ = leader.request("POST", "/api/v1/auth/register",
+                                       {"email": "last@damage.example", "password": PASSWORD, "first_name": "L"})
+    if status != 201:
+        raise Failure(f"registration failed: {status} {answer}")
+    cluster.caught_up()
+    postgres.query("UPDATE tessera_log SET frames = overlay(frames PLACING '\\x00ff'::bytea FROM 17) "
+                   "WHERE first_lsn = (SELECT max(first_lsn) FROM tessera_log)")
+    newcomer = Node("n5", binary, work, postgres.url)
+    try:
+        newcomer.start()
+    except Failure:
+        pass  # it may stop before it answers
+    wait_for(lambda: not newcomer.alive(), "the node that met the damaged batch to stop", attempts=1200)
+    log = open(os.path.join(work, "n5-1.log")).read()
+    if newcomer.process.returncode != 1 or "stopped following the cluster" not in log or "checksum" not in log:
+        raise Failure(f"the damaged batch did not stop the node with a clear error (exit "
+                      f"{newcomer.process.returncode}):\n{log[-2000:]}")
+    line = next(line for line in log.splitlines() if "stopped following the cluster" in line)
+    print("  " + line.split("] ", 1)[-1][:200])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
@@ -575,6 +601,8 @@ def main():
             ("revocation across nodes", lambda: scenario_revocation(cluster)),
             ("snapshot bootstrap", lambda: scenario_snapshot_bootstrap(cluster, postgres, admin, binary, work)),
             ("replay from the cluster", lambda: scenario_replay_from_cluster(cluster, postgres, admin, binary, work)),
+            # Last: it damages the cluster's log.
+            ("damaged cluster log", lambda: scenario_damaged_log(cluster, postgres, binary, work)),
         ]:
             if arguments.only and name not in arguments.only.split(","):
                 continue
