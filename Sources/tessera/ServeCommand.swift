@@ -418,11 +418,10 @@ struct ServeCommand: AsyncParsableCommand {
         var logFailure: String?
         do { try await group.run() } catch let error as MaintenanceService.LogFailed {
             logFailure = error.description
-        } catch let error as ServiceGroupError {
-            // The service's own error travels inside the group's.
-            logFailure = engine.log.failure.map { "\($0)" } ?? "\(error)"
-        } catch  where clusterOutcome.failure != nil {
-            // The cluster's node failed: said below.
+        } catch {
+            // A service that failed shut the group down, and its error (or the group's) comes here: the stop below
+            // says why and skips the snapshot; a cluster node's failure is said as its own.
+            if clusterOutcome.failure == nil { logFailure = engine.log.failure.map { "\($0)" } ?? "\(error)" }
         }
         logger.info("shutting down")
         await providerHTTP?.shutdown()
