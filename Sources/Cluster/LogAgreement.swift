@@ -29,11 +29,16 @@ package enum LogAgreement {
     package static func lastAgreedLSN(
         logDirectory: String, store: ClusterLogStore, clusterLast: LSN
     ) async throws -> LSN {
+        let segments = try LogReader.segmentFirstLSNs(directory: logDirectory)
+        let oldestLocal = segments.first ?? 1
         var localLast: LSN = 0
-        if let oldest = try WriteAheadLog.oldestSegmentFirstLSN(directory: logDirectory) {
-            localLast = try LogReader.read(directory: logDirectory, after: .max) { _ in }.lastLSN ?? oldest - 1
+        if let newest = segments.last {
+            // Only the newest segment is read: an empty one (just begun) ends the log right before it, or — made
+            // ahead of a previous one not full yet — a little later than it does, which the bisection corrects.
+            localLast =
+                try LogReader.read(directory: logDirectory, after: .max, fromSegmentHolding: newest) { _ in }.lastLSN
+                ?? newest - 1
         }
-        let oldestLocal = try WriteAheadLog.oldestSegmentFirstLSN(directory: logDirectory) ?? 1
         return try await lastAgreedLSN(localLast: localLast, clusterLast: clusterLast) { lsn in
             guard lsn >= oldestLocal else { return true }
             guard let mine = try LogReader.record(at: lsn, directory: logDirectory) else { return false }

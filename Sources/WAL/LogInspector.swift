@@ -110,10 +110,18 @@ package struct LogStatistics: Sendable {
 package enum LogReader {
     /// Hands every valid record with an LSN above `after` to `visit`, in order, and reports what was found.
     /// Nothing is written, synced, truncated or deleted. `visit` may throw to stop early.
+    /// `fromSegmentHolding`: start with the segment holding that LSN, skipping the older ones.
     package static func read(
-        directory: String, after: LSN, visit: (WALRecordView) throws -> Void
+        directory: String, after: LSN, fromSegmentHolding start: LSN? = nil, visit: (WALRecordView) throws -> Void
     ) throws -> LogScanReport {
-        try LogScanner.scan(directory: directory, after: after, syncFirst: false, visit: visit)
+        try LogScanner.scan(
+            directory: directory, after: after, syncFirst: false, fromSegmentHolding: start, visit: visit)
+    }
+
+    /// The first LSNs of the segment files in `directory`, oldest first (none when it does not exist).
+    package static func segmentFirstLSNs(directory: String) throws(WALError) -> [LSN] {
+        guard PosixFile.exists(directory) else { return [] }
+        return try LogScanner.segmentNames(in: directory).map(\.firstLSN)
     }
 
     /// The record at `lsn` (its type and payload), reading only the segment that holds it; nil when the log does
@@ -122,9 +130,7 @@ package enum LogReader {
         struct Found: Error { let type: UInt16, payload: [UInt8] }
         guard lsn > 0 else { return nil }
         do {
-            _ = try LogScanner.scan(
-                directory: directory, after: lsn - 1, syncFirst: false, fromSegmentHolding: lsn
-            ) { view in
+            _ = try read(directory: directory, after: lsn - 1, fromSegmentHolding: lsn) { view in
                 guard view.lsn == lsn else { return }
                 throw Found(type: view.type, payload: Array(view.payload))
             }
