@@ -113,30 +113,17 @@ package struct ClusterSnapshots: Sendable {
 
     /// Deletes all but the newest `kept` snapshots, and the log rows the oldest kept one covers.
     private func removeOld() async throws(ClusterError) {
+        let newestFirst = try await index().map(\.lsn)
+        guard newestFirst.count >= kept else { return }
+        let oldestKept = newestFirst[kept - 1]
         try await store.run {
-            let rows = try await store.client.query(
-                "SELECT lsn FROM tessera_snapshot_index ORDER BY lsn DESC", logger: store.logger)
-            var lsns: [Int64] = []
-            for try await (lsn, ) in rows.decode((Int64,).self) { lsns.append(lsn) }
-            guard lsns.count >= kept else { return }
-            let oldestKept = lsns[kept - 1]
             try await store.client.withTransaction(logger: store.logger) { connection in
                 try await connection.query(
-                    "DELETE FROM tessera_snapshot_index WHERE lsn < \(oldestKept)", logger: store.logger)
+                    "DELETE FROM tessera_snapshot_index WHERE lsn < \(Int64(oldestKept))", logger: store.logger)
                 try await connection.query(
-                    "DELETE FROM tessera_snapshots WHERE lsn < \(oldestKept)", logger: store.logger)
+                    "DELETE FROM tessera_snapshots WHERE lsn < \(Int64(oldestKept))", logger: store.logger)
             }
         }
-        if let oldest = try await oldestKeptLSN() { try await store.prune(through: oldest) }
-    }
-
-    private func oldestKeptLSN() async throws(ClusterError) -> LSN? {
-        try await store.run {
-            let rows = try await store.client.query(
-                "SELECT lsn FROM tessera_snapshot_index ORDER BY lsn DESC LIMIT \(kept)", logger: store.logger)
-            var lsns: [LSN] = []
-            for try await (lsn, ) in rows.decode((Int64,).self) { lsns.append(LSN(lsn)) }
-            return lsns.count == kept ? lsns.last : nil
-        }
+        try await store.prune(through: oldestKept)
     }
 }
