@@ -24,6 +24,20 @@ struct ClusterNodeTests {
         return Member(engine: engine, node: node, folder: folder)
     }
 
+    /// Runs `body` with two members on a fresh PostgreSQL: `a` running and leading, `b` not started yet.
+    static func withLeader(
+        _ body: (ClusterFixture, Member, Member, Task<ClusterNode.Outcome, any Error>) async throws -> Void
+    ) async throws {
+        try await ClusterFixture.run { fixture, _ in
+            let a = try member("a", fixture)
+            let b = try member("b", fixture)
+            defer { for folder in [a.folder, b.folder] { try? FileManager.default.removeItem(atPath: folder) } }
+            let runningA = Task { try await a.node.run() }
+            #expect(await eventually { a.node.isLeader })
+            try await body(fixture, a, b, runningA)
+        }
+    }
+
     /// Waits until `condition` holds, checking every 20 ms, at most `attempts` times (a bound, not a timing the
     /// outcome depends on).
     static func eventually(attempts: Int = 3000, _ condition: () async -> Bool) async -> Bool {
@@ -38,12 +52,7 @@ struct ClusterNodeTests {
         "the leader's changes reach the follower, which refuses its own; once the leader stops, the follower leads and its changes are committed after the old ones"
     )
     func leadFollowTakeOver() async throws {
-        try await ClusterFixture.run { fixture, group in
-            let a = try Self.member("a", fixture)
-            let b = try Self.member("b", fixture)
-            defer { for folder in [a.folder, b.folder] { try? FileManager.default.removeItem(atPath: folder) } }
-            let runningA = Task { try await a.node.run() }
-            #expect(await Self.eventually { a.node.isLeader })
+        try await Self.withLeader { fixture, a, b, runningA in
             let runningB = Task { try await b.node.run() }
             defer { runningB.cancel() }
 
@@ -77,12 +86,7 @@ struct ClusterNodeTests {
         "a leader whose lease was taken over is fenced: its run ends so that it restarts, and it acknowledges nothing more"
     )
     func fencedLeader() async throws {
-        try await ClusterFixture.run { fixture, group in
-            let a = try Self.member("a", fixture)
-            let b = try Self.member("b", fixture)
-            defer { for folder in [a.folder, b.folder] { try? FileManager.default.removeItem(atPath: folder) } }
-            let runningA = Task { try await a.node.run() }
-            #expect(await Self.eventually { a.node.isLeader })
+        try await Self.withLeader { fixture, a, b, runningA in
             _ = try await a.engine.register(ReplicatedEngineTests.newUser("ann@example.com"))
             let runningB = Task { try await b.node.run() }
             defer { runningB.cancel() }
@@ -104,6 +108,26 @@ struct ClusterNodeTests {
             runningB.cancel()
             _ = try await runningB.value
             await b.engine.close()
+        }
+    }
+
+    @Test(
+        "a follower whose next records the cluster pruned (it was away too long) ends its run to start again from the cluster's snapshot"
+    )
+    func fellBehind() async throws {
+        try await ClusterFixture.run { fixture, _ in
+            let lease = try await fixture.lease(for: "a")
+            for first in [1 as LSN, 11] {
+                let records = (0..<10).map { (type: UInt16(1), payload: [UInt8(first), UInt8($0)]) }
+                try await fixture.store.append(
+                    FrameRun(records: records, firstLSN: first, seed: lease.epoch), under: lease)
+            }
+            try await fixture.store.prune(through: 10)
+            let late = try Self.member("late", fixture)
+            defer { try? FileManager.default.removeItem(atPath: late.folder) }
+            #expect(try await late.node.run() == .fellBehind(firstAvailableLSN: 11))
+            #expect(late.engine.lastLSN == 0, "nothing was applied out of order")
+            await late.engine.close()
         }
     }
 }
