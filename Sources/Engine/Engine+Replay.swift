@@ -127,14 +127,20 @@ extension Engine {
         try copyKeys(from: keys, to: output + "/keys")
     }
 
-    /// Copies the key files (`*.key`) of `source` into `destination`, each made durable.
-    private static func copyKeys(from source: String, to destination: String) throws {
+    /// Copies the key files (`*.key`) of `source` into `destination`, each made durable — and those of its
+    /// folders (the signing key rings: `ed25519/`, `es256/`, `rs256/`), so that the rebuilt state verifies the
+    /// tokens the source issued whatever their algorithm.
+    private static func copyKeys(from source: String, to destination: String, descending: Bool = true) throws {
         guard let directory = opendir(source) else { return }
         defer { closedir(directory) }
         try Durable.makeDirectory(destination)
         while let entry = readdir(directory) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if descending, entry.pointee.d_type == UInt8(DT_DIR), name != ".", name != ".." {
+                try copyKeys(from: source + "/" + name, to: destination + "/" + name, descending: false)
+                continue
             }
             guard name.hasSuffix(".key") else { continue }
             let input = Glibc.open(source + "/" + name, O_RDONLY | O_CLOEXEC)

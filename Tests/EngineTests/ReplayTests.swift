@@ -15,6 +15,28 @@ struct ReplayTests {
         return result
     }
 
+    @Test("the rebuilt directory has the source's key files, the signing key rings' included")
+    func replayCopiesKeys() async throws {
+        let harness = EngineHarness()
+        defer { harness.remove() }
+        let engine = try harness.open()
+        _ = try await engine.register(NewUser(email: "k@example.com", passwordHash: "h", firstName: "K"))
+        await engine.close()
+        let source = harness.configuration.dataDirectory
+        let files = ["keys/access-hs256.key": Data([1, 2]), "keys/ed25519/1700000000.key": Data([3, 4])]
+        for (path, content) in files {
+            try FileManager.default.createDirectory(
+                atPath: ((source + "/" + path) as NSString).deletingLastPathComponent, withIntermediateDirectories: true
+            )
+            try content.write(to: URL(fileURLWithPath: source + "/" + path))
+        }
+        let output = harness.directory + "/with-keys"
+        _ = try await Engine.replay(source: source, until: .lsn(1), into: output, shardCount: 4)
+        for (path, content) in files {
+            #expect(FileManager.default.contents(atPath: output + "/" + path) == content, "\(path)")
+        }
+    }
+
     @Test("replay to an LSN and to a time rebuilds exactly the state at that point, from a snapshot and the log")
     func replayToPoints() async throws {
         let harness = EngineHarness()
