@@ -20,6 +20,7 @@ package enum ClusterHistory {
                 start.payload, lsn: start.lsn, into: EngineConfiguration(dataDirectory: directory))
         }
         let after = start?.lsn ?? 0
+        try Durable.makeDirectories(directory)
         // A scratch copy for one replay: nothing here needs to survive a crash.
         var logConfiguration = WALConfiguration(directory: directory + "/wal")
         logConfiguration.durability = .none
