@@ -2,6 +2,8 @@
 """Cluster test: a private PostgreSQL and three `tessera serve --cluster` processes on loopback, driven over HTTP
 the way clients and an operator's accidents drive them.
 
+- bad options: a cluster option that cannot work is refused at start, naming it.
+- OAuth client through a follower: authlib and PyJWT run Tests/Interop/authlib_flow.py against a follower.
 - crash: writers register, sign in, refresh and sign out through any node and record what was acknowledged; the
   leader is killed (SIGKILL) round after round and started again; a follower must lead within the lease plus a
   margin, and at the end every node holds every acknowledged change (users there, revoked tokens refused, live
@@ -16,8 +18,8 @@ the way clients and an operator's accidents drive them.
 - snapshot bootstrap: the leader's checkpoints are stored in PostgreSQL and prune its log; a fourth node with an
   empty data directory starts from the newest snapshot, catches up, and has every user.
 - damaged cluster log: a changed byte in a stored batch stops a node that applies it, with a clear error.
-- replay from the cluster: `tessera replay --cluster` rebuilds the state at an LSN from the stored snapshot and the
-  cluster's log; served, it has the user made before that LSN and not the one made after.
+- replay from the cluster: `tessera replay --cluster` rebuilds the state at an LSN from the cluster's log (before any
+  snapshot is stored) and from the stored snapshot and the log after it; served, it has the user made before that LSN and not the one made after.
 
 Needs Debian's postgresql (initdb, pg_ctl; run as the `postgres` user when this runs as root); `make deps`
 installs it. Usage: cluster_nodes.py --binary .build/debug/tessera [--rounds 3]
@@ -25,7 +27,6 @@ Prints `N passed, N failed` at the end; exits non-zero on any failure.
 """
 import argparse
 import glob
-import http.client
 import json
 import os
 import random
@@ -39,11 +40,14 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Support"))
-from bounded import Failure, free_port, wait_for  # noqa: E402
+from bounded import Failure, free_port, request_json, wait_for  # noqa: E402
 
 PASSWORD = "Correct-Horse-42"
 ROOT = "root@example.com"
-ISSUER = "http://auth.cluster.test"
+# The issuer every node signs with: the second node's address (set once the ports are chosen), so that a real
+# OAuth client that follows the metadata talks to a follower.
+ISSUER = None
+HERE = os.path.dirname(os.path.abspath(__file__))
 LEASE_MILLISECONDS = 2500
 
 
@@ -117,6 +121,7 @@ class Node:
             self.process = subprocess.Popen(
                 [self.binary, "serve", "--log-level", os.environ.get("CLUSTER_TEST_LOG_LEVEL", "info"), "--data", self.data, "--port", str(self.port), "--bcrypt-cost", "4",
                  "--shards", "4", "--rate-limit", "off", "--refresh-grace-seconds", "0", "--issuer", ISSUER,
+                 "--signing", "eddsa", "--consent-url", "https://app.example/oauth/consent",
                  "--cluster", self.cluster_url, "--node", self.name, "--advertise", self.address,
                  "--lease-milliseconds", str(LEASE_MILLISECONDS), "--snapshot-every-records", "40"],
                 stdout=log, stderr=log, env=env)
@@ -140,21 +145,7 @@ class Node:
                 self.process.wait(timeout=60)
 
     def request(self, method, path, body=None, token=None, timeout=30):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        try:
-            connection.request(method, path, json.dumps(body) if body is not None else None, headers)
-            response = connection.getresponse()
-            payload = response.read()
-            try:
-                decoded = json.loads(payload) if payload else None
-            except ValueError:
-                decoded = None
-            return response.status, decoded, response.headers
-        finally:
-            connection.close()
+        return request_json(self.port, method, path, body, token, timeout)
 
     def read(self, path, token=None):
         """A GET, tried again while the node is restarting (a fenced node restarts itself): (status, body)."""
@@ -510,29 +501,31 @@ def scenario_snapshot_bootstrap(cluster, postgres, admin, binary, work):
     print(f"  a new node started from the snapshot, caught up to LSN {target}, and has all {len(users)} users")
 
 
-def scenario_replay_from_cluster(cluster, postgres, admin, binary, work):
-    """`tessera replay --cluster` rebuilds the state at an LSN from the stored snapshot and the cluster's log."""
+def scenario_replay_from_cluster(cluster, postgres, admin, binary, work, from_snapshot):
+    """`tessera replay --cluster` rebuilds the state at an LSN from the cluster's log — after its stored snapshot
+    when `from_snapshot`, from its start otherwise."""
     leader = cluster.wait_for_leader()
     ids = {}
     for name in ("before", "after"):
         status, answer, _ = leader.request("POST", "/api/v1/auth/register",
-                                           {"email": f"{name}@replay.example", "password": PASSWORD, "first_name": "R"})
+                                           {"email": f"{name}-{from_snapshot}@replay.example", "password": PASSWORD, "first_name": "R"})
         if status != 201:
             raise Failure(f"registration failed: {status} {answer}")
         ids[name] = answer["id"]
         if name == "before":
             until = leader.health()["applied_lsn"]
-    out = os.path.join(work, "replayed")
+    out = os.path.join(work, f"replayed-{from_snapshot}")
     result = subprocess.run([binary, "replay", "--cluster", postgres.url, "--until", str(until), "--out", out,
                              "--shards", "4"], capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise Failure(f"tessera replay --cluster failed: {result.stdout} {result.stderr}")
-    if "its snapshot at LSN" not in result.stdout:
-        raise Failure(f"the replay did not start from the cluster's snapshot: {result.stdout}")
+    expected = "its snapshot at LSN" if from_snapshot else "its log from the start"
+    if expected not in result.stdout:
+        raise Failure(f"the replay did not start from {expected}: {result.stdout}")
     port = free_port()
-    with open(os.path.join(work, "replayed.log"), "w") as log:
+    with open(out + ".log", "w") as log:
         server = subprocess.Popen([binary, "serve", "--data", out, "--port", str(port), "--shards", "4",
-                                   "--issuer", ISSUER], stdout=log, stderr=log)
+                                   "--issuer", ISSUER, "--signing", "eddsa"], stdout=log, stderr=log)
     try:
         replayed = Node("replayed", binary, work, "")
         replayed.port = port
@@ -545,7 +538,7 @@ def scenario_replay_from_cluster(cluster, postgres, admin, binary, work):
         server.wait(timeout=60)
     if status_before != 200 or status_after != 404:
         raise Failure(f"the state at LSN {until}: the user made before is {status_before}, after {status_after}")
-    print(f"  replayed the cluster to LSN {until} from its snapshot: the user made before is there, the one after not")
+    print(f"  replayed the cluster to LSN {until} from {expected}: the user made before is there, the one after not")
 
 
 def scenario_damaged_log(cluster, postgres, binary, work):
@@ -573,6 +566,39 @@ def scenario_damaged_log(cluster, postgres, binary, work):
     print("  " + line.split("] ", 1)[-1][:200])
 
 
+def scenario_oauth_client_through_follower(cluster):
+    """authlib and PyJWT (Tests/Interop/authlib_flow.py) run the OAuth flows against a follower: authorization code
+    with PKCE, a confidential client, refresh, introspection, revocation, EdDSA verified through JWKS — the changes
+    forwarded to the leader, the reads answered by the follower with the cluster's keys."""
+    follower = next(node for node in cluster.nodes if node.address == ISSUER)
+    role = follower.health()["role"]
+    if role != "follower":
+        raise Failure(f"{follower.name} was meant to follow, and is {role}")
+    result = subprocess.run(
+        [sys.executable, os.path.join(HERE, "..", "Interop", "authlib_flow.py"), follower.address, ROOT, PASSWORD],
+        capture_output=True, text=True, timeout=300)
+    if result.returncode != 0 or "all checks passed" not in result.stdout:
+        raise Failure(f"authlib_flow.py against the follower failed:\n{result.stdout}\n{result.stderr}")
+    print(f"  authlib and PyJWT: every OAuth check passed against {follower.name}, a follower")
+
+
+def scenario_bad_options(binary, postgres):
+    """A cluster option that cannot work is refused at start with a clear message, before anything is touched."""
+    cases = [
+        (["--cluster", "mysql://x@y/z", "--issuer", "http://a"], "--cluster: postgres://"),
+        (["--cluster", postgres.url], "--issuer: required with --cluster"),
+        (["--cluster", postgres.url, "--issuer", "http://a", "--lease-milliseconds", "5"], "--lease-milliseconds"),
+        (["--cluster", postgres.url, "--issuer", "http://a", "--advertise", "ftp://x"], "--advertise"),
+        (["--cluster", "postgres://u@h/d?sslmode=sometimes", "--issuer", "http://a"], "sslmode"),
+    ]
+    for arguments, expected in cases:
+        result = subprocess.run([binary, "serve", "--data", "/nonexistent/never-made"] + arguments,
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode == 0 or expected not in result.stderr:
+            raise Failure(f"serve {' '.join(arguments)}: exit {result.returncode}, said {result.stderr!r}")
+    print(f"  {len(cases)} bad cluster options refused at start, each naming the option")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
@@ -588,6 +614,8 @@ def main():
     try:
         postgres.create_database()
         nodes = [Node(name, binary, work, postgres.url) for name in ("n1", "n2", "n3")]
+        global ISSUER
+        ISSUER = nodes[1].address
         cluster = Cluster(nodes)
         for node in nodes:
             node.start()
@@ -595,12 +623,17 @@ def main():
         admin = admin_token(cluster)
         cluster.caught_up()
         for name, scenario in [
+            ("bad options", lambda: scenario_bad_options(binary, postgres)),
+            ("OAuth client through a follower", lambda: scenario_oauth_client_through_follower(cluster)),
+            ("replay from the cluster's log", lambda: scenario_replay_from_cluster(
+                cluster, postgres, admin, binary, work, from_snapshot=False)),
             ("crash", lambda: scenario_crash(cluster, admin, arguments.rounds)),
             ("pause", lambda: scenario_pause(cluster)),
             ("database down", lambda: scenario_database_down(cluster, postgres, admin)),
             ("revocation across nodes", lambda: scenario_revocation(cluster)),
             ("snapshot bootstrap", lambda: scenario_snapshot_bootstrap(cluster, postgres, admin, binary, work)),
-            ("replay from the cluster", lambda: scenario_replay_from_cluster(cluster, postgres, admin, binary, work)),
+            ("replay from the cluster", lambda: scenario_replay_from_cluster(
+                cluster, postgres, admin, binary, work, from_snapshot=True)),
             # Last: it damages the cluster's log.
             ("damaged cluster log", lambda: scenario_damaged_log(cluster, postgres, binary, work)),
         ]:

@@ -32,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Support"))
-from bounded import Failure, wait_for  # noqa: E402
+from bounded import Failure, request_json, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "Correct-Horse-42"
@@ -120,17 +120,8 @@ class Server:
             self.process.wait(timeout=60)
 
     def request(self, method, path, body=None, token=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        try:
-            connection.request(method, path, json.dumps(body) if body is not None else None, headers)
-            response = connection.getresponse()
-            payload = response.read()
-            return response.status, (json.loads(payload) if payload else None)
-        finally:
-            connection.close()
+        status, answer, _ = request_json(self.port, method, path, body, token)
+        return status, answer
 
 
 class Ledger:
